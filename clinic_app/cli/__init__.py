@@ -1,0 +1,90 @@
+"""Command line: the GUI by default, subcommands for headless work.
+
+Each layer registers its own subcommands (``core_cmds``, ``storage_cmds``, ``report_cmds``,
+``ui_cmds``) so that a command imports its layer only when it runs: ``clinic-app check-form`` never
+loads Qt, SQLAlchemy or reportlab. A command returns its exit code; user errors are printed as one
+clear line on stderr, never as a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from clinic_app import __version__
+
+# Modules that contribute subcommands; each has ``register(subparsers)``. A module that does not
+# exist yet (a layer still being built) is skipped.
+COMMAND_MODULES = (
+    "clinic_app.cli.core_cmds",
+    "clinic_app.cli.storage_cmds",
+    "clinic_app.cli.report_cmds",
+    "clinic_app.cli.ui_cmds",
+)
+
+
+class UserError(Exception):
+    """A problem the user can fix (bad file, bad argument): printed as one line, exit code set."""
+
+    def __init__(self, message: str, code: int = 2) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="clinic-app",
+        description="Whole-body evaluation of posterior-thigh pain. Without a command, opens the app.",
+    )
+    parser.add_argument("--version", action="version", version=f"clinic-app {__version__}")
+    parser.add_argument(
+        "--database",
+        metavar="URL",
+        help="database URL (default: SQLite in the data folder; or $CLINIC_APP_DATABASE_URL)",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name == name:
+                continue
+            raise
+        module.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler = getattr(args, "handler", None)
+    if handler is None:
+        return gui_main(args)
+    try:
+        code: int = handler(args)
+    except UserError as err:
+        print(f"clinic-app {args.command}: {err}", file=sys.stderr)
+        return err.code
+    except KeyboardInterrupt:
+        return 130
+    return code
+
+
+def gui_main(args: argparse.Namespace | None = None) -> int:
+    try:
+        from clinic_app.ui.app import run
+    except ModuleNotFoundError as exc:
+        if exc.name and exc.name.startswith("clinic_app.ui"):
+            print("clinic-app: the desktop interface is not built yet", file=sys.stderr)
+            return 1
+        raise
+    database = getattr(args, "database", None) if args is not None else None
+    return run(database=database)

@@ -1,0 +1,102 @@
+"""Subcommands of the clinical core: ``check-form`` and ``assess``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from clinic_app.core import findings as findings_mod
+from clinic_app.core.engine import Assessment, assess
+from clinic_app.core.form import Form, FormError, load_form
+from clinic_app.paths import default_form_path
+
+
+def register(sub: Any) -> None:
+    check = sub.add_parser("check-form", help="validate a form file (exit 0 valid, 1 not)")
+    check.add_argument("path", nargs="?", type=Path, help="form file (default: the shipped form)")
+    check.set_defaults(handler=cmd_check_form)
+
+    run = sub.add_parser("assess", help="contributing factors, red flags and guidance for findings")
+    run.add_argument("findings", type=Path, help="findings JSON file (see README)")
+    run.add_argument("--form", type=Path, help="form file (default: the shipped form)")
+    run.add_argument("--json", action="store_true", help="print JSON instead of text")
+    run.set_defaults(handler=cmd_assess)
+
+
+def cmd_check_form(args: argparse.Namespace) -> int:
+    path = args.path or default_form_path()
+    try:
+        form = load_form(path)
+    except FormError as err:
+        for line in err.problems:
+            print(line, file=sys.stderr)
+        return 1
+    print(
+        f"{path}: OK: form {form.id} version {form.version}: {len(form.sections)} sections, "
+        f"{len(form.items)} items, {len(form.factors)} factors, {len(form.patterns)} patterns, "
+        f"{len(form.red_flags)} red flags"
+    )
+    return 0
+
+
+def _load_form_or_exit(path: Path | None) -> Form:
+    from clinic_app.cli import UserError
+
+    try:
+        return load_form(path or default_form_path())
+    except FormError as err:
+        raise UserError("\n".join(err.problems)) from None
+
+
+def cmd_assess(args: argparse.Namespace) -> int:
+    from clinic_app.cli import UserError
+
+    form = _load_form_or_exit(args.form)
+    try:
+        recorded = findings_mod.load(form, args.findings)
+    except findings_mod.FindingsError as err:
+        raise UserError("invalid findings: " + "; ".join(err.problems)) from None
+    result = assess(form, recorded)
+    if args.json:
+        print(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        print(render_text(result))
+    return 0
+
+
+def render_text(result: Assessment) -> str:
+    """The assessment as a clinician reads it in a terminal."""
+    lines: list[str] = []
+    if result.red_flags:
+        lines.append("RED FLAGS")
+        for flag in result.red_flags:
+            lines.append(f"  [{flag.urgency.value.upper()}] {flag.id} {flag.name}")
+            lines.append(f"      {flag.message}")
+            lines.extend(f"      - {e.text}" for e in flag.evidence)
+        lines.append("")
+    lines.append(f"Summary: {result.summary.text}")
+    lines.append("")
+    lines.append("Contributing factors (strongest first)" if result.factors else "No contributing factors")
+    for f in result.factors:
+        label = " [opinion]" if f.opinion else ""
+        lines.append(
+            f"  {f.id} {f.name}{label}  ({f.region}; {f.strength} of {f.indicators} indicators;"
+            f" sources {', '.join(f.sources)})"
+        )
+        lines.extend(f"      - {e.text}" for e in f.evidence)
+    if result.patterns:
+        lines.append("")
+        lines.append("Patterns")
+        for p in result.patterns:
+            lines.append(f"  {p.id} {p.name}  ({p.strength} of {p.indicators} indicators)")
+            lines.extend(f"      - {e.text}" for e in p.evidence)
+    if result.running is not None:
+        lines.append("")
+        lines.append(f"Running: {result.running.level.value.upper()}: {result.running.message}")
+        lines.extend(f"      - {e.text}" for e in result.running.evidence)
+    lines.append("")
+    lines.append("Suggestions only: the treating clinician decides.")
+    return "\n".join(lines)

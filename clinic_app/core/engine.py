@@ -1,0 +1,421 @@
+"""The assessment: contributing factors, patterns, red flags and running guidance from findings.
+
+Everything clinical comes from the form (rules, thresholds, sources); this module only evaluates.
+Each fired result carries evidence lines with the measured values and the threshold they crossed,
+so the therapist can see, and judge, why the app suggests it.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+from clinic_app.core.findings import Findings, Value
+from clinic_app.core.form import (
+    NUMERIC_TYPES,
+    RUN_LEVEL_RANK,
+    SIDES,
+    URGENCY_RANK,
+    AllOf,
+    Condition,
+    Form,
+    Item,
+    ItemType,
+    Leaf,
+    Op,
+    RedFlag,
+    Rule,
+    RunLevel,
+    Side,
+    Urgency,
+)
+from clinic_app.core.symmetry import DEFICIT_FORMULA, Asymmetry, compare, lsi, other
+
+_OPS: dict[Op, Callable[[float, float], bool]] = {
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+    "==": operator.eq,
+}
+_OP_TEXT: dict[Op, str] = {"<": "<", "<=": "≤", ">": ">", ">=": "≥", "==": "="}
+
+Involved = Literal["left", "right", "both"] | None
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One line of support: the measured values and the threshold they crossed."""
+
+    text: str
+    item_id: str
+    indicator: str
+    source: str
+
+
+@dataclass(frozen=True)
+class RuleResult:
+    """A fired contributing factor (``F…``) or pattern (``P…``)."""
+
+    id: str
+    name: str
+    region: str
+    strength: int  # indicators fired
+    indicators: int  # indicators defined
+    evidence: tuple[Evidence, ...]
+    sources: tuple[str, ...]
+    opinion: bool
+    local: bool
+    plain: str
+    note: str
+    advice: tuple[str, ...]
+    exercises: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class RedFlagResult:
+    id: str
+    name: str
+    urgency: Urgency
+    message: str
+    plain: str
+    evidence: tuple[Evidence, ...]
+    sources: tuple[str, ...]
+    advice: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class RunningGuidance:
+    level: RunLevel
+    label: str
+    message: str
+    evidence: tuple[Evidence, ...]
+    also: tuple[RunLevel, ...] = ()  # other levels that matched, less severe
+
+
+@dataclass(frozen=True)
+class Summary:
+    kind: Literal["source", "victim", "both", "undetermined"]
+    text: str
+
+
+@dataclass(frozen=True)
+class Assessment:
+    factors: tuple[RuleResult, ...]
+    patterns: tuple[RuleResult, ...]
+    red_flags: tuple[RedFlagResult, ...]
+    running: RunningGuidance | None
+    summary: Summary
+    asymmetries: tuple[Asymmetry, ...]
+    involved: Involved
+    deficit_formula: str = DEFICIT_FORMULA
+    advice: tuple[str, ...] = field(default=())
+    exercises: tuple[str, ...] = field(default=())
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+# ---------------------------------------------------------------------------------------------
+# Formatting values for evidence lines
+
+
+def _num(v: float) -> str:
+    return f"{v:.1f}".rstrip("0").rstrip(".") if v != int(v) else str(int(v))
+
+
+def format_value(item: Item, value: Value) -> str:
+    """A recorded value as a clinician reads it: units, MMT as n/5, labels for choices."""
+    if isinstance(value, tuple):
+        return ", ".join(item.choice_label(v) for v in value) or "none"
+    if isinstance(value, str):
+        return item.choice_label(value) if item.choices else value
+    if item.type is ItemType.MMT:
+        return f"{_num(value)}/5"
+    if item.type is ItemType.SCALE:
+        return f"{_num(value)}/10"
+    unit = item.unit
+    if unit == "°":
+        return f"{_num(value)}°"
+    return f"{_num(value)} {unit}".strip()
+
+
+def _side_note(side: Side, involved: Involved) -> str:
+    if involved in ("left", "right"):
+        return " (painful side)" if side == involved else " (other side)"
+    return ""
+
+
+# ---------------------------------------------------------------------------------------------
+# Condition evaluation
+
+
+def _candidate_sides(want: str | None, involved: Involved) -> tuple[Side, ...]:
+    if want in ("left", "right"):
+        return (want,)  # type: ignore[return-value]
+    if want == "involved" and involved in ("left", "right"):
+        return (involved,)  # type: ignore[return-value]
+    if want == "opposite" and involved in ("left", "right"):
+        return (other(involved),)  # type: ignore[arg-type]
+    return SIDES  # any side; or both painful; or the painful side is not recorded
+
+
+class _Evaluator:
+    def __init__(self, form: Form, findings: Findings) -> None:
+        self.form = form
+        self.findings = findings
+        raw = findings.get(form.involved_side_item)
+        self.involved: Involved = raw if raw in ("left", "right", "both") else None  # type: ignore[assignment]
+
+    def condition(self, cond: Condition, label: str, source: str) -> list[Evidence] | None:
+        """Evidence when ``cond`` holds, else None. Missing values never satisfy a test."""
+        if isinstance(cond, Leaf):
+            lines = self.leaf(cond)
+            if lines is None:
+                return None
+            return [Evidence(t, cond.item, label, source) for t in lines]
+        if isinstance(cond, AllOf):
+            out: list[Evidence] = []
+            for c in cond.all:
+                ev = self.condition(c, label, source)
+                if ev is None:
+                    return None
+                out.extend(ev)
+            return out
+        out = []
+        for c in cond.any:
+            ev = self.condition(c, label, source)
+            if ev is not None:
+                out.extend(ev)
+        return out or None
+
+    def leaf(self, leaf: Leaf) -> list[str] | None:
+        item = self.form.item(leaf.item)
+        if leaf.measure == "value":
+            return self._value(leaf, item)
+        if leaf.measure == "lsi":
+            return self._lsi(leaf, item)
+        return self._gap(leaf, item)
+
+    def _test(self, leaf: Leaf, item: Item, value: Value) -> bool:
+        if leaf.in_ is not None:
+            if isinstance(value, tuple):
+                return any(v in leaf.in_ for v in value)
+            return value in leaf.in_
+        if item.type not in NUMERIC_TYPES or isinstance(value, str | tuple):
+            return False
+        assert leaf.op is not None and leaf.threshold is not None
+        return _OPS[leaf.op](float(value), leaf.threshold)
+
+    def _rule_text(self, leaf: Leaf, item: Item) -> str:
+        if leaf.in_ is not None:
+            return ""
+        assert leaf.op is not None and leaf.threshold is not None
+        return f"; threshold {_OP_TEXT[leaf.op]} {format_value(item, leaf.threshold)}"
+
+    def _value(self, leaf: Leaf, item: Item) -> list[str] | None:
+        if not item.bilateral:
+            value = self.findings.get(item.id)
+            if value is None or not self._test(leaf, item, value):
+                return None
+            return [f"{item.label}: {format_value(item, value)}{self._rule_text(leaf, item)}"]
+        lines = []
+        for side in _candidate_sides(leaf.side, self.involved):
+            value = self.findings.get(item.id, side)
+            if value is not None and self._test(leaf, item, value):
+                note = _side_note(side, self.involved)
+                lines.append(
+                    f"{item.label} {side}{note}: {format_value(item, value)}"
+                    f"{self._rule_text(leaf, item)}"
+                )
+        return lines or None
+
+    def _both(self, item: Item) -> tuple[float, float] | None:
+        left, right = self.findings.number(item.id, "left"), self.findings.number(item.id, "right")
+        if left is None or right is None:
+            return None
+        return left, right
+
+    def _lsi(self, leaf: Leaf, item: Item) -> list[str] | None:
+        pair = self._both(item)
+        if pair is None:
+            return None
+        assert leaf.op is not None and leaf.threshold is not None
+        values = dict(zip(SIDES, pair, strict=True))
+        lines = []
+        for side in _candidate_sides(leaf.side or "involved", self.involved):
+            ratio = lsi(values[side], values[other(side)])
+            if ratio is not None and _OPS[leaf.op](ratio, leaf.threshold):
+                lines.append(
+                    f"{item.label}: {side}{_side_note(side, self.involved)} "
+                    f"{format_value(item, values[side])} is {ratio:.0f}% of {other(side)} "
+                    f"{format_value(item, values[other(side)])} (LSI); threshold "
+                    f"{_OP_TEXT[leaf.op]} {_num(leaf.threshold)}%"
+                )
+        return lines or None
+
+    def _gap(self, leaf: Leaf, item: Item) -> list[str] | None:
+        pair = self._both(item)
+        if pair is None:
+            return None
+        left, right = pair
+        asym = compare(item, left, right, self.involved if self.involved != "both" else None)
+        if asym.worse is None:
+            return None
+        allowed = _candidate_sides(leaf.worse if leaf.worse != "any" else None, self.involved)
+        if asym.worse not in allowed:
+            return None
+        sym = item.symmetry
+        threshold = leaf.threshold if leaf.threshold is not None else (sym.threshold if sym else 0)
+        op: Op = leaf.op or (">=" if leaf.measure == "deficit" else ">")
+        measured = asym.deficit_pct if leaf.measure == "deficit" else asym.difference
+        if not _OPS[op](measured, threshold):
+            return None
+        note = _side_note(asym.worse, self.involved)
+        pair_text = (
+            f"{item.label} left {format_value(item, left)} vs right {format_value(item, right)}"
+        )
+        if leaf.measure == "deficit":
+            weaker = "weaker" if (sym is None or sym.better == "higher") else "worse"
+            return [
+                f"{pair_text}: {asym.deficit_pct:.0f}% deficit, {asym.worse} {weaker}{note}; "
+                f"threshold {_OP_TEXT[op]} {_num(threshold)}%"
+            ]
+        return [
+            f"{pair_text}: {format_value(item, asym.difference)} difference "
+            f"{asym.worse} less flexible{note}; minimal detectable difference "
+            f"{format_value(item, threshold)}"
+        ]
+
+    # -----------------------------------------------------------------------------------------
+
+    def rule(self, rule: Rule, region: str) -> RuleResult | None:
+        evidence: list[Evidence] = []
+        fired = 0
+        decisive = False
+        for ind in rule.indicators:
+            ev = self.condition(ind.when, ind.label, ind.source)
+            if ev is None:
+                continue
+            fired += 1
+            decisive = decisive or not ind.supporting_only
+            evidence.extend(ev)
+        if fired < rule.min_indicators or not decisive:
+            return None
+        return RuleResult(
+            id=rule.id,
+            name=rule.name,
+            region=region,
+            strength=fired,
+            indicators=len(rule.indicators),
+            evidence=tuple(evidence),
+            sources=rule.sources,
+            opinion=rule.opinion,
+            local=rule.local,
+            plain=rule.plain,
+            note=rule.note,
+            advice=rule.advice,
+            exercises=rule.exercises,
+        )
+
+    def red_flag(self, flag: RedFlag) -> RedFlagResult | None:
+        ev = self.condition(flag.when, flag.name, ", ".join(flag.sources))
+        if ev is None:
+            return None
+        return RedFlagResult(
+            id=flag.id,
+            name=flag.name,
+            urgency=flag.urgency,
+            message=flag.message,
+            plain=flag.plain,
+            evidence=tuple(ev),
+            sources=flag.sources,
+            advice=flag.advice,
+        )
+
+    def running(self) -> RunningGuidance | None:
+        matched: list[tuple[int, int, RunningGuidance]] = []
+        for n, run in enumerate(self.form.running):
+            ev = self.condition(run.when, run.label, run.source)
+            if ev is not None:
+                g = RunningGuidance(run.level, run.label, run.message, tuple(ev))
+                matched.append((RUN_LEVEL_RANK[run.level], n, g))
+        if not matched:
+            return None
+        matched.sort(key=lambda t: (t[0], t[1]))
+        top = matched[0][2]
+        also = tuple(dict.fromkeys(g.level for _, _, g in matched[1:] if g.level != top.level))
+        return RunningGuidance(top.level, top.label, top.message, top.evidence, also)
+
+
+def _rank(results: Sequence[RuleResult], order: dict[str, int]) -> tuple[RuleResult, ...]:
+    return tuple(sorted(results, key=lambda r: (-r.strength, order[r.id])))
+
+
+def summarise(factors: Sequence[RuleResult], patterns: Sequence[RuleResult]) -> Summary:
+    """Is the hamstring the source (local pattern), the victim (factors elsewhere), or both?"""
+    local = [r.name for r in (*patterns, *factors) if r.local]
+    remote = [r.name for r in (*factors, *patterns) if not r.local]
+    if local and remote:
+        return Summary(
+            "both",
+            f"Both: a local hamstring problem ({', '.join(local[:2])}) with contributing "
+            f"factors elsewhere ({', '.join(remote[:3])}).",
+        )
+    if local:
+        return Summary(
+            "source",
+            f"Source: the findings point to the hamstring region itself ({', '.join(local[:3])}).",
+        )
+    if remote:
+        return Summary(
+            "victim",
+            "Victim: the findings point to contributing factors away from the hamstring "
+            f"({', '.join(remote[:3])}).",
+        )
+    return Summary(
+        "undetermined",
+        "Undetermined: the recorded findings do not point to a source or to contributing factors.",
+    )
+
+
+def asymmetries(form: Form, findings: Findings, involved: Involved = None) -> tuple[Asymmetry, ...]:
+    """Side-to-side comparison of every bilateral number with both sides recorded, in form order."""
+    out = []
+    side = involved if involved in ("left", "right") else None
+    for item in form.items.values():
+        if item.bilateral and item.type in NUMERIC_TYPES:
+            left, right = findings.number(item.id, "left"), findings.number(item.id, "right")
+            if left is not None and right is not None:
+                out.append(compare(item, left, right, side))  # type: ignore[arg-type]
+    return tuple(out)
+
+
+def assess(form: Form, findings: Findings) -> Assessment:
+    """Evaluate every factor, pattern, red flag and running rule of ``form`` on ``findings``."""
+    ev = _Evaluator(form, findings)
+    f_order = {f.id: n for n, f in enumerate(form.factors)}
+    p_order = {p.id: n for n, p in enumerate(form.patterns)}
+    factors = _rank([r for f in form.factors if (r := ev.rule(f, f.region))], f_order)
+    patterns = _rank([r for p in form.patterns if (r := ev.rule(p, "pattern"))], p_order)
+    flags = sorted(
+        (r for f in form.red_flags if (r := ev.red_flag(f))),
+        key=lambda r: URGENCY_RANK[r.urgency],
+    )
+    advice = tuple(
+        dict.fromkeys(a for r in (*flags, *factors, *patterns) for a in r.advice)
+    )
+    exercises = tuple(dict.fromkeys(e for r in factors for e in r.exercises))
+    return Assessment(
+        factors=factors,
+        patterns=patterns,
+        red_flags=tuple(flags),
+        running=ev.running(),
+        summary=summarise(factors, patterns),
+        asymmetries=asymmetries(form, findings, ev.involved),
+        involved=ev.involved,
+        advice=advice,
+        exercises=exercises,
+    )

@@ -1,0 +1,212 @@
+"""Findings: the values a therapist recorded, by item id (and side), checked against the form.
+
+A value is a number (number, scale, MMT), a string (choice, yes/no, positive/negative, text), or a
+sorted tuple of strings (multi, regions). A bilateral item holds ``{"left": v, "right": v}`` with
+either side optional. Missing values are normal: a therapist records only what they test.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from clinic_app.core.form import NUMERIC_TYPES, SET_TYPES, SIDES, Form, Item, ItemType, Side
+
+Scalar = float | int | str
+Value = Scalar | tuple[str, ...]
+SidedValue = Mapping[Side, Value]
+
+
+class FindingsError(ValueError):
+    """Values that do not fit the form; ``problems`` names each item and value at fault."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class Findings:
+    """Validated values of one evaluation. Build with :func:`validate` or :meth:`from_json`."""
+
+    form_id: str
+    form_version: int
+    values: Mapping[str, Value | SidedValue] = field(default_factory=dict)
+
+    def get(self, item_id: str, side: Side | None = None) -> Value | None:
+        raw = self.values.get(item_id)
+        if raw is None:
+            return None
+        if isinstance(raw, Mapping):
+            return None if side is None else raw.get(side)
+        return raw if side is None else None
+
+    def number(self, item_id: str, side: Side | None = None) -> float | None:
+        v = self.get(item_id, side)
+        return float(v) if isinstance(v, int | float) else None
+
+    def sides(self, item_id: str) -> Mapping[Side, Value]:
+        raw = self.values.get(item_id)
+        return raw if isinstance(raw, Mapping) else {}
+
+    def is_empty(self) -> bool:
+        return not self.values
+
+    def to_dict(self) -> dict[str, Any]:
+        def plain(v: Value) -> Any:
+            return list(v) if isinstance(v, tuple) else v
+
+        values: dict[str, Any] = {}
+        for k, v in self.values.items():
+            values[k] = {s: plain(x) for s, x in v.items()} if isinstance(v, Mapping) else plain(v)
+        return {"form": self.form_id, "form_version": self.form_version, "values": values}
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), ensure_ascii=False, indent=2, sort_keys=False)
+
+    def with_value(self, form: Form, item_id: str, value: Any, side: Side | None = None) -> Findings:
+        """A copy with one value set (``None`` clears it), validated like any other input."""
+        raw = self.to_dict()
+        values = raw["values"]
+        if side is None:
+            if value is None:
+                values.pop(item_id, None)
+            else:
+                values[item_id] = value
+        else:
+            sided = dict(values.get(item_id) or {})
+            if value is None:
+                sided.pop(side, None)
+            else:
+                sided[side] = value
+            if sided:
+                values[item_id] = sided
+            else:
+                values.pop(item_id, None)
+        return validate(form, raw)
+
+
+def _check_scalar(item: Item, value: Any, where: str) -> tuple[Value | None, str | None]:
+    """Return the normalised value, or a problem naming the item and the value."""
+    if value is None:
+        return None, None
+    if item.type in NUMERIC_TYPES:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return None, f"{where}: {value!r} is not a number"
+        if not math.isfinite(value):
+            return None, f"{where}: {value!r} is not a finite number"
+        rng = item.value_range
+        assert rng is not None
+        unit = f" {item.unit}" if item.unit else ""
+        if not rng.min <= value <= rng.max:
+            return None, f"{where}: {value:g}{unit} is outside {rng.min:g}-{rng.max:g}{unit}"
+        whole = item.integer or item.type is ItemType.SCALE
+        if whole and value != int(value):
+            return None, f"{where}: {value:g} must be a whole number"
+        if item.type is ItemType.MMT and value * 2 != int(value * 2):
+            return None, f"{where}: {value:g} is not an MMT grade (0-5 in half grades)"
+        return (int(value) if whole else value), None
+    if item.type in SET_TYPES:
+        if isinstance(value, str) or not isinstance(value, list | tuple):
+            return None, f"{where}: expected a list of {', '.join(item.allowed)}"
+        bad = [v for v in value if not isinstance(v, str) or v not in item.allowed]
+        if bad:
+            return None, f"{where}: {bad[0]!r} is not one of {', '.join(item.allowed)}"
+        return tuple(sorted(set(value), key=item.allowed.index)), None
+    if not isinstance(value, str):
+        return None, f"{where}: {value!r} is not text"
+    if item.type is ItemType.TEXT:
+        if len(value) > item.max_length:
+            return None, f"{where}: text is {len(value)} characters, the limit is {item.max_length}"
+        return value, None
+    if value not in item.allowed:
+        return None, f"{where}: {value!r} is not one of {', '.join(item.allowed)}"
+    return value, None
+
+
+def validate(form: Form, data: Any) -> Findings:
+    """Check raw findings (the JSON shape) against ``form``; raise FindingsError listing problems."""
+    if not isinstance(data, Mapping):
+        raise FindingsError(["findings: expected an object with 'form', 'form_version', 'values'"])
+    problems: list[str] = []
+    unknown_keys = sorted(set(data) - {"form", "form_version", "values"})
+    if unknown_keys:
+        problems.append(f"findings: unknown key {unknown_keys[0]!r}")
+    form_id = data.get("form", form.id)
+    if form_id != form.id:
+        problems.append(f"form: findings are for form {form_id!r}, not {form.id!r}")
+    version = data.get("form_version", form.version)
+    if isinstance(version, bool) or not isinstance(version, int):
+        problems.append(f"form_version: {version!r} is not a whole number")
+        version = form.version
+    raw_values = data.get("values", {})
+    if not isinstance(raw_values, Mapping):
+        raise FindingsError([*problems, "values: expected an object of item id to value"])
+    values: dict[str, Value | SidedValue] = {}
+    for item_id, raw in raw_values.items():
+        item = form.items.get(item_id)
+        if item is None:
+            problems.append(f"{item_id}: no such item in form {form.id!r} version {form.version}")
+            continue
+        if item.bilateral:
+            if raw is None:
+                continue
+            if not isinstance(raw, Mapping):
+                problems.append(
+                    f"{item_id}: {item.label} is recorded per side; give "
+                    '{"left": ..., "right": ...}'
+                )
+                continue
+            extra = [k for k in raw if k not in SIDES]
+            if extra:
+                problems.append(f"{item_id}: {extra[0]!r} is not a side (left or right)")
+                continue
+            sided: dict[Side, Value] = {}
+            for side in SIDES:
+                v, problem = _check_scalar(item, raw.get(side), f"{item_id} ({side})")
+                if problem:
+                    problems.append(problem)
+                elif v is not None:
+                    sided[side] = v
+            if sided:
+                values[item_id] = sided
+        else:
+            if isinstance(raw, Mapping):
+                problems.append(f"{item_id}: {item.label} is one-sided; a side cannot be given")
+                continue
+            v, problem = _check_scalar(item, raw, item_id)
+            if problem:
+                problems.append(problem)
+            elif v is not None:
+                values[item_id] = v
+    if problems:
+        raise FindingsError(problems)
+    return Findings(form_id=form.id, form_version=int(version), values=values)
+
+
+def empty(form: Form) -> Findings:
+    return Findings(form_id=form.id, form_version=form.version, values={})
+
+
+def from_json(form: Form, text: str) -> Findings:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise FindingsError([f"line {exc.lineno}, column {exc.colno}: invalid JSON: {exc.msg}"]) from None
+    return validate(form, data)
+
+
+def load(form: Form, path: Path | str) -> Findings:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise FindingsError([f"{path}: cannot read the file ({exc.__class__.__name__})"]) from None
+    try:
+        return from_json(form, text)
+    except FindingsError as err:
+        raise FindingsError([f"{path}: {p}" for p in err.problems]) from None
