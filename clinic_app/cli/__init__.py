@@ -42,7 +42,8 @@ class _Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="clinic-app",
-        description="Whole-body evaluation of posterior-thigh pain. Without a command, opens the app.",
+        description="Whole-body evaluation of posterior-thigh pain. "
+        "Without a command, opens the app.",
     )
     parser.add_argument("--version", action="version", version=f"clinic-app {__version__}")
     parser.add_argument(

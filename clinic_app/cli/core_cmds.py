@@ -79,7 +79,10 @@ def render_text(result: Assessment) -> str:
         lines.append("")
     lines.append(f"Summary: {result.summary.text}")
     lines.append("")
-    lines.append("Contributing factors (strongest first)" if result.factors else "No contributing factors")
+    if result.factors:
+        lines.append("Contributing factors (strongest first)")
+    else:
+        lines.append("No contributing factors")
     for f in result.factors:
         label = " [opinion]" if f.opinion else ""
         lines.append(

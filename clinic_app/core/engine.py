@@ -152,13 +152,23 @@ def _side_note(side: Side, involved: Involved) -> str:
 # Condition evaluation
 
 
+def _one_side(side: str | None) -> Side | None:
+    if side == "left":
+        return "left"
+    if side == "right":
+        return "right"
+    return None
+
+
 def _candidate_sides(want: str | None, involved: Involved) -> tuple[Side, ...]:
-    if want in ("left", "right"):
-        return (want,)  # type: ignore[return-value]
-    if want == "involved" and involved in ("left", "right"):
-        return (involved,)  # type: ignore[return-value]
-    if want == "opposite" and involved in ("left", "right"):
-        return (other(involved),)  # type: ignore[arg-type]
+    fixed = _one_side(want)
+    if fixed is not None:
+        return (fixed,)
+    painful = _one_side(involved)
+    if painful is not None and want == "involved":
+        return (painful,)
+    if painful is not None and want == "opposite":
+        return (other(painful),)
     return SIDES  # any side; or both painful; or the painful side is not recorded
 
 
@@ -167,7 +177,7 @@ class _Evaluator:
         self.form = form
         self.findings = findings
         raw = findings.get(form.involved_side_item)
-        self.involved: Involved = raw if raw in ("left", "right", "both") else None  # type: ignore[assignment]
+        self.involved: Involved = "both" if raw == "both" else _one_side(str(raw))
 
     def condition(self, cond: Condition, label: str, source: str) -> list[Evidence] | None:
         """Evidence when ``cond`` holds, else None. Missing values never satisfy a test."""
@@ -206,13 +216,15 @@ class _Evaluator:
             return value in leaf.in_
         if item.type not in NUMERIC_TYPES or isinstance(value, str | tuple):
             return False
-        assert leaf.op is not None and leaf.threshold is not None
+        assert leaf.op is not None
+        assert leaf.threshold is not None
         return _OPS[leaf.op](float(value), leaf.threshold)
 
     def _rule_text(self, leaf: Leaf, item: Item) -> str:
         if leaf.in_ is not None:
             return ""
-        assert leaf.op is not None and leaf.threshold is not None
+        assert leaf.op is not None
+        assert leaf.threshold is not None
         return f"; threshold {_OP_TEXT[leaf.op]} {format_value(item, leaf.threshold)}"
 
     def _value(self, leaf: Leaf, item: Item) -> list[str] | None:
@@ -242,7 +254,8 @@ class _Evaluator:
         pair = self._both(item)
         if pair is None:
             return None
-        assert leaf.op is not None and leaf.threshold is not None
+        assert leaf.op is not None
+        assert leaf.threshold is not None
         values = dict(zip(SIDES, pair, strict=True))
         lines = []
         for side in _candidate_sides(leaf.side or "involved", self.involved):
@@ -384,12 +397,12 @@ def summarise(factors: Sequence[RuleResult], patterns: Sequence[RuleResult]) -> 
 def asymmetries(form: Form, findings: Findings, involved: Involved = None) -> tuple[Asymmetry, ...]:
     """Side-to-side comparison of every bilateral number with both sides recorded, in form order."""
     out = []
-    side = involved if involved in ("left", "right") else None
+    side = _one_side(involved)
     for item in form.items.values():
         if item.bilateral and item.type in NUMERIC_TYPES:
             left, right = findings.number(item.id, "left"), findings.number(item.id, "right")
             if left is not None and right is not None:
-                out.append(compare(item, left, right, side))  # type: ignore[arg-type]
+                out.append(compare(item, left, right, side))
     return tuple(out)
 
 
@@ -401,12 +414,12 @@ def assess(form: Form, findings: Findings) -> Assessment:
     factors = _rank([r for f in form.factors if (r := ev.rule(f, f.region))], f_order)
     patterns = _rank([r for p in form.patterns if (r := ev.rule(p, "pattern"))], p_order)
     flags = sorted(
-        (r for f in form.red_flags if (r := ev.red_flag(f))),
-        key=lambda r: URGENCY_RANK[r.urgency],
+        (flag for rf in form.red_flags if (flag := ev.red_flag(rf))),
+        key=lambda flag: URGENCY_RANK[flag.urgency],
     )
-    advice = tuple(
-        dict.fromkeys(a for r in (*flags, *factors, *patterns) for a in r.advice)
-    )
+    advice_ids = [a for fl in flags for a in fl.advice]
+    advice_ids += [a for rr in (*factors, *patterns) for a in rr.advice]
+    advice = tuple(dict.fromkeys(advice_ids))
     exercises = tuple(dict.fromkeys(e for r in factors for e in r.exercises))
     return Assessment(
         factors=factors,

@@ -68,7 +68,9 @@ class Findings:
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), ensure_ascii=False, indent=2, sort_keys=False)
 
-    def with_value(self, form: Form, item_id: str, value: Any, side: Side | None = None) -> Findings:
+    def with_value(
+        self, form: Form, item_id: str, value: Any, side: Side | None = None
+    ) -> Findings:
         """A copy with one value set (``None`` clears it), validated like any other input."""
         raw = self.to_dict()
         values = raw["values"]
@@ -129,9 +131,11 @@ def _check_scalar(item: Item, value: Any, where: str) -> tuple[Value | None, str
 
 
 def validate(form: Form, data: Any) -> Findings:
-    """Check raw findings (the JSON shape) against ``form``; raise FindingsError listing problems."""
+    """Check raw findings (the JSON shape) against ``form``; FindingsError lists the problems."""
     if not isinstance(data, Mapping):
-        raise FindingsError(["findings: expected an object with 'form', 'form_version', 'values'"])
+        raise FindingsError(
+            ["findings: expected an object with 'form', 'form_version' and 'values'"]
+        )
     problems: list[str] = []
     unknown_keys = sorted(set(data) - {"form", "form_version", "values"})
     if unknown_keys:
@@ -196,7 +200,8 @@ def from_json(form: Form, text: str) -> Findings:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise FindingsError([f"line {exc.lineno}, column {exc.colno}: invalid JSON: {exc.msg}"]) from None
+        where = f"line {exc.lineno}, column {exc.colno}"
+        raise FindingsError([f"{where}: invalid JSON: {exc.msg}"]) from None
     return validate(form, data)
 
 

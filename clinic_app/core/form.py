@@ -116,9 +116,8 @@ class Item(_Strict):
             raise ValueError("a number needs a range (min and max)")
         if self.type not in (ItemType.NUMBER,) and self.range is not None:
             raise ValueError(f"type {self.type.value} has a fixed range; remove 'range'")
-        if self.symmetry is not None:
-            if not self.bilateral or self.type not in NUMERIC_TYPES:
-                raise ValueError("symmetry is only for bilateral numbers")
+        if self.symmetry is not None and (not self.bilateral or self.type not in NUMERIC_TYPES):
+            raise ValueError("symmetry is only for bilateral numbers")
         return self
 
     @property
@@ -427,7 +426,8 @@ def cross_check(form: Form) -> list[str]:
 def parse_form(data: Any, name: str = "<form>") -> Form:
     """Validate already-parsed YAML/JSON data as a form, raising FormError with located lines."""
     if not isinstance(data, dict):
-        raise FormError([f"{name}: (top level): expected a mapping of keys, got {type(data).__name__}"])
+        kind = type(data).__name__
+        raise FormError([f"{name}: (top level): expected a mapping of keys, got {kind}"])
     try:
         form = Form.model_validate(data)
     except ValidationError as err:
@@ -447,7 +447,8 @@ def load_form(path: Path | str) -> Form:
     except FileNotFoundError:
         raise FormError([f"{name}: file not found"]) from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise FormError([f"{name}: cannot read the file ({exc.__class__.__name__}: {exc})"]) from None
+        problem = f"cannot read the file ({exc.__class__.__name__}: {exc})"
+        raise FormError([f"{name}: {problem}"]) from None
     try:
         data = yaml.safe_load(text)
     except yaml.MarkedYAMLError as exc:
