@@ -9,6 +9,7 @@ None of these divides by zero: an undefined ratio is ``None``, and two zero valu
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Literal
 
@@ -26,7 +27,8 @@ def lsi(involved: float, uninvolved: float) -> float | None:
     """Involved side as a percent of the uninvolved side; None when the uninvolved side is 0."""
     if uninvolved == 0:
         return 100.0 if involved == 0 else None
-    return involved / uninvolved * 100.0
+    ratio = involved / uninvolved * 100.0
+    return ratio if math.isfinite(ratio) else None
 
 
 def deficit_pct(a: float, b: float) -> float:

@@ -1,0 +1,123 @@
+"""Findings: checked against the form, errors name the item and the value, JSON round-trips."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from clinic_app.core import findings as fd
+from clinic_app.core.findings import Findings, FindingsError
+
+
+def problems(form, values) -> list[str]:
+    with pytest.raises(FindingsError) as info:
+        fd.validate(form, {"form": form.id, "form_version": 1, "values": values})
+    return info.value.problems
+
+
+def test_valid_values_are_kept(mini_form) -> None:
+    f = fd.validate(
+        mini_form,
+        {"form": "mini", "form_version": 1, "values": {
+            "involved_side": "left", "nordic": {"left": 210, "right": 280.5},
+            "quality": ["tingling", "ache", "ache"], "hip_flex": {"right": 4.5},
+        }},
+    )
+    assert f.get("involved_side") == "left"
+    assert f.number("nordic", "right") == 280.5
+    assert f.get("quality") == ("ache", "tingling")  # set, in form order
+    assert f.get("hip_flex", "left") is None
+    assert f.get("nordic") is None  # a bilateral item has no one-sided value
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        ({"nordic": {"left": 1200}}, "nordic (left): 1200 N is outside 0-1000 N"),
+        ({"pain_now": 11}, "pain_now: 11 is outside 0-10"),
+        ({"pain_now": 4.5}, "pain_now: 4.5 must be a whole number"),
+        ({"hip_flex": {"left": 4.2}}, "hip_flex (left): 4.2 is not an MMT grade (0-5 in half grades)"),
+        ({"involved_side": "middle"}, "involved_side: 'middle' is not one of left, right, both"),
+        ({"slump": {"left": "yes"}}, "slump (left): 'yes' is not one of positive, negative"),
+        ({"pop": {"left": "yes"}}, "pop: Felt a pop is one-sided; a side cannot be given"),
+        ({"nordic": 210}, 'nordic: Nordic force is recorded per side; give {"left": ..., "right": ...}'),
+        ({"nordic": {"centre": 1}}, "nordic: 'centre' is not a side (left or right)"),
+        ({"quality": "ache"}, "quality: expected a list of ache, tingling"),
+        ({"quality": ["itch"]}, "quality: 'itch' is not one of ache, tingling"),
+        ({"pain_now": True}, "pain_now: True is not a number"),
+        ({"pain_now": "7"}, "pain_now: '7' is not a number"),
+        ({"notes": "x" * 51}, "notes: text is 51 characters, the limit is 50"),
+        ({"wobble": 1}, "wobble: no such item in form 'mini' version 1"),
+    ],
+)
+def test_bad_values_name_item_and_value(mini_form, values, expected) -> None:
+    assert problems(mini_form, values) == [expected]
+
+
+def test_nan_is_refused(mini_form) -> None:
+    assert problems(mini_form, {"pain_now": float("nan")}) == ["pain_now: nan is not a finite number"]
+
+
+def test_wrong_form_is_refused(mini_form) -> None:
+    with pytest.raises(FindingsError, match="findings are for form 'other'"):
+        fd.validate(mini_form, {"form": "other", "values": {}})
+
+
+def test_missing_values_are_normal(mini_form) -> None:
+    f = fd.validate(mini_form, {"form": "mini", "values": {"nordic": {"left": None}}})
+    assert f.is_empty()
+
+
+def test_invalid_json_names_line(mini_form) -> None:
+    with pytest.raises(FindingsError, match=r"line 1, column 2: invalid JSON"):
+        fd.from_json(mini_form, "{oops}")
+
+
+def test_with_value_sets_and_clears(mini_form) -> None:
+    f = fd.empty(mini_form).with_value(mini_form, "nordic", 200, "left")
+    f = f.with_value(mini_form, "nordic", 250, "right").with_value(mini_form, "pop", "yes")
+    assert f.to_dict()["values"] == {"nordic": {"left": 200, "right": 250}, "pop": "yes"}
+    f = f.with_value(mini_form, "nordic", None, "left").with_value(mini_form, "nordic", None, "right")
+    assert "nordic" not in f.values
+    with pytest.raises(FindingsError):
+        f.with_value(mini_form, "pain_now", 99)
+
+
+def _values_strategy():  # type: ignore[no-untyped-def]
+    side_num = st.fixed_dictionaries(
+        {}, optional={"left": st.integers(0, 1000), "right": st.integers(0, 1000)}
+    )
+    return st.fixed_dictionaries(
+        {},
+        optional={
+            "involved_side": st.sampled_from(["left", "right", "both"]),
+            "pain_now": st.integers(0, 10),
+            "quality": st.lists(st.sampled_from(["ache", "tingling"]), unique=True),
+            "notes": st.text(max_size=50),
+            "nordic": side_num,
+            "hip_flex": st.fixed_dictionaries(
+                {}, optional={"left": st.integers(0, 10).map(lambda n: n / 2)}
+            ),
+            "slump": st.fixed_dictionaries({}, optional={"right": st.sampled_from(["positive", "negative"])}),
+            "pop": st.sampled_from(["yes", "no"]),
+        },
+    )
+
+
+@given(values=_values_strategy())
+def test_json_round_trip_is_lossless(values) -> None:
+    from tests.core.conftest import mini_form_data
+    from clinic_app.core.form import parse_form
+
+    form = parse_form(mini_form_data())
+    first = fd.validate(form, {"form": "mini", "form_version": 1, "values": values})
+    again = fd.from_json(form, first.to_json())
+    assert again == first
+    assert json.loads(again.to_json()) == json.loads(first.to_json())
+
+
+def test_findings_equality_is_by_value() -> None:
+    assert Findings("a", 1, {"x": 1}) == Findings("a", 1, {"x": 1})

@@ -1,0 +1,159 @@
+"""The form schema: valid forms load, broken ones give one located line per problem."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from clinic_app.core.form import FormError, ItemType, load_form, parse_form
+
+
+def problems_of(path: Path) -> list[str]:
+    with pytest.raises(FormError) as info:
+        load_form(path)
+    return info.value.problems
+
+
+def test_mini_form_loads(mini_form) -> None:
+    assert mini_form.id == "mini"
+    assert list(mini_form.items)[:2] == ["involved_side", "pain_now"]
+    assert mini_form.item("nordic").symmetry is not None
+    assert mini_form.section_of("slr").id == "tests"
+
+
+def test_fixed_ranges_for_scales_and_mmt(mini_form) -> None:
+    scale = mini_form.item("pain_now").value_range
+    mmt = mini_form.item("hip_flex").value_range
+    assert (scale.min, scale.max) == (0, 10)
+    assert (mmt.min, mmt.max) == (0, 5)
+    assert mini_form.item("slump").allowed == ("positive", "negative")
+    assert mini_form.item("pop").type is ItemType.YESNO
+
+
+def test_missing_label_names_file_and_place(mini_data, write_form) -> None:
+    del mini_data["sections"][1]["items"][2]["label"]
+    path = write_form(mini_data)
+    assert problems_of(path) == [f"{path}: sections[1].items[2].label: required key is missing"]
+
+
+def test_inverted_range_names_file_and_place(mini_data, write_form) -> None:
+    mini_data["sections"][1]["items"][0]["range"] = {"min": 90, "max": 0}
+    path = write_form(mini_data)
+    assert problems_of(path) == [f"{path}: sections[1].items[0].range: min 90 is above max 0"]
+
+
+def test_unknown_key_is_rejected(mini_data, write_form) -> None:
+    mini_data["sections"][0]["items"][1]["colour"] = "red"
+    path = write_form(mini_data)
+    assert problems_of(path) == [f"{path}: sections[0].items[1].colour: unknown key"]
+
+
+def test_yaml_syntax_error_gives_line_and_column(mini_data, write_form) -> None:
+    path = write_form("id: mini\nversion: 1\nsections:\n  - id: [unclosed\n")
+    [line] = problems_of(path)
+    assert line.startswith(f"{path}: line 5, column 1: YAML syntax error:")
+
+
+def test_top_level_must_be_a_mapping(write_form) -> None:
+    path = write_form("- just\n- a list\n")
+    assert problems_of(path) == [f"{path}: (top level): expected a mapping of keys, got list"]
+
+
+def test_missing_file() -> None:
+    assert problems_of(Path("/nonexistent/form.yaml")) == ["/nonexistent/form.yaml: file not found"]
+
+
+@pytest.mark.parametrize(
+    ("mutate", "expected"),
+    [
+        (
+            lambda d: d["factors"][0]["indicators"][0]["when"].update(item="nope"),
+            "factors[0].indicators[0].when.item: unknown item 'nope'",
+        ),
+        (
+            lambda d: d["factors"][3]["indicators"][0]["when"].update({"in": ["maybe"]}),
+            "factors[3].indicators[0].when.in: 'maybe' is not a value of item 'slump'",
+        ),
+        (
+            lambda d: d["red_flags"][0]["when"]["all"][0].update(side="left"),
+            "red_flags[0].when.all[0].side: item 'pop' is not bilateral",
+        ),
+        (
+            lambda d: d["sections"][1]["items"].append(copy.deepcopy(d["sections"][1]["items"][0])),
+            "sections[1].items[5].id: item id 'nordic' already used at sections[1].items[0].id",
+        ),
+        (
+            lambda d: d.update(involved_side_item="pain_now"),
+            "involved_side_item: must be a choice offering 'left' and 'right'",
+        ),
+        (
+            lambda d: d["running"][0]["when"].update(item="quality"),
+            "running[0].when.op: item 'quality' is a multi; use 'in'",
+        ),
+    ],
+)
+def test_cross_reference_problems(mini_data: dict[str, Any], mutate, expected: str) -> None:
+    mutate(mini_data)
+    with pytest.raises(FormError) as info:
+        parse_form(mini_data, "f.yaml")
+    assert info.value.problems == [f"f.yaml: {expected}"]
+
+
+@pytest.mark.parametrize(
+    ("mutate", "expected"),
+    [
+        (
+            lambda d: d["sections"][0]["items"][1].update(range={"min": 0, "max": 3}),
+            "sections[0].items[1]: type scale has a fixed range; remove 'range'",
+        ),
+        (
+            lambda d: d["sections"][0]["items"][2].update(choices=[]),
+            "sections[0].items[2]: type multi needs a list of choices",
+        ),
+        (
+            lambda d: d["factors"][0].update(min_indicators=3),
+            "factors[0]: min_indicators 3 is more than the 1 indicators listed",
+        ),
+        (
+            lambda d: d["factors"][3]["indicators"][0].update(supporting_only=True),
+            "factors[3]: every indicator is supporting_only, so the rule can never fire",
+        ),
+        (
+            lambda d: d["factors"][0].update(id="X1"),
+            "factors[0].id: String should match pattern '^F[0-9]+$'",
+        ),
+        (
+            lambda d: d["sections"][0]["items"][1].update(type="slider"),
+            "sections[0].items[1].type: Input should be 'number', 'scale', 'mmt', 'choice',"
+            " 'multi', 'yesno', 'posneg', 'regions' or 'text'",
+        ),
+    ],
+)
+def test_schema_problems_are_located(mini_data: dict[str, Any], mutate, expected: str) -> None:
+    mutate(mini_data)
+    with pytest.raises(FormError) as info:
+        parse_form(mini_data, "f.yaml")
+    assert info.value.problems == [f"f.yaml: {expected}"]
+
+
+def test_shipped_form_is_valid_and_complete(shipped_form) -> None:
+    section_ids = [s.id for s in shipped_form.sections]
+    assert section_ids == [
+        "subjective", "red_flags", "hips", "pelvis", "core", "feet_calves", "gait",
+        "shoulder_girdle", "sciatic_nerve", "eccentric_strength", "flexibility", "tendon_local",
+        "outcome_measures", "assessment_plan",
+    ]
+    assert [f.id for f in shipped_form.factors] == [f"F{n}" for n in range(1, 19)]
+    assert all(item.source for item in shipped_form.items.values())
+    assert all(item.help for item in shipped_form.items.values())
+
+
+def test_every_threshold_has_a_source(shipped_form) -> None:
+    for factor in (*shipped_form.factors, *shipped_form.patterns):
+        assert all(ind.source for ind in factor.indicators), factor.id
+    for item in shipped_form.items.values():
+        if item.symmetry is not None:
+            assert item.symmetry.source, item.id
