@@ -1,0 +1,413 @@
+"""The evaluation editor, generated from the form: a page per section, a row per item.
+
+Nothing here names a clinical measure: a new item in ``forms/*.yaml`` appears on its section page
+with the editor its type calls for. Every edit goes through ``Findings.with_value`` (core), so a
+value the form refuses is shown beside its field with the reason and never enters the findings,
+while everything already entered stays as it was.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from PySide6.QtCore import QSignalBlocker, Qt, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QScrollArea,
+    QSizePolicy,
+    QStackedWidget,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from clinic_app.core.findings import Findings, FindingsError, empty
+from clinic_app.core.form import NUMERIC_TYPES, SIDES, Form, Item, ItemType, Section, Side
+from clinic_app.core.symmetry import Asymmetry, compare
+from clinic_app.ui.fields import Invalid, ValueEditor, editor_for, format_number, range_text
+
+SIDE_LETTER = {"left": "L", "right": "R"}
+
+
+def _problem_text(problem: str) -> str:
+    """A FindingsError line without its location: the field it is shown beside names the item."""
+    _, sep, rest = problem.partition(": ")
+    return rest if sep else problem
+
+
+def asymmetry_text(item: Item, asym: Asymmetry) -> str:
+    """Short side-to-side text for the asymmetry column, e.g. "Δ 18% · L weaker · LSI 82%"."""
+    if asym.worse is None:
+        return "equal"
+    worse = SIDE_LETTER[asym.worse]
+    if asym.method == "difference":
+        unit = item.unit if item.unit == "°" else f" {item.unit}".rstrip()
+        parts = [f"Δ {format_number(round(asym.difference, 1))}{unit}", f"{worse} less"]
+    else:
+        word = "weaker" if item.symmetry is None or item.symmetry.better == "higher" else "worse"
+        parts = [f"Δ {asym.deficit_pct:.0f}%", f"{worse} {word}"]
+    if asym.lsi is not None:
+        parts.append(f"LSI {asym.lsi:.0f}%")
+    return " · ".join(parts)
+
+
+def asymmetry_tooltip(item: Item, asym: Asymmetry) -> str:
+    sym = item.symmetry
+    if sym is None:
+        return "No side-to-side threshold is set for this item in the form."
+    if sym.method == "difference":
+        unit = item.unit or ""
+        rule = (
+            f"Absolute difference; under {format_number(sym.threshold)}{unit} is measurement "
+            "noise (minimal detectable difference)."
+        )
+    else:
+        rule = (
+            "Deficit % = (stronger − weaker) / stronger × 100; counts from "
+            f"{format_number(sym.threshold)}%."
+        )
+    lsi = " LSI = painful side / other side × 100." if asym.lsi is not None else ""
+    return f"{rule}{lsi} Source: {sym.source}"
+
+
+class ItemRow:
+    """The widgets of one item on its section page (label, one or two editors, asymmetry, error)."""
+
+    def __init__(self, item: Item, page: QWidget) -> None:
+        self.item = item
+        self.label = QLabel(item.label, page)
+        self.label.setProperty("role", "itemLabel")
+        self.label.setWordWrap(True)
+        shown_range = range_text(item) if item.type is ItemType.NUMBER else ""
+        details = [t for t in (shown_range, item.help) if t]
+        self.details = QLabel(" · ".join(details), page)
+        self.details.setProperty("role", "secondary")
+        self.details.setWordWrap(True)
+        self.details.setVisible(bool(details))
+        if item.help:
+            self.label.setToolTip(item.help)
+        self.editors: dict[Side | None, ValueEditor] = {}
+        if item.bilateral:
+            for side in SIDES:
+                ed = editor_for(item, page)
+                ed.setObjectName(f"{item.id}.{side}")
+                for w in ed.focus_widgets():
+                    value = w.property("value")
+                    suffix = f": {value}" if isinstance(value, str) else ""
+                    w.setAccessibleName(f"{item.label}, {side}{suffix}")
+                    if item.help:
+                        w.setToolTip(item.help)
+                self.editors[side] = ed
+        else:
+            ed = editor_for(item, page)
+            ed.setObjectName(item.id)
+            if item.help:
+                for w in ed.focus_widgets():
+                    w.setToolTip(item.help)
+            self.editors[None] = ed
+        self.label.setBuddy(next(iter(self.editors.values())).focus_widgets()[0])
+        self.asymmetry = QLabel("", page)
+        self.asymmetry.setProperty("role", "asymmetry")
+        self.asymmetry.setObjectName(f"{item.id}.asymmetry")
+        self.error = QLabel("", page)
+        self.error.setProperty("role", "error")
+        self.error.setObjectName(f"{item.id}.error")
+        self.error.setWordWrap(True)
+        self.error.hide()
+        self.problems: dict[Side | None, str] = {}
+
+    def focus_widgets(self) -> list[QWidget]:
+        return [w for ed in self.editors.values() for w in ed.focus_widgets()]
+
+    def show_problem(self, side: Side | None, problem: str | None) -> None:
+        if problem is None:
+            self.problems.pop(side, None)
+        else:
+            self.problems[side] = problem
+        self.editors[side].set_invalid(problem is not None)
+        lines = []
+        for s, p in self.problems.items():
+            prefix = f"{s.capitalize()}: " if s is not None else ""
+            lines.append(f"{prefix}{p} — not accepted")
+        self.error.setText("\n".join(lines))
+        self.error.setVisible(bool(lines))
+
+    def update_asymmetry(self, findings: Findings, involved: Side | None) -> None:
+        item = self.item
+        text, tip, exceeds = "", "", False
+        if item.bilateral and item.type in NUMERIC_TYPES:
+            left, right = findings.number(item.id, "left"), findings.number(item.id, "right")
+            if left is not None and right is not None:
+                asym = compare(item, left, right, involved)
+                text, tip = asymmetry_text(item, asym), asymmetry_tooltip(item, asym)
+                exceeds = asym.exceeds
+        elif item.bilateral and item.type is not ItemType.REGIONS:
+            left_v, right_v = findings.get(item.id, "left"), findings.get(item.id, "right")
+            if left_v is not None and right_v is not None and left_v != right_v:
+                text = "L ≠ R"
+        self.asymmetry.setText(text)
+        self.asymmetry.setToolTip(tip)
+        if bool(self.asymmetry.property("exceeds")) != exceeds:
+            self.asymmetry.setProperty("exceeds", exceeds)
+            self.asymmetry.style().unpolish(self.asymmetry)
+            self.asymmetry.style().polish(self.asymmetry)
+
+
+class SectionPage(QScrollArea):
+    """One section of the form: a title, its help and a grid of item rows."""
+
+    def __init__(self, section: Section, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.section = section
+        self.setWidgetResizable(True)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        body = QWidget(self)
+        body.setObjectName("sectionBody")
+        outer = QVBoxLayout(body)
+        outer.setContentsMargins(20, 16, 20, 16)
+        outer.setSpacing(6)
+        title = QLabel(section.title, body)
+        title.setProperty("role", "sectionTitle")
+        outer.addWidget(title)
+        if section.help:
+            helptext = QLabel(section.help, body)
+            helptext.setProperty("role", "secondary")
+            helptext.setWordWrap(True)
+            outer.addWidget(helptext)
+        grid = QGridLayout()
+        grid.setHorizontalSpacing(14)
+        grid.setVerticalSpacing(4)
+        grid.setColumnStretch(0, 3)
+        grid.setColumnStretch(1, 2)
+        grid.setColumnStretch(2, 2)
+        grid.setColumnStretch(3, 2)
+        grid.setColumnMinimumWidth(0, 170)
+        r = 0
+        self.rows: dict[str, ItemRow] = {}
+        previous_bilateral = False
+        for item in section.items:
+            if item.bilateral and not previous_bilateral:
+                # Column headings above each run of left/right rows.
+                for col, text in ((1, "Left"), (2, "Right"), (3, "Side to side")):
+                    head = QLabel(text, body)
+                    head.setProperty("role", "columnHeader")
+                    grid.addWidget(head, r, col)
+                r += 1
+            previous_bilateral = item.bilateral
+            row = ItemRow(item, body)
+            self.rows[item.id] = row
+            label_box = QVBoxLayout()
+            label_box.setSpacing(0)
+            label_box.addWidget(row.label)
+            label_box.addWidget(row.details)
+            grid.addLayout(label_box, r, 0, Qt.AlignmentFlag.AlignTop)
+            top = Qt.AlignmentFlag.AlignTop
+            if item.bilateral:
+                grid.addWidget(row.editors["left"], r, 1, top)
+                grid.addWidget(row.editors["right"], r, 2, top)
+                grid.addWidget(row.asymmetry, r, 3, top)
+            else:
+                grid.addWidget(row.editors[None], r, 1, 1, 3, top)
+            grid.addWidget(row.error, r + 1, 1, 1, 3)
+            line = QFrame(body)
+            line.setFrameShape(QFrame.Shape.HLine)
+            line.setProperty("role", "rowRule")
+            grid.addWidget(line, r + 2, 0, 1, 4)
+            r += 3
+        outer.addLayout(grid)
+        outer.addStretch(1)
+        self.setWidget(body)
+        chain = self.focus_widgets()
+        for a, b in zip(chain, chain[1:], strict=False):
+            QWidget.setTabOrder(a, b)
+
+    def focus_widgets(self) -> list[QWidget]:
+        return [w for row in self.rows.values() for w in row.focus_widgets()]
+
+
+class EvaluationEditor(QWidget):
+    """Edits the findings of one evaluation, section by section.
+
+    Signals: ``findings_changed(Findings)`` — after every accepted edit, with the new findings;
+    ``section_changed(str)`` — the visible section's id.
+    """
+
+    findings_changed = Signal(object)
+    section_changed = Signal(str)
+
+    def __init__(self, form: Form, findings: Findings | None = None, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.form = form
+        self._findings = findings if findings is not None else empty(form)
+        self._read_only = False
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+
+        self.nav = QTreeWidget(self)
+        self.nav.setObjectName("sectionNav")
+        self.nav.setColumnCount(2)
+        self.nav.setHeaderHidden(True)
+        self.nav.setRootIsDecorated(False)
+        self.nav.setIndentation(0)
+        self.nav.setUniformRowHeights(True)
+        self.nav.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.nav.setAccessibleName("Sections")
+        self.nav.header().setStretchLastSection(False)
+        self.nav.header().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.nav.header().setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        self.nav.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Expanding)
+        self.nav.setFixedWidth(200)
+        layout.addWidget(self.nav)
+
+        self.pages = QStackedWidget(self)
+        layout.addWidget(self.pages, 1)
+        self._rows: dict[str, ItemRow] = {}
+        self._page_index: dict[str, int] = {}
+        for n, section in enumerate(form.sections):
+            entry = QTreeWidgetItem([section.title, ""])
+            entry.setData(0, Qt.ItemDataRole.UserRole, section.id)
+            entry.setTextAlignment(1, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            self.nav.addTopLevelItem(entry)
+            page = SectionPage(section, self.pages)
+            self.pages.addWidget(page)
+            self._page_index[section.id] = n
+            for item_id, row in page.rows.items():
+                self._rows[item_id] = row
+                for side, ed in row.editors.items():
+                    ed.edited.connect(functools.partial(self.on_value_edited, row.item, side))
+        self.nav.currentItemChanged.connect(self.on_nav_current_item_changed)
+
+        for keys, step in (
+            ("Ctrl+PgDown", 1),
+            ("Ctrl+PgUp", -1),
+            ("Alt+Down", 1),
+            ("Alt+Up", -1),
+        ):
+            sc = QShortcut(QKeySequence(keys), self)
+            sc.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            sc.activated.connect(functools.partial(self.step_section, step))
+
+        self._load_values()
+        self.nav.setCurrentItem(self._nav_entry(0))
+
+    # -- public API ------------------------------------------------------------------------------
+
+    @property
+    def findings(self) -> Findings:
+        return self._findings
+
+    def set_findings(self, findings: Findings) -> None:
+        """Show ``findings`` (e.g. another evaluation, or "take theirs"); emits nothing."""
+        self._findings = findings
+        for row in self._rows.values():
+            for side in list(row.problems):
+                row.show_problem(side, None)
+        self._load_values()
+
+    def is_read_only(self) -> bool:
+        return self._read_only
+
+    def set_read_only(self, read_only: bool) -> None:
+        self._read_only = read_only
+        for row in self._rows.values():
+            for ed in row.editors.values():
+                ed.set_read_only(read_only)
+
+    def row(self, item_id: str) -> ItemRow:
+        return self._rows[item_id]
+
+    def editor(self, item_id: str, side: Side | None = None) -> ValueEditor:
+        """The editor widget of one item (one side of a bilateral item)."""
+        return self._rows[item_id].editors[side]
+
+    def current_section(self) -> str:
+        return self.form.sections[self.pages.currentIndex()].id
+
+    def set_current_section(self, section_id: str, focus: bool = False) -> None:
+        index = self._page_index.get(section_id)
+        if index is None:
+            return
+        self.nav.setCurrentItem(self._nav_entry(index))
+        if focus:
+            self.focus_first_field()
+
+    def step_section(self, step: int) -> None:
+        index = (self.pages.currentIndex() + step) % len(self.form.sections)
+        self.set_current_section(self.form.sections[index].id, focus=True)
+
+    def focus_first_field(self) -> None:
+        page = self.pages.currentWidget()
+        if isinstance(page, SectionPage):
+            widgets = page.focus_widgets()
+            if widgets:
+                widgets[0].setFocus(Qt.FocusReason.TabFocusReason)
+                page.ensureWidgetVisible(widgets[0])
+
+    def filled(self, section: Section) -> int:
+        return sum(1 for i in section.items if self._findings.values.get(i.id) not in (None, {}))
+
+    # -- internals -------------------------------------------------------------------------------
+
+    def _nav_entry(self, index: int) -> QTreeWidgetItem:
+        entry = self.nav.topLevelItem(index)
+        assert entry is not None
+        return entry
+
+    def _involved(self) -> Side | None:
+        v = self._findings.get(self.form.involved_side_item)
+        return v if v in SIDES else None
+
+    def _load_values(self) -> None:
+        for item_id, row in self._rows.items():
+            for side, ed in row.editors.items():
+                blocker = QSignalBlocker(ed)
+                ed.set_value(self._findings.get(item_id, side))
+                ed.set_read_only(self._read_only)
+                del blocker
+        self._refresh_derived(None)
+
+    def _refresh_derived(self, item_id: str | None) -> None:
+        involved = self._involved()
+        if item_id is None or item_id == self.form.involved_side_item:
+            rows = list(self._rows.values())
+        else:
+            rows = [self._rows[item_id]]
+        for row in rows:
+            row.update_asymmetry(self._findings, involved)
+        for n, section in enumerate(self.form.sections):
+            self._nav_entry(n).setText(1, f"{self.filled(section)}/{len(section.items)}")
+
+    def on_value_edited(self, item: Item, side: Side | None, raw: Any) -> None:
+        if self._read_only:
+            return
+        row = self._rows[item.id]
+        if isinstance(raw, Invalid):
+            row.show_problem(side, raw.reason)
+            return
+        try:
+            new = self._findings.with_value(self.form, item.id, raw, side)
+        except FindingsError as err:
+            row.show_problem(side, "; ".join(_problem_text(p) for p in err.problems))
+            return
+        row.show_problem(side, None)
+        self._findings = new
+        self._refresh_derived(item.id)
+        self.findings_changed.emit(new)
+
+    def on_nav_current_item_changed(
+        self, current: QTreeWidgetItem | None, _previous: QTreeWidgetItem | None
+    ) -> None:
+        if current is None:
+            return
+        index = self.nav.indexOfTopLevelItem(current)
+        self.pages.setCurrentIndex(index)
+        self.section_changed.emit(self.form.sections[index].id)

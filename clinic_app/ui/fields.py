@@ -1,0 +1,302 @@
+"""One input widget per item type, built from the form definition.
+
+Each editor edits one value (one side of a bilateral item) and reports every change with the raw
+value the user entered, or :class:`Invalid` when the text cannot even be read as a value. Checking
+the value against the form is not done here: the evaluation editor hands it to
+``Findings.with_value`` so that the rules live in one place (core), and shows the reason beside the
+field when it is refused.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QSizePolicy,
+    QToolButton,
+    QWidget,
+)
+
+from clinic_app.core.form import CATEGORICAL_VALUES, Item, ItemType
+
+EMPTY = "–"  # shown for "not recorded" in drop-downs
+
+
+@dataclass(frozen=True)
+class Invalid:
+    """Text that is not a value at all (e.g. letters in a number field), with the reason."""
+
+    text: str
+    reason: str
+
+
+def format_number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
+
+
+def parse_number(text: str) -> float | int | None | Invalid:
+    """A number typed by a person: blank is "not recorded", a decimal comma is accepted."""
+    t = text.strip().replace(",", ".")
+    if not t:
+        return None
+    try:
+        v = float(t)
+    except ValueError:
+        return Invalid(text, f"“{text.strip()}” is not a number")
+    return int(v) if v.is_integer() else v
+
+
+def mmt_label(grade: float) -> str:
+    """MMT half grades are written 4+ for 4.5 (the form's convention)."""
+    whole = int(grade)
+    return f"{whole}+" if grade != whole else str(whole)
+
+
+def range_text(item: Item) -> str:
+    rng = item.value_range
+    if rng is None:
+        return ""
+    unit = f" {item.unit}" if item.unit and item.unit != "°" else item.unit
+    return f"{format_number(rng.min)}–{format_number(rng.max)}{unit}"
+
+
+class ValueEditor(QWidget):
+    """Base of the per-type editors.
+
+    Signals: ``edited(object)`` — the user changed the value: the new raw value, ``None`` when
+    cleared, or an :class:`Invalid`. Never emitted by :meth:`set_value`.
+    """
+
+    edited = Signal(object)
+
+    def __init__(self, item: Item, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.item = item
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+
+    def set_value(self, value: Any) -> None:
+        raise NotImplementedError
+
+    def set_read_only(self, read_only: bool) -> None:
+        for w in self.focus_widgets():
+            w.setEnabled(not read_only)
+
+    def focus_widgets(self) -> list[QWidget]:
+        """The widgets that take keyboard focus, in tab order."""
+        raise NotImplementedError
+
+    def set_invalid(self, invalid: bool) -> None:
+        for w in self.focus_widgets():
+            w.setProperty("invalid", invalid)
+            w.style().unpolish(w)
+            w.style().polish(w)
+
+
+class NumberEditor(ValueEditor):
+    """A line edit for a number, its unit beside it, the allowed range as placeholder."""
+
+    def __init__(self, item: Item, parent: QWidget | None = None) -> None:
+        super().__init__(item, parent)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(4)
+        self.line = QLineEdit(self)
+        self.line.setPlaceholderText(range_text(item))
+        self.line.setMaxLength(12)
+        self.line.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.line.setMinimumWidth(64)
+        self.line.setMaximumWidth(110)
+        self.line.setAccessibleName(item.label)
+        self.line.textEdited.connect(self.on_line_text_edited)
+        layout.addWidget(self.line)
+        self.unit = QLabel(item.unit, self)
+        self.unit.setProperty("role", "unit")
+        self.unit.setMinimumWidth(22)
+        layout.addWidget(self.unit)
+        layout.addStretch(1)
+
+    def on_line_text_edited(self, text: str) -> None:
+        self.edited.emit(parse_number(text))
+
+    def set_value(self, value: Any) -> None:
+        self.line.setText("" if value is None else format_number(value))
+
+    def set_read_only(self, read_only: bool) -> None:
+        self.line.setReadOnly(read_only)
+        self.line.setProperty("readOnly", read_only)
+
+    def focus_widgets(self) -> list[QWidget]:
+        return [self.line]
+
+
+class ComboEditor(ValueEditor):
+    """A drop-down for choices, MMT grades and 0–10 scales, with "–" for not recorded."""
+
+    def __init__(self, item: Item, parent: QWidget | None = None) -> None:
+        super().__init__(item, parent)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.combo = QComboBox(self)
+        self.combo.setAccessibleName(item.label)
+        self.combo.addItem(EMPTY, None)
+        if item.type is ItemType.MMT:
+            for n in range(11):
+                self.combo.addItem(mmt_label(n / 2), n / 2)
+        elif item.type is ItemType.SCALE:
+            for n in range(11):
+                self.combo.addItem(str(n), n)
+        else:
+            for c in item.choices:
+                self.combo.addItem(c.label, c.id)
+        self.combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.combo.currentIndexChanged.connect(self.on_combo_current_index_changed)
+        layout.addWidget(self.combo)
+        layout.addStretch(1)
+
+    def on_combo_current_index_changed(self, index: int) -> None:
+        self.edited.emit(self.combo.itemData(index))
+
+    def set_value(self, value: Any) -> None:
+        index = 0 if value is None else self.combo.findData(value)
+        if index < 0 and isinstance(value, int | float):
+            index = self.combo.findData(float(value))
+        self.combo.blockSignals(True)
+        self.combo.setCurrentIndex(max(index, 0))
+        self.combo.blockSignals(False)
+
+    def focus_widgets(self) -> list[QWidget]:
+        return [self.combo]
+
+
+class ToggleEditor(ValueEditor):
+    """Two compact toggle buttons (Yes/No, Pos/Neg); pressing the lit one clears the value."""
+
+    LABELS = {"yes": "Yes", "no": "No", "positive": "Pos +", "negative": "Neg −"}
+
+    def __init__(self, item: Item, parent: QWidget | None = None) -> None:
+        super().__init__(item, parent)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        self.buttons: dict[str, QToolButton] = {}
+        values = CATEGORICAL_VALUES[item.type]
+        for n, value in enumerate(values):
+            b = QToolButton(self)
+            b.setText(self.LABELS.get(value, value))
+            b.setCheckable(True)
+            b.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+            b.setAccessibleName(f"{item.label}: {value}")
+            b.setProperty("segment", "first" if n == 0 else "last")
+            b.setProperty("value", value)
+            b.clicked.connect(self.on_button_clicked)
+            layout.addWidget(b)
+            self.buttons[value] = b
+        layout.addStretch(1)
+
+    def on_button_clicked(self, checked: bool) -> None:
+        sender = self.sender()
+        value = sender.property("value") if sender is not None else None
+        for v, b in self.buttons.items():
+            if v != value:
+                b.setChecked(False)
+        self.edited.emit(value if checked else None)
+
+    def value(self) -> str | None:
+        for v, b in self.buttons.items():
+            if b.isChecked():
+                return v
+        return None
+
+    def set_value(self, value: Any) -> None:
+        for v, b in self.buttons.items():
+            b.setChecked(v == value)
+
+    def focus_widgets(self) -> list[QWidget]:
+        return list(self.buttons.values())
+
+
+class MultiEditor(ValueEditor):
+    """Check boxes, one per choice, in up to ``columns`` columns."""
+
+    def __init__(self, item: Item, parent: QWidget | None = None, columns: int = 3) -> None:
+        super().__init__(item, parent)
+        layout = QGridLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setHorizontalSpacing(16)
+        layout.setVerticalSpacing(2)
+        self.boxes: dict[str, QCheckBox] = {}
+        for n, c in enumerate(item.choices):
+            box = QCheckBox(c.label, self)
+            box.toggled.connect(self.on_box_toggled)
+            layout.addWidget(box, n // columns, n % columns)
+            self.boxes[c.id] = box
+        layout.setColumnStretch(columns, 1)
+
+    def value(self) -> list[str] | None:
+        chosen = [cid for cid, box in self.boxes.items() if box.isChecked()]
+        return chosen or None
+
+    def on_box_toggled(self, _checked: bool) -> None:
+        self.edited.emit(self.value())
+
+    def set_value(self, value: Any) -> None:
+        chosen = set(value or ())
+        for cid, box in self.boxes.items():
+            box.blockSignals(True)
+            box.setChecked(cid in chosen)
+            box.blockSignals(False)
+
+    def focus_widgets(self) -> list[QWidget]:
+        return list(self.boxes.values())
+
+
+class TextEditor(ValueEditor):
+    """Free text; Tab moves on to the next field instead of typing a tab."""
+
+    def __init__(self, item: Item, parent: QWidget | None = None) -> None:
+        super().__init__(item, parent)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.text = QPlainTextEdit(self)
+        self.text.setTabChangesFocus(True)
+        self.text.setAccessibleName(item.label)
+        self.text.setFixedHeight(64)
+        self.text.textChanged.connect(self.on_text_text_changed)
+        layout.addWidget(self.text)
+
+    def on_text_text_changed(self) -> None:
+        t = self.text.toPlainText()
+        self.edited.emit(t if t.strip() else None)
+
+    def set_value(self, value: Any) -> None:
+        self.text.blockSignals(True)
+        self.text.setPlainText("" if value is None else str(value))
+        self.text.blockSignals(False)
+
+    def set_read_only(self, read_only: bool) -> None:
+        self.text.setReadOnly(read_only)
+
+    def focus_widgets(self) -> list[QWidget]:
+        return [self.text]
+
+
+def editor_for(item: Item, parent: QWidget | None = None) -> ValueEditor:
+    """The editor of one value of ``item`` (one side when bilateral)."""
+    if item.type is ItemType.NUMBER:
+        return NumberEditor(item, parent)
+    if item.type in (ItemType.MMT, ItemType.SCALE, ItemType.CHOICE):
+        return ComboEditor(item, parent)
+    if item.type in (ItemType.YESNO, ItemType.POSNEG):
+        return ToggleEditor(item, parent)
+    if item.type in (ItemType.MULTI, ItemType.REGIONS):
+        return MultiEditor(item, parent, columns=1 if item.bilateral else 3)
+    return TextEditor(item, parent)
