@@ -227,7 +227,25 @@ class _Evaluator:
         assert leaf.threshold is not None
         return f"; threshold {_OP_TEXT[leaf.op]} {format_value(item, leaf.threshold)}"
 
+    def _ratio(self, leaf: Leaf, item: Item, per: str) -> list[str] | None:
+        divisor = self.form.item(per)
+        top, bottom = self.findings.number(item.id), self.findings.number(per)
+        if top is None or bottom is None or bottom == 0:
+            return None
+        assert leaf.op is not None
+        assert leaf.threshold is not None
+        ratio = top / bottom
+        if not _OPS[leaf.op](ratio, leaf.threshold):
+            return None
+        return [
+            f"{item.label} {format_value(item, top)} / {divisor.label} "
+            f"{format_value(divisor, bottom)} = ratio {ratio:.2f}; threshold "
+            f"{_OP_TEXT[leaf.op]} {_num(leaf.threshold)}"
+        ]
+
     def _value(self, leaf: Leaf, item: Item) -> list[str] | None:
+        if leaf.per is not None:
+            return self._ratio(leaf, item, leaf.per)
         if not item.bilateral:
             value = self.findings.get(item.id)
             if value is None or not self._test(leaf, item, value):
@@ -296,9 +314,13 @@ class _Evaluator:
                 f"{pair_text}: {asym.deficit_pct:.0f}% deficit, {asym.worse} {weaker}{note}; "
                 f"threshold {_OP_TEXT[op]} {_num(threshold)}%"
             ]
+        if item.unit == "°":
+            worse = "less flexible"
+        else:
+            worse = "weaker" if (sym is None or sym.better == "higher") else "worse"
         return [
             f"{pair_text}: {format_value(item, asym.difference)} difference "
-            f"{asym.worse} less flexible{note}; minimal detectable difference "
+            f"{asym.worse} {worse}{note}; minimal detectable difference "
             f"{format_value(item, threshold)}"
         ]
 
