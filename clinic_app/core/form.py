@@ -161,6 +161,8 @@ class Leaf(_Strict):
     ``opposite`` (the other side of the painful one), ``left``, ``right`` or ``any``. For
     ``deficit``/``difference``, ``worse`` says which side must be the worse one. A missing
     ``threshold`` on ``deficit``/``difference`` means the item's own symmetry threshold.
+    ``per`` divides a one-sided number by another one-sided number before the test (a ratio such
+    as trunk flexor / extensor endurance), so the threshold is a plain ratio.
     """
 
     item: Identifier
@@ -170,9 +172,12 @@ class Leaf(_Strict):
     op: Op | None = None
     threshold: float | None = None
     in_: tuple[str, ...] | None = Field(default=None, alias="in")
+    per: Identifier | None = None
 
     @model_validator(mode="after")
     def _shape(self) -> Leaf:
+        if self.per is not None and (self.measure != "value" or self.op is None):
+            raise ValueError("'per' needs measure value with 'op' and 'threshold'")
         if self.in_ is not None and (self.op is not None or self.threshold is not None):
             raise ValueError("use either 'in' or 'op' with 'threshold', not both")
         if self.in_ is None and self.op is None:
@@ -385,6 +390,15 @@ def _check_leaf(form: Form, leaf: Leaf, path: str) -> list[str]:
                 problems.append(f"{path}.in: {bad[0]!r} is not a value of item {leaf.item!r}")
     elif item.type not in NUMERIC_TYPES:
         problems.append(f"{path}.op: item {leaf.item!r} is a {item.type.value}; use 'in'")
+    if leaf.per is not None:
+        divisor = form.items.get(leaf.per)
+        if divisor is None:
+            problems.append(f"{path}.per: unknown item {leaf.per!r}")
+        elif {item.bilateral, divisor.bilateral} != {False} or not {
+            item.type,
+            divisor.type,
+        } <= NUMERIC_TYPES:
+            problems.append(f"{path}.per: a ratio needs two one-sided numbers")
     return problems
 
 
