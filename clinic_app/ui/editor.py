@@ -32,7 +32,14 @@ from PySide6.QtWidgets import (
 from clinic_app.core.findings import Findings, FindingsError, empty
 from clinic_app.core.form import NUMERIC_TYPES, SIDES, Form, Item, ItemType, Section, Side
 from clinic_app.core.symmetry import Asymmetry, compare
-from clinic_app.ui.fields import Invalid, ValueEditor, editor_for, format_number, range_text
+from clinic_app.ui.fields import (
+    Invalid,
+    ValueEditor,
+    editor_for,
+    format_number,
+    is_whole_item,
+    range_text,
+)
 
 SIDE_LETTER = {"left": "L", "right": "R"}
 
@@ -95,7 +102,7 @@ class ItemRow:
         if item.help:
             self.label.setToolTip(item.help)
         self.editors: dict[Side | None, ValueEditor] = {}
-        if item.bilateral:
+        if item.bilateral and not is_whole_item(item):
             for side in SIDES:
                 ed = editor_for(item, page)
                 ed.setObjectName(f"{item.id}.{side}")
@@ -194,14 +201,15 @@ class SectionPage(QScrollArea):
         self.rows: dict[str, ItemRow] = {}
         previous_bilateral = False
         for item in section.items:
-            if item.bilateral and not previous_bilateral:
+            sided = item.bilateral and not is_whole_item(item)
+            if sided and not previous_bilateral:
                 # Column headings above each run of left/right rows.
                 for col, text in ((1, "Left"), (2, "Right"), (3, "Side to side")):
                     head = QLabel(text, body)
                     head.setProperty("role", "columnHeader")
                     grid.addWidget(head, r, col)
                 r += 1
-            previous_bilateral = item.bilateral
+            previous_bilateral = sided
             row = ItemRow(item, body)
             self.rows[item.id] = row
             label_box = QVBoxLayout()
@@ -210,7 +218,7 @@ class SectionPage(QScrollArea):
             label_box.addWidget(row.details)
             grid.addLayout(label_box, r, 0, Qt.AlignmentFlag.AlignTop)
             top = Qt.AlignmentFlag.AlignTop
-            if item.bilateral:
+            if item.bilateral and not is_whole_item(item):
                 grid.addWidget(row.editors["left"], r, 1, top)
                 grid.addWidget(row.editors["right"], r, 2, top)
                 grid.addWidget(row.asymmetry, r, 3, top)
@@ -370,7 +378,10 @@ class EvaluationEditor(QWidget):
         for item_id, row in self._rows.items():
             for side, ed in row.editors.items():
                 blocker = QSignalBlocker(ed)
-                ed.set_value(self._findings.get(item_id, side))
+                if side is None and row.item.bilateral:
+                    ed.set_value(self._findings.sides(item_id))
+                else:
+                    ed.set_value(self._findings.get(item_id, side))
                 ed.set_read_only(self._read_only)
                 del blocker
         self._refresh_derived(None)
