@@ -137,8 +137,8 @@ def format_value(item: Item, value: Value) -> str:
     if item.type is ItemType.SCALE:
         return f"{_num(value)}/10"
     unit = item.unit
-    if unit == "°":
-        return f"{_num(value)}°"
+    if unit in ("°", "%"):
+        return f"{_num(value)}{unit}"
     return f"{_num(value)} {unit}".strip()
 
 
@@ -319,7 +319,7 @@ class _Evaluator:
         else:
             worse = "weaker" if (sym is None or sym.better == "higher") else "worse"
         return [
-            f"{pair_text}: {format_value(item, asym.difference)} difference "
+            f"{pair_text}: {format_value(item, asym.difference)} difference, "
             f"{asym.worse} {worse}{note}; minimal detectable difference "
             f"{format_value(item, threshold)}"
         ]
