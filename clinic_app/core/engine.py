@@ -336,7 +336,8 @@ class _Evaluator:
                 continue
             fired += 1
             decisive = decisive or not ind.supporting_only
-            evidence.extend(ev)
+            # Two indicators may read the same finding; the therapist needs to see it once.
+            evidence.extend(e for e in ev if all(e.text != seen.text for seen in evidence))
         if fired < rule.min_indicators or not decisive:
             return None
         return RuleResult(

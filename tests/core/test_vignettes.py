@@ -216,6 +216,16 @@ def test_both_legs_compares_without_a_painful_side(results: dict[str, Assessment
     assert "right: 230 N; threshold < 256 N" in f6
 
 
+def test_each_finding_is_shown_once_per_result(results: dict[str, Assessment]) -> None:
+    # P4 reads pain location twice (below the knee; low back); the line must appear once.
+    p4 = by_id(results["cauda_equina"].patterns, "P4")
+    assert sum("Pain location left" in e.text for e in p4.evidence) == 1
+    for name, result in results.items():
+        for rule in (*result.factors, *result.patterns):
+            texts = [e.text for e in rule.evidence]
+            assert len(texts) == len(set(texts)), (name, rule.id)
+
+
 def test_pelvic_alignment_alone_never_fires_a_factor(form: Form) -> None:
     findings = fd.validate(
         form,
