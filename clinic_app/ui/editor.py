@@ -9,10 +9,11 @@ while everything already entered stays as it was.
 from __future__ import annotations
 
 import functools
+import html
 from typing import Any
 
 from PySide6.QtCore import QSignalBlocker, Qt, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtGui import QKeySequence, QResizeEvent, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFrame,
@@ -42,6 +43,7 @@ from clinic_app.ui.fields import (
 )
 
 SIDE_LETTER = {"left": "L", "right": "R"}
+SECONDARY_COLOUR = "#5f6b76"
 
 
 def _problem_text(problem: str) -> str:
@@ -61,9 +63,10 @@ def asymmetry_text(item: Item, asym: Asymmetry) -> str:
     else:
         word = "weaker" if item.symmetry is None or item.symmetry.better == "higher" else "worse"
         parts = [f"Δ {asym.deficit_pct:.0f}%", f"{worse} {word}"]
+    text = " · ".join(parts)
     if asym.lsi is not None:
-        parts.append(f"LSI {asym.lsi:.0f}%")
-    return " · ".join(parts)
+        text += f"\nLSI {asym.lsi:.0f}%"
+    return text
 
 
 def asymmetry_tooltip(item: Item, asym: Asymmetry) -> str:
@@ -90,15 +93,21 @@ class ItemRow:
 
     def __init__(self, item: Item, page: QWidget) -> None:
         self.item = item
-        self.label = QLabel(item.label, page)
+        shown_range = range_text(item) if item.type is ItemType.NUMBER else ""
+        self.details_text = " · ".join(t for t in (shown_range, item.help) if t)
+        # One rich-text label (name, then range and help in small grey): a single word-wrapped
+        # widget per cell keeps height-for-width right, so rows never overlap when narrow.
+        text = f"<b>{html.escape(item.label)}</b>"
+        if self.details_text:
+            text += (
+                f"<br><span style='color:{SECONDARY_COLOUR}; font-size:small'>"
+                f"{html.escape(self.details_text)}</span>"
+            )
+        self.label = QLabel(text, page)
+        self.label.setTextFormat(Qt.TextFormat.RichText)
         self.label.setProperty("role", "itemLabel")
         self.label.setWordWrap(True)
-        shown_range = range_text(item) if item.type is ItemType.NUMBER else ""
-        details = [t for t in (shown_range, item.help) if t]
-        self.details = QLabel(" · ".join(details), page)
-        self.details.setProperty("role", "secondary")
-        self.details.setWordWrap(True)
-        self.details.setVisible(bool(details))
+        self.label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         if item.help:
             self.label.setToolTip(item.help)
         self.editors: dict[Side | None, ValueEditor] = {}
@@ -123,6 +132,7 @@ class ItemRow:
         self.label.setBuddy(next(iter(self.editors.values())).focus_widgets()[0])
         self.asymmetry = QLabel("", page)
         self.asymmetry.setProperty("role", "asymmetry")
+        self.asymmetry.setMinimumWidth(96)
         self.asymmetry.setObjectName(f"{item.id}.asymmetry")
         self.error = QLabel("", page)
         self.error.setProperty("role", "error")
@@ -196,7 +206,7 @@ class SectionPage(QScrollArea):
         grid.setColumnStretch(1, 2)
         grid.setColumnStretch(2, 2)
         grid.setColumnStretch(3, 2)
-        grid.setColumnMinimumWidth(0, 170)
+        grid.setColumnMinimumWidth(0, 150)
         r = 0
         self.rows: dict[str, ItemRow] = {}
         previous_bilateral = False
@@ -212,11 +222,7 @@ class SectionPage(QScrollArea):
             previous_bilateral = sided
             row = ItemRow(item, body)
             self.rows[item.id] = row
-            label_box = QVBoxLayout()
-            label_box.setSpacing(0)
-            label_box.addWidget(row.label)
-            label_box.addWidget(row.details)
-            grid.addLayout(label_box, r, 0, Qt.AlignmentFlag.AlignTop)
+            grid.addWidget(row.label, r, 0)
             top = Qt.AlignmentFlag.AlignTop
             if item.bilateral and not is_whole_item(item):
                 grid.addWidget(row.editors["left"], r, 1, top)
@@ -233,12 +239,22 @@ class SectionPage(QScrollArea):
         outer.addLayout(grid)
         outer.addStretch(1)
         self.setWidget(body)
+        self._body = body
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         chain = self.focus_widgets()
         for a, b in zip(chain, chain[1:], strict=False):
             QWidget.setTabOrder(a, b)
 
     def focus_widgets(self) -> list[QWidget]:
         return [w for row in self.rows.values() for w in row.focus_widgets()]
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        # QScrollArea ignores height-for-width: wrapped labels would overlap the next row when
+        # the page is narrow, so the body is given the height its layout needs at this width.
+        layout = self._body.layout()
+        if layout is not None and layout.hasHeightForWidth():
+            self._body.setMinimumHeight(layout.totalHeightForWidth(self.viewport().width()))
+        super().resizeEvent(event)
 
 
 class EvaluationEditor(QWidget):
@@ -273,7 +289,7 @@ class EvaluationEditor(QWidget):
         self.nav.header().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.nav.header().setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
         self.nav.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Expanding)
-        self.nav.setFixedWidth(200)
+        self.nav.setFixedWidth(190)
         layout.addWidget(self.nav)
 
         self.pages = QStackedWidget(self)

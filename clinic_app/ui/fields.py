@@ -120,7 +120,7 @@ class NumberEditor(ValueEditor):
         layout.addWidget(self.line)
         self.unit = QLabel(item.unit, self)
         self.unit.setProperty("role", "unit")
-        self.unit.setMinimumWidth(22)
+        self.unit.setMinimumWidth(max(22, self.unit.fontMetrics().horizontalAdvance(item.unit) + 4))
         layout.addWidget(self.unit)
         layout.addStretch(1)
 

@@ -42,7 +42,7 @@ def test_every_item_gets_the_editor_its_type_calls_for(qtbot, mini_form: Form) -
     assert isinstance(editor.editor("pain_quality"), MultiEditor)
     assert isinstance(editor.editor("notes"), TextEditor)
     assert line(editor, "hip_flexor_force", "left").placeholderText() == "0–800 N"
-    assert editor.row("hip_flexor_force").details.text().startswith("0–800 N")
+    assert editor.row("hip_flexor_force").details_text.startswith("0–800 N")
     assert "dynamometer" in line(editor, "hip_flexor_force", "left").toolTip()
 
 
@@ -66,7 +66,7 @@ def test_an_item_added_to_the_form_file_appears_without_code_changes(qtbot, tmp_
     editor.set_current_section("hips")
     new_line = line(editor, "hip_ir_rom", "right")
     assert new_line.isVisible()
-    assert editor.row("hip_ir_rom").label.text() == "Hip internal rotation"
+    assert "Hip internal rotation" in editor.row("hip_ir_rom").label.text()
     assert editor.nav.topLevelItem(2).text(1) == "0/4"
     qtbot.keyClicks(new_line, "35")
     assert editor.findings.get("hip_ir_rom", "right") == 35

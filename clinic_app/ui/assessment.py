@@ -1,0 +1,381 @@
+"""The live assessment beside the editor, and the red-flag banner above it.
+
+Both only display a :class:`clinic_app.core.engine.Assessment`; the evaluation view recomputes it
+on every accepted edit (``assess`` takes a few milliseconds), so what the therapist sees always
+matches what is on the form. Every suggestion can be expanded to the findings that triggered it:
+the app supports a decision, the clinician makes it.
+"""
+
+from __future__ import annotations
+
+import html
+
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt, Signal
+from PySide6.QtGui import QBrush, QColor, QFont, QFontMetrics
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QSplitter,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from clinic_app.core.engine import Assessment, RedFlagResult, RuleResult, RunningGuidance, assess
+from clinic_app.core.findings import Findings
+from clinic_app.core.form import Form, RunLevel, Urgency
+from clinic_app.ui.editor import EvaluationEditor
+
+URGENCY_COLOURS: dict[Urgency, tuple[str, str, str]] = {
+    # background, text, border
+    Urgency.EMERGENCY: ("#b3261e", "#ffffff", "#8c1d18"),
+    Urgency.URGENT: ("#e8710a", "#ffffff", "#b95a08"),
+    Urgency.SOON: ("#fbe7a1", "#3d3000", "#e0c35c"),
+}
+RUN_COLOURS: dict[RunLevel, tuple[str, str]] = {
+    RunLevel.GREEN: ("#e3f4e6", "#1e5b2c"),
+    RunLevel.NEXT_DAY: ("#fdf1d0", "#5c4300"),
+    RunLevel.STOP: ("#fbe0de", "#8c1d18"),
+    RunLevel.RED_FLAG: ("#b3261e", "#ffffff"),
+}
+RUN_TITLES = {
+    RunLevel.GREEN: "Running: green",
+    RunLevel.NEXT_DAY: "Running: reduce or rest",
+    RunLevel.STOP: "Running: stop",
+    RunLevel.RED_FLAG: "Running: red flag",
+}
+SUMMARY_TITLES = {
+    "source": "Hamstring is the source",
+    "victim": "Hamstring is the victim",
+    "both": "Source and victim",
+    "undetermined": "Not yet determined",
+}
+ROLE_EVIDENCE = Qt.ItemDataRole.UserRole + 1
+
+
+class WrappingDelegate(QStyledItemDelegate):
+    """Row heights that fit wrapped text at the current column width (QTreeView only elides)."""
+
+    def __init__(self, tree: QTreeWidget) -> None:
+        super().__init__(tree)
+        self.tree = tree
+
+    def sizeHint(
+        self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
+    ) -> QSize:
+        base = super().sizeHint(option, index)
+        text = index.data(Qt.ItemDataRole.DisplayRole)
+        if not isinstance(text, str) or not text or index.column() != 0:
+            return base
+        depth = 0
+        parent = index.parent()
+        while parent.isValid():
+            depth += 1
+            parent = parent.parent()
+        spanned = self.tree.isFirstColumnSpanned(index.row(), index.parent())
+        width = self.tree.viewport().width() if spanned else self.tree.header().sectionSize(0)
+        width -= self.tree.indentation() * (depth + 1) + 12
+        metrics = QFontMetrics(self.tree.font())
+        rect = metrics.boundingRect(
+            QRect(0, 0, max(width, 40), 100000), Qt.TextFlag.TextWordWrap, text
+        )
+        return QSize(base.width(), max(base.height(), rect.height() + 6))
+
+
+class RedFlagBanner(QFrame):
+    """A coloured strip naming every red flag that fired, most urgent first; hidden when none.
+
+    Signals: none (it only displays).
+    """
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("redFlagBanner")
+        self.setAccessibleName("Red flags")
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(14, 8, 14, 8)
+        self.badge = QLabel(self)
+        self.badge.setObjectName("redFlagBadge")
+        font = self.badge.font()
+        font.setBold(True)
+        self.badge.setFont(font)
+        layout.addWidget(self.badge, 0, Qt.AlignmentFlag.AlignTop)
+        self.text = QLabel(self)
+        self.text.setObjectName("redFlagText")
+        self.text.setWordWrap(True)
+        self.text.setTextFormat(Qt.TextFormat.RichText)
+        layout.addWidget(self.text, 1)
+        self.flags: tuple[RedFlagResult, ...] = ()
+        self.hide()
+
+    @property
+    def urgency(self) -> Urgency | None:
+        return self.flags[0].urgency if self.flags else None
+
+    def show_flags(self, flags: tuple[RedFlagResult, ...]) -> None:
+        self.flags = flags
+        if not flags:
+            self.hide()
+            return
+        top = flags[0].urgency
+        bg, fg, border = URGENCY_COLOURS[top]
+        self.setStyleSheet(
+            f"QFrame#redFlagBanner {{ background: {bg}; border: 1px solid {border};"
+            f" border-radius: 4px; }} QFrame#redFlagBanner QLabel {{ color: {fg}; }}"
+        )
+        self.setProperty("urgency", top.value)
+        count = f"{len(flags)} RED FLAGS" if len(flags) > 1 else "RED FLAG"
+        self.badge.setText(f"⚠ {count} · {top.value.upper()}")
+        lines = []
+        for f in flags:
+            evidence = "; ".join(e.text for e in f.evidence)
+            lines.append(
+                f"<b>{html.escape(f.name)}</b> ({f.urgency.value}): {html.escape(f.message)}"
+                f" <span style='opacity:0.85'>— {html.escape(evidence)}</span>"
+            )
+        self.text.setText("<br>".join(lines))
+        tip = "\n".join(
+            f"{f.id} {f.name} [{f.urgency.value}] sources: {', '.join(f.sources)}" for f in flags
+        )
+        self.setToolTip(tip)
+        self.show()
+
+
+class AssessmentPanel(QWidget):
+    """Contributing factors (strongest first, expandable to their evidence), patterns, the
+    source/victim summary and running guidance.
+
+    Signals: none (it only displays; the evaluation view feeds it).
+    """
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("assessmentPanel")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(12, 12, 12, 8)
+        layout.setSpacing(8)
+        heading = QLabel("Assessment", self)
+        heading.setProperty("role", "panelTitle")
+        layout.addWidget(heading)
+
+        self.summary = QLabel(self)
+        self.summary.setObjectName("summary")
+        self.summary.setWordWrap(True)
+        self.summary.setTextFormat(Qt.TextFormat.RichText)
+        layout.addWidget(self.summary)
+
+        self.running = QLabel(self)
+        self.running.setObjectName("running")
+        self.running.setWordWrap(True)
+        self.running.setTextFormat(Qt.TextFormat.RichText)
+        layout.addWidget(self.running)
+
+        self.tree = QTreeWidget(self)
+        self.tree.setObjectName("factorTree")
+        self.tree.setColumnCount(2)
+        self.tree.setHeaderLabels(["Suggested factor / pattern", "Indicators"])
+        self.tree.setAccessibleName("Contributing factors and patterns")
+        self.tree.setWordWrap(True)
+        self.tree.setUniformRowHeights(False)
+        self.tree.setAlternatingRowColors(False)
+        self.tree.setIndentation(14)
+        self.tree.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self._delegate = WrappingDelegate(self.tree)
+        self.tree.setItemDelegate(self._delegate)
+        self.tree.setTextElideMode(Qt.TextElideMode.ElideNone)
+        header = self.tree.header()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        header.sectionResized.connect(self.on_header_section_resized)
+        self.tree.itemExpanded.connect(self.on_tree_item_expanded)
+        self.tree.itemCollapsed.connect(self.on_tree_item_collapsed)
+        layout.addWidget(self.tree, 1)
+
+        foot = QLabel(
+            "Suggestions only, each with the findings behind it: the clinician decides.", self
+        )
+        foot.setProperty("role", "secondary")
+        foot.setWordWrap(True)
+        layout.addWidget(foot)
+        self._expanded: set[str] = set()
+        self.assessment: Assessment | None = None
+
+    # -- display ---------------------------------------------------------------------------------
+
+    def show_assessment(self, assessment: Assessment) -> None:
+        self.assessment = assessment
+        s = assessment.summary
+        self.summary.setText(
+            f"<b>{SUMMARY_TITLES.get(s.kind, s.kind)}</b><br>{html.escape(s.text)}"
+        )
+        self.summary.setProperty("kind", s.kind)
+        self._show_running(assessment.running)
+        self._fill_tree(assessment)
+
+    def _show_running(self, run: RunningGuidance | None) -> None:
+        if run is None:
+            self.running.hide()
+            return
+        bg, fg = RUN_COLOURS[run.level]
+        self.running.setStyleSheet(
+            f"QLabel#running {{ background: {bg}; color: {fg}; border-radius: 4px;"
+            " padding: 6px 8px; }"
+        )
+        evidence = "; ".join(e.text for e in run.evidence)
+        self.running.setText(
+            f"<b>{RUN_TITLES[run.level]}</b> — {html.escape(run.message)}"
+            f"<br><small>{html.escape(evidence)}</small>"
+        )
+        self.running.setProperty("level", run.level.value)
+        self.running.show()
+
+    def _fill_tree(self, a: Assessment) -> None:
+        tree = self.tree
+        tree.setUpdatesEnabled(False)
+        tree.clear()
+        bold = QFont(tree.font())
+        bold.setBold(True)
+        groups = (
+            ("factors", "Contributing factors (strongest first)", a.factors, "none yet"),
+            ("patterns", "What the pain may be (patterns)", a.patterns, "none yet"),
+        )
+        for key, title, results, none in groups:
+            group = QTreeWidgetItem([title, ""])
+            group.setFont(0, bold)
+            group.setFlags(Qt.ItemFlag.ItemIsEnabled)
+            group.setData(0, Qt.ItemDataRole.UserRole, key)
+            tree.addTopLevelItem(group)
+            if not results:
+                empty = QTreeWidgetItem([none, ""])
+                empty.setFlags(Qt.ItemFlag.ItemIsEnabled)
+                empty.setForeground(0, QBrush(QColor("#7a8691")))
+                group.addChild(empty)
+            children = [self._result_item(r) for r in results]
+            group.addChildren(children)
+            group.setExpanded(True)
+            for child, r in zip(children, results, strict=True):
+                if r.id in self._expanded:
+                    child.setExpanded(True)
+        self._span_long_rows()
+        tree.setUpdatesEnabled(True)
+
+    def _span_long_rows(self) -> None:
+        """Group headings and evidence lines use the full width (only factors have a count)."""
+        tree = self.tree
+        root = tree.rootIndex()
+        for g in range(tree.topLevelItemCount()):
+            tree.setFirstColumnSpanned(g, root, True)
+            group = tree.topLevelItem(g)
+            assert group is not None
+            group_index = tree.indexFromItem(group)
+            for n in range(group.childCount()):
+                child = group.child(n)
+                assert child is not None
+                if not child.data(0, Qt.ItemDataRole.UserRole):
+                    tree.setFirstColumnSpanned(n, group_index, True)
+                child_index = tree.indexFromItem(child)
+                for e in range(child.childCount()):
+                    tree.setFirstColumnSpanned(e, child_index, True)
+
+    def _result_item(self, r: RuleResult) -> QTreeWidgetItem:
+        name = f"{r.id} {r.name}"
+        if r.opinion:
+            name += "  [opinion]"
+        where = "local" if r.local else r.region
+        item = QTreeWidgetItem([name, f"{r.strength} of {r.indicators}"])
+        item.setData(0, Qt.ItemDataRole.UserRole, r.id)
+        item.setTextAlignment(1, Qt.AlignmentFlag.AlignCenter)
+        tip = [f"{r.name} ({where}); sources {', '.join(r.sources)}"]
+        if r.opinion:
+            tip.append("Opinion: one author's claim, labelled as such in the report.")
+        if r.note:
+            tip.append(r.note)
+        item.setToolTip(0, "\n".join(tip))
+        for e in r.evidence:
+            child = QTreeWidgetItem([e.text, ""])
+            child.setData(0, ROLE_EVIDENCE, e.item_id)
+            child.setToolTip(0, f"{e.text}\n{e.indicator} (source {e.source})")
+            child.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable)
+            item.addChild(child)
+        return item
+
+    def result_items(self, group: str = "factors") -> list[QTreeWidgetItem]:
+        """The shown factor (or pattern) rows, in display order."""
+        for n in range(self.tree.topLevelItemCount()):
+            top = self.tree.topLevelItem(n)
+            if top is not None and top.data(0, Qt.ItemDataRole.UserRole) == group:
+                kids = [top.child(i) for i in range(top.childCount())]
+                return [k for k in kids if k is not None and k.data(0, Qt.ItemDataRole.UserRole)]
+        return []
+
+    def on_header_section_resized(self, *_args: object) -> None:
+        self.tree.scheduleDelayedItemsLayout()
+
+    def on_tree_item_expanded(self, item: QTreeWidgetItem) -> None:
+        rid = item.data(0, Qt.ItemDataRole.UserRole)
+        if isinstance(rid, str) and item.parent() is not None:
+            self._expanded.add(rid)
+
+    def on_tree_item_collapsed(self, item: QTreeWidgetItem) -> None:
+        rid = item.data(0, Qt.ItemDataRole.UserRole)
+        if isinstance(rid, str):
+            self._expanded.discard(rid)
+
+
+class EvaluationView(QWidget):
+    """The editor with the red-flag banner above it and the live assessment beside it.
+
+    Signals: ``findings_changed(Findings)`` — relayed from the editor after each accepted edit;
+    ``assessed(Assessment)`` — the assessment recomputed from those findings.
+    """
+
+    findings_changed = Signal(object)
+    assessed = Signal(object)
+
+    def __init__(self, form: Form, findings: Findings | None = None, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.form = form
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        self.banner = RedFlagBanner(self)
+        banner_box = QVBoxLayout()
+        banner_box.setContentsMargins(8, 8, 8, 0)
+        banner_box.addWidget(self.banner)
+        layout.addLayout(banner_box)
+        self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        self.splitter.setObjectName("evaluationSplitter")
+        self.splitter.setChildrenCollapsible(False)
+        self.editor = EvaluationEditor(form, findings, self.splitter)
+        self.panel = AssessmentPanel(self.splitter)
+        self.panel.setMinimumWidth(260)
+        self.editor.setMinimumWidth(520)
+        self.splitter.addWidget(self.editor)
+        self.splitter.addWidget(self.panel)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 2)
+        self.splitter.setSizes([780, 440])
+        layout.addWidget(self.splitter, 1)
+        self.editor.findings_changed.connect(self.on_editor_findings_changed)
+        self.assessment = self._recompute(self.editor.findings)
+
+    def set_findings(self, findings: Findings) -> None:
+        self.editor.set_findings(findings)
+        self.assessment = self._recompute(findings)
+
+    def _recompute(self, findings: Findings) -> Assessment:
+        assessment = assess(self.form, findings)
+        self.banner.show_flags(assessment.red_flags)
+        self.panel.show_assessment(assessment)
+        return assessment
+
+    def on_editor_findings_changed(self, findings: Findings) -> None:
+        self.assessment = self._recompute(findings)
+        self.findings_changed.emit(findings)
+        self.assessed.emit(self.assessment)
