@@ -1,0 +1,235 @@
+"""Opening the database: where it lives, connection settings, integrity check, migrations.
+
+``open_database()`` is the one way in. It resolves the URL (argument, else
+``$CLINIC_APP_DATABASE_URL``, else ``clinic.db`` in the data folder), checks an existing SQLite
+file read-only before anything can write to it, refuses a database made by a newer app, upgrades
+an older one after a safety backup, and makes the daily backup.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from clinic_app.storage import backup as backup_mod
+from clinic_app.storage import files, migrate
+from clinic_app.storage.errors import DatabaseFileError, DatabaseTooNewError, NotOurDatabaseError
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import URL, Engine
+    from sqlalchemy.orm import Session, sessionmaker
+
+DEFAULT_FILENAME = "clinic.db"
+_WRITE = "clinic_app_write"
+
+
+def default_url() -> str:
+    """``$CLINIC_APP_DATABASE_URL`` if set, else SQLite ``clinic.db`` in the data folder."""
+    from clinic_app.paths import DATABASE_URL_ENV, data_dir
+
+    env = os.environ.get(DATABASE_URL_ENV)
+    if env:
+        return env
+    return f"sqlite:///{data_dir() / DEFAULT_FILENAME}"
+
+
+def sqlite_file(url: str | URL) -> Path | None:
+    """The file of a SQLite URL; None for other backends and in-memory SQLite."""
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return None
+    name = parsed.database or ""
+    if name in ("", ":memory:") or name.startswith("file:"):
+        return None
+    return Path(name).expanduser()
+
+
+def hide_password(url: str | URL) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+@dataclass(frozen=True)
+class Database:
+    """An open database: engine, session factories and where it is.
+
+    Use :meth:`reading` and :meth:`writing` (one short transaction each); call :meth:`close` (or
+    use it as a context manager) when done, which closes every pooled connection.
+    """
+
+    url: URL
+    engine: Engine
+    sessions: sessionmaker[Session]
+    write_sessions: sessionmaker[Session]
+    path: Path | None = None
+    _closed: list[bool] = field(default_factory=lambda: [False], repr=False)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @property
+    def display_url(self) -> str:
+        """The URL with any password replaced by ``***``."""
+        return hide_password(self.url)
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A session for reads; rolled back at the end (nothing it does is kept)."""
+        with self.sessions() as session:
+            yield session
+
+    @contextmanager
+    def writing(self) -> Iterator[Session]:
+        """A session in one transaction: committed if the block succeeds, else rolled back.
+
+        On SQLite the transaction starts with ``BEGIN IMMEDIATE``: it takes the write lock at once,
+        so two writers queue (busy timeout) instead of failing half-way with "database is locked".
+        """
+        with self.write_sessions.begin() as session:
+            yield session
+
+    def schema_revision(self) -> str | None:
+        with self.engine.connect() as conn:
+            return migrate.current_revision(conn)
+
+    def close(self) -> None:
+        if not self._closed[0]:
+            self._closed[0] = True
+            self.engine.dispose()
+
+    def __enter__(self) -> Database:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _sqlite_engine(url: URL) -> Engine:
+    from sqlalchemy import create_engine, event
+
+    engine = create_engine(url)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy, not the sqlite3 module, decide when transactions begin (see _on_begin).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            # WAL: readers never block the writer, and a crash mid-write cannot damage the file.
+            cursor.execute("PRAGMA journal_mode=WAL")
+            # NORMAL with WAL: commits survive an application crash; only a power cut or OS crash
+            # can lose the last transactions (never corrupt the file). FULL would fsync on every
+            # autosave for a guarantee a desktop on a UPS does not need.
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA busy_timeout=10000")
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        immediate = conn.get_execution_options().get(_WRITE, False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+def _make_engine(url: URL) -> Engine:
+    from sqlalchemy import create_engine
+
+    if url.get_backend_name() == "sqlite":
+        return _sqlite_engine(url)
+    return create_engine(url, pool_pre_ping=True)
+
+
+def _precheck_sqlite(path: Path, *, migrate_schema: bool) -> bool:
+    """Check an existing file read-only; True if it holds data (a backup is worth making)."""
+    if not path.exists():
+        if not path.parent.is_dir():
+            raise DatabaseFileError(path, "the folder does not exist")
+        return False
+    if path.stat().st_size == 0:
+        return False
+    revision = files.check_file(path)
+    if not migrate_schema:
+        return True
+    if revision is None:
+        if files.table_names(path):
+            raise NotOurDatabaseError(str(path))
+    elif not migrate.is_known(revision):
+        raise DatabaseTooNewError(str(path), revision, migrate.HEAD)
+    return True
+
+
+def _migrate(db: Database, *, has_data: bool, keep: int) -> None:
+    with db.engine.connect() as conn:
+        revision = migrate.current_revision(conn)
+        tables = migrate.user_tables(conn) if revision is None else []
+    if revision == migrate.HEAD:
+        return
+    where = str(db.path) if db.path else db.display_url
+    if revision is None and tables:
+        raise NotOurDatabaseError(where)
+    if revision is not None and not migrate.is_known(revision):
+        raise DatabaseTooNewError(where, revision, migrate.HEAD)
+    if revision is not None and has_data and db.path is not None:
+        backup_mod.make_backup(db.path, f"upgrade-from-{revision}", keep=keep)
+    migrate.upgrade(db.engine)
+
+
+def open_database(
+    url: str | None = None,
+    *,
+    migrate: bool = True,
+    backup: bool = True,
+    keep_backups: int | None = None,
+) -> Database:
+    """Open (and create or upgrade, if ``migrate``) the clinic database.
+
+    ``url``: a SQLAlchemy URL (``sqlite:///path.db``, ``postgresql+psycopg://user:pw@host/db``);
+    default :func:`default_url`. With ``migrate`` (the default) a new database gets the whole
+    schema, an older one is backed up and upgraded, and one made by a newer app is refused
+    untouched (DatabaseTooNewError). ``backup`` makes the daily automatic backup of an existing
+    SQLite database and keeps the newest ``keep_backups`` (default: the setting, 14).
+    A damaged or foreign SQLite file raises DatabaseFileError and is left byte-identical.
+    """
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.orm import sessionmaker
+
+    from clinic_app.paths import data_dir
+
+    resolved = make_url(url or default_url())
+    path = sqlite_file(resolved)
+    has_data = False
+    if path is not None:
+        if url is None and path.parent == data_dir():
+            path.parent.mkdir(parents=True, exist_ok=True)
+        has_data = _precheck_sqlite(path, migrate_schema=migrate)
+    keep = keep_backups if keep_backups is not None else backup_mod.keep_backups_setting()
+    engine = _make_engine(resolved)
+    db = Database(
+        url=resolved,
+        engine=engine,
+        sessions=sessionmaker(engine, expire_on_commit=False),
+        write_sessions=sessionmaker(
+            engine.execution_options(**{_WRITE: True}), expire_on_commit=False
+        ),
+        path=path,
+    )
+    try:
+        if migrate:
+            _migrate(db, has_data=has_data, keep=keep)
+        if backup and has_data and path is not None and backup_mod.daily_backup_due():
+            backup_mod.make_backup(path, "daily", keep=keep)
+    except BaseException:
+        db.close()
+        raise
+    return db

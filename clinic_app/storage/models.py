@@ -1,0 +1,194 @@
+"""The tables, as typed SQLAlchemy models.
+
+Only the storage package sees these classes: the records API hands out frozen dataclasses. The
+schema itself is made by the Alembic migrations (``migrations/versions``), never by
+``metadata.create_all``; a test checks that these models and the migrated schema agree on both
+SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from clinic_app.storage._types import JSONType, UTCDateTime
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+PAPER_SIZES = ("A4", "Letter")
+SEXES = ("female", "male", "other", "unknown")
+EVALUATION_KINDS = ("initial", "re_evaluation", "discharge")
+EVALUATION_STATUSES = ("draft", "signed")
+INVOLVED_SIDES = ("left", "right", "both")
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSONType}
+
+
+class Clinic(Base):
+    """The practice itself: one row (id 1), printed on every report."""
+
+    __tablename__ = "clinic"
+    __table_args__ = (CheckConstraint(_in("paper_size", PAPER_SIZES), name="paper_size"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    address: Mapped[str] = mapped_column(Text, default="")
+    phone: Mapped[str] = mapped_column(String(50), default="")
+    logo: Mapped[bytes | None] = mapped_column(LargeBinary)
+    paper_size: Mapped[str] = mapped_column(String(10), default="A4")
+    updated_by: Mapped[str] = mapped_column(String(100))
+    updated_at: Mapped[datetime]
+
+
+class Clinician(Base):
+    __tablename__ = "clinician"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    credentials: Mapped[str] = mapped_column(String(100), default="")
+    licence_number: Mapped[str] = mapped_column(String(100), default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    updated_by: Mapped[str] = mapped_column(String(100))
+    updated_at: Mapped[datetime]
+
+
+class Patient(Base):
+    """A patient. Never deleted: ``archived`` hides them from lists and search."""
+
+    __tablename__ = "patient"
+    __table_args__ = (
+        CheckConstraint(_in("sex", SEXES), name="sex"),
+        Index("ix_patient_list", "archived", "search_name", "id"),
+        Index("ix_patient_date_of_birth", "date_of_birth"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    given_name: Mapped[str] = mapped_column(String(100))
+    family_name: Mapped[str] = mapped_column(String(100))
+    date_of_birth: Mapped[date | None] = mapped_column(Date)
+    sex: Mapped[str] = mapped_column(String(10), default="unknown")
+    mrn: Mapped[str] = mapped_column(String(64), unique=True)
+    phone: Mapped[str] = mapped_column(String(50), default="")
+    email: Mapped[str] = mapped_column(String(200), default="")
+    activity: Mapped[str] = mapped_column(String(200), default="")
+    referring_provider: Mapped[str] = mapped_column(String(200), default="")
+    archived: Mapped[bool] = mapped_column(Boolean, default=False)
+    # "family given", lower-cased and without accents (see search.normalise): the sort key of
+    # patient lists and, on PostgreSQL, the searched column. Added by revision 0002.
+    search_name: Mapped[str] = mapped_column(String(210), default="", server_default="")
+    created_at: Mapped[datetime]
+    updated_by: Mapped[str] = mapped_column(String(100))
+    updated_at: Mapped[datetime]
+
+
+class FormSnapshot(Base):
+    """The exact form an evaluation was recorded with, so it still opens after the file changes.
+
+    Keyed by content hash as well as id and version: a form edited without bumping its version
+    gets a second snapshot rather than silently reinterpreting old evaluations.
+    """
+
+    __tablename__ = "form_snapshot"
+    __table_args__ = (
+        UniqueConstraint("form_id", "version", "content_hash", name="uq_form_snapshot_content"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    form_id: Mapped[str] = mapped_column(String(64))
+    version: Mapped[int] = mapped_column(Integer)
+    content: Mapped[dict[str, Any]]
+    content_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+
+
+class Evaluation(Base):
+    """One visit's findings. Draft until signed; signed rows are locked by database triggers."""
+
+    __tablename__ = "evaluation"
+    __table_args__ = (
+        CheckConstraint(_in("kind", EVALUATION_KINDS), name="kind"),
+        CheckConstraint(_in("status", EVALUATION_STATUSES), name="status"),
+        CheckConstraint(
+            "involved_side IS NULL OR " + _in("involved_side", INVOLVED_SIDES), name="involved_side"
+        ),
+        CheckConstraint("version >= 1", name="version"),
+        Index("ix_evaluation_patient", "patient_id", "eval_date", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id"))
+    clinician_id: Mapped[int | None] = mapped_column(ForeignKey("clinician.id"))
+    kind: Mapped[str] = mapped_column(String(20))
+    eval_date: Mapped[date] = mapped_column(Date)
+    form_snapshot_id: Mapped[int] = mapped_column(ForeignKey("form_snapshot.id"))
+    form_id: Mapped[str] = mapped_column(String(64))
+    form_version: Mapped[int] = mapped_column(Integer)
+    involved_side: Mapped[str | None] = mapped_column(String(10))
+    findings: Mapped[dict[str, Any]]
+    carried_forward: Mapped[dict[str, Any]]  # {"items": [...], "from_evaluation": id | null}
+    status: Mapped[str] = mapped_column(String(10), default="draft")
+    signed_by: Mapped[str | None] = mapped_column(String(100))
+    signed_at: Mapped[datetime | None]
+    content_hash: Mapped[str] = mapped_column(String(64))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime]
+    updated_by: Mapped[str] = mapped_column(String(100))
+    updated_at: Mapped[datetime]
+
+
+class Addendum(Base):
+    """A note added to a signed evaluation. Append-only (database triggers refuse changes)."""
+
+    __tablename__ = "addendum"
+    __table_args__ = (Index("ix_addendum_evaluation", "evaluation_id", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    evaluation_id: Mapped[int] = mapped_column(ForeignKey("evaluation.id"))
+    author: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime]
+    text: Mapped[str] = mapped_column(Text)
+
+
+class AuditEvent(Base):
+    """Who did what to which record, with digests of the record before and after. Append-only."""
+
+    __tablename__ = "audit_event"
+    __table_args__ = (Index("ix_audit_event_entity", "entity", "entity_id", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(100))
+    entity: Mapped[str] = mapped_column(String(30))
+    entity_id: Mapped[int] = mapped_column(Integer)
+    action: Mapped[str] = mapped_column(String(30))
+    before_digest: Mapped[str | None] = mapped_column(String(64))
+    after_digest: Mapped[str | None] = mapped_column(String(64))

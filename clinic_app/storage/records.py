@@ -1,0 +1,1259 @@
+"""The records API: patients, clinicians, evaluations, addenda and the audit trail.
+
+Plain values in, plain values out: every function takes the open :class:`Database` first and
+returns frozen dataclasses (never ORM objects), so a screen can keep what it got without holding
+a session. Each call is one short transaction (``Database.writing``/``reading``), committed or
+rolled back in one place. Every mutation returns what changed and writes an audit event in the
+same transaction.
+
+Evaluations are drafts until signed. ``save_draft`` is cheap and idempotent (no write when nothing
+changed), so the editor can call it on every autosave tick; it carries the version the editor
+loaded, and a save over someone else's newer version raises :class:`ConflictError` with their
+findings instead of overwriting them. A signed evaluation is locked (API and database triggers);
+only addenda may follow.
+
+``user`` arguments name the person acting (login name or clinician name); they are stored in
+``updated_by``/``signed_by``/audit events as given.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, fields
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any, Literal, cast
+
+from sqlalchemy import Row, and_, case, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.sql import column, table, text
+
+from clinic_app.core import findings as findings_mod
+from clinic_app.core.form import Form, parse_form
+from clinic_app.storage import models as m
+from clinic_app.storage import search as search_mod
+from clinic_app.storage._types import utcnow
+from clinic_app.storage.errors import (
+    ConflictError,
+    DuplicateMRNError,
+    EvaluationSignedError,
+    NotFoundError,
+    NotSignedError,
+    StorageError,
+)
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import CursorResult
+    from sqlalchemy.orm import Session
+
+    from clinic_app.storage.database import Database
+
+__all__ = [
+    "Addendum",
+    "AuditEntry",
+    "ClinicInfo",
+    "Clinician",
+    "ClinicianInfo",
+    "DraftSaved",
+    "Evaluation",
+    "EvaluationSummary",
+    "MeasurePoint",
+    "Patient",
+    "PatientChange",
+    "PatientFields",
+    "Signed",
+    "add_addendum",
+    "archive_patient",
+    "audit_events",
+    "count_patients",
+    "create_patient",
+    "evaluation_form",
+    "get_clinic",
+    "get_clinician",
+    "get_evaluation",
+    "get_patient",
+    "get_patient_by_mrn",
+    "list_clinicians",
+    "list_evaluations",
+    "list_patients",
+    "measure_history",
+    "save_clinic",
+    "save_clinician",
+    "save_draft",
+    "search_patients",
+    "sign_evaluation",
+    "start_evaluation",
+    "update_patient",
+    "verify_evaluation",
+]
+
+Sex = Literal["female", "male", "other", "unknown"]
+PaperSize = Literal["A4", "Letter"]
+EvaluationKind = Literal["initial", "re_evaluation", "discharge"]
+EvaluationStatus = Literal["draft", "signed"]
+InvolvedSide = Literal["left", "right", "both"]
+PatientSort = Literal["name", "mrn", "date_of_birth", "created", "updated"]
+
+
+# --------------------------------------------------------------------------------------------
+# Values handed in and out
+
+
+@dataclass(frozen=True)
+class ClinicInfo:
+    """The practice as printed on reports."""
+
+    name: str
+    address: str = ""
+    phone: str = ""
+    logo: bytes | None = None  # PNG or JPEG bytes
+    paper_size: PaperSize = "A4"
+
+
+@dataclass(frozen=True)
+class ClinicianInfo:
+    """What is typed in for a clinician (input of :func:`save_clinician`)."""
+
+    name: str
+    credentials: str = ""  # e.g. "PT, DPT"
+    licence_number: str = ""
+    active: bool = True
+
+
+@dataclass(frozen=True)
+class Clinician:
+    id: int
+    name: str
+    credentials: str
+    licence_number: str
+    active: bool
+
+
+@dataclass(frozen=True)
+class PatientFields:
+    """What is typed in for a patient (input of :func:`create_patient`/:func:`update_patient`)."""
+
+    given_name: str
+    family_name: str
+    mrn: str  # medical record number, unique
+    date_of_birth: date | None = None
+    sex: Sex = "unknown"
+    phone: str = ""
+    email: str = ""
+    activity: str = ""  # sport / activity
+    referring_provider: str = ""
+
+
+_PATIENT_FIELDS = tuple(f.name for f in fields(PatientFields))
+
+
+@dataclass(frozen=True)
+class Patient:
+    id: int
+    given_name: str
+    family_name: str
+    mrn: str
+    date_of_birth: date | None
+    sex: Sex
+    phone: str
+    email: str
+    activity: str
+    referring_provider: str
+    archived: bool
+    created_at: datetime
+    updated_at: datetime
+    updated_by: str
+
+    @property
+    def display_name(self) -> str:
+        """``"Family, Given"`` as lists show it."""
+        return f"{self.family_name}, {self.given_name}"
+
+    def fields(self) -> PatientFields:
+        """The editable part, e.g. to prefill an edit dialog."""
+        return PatientFields(**{name: getattr(self, name) for name in _PATIENT_FIELDS})
+
+
+@dataclass(frozen=True)
+class PatientChange:
+    """Result of a patient mutation: the patient now, and the field names that changed."""
+
+    patient: Patient
+    changed: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Addendum:
+    id: int
+    evaluation_id: int
+    author: str
+    created_at: datetime
+    text: str
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """One evaluation with its findings (``Findings.to_dict()`` shape) and addenda.
+
+    ``carried_forward``: item ids whose values were copied from evaluation ``carried_from`` and not
+    changed or confirmed since; the editor marks them so the clinician re-tests or confirms them.
+    """
+
+    id: int
+    patient_id: int
+    clinician_id: int | None
+    kind: EvaluationKind
+    eval_date: date
+    form_id: str
+    form_version: int
+    form_snapshot_id: int
+    involved_side: InvolvedSide | None
+    findings: Mapping[str, Any]
+    carried_forward: tuple[str, ...]
+    carried_from: int | None
+    status: EvaluationStatus
+    signed_by: str | None
+    signed_at: datetime | None
+    content_hash: str
+    version: int
+    created_by: str
+    created_at: datetime
+    updated_by: str
+    updated_at: datetime
+    addenda: tuple[Addendum, ...] = ()
+
+    @property
+    def is_signed(self) -> bool:
+        return self.status == "signed"
+
+    @property
+    def values(self) -> Mapping[str, Any]:
+        return cast(Mapping[str, Any], self.findings.get("values", {}))
+
+
+@dataclass(frozen=True)
+class EvaluationSummary:
+    """A line of a patient's evaluation list (no findings)."""
+
+    id: int
+    patient_id: int
+    kind: EvaluationKind
+    eval_date: date
+    status: EvaluationStatus
+    version: int
+    form_id: str
+    form_version: int
+    involved_side: InvolvedSide | None
+    signed_by: str | None
+    signed_at: datetime | None
+    updated_by: str
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class DraftSaved:
+    """Result of :func:`save_draft`. ``changed`` False means nothing was written (idempotent)."""
+
+    evaluation_id: int
+    changed: bool
+    version: int  # pass as expected_version next time
+    changed_items: tuple[str, ...]
+    carried_forward: tuple[str, ...]
+    content_hash: str
+    updated_by: str
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class Signed:
+    """Result of :func:`sign_evaluation`."""
+
+    evaluation_id: int
+    version: int
+    signed_by: str
+    signed_at: datetime
+    content_hash: str
+
+
+@dataclass(frozen=True)
+class MeasurePoint:
+    """One evaluation's value of one measure, for progress charts.
+
+    ``value`` for a one-sided item; ``left``/``right`` for a bilateral one (None: not recorded).
+    """
+
+    evaluation_id: int
+    eval_date: date
+    kind: EvaluationKind
+    status: EvaluationStatus
+    value: Any
+    left: Any
+    right: Any
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    id: int
+    at: datetime
+    actor: str
+    entity: str
+    entity_id: int
+    action: str
+    before_digest: str | None
+    after_digest: str | None
+
+
+# --------------------------------------------------------------------------------------------
+# Helpers
+
+
+def _canonical(obj: Any) -> str:
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def _digest(obj: Any) -> str:
+    return hashlib.sha256(_canonical(obj).encode("utf-8")).hexdigest()
+
+
+def _row_state(row: m.Base) -> dict[str, Any]:
+    state: dict[str, Any] = {}
+    for col in row.__table__.columns:
+        value = getattr(row, col.key)
+        if isinstance(value, bytes):
+            value = "sha256:" + hashlib.sha256(value).hexdigest()
+        elif isinstance(value, date | datetime):
+            value = value.isoformat()
+        state[col.key] = value
+    return state
+
+
+def _audit(
+    session: Session,
+    user: str,
+    entity: str,
+    entity_id: int,
+    action: str,
+    before: str | None,
+    after: str | None,
+    at: datetime | None = None,
+) -> None:
+    session.add(
+        m.AuditEvent(
+            at=at or utcnow(),
+            actor=user,
+            entity=entity,
+            entity_id=entity_id,
+            action=action,
+            before_digest=before,
+            after_digest=after,
+        )
+    )
+
+
+def _require_user(user: str) -> str:
+    user = user.strip()
+    if not user:
+        raise StorageError("a user name is needed to record who made the change")
+    return user
+
+
+def _clinician(row: m.Clinician) -> Clinician:
+    return Clinician(
+        id=row.id,
+        name=row.name,
+        credentials=row.credentials,
+        licence_number=row.licence_number,
+        active=row.active,
+    )
+
+
+def _patient(row: m.Patient) -> Patient:
+    return Patient(
+        id=row.id,
+        given_name=row.given_name,
+        family_name=row.family_name,
+        mrn=row.mrn,
+        date_of_birth=row.date_of_birth,
+        sex=cast(Sex, row.sex),
+        phone=row.phone,
+        email=row.email,
+        activity=row.activity,
+        referring_provider=row.referring_provider,
+        archived=row.archived,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        updated_by=row.updated_by,
+    )
+
+
+def _addendum(row: m.Addendum) -> Addendum:
+    return Addendum(
+        id=row.id,
+        evaluation_id=row.evaluation_id,
+        author=row.author,
+        created_at=row.created_at,
+        text=row.text,
+    )
+
+
+def _evaluation(row: m.Evaluation, addenda: Sequence[m.Addendum] = ()) -> Evaluation:
+    carried = row.carried_forward or {}
+    return Evaluation(
+        id=row.id,
+        patient_id=row.patient_id,
+        clinician_id=row.clinician_id,
+        kind=cast(EvaluationKind, row.kind),
+        eval_date=row.eval_date,
+        form_id=row.form_id,
+        form_version=row.form_version,
+        form_snapshot_id=row.form_snapshot_id,
+        involved_side=cast(InvolvedSide | None, row.involved_side),
+        findings=json.loads(json.dumps(row.findings)),
+        carried_forward=tuple(carried.get("items", ())),
+        carried_from=carried.get("from_evaluation"),
+        status=cast(EvaluationStatus, row.status),
+        signed_by=row.signed_by,
+        signed_at=row.signed_at,
+        content_hash=row.content_hash,
+        version=row.version,
+        created_by=row.created_by,
+        created_at=row.created_at,
+        updated_by=row.updated_by,
+        updated_at=row.updated_at,
+        addenda=tuple(_addendum(a) for a in addenda),
+    )
+
+
+def _summary(row: m.Evaluation) -> EvaluationSummary:
+    return EvaluationSummary(
+        id=row.id,
+        patient_id=row.patient_id,
+        kind=cast(EvaluationKind, row.kind),
+        eval_date=row.eval_date,
+        status=cast(EvaluationStatus, row.status),
+        version=row.version,
+        form_id=row.form_id,
+        form_version=row.form_version,
+        involved_side=cast(InvolvedSide | None, row.involved_side),
+        signed_by=row.signed_by,
+        signed_at=row.signed_at,
+        updated_by=row.updated_by,
+        updated_at=row.updated_at,
+    )
+
+
+def _get(session: Session, model: type[m.Base], entity: str, entity_id: int) -> Any:
+    row = session.get(model, entity_id)
+    if row is None:
+        raise NotFoundError(entity, entity_id)
+    return row
+
+
+# --------------------------------------------------------------------------------------------
+# Clinic and clinicians
+
+
+def get_clinic(db: Database) -> ClinicInfo | None:
+    """The clinic's details, or None before they were first saved."""
+    with db.reading() as s:
+        row = s.get(m.Clinic, 1)
+        if row is None:
+            return None
+        return ClinicInfo(
+            name=row.name,
+            address=row.address,
+            phone=row.phone,
+            logo=row.logo,
+            paper_size=cast(PaperSize, row.paper_size),
+        )
+
+
+def save_clinic(db: Database, info: ClinicInfo, *, user: str) -> ClinicInfo:
+    """Create or replace the clinic's details."""
+    user = _require_user(user)
+    if info.paper_size not in m.PAPER_SIZES:
+        raise StorageError(f"paper size must be one of {', '.join(m.PAPER_SIZES)}")
+    with db.writing() as s:
+        row = s.get(m.Clinic, 1)
+        before = None if row is None else _digest(_row_state(row))
+        if row is None:
+            row = m.Clinic(id=1)
+            s.add(row)
+        row.name = info.name.strip()
+        row.address = info.address
+        row.phone = info.phone.strip()
+        row.logo = info.logo
+        row.paper_size = info.paper_size
+        row.updated_by = user
+        row.updated_at = utcnow()
+        s.flush()
+        _audit(
+            s,
+            user,
+            "clinic",
+            1,
+            "create" if before is None else "update",
+            before,
+            _digest(_row_state(row)),
+        )
+    return info
+
+
+def list_clinicians(db: Database, *, include_inactive: bool = False) -> list[Clinician]:
+    with db.reading() as s:
+        query = select(m.Clinician).order_by(m.Clinician.name, m.Clinician.id)
+        if not include_inactive:
+            query = query.where(m.Clinician.active.is_(True))
+        return [_clinician(r) for r in s.scalars(query)]
+
+
+def get_clinician(db: Database, clinician_id: int) -> Clinician:
+    with db.reading() as s:
+        return _clinician(_get(s, m.Clinician, "clinician", clinician_id))
+
+
+def save_clinician(
+    db: Database, info: ClinicianInfo, *, user: str, clinician_id: int | None = None
+) -> Clinician:
+    """Create a clinician (``clinician_id`` None) or update one."""
+    user = _require_user(user)
+    if not info.name.strip():
+        raise StorageError("a clinician needs a name")
+    with db.writing() as s:
+        if clinician_id is None:
+            row = m.Clinician()
+            s.add(row)
+            before = None
+        else:
+            row = _get(s, m.Clinician, "clinician", clinician_id)
+            before = _digest(_row_state(row))
+        row.name = info.name.strip()
+        row.credentials = info.credentials.strip()
+        row.licence_number = info.licence_number.strip()
+        row.active = info.active
+        row.updated_by = user
+        row.updated_at = utcnow()
+        s.flush()
+        _audit(
+            s,
+            user,
+            "clinician",
+            row.id,
+            "create" if before is None else "update",
+            before,
+            _digest(_row_state(row)),
+        )
+        return _clinician(row)
+
+
+# --------------------------------------------------------------------------------------------
+# Patients
+
+
+def _clean_fields(data: PatientFields) -> dict[str, Any]:
+    values = {name: getattr(data, name) for name in _PATIENT_FIELDS}
+    for key, value in values.items():
+        if isinstance(value, str):
+            values[key] = value.strip()
+    if not values["given_name"] and not values["family_name"]:
+        raise StorageError("a patient needs a given or family name")
+    if not values["mrn"]:
+        raise StorageError("a patient needs a medical record number (MRN)")
+    if values["sex"] not in m.SEXES:
+        raise StorageError(f"sex must be one of {', '.join(m.SEXES)}")
+    return values
+
+
+def _mrn_taken(session: Session, mrn: str, except_id: int | None = None) -> bool:
+    query = select(m.Patient.id).where(m.Patient.mrn == mrn)
+    if except_id is not None:
+        query = query.where(m.Patient.id != except_id)
+    return session.scalar(query) is not None
+
+
+def create_patient(db: Database, data: PatientFields, *, user: str) -> Patient:
+    """Add a patient. Raises DuplicateMRNError if the MRN is taken."""
+    user = _require_user(user)
+    values = _clean_fields(data)
+    now = utcnow()
+    try:
+        with db.writing() as s:
+            if _mrn_taken(s, values["mrn"]):
+                raise DuplicateMRNError(values["mrn"])
+            row = m.Patient(
+                **values,
+                archived=False,
+                search_name=search_mod.search_name(values["given_name"], values["family_name"]),
+                created_at=now,
+                updated_by=user,
+                updated_at=now,
+            )
+            s.add(row)
+            s.flush()
+            _audit(s, user, "patient", row.id, "create", None, _digest(_row_state(row)), now)
+            return _patient(row)
+    except IntegrityError:  # a concurrent insert won the race for the MRN
+        raise DuplicateMRNError(values["mrn"]) from None
+
+
+def update_patient(
+    db: Database, patient_id: int, data: PatientFields, *, user: str
+) -> PatientChange:
+    """Replace a patient's details; ``changed`` lists the fields that differ (empty: no write)."""
+    user = _require_user(user)
+    values = _clean_fields(data)
+    try:
+        with db.writing() as s:
+            row: m.Patient = _get(s, m.Patient, "patient", patient_id)
+            changed = tuple(k for k, v in values.items() if getattr(row, k) != v)
+            if not changed:
+                return PatientChange(_patient(row), ())
+            if "mrn" in changed and _mrn_taken(s, values["mrn"], patient_id):
+                raise DuplicateMRNError(values["mrn"])
+            before = _digest(_row_state(row))
+            for key in changed:
+                setattr(row, key, values[key])
+            row.search_name = search_mod.search_name(row.given_name, row.family_name)
+            row.updated_by = user
+            row.updated_at = utcnow()
+            s.flush()
+            _audit(s, user, "patient", row.id, "update", before, _digest(_row_state(row)))
+            return PatientChange(_patient(row), changed)
+    except IntegrityError:
+        raise DuplicateMRNError(values["mrn"]) from None
+
+
+def archive_patient(
+    db: Database, patient_id: int, *, user: str, archived: bool = True
+) -> PatientChange:
+    """Archive (hide from lists and search) or, with ``archived=False``, restore a patient.
+
+    Patients are never deleted: their signed evaluations are medical records.
+    """
+    user = _require_user(user)
+    with db.writing() as s:
+        row: m.Patient = _get(s, m.Patient, "patient", patient_id)
+        if row.archived == archived:
+            return PatientChange(_patient(row), ())
+        before = _digest(_row_state(row))
+        row.archived = archived
+        row.updated_by = user
+        row.updated_at = utcnow()
+        s.flush()
+        _audit(
+            s,
+            user,
+            "patient",
+            row.id,
+            "archive" if archived else "unarchive",
+            before,
+            _digest(_row_state(row)),
+        )
+        return PatientChange(_patient(row), ("archived",))
+
+
+def get_patient(db: Database, patient_id: int) -> Patient:
+    with db.reading() as s:
+        return _patient(_get(s, m.Patient, "patient", patient_id))
+
+
+def get_patient_by_mrn(db: Database, mrn: str) -> Patient | None:
+    with db.reading() as s:
+        row = s.scalar(select(m.Patient).where(m.Patient.mrn == mrn.strip()))
+        return None if row is None else _patient(row)
+
+
+def count_patients(db: Database, *, include_archived: bool = False) -> int:
+    with db.reading() as s:
+        query = select(func.count()).select_from(m.Patient)
+        if not include_archived:
+            query = query.where(m.Patient.archived.is_(False))
+        return int(s.scalar(query) or 0)
+
+
+_SORTS: dict[str, tuple[Any, ...]] = {
+    "name": (m.Patient.search_name, m.Patient.id),
+    "mrn": (m.Patient.mrn, m.Patient.id),
+    "date_of_birth": (m.Patient.date_of_birth, m.Patient.search_name, m.Patient.id),
+    "created": (m.Patient.id,),
+    "updated": (m.Patient.updated_at, m.Patient.id),
+}
+
+
+def list_patients(
+    db: Database,
+    *,
+    offset: int = 0,
+    limit: int = 200,
+    sort: PatientSort = "name",
+    descending: bool = False,
+    include_archived: bool = False,
+) -> list[Patient]:
+    """One page of patients, for a lazily filled list model (``count_patients`` gives the size).
+
+    ``name`` sorts by family then given name, ignoring case and accents.
+    """
+    if sort not in _SORTS:
+        raise StorageError(f"cannot sort patients by {sort!r}")
+    columns = [c.desc() if descending else c.asc() for c in _SORTS[sort]]
+    with db.reading() as s:
+        query = select(m.Patient).order_by(*columns).offset(max(offset, 0)).limit(max(limit, 0))
+        if not include_archived:
+            query = query.where(m.Patient.archived.is_(False))
+        return [_patient(r) for r in s.scalars(query)]
+
+
+_FTS = table("patient_fts", column("rowid"))
+
+
+def _like_escape(word: str) -> str:
+    return word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def search_patients(
+    db: Database, text_query: str, *, limit: int = 50, include_archived: bool = False
+) -> list[Patient]:
+    """Patients matching every word (name or MRN prefix, any case, any accents) and date.
+
+    A word that reads as a date (``1984-03-07``, ``07.03.1984``, ``07/03/1984``) matches the date
+    of birth. Best matches first: an exact MRN, then (SQLite) FTS5 rank, then name order.
+    """
+    query = search_mod.parse_query(text_query)
+    if query.empty or limit <= 0:
+        return []
+    mrn_exact = func.lower(m.Patient.mrn) == text_query.strip().lower()
+    with db.reading() as s:
+        stmt = select(m.Patient)
+        if not include_archived:
+            stmt = stmt.where(m.Patient.archived.is_(False))
+        if query.dates:
+            stmt = stmt.where(m.Patient.date_of_birth.in_(query.dates))
+        order: list[Any] = [case((mrn_exact, 0), else_=1)]
+        if query.words and db.dialect == "sqlite":
+            stmt = stmt.join(_FTS, _FTS.c.rowid == m.Patient.id).where(
+                text("patient_fts MATCH :match").bindparams(match=search_mod.fts_match(query.words))
+            )
+            order.append(text("bm25(patient_fts, 1.0, 2.0, 4.0, 1.0)"))
+        elif query.words:
+            words = [_like_escape(w) for w in query.words]
+            per_word = [
+                or_(
+                    m.Patient.search_name.like(f"%{w}%", escape="\\"),
+                    func.lower(m.Patient.mrn).like(f"{w}%", escape="\\"),
+                )
+                for w in words
+            ]
+            whole_mrn = func.lower(m.Patient.mrn).like(
+                _like_escape(text_query.strip().lower()) + "%", escape="\\"
+            )
+            stmt = stmt.where(or_(and_(*per_word), whole_mrn))
+            order.append(
+                case((m.Patient.search_name.like(f"{words[0]}%", escape="\\"), 0), else_=1)
+            )
+        order.extend([m.Patient.search_name, m.Patient.id])
+        stmt = stmt.order_by(*order).limit(limit)
+        return [_patient(r) for r in s.scalars(stmt)]
+
+
+# --------------------------------------------------------------------------------------------
+# Forms and evaluations
+
+_FORM_CACHE: dict[str, Form] = {}
+
+
+def _form_content(form: Form) -> dict[str, Any]:
+    return form.model_dump(mode="json", by_alias=True)
+
+
+def _form_of(snapshot: m.FormSnapshot) -> Form:
+    form = _FORM_CACHE.get(snapshot.content_hash)
+    if form is None:
+        form = parse_form(snapshot.content, f"form {snapshot.form_id} v{snapshot.version}")
+        _FORM_CACHE[snapshot.content_hash] = form
+    return form
+
+
+def _snapshot(session: Session, form: Form) -> m.FormSnapshot:
+    content = _form_content(form)
+    digest = _digest(content)
+    query = select(m.FormSnapshot).where(
+        m.FormSnapshot.form_id == form.id,
+        m.FormSnapshot.version == form.version,
+        m.FormSnapshot.content_hash == digest,
+    )
+    row = session.scalar(query)
+    if row is not None:
+        return row
+    try:
+        with session.begin_nested():
+            row = m.FormSnapshot(
+                form_id=form.id,
+                version=form.version,
+                content=content,
+                content_hash=digest,
+                created_at=utcnow(),
+            )
+            session.add(row)
+    except IntegrityError:  # another workstation stored the same snapshot just now
+        row = session.scalar(query)
+        assert row is not None
+    _FORM_CACHE.setdefault(digest, form)
+    return row
+
+
+def _involved(form: Form, values: Mapping[str, Any]) -> str | None:
+    side = values.get(form.involved_side_item)
+    return side if side in m.INVOLVED_SIDES else None
+
+
+def _content_hash(row: m.Evaluation) -> str:
+    """sha256 of the canonical findings and the metadata a report prints."""
+    return _digest(
+        {
+            "patient_id": row.patient_id,
+            "clinician_id": row.clinician_id,
+            "kind": row.kind,
+            "eval_date": row.eval_date.isoformat(),
+            "form_id": row.form_id,
+            "form_version": row.form_version,
+            "form_snapshot_id": row.form_snapshot_id,
+            "involved_side": row.involved_side,
+            "findings": row.findings,
+            "carried_forward": row.carried_forward,
+            "status": row.status,
+            "signed_by": row.signed_by,
+            "signed_at": row.signed_at.isoformat() if row.signed_at else None,
+        }
+    )
+
+
+def _probe(row: m.Evaluation, **changes: Any) -> m.Evaluation:
+    """A detached copy of ``row`` with ``changes``, to hash a state before writing it."""
+    values = {c.key: getattr(row, c.key) for c in m.Evaluation.__table__.columns}
+    values.update(changes)
+    return m.Evaluation(**values)
+
+
+def _copy_forward(form: Form, previous: Mapping[str, Any]) -> dict[str, Any]:
+    """Values of ``previous`` that are still valid in ``form`` (items may have changed)."""
+    kept: dict[str, Any] = {}
+    for item_id, value in previous.items():
+        if item_id not in form.items:
+            continue
+        try:
+            findings_mod.validate(form, {"values": {item_id: value}})
+        except findings_mod.FindingsError:
+            continue
+        kept[item_id] = value
+    return kept
+
+
+def start_evaluation(
+    db: Database,
+    patient_id: int,
+    form: Form,
+    *,
+    user: str,
+    kind: EvaluationKind = "initial",
+    clinician_id: int | None = None,
+    eval_date: date | None = None,
+    copy_forward: bool | None = None,
+) -> Evaluation:
+    """Start a draft evaluation of ``patient_id`` with ``form`` (stored as a snapshot).
+
+    ``copy_forward`` (default: for re-evaluations and discharges) copies the values of the
+    patient's latest evaluation that ``form`` still accepts, and marks them carried forward.
+    """
+    user = _require_user(user)
+    if kind not in m.EVALUATION_KINDS:
+        raise StorageError(f"evaluation kind must be one of {', '.join(m.EVALUATION_KINDS)}")
+    if copy_forward is None:
+        copy_forward = kind != "initial"
+    now = utcnow()
+    with db.writing() as s:
+        patient: m.Patient = _get(s, m.Patient, "patient", patient_id)
+        if patient.archived:
+            raise StorageError(f"patient {patient_id} is archived; restore the patient first")
+        if clinician_id is not None:
+            _get(s, m.Clinician, "clinician", clinician_id)
+        values: dict[str, Any] = {}
+        carried_from: int | None = None
+        if copy_forward:
+            previous = s.scalar(
+                select(m.Evaluation)
+                .where(m.Evaluation.patient_id == patient_id)
+                .order_by(m.Evaluation.eval_date.desc(), m.Evaluation.id.desc())
+                .limit(1)
+            )
+            if previous is not None:
+                values = _copy_forward(form, previous.findings.get("values", {}))
+                carried_from = previous.id
+        findings = findings_mod.validate(form, {"values": values}).to_dict()
+        snapshot = _snapshot(s, form)
+        row = m.Evaluation(
+            patient_id=patient_id,
+            clinician_id=clinician_id,
+            kind=kind,
+            eval_date=eval_date or now.date(),
+            form_snapshot_id=snapshot.id,
+            form_id=form.id,
+            form_version=form.version,
+            involved_side=_involved(form, findings["values"]),
+            findings=findings,
+            carried_forward={"items": sorted(findings["values"]), "from_evaluation": carried_from},
+            status="draft",
+            signed_by=None,
+            signed_at=None,
+            content_hash="",
+            version=1,
+            created_by=user,
+            created_at=now,
+            updated_by=user,
+            updated_at=now,
+        )
+        s.add(row)
+        s.flush()
+        row.content_hash = _content_hash(row)
+        s.flush()
+        _audit(s, user, "evaluation", row.id, "create", None, row.content_hash, now)
+        return _evaluation(row)
+
+
+def _findings_dict(form: Form, data: Mapping[str, Any] | findings_mod.Findings) -> dict[str, Any]:
+    raw = data.to_dict() if isinstance(data, findings_mod.Findings) else data
+    validated = findings_mod.validate(form, raw)
+    if validated.form_version != form.version:
+        raise StorageError(
+            f"findings are for version {validated.form_version} of form {form.id}, "
+            f"the evaluation uses version {form.version}"
+        )
+    return validated.to_dict()
+
+
+def _locked(row: m.Evaluation) -> EvaluationSignedError:
+    return EvaluationSignedError(row.id, row.signed_by, row.signed_at)
+
+
+def save_draft(
+    db: Database,
+    evaluation_id: int,
+    findings: Mapping[str, Any] | findings_mod.Findings,
+    expected_version: int,
+    *,
+    user: str,
+    confirmed: Iterable[str] = (),
+    eval_date: date | None = None,
+    clinician_id: int | None = None,
+    kind: EvaluationKind | None = None,
+) -> DraftSaved:
+    """Save the draft's findings (``Findings`` or its ``to_dict()`` shape), if anything changed.
+
+    ``expected_version`` is the version the editor loaded (or got from the last save). When
+    nothing differs, nothing is written and ``changed`` is False. When someone saved a different
+    version in between, raises ConflictError (nothing written). Changed or ``confirmed`` item ids
+    stop being "carried forward". Raises EvaluationSignedError once signed, and
+    clinic_app.core.findings.FindingsError for values the evaluation's form does not accept.
+    """
+    user = _require_user(user)
+    with db.writing() as s:
+        row: m.Evaluation = _get(s, m.Evaluation, "evaluation", evaluation_id)
+        if row.status == "signed":
+            raise _locked(row)
+        form = _form_of(s.get_one(m.FormSnapshot, row.form_snapshot_id))
+        new_findings = _findings_dict(form, findings)
+        old_values: Mapping[str, Any] = row.findings.get("values", {})
+        new_values: Mapping[str, Any] = new_findings["values"]
+        changed_items = tuple(
+            sorted(
+                k
+                for k in set(old_values) | set(new_values)
+                if _canonical(old_values.get(k)) != _canonical(new_values.get(k))
+            )
+        )
+        carried = row.carried_forward or {}
+        dropped = set(changed_items) | set(confirmed)
+        carried_items = [i for i in carried.get("items", []) if i not in dropped]
+        new_carried = {"items": carried_items, "from_evaluation": carried.get("from_evaluation")}
+        new_meta = {
+            "eval_date": eval_date or row.eval_date,
+            "clinician_id": clinician_id if clinician_id is not None else row.clinician_id,
+            "kind": kind or row.kind,
+        }
+        meta_changed = any(getattr(row, k) != v for k, v in new_meta.items())
+        unchanged = not changed_items and new_carried == carried and not meta_changed
+        if unchanged:  # idempotent: identical content, whoever saved it last
+            return DraftSaved(
+                row.id,
+                False,
+                row.version,
+                (),
+                tuple(carried_items),
+                row.content_hash,
+                row.updated_by,
+                row.updated_at,
+            )
+        if row.version != expected_version:
+            raise ConflictError(
+                row.id,
+                expected_version,
+                row.version,
+                row.updated_by,
+                row.updated_at,
+                json.loads(json.dumps(row.findings)),
+            )
+        if new_meta["kind"] not in m.EVALUATION_KINDS:
+            raise StorageError(f"evaluation kind must be one of {', '.join(m.EVALUATION_KINDS)}")
+        if clinician_id is not None:
+            _get(s, m.Clinician, "clinician", clinician_id)
+        before = row.content_hash
+        now = utcnow()
+        probe = _probe(
+            row,
+            findings=new_findings,
+            carried_forward=new_carried,
+            involved_side=_involved(form, new_values),
+            **new_meta,
+        )
+        digest = _content_hash(probe)
+        result = cast(
+            "CursorResult[Any]",
+            s.execute(
+                update(m.Evaluation)
+                .where(
+                    m.Evaluation.id == row.id,
+                    m.Evaluation.version == expected_version,
+                    m.Evaluation.status == "draft",
+                )
+                .values(
+                    findings=new_findings,
+                    carried_forward=new_carried,
+                    involved_side=probe.involved_side,
+                    content_hash=digest,
+                    version=expected_version + 1,
+                    updated_by=user,
+                    updated_at=now,
+                    **new_meta,
+                )
+                .execution_options(synchronize_session=False)
+            ),
+        )
+        if result.rowcount != 1:  # another writer got in between our read and our write
+            s.expire(row)
+            s.refresh(row)
+            if row.status == "signed":
+                raise _locked(row)
+            raise ConflictError(
+                row.id,
+                expected_version,
+                row.version,
+                row.updated_by,
+                row.updated_at,
+                json.loads(json.dumps(row.findings)),
+            )
+        _audit(s, user, "evaluation", row.id, "save_draft", before, digest, now)
+        return DraftSaved(
+            row.id,
+            True,
+            expected_version + 1,
+            changed_items,
+            tuple(carried_items),
+            digest,
+            user,
+            now,
+        )
+
+
+def sign_evaluation(
+    db: Database, evaluation_id: int, expected_version: int, *, user: str
+) -> Signed:
+    """Sign (lock) a draft. Raises ConflictError if it changed since ``expected_version``."""
+    user = _require_user(user)
+    with db.writing() as s:
+        row: m.Evaluation = _get(s, m.Evaluation, "evaluation", evaluation_id)
+        if row.status == "signed":
+            raise _locked(row)
+        if row.version != expected_version:
+            raise ConflictError(
+                row.id,
+                expected_version,
+                row.version,
+                row.updated_by,
+                row.updated_at,
+                json.loads(json.dumps(row.findings)),
+            )
+        now = utcnow()
+        before = row.content_hash
+        digest = _content_hash(_probe(row, status="signed", signed_by=user, signed_at=now))
+        result = cast(
+            "CursorResult[Any]",
+            s.execute(
+                update(m.Evaluation)
+                .where(
+                    m.Evaluation.id == evaluation_id,
+                    m.Evaluation.version == expected_version,
+                    m.Evaluation.status == "draft",
+                )
+                .values(
+                    status="signed",
+                    signed_by=user,
+                    signed_at=now,
+                    content_hash=digest,
+                    version=expected_version + 1,
+                    updated_by=user,
+                    updated_at=now,
+                )
+                .execution_options(synchronize_session=False)
+            ),
+        )
+        if result.rowcount != 1:
+            fresh: m.Evaluation = _get(s, m.Evaluation, "evaluation", evaluation_id)
+            if fresh.status == "signed":
+                raise _locked(fresh)
+            raise ConflictError(
+                fresh.id,
+                expected_version,
+                fresh.version,
+                fresh.updated_by,
+                fresh.updated_at,
+                json.loads(json.dumps(fresh.findings)),
+            )
+        _audit(s, user, "evaluation", evaluation_id, "sign", before, digest, now)
+        return Signed(evaluation_id, expected_version + 1, user, now, digest)
+
+
+def add_addendum(db: Database, evaluation_id: int, text_: str, *, user: str) -> Addendum:
+    """Add a note to a signed evaluation (the only change a signed evaluation accepts)."""
+    user = _require_user(user)
+    body = text_.strip()
+    if not body:
+        raise StorageError("an addendum needs some text")
+    with db.writing() as s:
+        row: m.Evaluation = _get(s, m.Evaluation, "evaluation", evaluation_id)
+        if row.status != "signed":
+            raise NotSignedError(evaluation_id)
+        now = utcnow()
+        addendum = m.Addendum(evaluation_id=evaluation_id, author=user, created_at=now, text=body)
+        s.add(addendum)
+        s.flush()
+        _audit(s, user, "addendum", addendum.id, "create", None, _digest(_row_state(addendum)), now)
+        _audit(
+            s,
+            user,
+            "evaluation",
+            evaluation_id,
+            "addendum",
+            row.content_hash,
+            row.content_hash,
+            now,
+        )
+        return _addendum(addendum)
+
+
+def get_evaluation(db: Database, evaluation_id: int) -> Evaluation:
+    """An evaluation with its findings and addenda (oldest first)."""
+    with db.reading() as s:
+        row = _get(s, m.Evaluation, "evaluation", evaluation_id)
+        addenda = s.scalars(
+            select(m.Addendum)
+            .where(m.Addendum.evaluation_id == evaluation_id)
+            .order_by(m.Addendum.id)
+        ).all()
+        return _evaluation(row, addenda)
+
+
+def evaluation_form(db: Database, evaluation_id: int) -> Form:
+    """The form exactly as the evaluation was recorded with (from its snapshot, not the file)."""
+    with db.reading() as s:
+        row: m.Evaluation = _get(s, m.Evaluation, "evaluation", evaluation_id)
+        return _form_of(s.get_one(m.FormSnapshot, row.form_snapshot_id))
+
+
+def verify_evaluation(db: Database, evaluation_id: int) -> bool:
+    """True if the stored content hash still matches the stored findings and metadata."""
+    with db.reading() as s:
+        row: m.Evaluation = _get(s, m.Evaluation, "evaluation", evaluation_id)
+        return _content_hash(row) == row.content_hash
+
+
+def list_evaluations(db: Database, patient_id: int) -> list[EvaluationSummary]:
+    """A patient's evaluations, oldest first."""
+    with db.reading() as s:
+        _get(s, m.Patient, "patient", patient_id)
+        rows = s.scalars(
+            select(m.Evaluation)
+            .where(m.Evaluation.patient_id == patient_id)
+            .order_by(m.Evaluation.eval_date, m.Evaluation.id)
+        )
+        return [_summary(r) for r in rows]
+
+
+def measure_history(
+    db: Database, patient_id: int, item_id: str, *, signed_only: bool = False
+) -> list[MeasurePoint]:
+    """One measure across a patient's evaluations, oldest first (for progress charts).
+
+    Evaluations that did not record the item are left out.
+    """
+    with db.reading() as s:
+        query = (
+            select(
+                m.Evaluation.id,
+                m.Evaluation.eval_date,
+                m.Evaluation.kind,
+                m.Evaluation.status,
+                m.Evaluation.findings,
+            )
+            .where(m.Evaluation.patient_id == patient_id)
+            .order_by(m.Evaluation.eval_date, m.Evaluation.id)
+        )
+        if signed_only:
+            query = query.where(m.Evaluation.status == "signed")
+        rows: Sequence[Row[Any]] = s.execute(query).all()
+    points: list[MeasurePoint] = []
+    for row in rows:
+        value = row.findings.get("values", {}).get(item_id)
+        if value is None:
+            continue
+        sided = isinstance(value, Mapping)
+        points.append(
+            MeasurePoint(
+                evaluation_id=row.id,
+                eval_date=row.eval_date,
+                kind=row.kind,
+                status=row.status,
+                value=None if sided else value,
+                left=value.get("left") if sided else None,
+                right=value.get("right") if sided else None,
+            )
+        )
+    return points
+
+
+def audit_events(
+    db: Database,
+    *,
+    entity: str | None = None,
+    entity_id: int | None = None,
+    limit: int = 200,
+) -> list[AuditEntry]:
+    """Audit events, newest first, optionally of one entity (``"patient"``, ``"evaluation"``...)."""
+    with db.reading() as s:
+        query = select(m.AuditEvent).order_by(m.AuditEvent.id.desc()).limit(limit)
+        if entity is not None:
+            query = query.where(m.AuditEvent.entity == entity)
+        if entity_id is not None:
+            query = query.where(m.AuditEvent.entity_id == entity_id)
+        return [
+            AuditEntry(
+                id=r.id,
+                at=r.at,
+                actor=r.actor,
+                entity=r.entity,
+                entity_id=r.entity_id,
+                action=r.action,
+                before_digest=r.before_digest,
+                after_digest=r.after_digest,
+            )
+            for r in s.scalars(query)
+        ]
