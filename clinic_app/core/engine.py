@@ -172,6 +172,13 @@ def _candidate_sides(want: str | None, involved: Involved) -> tuple[Side, ...]:
     return SIDES  # any side; or both painful; or the painful side is not recorded
 
 
+def _matched(leaf: Leaf, value: Value) -> Value:
+    """For a set tested with ``in``, only the members that matched: the evidence, not the rest."""
+    if isinstance(value, tuple) and leaf.in_ is not None:
+        return tuple(v for v in value if v in leaf.in_)
+    return value
+
+
 class _Evaluator:
     def __init__(self, form: Form, findings: Findings) -> None:
         self.form = form
@@ -250,14 +257,15 @@ class _Evaluator:
             value = self.findings.get(item.id)
             if value is None or not self._test(leaf, item, value):
                 return None
-            return [f"{item.label}: {format_value(item, value)}{self._rule_text(leaf, item)}"]
+            shown = format_value(item, _matched(leaf, value))
+            return [f"{item.label}: {shown}{self._rule_text(leaf, item)}"]
         lines = []
         for side in _candidate_sides(leaf.side, self.involved):
             value = self.findings.get(item.id, side)
             if value is not None and self._test(leaf, item, value):
                 note = _side_note(side, self.involved)
                 lines.append(
-                    f"{item.label} {side}{note}: {format_value(item, value)}"
+                    f"{item.label} {side}{note}: {format_value(item, _matched(leaf, value))}"
                     f"{self._rule_text(leaf, item)}"
                 )
         return lines or None
@@ -391,25 +399,34 @@ def _rank(results: Sequence[RuleResult], order: dict[str, int]) -> tuple[RuleRes
 
 
 def summarise(factors: Sequence[RuleResult], patterns: Sequence[RuleResult]) -> Summary:
-    """Is the hamstring the source (local pattern), the victim (factors elsewhere), or both?"""
+    """Is the hamstring the source (local pattern), the victim (causes elsewhere), or both?
+
+    "Elsewhere" covers contributing factors away from the hamstring and patterns of other
+    structures (nerve, hip joint, bone) that can produce pain in the back of the thigh.
+    """
     local = [r.name for r in (*patterns, *factors) if r.local]
-    remote = [r.name for r in (*factors, *patterns) if not r.local]
-    if local and remote:
+    other_structures = [r.name for r in patterns if not r.local]
+    remote_factors = [r.name for r in factors if not r.local]
+    elsewhere = []
+    if other_structures:
+        elsewhere.append(f"other structures: {', '.join(other_structures[:2])}")
+    if remote_factors:
+        elsewhere.append(f"contributing factors: {', '.join(remote_factors[:3])}")
+    if local and elsewhere:
         return Summary(
             "both",
-            f"Both: a local hamstring problem ({', '.join(local[:2])}) with contributing "
-            f"factors elsewhere ({', '.join(remote[:3])}).",
+            f"Both: a local hamstring problem ({', '.join(local[:2])}) with causes elsewhere "
+            f"({'; '.join(elsewhere)}).",
         )
     if local:
         return Summary(
             "source",
             f"Source: the findings point to the hamstring region itself ({', '.join(local[:3])}).",
         )
-    if remote:
+    if elsewhere:
         return Summary(
             "victim",
-            "Victim: the findings point to contributing factors away from the hamstring "
-            f"({', '.join(remote[:3])}).",
+            f"Victim: the findings point away from the hamstring ({'; '.join(elsewhere)}).",
         )
     return Summary(
         "undetermined",

@@ -25,8 +25,10 @@ def test_check_form_valid(write_form, mini_data, capsys) -> None:
     ("mutate", "place"),
     [
         (lambda d: d["sections"][0]["items"][0].pop("label"), "sections[0].items[0].label"),
-        (lambda d: d["sections"][1]["items"][0].update(range={"min": 90, "max": 0}),
-         "sections[1].items[0].range"),
+        (
+            lambda d: d["sections"][1]["items"][0].update(range={"min": 90, "max": 0}),
+            "sections[1].items[0].range",
+        ),
         (lambda d: d.update(colour="red"), "colour"),
     ],
 )
@@ -70,8 +72,14 @@ def test_assess_json(capsys, tmp_path) -> None:
     ("content", "message"),
     [
         ("{not json", "invalid findings: "),
-        ('{"form": "hamstring_whole_body", "values": {"no_such_item": 1}}', "no_such_item: no such item"),
-        ('{"form": "hamstring_whole_body", "values": {"involved_side": "up"}}', "involved_side: 'up'"),
+        (
+            '{"form": "hamstring_whole_body", "values": {"no_such_item": 1}}',
+            "no_such_item: no such item",
+        ),
+        (
+            '{"form": "hamstring_whole_body", "values": {"involved_side": "up"}}',
+            "involved_side: 'up'",
+        ),
         ("[]", "findings: expected an object"),
     ],
 )

@@ -21,10 +21,16 @@ def problems(form, values) -> list[str]:
 def test_valid_values_are_kept(mini_form) -> None:
     f = fd.validate(
         mini_form,
-        {"form": "mini", "form_version": 1, "values": {
-            "involved_side": "left", "nordic": {"left": 210, "right": 280.5},
-            "quality": ["tingling", "ache", "ache"], "hip_flex": {"right": 4.5},
-        }},
+        {
+            "form": "mini",
+            "form_version": 1,
+            "values": {
+                "involved_side": "left",
+                "nordic": {"left": 210, "right": 280.5},
+                "quality": ["tingling", "ache", "ache"],
+                "hip_flex": {"right": 4.5},
+            },
+        },
     )
     assert f.get("involved_side") == "left"
     assert f.number("nordic", "right") == 280.5
@@ -39,11 +45,17 @@ def test_valid_values_are_kept(mini_form) -> None:
         ({"nordic": {"left": 1200}}, "nordic (left): 1200 N is outside 0-1000 N"),
         ({"pain_now": 11}, "pain_now: 11 is outside 0-10"),
         ({"pain_now": 4.5}, "pain_now: 4.5 must be a whole number"),
-        ({"hip_flex": {"left": 4.2}}, "hip_flex (left): 4.2 is not an MMT grade (0-5 in half grades)"),
+        (
+            {"hip_flex": {"left": 4.2}},
+            "hip_flex (left): 4.2 is not an MMT grade (0-5 in half grades)",
+        ),
         ({"involved_side": "middle"}, "involved_side: 'middle' is not one of left, right, both"),
         ({"slump": {"left": "yes"}}, "slump (left): 'yes' is not one of positive, negative"),
         ({"pop": {"left": "yes"}}, "pop: Felt a pop is one-sided; a side cannot be given"),
-        ({"nordic": 210}, 'nordic: Nordic force is recorded per side; give {"left": ..., "right": ...}'),
+        (
+            {"nordic": 210},
+            'nordic: Nordic force is recorded per side; give {"left": ..., "right": ...}',
+        ),
         ({"nordic": {"centre": 1}}, "nordic: 'centre' is not a side (left or right)"),
         ({"quality": "ache"}, "quality: expected a list of ache, tingling"),
         ({"quality": ["itch"]}, "quality: 'itch' is not one of ache, tingling"),
@@ -58,7 +70,9 @@ def test_bad_values_name_item_and_value(mini_form, values, expected) -> None:
 
 
 def test_nan_is_refused(mini_form) -> None:
-    assert problems(mini_form, {"pain_now": float("nan")}) == ["pain_now: nan is not a finite number"]
+    assert problems(mini_form, {"pain_now": float("nan")}) == [
+        "pain_now: nan is not a finite number"
+    ]
 
 
 def test_wrong_form_is_refused(mini_form) -> None:
@@ -80,7 +94,9 @@ def test_with_value_sets_and_clears(mini_form) -> None:
     f = fd.empty(mini_form).with_value(mini_form, "nordic", 200, "left")
     f = f.with_value(mini_form, "nordic", 250, "right").with_value(mini_form, "pop", "yes")
     assert f.to_dict()["values"] == {"nordic": {"left": 200, "right": 250}, "pop": "yes"}
-    f = f.with_value(mini_form, "nordic", None, "left").with_value(mini_form, "nordic", None, "right")
+    f = f.with_value(mini_form, "nordic", None, "left").with_value(
+        mini_form, "nordic", None, "right"
+    )
     assert "nordic" not in f.values
     with pytest.raises(FindingsError):
         f.with_value(mini_form, "pain_now", 99)
@@ -101,7 +117,9 @@ def _values_strategy():  # type: ignore[no-untyped-def]
             "hip_flex": st.fixed_dictionaries(
                 {}, optional={"left": st.integers(0, 10).map(lambda n: n / 2)}
             ),
-            "slump": st.fixed_dictionaries({}, optional={"right": st.sampled_from(["positive", "negative"])}),
+            "slump": st.fixed_dictionaries(
+                {}, optional={"right": st.sampled_from(["positive", "negative"])}
+            ),
             "pop": st.sampled_from(["yes", "no"]),
         },
     )
@@ -109,8 +127,8 @@ def _values_strategy():  # type: ignore[no-untyped-def]
 
 @given(values=_values_strategy())
 def test_json_round_trip_is_lossless(values) -> None:
-    from tests.core.conftest import mini_form_data
     from clinic_app.core.form import parse_form
+    from tests.core.conftest import mini_form_data
 
     form = parse_form(mini_form_data())
     first = fd.validate(form, {"form": "mini", "form_version": 1, "values": values})
