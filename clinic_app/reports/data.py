@@ -1,0 +1,100 @@
+"""What a report is made from: plain values, no database and no Qt.
+
+The storage layer (or a script, or a test) fills a :class:`ReportData`; the builders turn it into a
+PDF. Keeping this a plain dataclass means a report can be produced from a findings file alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Literal, NamedTuple
+
+from clinic_app.core.engine import Assessment, assess
+from clinic_app.core.findings import Findings
+from clinic_app.core.form import Form
+
+Paper = Literal["A4", "Letter"]
+Status = Literal["draft", "signed"]
+
+
+@dataclass(frozen=True)
+class ClinicInfo:
+    name: str
+    address: str = ""
+    phone: str = ""
+    logo: bytes | None = None
+    """PNG or JPEG bytes, drawn at the top left of the letterhead."""
+    paper: Paper = "A4"
+
+
+@dataclass(frozen=True)
+class ClinicianInfo:
+    name: str
+    credentials: str = ""
+
+    @property
+    def display(self) -> str:
+        return f"{self.name}, {self.credentials}" if self.credentials else self.name
+
+
+@dataclass(frozen=True)
+class PatientInfo:
+    name: str
+    date_of_birth: date | None = None
+    mrn: str = ""
+
+
+class Addendum(NamedTuple):
+    time: datetime
+    author: str
+    text: str
+
+
+@dataclass(frozen=True)
+class EvaluationInfo:
+    date: date
+    kind: str = "Initial evaluation"
+    status: Status = "draft"
+    signer: str | None = None
+    signed_at: datetime | None = None
+    content_hash: str | None = None
+    addenda: Sequence[Addendum | tuple[datetime, str, str]] = field(default=())
+
+    @property
+    def is_signed(self) -> bool:
+        return self.status == "signed"
+
+    def addenda_list(self) -> list[Addendum]:
+        return [a if isinstance(a, Addendum) else Addendum(*a) for a in self.addenda]
+
+
+@dataclass(frozen=True)
+class ReportData:
+    clinic: ClinicInfo
+    clinician: ClinicianInfo
+    patient: PatientInfo
+    evaluation: EvaluationInfo
+    form: Form
+    findings: Findings
+    assessment: Assessment | None = None
+    """Computed from ``form`` and ``findings`` when not given."""
+
+    def resolved_assessment(self) -> Assessment:
+        return self.assessment if self.assessment is not None else assess(self.form, self.findings)
+
+
+def format_date(value: date | None) -> str:
+    """Dates as "21 Nov 2026": unambiguous for readers on both sides of the Atlantic."""
+    return value.strftime("%d %b %Y").lstrip("0") if value else "not recorded"
+
+
+def format_datetime(value: datetime | None) -> str:
+    if value is None:
+        return "not recorded"
+    text = value.strftime("%d %b %Y %H:%M").lstrip("0")
+    if value.tzinfo is not None:
+        offset = value.strftime("%z")
+        text += " UTC" if offset in ("+0000", "-0000") else f" UTC{offset[:3]}:{offset[3:]}"
+    return text

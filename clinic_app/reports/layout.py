@@ -1,0 +1,234 @@
+"""Page furniture shared by both documents: paper, styles, running footer, "Page x of y", DRAFT.
+
+Imported only when a PDF is built (it imports reportlab at module level).
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_LEFT
+from reportlab.lib.pagesizes import A4, LETTER
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import Image, Paragraph, Table, TableStyle
+from reportlab.platypus.flowables import Flowable
+
+from clinic_app.reports import fonts
+from clinic_app.reports.data import ClinicInfo, Paper
+
+INK = colors.HexColor("#1d2733")
+MUTED = colors.HexColor("#5b6673")
+RULE = colors.HexColor("#c9d1da")
+ACCENT = colors.HexColor("#1f5f8b")
+SHADE = colors.HexColor("#eef3f7")
+ALERT = colors.HexColor("#b42318")
+ALERT_BG = colors.HexColor("#fdecea")
+WARN = colors.HexColor("#b54708")
+MARGIN = 18 * mm
+
+
+def page_size(paper: Paper) -> tuple[float, float]:
+    size = LETTER if paper == "Letter" else A4
+    return float(size[0]), float(size[1])
+
+
+@dataclass
+class Styles:
+    base: float
+    by_name: dict[str, ParagraphStyle] = field(default_factory=dict)
+
+    def __getitem__(self, name: str) -> ParagraphStyle:
+        return self.by_name[name]
+
+
+def make_styles(base: float) -> Styles:
+    """Paragraph styles scaled from a body size (9.5 pt clinician report, 13 pt handout)."""
+    fonts.register_fonts()
+    lead = base * 1.35
+    s = Styles(base)
+
+    def add(name: str, **kw: Any) -> None:
+        opts: dict[str, Any] = {
+            "fontName": fonts.SANS,
+            "fontSize": base,
+            "leading": lead,
+            "textColor": INK,
+            "alignment": TA_LEFT,
+        }
+        opts.update(kw)
+        s.by_name[name] = ParagraphStyle(name, **opts)
+
+    add("body", spaceAfter=base * 0.45)
+    add("small", fontSize=base * 0.82, leading=base * 1.1, textColor=MUTED)
+    add("cell", fontSize=base * 0.9, leading=base * 1.15)
+    add("cell_bold", fontName=fonts.SANS_BOLD, fontSize=base * 0.9, leading=base * 1.15)
+    add("bullet", leftIndent=base * 1.2, bulletIndent=base * 0.2, spaceAfter=base * 0.3)
+    add(
+        "evidence",
+        fontSize=base * 0.9,
+        leading=base * 1.2,
+        leftIndent=base * 1.6,
+        bulletIndent=base * 0.6,
+        textColor=INK,
+    )
+    add(
+        "title",
+        fontName=fonts.SANS_BOLD,
+        fontSize=base * 1.9,
+        leading=base * 2.3,
+        textColor=ACCENT,
+        spaceAfter=base * 0.3,
+    )
+    add(
+        "h1",
+        fontName=fonts.SANS_BOLD,
+        fontSize=base * 1.35,
+        leading=base * 1.7,
+        textColor=ACCENT,
+        spaceBefore=base * 1.0,
+        spaceAfter=base * 0.4,
+    )
+    add(
+        "h2",
+        fontName=fonts.SANS_BOLD,
+        fontSize=base * 1.1,
+        leading=base * 1.4,
+        spaceBefore=base * 0.6,
+        spaceAfter=base * 0.2,
+    )
+    add("bold", fontName=fonts.SANS_BOLD)
+    add(
+        "letterhead",
+        fontName=fonts.SANS_BOLD,
+        fontSize=base * 1.6,
+        leading=base * 1.9,
+        textColor=ACCENT,
+    )
+    add(
+        "alert_title",
+        fontName=fonts.SANS_BOLD,
+        fontSize=base * 1.15,
+        leading=base * 1.45,
+        textColor=ALERT,
+        spaceAfter=base * 0.3,
+    )
+    return s
+
+
+def para(
+    text: str, style: ParagraphStyle, *, raw: bool = False, bullet: str | None = None
+) -> Paragraph:
+    """A paragraph from plain text (escaped, font-switched) or from ready markup (``raw``)."""
+    markup = text if raw else fonts.markup(text)
+    if 'name="' + fonts.FALLBACK in markup:
+        style = ParagraphStyle(style.name + "_cjk", parent=style, wordWrap="CJK")
+    return Paragraph(markup, style, bulletText=bullet)
+
+
+def logo_flowable(data: bytes, max_w: float, max_h: float) -> Flowable | None:
+    """The clinic logo scaled into a box, or None when the bytes are not a readable image."""
+    from reportlab.lib.utils import ImageReader
+
+    try:
+        reader = ImageReader(io.BytesIO(data))
+        iw, ih = reader.getSize()
+    except Exception:  # noqa: BLE001 - a broken logo must not stop the report
+        return None
+    scale = min(max_w / iw, max_h / ih)
+    return Image(io.BytesIO(data), width=iw * scale, height=ih * scale)
+
+
+def letterhead(clinic: ClinicInfo, styles: Styles, width: float) -> Table:
+    """Clinic name, address and phone, with the logo on the left when there is one."""
+    lines = [para(clinic.name or "Clinic", styles["letterhead"])]
+    if clinic.address:
+        lines.append(para(", ".join(clinic.address.splitlines()), styles["small"]))
+    if clinic.phone:
+        lines.append(para(f"Phone {clinic.phone}", styles["small"]))
+    logo = logo_flowable(clinic.logo, 30 * mm, 18 * mm) if clinic.logo else None
+    if logo is not None:
+        table = Table([[logo, lines]], colWidths=[34 * mm, width - 34 * mm])
+    else:
+        table = Table([[lines]], colWidths=[width])
+    table.setStyle(
+        TableStyle(
+            [
+                ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+                ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                ("RIGHTPADDING", (0, 0), (-1, -1), 0),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 6),
+                ("LINEBELOW", (0, 0), (-1, -1), 1.2, ACCENT),
+            ]
+        )
+    )
+    return table
+
+
+@dataclass(frozen=True)
+class PageDecor:
+    """What every page carries: footer text, the watermark, a running header after page 1."""
+
+    footer_left: str
+    header_right: str
+    watermark: str | None = None
+    header_left: str = ""
+
+
+def canvas_maker(decor: PageDecor) -> Callable[..., Canvas]:
+    """A Canvas class that defers page decoration to the end, so the total page count is known."""
+
+    class DecoratedCanvas(Canvas):  # type: ignore[misc]
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self._pages: list[dict[str, Any]] = []
+
+        def showPage(self) -> None:  # noqa: N802 - reportlab's name
+            self._pages.append(dict(self.__dict__))
+            self._startPage()
+
+        def save(self) -> None:
+            total = len(self._pages)
+            for number, state in enumerate(self._pages, start=1):
+                self.__dict__.update(state)
+                self._decorate(number, total)
+                Canvas.showPage(self)
+            Canvas.save(self)
+
+        def _decorate(self, number: int, total: int) -> None:
+            w, h = self._pagesize
+            self.saveState()
+            self.setStrokeColor(RULE)
+            self.setLineWidth(0.6)
+            self.line(MARGIN, MARGIN - 5 * mm, w - MARGIN, MARGIN - 5 * mm)
+            self.setFillColor(MUTED)
+            fonts.draw_string(self, MARGIN, MARGIN - 9 * mm, decor.footer_left, fonts.SANS, 7.5)
+            label = f"Page {number} of {total}"
+            self.setFont(fonts.SANS, 7.5)
+            self.drawRightString(w - MARGIN, MARGIN - 9 * mm, label)
+            if number > 1:
+                y = h - MARGIN + 6 * mm
+                fonts.draw_string(self, MARGIN, y, decor.header_left, fonts.SANS_BOLD, 8)
+                right_w = fonts.string_width(decor.header_right, fonts.SANS, 8)
+                fonts.draw_string(self, w - MARGIN - right_w, y, decor.header_right, fonts.SANS, 8)
+                self.line(MARGIN, y - 2 * mm, w - MARGIN, y - 2 * mm)
+            self.restoreState()
+
+    return DecoratedCanvas
+
+
+def draw_watermark(canvas: Canvas, text: str) -> None:
+    """Large pale diagonal text behind the page content (drawn before the flowables)."""
+    w, h = canvas._pagesize
+    canvas.saveState()
+    canvas.setFillColor(colors.Color(0.75, 0.12, 0.1, alpha=0.13))
+    canvas.setFont(fonts.SANS_BOLD, 110)
+    canvas.translate(w / 2, h / 2)
+    canvas.rotate(52)
+    canvas.drawCentredString(0, -35, text)
+    canvas.restoreState()
