@@ -21,14 +21,13 @@ from reportlab.platypus import (
     Paragraph,
     Spacer,
     Table,
-    TableStyle,
 )
 
 from clinic_app.core.engine import Assessment, RuleResult, format_value
 from clinic_app.core.findings import Findings
 from clinic_app.core.form import NUMERIC_TYPES, SIDES, Form, Item, ItemType, Side
 from clinic_app.core.symmetry import DEFICIT_FORMULA, Asymmetry
-from clinic_app.reports import layout
+from clinic_app.reports import fonts, layout
 from clinic_app.reports.data import ReportData, format_date, format_datetime
 from clinic_app.reports.drawings import BarRow, body_chart_drawing, side_to_side_drawing
 from clinic_app.reports.fonts import markup, multiline
@@ -53,7 +52,7 @@ PLAN_SECTION = "assessment_plan"
 def _box(content: list[Flowable], width: float, border: colors.Color, fill: colors.Color) -> Table:
     t = Table([[content]], colWidths=[width])
     t.setStyle(
-        TableStyle(
+        layout.table_style(
             [
                 ("BOX", (0, 0), (-1, -1), 1.2, border),
                 ("BACKGROUND", (0, 0), (-1, -1), fill),
@@ -89,7 +88,7 @@ def _grid(
             ("BACKGROUND", (0, 0), (-1, 0), layout.SHADE),
             ("LINEBELOW", (0, 0), (-1, 0), 0.8, layout.ACCENT),
         ]
-    t.setStyle(TableStyle([*style, *extra]))
+    t.setStyle(layout.table_style([*style, *extra]))
     return t
 
 
@@ -357,7 +356,9 @@ def _body_chart(data: ReportData, a: Assessment, s: Styles, width: float) -> lis
     drawing = body_chart_drawing(marked, 52 * mm)
     t = Table([[drawing, lines]], colWidths=[60 * mm, width - 60 * mm])
     t.setStyle(
-        TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0)])
+        layout.table_style(
+            [("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0)]
+        )
     )
     return [CondPageBreak(110 * mm), para("Body chart", s["h1"]), t]
 
@@ -422,7 +423,7 @@ def _signature(data: ReportData, s: Styles, width: float) -> list[Flowable]:
         ),
     ]
     box = _box(lines, width, layout.ACCENT, layout.SHADE)
-    box.setStyle(TableStyle([]))
+
     return [Spacer(1, 8), KeepTogether([para("Signature", s["h1"]), box])]
 
 
@@ -495,6 +496,7 @@ def build(data: ReportData, target: Target, *, created: datetime | None = None) 
         author=data.clinician.display,
         subject=f"{data.evaluation.kind}, {format_date(data.evaluation.date)}",
         creator="clinic_app",
+        initialFontName=fonts.SANS,
         invariant=1 if created is None else 0,
     )
     width = size[0] - 2 * layout.MARGIN

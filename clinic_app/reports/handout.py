@@ -20,11 +20,10 @@ from reportlab.platypus import (
     PageTemplate,
     Spacer,
     Table,
-    TableStyle,
 )
 
 from clinic_app.core.engine import Assessment
-from clinic_app.reports import content, figures, layout
+from clinic_app.reports import content, figures, fonts, layout
 from clinic_app.reports.data import ReportData, format_date
 from clinic_app.reports.drawings import TRAFFIC_ORDER, lamp_colour, traffic_light_drawing
 from clinic_app.reports.layout import Styles, para
@@ -40,7 +39,7 @@ def _box(
 ) -> Table:
     t = Table([[rows]], colWidths=[width])
     t.setStyle(
-        TableStyle(
+        layout.table_style(
             [
                 ("BOX", (0, 0), (-1, -1), line, border),
                 ("BACKGROUND", (0, 0), (-1, -1), fill),
@@ -96,7 +95,7 @@ def _exercise_card(ex: content.Exercise, number: int, s: Styles, width: float) -
     rows = [[para(f"{number}. {ex.name}", s["card_title"]), ""], [drawing, words], [dose, ""]]
     t = Table(rows, colWidths=[pic_w, width - pic_w])
     t.setStyle(
-        TableStyle(
+        layout.table_style(
             [
                 ("SPAN", (0, 0), (1, 0)),
                 ("SPAN", (0, 2), (1, 2)),
@@ -170,7 +169,7 @@ def _traffic_light(a: Assessment, s: Styles, width: float) -> list[Flowable]:
     light_w = light.width + 10
     table = Table(rows, colWidths=[light_w, width - light_w])
     style.append(("SPAN", (0, 0), (0, -1)))
-    table.setStyle(TableStyle(style))
+    table.setStyle(layout.table_style(style))
     table._cellvalues[0][0] = light  # the drawing spans every row
     out: list[Flowable] = [para(text.text("running_intro"), s["body"]), table]
     return [KeepTogether([para(text.text("running_heading"), s["h1"]), *out])]
@@ -271,6 +270,7 @@ def build(data: ReportData, target: Target, *, created: datetime | None = None) 
         title=f"Home program: {name}",
         author=data.clinician.display,
         creator="clinic_app",
+        initialFontName=fonts.SANS,
         invariant=1 if created is None else 0,
     )
     width = size[0] - 2 * layout.MARGIN

@@ -121,6 +121,11 @@ def make_styles(base: float) -> Styles:
     return s
 
 
+def table_style(commands: list[tuple[Any, ...]]) -> TableStyle:
+    """A TableStyle whose default cell font is the embedded one (reportlab's is Helvetica)."""
+    return TableStyle([("FONTNAME", (0, 0), (-1, -1), fonts.SANS), *commands])
+
+
 def para(
     text: str, style: ParagraphStyle, *, raw: bool = False, bullet: str | None = None
 ) -> Paragraph:
@@ -157,7 +162,7 @@ def letterhead(clinic: ClinicInfo, styles: Styles, width: float) -> Table:
     else:
         table = Table([[lines]], colWidths=[width])
     table.setStyle(
-        TableStyle(
+        table_style(
             [
                 ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
                 ("LEFTPADDING", (0, 0), (-1, -1), 0),

@@ -1,0 +1,164 @@
+"""``clinic-app report``: the clinician report or the patient handout as a PDF, headless.
+
+Either from a stored evaluation (``clinic-app report 12 --kind handout -o out.pdf``, database from
+the global ``--database`` or ``$CLINIC_APP_DATABASE_URL``) or from a findings file
+(``clinic-app report --findings f.json --kind clinician -o out.pdf``). reportlab and SQLAlchemy
+are imported only when the command runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+KINDS = ("clinician", "handout")
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser(
+        "report",
+        help="write the clinician report or the patient handout as a PDF",
+        description=(
+            "Write a PDF for a stored evaluation (EVALUATION_ID) or for a findings file "
+            "(--findings). The app suggests; the therapist decides."
+        ),
+    )
+    p.add_argument(
+        "evaluation_id",
+        nargs="?",
+        type=int,
+        metavar="EVALUATION_ID",
+        help="id of a stored evaluation",
+    )
+    p.add_argument("--kind", choices=KINDS, required=True, help="which document")
+    p.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        required=True,
+        metavar="FILE.pdf",
+        help="where to write the PDF",
+    )
+    p.add_argument(
+        "--findings",
+        type=Path,
+        metavar="FILE.json",
+        help="findings file instead of a stored evaluation",
+    )
+    p.add_argument("--form", type=Path, help="form file for --findings (default: shipped form)")
+    p.add_argument("--patient-name", default="", help="patient name printed (with --findings)")
+    p.add_argument(
+        "--patient-dob",
+        type=_iso_date,
+        metavar="YYYY-MM-DD",
+        help="patient date of birth (with --findings)",
+    )
+    p.add_argument("--mrn", default="", help="medical record number (with --findings)")
+    p.add_argument("--clinic-name", default="", help="clinic name (with --findings)")
+    p.add_argument("--clinician", default="", help="clinician name (with --findings)")
+    p.add_argument(
+        "--date",
+        type=_iso_date,
+        metavar="YYYY-MM-DD",
+        help="evaluation date (with --findings; default today)",
+    )
+    p.add_argument(
+        "--paper",
+        choices=("A4", "Letter"),
+        default="A4",
+        help="paper size (with --findings; stored evaluations use the clinic setting)",
+    )
+    p.set_defaults(handler=cmd_report)
+
+
+def _iso_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-11-21") from None
+
+
+def _from_findings(args: argparse.Namespace) -> Any:
+    from clinic_app.cli import UserError
+    from clinic_app.core import findings as findings_mod
+    from clinic_app.core.form import FormError, load_form
+    from clinic_app.paths import default_form_path
+    from clinic_app.reports.data import (
+        ClinicianInfo,
+        ClinicInfo,
+        EvaluationInfo,
+        PatientInfo,
+        ReportData,
+    )
+
+    try:
+        form = load_form(args.form or default_form_path())
+    except FormError as err:
+        raise UserError("; ".join(err.problems)) from None
+    try:
+        recorded = findings_mod.load(form, args.findings)
+    except findings_mod.FindingsError as err:
+        raise UserError("invalid findings: " + "; ".join(err.problems)) from None
+    return ReportData(
+        clinic=ClinicInfo(name=args.clinic_name or "Clinic", paper=args.paper),
+        clinician=ClinicianInfo(args.clinician or "Not recorded"),
+        patient=PatientInfo(args.patient_name, args.patient_dob, args.mrn),
+        evaluation=EvaluationInfo(date=args.date or date.today()),
+        form=form,
+        findings=recorded,
+    )
+
+
+def _from_database(args: argparse.Namespace) -> Any:
+    from clinic_app.cli import UserError
+    from clinic_app.core.findings import FindingsError
+    from clinic_app.reports.records import report_data_for_evaluation
+    from clinic_app.storage.database import open_database
+    from clinic_app.storage.errors import StorageError
+
+    try:
+        db = open_database(getattr(args, "database", None))
+    except StorageError as err:
+        raise UserError(str(err)) from None
+    try:
+        return report_data_for_evaluation(db, args.evaluation_id)
+    except StorageError as err:
+        raise UserError(str(err)) from None
+    except FindingsError as err:
+        raise UserError("stored findings do not fit the form: " + "; ".join(err.problems)) from None
+    finally:
+        db.close()
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from clinic_app.cli import UserError
+
+    if (args.evaluation_id is None) == (args.findings is None):
+        raise UserError("give either EVALUATION_ID or --findings FILE.json (one of them)")
+    out: Path = args.output
+    if out.suffix.lower() != ".pdf":
+        raise UserError(f"{out}: the output file name must end in .pdf")
+    if not out.parent.resolve().is_dir():
+        raise UserError(f"{out.parent}: no such folder")
+    data = _from_findings(args) if args.findings is not None else _from_database(args)
+
+    from clinic_app.reports import build_clinician_report, build_handout
+
+    builder = build_clinician_report if args.kind == "clinician" else build_handout
+    # write next to the target and rename, so a failed build never leaves half a PDF behind
+    fd, tmp_name = tempfile.mkstemp(prefix=".report-", suffix=".pdf", dir=out.parent.resolve())
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "wb") as stream:
+            builder(data, stream)
+        tmp.replace(out)
+    except OSError as err:
+        raise UserError(f"{out}: cannot write the PDF ({err.strerror or err})") from None
+    finally:
+        tmp.unlink(missing_ok=True)
+    print(f"wrote {out}")
+    return 0

@@ -1,0 +1,79 @@
+"""Fill a :class:`ReportData` from the clinic database (used by the CLI and the GUI).
+
+Only plain values cross over: the storage records API returns frozen dataclasses, and this module
+copies what the documents print.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from clinic_app.core import findings as findings_mod
+from clinic_app.reports.data import (
+    Addendum,
+    ClinicianInfo,
+    ClinicInfo,
+    EvaluationInfo,
+    PatientInfo,
+    ReportData,
+)
+
+if TYPE_CHECKING:
+    from clinic_app.storage.database import Database
+
+KIND_LABELS = {
+    "initial": "Initial evaluation",
+    "re_evaluation": "Re-evaluation",
+    "discharge": "Discharge evaluation",
+}
+
+
+def report_data_for_evaluation(db: Database, evaluation_id: int) -> ReportData:
+    """Everything both documents need for one stored evaluation.
+
+    Raises the storage layer's NotFoundError for an unknown id, and FindingsError when stored
+    values no longer fit the evaluation's form snapshot.
+    """
+    from clinic_app.storage import records
+
+    ev = records.get_evaluation(db, evaluation_id)
+    form = records.evaluation_form(db, evaluation_id)
+    patient = records.get_patient(db, ev.patient_id)
+    stored_clinic = records.get_clinic(db)
+    clinic = (
+        ClinicInfo(
+            name=stored_clinic.name,
+            address=stored_clinic.address,
+            phone=stored_clinic.phone,
+            logo=stored_clinic.logo,
+            paper=stored_clinic.paper_size,
+        )
+        if stored_clinic is not None
+        else ClinicInfo(name="Clinic")
+    )
+    if ev.clinician_id is not None:
+        who = records.get_clinician(db, ev.clinician_id)
+        clinician = ClinicianInfo(who.name, who.credentials)
+    else:
+        clinician = ClinicianInfo(ev.created_by)
+    findings = findings_mod.validate(form, dict(ev.findings))
+    return ReportData(
+        clinic=clinic,
+        clinician=clinician,
+        patient=PatientInfo(
+            name=f"{patient.given_name} {patient.family_name}".strip(),
+            date_of_birth=patient.date_of_birth,
+            mrn=patient.mrn,
+        ),
+        evaluation=EvaluationInfo(
+            date=ev.eval_date,
+            kind=KIND_LABELS.get(ev.kind, ev.kind),
+            status=ev.status,
+            signer=ev.signed_by,
+            signed_at=ev.signed_at,
+            content_hash=ev.content_hash if ev.is_signed else None,
+            addenda=tuple(Addendum(a.created_at, a.author, a.text) for a in ev.addenda),
+        ),
+        form=form,
+        findings=findings,
+    )

@@ -1,0 +1,187 @@
+"""The clinician report, read back with pypdf: what a clinician must find on the page."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+import pytest
+
+from clinic_app.core.engine import assess
+from clinic_app.core.form import Form
+from clinic_app.core.symmetry import DEFICIT_FORMULA
+from clinic_app.reports import build_clinician_report
+from tests.reports.conftest import EXAMPLES, MakeData, build_pdf, with_values
+
+PAGE_RE = re.compile(r"Page (\d+) of (\d+)")
+
+
+def _numbers(text: str) -> list[str]:
+    return re.findall(r"\d+(?:\.\d+)?", text)
+
+
+@pytest.mark.parametrize("name", EXAMPLES)
+def test_every_fired_factor_with_its_evidence(
+    name: str, form: Form, example, make_data: MakeData
+) -> None:
+    findings = example(name)
+    data = make_data(findings, patient="Zoë Müller")
+    pdf = build_pdf(build_clinician_report, data)
+    flat = pdf.flat
+    assert "Zoë Müller" in flat
+    assert "MRN-00042" in flat
+    result = assess(form, findings)
+    assert result.factors or result.patterns, "each shipped example fires something"
+    for factor in result.factors:
+        assert factor.name in flat, factor.name
+        for ev in factor.evidence:
+            for number in _numbers(ev.text):
+                assert number in flat
+            assert ev.text.split(":")[0] in flat
+    for pattern in result.patterns:
+        assert pattern.name in flat
+    for flag in result.red_flags:
+        assert flag.name in flat
+    assert result.summary.text.split("(")[0].strip() in flat
+    assert "the therapist decides" in flat.lower() or "therapist decides" in flat
+    assert DEFICIT_FORMULA in flat
+
+
+@pytest.mark.parametrize("name", EXAMPLES)
+def test_page_x_of_y_matches_the_page_count(name: str, example, make_data: MakeData) -> None:
+    pdf = build_pdf(build_clinician_report, make_data(example(name)))
+    total = len(pdf.pages)
+    assert total >= 2
+    for number, text in enumerate(pdf.pages, start=1):
+        assert f"Page {number} of {total}" in text
+
+
+def test_red_flags_come_first(form: Form, example, make_data: MakeData) -> None:
+    findings = example("sprinter_right_strain")
+    result = assess(form, findings)
+    assert result.red_flags, "the sprinter example has a pop with bruising"
+    flat = build_pdf(build_clinician_report, make_data(findings)).flat
+    first_flag = flat.index(result.red_flags[0].name)
+    assert first_flag < flat.index("Contributing factors")
+    assert result.red_flags[0].urgency.value.upper() in flat
+
+
+def test_opinion_factors_are_labelled(form: Form, example, make_data: MakeData) -> None:
+    # low heel-raise reps on the painful side fire F12, one author's opinion (S2)
+    findings = with_values(
+        form, example("runner_left_proximal"), heel_raise_reps={"left": 18, "right": 30}
+    )
+    result = assess(form, findings)
+    assert any(f.opinion for f in result.factors)
+    flat = build_pdf(build_clinician_report, make_data(findings)).flat
+    assert "[opinion]" in flat
+
+
+def test_draft_watermark_until_signed(example, make_data: MakeData) -> None:
+    findings = example("runner_left_proximal")
+    draft = build_pdf(build_clinician_report, make_data(findings))
+    for page in draft.pages:
+        assert "DRAFT" in page
+    assert "Electronically signed" not in draft.flat
+
+    signed = build_pdf(
+        build_clinician_report,
+        make_data(
+            findings,
+            signed=True,
+            addenda=((datetime(2026, 11, 21, 9, 30), "Łukasz Ñúñez", "Pain settled."),),
+        ),
+    )
+    assert "DRAFT" not in signed.text
+    flat = signed.flat
+    assert "Electronically signed" in flat
+    assert "Signed by: Łukasz Ñúñez, PT, DPT" in flat
+    assert "20 Nov 2026 15:04 UTC" in flat
+    assert "ab12" * 16 in flat.replace(" ", "")
+    assert "Addenda" in flat
+    assert "21 Nov 2026 09:30" in flat
+    assert "Pain settled." in flat
+
+
+@pytest.mark.parametrize("name", ["Müller", "Zoë", "Łukasz", "王芳", "Ñandú", "Zoë 王芳 Müller"])
+def test_unicode_names_extract_and_fonts_are_embedded(name: str, make_data: MakeData) -> None:
+    pdf = build_pdf(build_clinician_report, make_data(patient=name))
+    assert name in pdf.text
+    fonts = list(pdf.fonts())
+    assert fonts
+    names = set()
+    for font in fonts:
+        names.add(str(font["/BaseFont"]))
+        descendants = font.get("/DescendantFonts")
+        desc_font = descendants[0].get_object() if descendants else font
+        descriptor = desc_font.get("/FontDescriptor")
+        assert descriptor is not None, f"{font['/BaseFont']} is not embedded"
+        assert "/FontFile2" in descriptor.get_object(), f"{font['/BaseFont']} is not embedded"
+    assert any("DejaVuSans" in n for n in names)
+    if "王" in name:
+        assert any("DroidSansFallback" in n for n in names)
+
+
+def test_empty_evaluation_gives_a_short_valid_report(make_data: MakeData) -> None:
+    pdf = build_pdf(build_clinician_report, make_data())
+    assert 1 <= len(pdf.pages) <= 2
+    flat = pdf.flat
+    assert "Nothing was recorded in this evaluation." in flat
+    assert "No contributing factor was suggested" in flat
+    assert "No red flag was triggered" in flat
+    assert "No assessment or plan was recorded." in flat
+
+
+def test_long_free_text_wraps_and_paginates(form: Form, make_data: MakeData) -> None:
+    words = " ".join(f"word{n}" for n in range(600))
+    findings = with_values(form, make_data().findings, plan=words[:4000], assessment="Short.")
+    addendum = "\n\n".join(f"Paragraph {n}. " + "Follow-up detail. " * 30 for n in range(12))
+    data = make_data(findings, signed=True, addenda=((datetime(2026, 11, 22, 8, 0), "A", addendum),))
+    pdf = build_pdf(build_clinician_report, data)
+    assert len(pdf.pages) >= 3
+    flat = pdf.flat
+    last_plan_word = words[:4000].split()[-1]
+    assert last_plan_word in flat
+    assert "Paragraph 11." in flat
+
+
+def test_long_bilateral_tables_repeat_their_header(example, make_data: MakeData) -> None:
+    pdf = build_pdf(build_clinician_report, make_data(example("runner_left_proximal")))
+    later = [p for p in pdf.pages[1:] if "Asymmetry" in p]
+    assert later, "bilateral tables print a Left | Right | Asymmetry header"
+    assert all("Left" in p and "Right" in p for p in later)
+
+
+def test_marked_pain_regions_are_listed(example, make_data: MakeData) -> None:
+    flat = build_pdf(build_clinician_report, make_data(example("runner_left_proximal"))).flat
+    assert "Body chart" in flat
+    assert "Left: Sit bone" in flat
+
+
+@pytest.mark.parametrize(("paper", "size"), [("A4", (595, 842)), ("Letter", (612, 792))])
+def test_paper_size_follows_the_clinic(paper: str, size: tuple[int, int], make_data: MakeData
+                                       ) -> None:
+    pdf = build_pdf(build_clinician_report, make_data(paper=paper))
+    box = pdf.reader.pages[0].mediabox
+    assert (round(float(box.width)), round(float(box.height))) == size
+
+
+def test_logo_is_drawn_and_a_broken_logo_is_ignored(make_data: MakeData) -> None:
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", (120, 60), (31, 95, 139)).save(buf, "PNG")
+    with_logo = build_pdf(build_clinician_report, make_data(logo=buf.getvalue()))
+    images = with_logo.reader.pages[0]["/Resources"].get("/XObject") or {}
+    assert len(images) >= 1
+    broken = build_pdf(build_clinician_report, make_data(logo=b"not an image"))
+    assert "Riverside Physiotherapy" in broken.flat
+
+
+def test_writes_to_a_path(tmp_path, make_data: MakeData) -> None:
+    out = tmp_path / "report.pdf"
+    build_clinician_report(make_data(), out)
+    assert out.read_bytes().startswith(b"%PDF")
+    assert PAGE_RE.search(build_pdf(build_clinician_report, make_data()).text)
