@@ -7,7 +7,7 @@ import os
 import re
 import shutil
 from collections.abc import Callable, Iterator
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -75,7 +75,7 @@ def make_data(form: Form) -> MakeData:
         clinician: str = "Łukasz Ñúñez",
         logo: bytes | None = None,
     ) -> ReportData:
-        when = datetime(2026, 11, 20, 15, 4, tzinfo=timezone.utc)
+        when = datetime(2026, 11, 20, 15, 4, tzinfo=UTC)
         return ReportData(
             clinic=ClinicInfo(
                 "Riverside Physiotherapy",

@@ -1,4 +1,4 @@
-"""The shipped body chart: every region on both sides, mirrored, non-overlapping, inside the body."""
+"""The shipped body chart: all regions on both sides, mirrored, inside the body outline."""
 
 from __future__ import annotations
 

@@ -136,7 +136,9 @@ def test_long_free_text_wraps_and_paginates(form: Form, make_data: MakeData) -> 
     words = " ".join(f"word{n}" for n in range(600))
     findings = with_values(form, make_data().findings, plan=words[:4000], assessment="Short.")
     addendum = "\n\n".join(f"Paragraph {n}. " + "Follow-up detail. " * 30 for n in range(12))
-    data = make_data(findings, signed=True, addenda=((datetime(2026, 11, 22, 8, 0), "A", addendum),))
+    data = make_data(
+        findings, signed=True, addenda=((datetime(2026, 11, 22, 8, 0), "A", addendum),)
+    )
     pdf = build_pdf(build_clinician_report, data)
     assert len(pdf.pages) >= 3
     flat = pdf.flat
@@ -159,8 +161,9 @@ def test_marked_pain_regions_are_listed(example, make_data: MakeData) -> None:
 
 
 @pytest.mark.parametrize(("paper", "size"), [("A4", (595, 842)), ("Letter", (612, 792))])
-def test_paper_size_follows_the_clinic(paper: str, size: tuple[int, int], make_data: MakeData
-                                       ) -> None:
+def test_paper_size_follows_the_clinic(
+    paper: str, size: tuple[int, int], make_data: MakeData
+) -> None:
     pdf = build_pdf(build_clinician_report, make_data(paper=paper))
     box = pdf.reader.pages[0].mediabox
     assert (round(float(box.width)), round(float(box.height))) == size

@@ -1,0 +1,116 @@
+"""Handout content: every id the form names exists, drawings are current, the choice rules hold."""
+
+from __future__ import annotations
+
+import pytest
+
+from clinic_app.core.form import Form
+from clinic_app.reports import content, figures
+
+EXERCISE_IDS = {
+    "romanian_deadlift",
+    "glute_bridge",
+    "hip_thrust",
+    "single_leg_bridge",
+    "nordic_curl",
+    "weighted_squat",
+    "dead_bug",
+    "side_plank",
+    "hip_flexor_march",
+    "calf_raise_straight",
+    "calf_raise_bent",
+    "dynamic_hamstring_warmup",
+}
+ADVICE_IDS = {
+    "bend_with_comfortable_back",
+    "break_up_sitting",
+    "build_base_first",
+    "no_stretch_irritated",
+    "tendon_modify_not_stop",
+    "follow_referral",
+    "running_traffic_light",
+}
+
+
+def test_exercise_and_advice_libraries_are_complete() -> None:
+    assert set(content.exercises()) == EXERCISE_IDS
+    assert set(content.advice()) == ADVICE_IDS
+    for ex in content.exercises().values():
+        assert all((ex.name, ex.purpose, ex.dose, ex.safety))
+        assert 3 <= len(ex.steps) <= 6
+
+
+def test_every_id_the_form_names_has_content(form: Form) -> None:
+    rules = (*form.factors, *form.patterns)
+    for rule in rules:
+        for eid in rule.exercises:
+            assert eid in content.exercises(), f"{rule.id}: exercise {eid}"
+        for aid in rule.advice:
+            assert aid in content.advice(), f"{rule.id}: advice {aid}"
+    for flag in form.red_flags:
+        for aid in flag.advice:
+            assert aid in content.advice(), f"{flag.id}: advice {aid}"
+
+
+@pytest.mark.parametrize("exercise_id", sorted(EXERCISE_IDS))
+def test_every_exercise_has_a_current_svg(exercise_id: str) -> None:
+    path = figures.exercises_dir() / f"{exercise_id}.svg"
+    assert path.is_file()
+    assert path.read_text(encoding="utf-8") == figures.to_svg(figures.figure(exercise_id)), (
+        "regenerate with: python -m clinic_app.reports.figures"
+    )
+
+
+def test_svgs_parse_as_xml() -> None:
+    import xml.etree.ElementTree as ET
+
+    for path in figures.exercises_dir().glob("*.svg"):
+        root = ET.fromstring(path.read_text(encoding="utf-8"))
+        assert root.tag.endswith("svg")
+
+
+def test_choice_keeps_factor_order_and_caps_at_six() -> None:
+    suggested = [
+        "nordic_curl",
+        "glute_bridge",
+        "hip_thrust",
+        "dead_bug",
+        "side_plank",
+        "calf_raise_bent",
+        "weighted_squat",
+        "nordic_curl",
+    ]
+    chosen = [e.id for e in content.choose_exercises(suggested)]
+    assert chosen == suggested[:6]
+
+
+def test_short_program_is_filled_with_safe_general_exercises() -> None:
+    chosen = [e.id for e in content.choose_exercises(["side_plank"])]
+    assert chosen == ["side_plank", "glute_bridge", "dead_bug"]
+    assert [e.id for e in content.choose_exercises([])] == [
+        "glute_bridge",
+        "dead_bug",
+        "calf_raise_straight",
+    ]
+
+
+def test_unknown_ids_are_skipped() -> None:
+    chosen = [e.id for e in content.choose_exercises(["no_such_thing", "hip_thrust"])]
+    assert chosen[0] == "hip_thrust"
+    assert len(chosen) == 3
+
+
+def test_no_stretch_when_irritated() -> None:
+    suggested = ["dynamic_hamstring_warmup", "romanian_deadlift"]
+    allowed = content.choose_exercises(suggested)
+    assert "dynamic_hamstring_warmup" in [e.id for e in allowed]
+    irritated = content.choose_exercises(suggested, [content.NO_STRETCH_ADVICE])
+    assert all(not e.stretch for e in irritated)
+    assert [e.id for e in irritated][0] == "romanian_deadlift"
+    assert len(irritated) == 3
+
+
+def test_drawings_scale_to_the_requested_width() -> None:
+    d = figures.drawing("glute_bridge", 150)
+    assert d.width == 150
+    assert 0 < d.height < 150
