@@ -313,8 +313,7 @@ class BodyChartEditor(ValueEditor):
         self.summary.setWordWrap(True)
         self.summary.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         hint = QLabel(
-            "Click a region to mark it; click again to clear. "
-            "Keyboard: arrows move, Space marks.",
+            "Click a region to mark it; click again to clear. Keyboard: arrows move, Space marks.",
             self,
         )
         hint.setProperty("role", "secondary")

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import functools
 import html
+from collections.abc import Iterable
 from typing import Any
 
-from PySide6.QtCore import QSignalBlocker, Qt, Signal
+from PySide6.QtCore import QSignalBlocker, QSize, Qt, Signal
 from PySide6.QtGui import QKeySequence, QResizeEvent, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -44,6 +45,7 @@ from clinic_app.ui.fields import (
 
 SIDE_LETTER = {"left": "L", "right": "R"}
 SECONDARY_COLOUR = "#5f6b76"
+CARRIED_COLOUR = "#8a5a00"
 
 
 def _problem_text(problem: str) -> str:
@@ -97,17 +99,13 @@ class ItemRow:
         self.details_text = " · ".join(t for t in (shown_range, item.help) if t)
         # One rich-text label (name, then range and help in small grey): a single word-wrapped
         # widget per cell keeps height-for-width right, so rows never overlap when narrow.
-        text = f"<b>{html.escape(item.label)}</b>"
-        if self.details_text:
-            text += (
-                f"<br><span style='color:{SECONDARY_COLOUR}; font-size:small'>"
-                f"{html.escape(self.details_text)}</span>"
-            )
-        self.label = QLabel(text, page)
+        self.label = QLabel(page)
         self.label.setTextFormat(Qt.TextFormat.RichText)
         self.label.setProperty("role", "itemLabel")
         self.label.setWordWrap(True)
         self.label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.carried = False
+        self._render_label()
         if item.help:
             self.label.setToolTip(item.help)
         self.editors: dict[Side | None, ValueEditor] = {}
@@ -132,7 +130,7 @@ class ItemRow:
         self.label.setBuddy(next(iter(self.editors.values())).focus_widgets()[0])
         self.asymmetry = QLabel("", page)
         self.asymmetry.setProperty("role", "asymmetry")
-        self.asymmetry.setMinimumWidth(96)
+        self.asymmetry.setMinimumWidth(90)
         self.asymmetry.setObjectName(f"{item.id}.asymmetry")
         self.error = QLabel("", page)
         self.error.setProperty("role", "error")
@@ -140,6 +138,28 @@ class ItemRow:
         self.error.setWordWrap(True)
         self.error.hide()
         self.problems: dict[Side | None, str] = {}
+
+    def _render_label(self) -> None:
+        text = f"<b>{html.escape(self.item.label)}</b>"
+        if self.carried:
+            text += f" <span style='color:{CARRIED_COLOUR}'>↻ last visit</span>"
+        if self.details_text:
+            text += (
+                f"<br><span style='color:{SECONDARY_COLOUR}; font-size:small'>"
+                f"{html.escape(self.details_text)}</span>"
+            )
+        self.label.setText(text)
+
+    def set_carried(self, carried: bool) -> None:
+        """Mark a value copied from the last evaluation, until it is re-tested or changed."""
+        if carried != self.carried:
+            self.carried = carried
+            self._render_label()
+            self.label.setToolTip(
+                "Copied from the last evaluation: re-test, or change it to confirm."
+                if carried
+                else self.item.help
+            )
 
     def focus_widgets(self) -> list[QWidget]:
         return [w for ed in self.editors.values() for w in ed.focus_widgets()]
@@ -189,7 +209,7 @@ class SectionPage(QScrollArea):
         body = QWidget(self)
         body.setObjectName("sectionBody")
         outer = QVBoxLayout(body)
-        outer.setContentsMargins(20, 16, 20, 16)
+        outer.setContentsMargins(18, 14, 14, 16)
         outer.setSpacing(6)
         title = QLabel(section.title, body)
         title.setProperty("role", "sectionTitle")
@@ -206,7 +226,7 @@ class SectionPage(QScrollArea):
         grid.setColumnStretch(1, 2)
         grid.setColumnStretch(2, 2)
         grid.setColumnStretch(3, 2)
-        grid.setColumnMinimumWidth(0, 150)
+        grid.setColumnMinimumWidth(0, 140)
         r = 0
         self.rows: dict[str, ItemRow] = {}
         previous_bilateral = False
@@ -247,6 +267,11 @@ class SectionPage(QScrollArea):
 
     def focus_widgets(self) -> list[QWidget]:
         return [w for row in self.rows.values() for w in row.focus_widgets()]
+
+    def minimumSizeHint(self) -> QSize:
+        # Narrower than its rows would clip the side-to-side column: let the splitter know.
+        bar = self.verticalScrollBar().sizeHint().width()
+        return QSize(self._body.minimumSizeHint().width() + bar, 160)
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         # QScrollArea ignores height-for-width: wrapped labels would overlap the next row when
@@ -289,7 +314,7 @@ class EvaluationEditor(QWidget):
         self.nav.header().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.nav.header().setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
         self.nav.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Expanding)
-        self.nav.setFixedWidth(190)
+        self.nav.setFixedWidth(184)
         layout.addWidget(self.nav)
 
         self.pages = QStackedWidget(self)
@@ -299,6 +324,7 @@ class EvaluationEditor(QWidget):
         for n, section in enumerate(form.sections):
             entry = QTreeWidgetItem([section.title, ""])
             entry.setData(0, Qt.ItemDataRole.UserRole, section.id)
+            entry.setToolTip(0, section.title)
             entry.setTextAlignment(1, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             self.nav.addTopLevelItem(entry)
             page = SectionPage(section, self.pages)
@@ -345,6 +371,12 @@ class EvaluationEditor(QWidget):
         for row in self._rows.values():
             for ed in row.editors.values():
                 ed.set_read_only(read_only)
+
+    def set_carried(self, item_ids: Iterable[str]) -> None:
+        """Mark the items whose values were carried forward from the last evaluation."""
+        carried = set(item_ids)
+        for item_id, row in self._rows.items():
+            row.set_carried(item_id in carried)
 
     def row(self, item_id: str) -> ItemRow:
         return self._rows[item_id]

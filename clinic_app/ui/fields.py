@@ -113,8 +113,8 @@ class NumberEditor(ValueEditor):
         self.line.setPlaceholderText(range_text(item))
         self.line.setMaxLength(12)
         self.line.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        self.line.setMinimumWidth(64)
-        self.line.setMaximumWidth(110)
+        self.line.setMinimumWidth(60)
+        self.line.setMaximumWidth(96)
         self.line.setAccessibleName(item.label)
         self.line.textEdited.connect(self.on_line_text_edited)
         layout.addWidget(self.line)
@@ -180,7 +180,7 @@ class ComboEditor(ValueEditor):
 class ToggleEditor(ValueEditor):
     """Two compact toggle buttons (Yes/No, Pos/Neg); pressing the lit one clears the value."""
 
-    LABELS = {"yes": "Yes", "no": "No", "positive": "Pos +", "negative": "Neg −"}
+    LABELS = {"yes": "Yes", "no": "No", "positive": "Pos", "negative": "Neg"}
 
     def __init__(self, item: Item, parent: QWidget | None = None) -> None:
         super().__init__(item, parent)

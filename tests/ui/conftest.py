@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import shutil
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from PySide6.QtCore import QCoreApplication, QSettings
 
 from clinic_app.core.form import Form, load_form
+
+if TYPE_CHECKING:
+    from clinic_app.storage.database import Database
+    from clinic_app.storage.records import Clinician
 
 DATA = Path(__file__).parent / "data"
 OFFSCREEN_NOISE = r"This plugin does not support propagateSizeHints"
@@ -38,3 +45,46 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if here in Path(str(item.fspath)).parents:
             item.add_marker(pytest.mark.qt_log_ignore(OFFSCREEN_NOISE))
+
+
+@pytest.fixture(scope="session")
+def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An empty, fully migrated database made once; each test gets its own copy (fast)."""
+    from clinic_app.storage.database import open_database
+
+    folder = tmp_path_factory.mktemp("template")
+    path = folder / "clinic.db"
+    db = open_database(f"sqlite:///{path}", backup=False)
+    db.close()
+    return path
+
+
+@pytest.fixture
+def db_url(tmp_path: Path, template_db: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    data = tmp_path / "data"
+    data.mkdir()
+    monkeypatch.setenv("CLINIC_APP_DATA_DIR", str(data))
+    path = data / "clinic.db"
+    shutil.copyfile(template_db, path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def db(db_url: str) -> Iterator[Database]:
+    from clinic_app.storage.database import open_database
+
+    database = open_database(db_url, backup=False)
+    yield database
+    database.close()
+
+
+@pytest.fixture
+def clinician(db: Database) -> Clinician:
+    from clinic_app.storage import records
+
+    records.save_clinic(db, records.ClinicInfo(name="Thigh & Hip Clinic"), user="setup")
+    person = records.save_clinician(
+        db, records.ClinicianInfo(name="Dana Physio", credentials="PT, DPT"), user="setup"
+    )
+    QSettings().setValue("clinician_id", person.id)
+    return person

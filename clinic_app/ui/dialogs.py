@@ -1,0 +1,382 @@
+"""Dialogs over the records API: patient details, first run (clinic and clinician), settings.
+
+Each dialog checks what it can before saving and shows every problem beside its field (never in a
+pop-up); the records API has the last word (e.g. a duplicate MRN entered on another workstation a
+moment ago), and its refusal is shown beside the field too. Nothing typed is cleared.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QGroupBox,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QVBoxLayout,
+    QWidget,
+)
+
+from clinic_app.storage import records
+from clinic_app.storage.database import Database
+from clinic_app.storage.errors import DuplicateMRNError, StorageError
+from clinic_app.storage.records import ClinicianInfo, ClinicInfo, Patient, PatientFields
+from clinic_app.storage.search import parse_date
+
+MAX_AGE_YEARS = 120
+SEXES = (("unknown", "Not recorded"), ("female", "Female"), ("male", "Male"), ("other", "Other"))
+
+
+def check_date_of_birth(text: str, today: date | None = None) -> tuple[date | None, str | None]:
+    """The date typed in the DOB field, or the reason it is refused. Blank is allowed."""
+    today = today or date.today()
+    if not text.strip():
+        return None, None
+    born = parse_date(text)
+    if born is None:
+        return None, "Not a date: use YYYY-MM-DD (or DD.MM.YYYY)"
+    if born > today:
+        return None, "The date of birth is in the future"
+    if today.year - born.year - ((today.month, today.day) < (born.month, born.day)) > MAX_AGE_YEARS:
+        return None, f"That is over {MAX_AGE_YEARS} years ago: check the year"
+    return born, None
+
+
+class FieldError(QLabel):
+    """The red line under a field saying what is wrong with it (hidden when nothing is)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setProperty("role", "error")
+        self.setWordWrap(True)
+        self.hide()
+
+    def show_problem(self, problem: str | None) -> None:
+        self.setText(problem or "")
+        self.setVisible(bool(problem))
+
+
+@dataclass
+class _Field:
+    widget: QLineEdit | QComboBox | QPlainTextEdit
+    error: FieldError
+
+
+class _FormDialog(QDialog):
+    """A dialog of labelled fields, each with an error line beneath it."""
+
+    def __init__(self, title: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(title)
+        self.setModal(True)
+        self.fields: dict[str, _Field] = {}
+        self.layout_ = QVBoxLayout(self)
+        self.layout_.setContentsMargins(20, 18, 20, 16)
+        self.layout_.setSpacing(10)
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel, self
+        )
+        self.buttons.accepted.connect(self.on_buttons_accepted)
+        self.buttons.rejected.connect(self.reject)
+
+    def _form(self, title: str | None = None) -> QFormLayout:
+        form = QFormLayout()
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
+        form.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        form.setHorizontalSpacing(12)
+        form.setVerticalSpacing(4)
+        if title is None:
+            self.layout_.addLayout(form)
+        else:
+            box = QGroupBox(title, self)
+            box.setLayout(form)
+            self.layout_.addWidget(box)
+        return form
+
+    def _add(
+        self,
+        form: QFormLayout,
+        key: str,
+        label: str,
+        widget: QLineEdit | QComboBox | QPlainTextEdit,
+        placeholder: str = "",
+    ) -> None:
+        widget.setObjectName(key)
+        widget.setAccessibleName(label.rstrip(" *"))
+        if placeholder and isinstance(widget, QLineEdit | QPlainTextEdit):
+            widget.setPlaceholderText(placeholder)
+        box = QWidget(self)
+        v = QVBoxLayout(box)
+        v.setContentsMargins(0, 0, 0, 0)
+        v.setSpacing(2)
+        v.addWidget(widget)
+        error = FieldError(box)
+        error.setObjectName(f"{key}_error")
+        v.addWidget(error)
+        lab = QLabel(label, self)
+        lab.setBuddy(widget)
+        form.addRow(lab, box)
+        self.fields[key] = _Field(widget, error)
+
+    def text(self, key: str) -> str:
+        w = self.fields[key].widget
+        if isinstance(w, QPlainTextEdit):
+            return w.toPlainText().strip()
+        if isinstance(w, QComboBox):
+            return str(w.currentData())
+        return w.text().strip()
+
+    def set_text(self, key: str, value: str) -> None:
+        w = self.fields[key].widget
+        if isinstance(w, QPlainTextEdit):
+            w.setPlainText(value)
+        elif isinstance(w, QComboBox):
+            w.setCurrentIndex(max(0, w.findData(value)))
+        else:
+            w.setText(value)
+
+    def problem(self, key: str, message: str | None) -> None:
+        self.fields[key].error.show_problem(message)
+        w = self.fields[key].widget
+        w.setProperty("invalid", message is not None)
+        w.style().unpolish(w)
+        w.style().polish(w)
+
+    def problems(self) -> dict[str, str]:
+        return {k: f.error.text() for k, f in self.fields.items() if f.error.text()}
+
+    def _finish(self) -> None:
+        self.layout_.addStretch(1)
+        self.layout_.addWidget(self.buttons)
+
+    def on_buttons_accepted(self) -> None:
+        raise NotImplementedError
+
+
+class PatientDialog(_FormDialog):
+    """Create or edit a patient; saves through the records API when the user presses Save.
+
+    Signals: ``saved(Patient)`` — the stored patient, after a successful save.
+    """
+
+    saved = Signal(object)
+
+    def __init__(
+        self,
+        db: Database,
+        user: str,
+        patient: Patient | None = None,
+        parent: QWidget | None = None,
+        today: date | None = None,
+    ) -> None:
+        super().__init__("Edit patient" if patient else "New patient", parent)
+        self.db = db
+        self.user = user
+        self.original = patient
+        self.patient: Patient | None = patient
+        self.today = today or date.today()
+        form = self._form()
+        self._add(form, "given_name", "Given name *", QLineEdit(self))
+        self._add(form, "family_name", "Family name *", QLineEdit(self))
+        self._add(form, "mrn", "MRN *", QLineEdit(self), "Medical record number")
+        self._add(form, "date_of_birth", "Date of birth", QLineEdit(self), "YYYY-MM-DD")
+        sex = QComboBox(self)
+        for value, label in SEXES:
+            sex.addItem(label, value)
+        self._add(form, "sex", "Sex", sex)
+        self._add(form, "activity", "Sport / activity", QLineEdit(self), "e.g. marathon running")
+        self._add(form, "phone", "Phone", QLineEdit(self))
+        self._add(form, "email", "Email", QLineEdit(self))
+        self._add(form, "referring_provider", "Referred by", QLineEdit(self))
+        note = QLabel("* required", self)
+        note.setProperty("role", "secondary")
+        self.layout_.addWidget(note)
+        self._finish()
+        if patient is not None:
+            for key in ("given_name", "family_name", "mrn", "activity", "phone", "email"):
+                self.set_text(key, getattr(patient, key))
+            self.set_text("referring_provider", patient.referring_provider)
+            self.set_text("sex", patient.sex)
+            if patient.date_of_birth:
+                self.set_text("date_of_birth", patient.date_of_birth.isoformat())
+        self.setMinimumWidth(460)
+
+    def check(self) -> PatientFields | None:
+        """The typed fields if they can be saved; else shows each problem and returns None."""
+        ok = True
+        for key, label in (("given_name", "given name"), ("family_name", "family name")):
+            missing = not self.text(key)
+            self.problem(key, f"Enter the {label}" if missing else None)
+            ok = ok and not missing
+        mrn = self.text("mrn")
+        if not mrn:
+            self.problem("mrn", "Enter the medical record number")
+            ok = False
+        else:
+            other = records.get_patient_by_mrn(self.db, mrn)
+            taken = other is not None and (self.original is None or other.id != self.original.id)
+            self.problem(
+                "mrn",
+                f"MRN {mrn} is already used by {other.display_name}" if taken and other else None,
+            )
+            ok = ok and not taken
+        born, why = check_date_of_birth(self.text("date_of_birth"), self.today)
+        self.problem("date_of_birth", why)
+        ok = ok and why is None
+        email = self.text("email")
+        bad_email = bool(email) and "@" not in email
+        self.problem("email", "An email address needs an @" if bad_email else None)
+        ok = ok and not bad_email
+        if not ok:
+            return None
+        return PatientFields(
+            given_name=self.text("given_name"),
+            family_name=self.text("family_name"),
+            mrn=mrn,
+            date_of_birth=born,
+            sex=self.text("sex"),  # type: ignore[arg-type]
+            phone=self.text("phone"),
+            email=email,
+            activity=self.text("activity"),
+            referring_provider=self.text("referring_provider"),
+        )
+
+    def on_buttons_accepted(self) -> None:
+        data = self.check()
+        if data is None:
+            return
+        try:
+            if self.original is None:
+                self.patient = records.create_patient(self.db, data, user=self.user)
+            else:
+                change = records.update_patient(self.db, self.original.id, data, user=self.user)
+                self.patient = change.patient
+        except DuplicateMRNError:
+            self.problem("mrn", f"MRN {data.mrn} is already used by another patient")
+            return
+        except StorageError as err:
+            self.problem("given_name", str(err))
+            return
+        self.saved.emit(self.patient)
+        self.accept()
+
+
+class ClinicDialog(_FormDialog):
+    """First run and settings: the clinic's details and the clinician using this computer.
+
+    With ``show_storage`` it also shows where the data lives (data folder and database URL).
+
+    Signals: ``saved(object)`` — the clinician (``records.Clinician``) after saving.
+    """
+
+    saved = Signal(object)
+
+    def __init__(
+        self,
+        db: Database,
+        clinician_id: int | None = None,
+        first_run: bool = False,
+        show_storage: bool = True,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__("Welcome to clinic_app" if first_run else "Settings", parent)
+        self.db = db
+        self.clinician: Any = None
+        self.clinician_id = clinician_id
+        if first_run:
+            intro = QLabel(
+                "<b>Set up this computer.</b><br>The clinic's details print on every report; the "
+                "clinician's name signs evaluations and is recorded with every change.",
+                self,
+            )
+            intro.setWordWrap(True)
+            self.layout_.addWidget(intro)
+        clinic = self._form("Clinic")
+        self._add(clinic, "clinic_name", "Clinic name *", QLineEdit(self))
+        address = QPlainTextEdit(self)
+        address.setTabChangesFocus(True)
+        address.setFixedHeight(58)
+        self._add(clinic, "clinic_address", "Address", address)
+        self._add(clinic, "clinic_phone", "Phone", QLineEdit(self))
+        paper = QComboBox(self)
+        paper.addItem("A4", "A4")
+        paper.addItem("US Letter", "Letter")
+        self._add(clinic, "paper_size", "Paper size", paper)
+        who = self._form("Clinician")
+        self._add(
+            who, "clinician_name", "Name *", QLineEdit(self), "As it should appear on reports"
+        )
+        self._add(who, "credentials", "Credentials", QLineEdit(self), "e.g. PT, DPT")
+        self._add(who, "licence_number", "Licence number", QLineEdit(self))
+        self.storage_labels: dict[str, QLabel] = {}
+        if show_storage:
+            from clinic_app.paths import data_dir
+
+            store = self._form("Where the data lives")
+            for key, label, value in (
+                ("data_dir", "Data folder", str(data_dir())),
+                ("database", "Database", db.display_url),
+            ):
+                lab = QLabel(value, self)
+                lab.setObjectName(key)
+                lab.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+                lab.setWordWrap(True)
+                store.addRow(label, lab)
+                self.storage_labels[key] = lab
+        self._finish()
+        info = records.get_clinic(db)
+        if info is not None:
+            self.set_text("clinic_name", info.name)
+            self.set_text("clinic_address", info.address)
+            self.set_text("clinic_phone", info.phone)
+            self.set_text("paper_size", info.paper_size)
+        if clinician_id is not None:
+            c = records.get_clinician(db, clinician_id)
+            self.set_text("clinician_name", c.name)
+            self.set_text("credentials", c.credentials)
+            self.set_text("licence_number", c.licence_number)
+        self.setMinimumWidth(520)
+
+    def on_buttons_accepted(self) -> None:
+        name = self.text("clinic_name")
+        person = self.text("clinician_name")
+        self.problem("clinic_name", None if name else "Enter the clinic's name")
+        self.problem("clinician_name", None if person else "Enter the clinician's name")
+        if not name or not person:
+            return
+        try:
+            old = records.get_clinic(self.db)
+            records.save_clinic(
+                self.db,
+                ClinicInfo(
+                    name=name,
+                    address=self.text("clinic_address"),
+                    phone=self.text("clinic_phone"),
+                    logo=old.logo if old else None,
+                    paper_size=self.text("paper_size"),  # type: ignore[arg-type]
+                ),
+                user=person,
+            )
+            self.clinician = records.save_clinician(
+                self.db,
+                ClinicianInfo(
+                    name=person,
+                    credentials=self.text("credentials"),
+                    licence_number=self.text("licence_number"),
+                ),
+                user=person,
+                clinician_id=self.clinician_id,
+            )
+        except StorageError as err:
+            self.problem("clinic_name", str(err))
+            return
+        self.saved.emit(self.clinician)
+        self.accept()

@@ -1,0 +1,198 @@
+"""The patient list as a Qt table model that never loads the whole table.
+
+Browsing pages through ``records.list_patients`` as the view scrolls (``canFetchMore`` /
+``fetchMore``), sorted by the database; a search shows the best ``SEARCH_LIMIT`` matches of
+``records.search_patients`` (name, MRN, date of birth; any case, any accents). The model holds
+plain ``Patient`` values only, never a session.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    Qt,
+    Signal,
+)
+
+from clinic_app.storage import records
+from clinic_app.storage.database import Database
+from clinic_app.storage.records import Patient, PatientSort
+
+AnyIndex = QModelIndex | QPersistentModelIndex
+
+SEX_LABELS = {"female": "Female", "male": "Male", "other": "Other", "unknown": "–"}
+
+
+def age_on(born: date, today: date) -> int:
+    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+
+
+class PatientTableModel(QAbstractTableModel):
+    """Patients, a page at a time; or the matches of a search.
+
+    Signals: ``loaded()`` — the rows were replaced (new search, new sort, refresh).
+    """
+
+    loaded = Signal()
+
+    COLUMNS = ("Name", "MRN", "Born", "Sex", "Activity")
+    SORT_KEYS: dict[int, PatientSort] = {0: "name", 1: "mrn", 2: "date_of_birth"}
+    PatientRole = Qt.ItemDataRole.UserRole + 1
+    PatientIdRole = Qt.ItemDataRole.UserRole + 2
+
+    def __init__(self, db: Database, page_size: int = 200, parent: Any = None) -> None:
+        super().__init__(parent)
+        self.db = db
+        self.page_size = page_size
+        self.search_limit = 500
+        self._rows: list[Patient] = []
+        self._total = 0
+        self._query = ""
+        self._sort_column = 0
+        self._order = Qt.SortOrder.AscendingOrder
+        self._today = date.today()
+        self.reload()
+
+    # -- state -----------------------------------------------------------------------------------
+
+    @property
+    def query(self) -> str:
+        return self._query
+
+    @property
+    def total(self) -> int:
+        """How many patients the list has in all (loaded or not); for a search, the matches."""
+        return self._total
+
+    def is_searching(self) -> bool:
+        return bool(self._query.strip())
+
+    def set_query(self, text: str) -> None:
+        """Show the patients matching ``text`` (empty: everyone, paged)."""
+        if text == self._query:
+            return
+        self._query = text
+        self.reload()
+
+    def reload(self) -> None:
+        """Fetch again from the database (after a change elsewhere), keeping query and sort."""
+        self.beginResetModel()
+        self._today = date.today()
+        if self.is_searching():
+            found = records.search_patients(self.db, self._query, limit=self.search_limit)
+            self._rows = self._sorted(found)
+            self._total = len(self._rows)
+        else:
+            self._total = records.count_patients(self.db)
+            self._rows = self._page(0)
+        self.endResetModel()
+        self.loaded.emit()
+
+    def _page(self, offset: int) -> list[Patient]:
+        return records.list_patients(
+            self.db,
+            offset=offset,
+            limit=self.page_size,
+            sort=self.SORT_KEYS.get(self._sort_column, "name"),
+            descending=self._order == Qt.SortOrder.DescendingOrder,
+        )
+
+    def _sorted(self, rows: list[Patient]) -> list[Patient]:
+        if self._sort_column not in self.SORT_KEYS:
+            return rows
+        key = self.SORT_KEYS[self._sort_column]
+        desc = self._order == Qt.SortOrder.DescendingOrder
+        if key == "mrn":
+            return sorted(rows, key=lambda p: p.mrn.casefold(), reverse=desc)
+        if key == "date_of_birth":
+            return sorted(rows, key=lambda p: p.date_of_birth or date.min, reverse=desc)
+        if self._sort_column == 0 and not desc:
+            return rows  # best matches first, as the search ranked them
+        return sorted(rows, key=lambda p: p.display_name.casefold(), reverse=desc)
+
+    def patient(self, row: int) -> Patient | None:
+        return self._rows[row] if 0 <= row < len(self._rows) else None
+
+    def row_of(self, patient_id: int) -> int | None:
+        for n, p in enumerate(self._rows):
+            if p.id == patient_id:
+                return n
+        return None
+
+    # -- Qt model API ----------------------------------------------------------------------------
+
+    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.COLUMNS)
+
+    def canFetchMore(self, parent: AnyIndex = QModelIndex()) -> bool:  # noqa: B008
+        if parent.isValid() or self.is_searching():
+            return False
+        return len(self._rows) < self._total
+
+    def fetchMore(self, parent: AnyIndex = QModelIndex()) -> None:  # noqa: B008
+        if not self.canFetchMore(parent):
+            return
+        more = self._page(len(self._rows))
+        if not more:
+            self._total = len(self._rows)
+            return
+        first = len(self._rows)
+        self.beginInsertRows(QModelIndex(), first, first + len(more) - 1)
+        self._rows.extend(more)
+        self.endInsertRows()
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        horizontal = orientation == Qt.Orientation.Horizontal
+        if horizontal and role == Qt.ItemDataRole.DisplayRole and 0 <= section < len(self.COLUMNS):
+            return self.COLUMNS[section]
+        return None
+
+    def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self._rows):
+            return None
+        p = self._rows[index.row()]
+        col = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            if col == 0:
+                return p.display_name
+            if col == 1:
+                return p.mrn
+            if col == 2:
+                if p.date_of_birth is None:
+                    return ""
+                return f"{p.date_of_birth:%Y-%m-%d} ({age_on(p.date_of_birth, self._today)})"
+            if col == 3:
+                return SEX_LABELS.get(p.sex, p.sex)
+            if col == 4:
+                return p.activity
+            return None
+        if role == Qt.ItemDataRole.ToolTipRole and col == 0:
+            return f"{p.given_name} {p.family_name} · MRN {p.mrn}"
+        if role == self.PatientIdRole:
+            return p.id
+        if role == self.PatientRole:
+            return p
+        return None
+
+    def flags(self, index: AnyIndex) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        if column not in self.SORT_KEYS:
+            return
+        if (column, order) == (self._sort_column, self._order):
+            return
+        self._sort_column, self._order = column, order
+        self.reload()
