@@ -54,7 +54,8 @@ def copy_database(source: Path, dest: Path) -> Path:
     """
     if dest.exists():
         raise DatabaseFileError(dest, "already exists; choose another name")
-    dest.parent.mkdir(parents=True, exist_ok=True)
+    if not dest.parent.is_dir():
+        raise DatabaseFileError(dest, "the folder does not exist")
     files.check_header(source)
     src = sqlite3.connect(source)
     try:
@@ -78,6 +79,7 @@ def make_backup(
 ) -> Path:
     """Back ``source`` up into the backups folder, then prune old automatic backups."""
     directory = directory or backups_dir()
+    directory.mkdir(parents=True, exist_ok=True)
     dest = copy_database(source, directory / backup_name(reason))
     prune(directory, keep if keep is not None else keep_backups_setting())
     return dest
@@ -143,11 +145,11 @@ def restore(candidate: Path, target: Path, *, directory: Path | None = None) -> 
     directory = directory or backups_dir()
     replaced: Path | None = None
     if target.exists() and target.stat().st_size > 0:
+        directory.mkdir(parents=True, exist_ok=True)
         try:
             replaced = copy_database(target, directory / backup_name("before-restore"))
         except DatabaseFileError:
             replaced = directory / backup_name("replaced-damaged")
-            directory.mkdir(parents=True, exist_ok=True)
             target.replace(replaced)
             for suffix in ("-wal", "-shm"):
                 side = target.with_name(target.name + suffix)

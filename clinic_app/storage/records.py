@@ -807,25 +807,37 @@ def _involved(form: Form, values: Mapping[str, Any]) -> str | None:
     return side if side in m.INVOLVED_SIDES else None
 
 
+HASHED_FIELDS = (
+    "patient_id",
+    "clinician_id",
+    "kind",
+    "eval_date",
+    "form_id",
+    "form_version",
+    "form_snapshot_id",
+    "involved_side",
+    "findings",
+    "carried_forward",
+    "status",
+    "signed_by",
+    "signed_at",
+)
+
+
+def content_hash(values: Mapping[str, Any]) -> str:
+    """sha256 of an evaluation's canonical findings and the metadata a report prints.
+
+    ``values`` maps each of ``HASHED_FIELDS`` to the column value (dates as date/datetime).
+    """
+    state = {}
+    for key in HASHED_FIELDS:
+        value = values[key]
+        state[key] = value.isoformat() if isinstance(value, date | datetime) else value
+    return _digest(state)
+
+
 def _content_hash(row: m.Evaluation) -> str:
-    """sha256 of the canonical findings and the metadata a report prints."""
-    return _digest(
-        {
-            "patient_id": row.patient_id,
-            "clinician_id": row.clinician_id,
-            "kind": row.kind,
-            "eval_date": row.eval_date.isoformat(),
-            "form_id": row.form_id,
-            "form_version": row.form_version,
-            "form_snapshot_id": row.form_snapshot_id,
-            "involved_side": row.involved_side,
-            "findings": row.findings,
-            "carried_forward": row.carried_forward,
-            "status": row.status,
-            "signed_by": row.signed_by,
-            "signed_at": row.signed_at.isoformat() if row.signed_at else None,
-        }
-    )
+    return content_hash({key: getattr(row, key) for key in HASHED_FIELDS})
 
 
 def _probe(row: m.Evaluation, **changes: Any) -> m.Evaluation:

@@ -1,0 +1,223 @@
+"""Subcommands of the storage layer: ``info``, ``backup``, ``restore``, ``demo``, ``synthetic``.
+
+Every storage problem (damaged file, database made by a newer app, server unreachable) becomes a
+one-line UserError naming the file or the database.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from clinic_app.cli import UserError
+
+if TYPE_CHECKING:
+    from clinic_app.storage.database import Database
+
+
+def register(sub: Any) -> None:
+    info = sub.add_parser("info", help="version, data folder, database and schema revision")
+    info.set_defaults(handler=cmd_info)
+
+    backup = sub.add_parser("backup", help="copy the database (consistent even while the app runs)")
+    backup.add_argument(
+        "dest", nargs="?", type=Path, help="file or folder (default: the backups folder)"
+    )
+    backup.set_defaults(handler=cmd_backup)
+
+    restore = sub.add_parser(
+        "restore", help="replace the database by a backup (checked first; the old one is kept)"
+    )
+    restore.add_argument("file", type=Path, help="a backup made by 'clinic-app backup'")
+    restore.set_defaults(handler=cmd_restore)
+
+    demo = sub.add_parser("demo", help="add demo patients and evaluations to the database")
+    demo.add_argument("--form", type=Path, help="form file (default: the shipped form)")
+    demo.set_defaults(handler=cmd_demo)
+
+    synth = sub.add_parser("synthetic", help="add many synthetic patients (for benchmarks)")
+    synth.add_argument("--patients", type=int, default=1000)
+    synth.add_argument("--evaluations", type=int, default=1, help="evaluations per patient")
+    synth.add_argument("--seed", type=int, default=0)
+    synth.set_defaults(handler=cmd_synthetic)
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(getattr(exc, "orig", None) or exc).strip()
+    return text.splitlines()[0] if text else exc.__class__.__name__
+
+
+@contextmanager
+def _storage_errors(where: Callable[[], str]) -> Iterator[None]:
+    """Turn storage and driver exceptions into one-line UserErrors."""
+    from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+
+    from clinic_app.core.findings import FindingsError
+    from clinic_app.core.form import FormError
+    from clinic_app.storage.errors import StorageError
+
+    try:
+        yield
+    except StorageError as err:
+        raise UserError(str(err)) from None
+    except FormError as err:
+        raise UserError("; ".join(err.problems)) from None
+    except FindingsError as err:
+        raise UserError("invalid findings: " + "; ".join(err.problems)) from None
+    except ArgumentError as err:
+        raise UserError(f"invalid database URL: {_one_line(err)}") from None
+    except SQLAlchemyError as err:
+        raise UserError(f"{where()}: {_one_line(err)}") from None
+    except ModuleNotFoundError as err:  # e.g. psycopg missing for a postgresql URL
+        raise UserError(f"{where()}: missing database driver ({err.name})") from None
+    except OSError as err:
+        raise UserError(f"{err.filename or where()}: {err.strerror or err}") from None
+
+
+def _url(args: argparse.Namespace) -> str | None:
+    url = getattr(args, "database", None)
+    return str(url) if url else None
+
+
+def _where(args: argparse.Namespace) -> Callable[[], str]:
+    def where() -> str:
+        from clinic_app.storage.database import default_url, hide_password
+
+        try:
+            return hide_password(_url(args) or default_url())
+        except Exception:  # an unparsable URL: show it as typed, without a password guess
+            return "the database"
+
+    return where
+
+
+@contextmanager
+def _open(args: argparse.Namespace, **options: Any) -> Iterator[Database]:
+    from clinic_app.storage.database import open_database
+
+    db = open_database(_url(args), **options)
+    try:
+        yield db
+    finally:
+        db.close()
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    from clinic_app import __version__
+    from clinic_app.paths import data_dir
+    from clinic_app.storage import migrate
+    from clinic_app.storage.database import default_url, hide_password, sqlite_file
+
+    with _storage_errors(_where(args)):
+        url = _url(args) or default_url()
+        print(f"clinic-app {__version__}")
+        print(f"data folder:     {data_dir()}")
+        print(f"database:        {hide_password(url)}")
+        path = sqlite_file(url)
+        if path is not None and not path.exists():
+            print("schema revision: none (the database is made when the app first opens it)")
+            return 0
+        with _open(args, migrate=False, backup=False) as db:
+            revision = db.schema_revision()
+            if revision is None:
+                state = "none"
+            elif revision == migrate.HEAD:
+                state = f"{revision} (head)"
+            elif migrate.is_known(revision):
+                state = f"{revision} (older; upgraded to {migrate.HEAD} when the app opens it)"
+            else:
+                state = f"{revision} (newer than this app, which knows up to {migrate.HEAD})"
+            print(f"schema revision: {state}")
+            if revision == migrate.HEAD:
+                from clinic_app.storage import records
+
+                total = records.count_patients(db, include_archived=True)
+                print(f"patients:        {total}")
+    return 0
+
+
+def _sqlite_path(args: argparse.Namespace, action: str) -> Path:
+    from clinic_app.storage.database import default_url, hide_password, sqlite_file
+
+    url = _url(args) or default_url()
+    path = sqlite_file(url)
+    if path is None:
+        raise UserError(
+            f"{hide_password(url)}: {action} works on a SQLite database file; "
+            "back up a PostgreSQL server with pg_dump"
+        )
+    return path
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    from clinic_app.storage import backup, files
+
+    with _storage_errors(_where(args)):
+        source = _sqlite_path(args, "backup")
+        if not source.exists():
+            raise UserError(f"{source}: no database yet, nothing to back up")
+        files.check_file(source)  # a damaged database is reported, not copied
+        dest: Path | None = args.dest
+        if dest is None:
+            backup.backups_dir().mkdir(parents=True, exist_ok=True)
+            dest = backup.backups_dir() / backup.backup_name("manual")
+        elif dest.is_dir():
+            dest = dest / backup.backup_name("manual")
+        made = backup.copy_database(source, dest)
+    print(f"backed up {source} to {made}")
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from clinic_app.storage import backup
+
+    with _storage_errors(_where(args)):
+        target = _sqlite_path(args, "restore")
+        candidate: Path = args.file
+        if candidate.resolve() == target.resolve():
+            raise UserError(f"{candidate}: this is the database itself")
+        result = backup.restore(candidate, target)
+        with _open(args, backup=False) as db:
+            revision = db.schema_revision()
+    print(f"restored {candidate} (schema revision {result.revision}) into {target}")
+    if result.revision != revision:
+        print(f"upgraded it to schema revision {revision}")
+    if result.replaced_copy is not None:
+        print(f"the replaced database is kept at {result.replaced_copy}")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from clinic_app.core.form import load_form
+    from clinic_app.paths import default_form_path
+    from clinic_app.storage.demo import fill_demo
+
+    with _storage_errors(_where(args)):
+        form = load_form(args.form or default_form_path())
+        with _open(args) as db:
+            result = fill_demo(db, form)
+            where = db.display_url
+    print(
+        f"added {result.patients} demo patients, {result.evaluations} evaluations "
+        f"({result.signed} signed) to {where}"
+    )
+    if result.skipped_items:
+        print(f"items not in form {form.id}, left out: {', '.join(result.skipped_items)}")
+    return 0
+
+
+def cmd_synthetic(args: argparse.Namespace) -> int:
+    from clinic_app.storage.synthetic import generate
+
+    if args.patients < 0 or args.evaluations < 0:
+        raise UserError("--patients and --evaluations must not be negative")
+    with _storage_errors(_where(args)), _open(args) as db:
+        result = generate(
+            db, patients=args.patients, evaluations_per_patient=args.evaluations, seed=args.seed
+        )
+        where = db.display_url
+    print(f"added {result.patients} patients and {result.evaluations} evaluations to {where}")
+    return 0
