@@ -1,0 +1,806 @@
+"""clinic_app benchmarks: one command, one table, one JSON file.
+
+    python benchmarks/run.py [--sizes 1000,10000,100000] [--repeats N] [--quick] [--json OUT]
+
+Builds (once, then cached in benchmarks/.cache/) synthetic clinics of each size with 3 evaluations
+per patient, and measures in one run: cold start against a bare Qt window, patient search per
+keystroke, opening an evaluation, autosave (and that typing never waits for the database), the
+factor engine, report PDFs against a minimal reportlab document, peak memory, and how start and
+search grow with the clinic. Every figure is a median (and p95) over repeats, taken in fresh
+processes where "cold" matters; nothing here asserts wall time. See benchmarks/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+
+import clinics  # noqa: E402  (benchmarks/ is not a package)
+
+WORK = clinics.CACHE / "work"
+DEFAULT_SIZES = (1_000, 10_000, 100_000)
+QUICK_SIZES = (1_000, 10_000)
+SEARCH_SEQUENCES = ["müller", "smith", "łukasz", "gar", "nguyen a", "syn-0000", "m0000", "1984"]
+QUICK_SEARCH_SEQUENCES = ["müller", "smith", "syn-0000", "m0000"]
+CLOCK = time.CLOCK_MONOTONIC
+
+TARGETS = {
+    "start_ratio": 2.5,
+    "search_p95_ms": 15.0,
+    "open_ms": 50.0,
+    "autosave_ms": 10.0,
+    "engine_ms": 5.0,
+    "clinician_report_ms": 150.0,
+    "handout_ms": 150.0,
+    "peak_mb": 250.0,
+}
+
+
+# --------------------------------------------------------------------------------------------
+# Statistics and rows
+
+
+def pct(samples: list[float], q: float) -> float:
+    """The q-th percentile (0..100) with linear interpolation between order statistics."""
+    if not samples:
+        return float("nan")
+    xs = sorted(samples)
+    k = (len(xs) - 1) * q / 100
+    lo = int(k)
+    hi = min(lo + 1, len(xs) - 1)
+    return xs[lo] + (xs[hi] - xs[lo]) * (k - lo)
+
+
+def p50(samples: list[float]) -> float:
+    return statistics.median(samples) if samples else float("nan")
+
+
+@dataclass
+class Row:
+    figure: str
+    size: str
+    p50: float | None
+    p95: float | None
+    unit: str
+    target: str
+    ok: bool | None  # None: informational, no target
+    note: str = ""
+
+    def cells(self) -> list[str]:
+        def num(v: float | None) -> str:
+            if v is None:
+                return "–"
+            if abs(v) >= 100:
+                return f"{v:,.0f}"
+            return f"{v:.2f}" if abs(v) < 10 else f"{v:.1f}"
+
+        ok = {True: "yes", False: "NO", None: ""}[self.ok]
+        return [self.figure, self.size, num(self.p50), num(self.p95), self.unit, self.target, ok]
+
+
+def table(rows: list[Row]) -> str:
+    head = ["figure", "size", "p50", "p95", "unit", "target", "ok?"]
+    cells = [head] + [r.cells() for r in rows]
+    widths = [max(len(c[i]) for c in cells) for i in range(len(head))]
+    lines = []
+    for n, c in enumerate(cells):
+        lines.append(
+            "  ".join(
+                c[i].ljust(widths[i]) if i in (0, 1, 4, 5) else c[i].rjust(widths[i])
+                for i in range(len(head))
+            ).rstrip()
+        )
+        if n == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    notes = [f"  {r.figure} [{r.size}]: {r.note}" for r in rows if r.note]
+    return "\n".join(lines + (["", "notes:", *notes] if notes else []))
+
+
+def markdown_table(rows: list[Row]) -> str:
+    head = ["figure", "size", "p50", "p95", "unit", "target", "ok?"]
+    out = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    out += ["| " + " | ".join(r.cells()) + " |" for r in rows]
+    return "\n".join(out)
+
+
+def size_label(n: int) -> str:
+    return f"{n:,}"
+
+
+# --------------------------------------------------------------------------------------------
+# Machine and environment
+
+
+def machine_info() -> dict[str, Any]:
+    import sqlite3
+
+    cpu = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        cpu = platform.processor()
+    ram_gb = None
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                ram_gb = round(int(line.split()[1]) / 1024 / 1024, 1)
+    except OSError:
+        pass
+    versions: dict[str, str] = {}
+    for mod, attr in (
+        ("PySide6", "__version__"),
+        ("sqlalchemy", "__version__"),
+        ("reportlab", "Version"),
+        ("pydantic", "VERSION"),
+    ):
+        try:
+            versions[mod] = str(getattr(__import__(mod), attr))
+        except ImportError:
+            versions[mod] = "missing"
+    try:
+        from PySide6.QtCore import qVersion
+
+        versions["Qt"] = qVersion()
+    except ImportError:
+        versions["Qt"] = "missing"
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+    ).stdout.strip()
+    dirty = subprocess.run(
+        ["git", "status", "--porcelain", "--", "clinic_app"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "ram_gb": ram_gb,
+        "python": platform.python_version(),
+        "sqlite": sqlite3.sqlite_version,
+        "platform": platform.platform(),
+        "loadavg_at_start": os.getloadavg(),
+        "git_commit": commit,
+        "clinic_app_uncommitted_changes": bool(dirty),
+        **versions,
+    }
+
+
+def child_env(size: int | None = None) -> dict[str, str]:
+    """Environment of every measured process: offscreen Qt, private data and config folders."""
+    env = dict(os.environ)
+    env["QT_QPA_PLATFORM"] = "offscreen"
+    env["XDG_CONFIG_HOME"] = str(WORK / "config")  # QSettings: never the user's own
+    env["CLINIC_APP_DATA_DIR"] = str(WORK / f"data-{size or 0}")
+    env.pop("CLINIC_APP_DATABASE_URL", None)
+    env["PYTHONDONTWRITEBYTECODE"] = "0"
+    return env
+
+
+def mark_daily_backup_done(size: int) -> None:
+    """An empty 'daily' backup named for today, so the app's first start of the day (which copies
+    the whole database) is not mixed into the steady-state start figures. Measured separately."""
+    backups = WORK / f"data-{size}" / "backups"
+    backups.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%d")
+    (backups / f"clinic-{stamp}-000000-000000-daily.db").touch()
+
+
+def working_copies(sizes: list[int], log: Any) -> dict[int, Path]:
+    """Fresh private copies of the cached clinics (the app and some probes write to them)."""
+    out = {}
+    for size in sizes:
+        cached, built = clinics.ensure_clinic(size, log=log)
+        if built is not None:
+            log(f"  built {cached.name} in {built:.1f} s")
+        dest = WORK / f"clinic-{size}.db"
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(dest) + suffix).unlink(missing_ok=True)
+        clinics.working_copy(cached, dest)
+        shutil.rmtree(WORK / f"data-{size}", ignore_errors=True)
+        mark_daily_backup_done(size)
+        out[size] = dest
+    return out
+
+
+def url_of(path: Path) -> str:
+    return f"sqlite:///{path}"
+
+
+# --------------------------------------------------------------------------------------------
+# Running children
+
+
+def run_probe(
+    name: str, params: dict[str, Any], size: int | None = None, timeout: int = 600
+) -> Any:
+    cmd = [sys.executable, str(HERE / "probes.py"), name, json.dumps(params)]
+    proc = subprocess.run(
+        cmd, capture_output=True, text=True, env=child_env(size), timeout=timeout, cwd=ROOT
+    )
+    for line in reversed(proc.stdout.splitlines()):
+        if line.startswith("RESULT "):
+            return json.loads(line[len("RESULT ") :])
+    raise RuntimeError(
+        f"probe {name} failed (exit {proc.returncode}):\n"
+        f"{proc.stdout[-2000:]}\n{proc.stderr[-4000:]}"
+    )
+
+
+def ui_entry_available() -> bool:
+    try:
+        import importlib.util
+
+        return importlib.util.find_spec("clinic_app.ui.app") is not None
+    except ImportError:
+        return False
+
+
+def cold_start(
+    mode: str, url: str = "", size: int | None = None, actions: str = ""
+) -> dict[str, Any]:
+    """One fresh ``python -c`` process; ms from just before spawn to READY, and its peak memory."""
+    code = (HERE / "startup_child.py").read_text(encoding="utf-8")
+    args = [sys.executable, "-c", code, mode, url] + ([actions] if actions else [])
+    t0 = time.clock_gettime_ns(CLOCK)
+    proc = subprocess.run(
+        args, capture_output=True, text=True, env=child_env(size), timeout=300, cwd=ROOT
+    )
+    ready = peak = None
+    for line in proc.stdout.splitlines():
+        if line.startswith("READY "):
+            ready = int(line.split()[1])
+        elif line.startswith("PEAK "):
+            peak = float(line.split()[1])
+    if ready is None:
+        raise RuntimeError(
+            f"cold start ({mode}) never became ready (exit {proc.returncode}):\n"
+            f"{proc.stdout[-2000:]}\n{proc.stderr[-3000:]}"
+        )
+    return {"ms": (ready - t0) / 1e6, "peak_mb": peak}
+
+
+# --------------------------------------------------------------------------------------------
+# The figures
+
+
+class Bench:
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self.rows: list[Row] = []
+        self.raw: dict[str, Any] = {}
+        self.started = time.perf_counter()
+
+    def log(self, msg: str) -> None:
+        print(f"[{time.perf_counter() - self.started:6.1f}s] {msg}", flush=True)
+
+    # 1 + 8: cold start and its growth; 7: peak memory
+    def starts(self, dbs: dict[int, Path]) -> None:
+        a = self.args
+        mode = "app" if ui_entry_available() else "proxy"
+        pending = mode != "app"
+        self.log(f"cold start: {a.start_repeats} rounds of bare Qt + app at {list(dbs)} ({mode})")
+        bare: list[float] = []
+        bare_peak: list[float] = []
+        app: dict[int, list[float]] = {s: [] for s in dbs}
+        app_peak: dict[int, list[float]] = {s: [] for s in dbs}
+        # warm-up: the first process after a build pays for .pyc files and a cold page cache
+        cold_start("bare")
+        for size, path in dbs.items():
+            cold_start(mode, url_of(path), size)
+        for _ in range(a.start_repeats):  # interleaved, so drift hits all sides alike
+            r = cold_start("bare")
+            bare.append(r["ms"])
+            bare_peak.append(r["peak_mb"] or 0)
+            for size, path in dbs.items():
+                r = cold_start(mode, url_of(path), size)
+                app[size].append(r["ms"])
+                app_peak[size].append(r["peak_mb"] or 0)
+        self.raw["start"] = {
+            "mode": mode,
+            "bare_ms": bare,
+            "app_ms": app,
+            "bare_peak_mb": bare_peak,
+            "app_peak_mb": app_peak,
+        }
+        what = "clinic_app.ui.app.run" if not pending else "PENDING UI: proxy window"
+        self.rows.append(
+            Row(
+                "start: bare QMainWindow",
+                "–",
+                p50(bare),
+                pct(bare, 95),
+                "ms",
+                "",
+                None,
+                "python -c, QApplication + QMainWindow shown offscreen",
+            )
+        )
+        for size in dbs:
+            ratio = p50(app[size]) / p50(bare)
+            self.rows.append(
+                Row(
+                    f"start: main window with rows ({what})",
+                    size_label(size),
+                    p50(app[size]),
+                    pct(app[size], 95),
+                    "ms",
+                    "",
+                    None,
+                )
+            )
+            self.rows.append(
+                Row(
+                    "start ratio app/bare (p50)",
+                    size_label(size),
+                    ratio,
+                    None,
+                    "×",
+                    f"≤ {TARGETS['start_ratio']}×",
+                    ratio <= TARGETS["start_ratio"],
+                    "pending UI" if pending else "",
+                )
+            )
+        if a.first_of_day:
+            for size, path in dbs.items():
+                backups = WORK / f"data-{size}" / "backups"
+                shutil.rmtree(backups, ignore_errors=True)
+                r = cold_start(mode, url_of(path), size)
+                shutil.rmtree(backups, ignore_errors=True)
+                mark_daily_backup_done(size)
+                self.raw.setdefault("start_first_of_day_ms", {})[size] = r["ms"]
+                self.rows.append(
+                    Row(
+                        "start, first of the day (daily backup)",
+                        size_label(size),
+                        r["ms"],
+                        None,
+                        "ms",
+                        "",
+                        None,
+                        "1 run; informational",
+                    )
+                )
+        # 7: peak memory of the GUI process at the largest size, after some use
+        big = max(dbs)
+        peaks = [
+            cold_start(mode, url_of(dbs[big]), big, "memory")["peak_mb"] or 0
+            for _ in range(a.memory_repeats)
+        ]
+        self.raw["peak_mb"] = {"size": big, "after_use": peaks, "bare": bare_peak}
+        self.rows.append(
+            Row("peak RSS (VmHWM), bare QMainWindow", "–", p50(bare_peak), None, "MiB", "", None)
+        )
+        self.rows.append(
+            Row(
+                "peak RSS (VmHWM) of the app after use",
+                size_label(big),
+                p50(peaks),
+                max(peaks),
+                "MiB",
+                f"≤ {TARGETS['peak_mb']:.0f}",
+                p50(peaks) <= TARGETS["peak_mb"] if big >= 100_000 else None,
+                "start, 10 searches, scroll 2,000 rows, open an evaluation"
+                + ("; target is for 100,000" if big < 100_000 else ""),
+            )
+        )
+        self._growth("start p50", {s: p50(v) for s, v in app.items()})
+
+    def _growth(self, what: str, by_size: dict[int, float]) -> None:
+        sizes = sorted(by_size)
+        if len(sizes) < 2:
+            return
+        points = ", ".join(f"{size_label(s)}: {by_size[s]:.1f}" for s in sizes)
+        factor = by_size[sizes[-1]] / by_size[sizes[0]]
+        self.rows.append(
+            Row(
+                f"growth of {what}, {size_label(sizes[0])}→{size_label(sizes[-1])}",
+                "×" + f"{sizes[-1] // sizes[0]} patients",
+                factor,
+                None,
+                "×",
+                "",
+                None,
+                f"ms at {points}",
+            )
+        )
+        self.raw.setdefault("growth", {})[what] = by_size
+
+    # 2: search
+    def search(self, dbs: dict[int, Path]) -> None:
+        seqs = QUICK_SEARCH_SEQUENCES if self.args.quick else SEARCH_SEQUENCES
+        p95s = {}
+        for size, path in dbs.items():
+            self.log(
+                f"search: {size:,} patients, {len(seqs)} typed queries x {self.args.search_repeats}"
+            )
+            r = run_probe(
+                "search",
+                {"url": url_of(path), "sequences": seqs, "repeats": self.args.search_repeats},
+                size,
+            )
+            self.raw.setdefault("search", {})[size] = r
+            ui, api = r["ui_ms"], r["api_ms"]
+            p95s[size] = pct(ui, 95)
+            target_applies = size >= 100_000
+            slow = "; ".join(
+                f"{s['text']!r} {s['max_ms']:.0f} ms ({s['rows']} rows)"
+                for s in r["slowest_prefixes"][:3]
+            )
+            self.rows.append(
+                Row(
+                    "search: keystroke → model updated",
+                    size_label(size),
+                    p50(ui),
+                    pct(ui, 95),
+                    "ms",
+                    f"p95 ≤ {TARGETS['search_p95_ms']:.0f}"
+                    + ("" if target_applies else " (at 100k)"),
+                    pct(ui, 95) <= TARGETS["search_p95_ms"] if target_applies else None,
+                    f"{r['via']}; {len(ui)} keystrokes; slowest: {slow}"
+                    + (
+                        f"; + {r['debounce_ms']} ms debounce by design"
+                        if r.get("debounce_ms")
+                        else ""
+                    ),
+                )
+            )
+            self.rows.append(
+                Row(
+                    "search: records.search_patients only",
+                    size_label(size),
+                    p50(api),
+                    pct(api, 95),
+                    "ms",
+                    "",
+                    None,
+                )
+            )
+            self.rows.append(
+                Row(
+                    "search: first keystroke (1 letter)",
+                    size_label(size),
+                    p50(r["first_key_ms"]),
+                    pct(r["first_key_ms"], 95),
+                    "ms",
+                    "",
+                    None,
+                )
+            )
+            self.rows.append(
+                Row(
+                    "search: clear box → full list",
+                    size_label(size),
+                    p50(r["clear_ms"]),
+                    pct(r["clear_ms"], 95),
+                    "ms",
+                    "",
+                    None,
+                )
+            )
+        self._growth("search p95", p95s)
+
+    # 3: open evaluation
+    def open_evaluation(self, dbs: dict[int, Path]) -> None:
+        for size, path in dbs.items():
+            self.log(f"open evaluation: {size:,} patients")
+            ids = clinics.draft_evaluation_ids(path, 5)
+            r = run_probe(
+                "open",
+                {"url": url_of(path), "evaluation_ids": ids, "repeats": self.args.open_repeats},
+                size,
+            )
+            self.raw.setdefault("open", {})[size] = r
+            both = r["generated_ms"] + r["full_ms"]
+            self.rows.append(
+                Row(
+                    "open evaluation into editor",
+                    size_label(size),
+                    p50(both),
+                    pct(both, 95),
+                    "ms",
+                    f"≤ {TARGETS['open_ms']:.0f}",
+                    p50(both) <= TARGETS["open_ms"],
+                    r["via"],
+                )
+            )
+            self.rows.append(
+                Row(
+                    f"  of which full evaluation ({r['full_items']} items)",
+                    size_label(size),
+                    p50(r["full_ms"]),
+                    pct(r["full_ms"], 95),
+                    "ms",
+                    f"≤ {TARGETS['open_ms']:.0f}",
+                    p50(r["full_ms"]) <= TARGETS["open_ms"],
+                )
+            )
+            self.rows.append(
+                Row(
+                    "  of which records.get_evaluation",
+                    size_label(size),
+                    p50(r["get_ms"]),
+                    pct(r["get_ms"], 95),
+                    "ms",
+                    "",
+                    None,
+                )
+            )
+
+    # 4: autosave
+    def autosave(self, dbs: dict[int, Path]) -> None:
+        for size, path in dbs.items():
+            self.log(f"autosave: {size:,} patients")
+            r = run_probe(
+                "autosave", {"url": url_of(path), "repeats": self.args.autosave_repeats}, size
+            )
+            self.raw.setdefault("autosave", {})[size] = r
+            s = r["save_changed_ms"]
+            self.rows.append(
+                Row(
+                    "autosave: save_draft, 1 value changed",
+                    size_label(size),
+                    p50(s),
+                    pct(s, 95),
+                    "ms",
+                    f"≤ {TARGETS['autosave_ms']:.0f}",
+                    p50(s) <= TARGETS["autosave_ms"],
+                )
+            )
+            self.rows.append(
+                Row(
+                    "autosave: save_draft, nothing changed",
+                    size_label(size),
+                    p50(r["save_unchanged_ms"]),
+                    pct(r["save_unchanged_ms"], 95),
+                    "ms",
+                    "",
+                    None,
+                )
+            )
+            if size != max(dbs):
+                continue
+            k, ks = r["keystroke_ms"], r["keystroke_slow_db_ms"]
+            stm = sum(r["keystroke_statements"]) + sum(r["keystroke_slow_db_statements"])
+            off_path = stm == 0 and p50(ks) < p50(k) + 25
+            self.rows.append(
+                Row(
+                    "keystroke → findings_changed",
+                    size_label(size),
+                    p50(k),
+                    pct(k, 95),
+                    "ms",
+                    "0 SQL",
+                    stm == 0,
+                    f"{r['via']}; SQL statements during {len(k) + len(ks)} keystrokes:"
+                    f" {stm}; autosave fired {r['autosave_after_ms']:.0f} ms after the"
+                    f" key with {r['autosave_statements']} statements",
+                )
+            )
+            self.rows.append(
+                Row(
+                    "keystroke with DB slowed 50 ms/statement",
+                    size_label(size),
+                    p50(ks),
+                    pct(ks, 95),
+                    "ms",
+                    "≈ unchanged",
+                    off_path,
+                    "proof that typing never waits for the database",
+                )
+            )
+
+    # 5: engine
+    def engine(self) -> None:
+        self.log("engine")
+        r = run_probe(
+            "engine",
+            {
+                "vignettes": ["all_normal", "runner_left_proximal"],
+                "repeats": self.args.engine_repeats,
+            },
+        )
+        self.raw["engine"] = r
+        for name, v in r.items():
+            self.rows.append(
+                Row(
+                    f"engine assess(): {name} ({v['items']} items)",
+                    "–",
+                    p50(v["ms"]),
+                    pct(v["ms"], 95),
+                    "ms",
+                    f"≤ {TARGETS['engine_ms']:.0f}",
+                    p50(v["ms"]) <= TARGETS["engine_ms"],
+                    f"first call {v['first_ms']:.1f} ms",
+                )
+            )
+
+    # 6: reports
+    def reports(self) -> None:
+        n = self.args.report_cold_repeats
+        self.log(f"reports: {n} cold processes per kind, {self.args.report_repeats} warm builds")
+        cold: dict[str, list[float]] = {"clinician": [], "handout": [], "minimal": []}
+        for _ in range(n):
+            for kind in cold:
+                r = run_probe("report_cold", {"kind": kind, "vignette": "runner_left_proximal"})
+                cold[kind].append(r["first_ms"])
+        warm = run_probe(
+            "report_warm", {"vignette": "runner_left_proximal", "repeats": self.args.report_repeats}
+        )
+        self.raw["reports"] = {"cold_ms": cold, "warm": warm}
+        wm = warm["ms"]
+        self.rows.append(
+            Row(
+                "PDF minimal 1-page reportlab doc, warm",
+                "–",
+                p50(wm["minimal"]),
+                pct(wm["minimal"], 95),
+                "ms",
+                "",
+                None,
+            )
+        )
+        self.rows.append(
+            Row(
+                "PDF minimal 1-page reportlab doc, first build",
+                "–",
+                p50(cold["minimal"]),
+                pct(cold["minimal"], 95),
+                "ms",
+                "",
+                None,
+                "fresh process, includes reportlab.platypus import",
+            )
+        )
+        for kind, target_key in (("clinician", "clinician_report_ms"), ("handout", "handout_ms")):
+            label = "clinician report" if kind == "clinician" else "handout"
+            target = TARGETS[target_key]
+            self.rows.append(
+                Row(
+                    f"PDF {label}, warm",
+                    "–",
+                    p50(wm[kind]),
+                    pct(wm[kind], 95),
+                    "ms",
+                    f"≤ {target:.0f}",
+                    p50(wm[kind]) <= target,
+                    f"{warm['pages'].get(kind, '?')} pages; "
+                    f"{p50(wm[kind]) / p50(wm['minimal']):.1f}× the minimal doc",
+                )
+            )
+            self.rows.append(
+                Row(
+                    f"PDF {label}, first build (cold)",
+                    "–",
+                    p50(cold[kind]),
+                    pct(cold[kind], 95),
+                    "ms",
+                    f"≤ {target:.0f}",
+                    p50(cold[kind]) <= target,
+                    "fresh process: reportlab import + font registration; "
+                    f"{p50(cold[kind]) / p50(cold['minimal']):.1f}× the minimal doc",
+                )
+            )
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    p.add_argument(
+        "--sizes",
+        help="patient counts, comma-separated (default 1000,10000,100000; --quick: 1000,10000)",
+    )
+    p.add_argument(
+        "--repeats",
+        type=int,
+        help="cold starts per size (default 7; --quick 3); other figures scale from it",
+    )
+    p.add_argument("--quick", action="store_true", help="small sizes, few repeats (~2 min)")
+    p.add_argument(
+        "--json",
+        type=Path,
+        default=HERE / "results" / "latest.json",
+        help="where to write the results (default benchmarks/results/latest.json)",
+    )
+    p.add_argument("--markdown", type=Path, help="also write the table as Markdown here")
+    p.add_argument(
+        "--generator",
+        choices=("storage", "fallback"),
+        default="storage",
+        help="clinic_app.storage.synthetic (default) or the harness's own generator,"
+        " whose evaluations hold whole vignettes",
+    )
+    p.add_argument(
+        "--only", help="comma-separated subset: start,search,open,autosave,engine,reports"
+    )
+    args = p.parse_args(argv)
+    sizes = args.sizes or ",".join(map(str, QUICK_SIZES if args.quick else DEFAULT_SIZES))
+    args.sizes = sorted({int(s.replace("_", "")) for s in sizes.split(",") if s.strip()})
+    r = args.repeats or (3 if args.quick else 7)
+    args.start_repeats = r
+    args.memory_repeats = 1 if args.quick else 3
+    args.first_of_day = not args.quick
+    args.search_repeats = 1 if args.quick else max(1, r // 3)
+    args.open_repeats = max(2, r // 2)
+    args.autosave_repeats = 10 if args.quick else 5 * r
+    args.engine_repeats = 50 if args.quick else 30 * r
+    args.report_cold_repeats = 2 if args.quick else max(3, r // 2)
+    args.report_repeats = 3 if args.quick else max(5, r)
+    args.only = set(args.only.split(",")) if args.only else None
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    if args.generator == "fallback":
+        os.environ["CLINIC_BENCH_GENERATOR"] = "fallback"
+    bench = Bench(args)
+    info = machine_info()
+    bench.log(
+        f"{info['cpu']} ×{info['cores']}, Python {info['python']}, Qt {info['Qt']}, "
+        f"SQLite {info['sqlite']}; sizes {args.sizes}; generator {clinics.generator_label()}"
+    )
+    WORK.mkdir(parents=True, exist_ok=True)
+    dbs = working_copies(args.sizes, bench.log)
+    want = args.only or {"start", "search", "open", "autosave", "engine", "reports"}
+    if "start" in want:
+        bench.starts(dbs)
+    if "search" in want:
+        bench.search(dbs)
+    if "open" in want:
+        dbs = working_copies(args.sizes, bench.log)
+        bench.open_evaluation(dbs)
+    if "autosave" in want:
+        bench.autosave(dbs)
+    if "engine" in want:
+        bench.engine()
+    if "reports" in want:
+        bench.reports()
+    elapsed = time.perf_counter() - bench.started
+    out = {
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "command": " ".join(
+            [Path(sys.argv[0]).name, *(argv if argv is not None else sys.argv[1:])]
+        ),
+        "machine": info,
+        "loadavg_at_end": os.getloadavg(),
+        "generator": clinics.generator_label(),
+        "schema_revision": clinics.schema_revision(),
+        "sizes": args.sizes,
+        "targets": TARGETS,
+        "elapsed_s": round(elapsed, 1),
+        "rows": [asdict(r) for r in bench.rows],
+        "raw": bench.raw,
+    }
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps(out, indent=1, ensure_ascii=False, default=str) + "\n")
+    print()
+    print(table(bench.rows))
+    missed = [r for r in bench.rows if r.ok is False]
+    print(f"\n{len(missed)} target(s) missed; run took {elapsed:.0f} s; results in {args.json}")
+    if args.markdown:
+        args.markdown.write_text(markdown_table(bench.rows) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
