@@ -192,3 +192,28 @@ def test_new_database_made_at_head(database_url: str) -> None:
     finally:
         db.close()
     assert backup.list_backups() == []  # nothing to back up in a new database
+
+
+def test_search_index_exists(db_url_and_kind: tuple[str, str]) -> None:
+    url, kind = db_url_and_kind
+    db = open_database(url)
+    try:
+        with db.engine.connect() as conn:
+            if kind == "sqlite":
+                sql = "SELECT sql FROM sqlite_master WHERE name = 'patient_fts'"
+                assert "remove_diacritics 2" in str(conn.execute(sa.text(sql)).scalar())
+            else:
+                names = set(
+                    conn.execute(
+                        sa.text("SELECT indexname FROM pg_indexes WHERE tablename = 'patient'")
+                    ).scalars()
+                )
+                assert "ix_patient_search_trgm" in names
+                assert "ix_patient_mrn_lower" in names
+    finally:
+        db.close()
+
+
+@pytest.fixture
+def db_url_and_kind(database_url: str) -> tuple[str, str]:
+    return database_url, "sqlite" if database_url.startswith("sqlite") else "postgresql"

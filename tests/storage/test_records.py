@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import date
 
 import pytest
@@ -10,7 +11,7 @@ import sqlalchemy as sa
 from clinic_app.core.findings import FindingsError
 from clinic_app.core.form import Form, parse_form
 from clinic_app.storage import records as r
-from clinic_app.storage.database import Database
+from clinic_app.storage.database import Database, open_database
 from clinic_app.storage.errors import (
     ConflictError,
     DuplicateMRNError,
@@ -446,3 +447,53 @@ class TestClinicAndAudit:
     def test_user_required(self, db: Database) -> None:
         with pytest.raises(StorageError, match="user"):
             r.create_patient(db, r.PatientFields("A", "B", mrn="1"), user=" ")
+
+
+def _race_save(
+    db: Database,
+    ev_id: int,
+    user: str,
+    pain: int,
+    version: int,
+    barrier: threading.Barrier,
+    outcomes: dict[str, object],
+) -> None:
+    barrier.wait()
+    try:
+        outcomes[user] = r.save_draft(db, ev_id, {"values": {"pain_now": pain}}, version, user=user)
+    except ConflictError as err:
+        outcomes[user] = err
+
+
+def test_two_workstations_race_one_wins(database_url: str, form: Form) -> None:
+    """Two connections save different drafts over the same version at the same moment."""
+    first, second = open_database(database_url), open_database(database_url, backup=False)
+    try:
+        ev = r.start_evaluation(first, patient(first).id, form, user="alice")
+        for round_ in range(5):
+            version = r.get_evaluation(first, ev.id).version
+            barrier = threading.Barrier(2)
+            outcomes: dict[str, object] = {}
+            threads = [
+                threading.Thread(
+                    target=_race_save,
+                    args=(db, ev.id, user, pain, version, barrier, outcomes),
+                )
+                for db, user, pain in ((first, "alice", round_), (second, "bob", 5 + round_))
+            ]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            saved = [u for u, o in outcomes.items() if isinstance(o, r.DraftSaved)]
+            conflicts = [o for o in outcomes.values() if isinstance(o, ConflictError)]
+            assert len(saved) == 1
+            assert len(conflicts) == 1
+            assert conflicts[0].changed_by == saved[0]
+            stored = r.get_evaluation(first, ev.id)
+            assert stored.version == version + 1
+            assert stored.updated_by == saved[0]
+            assert conflicts[0].their_findings == stored.findings
+    finally:
+        first.close()
+        second.close()
