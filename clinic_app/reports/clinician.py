@@ -206,7 +206,7 @@ def _asym_text(asym: Asymmetry, item: Item) -> tuple[str, bool]:
 
 def _findings(data: ReportData, a: Assessment, s: Styles, width: float) -> list[Flowable]:
     form, findings = data.form, data.findings
-    out: list[Flowable] = [para("Findings by region", s["h1"])]
+    out: list[Flowable] = [CondPageBreak(70 * mm), para("Findings by region", s["h1"])]
     if findings.is_empty():
         out.append(para("Nothing was recorded in this evaluation.", s["body"]))
         return out

@@ -13,7 +13,6 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import (
     BaseDocTemplate,
-    CondPageBreak,
     Flowable,
     Frame,
     KeepTogether,
@@ -83,16 +82,16 @@ def _found(a: Assessment, s: Styles) -> list[Flowable]:
 
 
 def _exercise_card(ex: content.Exercise, number: int, s: Styles, width: float) -> Flowable:
-    """Name across the top; drawing beside the purpose and the numbered steps; dose below."""
+    """Name across the top; the drawing beside purpose, dose and caution; numbered steps below."""
     pic_w = 56 * mm
     drawing = figures.drawing(ex.id, pic_w - 8) if ex.id in figures.FIGURE_IDS else Spacer(1, 1)
-    words: list[Flowable] = [para(ex.purpose, s["body"])]
-    words += [para(step, s["step"], bullet=f"{n}.") for n, step in enumerate(ex.steps, start=1)]
-    dose = [
+    about: list[Flowable] = [
+        para(ex.purpose, s["body"]),
         para(f"<b>How much:</b> {content_markup(ex.dose)}", s["body"], raw=True),
         para(f"<b>Take care:</b> {content_markup(ex.safety)}", s["body"], raw=True),
     ]
-    rows = [[para(f"{number}. {ex.name}", s["card_title"]), ""], [drawing, words], [dose, ""]]
+    steps = [para(step, s["step"], bullet=f"{n}.") for n, step in enumerate(ex.steps, start=1)]
+    rows = [[para(f"{number}. {ex.name}", s["card_title"]), ""], [drawing, about], [steps, ""]]
     t = Table(rows, colWidths=[pic_w, width - pic_w])
     t.setStyle(
         layout.table_style(
@@ -127,6 +126,8 @@ def _exercises(a: Assessment, s: Styles, width: float) -> list[Flowable]:
         para(text.text("exercises_heading"), s["h1"]),
         para(text.text("exercises_intro"), s["body"]),
     ]
+    if a.red_flags:
+        head.append(para(text.text("exercises_wait"), s["bold"]))
     out: list[Flowable] = []
     for n, ex in enumerate(chosen, start=1):
         card = [_exercise_card(ex, n, s, width), Spacer(1, 8)]
@@ -179,7 +180,7 @@ def _tips(a: Assessment, s: Styles) -> list[Flowable]:
     text = content.handout_text()
     library = content.advice()
     ids = [aid for aid in dict.fromkeys((*a.advice, *ALWAYS_TIPS)) if aid not in NOT_TIPS]
-    out: list[Flowable] = [CondPageBreak(50 * mm), para(text.text("tips_heading"), s["h1"])]
+    out: list[Flowable] = [para(text.text("tips_heading"), s["h1"])]
     for aid in ids:
         adv = library.get(aid)
         if adv is None:
@@ -192,27 +193,28 @@ def _tips(a: Assessment, s: Styles) -> list[Flowable]:
 
 def _help(data: ReportData, s: Styles, width: float) -> list[Flowable]:
     text = content.handout_text()
+    clinic = data.clinic
+    contact: list[Flowable] = [para(text.text("contact_heading"), s["h2"])]
+    line = clinic.name + (f", phone {clinic.phone}" if clinic.phone else "")
+    contact.append(para(line, s["bold"]))
+    if clinic.address:
+        contact.append(para(", ".join(clinic.address.splitlines()), s["body"]))
+    contact.append(para(f"Your therapist: {data.clinician.display}", s["body"]))
+    items = [para(p, s["bullet"], bullet="•") for p in text.paragraphs("help_items")]
     out: list[Flowable] = [
-        para(text.text("help_heading"), s["h1"]),
-        para(text.text("help_intro"), s["body"]),
+        KeepTogether(
+            [
+                para(text.text("help_heading"), s["h1"]),
+                _box(contact, width, layout.ACCENT, layout.SHADE),
+            ]
+        ),
+        Spacer(1, 6),
+        KeepTogether([para(text.text("help_intro"), s["body"]), *items]),
     ]
-    out += [para(p, s["bullet"], bullet="•") for p in text.paragraphs("help_items")]
     urgent: list[Flowable] = [para(text.text("urgent_intro"), s["alert_title"])]
     urgent += [para(p, s["bullet"], bullet="•") for p in text.paragraphs("urgent_items")]
     out.append(Spacer(1, 4))
     out.append(_box(urgent, width, layout.ALERT, colors.white))
-    clinic = data.clinic
-    contact: list[Flowable] = [
-        para(text.text("contact_heading"), s["h2"]),
-        para(clinic.name, s["bold"]),
-    ]
-    if clinic.address:
-        contact.append(para(", ".join(clinic.address.splitlines()), s["body"]))
-    if clinic.phone:
-        contact.append(para(f"Phone: {clinic.phone}", s["bold"]))
-    contact.append(para(f"Your therapist: {data.clinician.display}", s["body"]))
-    out.append(Spacer(1, 8))
-    out.append(KeepTogether([_box(contact, width, layout.ACCENT, layout.SHADE)]))
     out.append(Spacer(1, 6))
     out.append(para(text.text("disclaimer"), s["small"]))
     return out
@@ -221,7 +223,12 @@ def _help(data: ReportData, s: Styles, width: float) -> list[Flowable]:
 def story(data: ReportData, width: float) -> list[Flowable]:
     s = layout.make_styles(BODY_PT)
     s.by_name["step"] = ParagraphStyle(
-        "step", parent=s["body"], leftIndent=BODY_PT * 1.5, bulletIndent=0, spaceAfter=2
+        "step",
+        parent=s["body"],
+        leftIndent=BODY_PT * 1.5,
+        bulletIndent=0,
+        spaceAfter=1,
+        leading=BODY_PT * 1.25,
     )
     s.by_name["card_title"] = ParagraphStyle(
         "card_title", parent=s["h2"], spaceBefore=0, spaceAfter=0, textColor=layout.ACCENT
@@ -244,9 +251,9 @@ def story(data: ReportData, width: float) -> list[Flowable]:
     out += _red_flag_box(a, s, width)
     out += [para(p, s["body"]) for p in text.paragraphs("intro")]
     out += _found(a, s)
+    out += _tips(a, s)
     out += _exercises(a, s, width)
     out += _traffic_light(a, s, width)
-    out += _tips(a, s)
     out += _help(data, s, width)
     return out
 

@@ -61,6 +61,7 @@ def test_red_flag_box_at_the_top(form: Form, example, make_data: MakeData) -> No
     assert flat.index(heading) < flat.index("What we found")
     for flag in result.red_flags:
         assert " ".join(flag.plain.split()) in flat
+    assert content.handout_text().text("exercises_wait") in flat
 
 
 def test_no_red_flag_box_without_red_flags(example, make_data: MakeData) -> None:
