@@ -178,7 +178,8 @@ class AssessmentPanel(QWidget):
         self.tree = QTreeWidget(self)
         self.tree.setObjectName("factorTree")
         self.tree.setColumnCount(2)
-        self.tree.setHeaderLabels(["Suggested factor / pattern", "Indicators"])
+        self.tree.setHeaderLabels(["Suggested factor / pattern", "Found"])
+        self.tree.setHeaderHidden(True)  # the group rows say what is listed
         self.tree.setAccessibleName("Contributing factors and patterns")
         self.tree.setWordWrap(True)
         self.tree.setUniformRowHeights(False)
@@ -288,7 +289,8 @@ class AssessmentPanel(QWidget):
         if r.opinion:
             name += "  [opinion]"
         where = "local" if r.local else r.region
-        item = QTreeWidgetItem([name, f"{r.strength} of {r.indicators}"])
+        item = QTreeWidgetItem([name, f"{r.strength}/{r.indicators}"])
+        item.setToolTip(1, f"{r.strength} of {r.indicators} indicators found")
         item.setData(0, Qt.ItemDataRole.UserRole, r.id)
         item.setTextAlignment(1, Qt.AlignmentFlag.AlignCenter)
         tip = [f"{r.name} ({where}); sources {', '.join(r.sources)}"]

@@ -207,7 +207,7 @@ class PatientDialog(_FormDialog):
             self.set_text("sex", patient.sex)
             if patient.date_of_birth:
                 self.set_text("date_of_birth", patient.date_of_birth.isoformat())
-        self.setMinimumWidth(460)
+        self.setMinimumWidth(520)
 
     def check(self) -> PatientFields | None:
         """The typed fields if they can be saved; else shows each problem and returns None."""

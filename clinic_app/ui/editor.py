@@ -55,18 +55,17 @@ def _problem_text(problem: str) -> str:
 
 
 def asymmetry_text(item: Item, asym: Asymmetry) -> str:
-    """Short side-to-side text for the asymmetry column, e.g. "Δ 18% · L weaker · LSI 82%"."""
+    """Short side-to-side text for the asymmetry column, e.g. "L 18% weaker" / "LSI 82%"."""
     if asym.worse is None:
         return "equal"
     worse = SIDE_LETTER[asym.worse]
     if asym.method == "difference":
         unit = item.unit if item.unit == "°" else f" {item.unit}".rstrip()
-        parts = [f"Δ {format_number(round(asym.difference, 1))}{unit}", f"{worse} less"]
+        text = f"{worse} {format_number(round(asym.difference, 1))}{unit} worse"
     else:
         word = "weaker" if item.symmetry is None or item.symmetry.better == "higher" else "worse"
-        parts = [f"Δ {asym.deficit_pct:.0f}%", f"{worse} {word}"]
-    text = " · ".join(parts)
-    if asym.lsi is not None:
+        text = f"{worse} {asym.deficit_pct:.0f}% {word}"
+    if asym.lsi is not None and asym.method == "deficit":
         text += f"\nLSI {asym.lsi:.0f}%"
     return text
 
@@ -86,7 +85,9 @@ def asymmetry_tooltip(item: Item, asym: Asymmetry) -> str:
             "Deficit % = (stronger − weaker) / stronger × 100; counts from "
             f"{format_number(sym.threshold)}%."
         )
-    lsi = " LSI = painful side / other side × 100." if asym.lsi is not None else ""
+    lsi = ""
+    if asym.lsi is not None and asym.method == "deficit":
+        lsi = " LSI = painful side / other side × 100."
     return f"{rule}{lsi} Source: {sym.source}"
 
 
@@ -131,6 +132,7 @@ class ItemRow:
         self.asymmetry = QLabel("", page)
         self.asymmetry.setProperty("role", "asymmetry")
         self.asymmetry.setMinimumWidth(90)
+        self.asymmetry.setWordWrap(True)
         self.asymmetry.setObjectName(f"{item.id}.asymmetry")
         self.error = QLabel("", page)
         self.error.setProperty("role", "error")
@@ -141,11 +143,16 @@ class ItemRow:
 
     def _render_label(self) -> None:
         text = f"<b>{html.escape(self.item.label)}</b>"
+        small = "font-size:small"
+        if self.carried or self.details_text:
+            text += "<br>"
         if self.carried:
-            text += f" <span style='color:{CARRIED_COLOUR}'>↻ last visit</span>"
+            text += f"<span style='color:{CARRIED_COLOUR}; {small}'>↻ from last visit</span>"
+            if self.details_text:
+                text += f"<span style='color:{SECONDARY_COLOUR}; {small}'> · </span>"
         if self.details_text:
             text += (
-                f"<br><span style='color:{SECONDARY_COLOUR}; font-size:small'>"
+                f"<span style='color:{SECONDARY_COLOUR}; {small}'>"
                 f"{html.escape(self.details_text)}</span>"
             )
         self.label.setText(text)

@@ -331,8 +331,6 @@ class PatientDetail(QWidget):
                 clinician = names[full.clinician_id]
             factors = self._main_factors(full)
             status = "Signed" if ev.status == "signed" else "Draft"
-            if ev.status == "signed" and ev.signed_by:
-                status = f"Signed ({ev.signed_by})"
             cells = [
                 ev.eval_date.isoformat(),
                 KIND_LABELS.get(ev.kind, ev.kind),
@@ -979,43 +977,19 @@ class MainWindow(QMainWindow):
     # -- reports ---------------------------------------------------------------------------------
 
     def report_data(self) -> Any:
-        """The open evaluation as ``clinic_app.reports.ReportData`` (plain values)."""
-        from clinic_app import reports
+        """The open evaluation as ``clinic_app.reports.ReportData``, read back after a flush so
+        the document shows exactly what is stored (one builder shared with the CLI)."""
+        from clinic_app.reports.records import report_data_for_evaluation
 
-        page = self.page
-        ev, p, form, view = page.evaluation, page.patient, page.form, page.view
-        if ev is None or p is None or form is None or view is None:
+        ev = self.page.evaluation
+        if ev is None:
             return None
-        page.flush()
-        clinic = records.get_clinic(self.db)
-        clinician = (
-            records.get_clinician(self.db, ev.clinician_id) if ev.clinician_id else self.clinician
-        )
-        return reports.ReportData(
-            clinic=reports.ClinicInfo(
-                name=clinic.name if clinic else "",
-                address=clinic.address if clinic else "",
-                phone=clinic.phone if clinic else "",
-                logo=clinic.logo if clinic else None,
-                paper=clinic.paper_size if clinic else "A4",
-            ),
-            clinician=reports.ClinicianInfo(name=clinician.name, credentials=clinician.credentials),
-            patient=reports.PatientInfo(
-                name=f"{p.given_name} {p.family_name}", date_of_birth=p.date_of_birth, mrn=p.mrn
-            ),
-            evaluation=reports.EvaluationInfo(
-                date=ev.eval_date,
-                kind=KIND_LABELS.get(ev.kind, ev.kind),
-                status=ev.status,
-                signer=ev.signed_by,
-                signed_at=ev.signed_at,
-                content_hash=ev.content_hash if ev.is_signed else None,
-                addenda=[reports.Addendum(a.created_at, a.author, a.text) for a in ev.addenda],
-            ),
-            form=form,
-            findings=view.editor.findings,
-            assessment=view.assessment,
-        )
+        if not self.page.flush():
+            QMessageBox.warning(
+                self, "Not saved", "Save the evaluation first: it has unsaved changes."
+            )
+            return None
+        return report_data_for_evaluation(self.db, ev.id)
 
     def _export(self, kind: str) -> Path | None:
         from clinic_app import reports

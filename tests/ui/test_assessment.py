@@ -39,7 +39,7 @@ def test_a_factor_appears_with_its_evidence_when_values_are_typed(qtbot, mini_fo
     assert [f.id for f in view.assessment.factors] == ["F1"]
     rows = view.panel.result_items()
     assert [r.text(0) for r in rows] == ["F1 Weak hip flexors on the opposite side"]
-    assert rows[0].text(1) == "1 of 2"
+    assert rows[0].text(1) == "1/2"
     evidence = [rows[0].child(n).text(0) for n in range(rows[0].childCount())]
     assert any("69% of right" in e for e in evidence)
     rows[0].setExpanded(True)
@@ -61,7 +61,7 @@ def test_factors_are_listed_strongest_first_and_opinions_are_labelled(qtbot, min
     view = make_view(qtbot, mini_form, findings)
     rows = view.panel.result_items()
     assert [r.text(0).split()[0] for r in rows] == ["F1", "F7"]
-    assert rows[0].text(1) == "2 of 2"
+    assert rows[0].text(1) == "2/2"
     assert rows[1].text(0).endswith("[opinion]")
     rows[1].setExpanded(True)
     # the expansion survives a recomputation while typing

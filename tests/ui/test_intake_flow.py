@@ -171,7 +171,7 @@ def test_re_evaluation_copies_forward_the_last_values(qtbot, window, db_url) -> 
     assert window.page.evaluation is not None
     assert window.page.evaluation.kind == "re_evaluation"
     assert number(window, "slr", "right").line.text() == "82"
-    assert "last visit" in view.editor.row("slr").label.text()
+    assert "from last visit" in view.editor.row("slr").label.text()
     assert len(window.detail.evaluations) == 2
 
 

@@ -1,0 +1,158 @@
+"""Pictures of the main screens, rendered headless from the demo database.
+
+Used by ``clinic-app screenshots DIR`` to check the look at several window sizes and for the
+documentation (``docs/img/ui_*.png``). Settings go to a temporary folder: taking screenshots never
+reads or changes the user's window layout.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+from PySide6.QtCore import (
+    QCoreApplication,
+    QMessageLogContext,
+    QSettings,
+    QtMsgType,
+    qInstallMessageHandler,
+)
+from PySide6.QtWidgets import QApplication, QWidget
+
+from clinic_app.core.form import Form
+from clinic_app.storage import records
+from clinic_app.storage.database import Database
+from clinic_app.ui.app import apply_style
+from clinic_app.ui.dialogs import PatientDialog
+from clinic_app.ui.main_window import MainWindow
+
+DEFAULT_SIZES: tuple[tuple[int, int], ...] = ((1280, 800), (1024, 700))
+EDITOR_SECTIONS = ("hips", "eccentric_strength", "flexibility")
+
+
+def _settle(app: QApplication, rounds: int = 4) -> None:
+    for _ in range(rounds):
+        app.processEvents()
+
+
+@contextmanager
+def private_settings() -> Iterator[Path]:
+    with tempfile.TemporaryDirectory(prefix="clinic_app_shots_") as folder:
+        QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+        for scope in (QSettings.Scope.UserScope, QSettings.Scope.SystemScope):
+            QSettings.setPath(QSettings.Format.IniFormat, scope, folder)
+        yield Path(folder)
+
+
+def _patient(db: Database, mrn: str) -> records.Patient:
+    p = records.get_patient_by_mrn(db, mrn)
+    if p is None:
+        raise LookupError(f"the database has no patient {mrn}: run 'clinic-app demo' first")
+    return p
+
+
+def _latest(db: Database, patient: records.Patient) -> records.Evaluation:
+    summaries = records.list_evaluations(db, patient.id)
+    if not summaries:
+        raise LookupError(f"patient {patient.mrn} has no evaluation")
+    newest = max(summaries, key=lambda s: (s.eval_date, s.id))
+    return records.get_evaluation(db, newest.id)
+
+
+def render(
+    db: Database,
+    form: Form,
+    out: Path,
+    sizes: Sequence[tuple[int, int]] = DEFAULT_SIZES,
+    log: Callable[[str], None] = lambda _m: None,
+) -> list[Path]:
+    """Save PNGs of the main screens of the demo database into ``out``; return their paths."""
+    app = QApplication.instance()
+    if not isinstance(app, QApplication):
+        raise RuntimeError("a QApplication must exist")
+    QCoreApplication.setOrganizationName("clinic_app")
+    apply_style(app)
+    out.mkdir(parents=True, exist_ok=True)
+    clinicians = records.list_clinicians(db)
+    if not clinicians:
+        raise LookupError("the database has no clinician: run 'clinic-app demo' first")
+    anna = _patient(db, "DEMO-0001")
+    zoe = _patient(db, "DEMO-0002")
+    saved: list[Path] = []
+
+    def save(widget: QWidget, name: str, size: tuple[int, int]) -> None:
+        suffix = "" if size == sizes[0] else f"_{size[0]}x{size[1]}"
+        path = out / f"ui_{name}{suffix}.png"
+        _settle(app)
+        widget.grab().save(str(path))
+        saved.append(path)
+        log(str(path))
+
+    for size in sizes:
+        with private_settings():
+            window = MainWindow(db, form, clinicians[0])
+            window.resize(*size)
+            window.show()
+            _settle(app)
+            window.patients.select_patient(anna.id)
+            save(window, "patient_list", size)
+
+            window.open_evaluation(_latest(db, anna), anna)
+            view = window.page.view
+            assert view is not None
+            for item in view.panel.result_items()[:1]:
+                item.setExpanded(True)
+            for section in EDITOR_SECTIONS:
+                if section in {s.id for s in view.form.sections}:
+                    view.editor.set_current_section(section)
+                    save(window, f"editor_{section}", size)
+            window.page.close_evaluation()
+
+            window.patients.select_patient(zoe.id)
+            window.open_evaluation(_latest(db, zoe), zoe)
+            view = window.page.view
+            assert view is not None
+            view.editor.set_current_section("red_flags")
+            for item in [*view.panel.result_items(), *view.panel.result_items("patterns")][:2]:
+                item.setExpanded(True)
+            save(window, "assessment_red_flag", size)
+            window.page.close_evaluation()
+
+            dialog = PatientDialog(db, clinicians[0].name, anna, parent=window)
+            dialog.show()
+            _settle(app)
+            save(dialog, "patient_dialog", size)
+            dialog.fields["date_of_birth"].widget.setText("2031-02-30")  # type: ignore[union-attr]
+            dialog.fields["mrn"].widget.setText(zoe.mrn)  # type: ignore[union-attr]
+            dialog.check()
+            _settle(app)
+            dialog.adjustSize()
+            save(dialog, "patient_dialog_errors", size)
+            dialog.close()
+            window.close()
+            window.deleteLater()
+            _settle(app)
+    return saved
+
+
+_NOISE = ("This plugin does not support propagateSizeHints", "This plugin does not support raise")
+
+
+def _quiet_offscreen(mode: QtMsgType, _context: QMessageLogContext, message: str) -> None:
+    """The offscreen platform reports window-manager calls it cannot do; nothing to act on."""
+    if not message.startswith(_NOISE):
+        sys.stderr.write(f"{message}\n")
+
+
+def application() -> QApplication:
+    """The QApplication to render with (made headless if there is none yet)."""
+    app = QApplication.instance()
+    if isinstance(app, QApplication):
+        return app
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    qInstallMessageHandler(_quiet_offscreen)
+    return QApplication([sys.argv[0] if sys.argv else "clinic-app"])
