@@ -188,3 +188,24 @@ def test_writes_to_a_path(tmp_path, make_data: MakeData) -> None:
     build_clinician_report(make_data(), out)
     assert out.read_bytes().startswith(b"%PDF")
     assert PAGE_RE.search(build_pdf(build_clinician_report, make_data()).text)
+
+
+def test_tables_split_across_pages_with_the_header_repeated() -> None:
+    import io
+
+    from pypdf import PdfReader
+    from reportlab.platypus import SimpleDocTemplate
+
+    from clinic_app.reports import clinician, layout
+
+    s = layout.make_styles(9.5)
+    head = [layout.para(h, s["cell_bold"]) for h in ("Measure", "Left", "Right", "Asymmetry")]
+    rows = [[layout.para(f"Measure {n}", s["cell"]), "1", "2", "3"] for n in range(150)]
+    out = io.BytesIO()
+    doc = SimpleDocTemplate(out, initialFontName="ClinicSans")
+    doc.build([clinician._grid([head, *rows], [150, 80, 80, 150])])
+    pages = [p.extract_text() for p in PdfReader(io.BytesIO(out.getvalue())).pages]
+    assert len(pages) >= 3
+    for text in pages:
+        assert " ".join(text.split()).startswith("Measure Left Right Asymmetry Measure")
+    assert "Measure 149" in pages[-1]

@@ -114,3 +114,32 @@ def test_drawings_scale_to_the_requested_width() -> None:
     d = figures.drawing("glute_bridge", 150)
     assert d.width == 150
     assert 0 < d.height < 150
+
+
+def _syllables(word: str) -> int:
+    import re
+
+    w = word.lower()
+    if len(w) > 3:
+        w = re.sub(r"(?:[^laeiouy]es|ed|[^laeiouy]e)$", "", w)
+    return max(1, len(re.findall(r"[aeiouy]{1,2}", w)))
+
+
+def _grade(text: str) -> float:
+    """Flesch-Kincaid grade level (a rough guide: the handout aims at grade 6-8 or easier)."""
+    import re
+
+    sentences = [s for s in re.split(r"[.!?:]+(?:\s|$)", text) if s.strip()]
+    words = re.findall(r"[A-Za-z][A-Za-z'-]*", text)
+    syllables = sum(_syllables(w) for w in words)
+    return 0.39 * len(words) / len(sentences) + 11.8 * syllables / len(words) - 15.59
+
+
+def test_handout_texts_read_at_grade_eight_or_easier() -> None:
+    for ex in content.exercises().values():
+        assert _grade(" ".join([ex.purpose, *ex.steps, ex.dose, ex.safety])) <= 8, ex.id
+    for adv in content.advice().values():
+        assert _grade(" ".join(adv.paragraphs)) <= 8, adv.id
+    fixed = content.handout_text()
+    for key in ("intro", "help_items", "urgent_items"):
+        assert _grade(" ".join(fixed.paragraphs(key))) <= 8, key
