@@ -241,7 +241,8 @@ def _bridge(single: bool) -> tuple[list[Shape], list[Shape]]:
         head=166,
         near_leg=lifted if single else planted,
         far_leg=planted if single else None,
-        near_arm=Arm(-4, 0),
+        near_arm=None,
+        far_arm=Arm(-4, 0),
         anchor="shoulder",
         at=(62, 5),
     )
@@ -362,7 +363,7 @@ def _dead_bug() -> list[Shape]:
         near_leg=Leg(12, 8, 82),
         far_leg=Leg(90, 0, 80),
         near_arm=Arm(90, 90),
-        far_arm=Arm(172, 176),
+        far_arm=Arm(163, 172),
         anchor="hip",
         at=(128, 6),
     )
