@@ -46,31 +46,36 @@ def backup_name(reason: str, now: datetime | None = None) -> str:
     return f"clinic-{now:%Y%m%d-%H%M%S-%f}-{reason}.db"
 
 
-def copy_database(source: Path, dest: Path) -> Path:
-    """Copy the live database ``source`` to ``dest`` (must not exist) with the online backup API.
+def copy_database(source: Path, dest: Path, *, overwrite: bool = False) -> Path:
+    """Copy the live database ``source`` to ``dest`` with the online backup API.
 
-    The copy is switched to a single-file (rollback journal) database so it can be mailed or
-    copied to a stick as one file.
+    The copy is written next to ``dest`` under a temporary name and renamed into place when
+    complete, so ``dest`` is never a half-written file; an existing ``dest`` is refused unless
+    ``overwrite``. The copy is switched to a single-file (rollback journal) database so it can be
+    mailed or copied to a stick as one file.
     """
-    if dest.exists():
+    if dest.exists() and not overwrite:
         raise DatabaseFileError(dest, "already exists; choose another name")
     if not dest.parent.is_dir():
         raise DatabaseFileError(dest, "the folder does not exist")
     files.check_header(source)
+    partial = dest.with_name(f".{dest.name}.partial")
+    partial.unlink(missing_ok=True)
     src = sqlite3.connect(source)
     try:
-        dst = sqlite3.connect(dest)
+        dst = sqlite3.connect(partial)
         try:
             src.backup(dst)
             dst.execute("PRAGMA journal_mode=DELETE")
             dst.commit()
         finally:
             dst.close()
+        partial.replace(dest)
     except sqlite3.Error as exc:
-        dest.unlink(missing_ok=True)
         raise DatabaseFileError(source, f"cannot be backed up ({exc})") from None
     finally:
         src.close()
+        partial.unlink(missing_ok=True)
     return dest
 
 

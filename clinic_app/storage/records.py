@@ -737,9 +737,10 @@ def search_patients(
             order.append(text("bm25(patient_fts, 1.0, 2.0, 4.0, 1.0)"))
         elif query.words:
             words = [_like_escape(w) for w in query.words]
-            per_word = [
+            per_word = [  # a word starting the name or any later part of it, or the MRN
                 or_(
-                    m.Patient.search_name.like(f"%{w}%", escape="\\"),
+                    m.Patient.search_name.like(f"{w}%", escape="\\"),
+                    m.Patient.search_name.like(f"% {w}%", escape="\\"),
                     func.lower(m.Patient.mrn).like(f"{w}%", escape="\\"),
                 )
                 for w in words
@@ -766,9 +767,14 @@ def _form_content(form: Form) -> dict[str, Any]:
     return form.model_dump(mode="json", by_alias=True)
 
 
-def _form_of(snapshot: m.FormSnapshot) -> Form:
-    form = _FORM_CACHE.get(snapshot.content_hash)
+def _form_of(session: Session, snapshot_id: int) -> Form:
+    """The form of a snapshot, parsed once per process (autosave must stay cheap)."""
+    digest = session.scalar(
+        select(m.FormSnapshot.content_hash).where(m.FormSnapshot.id == snapshot_id)
+    )
+    form = _FORM_CACHE.get(digest or "")
     if form is None:
+        snapshot = session.get_one(m.FormSnapshot, snapshot_id)
         form = parse_form(snapshot.content, f"form {snapshot.form_id} v{snapshot.version}")
         _FORM_CACHE[snapshot.content_hash] = form
     return form
@@ -972,7 +978,7 @@ def save_draft(
         row: m.Evaluation = _get(s, m.Evaluation, "evaluation", evaluation_id)
         if row.status == "signed":
             raise _locked(row)
-        form = _form_of(s.get_one(m.FormSnapshot, row.form_snapshot_id))
+        form = _form_of(s, row.form_snapshot_id)
         new_findings = _findings_dict(form, findings)
         old_values: Mapping[str, Any] = row.findings.get("values", {})
         new_values: Mapping[str, Any] = new_findings["values"]
@@ -1178,7 +1184,7 @@ def evaluation_form(db: Database, evaluation_id: int) -> Form:
     """The form exactly as the evaluation was recorded with (from its snapshot, not the file)."""
     with db.reading() as s:
         row: m.Evaluation = _get(s, m.Evaluation, "evaluation", evaluation_id)
-        return _form_of(s.get_one(m.FormSnapshot, row.form_snapshot_id))
+        return _form_of(s, row.form_snapshot_id)
 
 
 def verify_evaluation(db: Database, evaluation_id: int) -> bool:

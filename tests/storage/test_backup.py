@@ -233,3 +233,13 @@ def test_daily_backup_due() -> None:
     (folder / backup.backup_name("daily")).write_bytes(b"")
     assert not backup.daily_backup_due()
     assert backup.daily_backup_due(today=datetime.now(UTC) + timedelta(days=1))
+
+
+def test_backup_overwrite_on_request(tmp_path: Path) -> None:
+    path = tmp_path / "clinic.db"
+    _with_patients(path, 3)
+    dest = tmp_path / "chosen.db"
+    dest.write_bytes(b"old contents")
+    backup.copy_database(path, dest, overwrite=True)
+    assert _count(dest) == 3
+    assert sorted(p.name for p in tmp_path.iterdir() if "chosen" in p.name) == ["chosen.db"]
