@@ -299,6 +299,7 @@ class Bench:
         pending = mode != "app"
         self.log(f"cold start: {a.start_repeats} rounds of bare Qt + app at {list(dbs)} ({mode})")
         bare: list[float] = []
+        floor: list[float] = []
         bare_peak: list[float] = []
         app: dict[int, list[float]] = {s: [] for s in dbs}
         app_peak: dict[int, list[float]] = {s: [] for s in dbs}
@@ -310,6 +311,7 @@ class Bench:
             r = cold_start("bare")
             bare.append(r["ms"])
             bare_peak.append(r["peak_mb"] or 0)
+            floor.append(cold_start("floor")["ms"])
             for size, path in dbs.items():
                 r = cold_start(mode, url_of(path), size)
                 app[size].append(r["ms"])
@@ -317,6 +319,7 @@ class Bench:
         self.raw["start"] = {
             "mode": mode,
             "bare_ms": bare,
+            "floor_ms": floor,
             "app_ms": app,
             "bare_peak_mb": bare_peak,
             "app_peak_mb": app_peak,
@@ -332,6 +335,18 @@ class Bench:
                 "",
                 None,
                 "python -c, QApplication + QMainWindow shown offscreen",
+            )
+        )
+        self.rows.append(
+            Row(
+                "start: bare + import sqlalchemy.orm, pydantic, yaml",
+                "–",
+                p50(floor),
+                pct(floor, 95),
+                "ms",
+                f"{p50(floor) / p50(bare):.2f}× bare",
+                None,
+                "the stack's import floor: no app code, no database",
             )
         )
         for size in dbs:

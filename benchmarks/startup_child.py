@@ -5,10 +5,12 @@ patient list model has rows, measured from inside the event loop (so the window'
 layout have been processed); the parent took the same clock just before starting the process.
 Then ``PEAK <MiB>`` (VmHWM) and exits without teardown.
 
-MODE ``bare``: a bare PySide6 QMainWindow (the baseline). ``app``: the real entry,
-``clinic_app.ui.app.run(database=URL)``, with ``QApplication.exec`` wrapped so a zero-time timer
-can watch for the rows (the app itself is not changed). ``proxy``: used while the UI has no
-``clinic_app.ui.app``: PatientTableModel in a QTableView in a QMainWindow.
+MODE ``bare``: a bare PySide6 QMainWindow (the baseline). ``floor``: the same after importing
+sqlalchemy.orm, pydantic and yaml (what any start of this stack pays before app code runs).
+``app``: the real entry, ``clinic_app.ui.app.run(database=URL)``, with ``QApplication.exec``
+wrapped so a zero-time timer can watch for the rows (the app itself is not changed).
+``proxy``: used while the UI has no ``clinic_app.ui.app``: PatientTableModel in a QTableView in
+a QMainWindow.
 ACTIONS ``memory``: after READY, type 10 searches into the search box, scroll 2,000 rows and
 open an evaluation, then report the peak memory.
 """
@@ -21,6 +23,13 @@ CLOCK = time.CLOCK_MONOTONIC
 mode, url = sys.argv[1], sys.argv[2] if len(sys.argv) > 2 else ""
 actions = sys.argv[3] if len(sys.argv) > 3 else ""
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# CLINIC_BENCH_PROFILE=out.txt: profile up to READY with pyinstrument (pip install pyinstrument).
+PROFILE = os.environ.get("CLINIC_BENCH_PROFILE")
+if PROFILE:
+    from pyinstrument import Profiler
+
+    profiler = Profiler(interval=0.0005)
+    profiler.start()
 
 
 def peak_mib():
@@ -95,6 +104,10 @@ def watch(app, need_rows):
             ready = any(isinstance(w, QMainWindow) and w.isVisible() for w in app.topLevelWidgets())
         if ready:
             print(f"READY {time.clock_gettime_ns(CLOCK)}", flush=True)
+            if PROFILE:
+                profiler.stop()
+                with open(PROFILE, "w") as fh:
+                    fh.write(profiler.output_text(unicode=True, show_all=False))
             after_ready(app, found)
         else:
             QTimer.singleShot(0, poll)
@@ -102,7 +115,11 @@ def watch(app, need_rows):
     QTimer.singleShot(0, poll)
 
 
-if mode == "bare":
+if mode in ("bare", "floor"):
+    if mode == "floor":  # the app's third-party import floor, no app code
+        import pydantic  # noqa: F401
+        import sqlalchemy.orm  # noqa: F401
+        import yaml  # noqa: F401
     from PySide6.QtWidgets import QApplication, QMainWindow
 
     app = QApplication(sys.argv[:1])
