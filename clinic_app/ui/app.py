@@ -94,6 +94,8 @@ def run(database: str | None = None) -> int:
         if clinician is None:
             return 1
         window = MainWindow(db, form, clinician)
+        # A session ending (logout, shutdown) may quit without closing the window: save anyway.
+        app.aboutToQuit.connect(window.page.flush)
         window.show()
         return int(app.exec())
     finally:

@@ -1020,30 +1020,47 @@ class MainWindow(QMainWindow):
         self._export("handout")
 
     def on_print_handout_triggered(self) -> None:
-        import importlib
-        import io
+        """Build the handout PDF, let the user pick the printer, and send that PDF to it."""
+        import tempfile
+
+        from PySide6.QtPrintSupport import QPrintDialog
+        from PySide6.QtWidgets import QProgressDialog
 
         from clinic_app import reports
+        from clinic_app.ui import printing
 
         data = self.report_data()
-        if data is None:
+        p = self.page.patient
+        if data is None or p is None:
             return
         try:
-            printing = importlib.import_module("clinic_app.ui.printing")
-        except ModuleNotFoundError:
-            QMessageBox.information(self, "Print", "Printing is not available in this build.")
+            printer = printing.make_printer()
+        except printing.PrintError as err:
+            QMessageBox.information(self, "Print handout", str(err))
             return
-        buffer = io.BytesIO()
-        reports.build_handout(data, buffer)
-        for name in ("print_pdf_dialog", "print_pdf_with_dialog", "print_pdf"):
-            fn = getattr(printing, name, None)
-            if callable(fn):
-                try:
-                    fn(buffer.getvalue(), parent=self)
-                except TypeError:
-                    fn(buffer.getvalue())
+        dialog = QPrintDialog(printer, self)
+        dialog.setWindowTitle("Print handout")
+        if dialog.exec() != QDialog.DialogCode.Accepted:
+            return
+        with tempfile.TemporaryDirectory(prefix="clinic_app_print_") as folder:
+            path = Path(folder) / report_file_name(p, data.evaluation.date, "handout")
+            reports.build_handout(data, path)
+            progress = QProgressDialog("Printing the handout…", "Cancel", 0, 0, self)
+            progress.setWindowModality(Qt.WindowModality.WindowModal)
+
+            def on_page(done: int, total: int) -> bool:
+                progress.setMaximum(total)
+                progress.setValue(done)
+                return not progress.wasCanceled()
+
+            try:
+                pages = printing.print_pdf(path, printer, job_name=path.stem, progress=on_page)
+            except printing.PrintError as err:
+                QMessageBox.warning(self, "Print handout", str(err))
                 return
-        QMessageBox.information(self, "Print", "Printing is not available in this build.")
+            finally:
+                progress.close()
+        self.statusBar().showMessage(f"Sent {pages} pages to {printer.printerName()}", 8000)
 
     def on_preview_triggered(self) -> None:
         import tempfile

@@ -122,6 +122,11 @@ def render(
             save(window, "assessment_red_flag", size)
             window.page.close_evaluation()
 
+            if size != sizes[0]:  # a dialog's size does not follow the window's
+                window.close()
+                window.deleteLater()
+                _settle(app)
+                continue
             dialog = PatientDialog(db, clinicians[0].name, anna, parent=window)
             dialog.show()
             _settle(app)

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QFileDialog
 from clinic_app.cli import main as cli_main
 from clinic_app.storage import records
 from clinic_app.ui.main_window import MainWindow
+from tests.ui.helpers import press, when_modal
 
 
 def make_window(qtbot, db, form, clinician) -> MainWindow:
@@ -119,20 +120,56 @@ def test_export_report_uses_the_default_file_name(
 def test_screenshots_command_renders_every_screen(tmp_path, monkeypatch, capsys) -> None:
     monkeypatch.setenv("CLINIC_APP_DATA_DIR", str(tmp_path / "data"))
     out = tmp_path / "shots"
-    assert cli_main(["screenshots", str(out), "--size", "1024x700"]) == 0
+    assert cli_main(["screenshots", str(out), "--size", "1024x700", "--size", "1100x720"]) == 0
     names = sorted(p.name for p in out.glob("*.png"))
     assert names == [
         "ui_assessment_red_flag.png",
+        "ui_assessment_red_flag_1100x720.png",
         "ui_editor_eccentric_strength.png",
+        "ui_editor_eccentric_strength_1100x720.png",
         "ui_editor_flexibility.png",
+        "ui_editor_flexibility_1100x720.png",
         "ui_editor_hips.png",
+        "ui_editor_hips_1100x720.png",
         "ui_patient_dialog.png",
         "ui_patient_dialog_errors.png",
         "ui_patient_list.png",
+        "ui_patient_list_1100x720.png",
     ]
-    assert "7 screenshots" in capsys.readouterr().out
+    assert "12 screenshots" in capsys.readouterr().out
 
 
 def test_screenshots_command_refuses_a_bad_size(tmp_path, capsys) -> None:
     assert cli_main(["screenshots", str(tmp_path), "--size", "big"]) == 2
     assert "expected WIDTHxHEIGHT" in capsys.readouterr().err
+
+
+def test_print_handout_asks_for_the_printer_or_says_there_is_none(
+    qtbot, db, mini_form, clinician
+) -> None:
+    from clinic_app.ui import printing
+
+    patient = records.create_patient(db, records.PatientFields("Al", "Bo", "M-1"), user="t")
+    w = make_window(qtbot, db, mini_form, clinician)
+    w.patients.model.reload()
+    w.patients.select_patient(patient.id)
+    w.detail.new_eval_button.click()
+    seen: list[str] = []
+    has_printer = bool(printing.available_printers())
+
+    def look_and_close(dialog) -> None:
+        if has_printer:
+            seen.append(dialog.windowTitle())
+            press(dialog, "Cancel")
+        else:
+            seen.append(dialog.text())
+            press(dialog, "OK")
+
+    when_modal(look_and_close)
+    w.actions_["print_handout"].trigger()
+    assert seen
+    if has_printer:  # the print dialog was offered; cancelling it prints nothing
+        assert seen[0] == "Print handout"
+        assert "Sent" not in w.statusBar().currentMessage()
+    else:
+        assert seen[0].startswith(printing.NO_PRINTER)
