@@ -1,6 +1,13 @@
 """PDF documents: the clinician report and the illustrated patient handout (reportlab, no Qt).
 
 Importing this package is cheap: reportlab is imported only when a document is built.
+
+    data = ReportData(clinic, clinician, patient, evaluation, form, findings)  # plain values
+    build_clinician_report(data, "report.pdf")      # or any binary stream
+    build_handout(data, stream)
+    data = report_data_for_evaluation(db, evaluation_id)  # from the records API
+
+The output is reproducible: the same data gives the same bytes.
 """
 
 from __future__ import annotations
@@ -14,6 +21,7 @@ from clinic_app.reports.data import (
     ReportData,
 )
 from clinic_app.reports.layout_types import Target
+from clinic_app.reports.records import report_data_for_evaluation
 
 __all__ = [
     "Addendum",
@@ -25,6 +33,7 @@ __all__ = [
     "Target",
     "build_clinician_report",
     "build_handout",
+    "report_data_for_evaluation",
 ]
 
 

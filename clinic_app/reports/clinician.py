@@ -6,7 +6,6 @@ Built with reportlab platypus from a :class:`ReportData`; no Qt, no database.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 
 from reportlab.lib import colors
 from reportlab.lib.units import mm
@@ -35,8 +34,8 @@ from clinic_app.reports.layout import Styles, para
 from clinic_app.reports.layout_types import Target
 
 DECISION_LINE = (
-    "Decision support: the app suggests possible contributing factors from the recorded "
-    "findings, each with the findings that triggered it. The treating therapist decides."
+    "The app suggests; the therapist decides. The contributing factors and patterns below are "
+    "suggestions drawn from the recorded findings, each listed with the findings that triggered it."
 )
 SOURCE_LEGEND = {
     "S0": "S0 physical-therapy clinic owner (whole-body view)",
@@ -482,7 +481,7 @@ def build_clinician_report(data: ReportData, target: Target) -> None:
     build(data, target)
 
 
-def build(data: ReportData, target: Target, *, created: datetime | None = None) -> None:
+def build(data: ReportData, target: Target) -> None:
     decor = _decor(data)
     size = layout.page_size(data.clinic.paper)
     doc = BaseDocTemplate(
@@ -497,7 +496,7 @@ def build(data: ReportData, target: Target, *, created: datetime | None = None) 
         subject=f"{data.evaluation.kind}, {format_date(data.evaluation.date)}",
         creator="clinic_app",
         initialFontName=fonts.SANS,
-        invariant=1 if created is None else 0,
+        invariant=1,  # same input, same bytes: no creation timestamp in the file
     )
     width = size[0] - 2 * layout.MARGIN
     frame = Frame(

@@ -6,8 +6,6 @@ Plain words, large type (13 pt body), one idea per paragraph. Texts come from
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from reportlab.lib import colors
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
@@ -258,7 +256,7 @@ def story(data: ReportData, width: float) -> list[Flowable]:
     return out
 
 
-def build(data: ReportData, target: Target, *, created: datetime | None = None) -> None:
+def build(data: ReportData, target: Target) -> None:
     """Write the handout PDF to a path or a binary stream."""
     size = layout.page_size(data.clinic.paper)
     name = data.patient.name
@@ -278,7 +276,7 @@ def build(data: ReportData, target: Target, *, created: datetime | None = None) 
         author=data.clinician.display,
         creator="clinic_app",
         initialFontName=fonts.SANS,
-        invariant=1 if created is None else 0,
+        invariant=1,  # same input, same bytes: no creation timestamp in the file
     )
     width = size[0] - 2 * layout.MARGIN
     frame = Frame(
