@@ -17,7 +17,8 @@ from pathlib import Path
 
 from PySide6.QtCore import QRect, QSize, QSizeF, Qt
 from PySide6.QtGui import QGuiApplication, QPageLayout, QPageSize, QPainter
-from PySide6.QtPrintSupport import QPrinter, QPrinterInfo
+from PySide6.QtPrintSupport import QPrintDialog, QPrinter, QPrinterInfo
+from PySide6.QtWidgets import QDialog, QWidget
 
 DEFAULT_DPI = 300
 NO_PRINTER = "No printer is available"
@@ -151,3 +152,24 @@ def print_pdf(
             painter.end()
         document.close()
     return sent
+
+
+def print_with_dialog(
+    parent: QWidget | None,
+    pdf: str | Path,
+    *,
+    job_name: str | None = None,
+    progress: Callable[[int, int], bool] | None = None,
+) -> int | None:
+    """Ask for the printer and copies in the system print dialog, then print ``pdf``.
+
+    Returns the pages sent, or None when the user cancelled the dialog. Raises PrintError (before
+    any dialog opens) when no printer is available, so the caller can show the message.
+    """
+    printer = make_printer()
+    dialog = QPrintDialog(printer, parent)
+    dialog.setWindowTitle("Print")
+    dialog.setOption(QPrintDialog.PrintDialogOption.PrintToFile, False)
+    if dialog.exec() != QDialog.DialogCode.Accepted:
+        return None
+    return print_pdf(pdf, printer, job_name=job_name, progress=progress)

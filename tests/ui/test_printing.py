@@ -242,3 +242,36 @@ def test_without_a_print_server_the_message_is_plain(handout_pdf: Path, tmp_path
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("No printer is available: no print service or printer")
+
+
+def test_print_with_dialog_uses_the_chosen_printer(
+    qapp: object, cups_pdf_queue: PdfQueue, handout_pdf: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from PySide6.QtPrintSupport import QPrintDialog
+    from PySide6.QtWidgets import QDialog
+
+    from clinic_app.ui import printing
+
+    chosen: list[str] = []
+
+    def accept(dialog: QPrintDialog) -> int:
+        dialog.printer().setPrinterName(cups_pdf_queue.name)
+        chosen.append(dialog.printer().printerName())
+        return QDialog.DialogCode.Accepted.value
+
+    def cancel(dialog: QPrintDialog) -> int:
+        return QDialog.DialogCode.Rejected.value
+
+    sent_to: list[str] = []
+
+    def fake_print(pdf: Path, printer: object, **_: object) -> int:
+        sent_to.append(printer.printerName())  # type: ignore[attr-defined]
+        return 6
+
+    monkeypatch.setattr(printing, "print_pdf", fake_print)
+    monkeypatch.setattr(QPrintDialog, "exec", cancel)
+    assert printing.print_with_dialog(None, handout_pdf) is None
+    monkeypatch.setattr(QPrintDialog, "exec", accept)
+    assert printing.print_with_dialog(None, handout_pdf) == 6
+    assert chosen == [cups_pdf_queue.name]
+    assert sent_to == [cups_pdf_queue.name]
