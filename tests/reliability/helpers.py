@@ -178,3 +178,48 @@ def sqlite_lock(db_file: Path, mode: str = "EXCLUSIVE") -> Iterator[SqliteLock]:
         yield lock
     finally:
         lock.close()
+
+
+def probe(
+    action: str,
+    *args: str,
+    env: Mapping[str, str] | None = None,
+    drop_privileges: bool = False,
+    fsize_limit: int | None = None,
+) -> tuple[dict[str, Any], str]:
+    """(result, stderr) of ``tests.reliability.probe ACTION ARGS`` in a fresh process."""
+    import json
+
+    extra = ["--fsize-limit", str(fsize_limit)] if fsize_limit else []
+    proc = run_python(
+        "import runpy; runpy.run_module('tests.reliability.probe', run_name='__main__')",
+        action,
+        *args,
+        *extra,
+        env=env,
+        drop_privileges=drop_privileges,
+    )
+    lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
+    if not lines:
+        raise AssertionError(f"probe {action} printed nothing; stderr:\n{proc.stderr}")
+    return json.loads(lines[-1]), proc.stderr
+
+
+def make_database(path: Path, patients: int = 1) -> None:
+    """A migrated SQLite database at ``path`` with ``patients`` patients, each with a draft."""
+    from clinic_app.storage.database import open_database
+
+    form = small_form()
+    with open_database(f"sqlite:///{path}", backup=False) as db:
+        for n in range(patients):
+            seed_records(db, form, mrn=f"REL-{n + 1}")
+
+
+def read_only(*paths: Path) -> None:
+    for path in paths:
+        path.chmod(0o555 if path.is_dir() else 0o444)
+
+
+def writable(*paths: Path) -> None:
+    for path in paths:
+        path.chmod(0o755 if path.is_dir() else 0o644)

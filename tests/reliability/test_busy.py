@@ -1,0 +1,111 @@
+"""Another process holds the SQLite write lock: saves wait, then say so; nothing typed is dropped.
+
+The lock holder is a real second process with ``BEGIN EXCLUSIVE`` (or ``IMMEDIATE``) open on the
+database file, as a second workstation or a backup tool would. A short lock must be waited out
+(the save succeeds); a lock held past the busy timeout must end in a message a person can read
+(naming the database, no traceback), with nothing written and the typed findings still pending,
+so that the next save after the lock is gone stores them.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from clinic_app.core.findings import validate
+from clinic_app.storage import records
+from clinic_app.storage.database import Database, open_database
+from clinic_app.storage.errors import StorageError
+from tests.reliability.helpers import USER, findings, seed_records, small_form, sqlite_lock
+
+# The app waits up to 10 s (SQLite busy timeout) for a lock; the long locks here are held until
+# the save has given up, and the autosave test waits this long for the failure to be reported.
+REPORT_WITHIN_MS = 16_000
+
+
+@pytest.fixture
+def db_file(tmp_path: Path) -> Path:
+    return tmp_path / "clinic.db"
+
+
+@pytest.fixture
+def db(db_file: Path) -> Iterator[Database]:
+    database = open_database(f"sqlite:///{db_file}", backup=False)
+    try:
+        yield database
+    finally:
+        database.close()
+
+
+@pytest.mark.parametrize("mode", ["IMMEDIATE", "EXCLUSIVE"])
+def test_a_short_lock_is_waited_out_and_the_save_succeeds(
+    db: Database, db_file: Path, mode: str
+) -> None:
+    form = small_form()
+    ev = seed_records(db, form)
+    with sqlite_lock(db_file, mode) as lock:
+        timer = threading.Timer(1.0, lock.release)
+        timer.start()
+        try:
+            saved = records.save_draft(
+                db, ev.id, findings(form, notes="typed while locked"), ev.version, user=USER
+            )
+        finally:
+            timer.join()
+    assert saved.changed
+    assert records.get_evaluation(db, ev.id).findings["values"] == {"notes": "typed while locked"}
+
+
+@pytest.mark.slow
+def test_a_long_lock_ends_in_a_clear_error_and_nothing_is_written(
+    db: Database, db_file: Path
+) -> None:
+    form = small_form()
+    ev = seed_records(db, form)
+    audit_before = len(records.audit_events(db))
+    with sqlite_lock(db_file, "EXCLUSIVE"), pytest.raises(StorageError) as caught:
+        records.save_draft(
+            db, ev.id, findings(form, notes="typed while locked"), ev.version, user=USER
+        )
+    message = str(caught.value)
+    assert str(db_file) in message, message
+    assert "\n" not in message, message
+    stored = records.get_evaluation(db, ev.id)
+    assert stored.version == ev.version
+    assert stored.findings["values"] == {}
+    assert len(records.audit_events(db)) == audit_before
+    # The lock is gone: the same save goes through.
+    saved = records.save_draft(
+        db, ev.id, findings(form, notes="typed while locked"), ev.version, user=USER
+    )
+    assert saved.changed
+
+
+@pytest.mark.slow
+def test_autosave_under_a_long_lock_tells_the_user_and_keeps_the_text(
+    qtbot, db: Database, db_file: Path
+) -> None:
+    """The editor's autosaver: a failed save is reported (naming the database) and retried."""
+    from clinic_app.ui.autosave import DraftAutosaver
+
+    form = small_form()
+    ev = seed_records(db, form)
+    saver = DraftAutosaver(db, ev, USER, delay_ms=50)
+    typed = validate(form, findings(form, notes="Left sit bone pain", pain_now=6))
+    failures: list[str] = []
+    saver.failed.connect(failures.append)
+    with sqlite_lock(db_file, "EXCLUSIVE"):
+        with qtbot.waitSignal(saver.failed, timeout=REPORT_WITHIN_MS):
+            saver.on_findings_changed(typed)
+        assert saver.has_pending(), "the typed findings were dropped after a failed save"
+    assert failures
+    assert str(db_file) in failures[0], failures
+    assert records.get_evaluation(db, ev.id).findings["values"] == {}
+    # After the lock is released the next save stores what was typed, without retyping it.
+    assert saver.flush()
+    stored = records.get_evaluation(db, ev.id).findings["values"]
+    assert stored == {"notes": "Left sit bone pain", "pain_now": 6}
+    assert not saver.has_pending()
