@@ -133,18 +133,50 @@ def private_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return folder
 
 
+@pytest.fixture(scope="session")
+def postgres_template(postgres_server: PgServer) -> str:
+    """A database migrated to head once per session, copied for each test (CREATE ... TEMPLATE)."""
+    name = f"clinic_template_{os.getpid()}"
+    with postgres_server.admin() as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    open_database(postgres_server.url(name)).close()
+    return name
+
+
+@pytest.fixture
+def postgres_migrated_url(postgres_server: PgServer, postgres_template: str) -> Iterator[str]:
+    """A fresh PostgreSQL database already at the head revision, dropped after the test."""
+    name = f"clinic_test_{os.getpid()}_{next(_names)}"
+    with postgres_server.admin() as conn:
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{postgres_template}"')
+    try:
+        yield postgres_server.url(name)
+    finally:
+        with postgres_server.admin() as conn:
+            conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def database_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """An empty database on each backend."""
-    if request.param == "sqlite":
+    if backend == "sqlite":
         return f"sqlite:///{tmp_path / 'clinic.db'}"
     return str(request.getfixturevalue("postgres_url"))
 
 
 @pytest.fixture
-def db(database_url: str) -> Iterator[Database]:
+def db(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
     """An open, migrated database on each backend."""
-    database = open_database(database_url)
+    if backend == "sqlite":
+        url = f"sqlite:///{tmp_path / 'clinic.db'}"
+    else:
+        url = str(request.getfixturevalue("postgres_migrated_url"))
+    database = open_database(url)
     try:
         yield database
     finally:
