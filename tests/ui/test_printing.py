@@ -13,7 +13,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,19 +31,41 @@ def _missing(reason: str) -> None:
     pytest.skip(reason)
 
 
+def _as_admin() -> list[str] | None:
+    """The prefix that runs a command as root: none for root, ``sudo -n`` when allowed."""
+    if os.geteuid() == 0:
+        return []
+    if shutil.which("sudo") is None:
+        return None
+    ok = subprocess.run(["sudo", "-n", "true"], capture_output=True, check=False)
+    return ["sudo", "-n"] if ok.returncode == 0 else None
+
+
 def _scheduler_running() -> bool:
     # `lpstat -r` exits 0 either way: read what it prints
     out = subprocess.run(["lpstat", "-r"], capture_output=True, text=True, check=False)
     return "scheduler is running" in out.stdout and "not" not in out.stdout
 
 
-def _wait(predicate: object, timeout: float, what: str) -> None:
+def _wait(predicate: Callable[[], bool], timeout: float, what: str) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if predicate():  # type: ignore[operator]
+        if predicate():
             return
         time.sleep(0.2)
     pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}")
+
+
+def _other_test_queues(own: str) -> list[str]:
+    out = subprocess.run(["lpstat", "-p"], capture_output=True, text=True, check=False)
+    names = [line.split()[1] for line in out.stdout.splitlines() if line.startswith("printer ")]
+    return [n for n in names if n.startswith("ClinicAppTest") and n != own]
+
+
+def _wait_quietly(predicate: Callable[[], bool], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and not predicate():
+        time.sleep(0.5)
 
 
 @dataclass(frozen=True)
@@ -59,15 +81,17 @@ def cups_pdf_queue() -> Iterator[PdfQueue]:
             _missing(f"{tool} is not installed (apt-get install cups printer-driver-cups-pdf)")
     if not Path("/usr/lib/cups/backend/cups-pdf").exists():
         _missing("the CUPS-PDF backend is not installed (printer-driver-cups-pdf)")
+    admin = _as_admin()
+    if admin is None:
+        _missing("adding a test printer needs root or password-less sudo")
+        return
     started: subprocess.Popen[bytes] | None = None
     if not _scheduler_running():
         if not Path(CUPSD).exists():
             _missing("cupsd is not installed")
-        if os.geteuid() != 0:
-            _missing("cupsd is not running and starting it needs root")
-        Path("/run/cups").mkdir(parents=True, exist_ok=True)
+        subprocess.run([*admin, "mkdir", "-p", "/run/cups"], check=True)
         started = subprocess.Popen(
-            [CUPSD, "-f"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            [*admin, CUPSD, "-f"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
         _wait(_scheduler_running, 30, "the CUPS scheduler")
     name = f"ClinicAppTest{os.getpid()}"
@@ -75,23 +99,31 @@ def cups_pdf_queue() -> Iterator[PdfQueue]:
     out_dir.chmod(0o1777)
     conf = Path(f"/etc/cups/cups-pdf-{name}.conf")
     try:
-        conf.write_text(f"Out {out_dir}\nAnonDirName {out_dir}\nLabel 0\n", encoding="utf-8")
+        settings = f"Out {out_dir}\nAnonDirName {out_dir}\nLabel 0\n"
         subprocess.run(
-            ["lpadmin", "-p", name, "-v", f"cups-pdf:/{name}", "-m", PPD, "-E"],
+            [*admin, "tee", str(conf)],
+            input=settings.encode(),
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+        subprocess.run(
+            [*admin, "lpadmin", "-p", name, "-v", f"cups-pdf:/{name}", "-m", PPD, "-E"],
             check=True,
             capture_output=True,
         )
         subprocess.run(
-            ["lpadmin", "-p", name, "-o", "pdftops-renderer-default=pdftocairo"],
+            [*admin, "lpadmin", "-p", name, "-o", "pdftops-renderer-default=pdftocairo"],
             check=True,
             capture_output=True,
         )
         yield PdfQueue(name, out_dir)
     finally:
-        subprocess.run(["lpadmin", "-x", name], check=False, capture_output=True)
-        conf.unlink(missing_ok=True)
-        shutil.rmtree(out_dir, ignore_errors=True)
+        subprocess.run([*admin, "lpadmin", "-x", name], check=False, capture_output=True)
+        subprocess.run([*admin, "rm", "-f", str(conf)], check=False)
+        subprocess.run([*admin, "rm", "-rf", str(out_dir)], check=False)
         if started is not None:
+            # another test session may be printing through the scheduler this one started
+            _wait_quietly(lambda: not _other_test_queues(name), 180)
             started.terminate()
             try:
                 started.wait(timeout=15)
