@@ -69,6 +69,7 @@ def body_chart_drawing(
     scale = width / bc.width
     g.scale(scale, scale)
     d = Drawing(width, bc.height * scale)
+    d.initialFontName = fonts.SANS  # else reportlab adds an unembedded Helvetica
     d.add(g)
     return d
 
@@ -94,6 +95,7 @@ def side_to_side_drawing(rows: Sequence[BarRow], width: float) -> Drawing:
     bar_w = width - label_w - value_w - 8
     height = top + row_h * len(rows) + 4
     d = Drawing(width, height)
+    d.initialFontName = fonts.SANS  # else reportlab adds an unembedded Helvetica
     # legend
     y = height - 12
     for n, (name, colour) in enumerate((("Left", LEFT_COLOUR), ("Right", RIGHT_COLOUR))):
@@ -190,11 +192,13 @@ def traffic_light_drawing(level: str | None, lamp: float = 30.0) -> Drawing:
 
     The current level is lit with a ring; the others are dimmed, so it reads without colour too.
     """
+    fonts.register_fonts()
     pad = lamp * 0.28
     order = list(reversed(TRAFFIC_ORDER))
     width = lamp + 2 * pad
     height = len(order) * (lamp + pad) + pad
     d = Drawing(width + 8, height + 8)
+    d.initialFontName = fonts.SANS  # else reportlab adds an unembedded Helvetica
     d.add(
         Rect(
             4,

@@ -632,7 +632,11 @@ def drawing(exercise_id: str, width: float) -> Drawing:
         else:
             group.add(Polygon(flip(s.points), fillColor=HexColor(s.color), strokeColor=None))
     group.scale(scale, scale)
+    from clinic_app.reports import fonts
+
+    fonts.register_fonts()
     d = Drawing(width, height)
+    d.initialFontName = fonts.SANS  # else reportlab adds an unembedded Helvetica
     d.add(group)
     _cache.drawings[key] = d
     return d

@@ -56,12 +56,14 @@ def make_styles(base: float) -> Styles:
     def add(name: str, **kw: Any) -> None:
         opts: dict[str, Any] = {
             "fontName": fonts.SANS,
+            "bulletFontName": fonts.SANS,
             "fontSize": base,
             "leading": lead,
             "textColor": INK,
             "alignment": TA_LEFT,
         }
         opts.update(kw)
+        opts.setdefault("bulletFontSize", opts["fontSize"])
         s.by_name[name] = ParagraphStyle(name, **opts)
 
     add("body", spaceAfter=base * 0.45)

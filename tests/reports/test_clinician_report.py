@@ -104,8 +104,15 @@ def test_draft_watermark_until_signed(example, make_data: MakeData) -> None:
 
 
 @pytest.mark.parametrize("name", ["Müller", "Zoë", "Łukasz", "王芳", "Ñandú", "Zoë 王芳 Müller"])
-def test_unicode_names_extract_and_fonts_are_embedded(name: str, make_data: MakeData) -> None:
-    pdf = build_pdf(build_clinician_report, make_data(patient=name))
+@pytest.mark.parametrize("kind", ["clinician", "handout"])
+def test_unicode_names_extract_and_fonts_are_embedded(
+    name: str, kind: str, example, make_data: MakeData
+) -> None:
+    from clinic_app.reports import build_handout
+
+    builder = build_clinician_report if kind == "clinician" else build_handout
+    # a full evaluation: tables, charts, the body chart and the exercise drawings all draw text
+    pdf = build_pdf(builder, make_data(example("runner_left_proximal"), patient=name))
     assert name in pdf.text
     fonts = list(pdf.fonts())
     assert fonts
