@@ -209,24 +209,38 @@ def canvas_maker(decor: PageDecor) -> Callable[..., Canvas]:
 
         def _decorate(self, number: int, total: int) -> None:
             w, h = self._pagesize
+            usable = w - 2 * MARGIN
             self.saveState()
             self.setStrokeColor(RULE)
             self.setLineWidth(0.6)
             self.line(MARGIN, MARGIN - 5 * mm, w - MARGIN, MARGIN - 5 * mm)
             self.setFillColor(MUTED)
-            fonts.draw_string(self, MARGIN, MARGIN - 9 * mm, decor.footer_left, fonts.SANS, 7.5)
             label = f"Page {number} of {total}"
             self.setFont(fonts.SANS, 7.5)
             self.drawRightString(w - MARGIN, MARGIN - 9 * mm, label)
+            room = usable - fonts.string_width(label, fonts.SANS, 7.5) - 12
+            footer = fit_text(decor.footer_left, fonts.SANS, 7.5, room)
+            fonts.draw_string(self, MARGIN, MARGIN - 9 * mm, footer, fonts.SANS, 7.5)
             if number > 1:
                 y = h - MARGIN + 6 * mm
-                fonts.draw_string(self, MARGIN, y, decor.header_left, fonts.SANS_BOLD, 8)
-                right_w = fonts.string_width(decor.header_right, fonts.SANS, 8)
-                fonts.draw_string(self, w - MARGIN - right_w, y, decor.header_right, fonts.SANS, 8)
+                left = fit_text(decor.header_left, fonts.SANS_BOLD, 8, usable * 0.45)
+                fonts.draw_string(self, MARGIN, y, left, fonts.SANS_BOLD, 8)
+                right = fit_text(decor.header_right, fonts.SANS, 8, usable * 0.5)
+                right_w = fonts.string_width(right, fonts.SANS, 8)
+                fonts.draw_string(self, w - MARGIN - right_w, y, right, fonts.SANS, 8)
                 self.line(MARGIN, y - 2 * mm, w - MARGIN, y - 2 * mm)
             self.restoreState()
 
     return DecoratedCanvas
+
+
+def fit_text(text: str, font: str, size: float, width: float) -> str:
+    """``text`` shortened with an ellipsis so it fits ``width`` points on one line."""
+    if fonts.string_width(text, font, size) <= width:
+        return text
+    while text and fonts.string_width(text + "…", font, size) > width:
+        text = text[:-1]
+    return text.rstrip() + "…"
 
 
 def draw_watermark(canvas: Canvas, text: str) -> None:

@@ -222,3 +222,16 @@ def test_same_data_gives_the_same_bytes(example, make_data: MakeData) -> None:
     data = make_data(example("office_worker_sciatic"), patient="王芳")
     first = build_pdf(build_clinician_report, data).data
     assert build_pdf(build_clinician_report, data).data == first
+
+
+def test_very_long_names_are_shortened_in_the_footer(example, make_data: MakeData) -> None:
+    long_name = "Maximiliane Alexandrina von Hohenzollern-Sigmaringen-Württemberg " * 3
+    pdf = build_pdf(
+        build_clinician_report,
+        make_data(example("runner_left_proximal"), patient=long_name.strip()),
+    )
+    # in full in the identity table (wrapped, so compare without spaces)
+    assert long_name.replace(" ", "") in pdf.flat.replace(" ", "")
+    for number, text in enumerate(pdf.pages, start=1):
+        assert f"Page {number} of {len(pdf.pages)}" in text
+        assert "…" in text  # footer (and later headers) shortened, not overprinted
