@@ -131,10 +131,12 @@ def table_style(commands: list[tuple[Any, ...]]) -> TableStyle:
 def para(
     text: str, style: ParagraphStyle, *, raw: bool = False, bullet: str | None = None
 ) -> Paragraph:
-    """A paragraph from plain text (escaped, font-switched) or from ready markup (``raw``)."""
+    """A paragraph from plain text (escaped, font-switched) or from ready markup (``raw``).
+
+    Runs of CJK text have no spaces; reportlab's ``splitLongWords`` (on by default) breaks them
+    at the line end, while Latin text keeps breaking between words.
+    """
     markup = text if raw else fonts.markup(text)
-    if 'name="' + fonts.FALLBACK in markup:
-        style = ParagraphStyle(style.name + "_cjk", parent=style, wordWrap="CJK")
     return Paragraph(markup, style, bulletText=bullet)
 
 

@@ -235,3 +235,11 @@ def test_very_long_names_are_shortened_in_the_footer(example, make_data: MakeDat
     for number, text in enumerate(pdf.pages, start=1):
         assert f"Page {number} of {len(pdf.pages)}" in text
         assert "…" in text  # footer (and later headers) shortened, not overprinted
+
+
+def test_long_cjk_text_wraps_inside_the_page(form: Form, make_data: MakeData) -> None:
+    findings = with_values(form, make_data().findings, plan="王芳" * 600)
+    pdf = build_pdf(build_clinician_report, make_data(findings, patient="王芳"))
+    text = "".join(pdf.text.split())
+    assert "王芳" * 50 in text
+    assert text.count("王芳") >= 600
