@@ -84,8 +84,9 @@ def print_pdf(
     """Print every page of ``pdf`` as one native job; return the number of pages sent.
 
     ``printer``: a QPrinter (e.g. set up by a QPrintDialog), a printer name, or None for the
-    default printer. ``progress(done, total)`` is called after each page; returning False cancels
-    the job. Raises PrintError with a plain message on any problem.
+    default printer; a page range chosen in the print dialog is honoured. ``progress(done,
+    total)`` is called after each page; returning False cancels the job. Raises PrintError with a
+    plain message on any problem.
     """
     from PySide6.QtPdf import QPdfDocument
 
@@ -107,7 +108,13 @@ def print_pdf(
     error = document.load(str(path))
     if error != QPdfDocument.Error.None_ or document.pageCount() < 1:
         raise PrintError(f"Cannot print: {path.name} is not a readable PDF ({error.name}).")
-    total = document.pageCount()
+    pages = list(range(document.pageCount()))
+    if isinstance(printer, QPrinter) and target.printRange() == QPrinter.PrintRange.PageRange:
+        first, last = target.fromPage(), target.toPage()  # 1-based, as chosen in the dialog
+        pages = [i for i in pages if first <= i + 1 <= (last or len(pages))]
+        if not pages:
+            raise PrintError(f"Cannot print: {path.name} has no pages in the chosen range.")
+    total = len(pages)
 
     def page_size(index: int) -> QPageSize:
         points = document.pagePointSize(index)
@@ -118,7 +125,7 @@ def print_pdf(
             QPageSize.SizeMatchPolicy.FuzzyMatch,
         )
 
-    target.setPageSize(page_size(0))
+    target.setPageSize(page_size(pages[0]))
     target.setPageOrientation(QPageLayout.Orientation.Portrait)
     painter = QPainter()
     if not painter.begin(target):
@@ -128,8 +135,8 @@ def print_pdf(
         )
     sent = 0
     try:
-        for index in range(total):
-            if index > 0:
+        for n, index in enumerate(pages):
+            if n > 0:
                 target.setPageSize(page_size(index))
                 if not target.newPage():
                     raise PrintError("The printer stopped accepting pages; the job is incomplete.")

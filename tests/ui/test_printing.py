@@ -157,6 +157,14 @@ def _queue_empty(name: str) -> bool:
     return out.stdout.strip() == ""
 
 
+def _printed(queue: PdfQueue, job_name: str) -> Path:
+    """The PDF that CUPS-PDF wrote for a job (its name starts with the job title)."""
+    _wait(lambda: _queue_empty(queue.name), 180, "the print queue to empty")
+    _wait(lambda: any(queue.out_dir.glob(f"{job_name}*.pdf")), 30, "CUPS-PDF output")
+    (printed,) = queue.out_dir.glob(f"{job_name}*.pdf")
+    return printed
+
+
 def _page_images(pdf: Path, folder: Path, prefix: str) -> list[Path]:
     subprocess.run(
         ["pdftoppm", "-gray", "-r", "20", str(pdf), str(folder / prefix)],
@@ -187,10 +195,7 @@ def test_handout_prints_as_a_native_job(
     assert sent == expected_pages
     assert progress[-1] == (expected_pages, expected_pages)
 
-    _wait(lambda: _queue_empty(cups_pdf_queue.name), 180, "the print queue to empty")
-    _wait(lambda: any(cups_pdf_queue.out_dir.glob("*.pdf")), 30, "CUPS-PDF output")
-    (printed,) = cups_pdf_queue.out_dir.glob("*.pdf")
-    assert "Home_program_Zoe" in printed.name
+    printed = _printed(cups_pdf_queue, "Home_program_Zoe")
     reader = PdfReader(printed)
     assert len(reader.pages) == expected_pages
     box = reader.pages[0].mediabox
@@ -307,3 +312,19 @@ def test_print_with_dialog_uses_the_chosen_printer(
     assert printing.print_with_dialog(None, handout_pdf) == 6
     assert chosen == [cups_pdf_queue.name]
     assert sent_to == [cups_pdf_queue.name]
+
+
+def test_a_page_range_from_the_dialog_is_honoured(
+    qapp: object, cups_pdf_queue: PdfQueue, handout_pdf: Path
+) -> None:
+    from pypdf import PdfReader
+    from PySide6.QtPrintSupport import QPrinter
+
+    from clinic_app.ui import printing
+
+    printer = printing.make_printer(cups_pdf_queue.name)
+    printer.setPrintRange(QPrinter.PrintRange.PageRange)
+    printer.setFromTo(2, 3)
+    assert printing.print_pdf(handout_pdf, printer, job_name="Range test", dpi=150) == 2
+    printed = _printed(cups_pdf_queue, "Range_test")
+    assert len(PdfReader(printed).pages) == 2
