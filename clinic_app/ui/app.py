@@ -97,6 +97,8 @@ def run(database: str | None = None) -> int:
         # A session ending (logout, shutdown) may quit without closing the window: save anyway.
         app.aboutToQuit.connect(window.page.flush)
         window.show()
-        return int(app.exec())
+        code = int(app.exec())
+        window.page.close_evaluation()  # saves anything left and ends the autosave thread
+        return code
     finally:
         db.close()

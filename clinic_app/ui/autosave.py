@@ -1,10 +1,12 @@
 """Autosave of the evaluation being edited: nothing typed is ever lost.
 
 A keystroke only hands the new findings to :meth:`DraftAutosaver.on_findings_changed`, which keeps
-them in memory and restarts a single-shot timer; the database write happens when the timer fires
-(about a second after the last change), never on the typing path. ``save_draft`` is one short
-SQLite transaction (~20 ms), so it runs on the GUI thread from the timer; a slow server would be
-the reason to move it to a worker. :meth:`flush` writes at once (window closing, signing, quitting).
+them in memory and restarts a single-shot timer: nothing touches the database on the typing path.
+When the timer fires (about a second after the last change) the write runs on a worker thread, so
+a slow server or a database locked by another workstation (SQLite waits up to its busy timeout)
+never freezes the screen; the result comes back as a queued signal. One write is in flight at a
+time; changes made meanwhile are saved by the next one. :meth:`flush` (window closing, signing,
+quitting) waits for the write in flight and then writes what is left, synchronously.
 
 A save over someone else's newer version is refused by storage (``ConflictError``); the saver
 keeps the unsaved findings and reports the conflict, and the window lets the clinician choose:
@@ -13,10 +15,11 @@ keep mine, take theirs, or save mine as a copy. Nothing is overwritten without t
 
 from __future__ import annotations
 
+import itertools
 from datetime import datetime
 from typing import Any
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QEventLoop, QObject, QThread, QTimer, Signal, Slot
 
 from clinic_app.core.findings import Findings
 from clinic_app.storage import records
@@ -25,19 +28,46 @@ from clinic_app.storage.errors import ConflictError, StorageError
 from clinic_app.storage.records import Evaluation
 
 AUTOSAVE_DELAY_MS = 800
+RETRY_DELAY_MS = 5_000  # after a failed write (database busy, network down): try again
+FLUSH_WAIT_MS = 30_000  # longest wait for a write in flight when closing
+
+
+class _SaveWorker(QObject):
+    """Runs ``records.save_draft`` on the saver's thread.
+
+    Signals: ``finished(int, object)`` — the job number and the ``DraftSaved`` or the exception.
+    """
+
+    finished = Signal(int, object)
+
+    def __init__(self, db: Database) -> None:
+        super().__init__()
+        self.db = db
+
+    @Slot(object)
+    def on_saver_requested(self, job: tuple[int, int, Findings, int, str]) -> None:
+        number, evaluation_id, findings, version, user = job
+        try:
+            result: Any = records.save_draft(self.db, evaluation_id, findings, version, user=user)
+        except Exception as err:  # handed back to the GUI thread, which decides what to show
+            result = err
+        self.finished.emit(number, result)
 
 
 class DraftAutosaver(QObject):
-    """Saves one draft evaluation after a pause in editing.
+    """Saves one draft evaluation after a pause in editing, off the GUI thread.
 
     Signals: ``saved(DraftSaved)`` — a write reached the database (or there was nothing new);
     ``conflicted(ConflictError)`` — someone else saved first; nothing was written, the findings are
-    kept; ``failed(str)`` — storage refused the save for another reason (the message says why).
+    kept; ``failed(str)`` — the write did not happen (the message says why); the findings are
+    kept and the write is tried again a few seconds later;
+    ``requested(object)`` — internal: a job for the worker thread.
     """
 
     saved = Signal(object)
     conflicted = Signal(object)
     failed = Signal(str)
+    requested = Signal(object)
 
     def __init__(
         self,
@@ -55,45 +85,62 @@ class DraftAutosaver(QObject):
         self.pending: Findings | None = None
         self.last_saved_at: datetime | None = None
         self.in_conflict: ConflictError | None = None
+        self._jobs = itertools.count(1)
+        self._in_flight: tuple[int, Findings] | None = None
         self.timer = QTimer(self)
         self.timer.setSingleShot(True)
-        self.timer.setInterval(delay_ms)
+        self.delay_ms = delay_ms
         self.timer.timeout.connect(self.on_timer_timeout)
+        self._thread = QThread()
+        self._thread.setObjectName(f"autosave-{evaluation.id}")
+        self._worker = _SaveWorker(db)
+        self._worker.moveToThread(self._thread)
+        self.requested.connect(self._worker.on_saver_requested)
+        self._worker.finished.connect(self.on_worker_finished)
+        self._thread.start()
 
     def has_pending(self) -> bool:
         return self.pending is not None
+
+    def is_saving(self) -> bool:
+        return self._in_flight is not None
 
     def on_findings_changed(self, findings: Findings) -> None:
         """The keystroke path: remember the findings, restart the timer, nothing more."""
         self.pending = findings
         if self.in_conflict is None:
-            self.timer.start()
+            self.timer.start(self.delay_ms)
 
     def on_timer_timeout(self) -> None:
-        self.save_now()
+        if self._in_flight is not None or self.pending is None or self.in_conflict is not None:
+            return  # the write in flight restarts the timer when it is done
+        number = next(self._jobs)
+        self._in_flight = (number, self.pending)
+        self.requested.emit((number, self.evaluation_id, self.pending, self.version, self.user))
 
-    def flush(self) -> bool:
-        """Write pending changes now. True when nothing is left unsaved."""
-        self.timer.stop()
-        if self.pending is None:
-            return True
-        return self.save_now()
+    @Slot(int, object)
+    def on_worker_finished(self, number: int, result: object) -> None:
+        if self._in_flight is None or self._in_flight[0] != number:
+            return  # detached meanwhile, or already waited for
+        _, findings = self._in_flight
+        self._in_flight = None
+        ok = self._handle(findings, result)
+        if self.pending is not None and self.in_conflict is None:
+            # Typed on while the write was in flight; or the write failed: try again later.
+            self.timer.start(self.delay_ms if ok else RETRY_DELAY_MS)
 
-    def save_now(self) -> bool:
-        findings = self.pending
-        if findings is None:
-            return True
-        try:
-            result = records.save_draft(
-                self.db, self.evaluation_id, findings, self.version, user=self.user
-            )
-        except ConflictError as err:
-            self.in_conflict = err
-            self.conflicted.emit(err)
+    def _handle(self, findings: Findings, result: object) -> bool:
+        if isinstance(result, ConflictError):
+            self.in_conflict = result
+            self.conflicted.emit(result)
             return False
-        except (StorageError, ValueError) as err:
-            self.failed.emit(str(err))
+        if isinstance(result, StorageError | ValueError):
+            self.failed.emit(str(result))
             return False
+        if isinstance(result, BaseException):
+            self.failed.emit(f"{type(result).__name__}: {result}")
+            return False
+        assert isinstance(result, records.DraftSaved)
         self.version = result.version
         if self.pending is findings:
             self.pending = None
@@ -101,6 +148,41 @@ class DraftAutosaver(QObject):
         self.last_saved_at = result.updated_at if result.changed else datetime.now().astimezone()
         self.saved.emit(result)
         return True
+
+    def _wait_for_write_in_flight(self) -> None:
+        if self._in_flight is None:
+            return
+        loop = QEventLoop()
+        self._worker.finished.connect(loop.quit)
+        QTimer.singleShot(FLUSH_WAIT_MS, loop.quit)
+        while self._in_flight is not None and self._thread.isRunning():
+            loop.exec()
+            if self._in_flight is not None:
+                break  # timed out: the write is still running; do not start another
+        self._worker.finished.disconnect(loop.quit)
+
+    def flush(self) -> bool:
+        """Write pending changes now (waiting for a write in flight). True when all is saved."""
+        self.timer.stop()
+        self._wait_for_write_in_flight()
+        if self._in_flight is not None:
+            return False
+        if self.pending is None:
+            return True
+        return self.save_now()
+
+    def save_now(self) -> bool:
+        """Write the pending findings on this (the GUI) thread; for flushes and explicit saves."""
+        findings = self.pending
+        if findings is None:
+            return True
+        try:
+            result: object = records.save_draft(
+                self.db, self.evaluation_id, findings, self.version, user=self.user
+            )
+        except Exception as err:  # same handling as a background write
+            result = err
+        return self._handle(findings, result)
 
     # -- conflict resolutions --------------------------------------------------------------------
 
@@ -118,6 +200,11 @@ class DraftAutosaver(QObject):
         return dict(err.their_findings)
 
     def detach(self) -> None:
-        """Stop saving (the editor moved on to another evaluation or a copy)."""
+        """Stop saving and end the worker thread (the evaluation was closed, signed or copied)."""
         self.timer.stop()
         self.pending = None
+        self._wait_for_write_in_flight()
+        self._in_flight = None
+        if self._thread.isRunning():
+            self._thread.quit()
+            self._thread.wait()

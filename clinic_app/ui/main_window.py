@@ -602,8 +602,9 @@ class EvaluationPage(QWidget):
             self.view.editor.set_carried(result.carried_forward)
 
     def on_saver_failed(self, message: str) -> None:
-        self.status_changed.emit(f"Not saved: {message}")
-        QMessageBox.warning(self, "Not saved", f"The evaluation could not be saved:\n{message}")
+        # No pop-up while typing: the changes are kept and the write is retried shortly.
+        self.status_changed.emit("Not saved yet — retrying")
+        self.status.setToolTip(f"Last save attempt failed: {message}")
 
     def on_saver_conflicted(self, err: ConflictError) -> None:
         self.status_changed.emit("Not saved: changed elsewhere")

@@ -7,6 +7,9 @@ refused. Plus: closing flushes an unsaved change; a save conflict keeps both ver
 
 from __future__ import annotations
 
+import sqlite3
+import time
+
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QComboBox, QDialogButtonBox
@@ -243,3 +246,34 @@ def test_take_theirs_shows_their_values(qtbot, window, db_url) -> None:
     qtbot.keyClicks(number(window, "slr", "left").line, "61")  # and editing goes on normally
     qtbot.waitUntil(lambda: window.saved_label.text().startswith("Saved "), timeout=3000)
     assert reread(db_url, evaluation.id).values["slr"] == {"left": 61, "right": 88}
+
+
+def test_typing_stays_responsive_while_the_database_is_locked(qtbot, window, db_url) -> None:
+    """Another workstation holds the write lock: the autosave waits on its thread, not the GUI."""
+    patient = records.create_patient(
+        window.db, records.PatientFields("Flo", "Locked", "MRN-006"), user="t"
+    )
+    window.patients.model.reload()
+    window.patients.select_patient(patient.id)
+    window.detail.new_eval_button.click()
+    evaluation = window.page.evaluation
+    saver = window.page.saver
+    assert evaluation is not None
+    assert saver is not None
+    assert window.page.view is not None
+    window.page.view.editor.set_current_section("flexibility")
+    lock = sqlite3.connect(db_url.removeprefix("sqlite:///"), isolation_level=None)
+    try:
+        lock.execute("BEGIN IMMEDIATE")  # the write lock, as a long transaction elsewhere holds it
+        qtbot.keyClicks(number(window, "slr", "left").line, "65")
+        qtbot.waitUntil(saver.is_saving)  # the write started and is waiting for the lock...
+        started = time.perf_counter()
+        qtbot.keyClicks(number(window, "slr", "right").line, "70")  # ...while typing goes on
+        assert time.perf_counter() - started < 1.0
+        assert window.page.view.editor.findings.get("slr", "right") == 70
+        assert saver.is_saving()
+    finally:
+        lock.execute("ROLLBACK")
+        lock.close()
+    qtbot.waitUntil(lambda: not saver.is_saving() and not saver.has_pending(), timeout=5000)
+    assert reread(db_url, evaluation.id).values["slr"] == {"left": 65, "right": 70}
