@@ -399,8 +399,8 @@ def _hip_flexor_march() -> list[Shape]:
         torso=90,
         near_leg=Leg(4, -90, 0),
         far_leg=Leg(-90, -90, 0),
-        near_arm=Arm(-80, -95),
-        far_arm=Arm(-98, -85),
+        near_arm=Arm(-125, -15),
+        far_arm=Arm(-55, 195),
         anchor="far_ankle",
         at=(104, 3),
     )
@@ -415,7 +415,7 @@ def _calf_raise(bent: bool) -> list[Shape]:
     pose = Pose(
         torso=96 if bent else 90,
         near_leg=leg,
-        near_arm=Arm(-92, -90),
+        near_arm=Arm(-74, -62),
         far_arm=Arm(-20, 0),
         anchor="near_toe",
         at=(118, step_h + 3),
