@@ -243,3 +243,12 @@ def test_long_cjk_text_wraps_inside_the_page(form: Form, make_data: MakeData) ->
     text = "".join(pdf.text.split())
     assert "王芳" * 50 in text
     assert text.count("王芳") >= 600
+
+
+def test_markup_characters_in_free_text_are_printed_literally(
+    form: Form, make_data: MakeData
+) -> None:
+    findings = with_values(form, make_data().findings, plan="Load < pain & keep <b>easy</b>")
+    pdf = build_pdf(build_clinician_report, make_data(findings, patient="O'Brien & <Sons>"))
+    assert "O'Brien & <Sons>" in pdf.flat
+    assert "Load < pain & keep <b>easy</b>" in pdf.flat
