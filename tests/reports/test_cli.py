@@ -78,7 +78,9 @@ def test_invalid_findings_values(tmp_path: Path, capsys) -> None:
     assert "pain_now" in err
 
 
-def test_report_for_a_stored_evaluation(form: Form, example, tmp_path: Path, capsys) -> None:
+def test_report_for_a_stored_evaluation(
+    form: Form, example, tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from clinic_app.storage import records
     from clinic_app.storage.database import open_database
 
@@ -116,6 +118,12 @@ def test_report_for_a_stored_evaluation(form: Form, example, tmp_path: Path, cap
     assert "Reviewed by phone." in flat
     assert "DRAFT" not in pdf.text
     assert round(float(pdf.reader.pages[0].mediabox.width)) == 612
+
+    # the database can also come from the environment
+    monkeypatch.setenv("CLINIC_APP_DATABASE_URL", url)
+    handout = tmp_path / "handout.pdf"
+    assert main(["report", str(ev.id), "--kind", "handout", "-o", str(handout)]) == 0
+    assert "Łukasz Müller" in Pdf(handout.read_bytes()).flat
 
     capsys.readouterr()
     code = main(
