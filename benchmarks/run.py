@@ -118,6 +118,22 @@ def markdown_table(rows: list[Row]) -> str:
     return "\n".join(out)
 
 
+def calibrate(repeats: int = 5) -> list[float]:
+    """ms for a fixed pure-Python loop: how fast this machine is *right now*.
+
+    Compare it between runs before comparing absolute times (a shared machine under load runs
+    everything 1.5-3x slower); ratios taken within one run need no such correction.
+    """
+    out = []
+    for _ in range(repeats):
+        t0 = time.perf_counter_ns()
+        total = 0
+        for i in range(1_000_000):
+            total += i % 7
+        out.append((time.perf_counter_ns() - t0) / 1e6)
+    return out
+
+
 def size_label(n: int) -> str:
     return f"{n:,}"
 
@@ -775,6 +791,7 @@ def main(argv: list[str] | None = None) -> int:
         f"SQLite {info['sqlite']}; sizes {args.sizes}; generator {clinics.generator_label()}"
     )
     WORK.mkdir(parents=True, exist_ok=True)
+    cal_start = calibrate()
     dbs = working_copies(args.sizes, bench.log)
     want = args.only or {"start", "search", "open", "autosave", "engine", "reports"}
     if "start" in want:
@@ -790,6 +807,20 @@ def main(argv: list[str] | None = None) -> int:
         bench.engine()
     if "reports" in want:
         bench.reports()
+    cal = cal_start + calibrate()
+    bench.rows.append(
+        Row(
+            "calibration: 10⁶-step Python loop",
+            "–",
+            p50(cal),
+            pct(cal, 95),
+            "ms",
+            "",
+            None,
+            f"machine speed now (start {p50(cal_start):.0f} ms, end {p50(cal[5:]):.0f} ms;"
+            f" load average {os.getloadavg()[0]:.1f}); compare before comparing runs",
+        )
+    )
     elapsed = time.perf_counter() - bench.started
     out = {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
