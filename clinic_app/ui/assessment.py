@@ -340,7 +340,13 @@ class EvaluationView(QWidget):
     findings_changed = Signal(object)
     assessed = Signal(object)
 
-    def __init__(self, form: Form, findings: Findings | None = None, parent: QWidget | None = None):
+    def __init__(
+        self,
+        form: Form,
+        findings: Findings | None = None,
+        parent: QWidget | None = None,
+        initial_section: str | None = None,
+    ):
         super().__init__(parent)
         self.form = form
         layout = QVBoxLayout(self)
@@ -354,7 +360,7 @@ class EvaluationView(QWidget):
         self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
         self.splitter.setObjectName("evaluationSplitter")
         self.splitter.setChildrenCollapsible(False)
-        self.editor = EvaluationEditor(form, findings, self.splitter)
+        self.editor = EvaluationEditor(form, findings, self.splitter, initial_section)
         self.panel = AssessmentPanel(self.splitter)
         self.panel.setMinimumWidth(240)
         self.splitter.addWidget(self.editor)

@@ -299,11 +299,18 @@ class EvaluationEditor(QWidget):
     findings_changed = Signal(object)
     section_changed = Signal(str)
 
-    def __init__(self, form: Form, findings: Findings | None = None, parent: QWidget | None = None):
+    def __init__(
+        self,
+        form: Form,
+        findings: Findings | None = None,
+        parent: QWidget | None = None,
+        initial_section: str | None = None,
+    ):
         super().__init__(parent)
         self.form = form
         self._findings = findings if findings is not None else empty(form)
         self._read_only = False
+        self._carried: set[str] = set()
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
@@ -324,23 +331,29 @@ class EvaluationEditor(QWidget):
         self.nav.setFixedWidth(184)
         layout.addWidget(self.nav)
 
+        # Pages are built when first shown: opening an evaluation builds one section, not all
+        # of them (a hundred items with their widgets take a few hundred milliseconds).
         self.pages = QStackedWidget(self)
         layout.addWidget(self.pages, 1)
         self._rows: dict[str, ItemRow] = {}
+        self._built: dict[int, SectionPage] = {}
+        self._holders: list[QWidget] = []
         self._page_index: dict[str, int] = {}
+        self._section_of_item: dict[str, int] = {}
         for n, section in enumerate(form.sections):
             entry = QTreeWidgetItem([section.title, ""])
             entry.setData(0, Qt.ItemDataRole.UserRole, section.id)
             entry.setToolTip(0, section.title)
             entry.setTextAlignment(1, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             self.nav.addTopLevelItem(entry)
-            page = SectionPage(section, self.pages)
-            self.pages.addWidget(page)
+            holder = QWidget(self.pages)
+            box = QVBoxLayout(holder)
+            box.setContentsMargins(0, 0, 0, 0)
+            self.pages.addWidget(holder)
+            self._holders.append(holder)
             self._page_index[section.id] = n
-            for item_id, row in page.rows.items():
-                self._rows[item_id] = row
-                for side, ed in row.editors.items():
-                    ed.edited.connect(functools.partial(self.on_value_edited, row.item, side))
+            for item in section.items:
+                self._section_of_item[item.id] = n
         self.nav.currentItemChanged.connect(self.on_nav_current_item_changed)
 
         for keys, step in (
@@ -353,8 +366,9 @@ class EvaluationEditor(QWidget):
             sc.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
             sc.activated.connect(functools.partial(self.step_section, step))
 
-        self._load_values()
-        self.nav.setCurrentItem(self._nav_entry(0))
+        self._refresh_derived(None)
+        start = self._page_index.get(initial_section or "", 0)
+        self.nav.setCurrentItem(self._nav_entry(start))
 
     # -- public API ------------------------------------------------------------------------------
 
@@ -368,7 +382,8 @@ class EvaluationEditor(QWidget):
         for row in self._rows.values():
             for side in list(row.problems):
                 row.show_problem(side, None)
-        self._load_values()
+        self._load_values(self._rows.values())
+        self._refresh_derived(None)
 
     def is_read_only(self) -> bool:
         return self._read_only
@@ -381,19 +396,48 @@ class EvaluationEditor(QWidget):
 
     def set_carried(self, item_ids: Iterable[str]) -> None:
         """Mark the items whose values were carried forward from the last evaluation."""
-        carried = set(item_ids)
+        self._carried = set(item_ids)
         for item_id, row in self._rows.items():
-            row.set_carried(item_id in carried)
+            row.set_carried(item_id in self._carried)
+
+    def page(self, index: int) -> SectionPage:
+        """The page of section ``index``, built now if it was not shown yet."""
+        built = self._built.get(index)
+        if built is not None:
+            return built
+        page = SectionPage(self.form.sections[index], self._holders[index])
+        holder_layout = self._holders[index].layout()
+        assert holder_layout is not None
+        holder_layout.addWidget(page)
+        self._built[index] = page
+        for item_id, row in page.rows.items():
+            self._rows[item_id] = row
+            row.set_carried(item_id in self._carried)
+            for side, ed in row.editors.items():
+                ed.edited.connect(functools.partial(self.on_value_edited, row.item, side))
+        self._load_values(page.rows.values())
+        involved = self._involved()
+        for row in page.rows.values():
+            row.update_asymmetry(self._findings, involved)
+        return page
+
+    def built_sections(self) -> list[str]:
+        return [self.form.sections[n].id for n in sorted(self._built)]
 
     def row(self, item_id: str) -> ItemRow:
+        if item_id not in self._rows:
+            self.page(self._section_of_item[item_id])
         return self._rows[item_id]
 
     def editor(self, item_id: str, side: Side | None = None) -> ValueEditor:
         """The editor widget of one item (one side of a bilateral item)."""
-        return self._rows[item_id].editors[side]
+        return self.row(item_id).editors[side]
 
     def current_section(self) -> str:
         return self.form.sections[self.pages.currentIndex()].id
+
+    def current_page(self) -> SectionPage:
+        return self.page(self.pages.currentIndex())
 
     def set_current_section(self, section_id: str, focus: bool = False) -> None:
         index = self._page_index.get(section_id)
@@ -408,12 +452,11 @@ class EvaluationEditor(QWidget):
         self.set_current_section(self.form.sections[index].id, focus=True)
 
     def focus_first_field(self) -> None:
-        page = self.pages.currentWidget()
-        if isinstance(page, SectionPage):
-            widgets = page.focus_widgets()
-            if widgets:
-                widgets[0].setFocus(Qt.FocusReason.TabFocusReason)
-                page.ensureWidgetVisible(widgets[0])
+        page = self.current_page()
+        widgets = page.focus_widgets()
+        if widgets:
+            widgets[0].setFocus(Qt.FocusReason.TabFocusReason)
+            page.ensureWidgetVisible(widgets[0])
 
     def filled(self, section: Section) -> int:
         return sum(1 for i in section.items if self._findings.values.get(i.id) not in (None, {}))
@@ -429,8 +472,9 @@ class EvaluationEditor(QWidget):
         v = self._findings.get(self.form.involved_side_item)
         return v if v in SIDES else None
 
-    def _load_values(self) -> None:
-        for item_id, row in self._rows.items():
+    def _load_values(self, rows: Iterable[ItemRow]) -> None:
+        for row in rows:
+            item_id = row.item.id
             for side, ed in row.editors.items():
                 blocker = QSignalBlocker(ed)
                 if side is None and row.item.bilateral:
@@ -439,14 +483,13 @@ class EvaluationEditor(QWidget):
                     ed.set_value(self._findings.get(item_id, side))
                 ed.set_read_only(self._read_only)
                 del blocker
-        self._refresh_derived(None)
 
     def _refresh_derived(self, item_id: str | None) -> None:
         involved = self._involved()
         if item_id is None or item_id == self.form.involved_side_item:
             rows = list(self._rows.values())
         else:
-            rows = [self._rows[item_id]]
+            rows = [self._rows[item_id]] if item_id in self._rows else []
         for row in rows:
             row.update_asymmetry(self._findings, involved)
         for n, section in enumerate(self.form.sections):
@@ -475,5 +518,6 @@ class EvaluationEditor(QWidget):
         if current is None:
             return
         index = self.nav.indexOfTopLevelItem(current)
+        self.page(index)
         self.pages.setCurrentIndex(index)
         self.section_changed.emit(self.form.sections[index].id)

@@ -106,8 +106,10 @@ class PatientListPanel(QWidget):
         self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        # Indicator first, then sorting on: otherwise Qt sorts once by its default (descending)
+        # and again by ours, two database queries for nothing.
+        self.view.horizontalHeader().setSortIndicator(0, Qt.SortOrder.AscendingOrder)
         self.view.setSortingEnabled(True)
-        self.view.sortByColumn(0, Qt.SortOrder.AscendingOrder)
         self.view.verticalHeader().hide()
         self.view.verticalHeader().setDefaultSectionSize(26)
         self.view.setShowGrid(False)
@@ -115,9 +117,18 @@ class PatientListPanel(QWidget):
         self.view.setWordWrap(False)
         header = self.view.horizontalHeader()
         header.setHighlightSections(False)
+        # Fixed widths from the font, not ResizeToContents: that would measure every loaded row
+        # on each search keystroke.
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        for col in range(1, self.model.columnCount()):
-            header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
+        metrics = self.view.fontMetrics()
+        for col, sample in (
+            (1, "MMMM-00000"),
+            (2, "0000-00-00 (00)"),
+            (3, "Female"),
+            (4, "Activity"),
+        ):
+            header.setSectionResizeMode(col, QHeaderView.ResizeMode.Interactive)
+            header.resizeSection(col, metrics.horizontalAdvance(sample) + 24)
         header.setSectionHidden(3, True)  # sex and activity: in the patient's details
         header.setSectionHidden(4, True)
         layout.addWidget(self.view, 1)
@@ -173,7 +184,7 @@ class PatientListPanel(QWidget):
         m = self.model
         if m.is_searching():
             n = m.rowCount()
-            limit = " (best matches shown)" if n >= m.search_limit else ""
+            limit = " (best shown: type more to narrow)" if n >= m.search_limit else ""
             self.count.setText(f"{n} match{'es' if n != 1 else ''}{limit}")
         else:
             self.count.setText(f"{m.total:,} patient{'s' if m.total != 1 else ''}")
@@ -523,7 +534,9 @@ class EvaluationPage(QWidget):
         self.patient = patient
         self.form = records.evaluation_form(self.db, evaluation.id)
         findings = validate(self.form, dict(evaluation.findings))
-        self.view = EvaluationView(self.form, findings, self)
+        self.view = EvaluationView(
+            self.form, findings, self, initial_section=self.window_.last_section()
+        )
         self.body.addWidget(self.view)
         self.view.editor.set_carried(evaluation.carried_forward)
         self.saver = DraftAutosaver(self.db, evaluation, self.window_.user, parent=self)
@@ -847,6 +860,10 @@ class MainWindow(QMainWindow):
         s = self.settings()
         s.setValue("evaluation/splitter", view.splitter.saveState())
         s.setValue("evaluation/last_section", view.editor.current_section())
+
+    def last_section(self) -> str | None:
+        section = self.settings().value("evaluation/last_section")
+        return section if isinstance(section, str) else None
 
     def restore_evaluation_layout(self, view: EvaluationView) -> None:
         s = self.settings()

@@ -49,7 +49,7 @@ class PatientTableModel(QAbstractTableModel):
         super().__init__(parent)
         self.db = db
         self.page_size = page_size
-        self.search_limit = 500
+        self.search_limit = 100  # best matches; typing more narrows them (keeps a keystroke fast)
         self._rows: list[Patient] = []
         self._total = 0
         self._query = ""

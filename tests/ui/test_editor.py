@@ -226,3 +226,16 @@ def test_loaded_findings_are_shown_and_read_only_refuses_edits(qtbot, mini_form)
     qtbot.keyClicks(left, "5")
     assert editor.findings == findings
     assert not editor.editor("involved_side").focus_widgets()[0].isEnabled()
+
+
+def test_pages_are_built_when_first_shown(qtbot, mini_form) -> None:
+    findings = validate(mini_form, {"values": {"slr": {"left": 70, "right": 80}}})
+    editor = EvaluationEditor(mini_form, findings, initial_section="hips")
+    qtbot.addWidget(editor)
+    assert editor.current_section() == "hips"
+    assert editor.built_sections() == ["hips"]
+    assert editor.nav.topLevelItem(3).text(1) == "1/1"  # counts need no page
+    editor.set_current_section("flexibility")
+    assert editor.built_sections() == ["hips", "flexibility"]
+    assert line(editor, "slr", "right").text() == "80"
+    assert editor.row("slr").asymmetry.text() == "L 10° worse"
