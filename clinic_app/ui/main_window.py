@@ -1111,7 +1111,8 @@ class MainWindow(QMainWindow):
         if not path:
             return
         try:
-            backup.copy_database(self.db.path, Path(path))
+            # The save dialog has already asked before replacing an existing file.
+            backup.copy_database(self.db.path, Path(path), overwrite=True)
         except (OSError, StorageError) as err:
             QMessageBox.warning(self, "Backup failed", str(err))
             return

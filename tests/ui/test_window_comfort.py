@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QFileDialog
 
 from clinic_app.cli import main as cli_main
 from clinic_app.storage import records
+from clinic_app.storage.database import open_database
 from clinic_app.ui.main_window import MainWindow
 from tests.ui.helpers import press, when_modal
 
@@ -173,3 +174,20 @@ def test_print_handout_asks_for_the_printer_or_says_there_is_none(
         assert "Sent" not in w.statusBar().currentMessage()
     else:
         assert seen[0].startswith(printing.NO_PRINTER)
+
+
+def test_backup_copies_the_database(qtbot, db, mini_form, clinician, tmp_path, monkeypatch) -> None:
+    records.create_patient(db, records.PatientFields("Bo", "Backup", "B-1"), user="t")
+    w = make_window(qtbot, db, mini_form, clinician)
+    target = tmp_path / "copy.db"
+    target.write_bytes(b"old")  # the save dialog asked; replacing is what the user chose
+    monkeypatch.setattr(
+        QFileDialog, "getSaveFileName", lambda *_a: (str(target), "SQLite database (*.db)")
+    )
+    w.actions_["backup"].trigger()
+    copy = open_database(f"sqlite:///{target}", backup=False)
+    try:
+        assert records.get_patient_by_mrn(copy, "B-1") is not None
+    finally:
+        copy.close()
+    assert "Backed up" in w.statusBar().currentMessage()
