@@ -79,7 +79,7 @@ class WrappingDelegate(QStyledItemDelegate):
             parent = parent.parent()
         spanned = self.tree.isFirstColumnSpanned(index.row(), index.parent())
         width = self.tree.viewport().width() if spanned else self.tree.header().sectionSize(0)
-        width -= self.tree.indentation() * (depth + 1) + 12
+        width -= self.tree.indentation() * (depth + 1) + 8  # branch area and text margins
         metrics = QFontMetrics(self.tree.font())
         rect = metrics.boundingRect(
             QRect(0, 0, max(width, 40), 100000), Qt.TextFlag.TextWordWrap, text
