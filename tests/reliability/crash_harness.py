@@ -186,7 +186,9 @@ def stored_values(prepared: Prepared) -> Mapping[str, Any]:
     from clinic_app.storage import records
     from clinic_app.storage.database import open_database
 
-    with _IN_PROCESS, open_database(f"sqlite:///{prepared.db_file}") as db:
+    # backup=False: the soak script runs without a private data folder; the start-up backup is
+    # not what is being checked here.
+    with _IN_PROCESS, open_database(f"sqlite:///{prepared.db_file}", backup=False) as db:
         return dict(records.get_evaluation(db, prepared.evaluation).findings.get("values", {}))
 
 
