@@ -666,6 +666,9 @@ class EvaluationPage(QWidget):
         if ev is None or self.saver is None:
             return
         if not self.flush():
+            QMessageBox.information(
+                self, "Not signed", "The evaluation has changes that are not saved yet; try again."
+            )
             return
         who = self.window_.user
         answer = self.window_.ask(
@@ -796,6 +799,9 @@ class MainWindow(QMainWindow):
         a["new_evaluation"] = self._action(
             file, "New &evaluation", self.on_new_evaluation_triggered, QKeySequence.StandardKey.New
         )
+        a["save_now"] = self._action(
+            file, "&Save now", self.on_save_now_triggered, QKeySequence.StandardKey.Save
+        )
         file.addSeparator()
         a["export_report"] = self._action(
             file, "Export &report…", self.on_export_report_triggered, "Ctrl+E"
@@ -822,14 +828,18 @@ class MainWindow(QMainWindow):
         a["find_patient"] = self._action(
             go, "&Find patient", self.on_find_patient_triggered, "Ctrl+F"
         )
+        a["back"] = self._action(
+            go, "&Back to the patient", self.on_page_back_requested, "Alt+Left"
+        )
         self._update_actions()
 
     def _update_actions(self) -> None:
         has_patient = self.detail.patient is not None
         has_eval = self.page.evaluation is not None and self.stack.currentWidget() is self.page
         self.actions_["new_evaluation"].setEnabled(has_patient)
-        for key in ("export_report", "export_handout", "print_handout", "preview"):
+        for key in ("export_report", "export_handout", "print_handout", "preview", "save_now"):
             self.actions_[key].setEnabled(has_eval)
+        self.actions_["back"].setEnabled(has_eval)
         self.actions_["backup"].setEnabled(self.db.path is not None)
 
     # -- settings --------------------------------------------------------------------------------
@@ -924,6 +934,11 @@ class MainWindow(QMainWindow):
         self.stack.setCurrentWidget(self.detail)
         self.statusBar().showMessage(f"Saved {patient.given_name} {patient.family_name}", 5000)
         self._update_actions()
+
+    def on_save_now_triggered(self) -> None:
+        """Autosave already runs; this writes at once for those who like to press Ctrl+S."""
+        if self.page.flush():
+            self.saved_label.setText(f"Saved {local_time(datetime.now())}")
 
     def on_find_patient_triggered(self) -> None:
         self.patients.search.setFocus()

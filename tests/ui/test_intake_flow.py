@@ -277,3 +277,25 @@ def test_typing_stays_responsive_while_the_database_is_locked(qtbot, window, db_
         lock.close()
     qtbot.waitUntil(lambda: not saver.is_saving() and not saver.has_pending(), timeout=5000)
     assert reread(db_url, evaluation.id).values["slr"] == {"left": 65, "right": 70}
+
+
+def test_ctrl_s_saves_at_once_and_alt_left_goes_back(qtbot, window, db_url) -> None:
+    patient = records.create_patient(
+        window.db, records.PatientFields("Gus", "Keys", "MRN-007"), user="t"
+    )
+    window.patients.model.reload()
+    window.patients.select_patient(patient.id)
+    window.detail.new_eval_button.click()
+    evaluation = window.page.evaluation
+    assert evaluation is not None
+    assert window.page.view is not None
+    window.page.view.editor.set_current_section("flexibility")
+    field = number(window, "slr", "left").line
+    qtbot.keyClicks(field, "66")
+    qtbot.keyClick(field, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+    assert reread(db_url, evaluation.id).values["slr"] == {"left": 66}
+    assert window.saved_label.text().startswith("Saved ")
+    qtbot.keyClick(field, Qt.Key.Key_Left, Qt.KeyboardModifier.AltModifier)
+    assert window.stack.currentWidget() is window.detail
+    assert window.patients.isVisible()
+    assert [e.id for e in window.detail.evaluations] == [evaluation.id]
