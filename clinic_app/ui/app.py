@@ -47,19 +47,26 @@ def ensure_clinician(db: Database, parent: QWidget | None = None) -> Clinician |
         except (NotFoundError, ValueError):
             pass
     people = records.list_clinicians(db)
+    someone_else = "Someone else (add a clinician)…"
     if clinic is not None and people:
+        names = [p.name for p in people]
         if len(people) == 1:
-            chosen = people[0]
+            name = names[0]
         else:
-            names = [p.name for p in people]
             name, ok = QInputDialog.getItem(
-                parent, "Who is using this computer?", "Clinician:", names, 0, False
+                parent,
+                "Who is using this computer?",
+                "Clinician:",
+                [*names, someone_else],
+                0,
+                False,
             )
             if not ok:
                 return None
+        if name in names:
             chosen = people[names.index(name)]
-        settings.setValue("clinician_id", chosen.id)
-        return chosen
+            settings.setValue("clinician_id", chosen.id)
+            return chosen
     dialog = ClinicDialog(db, first_run=True, show_storage=True, parent=parent)
     if dialog.exec() != ClinicDialog.DialogCode.Accepted or dialog.clinician is None:
         return None

@@ -533,7 +533,12 @@ class EvaluationPage(QWidget):
         self.evaluation = evaluation
         self.patient = patient
         self.form = records.evaluation_form(self.db, evaluation.id)
-        findings = validate(self.form, dict(evaluation.findings))
+        try:
+            findings = validate(self.form, dict(evaluation.findings))
+        except FindingsError as err:  # stored values the form snapshot refuses: show, not crash
+            self.evaluation = None
+            QMessageBox.warning(self, "Cannot open the evaluation", "\n".join(err.problems[:10]))
+            return
         self.view = EvaluationView(
             self.form, findings, self, initial_section=self.window_.last_section()
         )
@@ -974,6 +979,8 @@ class MainWindow(QMainWindow):
 
     def open_evaluation(self, evaluation: Evaluation, patient: Patient) -> None:
         self.page.open(evaluation, patient)
+        if self.page.view is None:
+            return  # could not be opened; the page said why
         self.stack.setCurrentWidget(self.page)
         # The evaluation gets the whole width; "← Patient" brings the patient list back.
         self.patients.hide()

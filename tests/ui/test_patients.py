@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 from PySide6.QtCore import QSettings, Qt
-from PySide6.QtWidgets import QDialogButtonBox
+from PySide6.QtWidgets import QComboBox, QDialogButtonBox
 
 from clinic_app.storage import records
 from clinic_app.ui.app import ensure_clinician
@@ -253,3 +253,24 @@ def test_report_file_name(given: str, family: str, expected: str) -> None:
         "t",  # type: ignore[arg-type]
     )
     assert report_file_name(p, date(2026, 11, 21)) == expected
+
+
+def test_a_second_computer_picks_a_clinician_or_adds_one(qtbot, db, clinician) -> None:
+    records.save_clinician(db, records.ClinicianInfo("Lee Second"), user="t")
+    QSettings().remove("clinician_id")  # this computer has not been set up
+
+    def pick(dialog) -> None:
+        combo = dialog.findChild(QComboBox)
+        assert [combo.itemText(n) for n in range(combo.count())] == [
+            "Dana Physio",
+            "Lee Second",
+            "Someone else (add a clinician)…",
+        ]
+        combo.setCurrentIndex(1)
+        dialog.accept()
+
+    when_modal(pick)
+    chosen = ensure_clinician(db)
+    assert chosen is not None
+    assert chosen.name == "Lee Second"
+    assert int(QSettings().value("clinician_id")) == chosen.id  # type: ignore[arg-type]
