@@ -223,3 +223,17 @@ def read_only(*paths: Path) -> None:
 def writable(*paths: Path) -> None:
     for path in paths:
         path.chmod(0o755 if path.is_dir() else 0o644)
+
+
+@contextmanager
+def autosaver(
+    db: Database, evaluation: records.Evaluation, user: str, **options: Any
+) -> Iterator[Any]:
+    """The editor's DraftAutosaver, detached at the end whatever happens (it owns a thread)."""
+    from clinic_app.ui.autosave import DraftAutosaver
+
+    saver = DraftAutosaver(db, evaluation, user, **options)
+    try:
+        yield saver
+    finally:
+        saver.detach()

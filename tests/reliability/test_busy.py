@@ -19,7 +19,14 @@ from clinic_app.core.findings import validate
 from clinic_app.storage import records
 from clinic_app.storage.database import Database, open_database
 from clinic_app.storage.errors import StorageError
-from tests.reliability.helpers import USER, findings, seed_records, small_form, sqlite_lock
+from tests.reliability.helpers import (
+    USER,
+    autosaver,
+    findings,
+    seed_records,
+    small_form,
+    sqlite_lock,
+)
 
 # The app waits up to 10 s (SQLite busy timeout) for a lock; the long locks here are held until
 # the save has given up, and the autosave test waits this long for the failure to be reported.
@@ -89,23 +96,23 @@ def test_autosave_under_a_long_lock_tells_the_user_and_keeps_the_text(
     qtbot, db: Database, db_file: Path
 ) -> None:
     """The editor's autosaver: a failed save is reported (naming the database) and retried."""
-    from clinic_app.ui.autosave import DraftAutosaver
-
     form = small_form()
     ev = seed_records(db, form)
-    saver = DraftAutosaver(db, ev, USER, delay_ms=50)
     typed = validate(form, findings(form, notes="Left sit bone pain", pain_now=6))
     failures: list[str] = []
-    saver.failed.connect(failures.append)
-    with sqlite_lock(db_file, "EXCLUSIVE"):
-        with qtbot.waitSignal(saver.failed, timeout=REPORT_WITHIN_MS):
-            saver.on_findings_changed(typed)
-        assert saver.has_pending(), "the typed findings were dropped after a failed save"
-    assert failures
-    assert str(db_file) in failures[0], failures
-    assert records.get_evaluation(db, ev.id).findings["values"] == {}
-    # After the lock is released the next save stores what was typed, without retyping it.
-    assert saver.flush()
-    stored = records.get_evaluation(db, ev.id).findings["values"]
-    assert stored == {"notes": "Left sit bone pain", "pain_now": 6}
-    assert not saver.has_pending()
+    with autosaver(db, ev, USER, delay_ms=50) as saver:
+        saver.failed.connect(failures.append)
+        with sqlite_lock(db_file, "EXCLUSIVE"):
+            with qtbot.waitSignal(saver.failed, timeout=REPORT_WITHIN_MS):
+                saver.on_findings_changed(typed)
+            assert saver.has_pending(), "the typed findings were dropped after a failed save"
+            assert records.get_evaluation(db, ev.id).findings["values"] == {}
+        assert failures
+        assert str(db_file) in failures[0], failures
+        assert "Traceback" not in failures[0]
+        # The lock is gone: the saver tries again by itself and stores what was typed.
+        with qtbot.waitSignal(saver.saved, timeout=REPORT_WITHIN_MS):
+            pass
+        stored = records.get_evaluation(db, ev.id).findings["values"]
+        assert stored == {"notes": "Left sit bone pain", "pain_now": 6}
+        assert not saver.has_pending()

@@ -19,7 +19,14 @@ from typing import Any
 from clinic_app.core.findings import validate
 from clinic_app.storage import records
 from clinic_app.storage.database import open_database
-from tests.reliability.helpers import REPO, child_env, findings, seed_records, small_form
+from tests.reliability.helpers import (
+    REPO,
+    autosaver,
+    child_env,
+    findings,
+    seed_records,
+    small_form,
+)
 
 ROUNDS = 8
 
@@ -116,17 +123,15 @@ def test_simultaneous_saves_from_two_processes_conflict_and_overwrite_nothing(
 
 
 def test_autosaver_keeps_the_clinicians_findings_on_a_conflict(qtbot, database_url: str) -> None:
-    from clinic_app.ui.autosave import DraftAutosaver
-
     form = small_form()
     with open_database(database_url, backup=False) as setup:
         ev = seed_records(setup, form)
     with (
         open_database(database_url, backup=False) as db1,
         open_database(database_url, backup=False) as db2,
+        autosaver(db1, records.get_evaluation(db1, ev.id), "Alex at desk 1") as first,
+        autosaver(db2, records.get_evaluation(db2, ev.id), "Blake at desk 2") as second,
     ):
-        first = DraftAutosaver(db1, records.get_evaluation(db1, ev.id), "Alex at desk 1")
-        second = DraftAutosaver(db2, records.get_evaluation(db2, ev.id), "Blake at desk 2")
         theirs = validate(form, findings(form, notes="desk 1 note", pain_now=3))
         mine = validate(form, findings(form, notes="desk 2 note", pain_now=7))
         first.on_findings_changed(theirs)
@@ -147,5 +152,3 @@ def test_autosaver_keeps_the_clinicians_findings_on_a_conflict(qtbot, database_u
         assert not second.flush()
         assert second.has_pending()
         assert records.get_evaluation(db1, ev.id).version == stored.version
-        first.detach()
-        second.detach()
