@@ -13,6 +13,7 @@ processes where "cold" matters; nothing here asserts wall time. See benchmarks/R
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import platform
@@ -178,11 +179,11 @@ def machine_info() -> dict[str, Any]:
     except ImportError:
         versions["Qt"] = "missing"
     commit = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+        ["git", "rev-parse", "--short", "HEAD"], cwd=child_cwd(), capture_output=True, text=True
     ).stdout.strip()
     dirty = subprocess.run(
         ["git", "status", "--porcelain", "--", "clinic_app"],
-        cwd=ROOT,
+        cwd=child_cwd(),
         capture_output=True,
         text=True,
     ).stdout.strip()
@@ -200,9 +201,32 @@ def machine_info() -> dict[str, Any]:
     }
 
 
+# --tree DIR: measure the clinic_app of another checkout (e.g. a git worktree holding a proposed
+# fix) with this harness and these clinics. The venv's editable install would always import
+# /work/main's clinic_app, so measured processes get a sitecustomize that drops its finder.
+TREE: Path | None = None
+SITE_TEMPLATE = """import sys
+sys.meta_path[:] = [f for f in sys.meta_path if "editable" not in repr(f)]
+sys.path.insert(0, {tree!r})
+"""
+
+
+def tree_site(tree: Path) -> Path:
+    site = WORK / "site" / hashlib.sha1(str(tree).encode()).hexdigest()[:10]
+    site.mkdir(parents=True, exist_ok=True)
+    (site / "sitecustomize.py").write_text(SITE_TEMPLATE.format(tree=str(tree)))
+    return site
+
+
+def child_cwd() -> Path:
+    return TREE or ROOT
+
+
 def child_env(size: int | None = None) -> dict[str, str]:
     """Environment of every measured process: offscreen Qt, private data and config folders."""
     env = dict(os.environ)
+    if TREE is not None:
+        env["PYTHONPATH"] = str(tree_site(TREE))
     env["QT_QPA_PLATFORM"] = "offscreen"
     env["XDG_CONFIG_HOME"] = str(WORK / "config")  # QSettings: never the user's own
     env["CLINIC_APP_DATA_DIR"] = str(WORK / f"data-{size or 0}")
@@ -250,7 +274,7 @@ def run_probe(
 ) -> Any:
     cmd = [sys.executable, str(HERE / "probes.py"), name, json.dumps(params)]
     proc = subprocess.run(
-        cmd, capture_output=True, text=True, env=child_env(size), timeout=timeout, cwd=ROOT
+        cmd, capture_output=True, text=True, env=child_env(size), timeout=timeout, cwd=child_cwd()
     )
     for line in reversed(proc.stdout.splitlines()):
         if line.startswith("RESULT "):
@@ -278,7 +302,7 @@ def cold_start(
     args = [sys.executable, "-c", code, mode, url] + ([actions] if actions else [])
     t0 = time.clock_gettime_ns(CLOCK)
     proc = subprocess.run(
-        args, capture_output=True, text=True, env=child_env(size), timeout=300, cwd=ROOT
+        args, capture_output=True, text=True, env=child_env(size), timeout=300, cwd=child_cwd()
     )
     ready = peak = None
     for line in proc.stdout.splitlines():
@@ -752,6 +776,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=HERE / "results" / "latest.json",
         help="where to write the results (default benchmarks/results/latest.json)",
     )
+    p.add_argument(
+        "--tree",
+        type=Path,
+        help="measure the clinic_app of this checkout (e.g. a git worktree with a proposed fix)",
+    )
     p.add_argument("--markdown", type=Path, help="also write the table as Markdown here")
     p.add_argument(
         "--generator",
@@ -782,6 +811,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    global TREE
+    TREE = args.tree.resolve() if args.tree else None
     if args.generator == "fallback":
         os.environ["CLINIC_BENCH_GENERATOR"] = "fallback"
     bench = Bench(args)
@@ -830,6 +861,7 @@ def main(argv: list[str] | None = None) -> int:
         "machine": info,
         "loadavg_at_end": os.getloadavg(),
         "generator": clinics.generator_label(),
+        "tree": str(TREE or ROOT),
         "schema_revision": clinics.schema_revision(),
         "sizes": args.sizes,
         "targets": TARGETS,
