@@ -370,6 +370,11 @@ class EvaluationEditor(QWidget):
         start = self._page_index.get(initial_section or "", 0)
         self.nav.setCurrentItem(self._nav_entry(start))
 
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        # Whole section titles when there is room; a narrower list on small screens.
+        self.nav.setFixedWidth(224 if event.size().width() >= 880 else 184)
+        super().resizeEvent(event)
+
     # -- public API ------------------------------------------------------------------------------
 
     @property
