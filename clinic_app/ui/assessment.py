@@ -59,7 +59,10 @@ ROLE_EVIDENCE = Qt.ItemDataRole.UserRole + 1
 
 
 class WrappingDelegate(QStyledItemDelegate):
-    """Row heights that fit wrapped text at the current column width (QTreeView only elides)."""
+    """Row heights that fit wrapped text at the current column width (QTreeView only elides).
+
+    Signals: none.
+    """
 
     def __init__(self, tree: QTreeWidget) -> None:
         super().__init__(tree)

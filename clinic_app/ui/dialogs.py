@@ -51,7 +51,10 @@ def check_date_of_birth(text: str, today: date | None = None) -> tuple[date | No
 
 
 class FieldError(QLabel):
-    """The red line under a field saying what is wrong with it (hidden when nothing is)."""
+    """The red line under a field saying what is wrong with it (hidden when nothing is).
+
+    Signals: none.
+    """
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -71,7 +74,10 @@ class _Field:
 
 
 class _FormDialog(QDialog):
-    """A dialog of labelled fields, each with an error line beneath it."""
+    """A dialog of labelled fields, each with an error line beneath it.
+
+    Signals: those of QDialog (``accepted``/``rejected``); subclasses add ``saved``.
+    """
 
     def __init__(self, title: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)

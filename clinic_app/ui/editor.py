@@ -206,7 +206,10 @@ class ItemRow:
 
 
 class SectionPage(QScrollArea):
-    """One section of the form: a title, its help and a grid of item rows."""
+    """One section of the form: a title, its help and a grid of item rows.
+
+    Signals: none (its editors' ``edited`` signals are connected by the evaluation editor).
+    """
 
     def __init__(self, section: Section, parent: QWidget | None = None) -> None:
         super().__init__(parent)

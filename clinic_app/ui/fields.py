@@ -102,7 +102,10 @@ class ValueEditor(QWidget):
 
 
 class NumberEditor(ValueEditor):
-    """A line edit for a number, its unit beside it, the allowed range as placeholder."""
+    """A line edit for a number, its unit beside it, the allowed range as placeholder.
+
+    Signals: ``edited(object)`` (from ValueEditor) on every keystroke.
+    """
 
     def __init__(self, item: Item, parent: QWidget | None = None) -> None:
         super().__init__(item, parent)
