@@ -9,6 +9,7 @@ restore are never pruned.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import sqlite3
@@ -17,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from clinic_app.storage import files, migrate
-from clinic_app.storage.errors import DatabaseFileError, DatabaseTooNewError
+from clinic_app.storage.errors import DatabaseFileError, DatabaseTooNewError, describe_db_error
 
 KEEP_BACKUPS_ENV = "CLINIC_APP_KEEP_BACKUPS"
 DEFAULT_KEEP_BACKUPS = 14
@@ -58,25 +59,60 @@ def copy_database(source: Path, dest: Path, *, overwrite: bool = False) -> Path:
         raise DatabaseFileError(dest, "already exists; choose another name")
     if not dest.parent.is_dir():
         raise DatabaseFileError(dest, "the folder does not exist")
-    files.check_header(source)
+    files.check_header(source, check_size=False)
     partial = dest.with_name(f".{dest.name}.partial")
-    partial.unlink(missing_ok=True)
-    src = sqlite3.connect(source)
+    leftovers = [partial, *(partial.with_name(partial.name + s) for s in ("-journal", "-wal"))]
+    src = _open_source(source)
     try:
-        dst = sqlite3.connect(partial)
         try:
-            src.backup(dst)
-            dst.execute("PRAGMA journal_mode=DELETE")
-            dst.commit()
-        finally:
-            dst.close()
-        partial.replace(dest)
-    except sqlite3.Error as exc:
-        raise DatabaseFileError(source, f"cannot be backed up ({exc})") from None
+            dst = sqlite3.connect(partial)
+            try:
+                src.backup(dst)
+                dst.execute("PRAGMA journal_mode=DELETE")
+                dst.commit()
+            finally:
+                dst.close()
+            partial.replace(dest)
+        except (sqlite3.Error, OSError) as exc:
+            problem = describe_db_error(exc) if isinstance(exc, sqlite3.Error) else exc.strerror
+            if isinstance(exc, sqlite3.DatabaseError) and "malformed" in str(exc):
+                raise DatabaseFileError(source, f"cannot be backed up ({problem})") from None
+            raise DatabaseFileError(
+                dest, f"the backup cannot be written ({problem}); nothing was kept"
+            ) from None
     finally:
         src.close()
-        partial.unlink(missing_ok=True)
+        for leftover in leftovers:
+            with contextlib.suppress(OSError):
+                leftover.unlink(missing_ok=True)
     return dest
+
+
+def _open_source(source: Path) -> sqlite3.Connection:
+    """A connection to the live database for the backup API, read-only if it must be.
+
+    Normally an ordinary connection (it shares the app's locks, so the copy is consistent while
+    the app writes). Where that fails for want of writing beside the file (a read-only folder, no
+    room for SQLite's ``-shm``), the file is opened read-only instead.
+    """
+    conn = sqlite3.connect(source)
+    try:
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchall()
+        return conn
+    except sqlite3.Error as exc:
+        conn.close()
+        first = exc
+    if "malformed" in str(first) or "not a database" in str(first):
+        raise DatabaseFileError(source, f"cannot be backed up ({describe_db_error(first)})")
+    conn = sqlite3.connect(files.readonly_uri(source), uri=True)
+    try:
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchall()
+    except sqlite3.Error:
+        conn.close()
+        raise DatabaseFileError(
+            source, f"cannot be read for the backup ({describe_db_error(first)})"
+        ) from None
+    return conn
 
 
 def make_backup(
@@ -84,10 +120,17 @@ def make_backup(
 ) -> Path:
     """Back ``source`` up into the backups folder, then prune old automatic backups."""
     directory = directory or backups_dir()
-    directory.mkdir(parents=True, exist_ok=True)
+    _make_folder(directory)
     dest = copy_database(source, directory / backup_name(reason))
     prune(directory, keep if keep is not None else keep_backups_setting())
     return dest
+
+
+def _make_folder(directory: Path) -> None:
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DatabaseFileError(directory, f"cannot create the folder ({exc.strerror})") from None
 
 
 def list_backups(directory: Path | None = None) -> list[tuple[Path, str]]:
@@ -150,23 +193,36 @@ def restore(candidate: Path, target: Path, *, directory: Path | None = None) -> 
     directory = directory or backups_dir()
     replaced: Path | None = None
     if target.exists() and target.stat().st_size > 0:
-        directory.mkdir(parents=True, exist_ok=True)
+        _make_folder(directory)
         try:
             replaced = copy_database(target, directory / backup_name("before-restore"))
-        except DatabaseFileError:
+        except DatabaseFileError as err:
+            if err.path != target:  # the backups folder is the problem: stop, nothing changed
+                raise
             replaced = directory / backup_name("replaced-damaged")
-            target.replace(replaced)
-            for suffix in ("-wal", "-shm"):
-                side = target.with_name(target.name + suffix)
-                if side.exists():
-                    side.replace(replaced.with_name(replaced.name + suffix))
-    target.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                target.replace(replaced)
+                for suffix in ("-wal", "-shm"):
+                    side = target.with_name(target.name + suffix)
+                    if side.exists():
+                        side.replace(replaced.with_name(replaced.name + suffix))
+            except OSError as exc:
+                raise DatabaseFileError(
+                    target, f"cannot be moved aside ({exc.strerror}); nothing was restored"
+                ) from None
+    _make_folder(target.parent)
     with files.open_readonly(candidate) as src:
-        dst = sqlite3.connect(target)
         try:
-            src.backup(dst)
-            dst.execute("PRAGMA journal_mode=WAL")
-            dst.commit()
-        finally:
-            dst.close()
+            dst = sqlite3.connect(target)
+            try:
+                src.backup(dst)
+                dst.execute("PRAGMA journal_mode=WAL")
+                dst.commit()
+            finally:
+                dst.close()
+        except sqlite3.Error as exc:
+            kept = f"; the replaced database is kept at {replaced}" if replaced else ""
+            raise DatabaseFileError(
+                target, f"the restore could not be written ({describe_db_error(exc)}){kept}"
+            ) from None
     return RestoreResult(restored_from=candidate, revision=revision, replaced_copy=replaced)

@@ -17,13 +17,24 @@ from typing import TYPE_CHECKING, Any
 
 from clinic_app.storage import backup as backup_mod
 from clinic_app.storage import files, migrate
-from clinic_app.storage.errors import DatabaseFileError, DatabaseTooNewError, NotOurDatabaseError
+from clinic_app.storage.errors import (
+    DatabaseAccessError,
+    DatabaseFileError,
+    DatabaseTooNewError,
+    MigrationError,
+    NotOurDatabaseError,
+    StorageError,
+    describe_db_error,
+)
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import URL, Engine
     from sqlalchemy.orm import Session, sessionmaker
 
 DEFAULT_FILENAME = "clinic.db"
+# Seconds a SQLite write waits for another connection's lock before giving up with a
+# DatabaseAccessError ("busy"): long enough for another workstation's save or a backup.
+DEFAULT_BUSY_TIMEOUT = 10.0
 _WRITE = "clinic_app_write"
 
 
@@ -69,11 +80,19 @@ class Database:
     sessions: sessionmaker[Session]
     write_sessions: sessionmaker[Session]
     path: Path | None = None
+    # Problems that did not stop the database from opening but that a person should hear about
+    # (e.g. the daily backup could not be written): one line each, for a status bar or dialog.
+    notices: list[str] = field(default_factory=list)
     _closed: list[bool] = field(default_factory=lambda: [False], repr=False)
 
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name
+
+    @property
+    def where(self) -> str:
+        """The file (SQLite) or the URL without password: what messages name."""
+        return str(self.path) if self.path is not None else self.display_url
 
     @property
     def display_url(self) -> str:
@@ -83,7 +102,7 @@ class Database:
     @contextmanager
     def reading(self) -> Iterator[Session]:
         """A session for reads; rolled back at the end (nothing it does is kept)."""
-        with self.sessions() as session:
+        with _access_errors(self.where), self.sessions() as session:
             yield session
 
     @contextmanager
@@ -92,12 +111,14 @@ class Database:
 
         On SQLite the transaction starts with ``BEGIN IMMEDIATE``: it takes the write lock at once,
         so two writers queue (busy timeout) instead of failing half-way with "database is locked".
+        A database that stays busy, read-only or unreachable raises DatabaseAccessError naming it
+        (the transaction is rolled back: nothing of the operation is kept).
         """
-        with self.write_sessions.begin() as session:
+        with _access_errors(self.where), self.write_sessions.begin() as session:
             yield session
 
     def schema_revision(self) -> str | None:
-        with self.engine.connect() as conn:
+        with _access_errors(self.where), self.engine.connect() as conn:
             return migrate.current_revision(conn)
 
     def close(self) -> None:
@@ -112,7 +133,18 @@ class Database:
         self.close()
 
 
-def _sqlite_engine(url: URL) -> Engine:
+@contextmanager
+def _access_errors(where: str) -> Iterator[None]:
+    """Driver errors about the database as a whole (busy, read-only, gone) as a StorageError."""
+    from sqlalchemy.exc import OperationalError
+
+    try:
+        yield
+    except OperationalError as exc:
+        raise DatabaseAccessError(where, describe_db_error(exc)) from exc
+
+
+def _sqlite_engine(url: URL, busy_timeout: float) -> Engine:
     from sqlalchemy import create_engine, event
 
     engine = create_engine(url)
@@ -130,7 +162,7 @@ def _sqlite_engine(url: URL) -> Engine:
             # autosave for a guarantee a desktop on a UPS does not need.
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute("PRAGMA busy_timeout=10000")
+            cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
         finally:
             cursor.close()
 
@@ -142,34 +174,59 @@ def _sqlite_engine(url: URL) -> Engine:
     return engine
 
 
-def _make_engine(url: URL) -> Engine:
+def _make_engine(url: URL, busy_timeout: float) -> Engine:
     from sqlalchemy import create_engine
 
     if url.get_backend_name() == "sqlite":
-        return _sqlite_engine(url)
+        return _sqlite_engine(url, busy_timeout)
     return create_engine(url, pool_pre_ping=True)
 
 
-def _precheck_sqlite(path: Path, *, migrate_schema: bool) -> bool:
-    """Check an existing file read-only; True if it holds data (a backup is worth making)."""
+def _writable(path: Path) -> bool:
+    return os.access(path, os.W_OK | (os.X_OK if path.is_dir() else 0))
+
+
+def _precheck_sqlite(path: Path, *, migrate_schema: bool, keep: int) -> tuple[bool, Path | None]:
+    """Check an existing file read-only; (holds data, pre-upgrade backup if one was made).
+
+    An older schema is copied to the backups folder here, before SQLAlchemy opens the file (even
+    switching it to WAL mode changes its header): the copy is the file exactly as it was.
+
+    Also refuses, before SQLite creates anything, a folder or file it could not write: SQLite
+    in WAL mode needs to create ``-wal``/``-shm`` files beside the database even to read it.
+    """
+    folder = path.parent
     if not path.exists():
-        if not path.parent.is_dir():
+        if not folder.is_dir():
             raise DatabaseFileError(path, "the folder does not exist")
-        return False
+        if not _writable(folder):
+            raise DatabaseFileError(
+                folder, "the folder is not writable: cannot create the database"
+            )
+        return False, None
+    if path.is_dir():
+        raise DatabaseFileError(path, "is a folder, not a database file")
+    if not _writable(path) or not _writable(folder):
+        raise DatabaseFileError(
+            path, "is read-only: clinic_app must be able to write the file and its folder"
+        )
     if path.stat().st_size == 0:
-        return False
+        return False, None
     revision = files.check_file(path)
     if not migrate_schema:
-        return True
+        return True, None
     if revision is None:
         if files.table_names(path):
             raise NotOurDatabaseError(str(path))
     elif not migrate.is_known(revision):
         raise DatabaseTooNewError(str(path), revision, migrate.HEAD)
-    return True
+    elif revision != migrate.HEAD:
+        # No upgrade without its safety copy: a failure here stops the opening.
+        return True, backup_mod.make_backup(path, f"upgrade-from-{revision}", keep=keep)
+    return True, None
 
 
-def _migrate(db: Database, *, has_data: bool, keep: int) -> None:
+def _migrate(db: Database, *, saved: Path | None) -> None:
     with db.engine.connect() as conn:
         revision = migrate.current_revision(conn)
         tables = migrate.user_tables(conn) if revision is None else []
@@ -180,9 +237,15 @@ def _migrate(db: Database, *, has_data: bool, keep: int) -> None:
         raise NotOurDatabaseError(where)
     if revision is not None and not migrate.is_known(revision):
         raise DatabaseTooNewError(where, revision, migrate.HEAD)
-    if revision is not None and has_data and db.path is not None:
-        backup_mod.make_backup(db.path, f"upgrade-from-{revision}", keep=keep)
-    migrate.upgrade(db.engine)
+    try:
+        migrate.upgrade(db.engine)
+    except Exception as exc:  # any failure: the upgrade transaction was rolled back
+        kept = f"; a copy made before it is at {saved}" if saved else ""
+        raise MigrationError(
+            where,
+            f"upgrading the schema from revision {revision or '(new)'} to {migrate.HEAD} failed "
+            f"({describe_db_error(exc)}); the database was left as it was{kept}",
+        ) from exc
 
 
 def open_database(
@@ -191,6 +254,7 @@ def open_database(
     migrate: bool = True,
     backup: bool = True,
     keep_backups: int | None = None,
+    busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
 ) -> Database:
     """Open (and create or upgrade, if ``migrate``) the clinic database.
 
@@ -198,8 +262,15 @@ def open_database(
     default :func:`default_url`. With ``migrate`` (the default) a new database gets the whole
     schema, an older one is backed up and upgraded, and one made by a newer app is refused
     untouched (DatabaseTooNewError). ``backup`` makes the daily automatic backup of an existing
-    SQLite database and keeps the newest ``keep_backups`` (default: the setting, 14).
-    A damaged or foreign SQLite file raises DatabaseFileError and is left byte-identical.
+    SQLite database and keeps the newest ``keep_backups`` (default: the setting, 14); if it
+    cannot be written the database still opens and ``Database.notices`` says why.
+    ``busy_timeout``: seconds a SQLite write waits for another connection's lock.
+
+    Raises (all StorageError, with one-line messages naming the file or database):
+    DatabaseFileError for a damaged, foreign, read-only or missing-folder SQLite file (left
+    byte-identical), NotOurDatabaseError, DatabaseTooNewError, MigrationError (upgrade rolled
+    back, the pre-upgrade copy kept), DatabaseAccessError (busy, unreachable server...).
+    A PostgreSQL database is upgraded without a file backup: back it up with pg_dump.
     """
     from sqlalchemy.engine import make_url
     from sqlalchemy.orm import sessionmaker
@@ -208,13 +279,18 @@ def open_database(
 
     resolved = make_url(url or default_url())
     path = sqlite_file(resolved)
-    has_data = False
+    keep = keep_backups if keep_backups is not None else backup_mod.keep_backups_setting()
+    has_data, saved = False, None
     if path is not None:
         if url is None and path.parent == data_dir():
-            path.parent.mkdir(parents=True, exist_ok=True)
-        has_data = _precheck_sqlite(path, migrate_schema=migrate)
-    keep = keep_backups if keep_backups is not None else backup_mod.keep_backups_setting()
-    engine = _make_engine(resolved)
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise DatabaseFileError(
+                    path.parent, f"cannot create the data folder ({exc.strerror})"
+                ) from None
+        has_data, saved = _precheck_sqlite(path, migrate_schema=migrate, keep=keep)
+    engine = _make_engine(resolved, busy_timeout)
     db = Database(
         url=resolved,
         engine=engine,
@@ -225,11 +301,21 @@ def open_database(
         path=path,
     )
     try:
-        if migrate:
-            _migrate(db, has_data=has_data, keep=keep)
-        if backup and has_data and path is not None and backup_mod.daily_backup_due():
-            backup_mod.make_backup(path, "daily", keep=keep)
+        with _access_errors(db.where):
+            if migrate:
+                _migrate(db, saved=saved)
+            if backup and has_data and path is not None:
+                _daily_backup(db, path, keep)
     except BaseException:
         db.close()
         raise
     return db
+
+
+def _daily_backup(db: Database, path: Path, keep: int) -> None:
+    """The once-a-day copy at start; a failure is a notice, not a reason to refuse to open."""
+    try:
+        if backup_mod.daily_backup_due():
+            backup_mod.make_backup(path, "daily", keep=keep)
+    except (StorageError, OSError) as exc:
+        db.notices.append(f"the daily backup was not made: {exc}")

@@ -120,3 +120,48 @@ class NotOurDatabaseError(StorageError):
         super().__init__(
             f"{where}: this database holds tables that clinic_app did not make; it was not changed"
         )
+
+
+class DatabaseAccessError(StorageError):
+    """The database cannot be used right now: busy, read-only, disk full, server unreachable.
+
+    ``where`` is the file (SQLite) or the URL without password; nothing was changed by the
+    operation that failed (its transaction was rolled back).
+    """
+
+    def __init__(self, where: str, problem: str) -> None:
+        super().__init__(f"{where}: {problem}")
+        self.where = where
+        self.problem = problem
+
+
+class MigrationError(StorageError):
+    """A schema upgrade failed; its transaction was rolled back, the old schema is intact."""
+
+    def __init__(self, where: str, problem: str) -> None:
+        super().__init__(f"{where}: {problem}")
+        self.where = where
+        self.problem = problem
+
+
+def describe_db_error(exc: BaseException) -> str:
+    """One line, for a person, about a driver error (the original text in brackets)."""
+    original = getattr(exc, "orig", None) or exc
+    text = " ".join(str(original).split()) or type(original).__name__
+    lowered = text.lower()
+    known = (
+        ("locked", "the database is busy (another program or workstation is using it)"),
+        ("readonly", "the database or its folder is read-only"),
+        ("read-only", "the database or its folder is read-only"),
+        ("unable to open", "the database file cannot be opened or created"),
+        ("disk i/o error", "the disk could not be written or read (full, removed or failing?)"),
+        ("full", "the disk is full"),
+        ("malformed", "the database file is damaged"),
+        ("connection refused", "the database server cannot be reached"),
+        ("could not translate host", "the database server cannot be found"),
+        ("password authentication failed", "the database server refused the user name/password"),
+    )
+    for needle, meaning in known:
+        if needle in lowered:
+            return f"{meaning} [{text}]"
+    return text

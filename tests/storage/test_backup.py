@@ -14,7 +14,12 @@ import pytest
 from clinic_app.storage import backup, migrate
 from clinic_app.storage import records as r
 from clinic_app.storage.database import open_database
-from clinic_app.storage.errors import DatabaseFileError, DatabaseTooNewError
+from clinic_app.storage.errors import (
+    DatabaseAccessError,
+    DatabaseFileError,
+    DatabaseTooNewError,
+    MigrationError,
+)
 
 
 def _url(path: Path) -> str:
@@ -243,3 +248,97 @@ def test_backup_overwrite_on_request(tmp_path: Path) -> None:
     backup.copy_database(path, dest, overwrite=True)
     assert _count(dest) == 3
     assert sorted(p.name for p in tmp_path.iterdir() if "chosen" in p.name) == ["chosen.db"]
+
+
+@pytest.mark.parametrize("cut", [1, 100, 4096])
+def test_restore_refuses_file_cut_short_at_the_end(tmp_path: Path, cut: int) -> None:
+    """integrity_check alone can miss a short last page: the header's page count catches it."""
+    path = tmp_path / "clinic.db"
+    _with_patients(path, 30)
+    good = backup.copy_database(path, tmp_path / "good.db")
+    bad = tmp_path / "short.db"
+    bad.write_bytes(good.read_bytes()[:-cut])
+    before = _digest(path)
+    with pytest.raises(DatabaseFileError, match="short.db: is cut short"):
+        backup.restore(bad, path)
+    assert _digest(path) == before
+
+
+def test_daily_backup_failure_is_a_notice_not_a_refusal(tmp_path: Path) -> None:
+    path = tmp_path / "clinic.db"
+    _with_patients(path, 1)
+    backup.backups_dir().parent.mkdir(parents=True, exist_ok=True)
+    backup.backups_dir().write_text("a file where the backups folder should be")
+    db = open_database(_url(path))
+    try:
+        assert r.count_patients(db) == 1
+        assert len(db.notices) == 1
+        assert "daily backup was not made" in db.notices[0]
+        assert str(backup.backups_dir()) in db.notices[0]
+    finally:
+        db.close()
+
+
+def test_upgrade_refused_when_its_backup_cannot_be_made(tmp_path: Path) -> None:
+    sample = Path(__file__).resolve().parents[1] / "data" / "clinic-0001.db"
+    path = tmp_path / "clinic.db"
+    shutil.copyfile(sample, path)
+    before = _digest(path)
+    backup.backups_dir().parent.mkdir(parents=True, exist_ok=True)
+    backup.backups_dir().write_text("not a folder")
+    with pytest.raises(DatabaseFileError, match="backups"):
+        open_database(_url(path))
+    assert _digest(path) == before
+
+
+def test_busy_database_gives_a_clear_error_and_writes_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "clinic.db"
+    _with_patients(path, 1)
+    db = open_database(_url(path), busy_timeout=0.2)
+    holder = sqlite3.connect(path, isolation_level=None)
+    try:
+        holder.execute("BEGIN EXCLUSIVE")
+        with pytest.raises(DatabaseAccessError) as caught:
+            r.create_patient(db, r.PatientFields("Zoë", "Busy", mrn="busy"), user="a")
+        message = str(caught.value)
+        assert message.startswith(f"{path}: the database is busy")
+        assert "\n" not in message
+        holder.execute("ROLLBACK")
+        r.create_patient(db, r.PatientFields("Zoë", "Busy", mrn="busy"), user="a")
+        assert r.count_patients(db) == 2
+    finally:
+        holder.close()
+        db.close()
+
+
+def test_failed_upgrade_is_rolled_back_and_reported(tmp_path: Path) -> None:
+    sample = Path(__file__).resolve().parents[1] / "data" / "clinic-0001.db"
+    path = tmp_path / "clinic.db"
+    shutil.copyfile(sample, path)
+    import sqlalchemy as sa
+
+    def fail(conn: object, cursor: object, statement: str, *args: object) -> None:
+        if "CREATE TRIGGER patient_fts_update" in statement:
+            raise sqlite3.OperationalError("disk I/O error")
+
+    sa.event.listen(sa.engine.Engine, "before_cursor_execute", fail)
+    try:
+        with pytest.raises(MigrationError) as caught:
+            open_database(_url(path))
+    finally:
+        sa.event.remove(sa.engine.Engine, "before_cursor_execute", fail)
+    message = str(caught.value)
+    assert message.startswith(f"{path}: upgrading the schema from revision 0001 to 0002 failed")
+    assert "upgrade-from-0001" in message
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        assert conn.execute("SELECT version_num FROM alembic_version").fetchone() == ("0001",)
+        columns = [c[1] for c in conn.execute("PRAGMA table_info(patient)")]
+        assert "search_name" not in columns
+    finally:
+        conn.close()
+    db = open_database(_url(path))
+    try:
+        assert db.schema_revision() == migrate.HEAD
+    finally:
+        db.close()
