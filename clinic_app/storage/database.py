@@ -179,7 +179,10 @@ def _make_engine(url: URL, busy_timeout: float) -> Engine:
 
     if url.get_backend_name() == "sqlite":
         return _sqlite_engine(url, busy_timeout)
-    return create_engine(url, pool_pre_ping=True)
+    connect_args: dict[str, Any] = {}
+    if url.get_backend_name() == "postgresql" and "connect_timeout" not in url.query:
+        connect_args["connect_timeout"] = 10  # an unreachable server: say so within seconds
+    return create_engine(url, pool_pre_ping=True, connect_args=connect_args)
 
 
 def _writable(path: Path) -> bool:

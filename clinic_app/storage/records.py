@@ -696,7 +696,8 @@ def list_patients(
     """
     if sort not in _SORTS:
         raise StorageError(f"cannot sort patients by {sort!r}")
-    columns = [c.desc() if descending else c.asc() for c in _SORTS[sort]]
+    # Patients without a date of birth come last either way, on both backends.
+    columns = [(c.desc() if descending else c.asc()).nulls_last() for c in _SORTS[sort]]
     with db.reading() as s:
         query = select(m.Patient).order_by(*columns).offset(max(offset, 0)).limit(max(limit, 0))
         if not include_archived:

@@ -497,3 +497,13 @@ def test_two_workstations_race_one_wins(database_url: str, form: Form) -> None:
     finally:
         first.close()
         second.close()
+
+
+def test_sort_by_date_of_birth_puts_unknown_last(db: Database) -> None:
+    make_patients(db)
+    ascending = r.list_patients(db, sort="date_of_birth")
+    descending = r.list_patients(db, sort="date_of_birth", descending=True)
+    assert ascending[0].family_name == "Kowalski"
+    assert ascending[-1].date_of_birth is None
+    assert descending[0].family_name == "王"
+    assert descending[-1].date_of_birth is None
