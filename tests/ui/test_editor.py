@@ -239,3 +239,25 @@ def test_pages_are_built_when_first_shown(qtbot, mini_form) -> None:
     assert editor.built_sections() == ["hips", "flexibility"]
     assert line(editor, "slr", "right").text() == "80"
     assert editor.row("slr").asymmetry.text() == "L 10° worse"
+
+
+def test_odd_numbers_are_refused_or_read_sensibly(qtbot, mini_form) -> None:
+    editor = make_editor(qtbot, mini_form)
+    editor.set_current_section("hips")
+    field = line(editor, "hip_flexor_force", "left")
+    error = editor.row("hip_flexor_force").error
+    for text, problem in (
+        ("nan", "not a finite number"),
+        ("inf", "not a finite number"),
+        ("1" + "0" * 400, "not a finite number"),
+        ("-5", "outside 0-800"),
+        ("12..5", "is not a number"),
+    ):
+        field.setText(text)
+        field.textEdited.emit(text)
+        assert problem in error.text(), text
+        assert editor.findings.get("hip_flexor_force", "left") is None
+    field.setText(" 12,5 ")
+    field.textEdited.emit(" 12,5 ")  # a decimal comma, spaces around
+    assert not error.isVisible()
+    assert editor.findings.get("hip_flexor_force", "left") == 12.5
