@@ -71,10 +71,16 @@ def seed_setting() -> int:
 
 
 def autosave_window() -> float:
-    """Seconds a keystroke may stay unsaved: the autosave delay plus ``SLACK``."""
-    from clinic_app.ui.autosave import AUTOSAVE_DELAY_MS
+    """Seconds a keystroke may stay unsaved: the autosave delay plus ``SLACK``.
 
-    return AUTOSAVE_DELAY_MS / 1000 + SLACK
+    A debounce restarts its timer on every key, so under steady typing the delay alone bounds
+    nothing; an autosaver that also saves at least every ``AUTOSAVE_MAX_WAIT_MS`` while typing
+    goes on (if it declares one) is held to that bound instead.
+    """
+    from clinic_app.ui import autosave
+
+    bound = max(autosave.AUTOSAVE_DELAY_MS, getattr(autosave, "AUTOSAVE_MAX_WAIT_MS", 0))
+    return bound / 1000 + SLACK
 
 
 def jobs_setting() -> int:
