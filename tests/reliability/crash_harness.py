@@ -314,9 +314,11 @@ def summary(results: Sequence[RunResult], window: float) -> str:
     windows = [r.loss_window for r in results]
     failed = [r for r in results if not r.ok]
     mode = ",".join(sorted({r.mode for r in results}))
+    within = [r.loss_window for r in results if r.ok] or [0.0]
     return (
         f"crash test: {len(results)} SIGKILL runs [{mode}], {len(failed)} failed; "
         f"keystrokes lost {sum(r.keys_lost for r in results)} of "
         f"{sum(r.keys_typed for r in results)}; loss window max {max(windows):.2f} s, "
-        f"median {statistics.median(windows):.2f} s (allowed {window:.2f} s)"
+        f"median {statistics.median(windows):.2f} s (allowed {window:.2f} s; "
+        f"max {max(within):.2f} s over the runs that passed)"
     )
