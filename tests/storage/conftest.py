@@ -19,7 +19,7 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
 
@@ -52,16 +52,23 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+NO_SERVER = (
+    "no PostgreSQL server binaries (/usr/lib/postgresql/*/bin/initdb); "
+    "install them with: apt-get install postgresql"
+)
+
+
+def no_postgres() -> NoReturn:
+    """Skip the PostgreSQL cases, or fail them under CI=true (CI must test both backends)."""
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"CI=true but {NO_SERVER}")
+    pytest.skip(NO_SERVER)
+
+
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[PgServer]:
     if not PG_INITDB:
-        reason = (
-            "no PostgreSQL server binaries (/usr/lib/postgresql/*/bin/initdb); "
-            "install them with: apt-get install postgresql"
-        )
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"CI=true but {reason}")
-        pytest.skip(reason)
+        no_postgres()
     bindir = Path(PG_INITDB[-1]).parent
     base = Path(tempfile.mkdtemp(prefix="clinic-pg-"))
     data = base / "data"
