@@ -27,7 +27,8 @@ from typing import TYPE_CHECKING, Any, Literal, cast
 
 from sqlalchemy import Row, and_, case, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.sql import column, table, text
+from sqlalchemy.sql import column, table
+from sqlalchemy.sql import text as sql_text
 
 from clinic_app.core import findings as findings_mod
 from clinic_app.core.form import Form, parse_form
@@ -733,9 +734,11 @@ def search_patients(
         order: list[Any] = [case((mrn_exact, 0), else_=1)]
         if query.words and db.dialect == "sqlite":
             stmt = stmt.join(_FTS, _FTS.c.rowid == m.Patient.id).where(
-                text("patient_fts MATCH :match").bindparams(match=search_mod.fts_match(query.words))
+                sql_text("patient_fts MATCH :match").bindparams(
+                    match=search_mod.fts_match(query.words)
+                )
             )
-            order.append(text("bm25(patient_fts, 1.0, 2.0, 4.0, 1.0)"))
+            order.append(sql_text("bm25(patient_fts, 1.0, 2.0, 4.0, 1.0)"))
         elif query.words:
             words = [_like_escape(w) for w in query.words]
             per_word = [  # a word starting the name or any later part of it, or the MRN
@@ -1141,10 +1144,10 @@ def sign_evaluation(
         return Signed(evaluation_id, expected_version + 1, user, now, digest)
 
 
-def add_addendum(db: Database, evaluation_id: int, text_: str, *, user: str) -> Addendum:
+def add_addendum(db: Database, evaluation_id: int, text: str, *, user: str) -> Addendum:
     """Add a note to a signed evaluation (the only change a signed evaluation accepts)."""
     user = _require_user(user)
-    body = text_.strip()
+    body = text.strip()
     if not body:
         raise StorageError("an addendum needs some text")
     with db.writing() as s:
