@@ -109,8 +109,10 @@ class PatientTableModel(QAbstractTableModel):
         desc = self._order == Qt.SortOrder.DescendingOrder
         if key == "mrn":
             return sorted(rows, key=lambda p: p.mrn.casefold(), reverse=desc)
-        if key == "date_of_birth":
-            return sorted(rows, key=lambda p: p.date_of_birth or date.min, reverse=desc)
+        if key == "date_of_birth":  # unknown dates last either way, as the database sorts them
+            dated = [p for p in rows if p.date_of_birth is not None]
+            dated.sort(key=lambda p: p.date_of_birth or date.min, reverse=desc)
+            return dated + [p for p in rows if p.date_of_birth is None]
         if self._sort_column == 0 and not desc:
             return rows  # best matches first, as the search ranked them
         return sorted(rows, key=lambda p: p.display_name.casefold(), reverse=desc)

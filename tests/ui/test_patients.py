@@ -134,8 +134,14 @@ def test_header_click_sorts(qtbot, db) -> None:
         "A-100",
     ]
     panel.view.sortByColumn(2, Qt.SortOrder.AscendingOrder)
-    assert panel.model.index(0, 2).data() == ""  # no date of birth sorts first
-    assert panel.model.index(1, 2).data().startswith("1980-03-07")
+    born = [panel.model.index(r, 2).data()[:10] for r in range(4)]
+    assert born == ["1980-03-07", "1995-12-01", "2001-04-30", ""]  # unknown dates last
+    panel.view.sortByColumn(2, Qt.SortOrder.DescendingOrder)
+    assert panel.model.index(0, 2).data().startswith("2001-04-30")
+    assert panel.model.index(3, 2).data() == ""
+    panel.model.set_query("a")  # a search result is sorted the same way, in memory
+    born = [panel.model.index(r, 2).data()[:10] for r in range(panel.model.rowCount())]
+    assert born == sorted(filter(None, born), reverse=True) + [b for b in born if not b]
 
 
 def test_date_of_birth_rules() -> None:
