@@ -126,6 +126,12 @@ def _num(v: float) -> str:
     return f"{v:.1f}".rstrip("0").rstrip(".") if v != int(v) else str(int(v))
 
 
+def mmt_grade(value: float) -> str:
+    """An MMT grade as clinicians write it: half grades are recorded as .5 and shown as ``4+``."""
+    whole = int(value)
+    return f"{whole}+" if value - whole == 0.5 else str(whole)
+
+
 def format_value(item: Item, value: Value) -> str:
     """A recorded value as a clinician reads it: units, MMT as n/5, labels for choices."""
     if isinstance(value, tuple):
@@ -133,7 +139,7 @@ def format_value(item: Item, value: Value) -> str:
     if isinstance(value, str):
         return item.choice_label(value) if item.choices else value
     if item.type is ItemType.MMT:
-        return f"{_num(value)}/5"
+        return f"{mmt_grade(value)}/5"
     if item.type is ItemType.SCALE:
         return f"{_num(value)}/10"
     unit = item.unit

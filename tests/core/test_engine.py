@@ -74,8 +74,11 @@ def test_supporting_only_hint_never_fires_alone(mini_form) -> None:
 
 def test_strongest_factor_ranks_first(mini_form) -> None:
     result = run(
-        mini_form, involved_side="left", nordic={"left": 100, "right": 300},
-        quality=["tingling"], slump={"left": "positive"},
+        mini_form,
+        involved_side="left",
+        nordic={"left": 100, "right": 300},
+        quality=["tingling"],
+        slump={"left": "positive"},
     )
     assert [f.id for f in result.factors] == ["F8", "F6"]
 
@@ -130,9 +133,15 @@ def test_rule_threshold_override() -> None:
 
 @pytest.mark.parametrize(
     ("item", "value", "text"),
-    [("hip_flex", 4.5, "4.5/5"), ("pain_now", 7, "7/10"), ("nordic", 210.0, "210 N"),
-     ("slr", 70, "70°"), ("quality", ("ache", "tingling"), "Ache, Tingling"),
-     ("involved_side", "left", "Left")],
+    [
+        ("hip_flex", 4.5, "4+/5"),
+        ("hip_flex", 4.0, "4/5"),
+        ("pain_now", 7, "7/10"),
+        ("nordic", 210.0, "210 N"),
+        ("slr", 70, "70°"),
+        ("quality", ("ache", "tingling"), "Ache, Tingling"),
+        ("involved_side", "left", "Left"),
+    ],
 )
 def test_format_value(mini_form, item: str, value: Any, text: str) -> None:
     assert format_value(mini_form.item(item), value) == text
