@@ -14,7 +14,9 @@ the parent (which kills this process with SIGKILL at a random moment) knows exac
 typed, and when. Saves reported by the autosaver are logged too (for diagnosis only; the parent
 trusts only the database).
 
-The process never exits by itself after the plan: the parent kills it.
+The process never exits by itself after the plan: the parent kills it. With ``--restart-check``
+it is the app started again after the kill: it opens the evaluation, logs the findings the
+editor shows, and quits.
 """
 
 from __future__ import annotations
@@ -117,6 +119,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--mode", choices=("auto", "main_window", "editor"), default="auto", help="what to drive"
     )
+    parser.add_argument(
+        "--restart-check",
+        action="store_true",
+        help="only open the evaluation (after a crash), log what the editor shows, and quit",
+    )
     args = parser.parse_args(argv)
 
     from PySide6.QtCore import QTimer
@@ -147,6 +154,13 @@ def main(argv: list[str] | None = None) -> int:
             mode = "editor"
     if mode == "editor":
         window, editor, saver = _open_editor(db, args)
+
+    if args.restart_check:
+        log.write(kind="loaded", mode=mode, values=editor.findings.to_dict()["values"])
+        if hasattr(saver, "detach"):
+            saver.detach()
+        db.close()
+        return 0
 
     saver.saved.connect(lambda r: log.write(kind="saved", version=r.version, changed=r.changed))
     saver.failed.connect(lambda msg: log.write(kind="failed", text=msg))

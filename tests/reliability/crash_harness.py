@@ -54,6 +54,8 @@ PLAN_STEPS: tuple[dict[str, Any], ...] = (
 )
 # Slack on top of the autosave delay: the save itself (~20 ms), timer and scheduling jitter.
 SLACK = 0.5
+# Every RESTART_EVERY-th run starts the real app again on the killed database before any check.
+RESTART_EVERY = 4
 
 
 def plan_duration() -> float:
@@ -92,7 +94,12 @@ def jobs_setting() -> int:
 def crash_many(base: Path, runs: int, seed: int, jobs: int) -> list[RunResult]:
     """``runs`` crash runs (seeds ``seed``, ``seed + 1``, ...), ``jobs`` at a time, in run order."""
     with ThreadPoolExecutor(max_workers=jobs) as pool:
-        futures = [pool.submit(crash_once, base / f"run{n:03d}", n, seed + n) for n in range(runs)]
+        futures = [
+            pool.submit(
+                crash_once, base / f"run{n:03d}", n, seed + n, restart=n % RESTART_EVERY == 0
+            )
+            for n in range(runs)
+        ]
         return [f.result() for f in futures]
 
 
@@ -150,6 +157,7 @@ class RunResult:
     loss_window: float = 0.0  # age at the kill of the oldest keystroke not in the database
     saves_logged: int = 0
     integrity: str = ""
+    restarted: bool = False
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -158,8 +166,9 @@ class RunResult:
 
     def line(self) -> str:
         state = "ok" if self.ok else "FAIL: " + "; ".join(self.problems)
+        restarted = " +restart" if self.restarted else ""
         return (
-            f"run {self.run:3d} seed {self.seed} kill at {self.kill_after:5.2f} s "
+            f"run {self.run:3d} seed {self.seed} kill at {self.kill_after:5.2f} s{restarted} "
             f"[{self.mode}] typed {self.keys_typed:2d} lost {self.keys_lost:2d} "
             f"loss window {self.loss_window:5.2f} s saves {self.saves_logged:2d}: {state}"
         )
@@ -230,8 +239,56 @@ def analyse(
             )
 
 
-def crash_once(folder: Path, run: int, seed: int, *, mode: str = "auto") -> RunResult:
-    """One typed session killed with SIGKILL at a random moment, then checked."""
+def _driver_command(prepared: Prepared, log: Path, plan: Path, mode: str) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "tests.reliability.crash_driver",
+        "--db",
+        str(prepared.db_file),
+        "--evaluation",
+        str(prepared.evaluation),
+        "--patient",
+        str(prepared.patient),
+        "--clinician",
+        str(prepared.clinician),
+        "--log",
+        str(log),
+        "--plan",
+        str(plan),
+        "--mode",
+        mode,
+    ]
+
+
+def restart_app(prepared: Prepared, plan: Path, env: Mapping[str, str]) -> dict[str, Any]:
+    """Start the app again on the killed database; what its editor shows for the evaluation."""
+    log = prepared.folder / "restart.jsonl"
+    proc = subprocess.run(
+        [*_driver_command(prepared, log, plan, "auto"), "--restart-check"],
+        cwd=REPO,
+        env=dict(env),
+        capture_output=True,
+        timeout=READY_TIMEOUT,
+        check=False,
+    )
+    loaded = [e for e in read_log(log) if e["kind"] == "loaded"] if log.exists() else []
+    if proc.returncode != 0 or not loaded:
+        raise RuntimeError(
+            f"the app did not start again after the kill ({proc.returncode}):\n"
+            + proc.stderr.decode(errors="replace")[-3000:]
+        )
+    return loaded[-1]
+
+
+def crash_once(
+    folder: Path, run: int, seed: int, *, mode: str = "auto", restart: bool = False
+) -> RunResult:
+    """One typed session killed with SIGKILL at a random moment, then checked.
+
+    ``restart``: before anything else touches the database, start the app on it again and check
+    that its editor shows what the database holds.
+    """
     rng = random.Random(seed)
     kill_after = rng.uniform(0.3, plan_duration() + 1.0)
     result = RunResult(run=run, seed=seed, kill_after=kill_after)
@@ -244,25 +301,7 @@ def crash_once(folder: Path, run: int, seed: int, *, mode: str = "auto") -> RunR
     stderr = open(folder / "driver.stderr", "wb")  # noqa: SIM115 - closed below
     try:
         proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "tests.reliability.crash_driver",
-                "--db",
-                str(prepared.db_file),
-                "--evaluation",
-                str(prepared.evaluation),
-                "--patient",
-                str(prepared.patient),
-                "--clinician",
-                str(prepared.clinician),
-                "--log",
-                str(log),
-                "--plan",
-                str(plan),
-                "--mode",
-                mode,
-            ],
+            _driver_command(prepared, log, plan, mode),
             cwd=REPO,
             env=env,
             stdout=subprocess.DEVNULL,
@@ -298,6 +337,8 @@ def crash_once(folder: Path, run: int, seed: int, *, mode: str = "auto") -> RunR
         stderr.close()
     if proc.returncode != -signal.SIGKILL:
         result.problems.append(f"driver ended with {proc.returncode}, not SIGKILL")
+    shown: dict[str, Any] | None = restart_app(prepared, plan, env) if restart else None
+    result.restarted = restart
     result.integrity = integrity(prepared.db_file)
     if result.integrity != "ok":
         result.problems.append(f"integrity_check: {result.integrity}")
@@ -306,7 +347,13 @@ def crash_once(folder: Path, run: int, seed: int, *, mode: str = "auto") -> RunR
     for entry in entries:
         if entry["kind"] in ("failed", "conflicted") and entry["t"] <= t_kill:
             result.problems.append(f"autosave {entry['kind']}: {entry['text']}")
-    analyse(result, entries, t_kill, stored_values(prepared), autosave_window())
+    stored = stored_values(prepared)
+    if shown is not None and shown["values"] != stored:
+        result.problems.append(
+            f"after the restart the editor showed {shown['values']!r}, the database holds "
+            f"{dict(stored)!r}"
+        )
+    analyse(result, entries, t_kill, stored, autosave_window())
     return result
 
 

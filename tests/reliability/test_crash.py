@@ -2,7 +2,8 @@
 
 Each run starts the real main window (``crash_driver``, offscreen) on a fresh SQLite database,
 types measured values and a note into the evaluation editor with real key events, and kills the
-process with SIGKILL at a seeded random moment. After the kill the database must pass
+process with SIGKILL at a seeded random moment. Every fourth run then starts the real app again
+on the killed database, and its editor must show what the database holds. The database must pass
 ``PRAGMA integrity_check``, reopen through ``open_database``, hold findings the clinician actually
 had on screen, and hold every keystroke older than the autosave window. The loss window of each
 run (age at the kill of the oldest keystroke not stored) is reported at the end of the pytest run.
