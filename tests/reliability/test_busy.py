@@ -116,3 +116,47 @@ def test_autosave_under_a_long_lock_tells_the_user_and_keeps_the_text(
         stored = records.get_evaluation(db, ev.id).findings["values"]
         assert stored == {"notes": "Left sit bone pain", "pain_now": 6}
         assert not saver.has_pending()
+
+
+@pytest.mark.slow
+@pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")
+def test_main_window_under_a_long_lock_says_not_saved_then_saves(
+    qtbot, db: Database, db_file: Path, tmp_path: Path
+) -> None:
+    """What the clinician sees: typing goes on, the status says "not saved", then "Saved"."""
+    from PySide6.QtCore import QCoreApplication, QSettings
+    from PySide6.QtWidgets import QLineEdit
+
+    from clinic_app.ui.main_window import MainWindow
+
+    QCoreApplication.setOrganizationName("clinic_app")
+    QCoreApplication.setApplicationName("clinic_app_reliability")
+    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    for scope in (QSettings.Scope.UserScope, QSettings.Scope.SystemScope):
+        QSettings.setPath(QSettings.Format.IniFormat, scope, str(tmp_path / "settings"))
+    form = small_form()
+    clinician = records.save_clinician(db, records.ClinicianInfo(name=USER), user=USER)
+    ev = seed_records(db, form)
+    window = MainWindow(db, form, clinician)
+    qtbot.addWidget(window)
+    window.show()
+    try:
+        window.open_evaluation(ev, records.get_patient(db, ev.patient_id))
+        assert window.page.view is not None
+        field = window.page.view.editor.editor("nordic_force", "left").focus_widgets()[0]
+        assert isinstance(field, QLineEdit)
+        with sqlite_lock(db_file, "EXCLUSIVE"):
+            qtbot.keyClicks(field, "312")
+            qtbot.waitUntil(
+                lambda: window.saved_label.text().startswith("Not saved"),
+                timeout=REPORT_WITHIN_MS,
+            )
+            assert records.get_evaluation(db, ev.id).findings["values"] == {}
+            assert str(db_file) in window.page.status.toolTip(), window.page.status.toolTip()
+        qtbot.waitUntil(
+            lambda: window.saved_label.text().startswith("Saved"), timeout=REPORT_WITHIN_MS
+        )
+        stored = records.get_evaluation(db, ev.id).findings["values"]
+        assert stored == {"nordic_force": {"left": 312}}
+    finally:
+        window.close()
