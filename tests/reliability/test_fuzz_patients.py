@@ -157,3 +157,45 @@ def test_fuzzed_patient_field_is_stored_exactly_or_refused_naming_it(
         field,
         fields,
     )
+
+
+search_texts = st.one_of(
+    st.text(max_size=30),
+    st.lists(
+        st.sampled_from(['"', "*", "NEAR(", "AND", "OR", "NOT", "^", "-", ":", "(", ")", "%", "_"]),
+        max_size=6,
+    ).map(" ".join),
+    st.sampled_from(HOSTILE),
+)
+
+
+@FUZZ
+@given(query=search_texts)
+@example(query='"kim')
+@example(query="\x00")
+def test_fuzzed_search_text_returns_patients_or_nothing(db: Database, query: str) -> None:
+    """The search box takes whatever is typed: FTS5 syntax, NUL, RTL marks -- never an error."""
+    if records.count_patients(db) == 0:
+        records.create_patient(
+            db, PatientFields(given_name="Kim", family_name="Runner", mrn="SEARCH-1"), user=USER
+        )
+    found = records.search_patients(db, query)
+    assert isinstance(found, list)
+
+
+@FUZZ
+@given(text=st.one_of(st.text(max_size=20), st.sampled_from(HOSTILE)))
+@example(text="31.02.1990")
+@example(text="0000-01-01")
+@example(text="9999-12-31")
+@example(text="1990-1-1" + "1" * 5000)
+def test_fuzzed_date_of_birth_text_is_read_or_explained(text: str) -> None:
+    """The date-of-birth field: a date, blank, or a reason shown beside the field."""
+    from clinic_app.ui.dialogs import check_date_of_birth
+
+    born, reason = check_date_of_birth(text, today=date(2026, 11, 21))
+    assert born is None or reason is None
+    if born is not None:
+        assert date(1906, 1, 1) <= born <= date(2026, 11, 21)
+    if reason is not None:
+        assert reason.strip()
