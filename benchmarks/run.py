@@ -779,7 +779,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument(
         "--repeats",
         type=int,
-        help="cold starts per size (default 9; --quick 3); other figures scale from it",
+        help="cold starts per size (default 15; --quick 3); other figures scale from it",
     )
     p.add_argument("--quick", action="store_true", help="small sizes, few repeats (~2 min)")
     p.add_argument(
@@ -807,7 +807,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args = p.parse_args(argv)
     sizes = args.sizes or ",".join(map(str, QUICK_SIZES if args.quick else DEFAULT_SIZES))
     args.sizes = sorted({int(s.replace("_", "")) for s in sizes.split(",") if s.strip()})
-    r = args.repeats or (3 if args.quick else 9)
+    r = args.repeats or (3 if args.quick else 15)
     args.start_repeats = r
     args.memory_repeats = 1 if args.quick else 3
     args.first_of_day = not args.quick
