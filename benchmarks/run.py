@@ -659,7 +659,9 @@ class Bench:
                     stm == 0,
                     f"{r['via']}; SQL statements during {len(k) + len(ks)} keystrokes:"
                     f" {stm}; autosave fired {r['autosave_after_ms']:.0f} ms after the"
-                    f" key with {r['autosave_statements']} statements",
+                    f" key (timer {r['autosave_delay_ms']} ms + write and hand-back"
+                    f" {r['autosave_after_ms'] - r['autosave_delay_ms']:.0f} ms)"
+                    f" with {r['autosave_statements']} statements",
                 )
             )
             self.rows.append(
