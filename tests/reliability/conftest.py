@@ -3,12 +3,24 @@ and a terminal summary of what the fault tests measured (crash loss window, run 
 
 from __future__ import annotations
 
+import contextlib
+import os
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from tests.reliability import report
-from tests.storage.conftest import postgres_server, postgres_url  # noqa: F401 - fixtures
+from tests.storage.conftest import (  # noqa: F401 - the two fixtures are used by tests here
+    PG_INITDB,
+    _free_port,
+    postgres_server,
+    postgres_url,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -34,3 +46,73 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         terminalreporter.section("reliability measurements")
         for line in report.LINES:
             terminalreporter.write_line(line)
+
+
+@dataclass
+class OwnPostgres:
+    """A private PostgreSQL cluster that a test may stop (crash) and start again."""
+
+    base: Path
+    port: int
+    prefix: list[str]
+    bindir: Path
+
+    @property
+    def url(self) -> str:
+        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
+
+    def ctl(self, *args: str) -> None:
+        subprocess.run(
+            [*self.prefix, str(self.bindir / "pg_ctl"), "-D", str(self.base / "data"), *args],
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
+
+    def start(self) -> None:
+        options = f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.base} -c fsync=off"
+        self.ctl("-o", options, "-l", str(self.base / "log"), "-w", "start")
+
+    def crash(self) -> None:
+        """Stop at once, as a power cut or a killed server would (no clean shutdown)."""
+        self.ctl("-m", "immediate", "-w", "stop")
+
+
+@pytest.fixture
+def own_postgres() -> Iterator[OwnPostgres]:
+    """A throwaway cluster of its own (the shared one must not be stopped under other tests)."""
+    if not PG_INITDB:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail("CI=true but no PostgreSQL server binaries (apt-get install postgresql)")
+        pytest.skip("no PostgreSQL server binaries (/usr/lib/postgresql/*/bin/initdb)")
+    bindir = Path(PG_INITDB[-1]).parent
+    base = Path(tempfile.mkdtemp(prefix="clinic-pg-own-"))
+    prefix: list[str] = []
+    if os.geteuid() == 0:
+        shutil.chown(base, "postgres", "postgres")
+        prefix = ["runuser", "-u", "postgres", "--"]
+    subprocess.run(
+        [
+            *prefix,
+            str(bindir / "initdb"),
+            "-D",
+            str(base / "data"),
+            "--auth=trust",
+            "-U",
+            "postgres",
+            "-E",
+            "UTF8",
+            "--locale=C.UTF-8",
+        ],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    server = OwnPostgres(base=base, port=_free_port(), prefix=prefix, bindir=bindir)
+    server.start()
+    try:
+        yield server
+    finally:
+        with contextlib.suppress(subprocess.CalledProcessError):  # already stopped by the test
+            server.ctl("-m", "immediate", "-w", "stop")
+        shutil.rmtree(base, ignore_errors=True)
