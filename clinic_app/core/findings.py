@@ -92,6 +92,13 @@ class Findings:
         return validate(form, raw)
 
 
+def _show_number(value: float) -> str:
+    """A number for a message; one too large for a float is described, not converted."""
+    if isinstance(value, int) and value.bit_length() > 64:
+        return "a number far too large"
+    return f"{value:g}"
+
+
 def _check_scalar(item: Item, value: Any, where: str) -> tuple[Value | None, str | None]:
     """Return the normalised value, or a problem naming the item and the value."""
     if value is None:
@@ -99,13 +106,14 @@ def _check_scalar(item: Item, value: Any, where: str) -> tuple[Value | None, str
     if item.type in NUMERIC_TYPES:
         if isinstance(value, bool) or not isinstance(value, int | float):
             return None, f"{where}: {value!r} is not a number"
-        if not math.isfinite(value):
+        if isinstance(value, float) and not math.isfinite(value):
             return None, f"{where}: {value!r} is not a finite number"
         rng = item.value_range
         assert rng is not None
         unit = f" {item.unit}" if item.unit else ""
-        if not rng.min <= value <= rng.max:
-            return None, f"{where}: {value:g}{unit} is outside {rng.min:g}-{rng.max:g}{unit}"
+        if not rng.min <= value <= rng.max:  # exact for ints of any size
+            shown = _show_number(value)
+            return None, f"{where}: {shown}{unit} is outside {rng.min:g}-{rng.max:g}{unit}"
         whole = item.integer or item.type is ItemType.SCALE
         if whole and value != int(value):
             return None, f"{where}: {value:g} must be a whole number"
@@ -202,6 +210,10 @@ def from_json(form: Form, text: str) -> Findings:
     except json.JSONDecodeError as exc:
         where = f"line {exc.lineno}, column {exc.colno}"
         raise FindingsError([f"{where}: invalid JSON: {exc.msg}"]) from None
+    except RecursionError:
+        raise FindingsError(["invalid JSON: nested too deeply"]) from None
+    except ValueError as exc:  # e.g. an integer with more digits than Python will convert
+        raise FindingsError([f"invalid JSON: {exc}"]) from None
     return validate(form, data)
 
 

@@ -450,10 +450,59 @@ def parse_form(data: Any, name: str = "<form>") -> Form:
         form = Form.model_validate(data)
     except ValidationError as err:
         raise FormError([f"{name}: {p}" for p in _pydantic_problems(err)]) from None
+    except RecursionError:
+        raise FormError([f"{name}: (top level): nested too deeply to be a form"]) from None
     problems = cross_check(form)
     if problems:
         raise FormError([f"{name}: {p}" for p in problems])
     return form
+
+
+MAX_NESTING = 64
+MAX_EXPANDED_NODES = 200_000
+
+
+def _where(mark: Any) -> str:
+    return f"line {mark.line + 1}, column {mark.column + 1}" if mark else "(unknown place)"
+
+
+def _check_structure(text: str, name: str) -> None:
+    """Refuse YAML nested too deeply before it is built into objects.
+
+    libyaml builds nested nodes recursively in C, so a document nested thousands of levels deep
+    crashes the process instead of raising; the event stream is flat, so depth is checked on it
+    first (about 5 ms for the shipped form).
+    """
+    depth = 0
+    for event in yaml.parse(text, Loader=_YAML_LOADER):
+        if isinstance(event, yaml.MappingStartEvent | yaml.SequenceStartEvent):
+            depth += 1
+            if depth > MAX_NESTING:
+                where = _where(event.start_mark)
+                problem = f"nested more than {MAX_NESTING} levels deep"
+                raise FormError([f"{name}: {where}: {problem}"])
+        elif isinstance(event, yaml.MappingEndEvent | yaml.SequenceEndEvent):
+            depth -= 1
+
+
+def _check_expansion(data: Any, name: str) -> None:
+    """Refuse documents whose aliases (``*name``) expand into an enormous tree.
+
+    The shipped form reuses choice lists through anchors, which is fine; nested aliases can,
+    however, multiply a small file into billions of nodes for the validator to walk.
+    """
+    budget = MAX_EXPANDED_NODES
+    stack = [data]
+    while stack:
+        node = stack.pop()
+        budget -= 1
+        if budget < 0:
+            problem = f"expands to more than {MAX_EXPANDED_NODES:,} values (aliases nested?)"
+            raise FormError([f"{name}: (top level): {problem}"])
+        if isinstance(node, dict):
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
 
 
 def load_form(path: Path | str) -> Form:
@@ -468,6 +517,7 @@ def load_form(path: Path | str) -> Form:
         problem = f"cannot read the file ({exc.__class__.__name__}: {exc})"
         raise FormError([f"{name}: {problem}"]) from None
     try:
+        _check_structure(text, name)
         data = yaml.load(text, Loader=_YAML_LOADER)  # a safe loader, C or Python
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
@@ -476,4 +526,9 @@ def load_form(path: Path | str) -> Form:
         raise FormError([f"{name}: {where}: YAML syntax error: {problem}"]) from None
     except yaml.YAMLError as exc:
         raise FormError([f"{name}: (unknown place): YAML syntax error: {exc}"]) from None
+    except RecursionError:
+        raise FormError([f"{name}: (top level): nested too deeply to be a form"]) from None
+    except ValueError as exc:  # e.g. an integer with more digits than Python converts
+        raise FormError([f"{name}: (unknown place): {exc}"]) from None
+    _check_expansion(data, name)
     return parse_form(data, name)
