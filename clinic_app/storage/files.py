@@ -71,7 +71,7 @@ def check_header(path: Path, *, check_size: bool = True) -> None:
 
 
 def _wal_has_frames(path: Path) -> bool:
-    wal = path.with_name(path.name + "-wal")
+    wal = Path(f"{path}-wal")  # not with_name: "" or "." has no name and would raise
     try:
         return wal.stat().st_size > 32
     except OSError:
