@@ -20,12 +20,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Literal, cast
 
-from sqlalchemy import Row, and_, case, func, or_, select, update
+from sqlalchemy import Row, String, and_, case, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql import column, table
 from sqlalchemy.sql import text as sql_text
@@ -552,10 +553,41 @@ def save_clinician(
 # Patients
 
 
+_FIELD_LABELS = {
+    "given_name": "given name",
+    "family_name": "family name",
+    "mrn": "MRN",
+    "phone": "phone",
+    "email": "email",
+    "activity": "sport / activity",
+    "referring_provider": "referring provider",
+}
+
+
+def _clean_text(key: str, value: str) -> str:
+    """Trim, then refuse what a one-line field cannot hold, naming the field.
+
+    Limits come from the columns, so SQLite (which would store anything) and PostgreSQL (which
+    refuses NUL and over-long text with a driver error) behave the same, and the user sees why.
+    """
+    value = value.strip()
+    label = _FIELD_LABELS.get(key, key)
+    bad = next((c for c in value if unicodedata.category(c) == "Cc"), None)
+    if bad is not None:
+        raise StorageError(f"{label}: contains a control character (U+{ord(bad):04X})")
+    column_type = m.Patient.__table__.c[key].type
+    limit = column_type.length if isinstance(column_type, String) else None
+    if limit is not None and len(value) > limit:
+        raise StorageError(f"{label}: {len(value)} characters is too long (at most {limit})")
+    return value
+
+
 def _clean_fields(data: PatientFields) -> dict[str, Any]:
     values = {name: getattr(data, name) for name in _PATIENT_FIELDS}
     for key, value in values.items():
-        if isinstance(value, str):
+        if isinstance(value, str) and key != "sex":
+            values[key] = _clean_text(key, value)
+        elif isinstance(value, str):
             values[key] = value.strip()
     if not values["given_name"] and not values["family_name"]:
         raise StorageError("a patient needs a given or family name")
