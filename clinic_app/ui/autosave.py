@@ -2,7 +2,10 @@
 
 A keystroke only hands the new findings to :meth:`DraftAutosaver.on_findings_changed`, which keeps
 them in memory and restarts a single-shot timer: nothing touches the database on the typing path.
-When the timer fires (about a second after the last change) the write runs on a worker thread, so
+The timer fires 0.8 s after the last change; while typing goes on without a pause, a second timer
+that is not restarted bounds the wait, so a change is written within about a second even mid-note
+(a pure debounce would hold a long note in memory until the typing stops, and a crash would lose
+all of it). The write runs on a worker thread, so
 a slow server or a database locked by another workstation (SQLite waits up to its busy timeout)
 never freezes the screen; the result comes back as a queued signal. One write is in flight at a
 time; changes made meanwhile are saved by the next one. :meth:`flush` (window closing, signing,
@@ -27,7 +30,8 @@ from clinic_app.storage.database import Database
 from clinic_app.storage.errors import ConflictError, StorageError
 from clinic_app.storage.records import Evaluation
 
-AUTOSAVE_DELAY_MS = 800
+AUTOSAVE_DELAY_MS = 800  # pause after the last change
+AUTOSAVE_MAX_WAIT_MS = 1_000  # longest a change waits while typing goes on without a pause
 RETRY_DELAY_MS = 5_000  # after a failed write (database busy, network down): try again
 FLUSH_WAIT_MS = 30_000  # longest wait for a write in flight when closing
 
@@ -91,6 +95,10 @@ class DraftAutosaver(QObject):
         self.timer.setSingleShot(True)
         self.delay_ms = delay_ms
         self.timer.timeout.connect(self.on_timer_timeout)
+        self.max_wait_ms = min(AUTOSAVE_MAX_WAIT_MS, max(delay_ms, 1))
+        self.deadline = QTimer(self)
+        self.deadline.setSingleShot(True)
+        self.deadline.timeout.connect(self.on_timer_timeout)
         self._thread = QThread()
         self._thread.setObjectName(f"autosave-{evaluation.id}")
         self._worker = _SaveWorker(db)
@@ -110,10 +118,14 @@ class DraftAutosaver(QObject):
         self.pending = findings
         if self.in_conflict is None:
             self.timer.start(self.delay_ms)
+            if not self.deadline.isActive():
+                self.deadline.start(self.max_wait_ms)
 
     def on_timer_timeout(self) -> None:
         if self._in_flight is not None or self.pending is None or self.in_conflict is not None:
             return  # the write in flight restarts the timer when it is done
+        self.timer.stop()
+        self.deadline.stop()
         number = next(self._jobs)
         self._in_flight = (number, self.pending)
         self.requested.emit((number, self.evaluation_id, self.pending, self.version, self.user))
@@ -128,6 +140,8 @@ class DraftAutosaver(QObject):
         if self.pending is not None and self.in_conflict is None:
             # Typed on while the write was in flight; or the write failed: try again later.
             self.timer.start(self.delay_ms if ok else RETRY_DELAY_MS)
+            if ok and not self.deadline.isActive():
+                self.deadline.start(self.max_wait_ms)
 
     def _handle(self, findings: Findings, result: object) -> bool:
         if isinstance(result, ConflictError):
@@ -164,6 +178,7 @@ class DraftAutosaver(QObject):
     def flush(self) -> bool:
         """Write pending changes now (waiting for a write in flight). True when all is saved."""
         self.timer.stop()
+        self.deadline.stop()
         self._wait_for_write_in_flight()
         if self._in_flight is not None:
             return False
@@ -202,6 +217,7 @@ class DraftAutosaver(QObject):
     def detach(self) -> None:
         """Stop saving and end the worker thread (the evaluation was closed, signed or copied)."""
         self.timer.stop()
+        self.deadline.stop()
         self.pending = None
         self._wait_for_write_in_flight()
         self._in_flight = None

@@ -46,7 +46,7 @@ from clinic_app.storage.database import Database
 from clinic_app.storage.errors import ConflictError, StorageError
 from clinic_app.storage.records import Clinician, Evaluation, EvaluationSummary, Patient
 from clinic_app.ui.assessment import EvaluationView
-from clinic_app.ui.autosave import AUTOSAVE_DELAY_MS, DraftAutosaver
+from clinic_app.ui.autosave import AUTOSAVE_MAX_WAIT_MS, DraftAutosaver
 from clinic_app.ui.dialogs import ClinicDialog, PatientDialog
 from clinic_app.ui.patient_model import SEX_LABELS, PatientTableModel, age_on
 
@@ -760,7 +760,8 @@ class MainWindow(QMainWindow):
         self.saved_label.setObjectName("savedLabel")
         self.statusBar().addPermanentWidget(self.saved_label)
         self.statusBar().showMessage(
-            f"Signed in as {clinician.name} · autosave every {AUTOSAVE_DELAY_MS / 1000:g} s"
+            f"Signed in as {clinician.name} · "
+            f"changes saved within {AUTOSAVE_MAX_WAIT_MS / 1000:g} s"
         )
 
         self.patients.patient_selected.connect(self.on_patients_patient_selected)
