@@ -659,9 +659,11 @@ class Bench:
                     stm == 0,
                     f"{r['via']}; SQL statements during {len(k) + len(ks)} keystrokes:"
                     f" {stm}; autosave fired {r['autosave_after_ms']:.0f} ms after the"
-                    f" key (timer {r['autosave_delay_ms']} ms + write and hand-back"
-                    f" {r['autosave_after_ms'] - r['autosave_delay_ms']:.0f} ms)"
-                    f" with {r['autosave_statements']} statements",
+                    f" key (timer {r['autosave_delay_ms']} ms; request → saved on the"
+                    f" worker thread {r.get('autosave_write_ms') or 0:.0f} ms)"
+                    f" with {r['autosave_statements']} statements"
+                    f" ({r.get('autosave_statements_other_threads', '?')} off the GUI thread);"
+                    " statements are counted on the GUI thread (the typing path)",
                 )
             )
             self.rows.append(
