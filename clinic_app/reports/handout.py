@@ -1,12 +1,20 @@
 """The patient handout: what we found, home exercises with drawings, the running traffic light.
 
-Plain words, large type (13 pt body), one idea per paragraph. Texts come from
+Plain words, large type (12 pt body), one idea per paragraph. Texts come from
 ``resources/handout/*.yaml``; the findings only choose which texts appear.
+
+The handout is printed on the spot, so it should use few pages without looking crowded. Every
+exercise card, the traffic light and "When to contact us or get help" each stay on one page; the
+everyday tips and the traffic light go where they leave the smallest gaps (see :func:`_arrange`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+
 from reportlab.lib import colors
+from reportlab.lib.enums import TA_RIGHT
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import (
@@ -27,12 +35,27 @@ from clinic_app.reports.layout import Styles, para
 from clinic_app.reports.layout_types import Target
 
 BODY_PT = 12.0
+STEP_PT = 11.5
+"""The exercises' numbered steps (may go to 11.5 pt, never below)."""
+LEADING = 1.25
+"""Line spacing of body text, as a multiple of the type size."""
+PICTURE_SHARE = 0.27
+"""The part of an exercise card's width given to its drawing."""
+CARD_GAP = 6.0
+SIDE_MARGIN = 15 * mm
+TOP_MARGIN = 15 * mm
+BOTTOM_MARGIN = 15 * mm
 ALWAYS_TIPS = ("bend_with_comfortable_back", "break_up_sitting")
 NOT_TIPS = ("follow_referral", "running_traffic_light")
 
 
 def _box(
-    rows: list[Flowable], width: float, border: colors.Color, fill: colors.Color, line: float = 1.2
+    rows: list[Flowable],
+    width: float,
+    border: colors.Color,
+    fill: colors.Color,
+    line: float = 1.2,
+    pad: float = 8,
 ) -> Table:
     t = Table([[rows]], colWidths=[width])
     t.setStyle(
@@ -42,12 +65,52 @@ def _box(
                 ("BACKGROUND", (0, 0), (-1, -1), fill),
                 ("LEFTPADDING", (0, 0), (-1, -1), 10),
                 ("RIGHTPADDING", (0, 0), (-1, -1), 10),
-                ("TOPPADDING", (0, 0), (-1, -1), 8),
-                ("BOTTOMPADDING", (0, 0), (-1, -1), 8),
+                ("TOPPADDING", (0, 0), (-1, -1), pad),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), pad),
             ]
         )
     )
     return t
+
+
+def _masthead(data: ReportData, s: Styles, width: float) -> Table:
+    """Title and who it is for at the left; the clinic's name, address and phone at the right."""
+    text = content.handout_text()
+    clinic = data.clinic
+    who = [
+        f"For {data.patient.name}" if data.patient.name else "For you",
+        format_date(data.evaluation.date),
+    ]
+    left: list[Flowable] = [
+        para(text.text("title"), s["title"]),
+        para(" · ".join(who), s["lead"]),
+        para(f"Therapist: {data.clinician.display}", s["lead"]),
+    ]
+    right: list[Flowable] = [para(clinic.name or "Clinic", s["clinic"])]
+    if clinic.address:
+        right.append(para(", ".join(clinic.address.splitlines()), s["clinic_small"]))
+    if clinic.phone:
+        right.append(para(f"Phone {clinic.phone}", s["clinic_small"]))
+    logo = layout.logo_flowable(clinic.logo, 28 * mm, 16 * mm) if clinic.logo else None
+    if logo is not None:
+        right.insert(0, logo)
+        logo.hAlign = "RIGHT"
+    right_w = width * 0.4
+    table = Table([[left, right]], colWidths=[width - right_w, right_w], spaceAfter=6)
+    table.setStyle(
+        layout.table_style(
+            [
+                ("VALIGN", (0, 0), (-1, -1), "BOTTOM"),
+                ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                ("RIGHTPADDING", (0, 0), (-1, -1), 0),
+                ("LEFTPADDING", (1, 0), (1, 0), 8),
+                ("TOPPADDING", (0, 0), (-1, -1), 0),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 6),
+                ("LINEBELOW", (0, 0), (-1, -1), 1.2, layout.ACCENT),
+            ]
+        )
+    )
+    return table
 
 
 def _red_flag_box(a: Assessment, s: Styles, width: float) -> list[Flowable]:
@@ -69,28 +132,30 @@ def _red_flag_box(a: Assessment, s: Styles, width: float) -> list[Flowable]:
 
 def _found(a: Assessment, s: Styles) -> list[Flowable]:
     text = content.handout_text()
-    out: list[Flowable] = [para(text.text("found_heading"), s["h1"])]
+    heading = para(text.text("found_heading"), s["h1"])
     plains = list(dict.fromkeys(r.plain for r in (*a.factors, *a.patterns) if r.plain.strip()))
     if not plains:
-        out.append(para(text.text("found_none"), s["body"]))
-        return out
-    out += [para(p, s["bullet"], bullet="•") for p in plains]
-    out.append(para(text.text("found_outro"), s["body"]))
-    return out
+        return [KeepTogether([heading, para(text.text("found_none"), s["body"])])]
+    items = [para(p, s["bullet"], bullet="•") for p in plains]
+    return [
+        KeepTogether([heading, items[0]]),
+        *items[1:],
+        para(text.text("found_outro"), s["body"]),
+    ]
 
 
 def _exercise_card(ex: content.Exercise, number: int, s: Styles, width: float) -> Flowable:
     """Name across the top; the drawing beside purpose, dose and caution; numbered steps below."""
-    pic_w = 56 * mm
-    drawing = figures.drawing(ex.id, pic_w - 8) if ex.id in figures.FIGURE_IDS else Spacer(1, 1)
+    pic_w = round(width * PICTURE_SHARE)
+    drawing = figures.drawing(ex.id, pic_w - 14) if ex.id in figures.FIGURE_IDS else Spacer(1, 1)
     about: list[Flowable] = [
-        para(ex.purpose, s["body"]),
-        para(f"<b>How much:</b> {content_markup(ex.dose)}", s["body"], raw=True),
-        para(f"<b>Take care:</b> {content_markup(ex.safety)}", s["body"], raw=True),
+        para(ex.purpose, s["card_body"]),
+        para(f"<b>How much:</b> {content_markup(ex.dose)}", s["card_body"], raw=True),
+        para(f"<b>Take care:</b> {content_markup(ex.safety)}", s["card_last"], raw=True),
     ]
     steps = [para(step, s["step"], bullet=f"{n}.") for n, step in enumerate(ex.steps, start=1)]
     rows = [[para(f"{number}. {ex.name}", s["card_title"]), ""], [drawing, about], [steps, ""]]
-    t = Table(rows, colWidths=[pic_w, width - pic_w])
+    t = Table(rows, colWidths=[pic_w, width - pic_w], spaceAfter=CARD_GAP)
     t.setStyle(
         layout.table_style(
             [
@@ -98,13 +163,17 @@ def _exercise_card(ex: content.Exercise, number: int, s: Styles, width: float) -
                 ("SPAN", (0, 2), (1, 2)),
                 ("VALIGN", (0, 0), (-1, -1), "TOP"),
                 ("VALIGN", (0, 1), (0, 1), "MIDDLE"),
+                ("ALIGN", (0, 1), (0, 1), "CENTER"),
                 ("BOX", (0, 0), (-1, -1), 0.8, layout.RULE),
                 ("BACKGROUND", (0, 0), (-1, 0), layout.SHADE),
                 ("LINEBELOW", (0, 0), (-1, 0), 0.6, layout.RULE),
                 ("LEFTPADDING", (0, 0), (-1, -1), 8),
                 ("RIGHTPADDING", (0, 0), (-1, -1), 8),
-                ("TOPPADDING", (0, 0), (-1, -1), 4),
+                ("LEFTPADDING", (1, 1), (1, 1), 4),
+                ("TOPPADDING", (0, 0), (-1, -1), 3),
                 ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
+                ("TOPPADDING", (0, 1), (-1, 1), 4),
+                ("BOTTOMPADDING", (0, 2), (-1, 2), 4),
             ]
         )
     )
@@ -128,8 +197,8 @@ def _exercises(a: Assessment, s: Styles, width: float) -> list[Flowable]:
         head.append(para(text.text("exercises_wait"), s["bold"]))
     out: list[Flowable] = []
     for n, ex in enumerate(chosen, start=1):
-        card = [_exercise_card(ex, n, s, width), Spacer(1, 8)]
-        out.append(KeepTogether([*head, *card] if n == 1 else card))
+        card = _exercise_card(ex, n, s, width)
+        out.append(KeepTogether([*head, card] if n == 1 else [card]))
     return out
 
 
@@ -141,8 +210,8 @@ def _traffic_light(a: Assessment, s: Styles, width: float) -> list[Flowable]:
     style: list[tuple[object, ...]] = [
         ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
         ("LEFTPADDING", (0, 0), (-1, -1), 6),
-        ("TOPPADDING", (0, 0), (-1, -1), 4),
-        ("BOTTOMPADDING", (0, 0), (-1, -1), 6),
+        ("TOPPADDING", (0, 0), (-1, -1), 3),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 4),
     ]
     for n, level in enumerate(reversed(TRAFFIC_ORDER)):
         info = levels[level]
@@ -151,109 +220,214 @@ def _traffic_light(a: Assessment, s: Styles, width: float) -> list[Flowable]:
             title += " ← you are here today"
             style.append(("BOX", (1, n), (1, n), 2.0, lamp_colour(level)))
         hex_colour = lamp_colour(level).hexval()[2:]
-        rows.append(
-            [
-                "",
-                [
-                    para(
-                        f'<font color="#{hex_colour}"><b>{content_markup(title)}</b></font>',
-                        s["body"],
-                        raw=True,
-                    ),
-                    para(info.text, s["body"]),
-                ],
-            ]
-        )
-    light = traffic_light_drawing(current, lamp=34)
+        label = f'<font color="#{hex_colour}"><b>{content_markup(title)}:</b></font>'
+        rows.append(["", para(f"{label} {content_markup(info.text)}", s["lamp"], raw=True)])
+    light = traffic_light_drawing(current, lamp=24)
     light_w = light.width + 10
     table = Table(rows, colWidths=[light_w, width - light_w])
     style.append(("SPAN", (0, 0), (0, -1)))
     table.setStyle(layout.table_style(style))
     table._cellvalues[0][0] = light  # the drawing spans every row
-    out: list[Flowable] = [para(text.text("running_intro"), s["body"]), table]
-    return [KeepTogether([para(text.text("running_heading"), s["h1"]), *out])]
+    heading = para(text.text("running_heading"), s["h1"])
+    return [KeepTogether([heading, para(text.text("running_intro"), s["body"]), table])]
 
 
 def _tips(a: Assessment, s: Styles) -> list[Flowable]:
     text = content.handout_text()
     library = content.advice()
     ids = [aid for aid in dict.fromkeys((*a.advice, *ALWAYS_TIPS)) if aid not in NOT_TIPS]
-    out: list[Flowable] = [para(text.text("tips_heading"), s["h1"])]
+    out: list[Flowable] = []
     for aid in ids:
         adv = library.get(aid)
         if adv is None:
             continue
         block: list[Flowable] = [para(adv.title, s["h2"])]
-        block += [para(p, s["body"]) for p in adv.paragraphs]
+        block += [para(p, s["tip"]) for p in adv.paragraphs]
+        if not out:
+            block.insert(0, para(text.text("tips_heading"), s["h1"]))
         out.append(KeepTogether(block))
     return out
 
 
 def _help(data: ReportData, s: Styles, width: float) -> list[Flowable]:
+    """When to contact the clinic (with its phone number) and when to get urgent help: one block."""
     text = content.handout_text()
     clinic = data.clinic
-    contact: list[Flowable] = [para(text.text("contact_heading"), s["h2"])]
-    line = clinic.name + (f", phone {clinic.phone}" if clinic.phone else "")
-    contact.append(para(line, s["bold"]))
-    if clinic.address:
-        contact.append(para(", ".join(clinic.address.splitlines()), s["body"]))
-    contact.append(para(f"Your therapist: {data.clinician.display}", s["body"]))
-    items = [para(p, s["bullet"], bullet="•") for p in text.paragraphs("help_items")]
-    out: list[Flowable] = [
-        KeepTogether(
-            [
-                para(text.text("help_heading"), s["h1"]),
-                _box(contact, width, layout.ACCENT, layout.SHADE),
-            ]
-        ),
-        Spacer(1, 6),
-        KeepTogether([para(text.text("help_intro"), s["body"]), *items]),
+    accent = layout.ACCENT.hexval()[2:]
+    heading = f'<font color="#{accent}">{content_markup(text.text("contact_heading"))}:</font>'
+    line = content_markup(clinic.name + (f", phone {clinic.phone}" if clinic.phone else ""))
+    where = [", ".join(clinic.address.splitlines())] if clinic.address else []
+    where.append(f"Your therapist: {data.clinician.display}")
+    contact: list[Flowable] = [
+        para(f"{heading} {line}", s["bold"], raw=True),
+        para(" · ".join(where), s["box_last"]),
     ]
+    items = [para(p, s["item"], bullet="•") for p in text.paragraphs("help_items")]
     urgent: list[Flowable] = [para(text.text("urgent_intro"), s["alert_title"])]
     urgent += [para(p, s["bullet"], bullet="•") for p in text.paragraphs("urgent_items")]
-    out.append(Spacer(1, 4))
-    out.append(_box(urgent, width, layout.ALERT, colors.white))
-    out.append(Spacer(1, 6))
-    out.append(para(text.text("disclaimer"), s["small"]))
-    return out
+    block: list[Flowable] = [
+        para(text.text("help_heading"), s["h1"]),
+        _box(contact, width, layout.ACCENT, layout.SHADE, pad=6),
+        Spacer(1, 5),
+        para(text.text("help_intro"), s["body"]),
+        *items,
+        Spacer(1, 3),
+        _box(urgent, width, layout.ALERT, colors.white, pad=6),
+        Spacer(1, 4),
+        para(text.text("disclaimer"), s["small"]),
+    ]
+    return [KeepTogether(block)]
 
 
-def story(data: ReportData, width: float) -> list[Flowable]:
-    s = layout.make_styles(BODY_PT)
-    s.by_name["step"] = ParagraphStyle(
+def _styles() -> Styles:
+    s = layout.make_styles(BODY_PT, leading=LEADING)
+    s["body"].spaceAfter = BODY_PT * 0.35  # paragraphs stay apart, a little closer than 0.45
+    s["bullet"].spaceAfter = BODY_PT * 0.25
+
+    def add(name: str, parent: str, **kw: object) -> None:
+        s.by_name[name] = ParagraphStyle(name, parent=s[parent], **kw)
+
+    add(
         "step",
-        parent=s["body"],
-        leftIndent=BODY_PT * 1.5,
+        "body",
+        fontSize=STEP_PT,
+        bulletFontSize=STEP_PT,
+        leading=STEP_PT * 1.2,
+        leftIndent=STEP_PT * 1.5,
         bulletIndent=0,
         spaceAfter=1,
-        leading=BODY_PT * 1.25,
     )
-    s.by_name["card_title"] = ParagraphStyle(
-        "card_title", parent=s["h2"], spaceBefore=0, spaceAfter=0, textColor=layout.ACCENT
+    add("card_body", "body", spaceAfter=BODY_PT * 0.2)
+    add("card_last", "card_body", spaceAfter=0)
+    add("card_title", "h2", spaceBefore=0, spaceAfter=0, textColor=layout.ACCENT)
+    add("box_last", "body", spaceAfter=0)
+    add("lamp", "body", spaceAfter=0)
+    add("tip", "body", spaceAfter=BODY_PT * 0.3)
+    add("item", "bullet", spaceAfter=BODY_PT * 0.2)
+    add("small", "small", fontSize=11, leading=14)
+    add("lead", "body", spaceAfter=0)
+    add("clinic", "h2", spaceBefore=0, spaceAfter=1, textColor=layout.ACCENT, alignment=TA_RIGHT)
+    add("clinic_small", "small", fontSize=10, leading=12.5, alignment=TA_RIGHT)
+    return s
+
+
+@dataclass
+class _Fill:
+    """A dry run of the frame filling, to compare arrangements before the one real build.
+
+    It follows reportlab's rules (space before is dropped at the top of a page and merges with the
+    space after the flowable above; a KeepTogether goes to a new page when it does not fit), except
+    that a paragraph is never split: that only errs towards more pages.
+    """
+
+    height: float
+    width: float
+    pages: int = 1
+    room: float = 0.0
+    top: bool = True
+    space_after: float = 0.0
+    gaps: tuple[float, ...] = ()
+
+    def __post_init__(self) -> None:
+        self.room = self.height
+
+    def _new_page(self) -> None:
+        self.gaps += (max(self.room, 0.0),)
+        self.pages += 1
+        self.room = self.height
+        self.top = True
+        self.space_after = 0.0
+
+    def _before(self, f: Flowable) -> float:
+        return 0.0 if self.top else max(f.getSpaceBefore() - self.space_after, 0.0)
+
+    def add(self, f: Flowable, heights: dict[int, float]) -> None:
+        if isinstance(f, KeepTogether):
+            parts: list[Flowable] = list(f._content)
+            total = self._group_height(parts, heights)
+            if not self.top and self._before(parts[0]) + total > self.room:
+                self._new_page()
+            for part in parts:
+                self.add(part, heights)
+            return
+        h = _height(f, self.width, self.height, heights)
+        s = self._before(f)
+        if not self.top and s + h > self.room + 1e-3:
+            self._new_page()
+            s = 0.0
+        self.space_after = f.getSpaceAfter()
+        self.room -= s + h + self.space_after
+        if h > 0:
+            self.top = False
+
+    def _group_height(self, parts: Sequence[Flowable], heights: dict[int, float]) -> float:
+        total, prev = 0.0, 0.0
+        for n, part in enumerate(parts):
+            total += _height(part, self.width, self.height, heights)
+            if n:
+                total += max(part.getSpaceBefore() - prev, 0.0)
+            prev = part.getSpaceAfter()
+            total += prev
+        return total - prev
+
+
+def _height(f: Flowable, width: float, height: float, cache: dict[int, float]) -> float:
+    key = id(f)
+    if key not in cache:
+        cache[key] = float(f.wrap(width, height)[1])
+    return cache[key]
+
+
+def _arrange(
+    head: list[Flowable],
+    movable: dict[str, list[Flowable]],
+    tail: list[Flowable],
+    width: float,
+    height: float,
+) -> list[Flowable]:
+    """The story in the order that needs the fewest pages, then leaves the smallest gaps.
+
+    What we found always comes first and "When to contact us" last; the exercises, the traffic
+    light and the everyday tips are tried in a few reading orders (earlier orders win ties).
+    """
+    orders = (
+        ("tips", "exercises", "running"),
+        ("exercises", "running", "tips"),
+        ("exercises", "tips", "running"),
+        ("tips", "running", "exercises"),
+        ("running", "exercises", "tips"),
+        ("running", "tips", "exercises"),
     )
-    s.by_name["small"] = ParagraphStyle("small_handout", parent=s["small"], fontSize=11, leading=14)
+    heights: dict[int, float] = {}
+    best: list[Flowable] = []
+    best_score: tuple[float, ...] | None = None
+    for order in orders:
+        flow = [*head, *(f for name in order for f in movable[name]), *tail]
+        fill = _Fill(height, width)
+        for f in flow:
+            fill.add(f, heights)
+        # fewest pages; then the largest white gap, in half-inch steps so near-ties keep the
+        # more natural earlier order
+        score = (fill.pages, max(fill.gaps, default=0.0) // 36)
+        if best_score is None or score < best_score:
+            best, best_score = flow, score
+    return best
+
+
+def story(data: ReportData, width: float, height: float) -> list[Flowable]:
+    s = _styles()
     a = data.resolved_assessment()
     text = content.handout_text()
-    who = [
-        f"For {data.patient.name}" if data.patient.name else "For you",
-        format_date(data.evaluation.date),
-        f"Therapist: {data.clinician.display}",
-    ]
-    out: list[Flowable] = [
-        layout.letterhead(data.clinic, s, width),
-        Spacer(1, 8),
-        para(text.text("title"), s["title"]),
-        para(" · ".join(who), s["body"]),
-        Spacer(1, 4),
-    ]
-    out += _red_flag_box(a, s, width)
-    out += [para(p, s["body"]) for p in text.paragraphs("intro")]
-    out += _found(a, s)
-    out += _tips(a, s)
-    out += _exercises(a, s, width)
-    out += _traffic_light(a, s, width)
-    out += _help(data, s, width)
-    return out
+    head: list[Flowable] = [_masthead(data, s, width)]
+    head += _red_flag_box(a, s, width)
+    head += [para(p, s["body"]) for p in text.paragraphs("intro")]
+    head += _found(a, s)
+    movable = {
+        "tips": _tips(a, s),
+        "exercises": _exercises(a, s, width),
+        "running": _traffic_light(a, s, width),
+    }
+    return _arrange(head, movable, _help(data, s, width), width, height)
 
 
 def build(data: ReportData, target: Target) -> None:
@@ -264,26 +438,30 @@ def build(data: ReportData, target: Target) -> None:
         footer_left=f"{data.clinic.name} · home program for {name}" if name else data.clinic.name,
         header_left=data.clinic.name,
         header_right=f"Home program · {name}" if name else "Home program",
+        side_margin=SIDE_MARGIN,
+        header_at=TOP_MARGIN - 6 * mm,
+        footer_at=BOTTOM_MARGIN - 7.5 * mm,
     )
     doc = BaseDocTemplate(
         target if not hasattr(target, "__fspath__") else str(target),
         pagesize=size,
-        leftMargin=layout.MARGIN,
-        rightMargin=layout.MARGIN,
-        topMargin=layout.MARGIN,
-        bottomMargin=layout.MARGIN,
+        leftMargin=SIDE_MARGIN,
+        rightMargin=SIDE_MARGIN,
+        topMargin=TOP_MARGIN,
+        bottomMargin=BOTTOM_MARGIN,
         title=f"Home program: {name}",
         author=data.clinician.display,
         creator="clinic_app",
         initialFontName=fonts.SANS,
         invariant=1,  # same input, same bytes: no creation timestamp in the file
     )
-    width = size[0] - 2 * layout.MARGIN
+    width = size[0] - 2 * SIDE_MARGIN
+    height = size[1] - TOP_MARGIN - BOTTOM_MARGIN
     frame = Frame(
-        layout.MARGIN,
-        layout.MARGIN,
+        SIDE_MARGIN,
+        BOTTOM_MARGIN,
         width,
-        size[1] - 2 * layout.MARGIN,
+        height,
         leftPadding=0,
         rightPadding=0,
         topPadding=0,
@@ -291,4 +469,4 @@ def build(data: ReportData, target: Target) -> None:
         id="body",
     )
     doc.addPageTemplates([PageTemplate(id="page", frames=[frame])])
-    doc.build(story(data, width), canvasmaker=layout.canvas_maker(decor))
+    doc.build(story(data, width, height), canvasmaker=layout.canvas_maker(decor))

@@ -47,10 +47,13 @@ class Styles:
         return self.by_name[name]
 
 
-def make_styles(base: float) -> Styles:
-    """Paragraph styles scaled from a body size (9.5 pt clinician report, 13 pt handout)."""
+def make_styles(base: float, leading: float = 1.35) -> Styles:
+    """Paragraph styles scaled from a body size (9.5 pt clinician report, 12 pt handout).
+
+    ``leading`` is the line spacing of body text as a multiple of ``base``; headings keep theirs.
+    """
     fonts.register_fonts()
-    lead = base * 1.35
+    lead = base * leading
     s = Styles(base)
 
     def add(name: str, **kw: Any) -> None:
@@ -187,6 +190,12 @@ class PageDecor:
     header_right: str
     watermark: str | None = None
     header_left: str = ""
+    side_margin: float = MARGIN
+    """Left and right margin: the header and footer rules span the text width."""
+    header_at: float = MARGIN - 6 * mm
+    """From the top edge down to the running header's baseline (pages 2 on)."""
+    footer_at: float = MARGIN - 9 * mm
+    """From the bottom edge up to the footer's baseline; its rule is 4 mm higher."""
 
 
 def canvas_maker(decor: PageDecor) -> Callable[..., Canvas]:
@@ -211,26 +220,28 @@ def canvas_maker(decor: PageDecor) -> Callable[..., Canvas]:
 
         def _decorate(self, number: int, total: int) -> None:
             w, h = self._pagesize
-            usable = w - 2 * MARGIN
+            side = decor.side_margin
+            usable = w - 2 * side
             self.saveState()
             self.setStrokeColor(RULE)
             self.setLineWidth(0.6)
-            self.line(MARGIN, MARGIN - 5 * mm, w - MARGIN, MARGIN - 5 * mm)
+            foot = decor.footer_at
+            self.line(side, foot + 4 * mm, w - side, foot + 4 * mm)
             self.setFillColor(MUTED)
             label = f"Page {number} of {total}"
             self.setFont(fonts.SANS, 7.5)
-            self.drawRightString(w - MARGIN, MARGIN - 9 * mm, label)
+            self.drawRightString(w - side, foot, label)
             room = usable - fonts.string_width(label, fonts.SANS, 7.5) - 12
             footer = fit_text(decor.footer_left, fonts.SANS, 7.5, room)
-            fonts.draw_string(self, MARGIN, MARGIN - 9 * mm, footer, fonts.SANS, 7.5)
+            fonts.draw_string(self, side, foot, footer, fonts.SANS, 7.5)
             if number > 1:
-                y = h - MARGIN + 6 * mm
+                y = h - decor.header_at
                 left = fit_text(decor.header_left, fonts.SANS_BOLD, 8, usable * 0.45)
-                fonts.draw_string(self, MARGIN, y, left, fonts.SANS_BOLD, 8)
+                fonts.draw_string(self, side, y, left, fonts.SANS_BOLD, 8)
                 right = fit_text(decor.header_right, fonts.SANS, 8, usable * 0.5)
                 right_w = fonts.string_width(right, fonts.SANS, 8)
-                fonts.draw_string(self, w - MARGIN - right_w, y, right, fonts.SANS, 8)
-                self.line(MARGIN, y - 2 * mm, w - MARGIN, y - 2 * mm)
+                fonts.draw_string(self, w - side - right_w, y, right, fonts.SANS, 8)
+                self.line(side, y - 2 * mm, w - side, y - 2 * mm)
             self.restoreState()
 
     return DecoratedCanvas
