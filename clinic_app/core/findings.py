@@ -92,6 +92,11 @@ class Findings:
         return validate(form, raw)
 
 
+# Control characters a note cannot sensibly hold (NUL cannot even be stored on PostgreSQL);
+# line breaks and tabs are normal in free text.
+_REFUSED_CONTROLS = frozenset(chr(c) for c in (*range(0x20), 0x7F)) - {"\n", "\r", "\t"}
+
+
 def _show_number(value: float) -> str:
     """A number for a message; one too large for a float is described, not converted."""
     if isinstance(value, int) and value.bit_length() > 64:
@@ -130,6 +135,9 @@ def _check_scalar(item: Item, value: Any, where: str) -> tuple[Value | None, str
     if not isinstance(value, str):
         return None, f"{where}: {value!r} is not text"
     if item.type is ItemType.TEXT:
+        control = next((c for c in value if c in _REFUSED_CONTROLS), None)
+        if control is not None:
+            return None, f"{where}: contains a control character (U+{ord(control):04X})"
         if len(value) > item.max_length:
             return None, f"{where}: text is {len(value)} characters, the limit is {item.max_length}"
         return value, None

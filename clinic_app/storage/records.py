@@ -353,8 +353,28 @@ def _audit(
     )
 
 
+def checked_text(column: Any, label: str, value: str, *, multiline: bool = False) -> str:
+    """Trim, then refuse what the column cannot hold, naming the field.
+
+    Limits come from the columns, so SQLite (which would store anything) and PostgreSQL (which
+    refuses NUL and over-long text with a driver error, a traceback for the user) behave the same,
+    and the user sees why. Control characters are refused (line breaks and tabs only where the
+    field is multi-line).
+    """
+    value = value.strip()
+    allowed = "\n\r\t" if multiline else ""
+    bad = next((c for c in value if unicodedata.category(c) == "Cc" and c not in allowed), None)
+    if bad is not None:
+        raise StorageError(f"{label}: contains a control character (U+{ord(bad):04X})")
+    column_type = column.type
+    limit = column_type.length if isinstance(column_type, String) else None
+    if limit is not None and len(value) > limit:
+        raise StorageError(f"{label}: {len(value)} characters is too long (at most {limit})")
+    return value
+
+
 def _require_user(user: str) -> str:
-    user = user.strip()
+    user = checked_text(m.AuditEvent.__table__.c.actor, "user name", user)
     if not user:
         raise StorageError("a user name is needed to record who made the change")
     return user
@@ -476,15 +496,19 @@ def save_clinic(db: Database, info: ClinicInfo, *, user: str) -> ClinicInfo:
     user = _require_user(user)
     if info.paper_size not in m.PAPER_SIZES:
         raise StorageError(f"paper size must be one of {', '.join(m.PAPER_SIZES)}")
+    columns = m.Clinic.__table__.c
+    name = checked_text(columns.name, "clinic name", info.name)
+    address = checked_text(columns.address, "clinic address", info.address, multiline=True)
+    phone = checked_text(columns.phone, "clinic phone", info.phone)
     with db.writing() as s:
         row = s.get(m.Clinic, 1)
         before = None if row is None else _digest(_row_state(row))
         if row is None:
             row = m.Clinic(id=1)
             s.add(row)
-        row.name = info.name.strip()
-        row.address = info.address
-        row.phone = info.phone.strip()
+        row.name = name
+        row.address = address
+        row.phone = phone
         row.logo = info.logo
         row.paper_size = info.paper_size
         row.updated_by = user
@@ -520,7 +544,11 @@ def save_clinician(
 ) -> Clinician:
     """Create a clinician (``clinician_id`` None) or update one."""
     user = _require_user(user)
-    if not info.name.strip():
+    columns = m.Clinician.__table__.c
+    name = checked_text(columns.name, "clinician name", info.name)
+    credentials = checked_text(columns.credentials, "credentials", info.credentials)
+    licence = checked_text(columns.licence_number, "licence number", info.licence_number)
+    if not name:
         raise StorageError("a clinician needs a name")
     with db.writing() as s:
         if clinician_id is None:
@@ -530,9 +558,9 @@ def save_clinician(
         else:
             row = _get(s, m.Clinician, "clinician", clinician_id)
             before = _digest(_row_state(row))
-        row.name = info.name.strip()
-        row.credentials = info.credentials.strip()
-        row.licence_number = info.licence_number.strip()
+        row.name = name
+        row.credentials = credentials
+        row.licence_number = licence
         row.active = info.active
         row.updated_by = user
         row.updated_at = utcnow()
@@ -565,21 +593,7 @@ _FIELD_LABELS = {
 
 
 def _clean_text(key: str, value: str) -> str:
-    """Trim, then refuse what a one-line field cannot hold, naming the field.
-
-    Limits come from the columns, so SQLite (which would store anything) and PostgreSQL (which
-    refuses NUL and over-long text with a driver error) behave the same, and the user sees why.
-    """
-    value = value.strip()
-    label = _FIELD_LABELS.get(key, key)
-    bad = next((c for c in value if unicodedata.category(c) == "Cc"), None)
-    if bad is not None:
-        raise StorageError(f"{label}: contains a control character (U+{ord(bad):04X})")
-    column_type = m.Patient.__table__.c[key].type
-    limit = column_type.length if isinstance(column_type, String) else None
-    if limit is not None and len(value) > limit:
-        raise StorageError(f"{label}: {len(value)} characters is too long (at most {limit})")
-    return value
+    return checked_text(m.Patient.__table__.c[key], _FIELD_LABELS.get(key, key), value)
 
 
 def _clean_fields(data: PatientFields) -> dict[str, Any]:
@@ -1179,7 +1193,7 @@ def sign_evaluation(
 def add_addendum(db: Database, evaluation_id: int, text: str, *, user: str) -> Addendum:
     """Add a note to a signed evaluation (the only change a signed evaluation accepts)."""
     user = _require_user(user)
-    body = text.strip()
+    body = checked_text(m.Addendum.__table__.c.text, "addendum", text, multiline=True)
     if not body:
         raise StorageError("an addendum needs some text")
     with db.writing() as s:

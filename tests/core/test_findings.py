@@ -69,6 +69,15 @@ def test_bad_values_name_item_and_value(mini_form, values, expected) -> None:
     assert problems(mini_form, values) == [expected]
 
 
+def test_control_characters_in_text_are_refused(mini_form) -> None:
+    assert problems(mini_form, {"notes": "a\x00b"}) == [
+        "notes: contains a control character (U+0000)"
+    ]
+    assert fd.validate(mini_form, {"values": {"notes": "line\n\tnext"}}).get("notes") == (
+        "line\n\tnext"
+    )
+
+
 def test_nan_is_refused(mini_form) -> None:
     assert problems(mini_form, {"pain_now": float("nan")}) == [
         "pain_now: nan is not a finite number"
@@ -112,7 +121,10 @@ def _values_strategy():  # type: ignore[no-untyped-def]
             "involved_side": st.sampled_from(["left", "right", "both"]),
             "pain_now": st.integers(0, 10),
             "quality": st.lists(st.sampled_from(["ache", "tingling"]), unique=True),
-            "notes": st.text(max_size=50),
+            "notes": st.text(
+                st.characters(blacklist_categories=("Cc",)) | st.sampled_from("\n\t"),
+                max_size=50,
+            ),
             "nordic": side_num,
             "hip_flex": st.fixed_dictionaries(
                 {}, optional={"left": st.integers(0, 10).map(lambda n: n / 2)}
