@@ -467,22 +467,41 @@ def _where(mark: Any) -> str:
 
 
 def _check_structure(text: str, name: str) -> None:
-    """Refuse YAML nested too deeply before it is built into objects.
+    """Refuse YAML nested too deeply, or with a key given twice, before it is built into objects.
 
     libyaml builds nested nodes recursively in C, so a document nested thousands of levels deep
     crashes the process instead of raising; the event stream is flat, so depth is checked on it
-    first (about 5 ms for the shipped form).
+    first (about 5 ms for the shipped form). PyYAML silently keeps the last of two equal keys in
+    a mapping, so a pasted item would quietly replace another: that is refused here too.
     """
-    depth = 0
+    # One frame per open collection: (keys seen, the next scalar is a key) for mappings.
+    stack: list[tuple[set[str], list[bool]] | None] = []
+
+    def consume_slot(key: str | None, mark: Any) -> None:
+        if not stack or stack[-1] is None:
+            return  # inside a sequence (or at the top): no keys
+        seen, expect_key = stack[-1]
+        if expect_key[0] and key is not None:
+            if key in seen:
+                raise FormError([f"{name}: {_where(mark)}: key {key!r} appears twice"])
+            seen.add(key)
+        expect_key[0] = not expect_key[0]
+
     for event in yaml.parse(text, Loader=_YAML_LOADER):
         if isinstance(event, yaml.MappingStartEvent | yaml.SequenceStartEvent):
-            depth += 1
-            if depth > MAX_NESTING:
+            consume_slot(None, event.start_mark)
+            is_mapping = isinstance(event, yaml.MappingStartEvent)
+            stack.append((set(), [True]) if is_mapping else None)
+            if len(stack) > MAX_NESTING:
                 where = _where(event.start_mark)
                 problem = f"nested more than {MAX_NESTING} levels deep"
                 raise FormError([f"{name}: {where}: {problem}"])
         elif isinstance(event, yaml.MappingEndEvent | yaml.SequenceEndEvent):
-            depth -= 1
+            stack.pop()
+        elif isinstance(event, yaml.ScalarEvent):
+            consume_slot(event.value, event.start_mark)
+        elif isinstance(event, yaml.AliasEvent):
+            consume_slot(None, event.start_mark)
 
 
 def _check_expansion(data: Any, name: str) -> None:

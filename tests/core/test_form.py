@@ -57,6 +57,23 @@ def test_yaml_syntax_error_gives_line_and_column(mini_data, write_form) -> None:
     assert line.startswith(f"{path}: line 5, column 1: YAML syntax error:")
 
 
+def test_duplicate_key_is_refused_not_silently_replaced(write_form) -> None:
+    text = "id: mini\nversion: 1\nsections:\n  - id: a\n    title: A\n    title: B\n"
+    path = write_form(text)
+    assert problems_of(path) == [f"{path}: line 6, column 5: key 'title' appears twice"]
+
+
+def test_same_key_in_different_mappings_is_fine(mini_data, write_form) -> None:
+    path = write_form(mini_data)  # every item has 'id' and 'label': one per mapping
+    assert load_form(path).id == "mini"
+
+
+def test_deep_nesting_is_refused_without_crashing(write_form) -> None:
+    path = write_form("a: " + "[" * 5000 + "]" * 5000 + "\n")
+    [line] = problems_of(path)
+    assert line.endswith("nested more than 64 levels deep")
+
+
 def test_top_level_must_be_a_mapping(write_form) -> None:
     path = write_form("- just\n- a list\n")
     assert problems_of(path) == [f"{path}: (top level): expected a mapping of keys, got list"]
