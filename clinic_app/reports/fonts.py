@@ -40,20 +40,35 @@ def register_fonts() -> tuple[frozenset[int], frozenset[int]]:
     from reportlab.pdfbase.ttfonts import TTFont
 
     faces = {}
-    for name, filename in _FILES.items():
-        font = TTFont(name, str(fonts_dir() / filename))
+    for name in (SANS, SANS_BOLD):
+        font = TTFont(name, str(fonts_dir() / _FILES[name]))
         pdfmetrics.registerFont(font)
         faces[name] = font
     for bold in (0, 1):
         for italic in (0, 1):
             addMapping(SANS, bold, italic, SANS_BOLD if bold else SANS)
-    addMapping(FALLBACK, 0, 0, FALLBACK)
-    addMapping(FALLBACK, 1, 0, FALLBACK)
-    addMapping(FALLBACK, 0, 1, FALLBACK)
-    addMapping(FALLBACK, 1, 1, FALLBACK)
     main = frozenset(faces[SANS].face.charToGlyph)
-    fallback = frozenset(faces[FALLBACK].face.charToGlyph)
-    return main, fallback
+    return main, _LazyFallback()
+
+
+@lru_cache(maxsize=1)
+def _fallback_face() -> frozenset[int]:
+    """Register the 4 MB CJK fallback face on first need (most reports never need it)."""
+    from reportlab.lib.fonts import addMapping
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.ttfonts import TTFont
+
+    font = TTFont(FALLBACK, str(fonts_dir() / _FILES[FALLBACK]))
+    pdfmetrics.registerFont(font)
+    for bold in (0, 1):
+        for italic in (0, 1):
+            addMapping(FALLBACK, bold, italic, FALLBACK)
+    return frozenset(font.face.charToGlyph)
+
+
+class _LazyFallback(frozenset[int]):
+    def __contains__(self, cp: object) -> bool:
+        return cp in _fallback_face()
 
 
 def _needs_fallback(ch: str, main: frozenset[int], fallback: frozenset[int]) -> bool:
