@@ -759,13 +759,36 @@ def _like_escape(word: str) -> str:
     return word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+# Past this many FTS matches a search is not ranked: bm25 scores and sorts every match before the
+# LIMIT, 0.1-0.3 s for a one-letter or MRN prefix among 100,000 patients (benchmarks/, docs/perf).
+RANK_CAP = 2000
+
+
+def _too_many_to_rank(
+    s: Session, words: tuple[str, ...], limit: int, dialect: str
+) -> list[int] | None:
+    """Ids of the newest matches when more than RANK_CAP patients match (SQLite), else None."""
+    if not words or dialect != "sqlite":
+        return None
+    hits = s.scalars(
+        sql_text(
+            "SELECT rowid FROM patient_fts WHERE patient_fts MATCH :match "
+            "ORDER BY rowid DESC LIMIT :n"
+        ),
+        {"match": search_mod.fts_match(words), "n": RANK_CAP + 1},
+    ).all()
+    return [int(h) for h in hits[: 2 * limit]] if len(hits) > RANK_CAP else None
+
+
 def search_patients(
     db: Database, text_query: str, *, limit: int = 50, include_archived: bool = False
 ) -> list[Patient]:
     """Patients matching every word (name or MRN prefix, any case, any accents) and date.
 
     A word that reads as a date (``1984-03-07``, ``07.03.1984``, ``07/03/1984``) matches the date
-    of birth. Best matches first: an exact MRN, then (SQLite) FTS5 rank, then name order.
+    of birth. Best matches first: an exact MRN, then (SQLite) FTS5 rank, then name order. When more
+    than ``RANK_CAP`` patients match (a first letter, a shared MRN prefix) ranking says little and
+    costs much: the newest ``limit`` matches are returned instead, in name order.
     """
     query = search_mod.parse_query(text_query)
     if query.empty or limit <= 0:
@@ -778,7 +801,12 @@ def search_patients(
         if query.dates:
             stmt = stmt.where(m.Patient.date_of_birth.in_(query.dates))
         order: list[Any] = [case((mrn_exact, 0), else_=1)]
-        if query.words and db.dialect == "sqlite":
+        newest = None if query.dates else _too_many_to_rank(s, query.words, limit, db.dialect)
+        if newest is not None:
+            typed = text_query.strip()  # an exact MRN through the unique index, then the newest
+            exact = s.scalars(select(m.Patient.id).where(m.Patient.mrn.in_({typed, typed.upper()})))
+            stmt = stmt.where(m.Patient.id.in_([*exact, *newest]))
+        elif query.words and db.dialect == "sqlite":
             stmt = stmt.join(_FTS, _FTS.c.rowid == m.Patient.id).where(
                 sql_text("patient_fts MATCH :match").bindparams(
                     match=search_mod.fts_match(query.words)
