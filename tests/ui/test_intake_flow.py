@@ -62,6 +62,20 @@ def number(window: MainWindow, item: str, side: str) -> NumberEditor:
     return ed
 
 
+def open_new_evaluation(
+    window: MainWindow, given: str, family: str, mrn: str
+) -> tuple[records.Patient, records.Evaluation]:
+    """A patient made through the records API, then "New evaluation" clicked in the window."""
+    patient = records.create_patient(window.db, records.PatientFields(given, family, mrn), user="t")
+    window.patients.model.reload()
+    window.patients.select_patient(patient.id)
+    window.detail.new_eval_button.click()
+    evaluation = window.page.evaluation
+    assert evaluation is not None
+    assert window.page.view is not None
+    return patient, evaluation
+
+
 def test_intake_flow_end_to_end(qtbot, window: MainWindow, db_url: str) -> None:
     new_patient_by_keyboard(qtbot, window, "Ada", "Runner", "MRN-001")
     patient = window.detail.patient
@@ -139,15 +153,7 @@ def test_intake_flow_end_to_end(qtbot, window: MainWindow, db_url: str) -> None:
 
 
 def test_closing_the_window_flushes_an_unsaved_change(qtbot, window, db_url) -> None:
-    patient = records.create_patient(
-        window.db, records.PatientFields("Bea", "Sprinter", "MRN-002"), user="t"
-    )
-    window.patients.model.reload()
-    window.patients.select_patient(patient.id)
-    window.detail.new_eval_button.click()
-    evaluation = window.page.evaluation
-    assert evaluation is not None
-    assert window.page.view is not None
+    _, evaluation = open_new_evaluation(window, "Bea", "Sprinter", "MRN-002")
     window.page.view.editor.set_current_section("flexibility")
     qtbot.keyClicks(number(window, "slr", "left").line, "65")
     assert window.page.saver is not None
@@ -179,15 +185,7 @@ def test_re_evaluation_copies_forward_the_last_values(qtbot, window, db_url) -> 
 
 
 def test_a_save_conflict_keeps_both_versions(qtbot, window, db_url) -> None:
-    patient = records.create_patient(
-        window.db, records.PatientFields("Dee", "Climber", "MRN-004"), user="t"
-    )
-    window.patients.model.reload()
-    window.patients.select_patient(patient.id)
-    window.detail.new_eval_button.click()
-    evaluation = window.page.evaluation
-    assert evaluation is not None
-    assert window.page.view is not None
+    patient, evaluation = open_new_evaluation(window, "Dee", "Climber", "MRN-004")
     # Someone at another workstation saves first.
     other = open_database(db_url, backup=False)
     records.save_draft(
@@ -225,15 +223,7 @@ def test_a_save_conflict_keeps_both_versions(qtbot, window, db_url) -> None:
 
 
 def test_take_theirs_shows_their_values(qtbot, window, db_url) -> None:
-    patient = records.create_patient(
-        window.db, records.PatientFields("Eve", "Skier", "MRN-005"), user="t"
-    )
-    window.patients.model.reload()
-    window.patients.select_patient(patient.id)
-    window.detail.new_eval_button.click()
-    evaluation = window.page.evaluation
-    assert evaluation is not None
-    assert window.page.view is not None
+    _, evaluation = open_new_evaluation(window, "Eve", "Skier", "MRN-005")
     records.save_draft(
         window.db, evaluation.id, {"values": {"slr": {"right": 88}}}, evaluation.version, user="Sam"
     )
@@ -250,17 +240,9 @@ def test_take_theirs_shows_their_values(qtbot, window, db_url) -> None:
 
 def test_typing_stays_responsive_while_the_database_is_locked(qtbot, window, db_url) -> None:
     """Another workstation holds the write lock: the autosave waits on its thread, not the GUI."""
-    patient = records.create_patient(
-        window.db, records.PatientFields("Flo", "Locked", "MRN-006"), user="t"
-    )
-    window.patients.model.reload()
-    window.patients.select_patient(patient.id)
-    window.detail.new_eval_button.click()
-    evaluation = window.page.evaluation
+    _, evaluation = open_new_evaluation(window, "Flo", "Locked", "MRN-006")
     saver = window.page.saver
-    assert evaluation is not None
     assert saver is not None
-    assert window.page.view is not None
     window.page.view.editor.set_current_section("flexibility")
     lock = sqlite3.connect(db_url.removeprefix("sqlite:///"), isolation_level=None)
     try:
@@ -280,15 +262,7 @@ def test_typing_stays_responsive_while_the_database_is_locked(qtbot, window, db_
 
 
 def test_ctrl_s_saves_at_once_and_alt_left_goes_back(qtbot, window, db_url) -> None:
-    patient = records.create_patient(
-        window.db, records.PatientFields("Gus", "Keys", "MRN-007"), user="t"
-    )
-    window.patients.model.reload()
-    window.patients.select_patient(patient.id)
-    window.detail.new_eval_button.click()
-    evaluation = window.page.evaluation
-    assert evaluation is not None
-    assert window.page.view is not None
+    _, evaluation = open_new_evaluation(window, "Gus", "Keys", "MRN-007")
     window.page.view.editor.set_current_section("flexibility")
     field = number(window, "slr", "left").line
     qtbot.keyClicks(field, "66")
