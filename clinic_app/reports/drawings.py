@@ -10,6 +10,7 @@ from reportlab.lib import colors
 
 from clinic_app.reports import fonts
 from clinic_app.reports.body_chart import BodyChart, Point, Side, load_body_chart
+from clinic_app.reports.layout import fit_text
 
 SKIN = colors.HexColor("#f7f1ea")
 OUTLINE = colors.HexColor("#3d4854")
@@ -118,12 +119,12 @@ def side_to_side_drawing(rows: Sequence[BarRow], width: float) -> Drawing:
             d.add(
                 Rect(0, base, width, row_h, fillColor=colors.HexColor("#f3f6f9"), strokeColor=None)
             )
-        label = _fit(row.label, fonts.SANS, 8, label_w - 14)
+        label = fit_text(row.label, fonts.SANS, 8, label_w - 14)
         d.add(
             String(4, base + row_h / 2 + 1, label, fontName=fonts.SANS, fontSize=8, fillColor=TEXT)
         )
         if row.note:
-            note = _fit(row.note, fonts.SANS, 6.5, label_w - 14)
+            note = fit_text(row.note, fonts.SANS, 6.5, label_w - 14)
             d.add(
                 String(
                     4,
@@ -164,14 +165,6 @@ def side_to_side_drawing(rows: Sequence[BarRow], width: float) -> Drawing:
             )
     d.add(Line(label_w, height - top + 2, label_w, 2, strokeColor=MUTED, strokeWidth=0.6))
     return d
-
-
-def _fit(text: str, font: str, size: float, width: float) -> str:
-    if fonts.string_width(text, font, size) <= width:
-        return text
-    while text and fonts.string_width(text + "…", font, size) > width:
-        text = text[:-1]
-    return text.rstrip() + "…"
 
 
 TRAFFIC_ORDER = ("green", "next_day", "stop", "red_flag")
