@@ -22,7 +22,7 @@ import hashlib
 import json
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Literal, cast
 
@@ -43,6 +43,14 @@ from clinic_app.storage.errors import (
     NotFoundError,
     NotSignedError,
     StorageError,
+)
+from clinic_app.storage.values import (
+    PATIENT_FIELDS,
+    Clinician,
+    Patient,
+    PatientFields,
+    PatientSort,
+    Sex,
 )
 
 if TYPE_CHECKING:
@@ -90,12 +98,10 @@ __all__ = [
     "verify_evaluation",
 ]
 
-Sex = Literal["female", "male", "other", "unknown"]
 PaperSize = Literal["A4", "Letter"]
 EvaluationKind = Literal["initial", "re_evaluation", "discharge"]
 EvaluationStatus = Literal["draft", "signed"]
 InvolvedSide = Literal["left", "right", "both"]
-PatientSort = Literal["name", "mrn", "date_of_birth", "created", "updated"]
 
 
 # --------------------------------------------------------------------------------------------
@@ -121,60 +127,6 @@ class ClinicianInfo:
     credentials: str = ""  # e.g. "PT, DPT"
     licence_number: str = ""
     active: bool = True
-
-
-@dataclass(frozen=True)
-class Clinician:
-    id: int
-    name: str
-    credentials: str
-    licence_number: str
-    active: bool
-
-
-@dataclass(frozen=True)
-class PatientFields:
-    """What is typed in for a patient (input of :func:`create_patient`/:func:`update_patient`)."""
-
-    given_name: str
-    family_name: str
-    mrn: str  # medical record number, unique
-    date_of_birth: date | None = None
-    sex: Sex = "unknown"
-    phone: str = ""
-    email: str = ""
-    activity: str = ""  # sport / activity
-    referring_provider: str = ""
-
-
-_PATIENT_FIELDS = tuple(f.name for f in fields(PatientFields))
-
-
-@dataclass(frozen=True)
-class Patient:
-    id: int
-    given_name: str
-    family_name: str
-    mrn: str
-    date_of_birth: date | None
-    sex: Sex
-    phone: str
-    email: str
-    activity: str
-    referring_provider: str
-    archived: bool
-    created_at: datetime
-    updated_at: datetime
-    updated_by: str
-
-    @property
-    def display_name(self) -> str:
-        """``"Family, Given"`` as lists show it."""
-        return f"{self.family_name}, {self.given_name}"
-
-    def fields(self) -> PatientFields:
-        """The editable part, e.g. to prefill an edit dialog."""
-        return PatientFields(**{name: getattr(self, name) for name in _PATIENT_FIELDS})
 
 
 @dataclass(frozen=True)
@@ -597,7 +549,7 @@ def _clean_text(key: str, value: str) -> str:
 
 
 def _clean_fields(data: PatientFields) -> dict[str, Any]:
-    values = {name: getattr(data, name) for name in _PATIENT_FIELDS}
+    values = {name: getattr(data, name) for name in PATIENT_FIELDS}
     for key, value in values.items():
         if isinstance(value, str) and key != "sex":
             values[key] = _clean_text(key, value)
