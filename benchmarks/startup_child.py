@@ -3,7 +3,15 @@
 Prints ``READY <CLOCK_MONOTONIC ns>`` when a main window is visible and (for the app) its
 patient list model has rows, measured from inside the event loop (so the window's first show and
 layout have been processed); the parent took the same clock just before starting the process.
-Then ``PEAK <MiB>`` (VmHWM) and exits without teardown.
+For the app it then prints ``MODULES a,b`` (which of sqlalchemy, pydantic, yaml, alembic and
+reportlab were imported by READY, ``-`` for none), ``LOADED <ns>`` when the window's ``is_ready``
+is true (database checked and attached, form and all panels loaded; ``LOADED <ns> at-ready`` when
+the window has no ``is_ready``, i.e. it was complete at READY) and ``WARM <ns>`` when its
+``is_warm`` is true (editor view prebuilt, reportlab and fonts loaded; ``WARM absent`` without
+the attribute, ``WARM timeout`` after 10 s). Both are taken from the window's ``ready()`` /
+``warmed()`` signals when it has them (no polling that could keep the event loop from being idle),
+else by polling the attributes every 10 ms. Then ``PEAK <MiB>`` (VmHWM) and exits without
+teardown.
 
 MODE ``bare``: a bare PySide6 QMainWindow (the baseline). ``floor``: the same after importing
 sqlalchemy.orm, pydantic and yaml (what any start of this stack pays before app code runs).
@@ -11,8 +19,9 @@ sqlalchemy.orm, pydantic and yaml (what any start of this stack pays before app 
 wrapped so a zero-time timer can watch for the rows (the app itself is not changed).
 ``proxy``: used while the UI has no ``clinic_app.ui.app``: PatientTableModel in a QTableView in
 a QMainWindow.
-ACTIONS ``memory``: after READY, type 10 searches into the search box, scroll 2,000 rows and
-open an evaluation, then report the peak memory.
+ACTIONS ``memory``: after LOADED and WARM (the database must be attached, and a real session
+has warmed up), type 10 searches into the search box, scroll 2,000 rows and open an evaluation,
+then report the peak memory.
 """
 
 import os
@@ -20,6 +29,9 @@ import sys
 import time
 
 CLOCK = time.CLOCK_MONOTONIC
+FIRST_PAINT_MODULES = ("sqlalchemy", "pydantic", "yaml", "alembic", "reportlab")
+LOADED_TIMEOUT_MS = 120_000  # a 100,000-patient integrity check takes seconds, not minutes
+WARM_TIMEOUT_MS = 10_000
 mode, url = sys.argv[1], sys.argv[2] if len(sys.argv) > 2 else ""
 actions = sys.argv[3] if len(sys.argv) > 3 else ""
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -91,6 +103,82 @@ def after_ready(app, found):
     os._exit(0)
 
 
+def await_flag(window, attr, signal_name, timeout_ms, done):
+    """Call ``done(ns or None, how)`` once ``window.<attr>`` is true: ``how`` is "" when it became
+    true, "timeout" after ``timeout_ms`` (ns None). Uses the window's signal when it has one
+    (a slot on a GUI-thread QObject, so an emit from another thread is queued here), else polls
+    the attribute every 10 ms. The caller has checked that the attribute exists and is false."""
+    from PySide6.QtCore import QObject, QTimer, Slot
+
+    class Waiter(QObject):
+        finished = False
+
+        @Slot()
+        def fired(self):  # the signal says the flag became true
+            if not self.finished:
+                self.finish(time.clock_gettime_ns(CLOCK), "")
+
+        @Slot()
+        def poll(self):
+            if self.finished:
+                return
+            if getattr(window, attr, False):
+                self.finish(time.clock_gettime_ns(CLOCK), "")
+            else:
+                QTimer.singleShot(10, self.poll)
+
+        @Slot()
+        def expire(self):
+            if not self.finished:
+                self.finish(None, "timeout")
+
+        def finish(self, ns, how):
+            self.finished = True
+            done(ns, how)
+
+    waiter = Waiter()
+    await_flag.keep.append(waiter)
+    signal = getattr(window, signal_name, None)
+    if signal is not None and hasattr(signal, "connect"):
+        signal.connect(waiter.fired)
+    else:
+        QTimer.singleShot(10, waiter.poll)
+    QTimer.singleShot(timeout_ms, waiter.expire)
+
+
+await_flag.keep = []
+
+
+def after_start(app, found, ready_ns):
+    """The app: report the modules at first paint, then LOADED and WARM, then the actions."""
+    print("MODULES " + (",".join(m for m in FIRST_PAINT_MODULES if m in sys.modules) or "-"))
+    window = found[0]
+
+    def on_warm(ns, how):
+        print(f"WARM {ns}" if ns is not None else f"WARM {how}", flush=True)
+        after_ready(app, found)
+
+    def warm_up():
+        if not hasattr(window, "is_warm"):
+            on_warm(None, "absent")
+        elif window.is_warm:
+            on_warm(time.clock_gettime_ns(CLOCK), "")
+        else:
+            await_flag(window, "is_warm", "warmed", WARM_TIMEOUT_MS, on_warm)
+
+    def on_loaded(ns, how):
+        print(f"LOADED {ns}" if ns is not None else f"LOADED {how}", flush=True)
+        warm_up()
+
+    if not hasattr(window, "is_ready"):
+        print(f"LOADED {ready_ns} at-ready", flush=True)
+        warm_up()
+    elif window.is_ready:
+        on_loaded(ready_ns, "")
+    else:
+        await_flag(window, "is_ready", "ready", LOADED_TIMEOUT_MS, on_loaded)
+
+
 def watch(app, need_rows):
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QMainWindow
@@ -103,12 +191,16 @@ def watch(app, need_rows):
             found = None
             ready = any(isinstance(w, QMainWindow) and w.isVisible() for w in app.topLevelWidgets())
         if ready:
-            print(f"READY {time.clock_gettime_ns(CLOCK)}", flush=True)
+            ready_ns = time.clock_gettime_ns(CLOCK)
+            print(f"READY {ready_ns}", flush=True)
             if PROFILE:
                 profiler.stop()
                 with open(PROFILE, "w") as fh:
                     fh.write(profiler.output_text(unicode=True, show_all=False))
-            after_ready(app, found)
+            if found is not None:
+                after_start(app, found, ready_ns)
+            else:
+                after_ready(app, found)
         else:
             QTimer.singleShot(0, poll)
 
