@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from clinic_app.storage import backup, files
+from clinic_app.storage import backup, files, migrate
 from clinic_app.storage.database import open_database
 from tests.reliability.helpers import REPO, assert_user_message, child_env, run_python
 
@@ -110,7 +110,7 @@ def test_failed_upgrade_keeps_the_backup_and_the_old_database(
 
     # Without the fault it opens, and the upgrade then completes with every patient kept.
     with open_database(None) as db:
-        assert db.schema_revision() == "0002"
+        assert db.schema_revision() == migrate.HEAD
     upgraded = _rows(old_database)
     assert [r[:3] for r in upgraded["patient"]] == [r[:3] for r in original["patient"]]
     assert upgraded["evaluation"] == original["evaluation"]

@@ -328,7 +328,9 @@ def test_failed_upgrade_is_rolled_back_and_reported(tmp_path: Path) -> None:
     finally:
         sa.event.remove(sa.engine.Engine, "before_cursor_execute", fail)
     message = str(caught.value)
-    assert message.startswith(f"{path}: upgrading the schema from revision 0001 to 0002 failed")
+    assert message.startswith(
+        f"{path}: upgrading the schema from revision 0001 to {migrate.HEAD} failed"
+    )
     assert "upgrade-from-0001" in message
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
