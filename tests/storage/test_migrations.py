@@ -18,6 +18,7 @@ from clinic_app.storage.models import Base
 from tests.data import make_v0001_db
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "clinic-0001.db"
+SAMPLE_0002 = Path(__file__).resolve().parents[1] / "data" / "clinic-0002.db"
 TABLES = (
     "clinic",
     "clinician",
@@ -38,7 +39,7 @@ EXTRA = {
 
 def test_head_constant_matches_alembic() -> None:
     assert migrate.script_head() == migrate.HEAD
-    assert migrate.REVISIONS == ("0001", "0002")
+    assert migrate.REVISIONS == ("0001", "0002", "0003")
 
 
 def test_models_match_migrated_schema(database_url: str) -> None:
@@ -85,6 +86,99 @@ def test_sample_is_at_0001() -> None:
         assert conn.execute("SELECT version_num FROM alembic_version").fetchall() == [("0001",)]
     finally:
         conn.close()
+
+
+def test_sample_0002_is_at_0002_without_prefix_indexes() -> None:
+    conn = sqlite3.connect(f"file:{SAMPLE_0002}?mode=ro", uri=True)
+    try:
+        assert conn.execute("SELECT version_num FROM alembic_version").fetchall() == [("0002",)]
+        assert "prefix" not in _fts_sql(conn)
+    finally:
+        conn.close()
+
+
+def _fts_sql(conn: sqlite3.Connection) -> str:
+    row = conn.execute("SELECT sql FROM sqlite_master WHERE name = 'patient_fts'").fetchone()
+    return str(row[0])
+
+
+# Typed searches whose answers must not change when the search index is rebuilt: accents either
+# way, a name prefix, an MRN prefix and an exact MRN, one letter, a date, archived patients.
+SEARCHES = (
+    "muller",
+    "MÜL",
+    "Łuk",
+    "zoe",
+    "王",
+    "mrn-000",
+    "MRN-0003",
+    "m",
+    "k",
+    "s",
+    "z",
+    "anna 07.03.1984",
+    "nunez",
+)
+
+
+def _search_all(db: Any) -> dict[tuple[str, bool], list[int]]:
+    return {
+        (q, archived): [p.id for p in r.search_patients(db, q, include_archived=archived)]
+        for q in SEARCHES
+        for archived in (False, True)
+    }
+
+
+def test_upgrade_from_0002_keeps_rows_and_search_results(tmp_path: Path) -> None:
+    before_copy = tmp_path / "before.db"
+    shutil.copyfile(SAMPLE_0002, before_copy)
+    db = open_database(f"sqlite:///{before_copy}", migrate=False, backup=False)
+    try:
+        assert db.schema_revision() == "0002"
+        found_before = _search_all(db)
+    finally:
+        db.close()
+    # The answers are the sample's patients, not an empty index agreeing with itself.
+    assert found_before[("MÜL", False)] == [1]
+    assert found_before[("Łuk", False)] == [3]
+    assert found_before[("mrn-000", False)] == [3, 1, 2, 4]
+    assert found_before[("k", False)] == [3]
+    assert found_before[("nunez", False)] == []
+    assert found_before[("nunez", True)] == [5]
+
+    path = tmp_path / "clinic.db"
+    shutil.copyfile(SAMPLE_0002, path)
+    rows_before = _rows(path)
+    assert sum(len(v) for v in rows_before.values()) == 17
+    db = open_database(f"sqlite:///{path}")
+    try:
+        assert db.schema_revision() == migrate.HEAD
+        assert _search_all(db) == found_before
+    finally:
+        db.close()
+    assert _rows(path) == rows_before
+    kept = [p for p, reason in backup.list_backups() if reason == "upgrade-from-0002"]
+    assert len(kept) == 1
+    assert _rows(kept[0]) == rows_before
+    conn = sqlite3.connect(path)
+    try:
+        assert "prefix='1 2 3'" in _fts_sql(conn)
+        # FTS5's own check that the index matches the patient table (raises if not).
+        conn.execute("INSERT INTO patient_fts(patient_fts, rank) VALUES ('integrity-check', 1)")
+    finally:
+        conn.close()
+
+    # The triggers were made again: new and renamed patients are found at once.
+    db = open_database(f"sqlite:///{path}")
+    try:
+        new = r.create_patient(db, r.PatientFields("Åsa", "Øberg", mrn="Q-1"), user="t")
+        assert [p.id for p in r.search_patients(db, "ob")] == [new.id]
+        assert [p.id for p in r.search_patients(db, "q")] == [new.id]
+        r.update_patient(db, 2, r.PatientFields("Zoë", "Ørsted", mrn="MRN-0002"), user="t")
+        assert [p.id for p in r.search_patients(db, "o")] == [new.id, 2]
+        assert r.search_patients(db, "smith") == []
+    finally:
+        db.close()
 
 
 def test_upgrade_from_0001_keeps_every_row(tmp_path: Path, private_data_dir: Path) -> None:
@@ -201,7 +295,9 @@ def test_search_index_exists(db_url_and_kind: tuple[str, str]) -> None:
         with db.engine.connect() as conn:
             if kind == "sqlite":
                 sql = "SELECT sql FROM sqlite_master WHERE name = 'patient_fts'"
-                assert "remove_diacritics 2" in str(conn.execute(sa.text(sql)).scalar())
+                fts = str(conn.execute(sa.text(sql)).scalar())
+                assert "remove_diacritics 2" in fts
+                assert "prefix='1 2 3'" in fts  # revision 0003
             else:
                 names = set(
                     conn.execute(
@@ -212,6 +308,39 @@ def test_search_index_exists(db_url_and_kind: tuple[str, str]) -> None:
                 assert "ix_patient_mrn_lower" in names
     finally:
         db.close()
+
+
+def test_downgrade_0003_restores_the_0002_index(tmp_path: Path) -> None:
+    from alembic import command
+
+    path = tmp_path / "clinic.db"
+    shutil.copyfile(SAMPLE_0002, path)
+    open_database(f"sqlite:///{path}", backup=False).close()
+    db = open_database(f"sqlite:///{path}", migrate=False, backup=False)
+    try:
+        with db.engine.connect() as conn:
+            command.downgrade(migrate.alembic_config(conn), "0002")
+            conn.commit()
+        assert db.schema_revision() == "0002"
+        r.create_patient(db, r.PatientFields("Åsa", "Øberg", mrn="Q-1"), user="t")
+        assert [p.mrn for p in r.search_patients(db, "ob")] == ["Q-1"]
+        assert [p.family_name for p in r.search_patients(db, "mül")] == ["Müller"]
+    finally:
+        db.close()
+    with sqlite3.connect(path) as conn:
+        fts = _fts_sql(conn)
+        assert "prefix" not in fts
+        assert "remove_diacritics 2" in fts
+        triggers = conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'patient' "
+            "AND name LIKE 'patient_fts_%' ORDER BY name"
+        ).fetchall()
+        assert triggers == [
+            ("patient_fts_delete",),
+            ("patient_fts_insert",),
+            ("patient_fts_update",),
+        ]
+    conn.close()
 
 
 @pytest.fixture
