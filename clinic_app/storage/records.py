@@ -21,8 +21,10 @@ from __future__ import annotations
 import hashlib
 import json
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
+from dataclasses import fields as dataclass_fields
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Literal, cast
 
@@ -38,11 +40,13 @@ from clinic_app.storage import search as search_mod
 from clinic_app.storage._types import utcnow
 from clinic_app.storage.errors import (
     ConflictError,
+    DatabaseAccessError,
     DuplicateMRNError,
     EvaluationSignedError,
     NotFoundError,
     NotSignedError,
     StorageError,
+    describe_db_error,
 )
 from clinic_app.storage.values import (
     PATIENT_FIELDS,
@@ -54,7 +58,8 @@ from clinic_app.storage.values import (
 )
 
 if TYPE_CHECKING:
-    from sqlalchemy.engine import CursorResult
+    from sqlalchemy import Select, Table, TextClause
+    from sqlalchemy.engine import Connection, CursorResult
     from sqlalchemy.orm import Session
 
     from clinic_app.storage.database import Database
@@ -663,20 +668,48 @@ def get_patient_by_mrn(db: Database, mrn: str) -> Patient | None:
         return None if row is None else _patient(row)
 
 
+# Lists and search run on every scroll and keystroke: they read with SQLAlchemy Core on a plain
+# connection and build Patient values straight from rows. A Session loading ORM entities cost a
+# 100-patient search at 100,000 patients ~2 ms more than this, around four times the SQL (issue 6).
+_PATIENT = cast("Table", m.Patient.__table__)
+# The columns in the order of Patient's fields, so that ``Patient(*row)`` builds one.
+_PATIENT_ROW = tuple(_PATIENT.c[f.name] for f in dataclass_fields(Patient))
+
+
+@contextmanager
+def _read_rows(db: Database) -> Iterator[Connection]:
+    """A connection for one read, rolled back at the end, without the cost of a Session.
+
+    As in ``Database.reading``, driver errors about the database as a whole (busy, gone, server
+    unreachable) become a DatabaseAccessError naming it.
+    """
+    from sqlalchemy.exc import OperationalError
+
+    try:
+        with db.engine.connect() as conn:
+            yield conn
+    except OperationalError as exc:
+        raise DatabaseAccessError(db.where, describe_db_error(exc)) from exc
+
+
+def _patients(conn: Connection, stmt: Select[Any]) -> list[Patient]:
+    return [Patient(*row) for row in conn.execute(stmt).all()]
+
+
 def count_patients(db: Database, *, include_archived: bool = False) -> int:
-    with db.reading() as s:
-        query = select(func.count()).select_from(m.Patient)
-        if not include_archived:
-            query = query.where(m.Patient.archived.is_(False))
-        return int(s.scalar(query) or 0)
+    query = select(func.count()).select_from(_PATIENT)
+    if not include_archived:
+        query = query.where(_PATIENT.c.archived.is_(False))
+    with _read_rows(db) as conn:
+        return int(conn.scalar(query) or 0)
 
 
 _SORTS: dict[str, tuple[Any, ...]] = {
-    "name": (m.Patient.search_name, m.Patient.id),
-    "mrn": (m.Patient.mrn, m.Patient.id),
-    "date_of_birth": (m.Patient.date_of_birth, m.Patient.search_name, m.Patient.id),
-    "created": (m.Patient.id,),
-    "updated": (m.Patient.updated_at, m.Patient.id),
+    "name": (_PATIENT.c.search_name, _PATIENT.c.id),
+    "mrn": (_PATIENT.c.mrn, _PATIENT.c.id),
+    "date_of_birth": (_PATIENT.c.date_of_birth, _PATIENT.c.search_name, _PATIENT.c.id),
+    "created": (_PATIENT.c.id,),
+    "updated": (_PATIENT.c.updated_at, _PATIENT.c.id),
 }
 
 
@@ -697,14 +730,18 @@ def list_patients(
         raise StorageError(f"cannot sort patients by {sort!r}")
     # Patients without a date of birth come last either way, on both backends.
     columns = [(c.desc() if descending else c.asc()).nulls_last() for c in _SORTS[sort]]
-    with db.reading() as s:
-        query = select(m.Patient).order_by(*columns).offset(max(offset, 0)).limit(max(limit, 0))
-        if not include_archived:
-            query = query.where(m.Patient.archived.is_(False))
-        return [_patient(r) for r in s.scalars(query)]
+    query = select(*_PATIENT_ROW).order_by(*columns).offset(max(offset, 0)).limit(max(limit, 0))
+    if not include_archived:
+        query = query.where(_PATIENT.c.archived.is_(False))
+    with _read_rows(db) as conn:
+        return _patients(conn, query)
 
 
 _FTS = table("patient_fts", column("rowid"))
+
+
+def _fts_match() -> TextClause:
+    return sql_text("patient_fts MATCH :match")
 
 
 def _like_escape(word: str) -> str:
@@ -714,22 +751,17 @@ def _like_escape(word: str) -> str:
 # Past this many FTS matches a search is not ranked: bm25 scores and sorts every match before the
 # LIMIT, 0.1-0.3 s for a one-letter or MRN prefix among 100,000 patients (benchmarks/, docs/perf).
 RANK_CAP = 2000
+# How many FTS matches there are, up to RANK_CAP + 1: one row back, not the matches themselves.
+_COUNT_UP_TO = sql_text(
+    "SELECT count(*) FROM (SELECT 1 FROM patient_fts WHERE patient_fts MATCH :match LIMIT :n)"
+)
 
 
-def _too_many_to_rank(
-    s: Session, words: tuple[str, ...], limit: int, dialect: str
-) -> list[int] | None:
-    """Ids of the newest matches when more than RANK_CAP patients match (SQLite), else None."""
-    if not words or dialect != "sqlite":
-        return None
-    hits = s.scalars(
-        sql_text(
-            "SELECT rowid FROM patient_fts WHERE patient_fts MATCH :match "
-            "ORDER BY rowid DESC LIMIT :n"
-        ),
-        {"match": search_mod.fts_match(words), "n": RANK_CAP + 1},
-    ).all()
-    return [int(h) for h in hits[: 2 * limit]] if len(hits) > RANK_CAP else None
+def _too_many_to_rank(conn: Connection, match: str, dialect: str) -> bool:
+    """Whether more than RANK_CAP patients match the FTS expression ``match`` (SQLite only)."""
+    if dialect != "sqlite":
+        return False
+    return int(conn.scalar(_COUNT_UP_TO, {"match": match, "n": RANK_CAP + 1}) or 0) > RANK_CAP
 
 
 def search_patients(
@@ -745,46 +777,49 @@ def search_patients(
     query = search_mod.parse_query(text_query)
     if query.empty or limit <= 0:
         return []
-    mrn_exact = func.lower(m.Patient.mrn) == text_query.strip().lower()
-    with db.reading() as s:
-        stmt = select(m.Patient)
-        if not include_archived:
-            stmt = stmt.where(m.Patient.archived.is_(False))
-        if query.dates:
-            stmt = stmt.where(m.Patient.date_of_birth.in_(query.dates))
-        order: list[Any] = [case((mrn_exact, 0), else_=1)]
-        newest = None if query.dates else _too_many_to_rank(s, query.words, limit, db.dialect)
-        if newest is not None:
-            typed = text_query.strip()  # an exact MRN through the unique index, then the newest
-            exact = s.scalars(select(m.Patient.id).where(m.Patient.mrn.in_({typed, typed.upper()})))
-            stmt = stmt.where(m.Patient.id.in_([*exact, *newest]))
-        elif query.words and db.dialect == "sqlite":
-            stmt = stmt.join(_FTS, _FTS.c.rowid == m.Patient.id).where(
-                sql_text("patient_fts MATCH :match").bindparams(
-                    match=search_mod.fts_match(query.words)
-                )
+    p = _PATIENT.c
+    typed = text_query.strip()
+    mrn_exact = func.lower(p.mrn) == typed.lower()
+    stmt = select(*_PATIENT_ROW)
+    if not include_archived:
+        stmt = stmt.where(p.archived.is_(False))
+    if query.dates:
+        stmt = stmt.where(p.date_of_birth.in_(query.dates))
+    order: list[Any] = [case((mrn_exact, 0), else_=1)]
+    match = search_mod.fts_match(query.words)
+    with _read_rows(db) as conn:
+        if query.words and not query.dates and _too_many_to_rank(conn, match, db.dialect):
+            # An exact MRN through the unique index, then the newest 2 x limit matches (archived
+            # ones among them are dropped by the filter above).
+            newest = (
+                select(_FTS.c.rowid)
+                .where(_fts_match())
+                .order_by(_FTS.c.rowid.desc())
+                .limit(2 * limit)
+                .scalar_subquery()
             )
+            stmt = stmt.where(or_(p.mrn == typed, p.mrn == typed.upper(), p.id.in_(newest)))
+        elif query.words and db.dialect == "sqlite":
+            stmt = stmt.join(_FTS, _FTS.c.rowid == p.id).where(_fts_match())
             order.append(sql_text("bm25(patient_fts, 1.0, 2.0, 4.0, 1.0)"))
         elif query.words:
             words = [_like_escape(w) for w in query.words]
             per_word = [  # a word starting the name or any later part of it, or the MRN
                 or_(
-                    m.Patient.search_name.like(f"{w}%", escape="\\"),
-                    m.Patient.search_name.like(f"% {w}%", escape="\\"),
-                    func.lower(m.Patient.mrn).like(f"{w}%", escape="\\"),
+                    p.search_name.like(f"{w}%", escape="\\"),
+                    p.search_name.like(f"% {w}%", escape="\\"),
+                    func.lower(p.mrn).like(f"{w}%", escape="\\"),
                 )
                 for w in words
             ]
-            whole_mrn = func.lower(m.Patient.mrn).like(
-                _like_escape(text_query.strip().lower()) + "%", escape="\\"
-            )
+            whole_mrn = func.lower(p.mrn).like(_like_escape(typed.lower()) + "%", escape="\\")
             stmt = stmt.where(or_(and_(*per_word), whole_mrn))
-            order.append(
-                case((m.Patient.search_name.like(f"{words[0]}%", escape="\\"), 0), else_=1)
-            )
-        order.extend([m.Patient.search_name, m.Patient.id])
+            order.append(case((p.search_name.like(f"{words[0]}%", escape="\\"), 0), else_=1))
+        order.extend([p.search_name, p.id])
         stmt = stmt.order_by(*order).limit(limit)
-        return [_patient(r) for r in s.scalars(stmt)]
+        if query.words and db.dialect == "sqlite":
+            stmt = stmt.params(match=match)
+        return _patients(conn, stmt)
 
 
 # --------------------------------------------------------------------------------------------

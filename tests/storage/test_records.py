@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import shutil
 import threading
+from collections.abc import Callable
 from datetime import date
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -14,12 +17,14 @@ from clinic_app.storage import records as r
 from clinic_app.storage.database import Database, open_database
 from clinic_app.storage.errors import (
     ConflictError,
+    DatabaseAccessError,
     DuplicateMRNError,
     EvaluationSignedError,
     NotFoundError,
     NotSignedError,
     StorageError,
 )
+from clinic_app.storage.search import search_name
 from tests.storage.conftest import small_form_data
 
 NAMES = [
@@ -157,6 +162,46 @@ class TestSearch:
         r.update_patient(db, p.id, r.PatientFields("Zoë", "Ørsted", mrn=p.mrn), user="a")
         assert families(r.search_patients(db, "orsted")) == ["Ørsted"]
         assert families(r.search_patients(db, "smith")) == []
+
+    def test_found_patients_are_the_stored_values(self, db: Database) -> None:
+        made = make_patients(db)
+        r.archive_patient(db, made["Núñez"].id, user="a")
+        stored = {p.id: r.get_patient(db, p.id) for p in made.values()}
+        found = r.search_patients(db, "1984-03-07", include_archived=True)
+        assert found == [stored[made["Müller"].id], stored[made["Núñez"].id]]
+        assert found[1].archived is True
+        assert found[0].archived is False
+        assert found[0].created_at.tzinfo is not None
+        assert r.list_patients(db, include_archived=True) == sorted(
+            stored.values(), key=lambda p: (search_name(p.given_name, p.family_name), p.id)
+        )
+
+    @pytest.mark.parametrize(
+        "call",
+        [
+            lambda db: r.search_patients(db, "anna"),
+            lambda db: r.search_patients(db, "a"),
+            lambda db: r.list_patients(db),
+            lambda db: r.count_patients(db),
+        ],
+        ids=["search", "search-one-letter", "list", "count"],
+    )
+    def test_unreachable_database_is_a_storage_error_naming_it(
+        self, tmp_path: Path, call: Callable[[Database], object]
+    ) -> None:
+        folder = tmp_path / "share"
+        folder.mkdir()
+        path = folder / "clinic.db"
+        db = open_database(f"sqlite:///{path}")
+        try:
+            make_patients(db)
+            db.engine.dispose()  # the network share goes away between two calls
+            shutil.rmtree(folder)
+            with pytest.raises(DatabaseAccessError) as caught:
+                call(db)
+            assert str(caught.value).startswith(f"{path}: ")
+        finally:
+            db.close()
 
 
 class TestEvaluations:

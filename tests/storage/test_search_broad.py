@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from clinic_app.storage import records
 from clinic_app.storage.database import Database, open_database
+from clinic_app.storage.search import search_name
 from clinic_app.storage.synthetic import generate
 
 
@@ -41,3 +43,41 @@ def test_exact_mrn_comes_first_among_many_similar(crowded: Database) -> None:
     assert found[0].id == target.id
     found_lower = records.search_patients(crowded, target.mrn.lower(), limit=20)
     assert found_lower[0].id == target.id
+
+
+def _name_order(found: list[records.Patient]) -> list[tuple[str, int]]:
+    return [(search_name(p.given_name, p.family_name), p.id) for p in found]
+
+
+def test_archived_among_the_newest_are_dropped_and_the_page_stays_in_name_order(
+    crowded: Database,
+) -> None:
+    newest = records.list_patients(crowded, sort="created", descending=True, limit=80)
+    archived = {p.id for p in newest[:5]}
+    for pid in archived:
+        records.archive_patient(crowded, pid, user="test")
+    try:
+        found = records.search_patients(crowded, "syn", limit=40)
+        # The newest 2 x 40 matches, the archived ones dropped, in name order, the first 40.
+        expected = sorted(
+            (search_name(p.given_name, p.family_name), p.id) for p in newest if p.id not in archived
+        )[:40]
+        assert _name_order(found) == expected
+        with_archived = records.search_patients(crowded, "syn", limit=40, include_archived=True)
+        assert _name_order(with_archived) == sorted(_name_order(newest))[:40]
+    finally:
+        for pid in archived:
+            records.archive_patient(crowded, pid, user="test", archived=False)
+
+
+def test_exact_mrn_of_an_old_patient_comes_first_on_the_capped_path(crowded: Database) -> None:
+    old = records.list_patients(crowded, sort="created", limit=1)[0]
+    records.update_patient(crowded, old.id, replace(old.fields(), mrn="SYN"), user="test")
+    try:
+        for typed in ("SYN", "syn", " syn "):
+            found = records.search_patients(crowded, typed, limit=40)
+            assert found[0].id == old.id, typed
+            assert len(found) == 40
+            assert _name_order(found[1:]) == sorted(_name_order(found[1:]))
+    finally:
+        records.update_patient(crowded, old.id, old.fields(), user="test")
