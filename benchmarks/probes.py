@@ -278,8 +278,23 @@ def _prepare_full_evaluation(db: Any, form: Any, vignette: str) -> int:
     return int(ev.id)
 
 
+def probe_prepare_full(url: str) -> dict[str, Any]:
+    """Add the full evaluation (every item of ``all_normal``) that ``probe_open`` opens.
+
+    In a process of its own: preparing it parses the evaluation's form snapshot, and a process
+    that did so before its window attached would not be a fresh start (the window's form could
+    not be handed out for that snapshot, so its prebuilt editor view would go unused).
+    """
+    db = open_db(url)
+    return {"full_id": _prepare_full_evaluation(db, load_form(), "all_normal")}
+
+
 def probe_open(
-    url: str, evaluation_ids: list[int], repeats: int, wait_warm: bool = True
+    url: str,
+    evaluation_ids: list[int],
+    repeats: int,
+    wait_warm: bool = True,
+    full_id: int | None = None,
 ) -> dict[str, Any]:
     """Opening an evaluation into the editor.
 
@@ -292,7 +307,8 @@ def probe_open(
     The first open of the process (the full evaluation) is reported alone: with ``wait_warm``
     after the window's idle-time warm-up (as a clinician's first open after start, the target),
     without it at once after the window is shown (before any warm-up could run). The repeated
-    samples always come after the warm-up, so it cannot run inside one of them.
+    samples always come after the warm-up, so it cannot run inside one of them. ``full_id``: the
+    full evaluation made by ``probe_prepare_full`` (else it is made here, before the window).
     """
     from clinic_app.core.findings import validate
     from clinic_app.storage import records
@@ -300,7 +316,8 @@ def probe_open(
     qt_app()
     db = open_db(url)
     form = load_form()
-    full_id = _prepare_full_evaluation(db, form, "all_normal")
+    if full_id is None:
+        full_id = _prepare_full_evaluation(db, form, "all_normal")
     window, via = main_window(db, form, wait_warm=wait_warm)
     warm_up = dict(WARM_UP) if window is not None else {"how": "no window", "ms": None}
     patients = {}
@@ -321,9 +338,14 @@ def probe_open(
         process_events()
 
     holder: list[Any] = []
+    # the view the window built ahead of time, if it keeps one (EvaluationPage._spare; a
+    # diagnostic only: did the first open use it?)
+    page = getattr(window, "page", None)
+    prebuilt = getattr(page, "_spare", None)
     t0 = now_ms()
     open_one(full_id)  # the first open of the process: reported alone, not in the samples
     first_open = now_ms() - t0
+    used_prebuilt = None if prebuilt is None else getattr(page, "view", None) is prebuilt
     if window is not None and not wait_warm and repeats:
         wait_warm_up(window)  # keep the warm-up out of the samples below
     generated: list[float] = []
@@ -348,6 +370,7 @@ def probe_open(
         "full_items": len(load_findings(form, "all_normal").values),
         "first_open_ms": first_open,
         "first_open_after_warm_up": wait_warm,
+        "first_open_used_prebuilt_view": used_prebuilt,
         "warm_up": warm_up,
     }
 
@@ -627,6 +650,7 @@ def probe_report_warm(vignette: str, repeats: int) -> dict[str, Any]:
 
 PROBES: dict[str, Callable[..., dict[str, Any]]] = {
     "search": probe_search,
+    "prepare_full": probe_prepare_full,
     "open": probe_open,
     "autosave": probe_autosave,
     "engine": probe_engine,
