@@ -70,7 +70,8 @@ def after_ready(app, found):
     if actions == "memory" and found is not None:
         from PySide6.QtWidgets import QLineEdit
 
-        window, view, model = found
+        # found again: attaching the database may have replaced the view or model of READY
+        window, view, model = find_rows_view(app) or found
         box = window.findChild(QLineEdit, "patientSearch")
         for text in ("m", "mu", "mül", "müll", "s", "sm", "smi", "1", "19", "k"):
             if box is not None:
