@@ -189,7 +189,9 @@ def _writable(path: Path) -> bool:
     return os.access(path, os.W_OK | (os.X_OK if path.is_dir() else 0))
 
 
-def _precheck_sqlite(path: Path, *, migrate_schema: bool, keep: int) -> tuple[bool, Path | None]:
+def _precheck_sqlite(
+    path: Path, *, migrate_schema: bool, keep: int, integrity: bool = True
+) -> tuple[bool, Path | None]:
     """Check an existing file read-only; (holds data, pre-upgrade backup if one was made).
 
     An older schema is copied to the backups folder here, before SQLAlchemy opens the file (even
@@ -215,7 +217,7 @@ def _precheck_sqlite(path: Path, *, migrate_schema: bool, keep: int) -> tuple[bo
         )
     if path.stat().st_size == 0:
         return False, None
-    revision = files.check_file(path)
+    revision = files.check_file(path, integrity=integrity)
     if not migrate_schema:
         return True, None
     if revision is None:
@@ -258,6 +260,7 @@ def open_database(
     backup: bool = True,
     keep_backups: int | None = None,
     busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
+    already_checked: bool = False,
 ) -> Database:
     """Open (and create or upgrade, if ``migrate``) the clinic database.
 
@@ -268,6 +271,9 @@ def open_database(
     SQLite database and keeps the newest ``keep_backups`` (default: the setting, 14); if it
     cannot be written the database still opens and ``Database.notices`` says why.
     ``busy_timeout``: seconds a SQLite write waits for another connection's lock.
+    ``already_checked``: the caller has just run ``files.check_file`` on this SQLite file (the
+    app does it on a second thread while its modules load); only the header and the schema
+    revision are read again.
 
     Raises (all StorageError, with one-line messages naming the file or database):
     DatabaseFileError for a damaged, foreign, read-only or missing-folder SQLite file (left
@@ -292,7 +298,9 @@ def open_database(
                 raise DatabaseFileError(
                     path.parent, f"cannot create the data folder ({exc.strerror})"
                 ) from None
-        has_data, saved = _precheck_sqlite(path, migrate_schema=migrate, keep=keep)
+        has_data, saved = _precheck_sqlite(
+            path, migrate_schema=migrate, keep=keep, integrity=not already_checked
+        )
     engine = _make_engine(resolved, busy_timeout)
     db = Database(
         url=resolved,
@@ -313,6 +321,18 @@ def open_database(
         db.close()
         raise
     return db
+
+
+def daily_backup(db: Database, keep_backups: int | None = None) -> None:
+    """Make the daily backup of an open SQLite database if today's is still due.
+
+    For a caller that opened the database with ``backup=False`` to show its window sooner; a
+    failure is added to ``db.notices``.
+    """
+    if db.path is None or not db.path.exists() or db.path.stat().st_size == 0:
+        return
+    keep = keep_backups if keep_backups is not None else backup_mod.keep_backups_setting()
+    _daily_backup(db, db.path, keep)
 
 
 def _daily_backup(db: Database, path: Path, keep: int) -> None:

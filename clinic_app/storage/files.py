@@ -94,16 +94,18 @@ def open_readonly(path: Path) -> Iterator[sqlite3.Connection]:
         conn.close()
 
 
-def check_file(path: Path, *, full: bool = False) -> str | None:
+def check_file(path: Path, *, full: bool = False, integrity: bool = True) -> str | None:
     """Check ``path`` is a sound SQLite database and return its schema revision (None if unstamped).
 
     ``full`` runs ``PRAGMA integrity_check`` (every index against its table); otherwise the much
-    cheaper ``PRAGMA quick_check`` used at every start. Raises DatabaseFileError naming the file.
+    cheaper ``PRAGMA quick_check`` used at every start. ``integrity=False`` skips both (header and
+    revision only), for a caller that has just checked the file itself. Raises DatabaseFileError
+    naming the file.
     """
     pragma = "integrity_check" if full else "quick_check"
     with open_readonly(path) as conn:
         try:
-            rows = conn.execute(f"PRAGMA {pragma}").fetchall()
+            rows = conn.execute(f"PRAGMA {pragma}").fetchall() if integrity else []
             problems = [str(r[0]) for r in rows if r[0] != "ok"]
             if problems:
                 raise DatabaseFileError(

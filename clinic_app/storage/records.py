@@ -96,6 +96,7 @@ __all__ = [
     "save_clinic",
     "save_clinician",
     "save_draft",
+    "remember_form",
     "search_patients",
     "sign_evaluation",
     "start_evaluation",
@@ -1250,6 +1251,15 @@ def evaluation_form(db: Database, evaluation_id: int) -> Form:
     with db.reading() as s:
         row: m.Evaluation = _get(s, m.Evaluation, "evaluation", evaluation_id)
         return _form_of(s, row.form_snapshot_id)
+
+
+def remember_form(form: Form) -> None:
+    """Let :func:`evaluation_form` hand out ``form`` itself for snapshots with the same content.
+
+    The editor keeps a built view per Form object; with this, evaluations recorded with the
+    form file as it is now open in the view the window built ahead of time.
+    """
+    _FORM_CACHE[_digest(_form_content(form))] = form
 
 
 def verify_evaluation(db: Database, evaluation_id: int) -> bool:
