@@ -4,12 +4,17 @@ Browsing pages through ``records.list_patients`` as the view scrolls (``canFetch
 ``fetchMore``), sorted by the database; a search shows the best ``SEARCH_LIMIT`` matches of
 ``records.search_patients`` (name, MRN, date of birth; any case, any accents). The model holds
 plain ``Patient`` values only, never a session.
+
+It can start without a database, showing a first page read at start-up
+(``storage.first_page``), and :meth:`PatientTableModel.attach` one later; so this module
+imports the records API (and with it SQLAlchemy) only when it first queries.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import (
     QAbstractTableModel,
@@ -19,9 +24,10 @@ from PySide6.QtCore import (
     Signal,
 )
 
-from clinic_app.storage import records
-from clinic_app.storage.database import Database
-from clinic_app.storage.records import Patient, PatientSort
+from clinic_app.storage.values import Patient, PatientSort
+
+if TYPE_CHECKING:
+    from clinic_app.storage.database import Database
 
 AnyIndex = QModelIndex | QPersistentModelIndex
 
@@ -45,8 +51,19 @@ class PatientTableModel(QAbstractTableModel):
     PatientRole = Qt.ItemDataRole.UserRole + 1
     PatientIdRole = Qt.ItemDataRole.UserRole + 2
 
-    def __init__(self, db: Database, page_size: int = 200, parent: Any = None) -> None:
+    def __init__(
+        self,
+        db: Database | None,
+        page_size: int = 200,
+        parent: Any = None,
+        *,
+        preloaded: tuple[int, Sequence[Patient]] | None = None,
+    ) -> None:
+        """Over ``db``; or, with ``db`` None, showing ``preloaded`` (the total and the first
+        rows in name order) until :meth:`attach`."""
         super().__init__(parent)
+        if db is None and preloaded is None:
+            raise ValueError("PatientTableModel needs a database or preloaded rows")
         self.db = db
         self.page_size = page_size
         self.search_limit = 100  # best matches; typing more narrows them (keeps a keystroke fast)
@@ -56,7 +73,10 @@ class PatientTableModel(QAbstractTableModel):
         self._sort_column = 0
         self._order = Qt.SortOrder.AscendingOrder
         self._today = date.today()
-        self.reload()
+        if db is None and preloaded is not None:
+            self._total, self._rows = preloaded[0], list(preloaded[1])
+        else:
+            self.reload()
 
     # -- state -----------------------------------------------------------------------------------
 
@@ -79,8 +99,17 @@ class PatientTableModel(QAbstractTableModel):
         self._query = text
         self.reload()
 
+    def attach(self, db: Database) -> None:
+        """Query ``db`` from now on: reload (with the search typed meanwhile, if any)."""
+        self.db = db
+        self.reload()
+
     def reload(self) -> None:
         """Fetch again from the database (after a change elsewhere), keeping query and sort."""
+        if self.db is None:
+            return  # not attached yet: attach() reloads with the query and sort set meanwhile
+        from clinic_app.storage import records  # here, not at the top: see the module docstring
+
         self.beginResetModel()
         self._today = date.today()
         if self.is_searching():
@@ -94,6 +123,9 @@ class PatientTableModel(QAbstractTableModel):
         self.loaded.emit()
 
     def _page(self, offset: int) -> list[Patient]:
+        from clinic_app.storage import records
+
+        assert self.db is not None
         return records.list_patients(
             self.db,
             offset=offset,
@@ -135,7 +167,7 @@ class PatientTableModel(QAbstractTableModel):
         return 0 if parent.isValid() else len(self.COLUMNS)
 
     def canFetchMore(self, parent: AnyIndex = QModelIndex()) -> bool:  # noqa: B008
-        if parent.isValid() or self.is_searching():
+        if parent.isValid() or self.is_searching() or self.db is None:
             return False
         return len(self._rows) < self._total
 

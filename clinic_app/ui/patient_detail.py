@@ -1,0 +1,218 @@
+"""One patient's details and evaluations (right-hand side of the main window)."""
+
+from __future__ import annotations
+
+import functools
+from datetime import date
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from clinic_app.core.engine import assess
+from clinic_app.core.findings import FindingsError, validate
+from clinic_app.storage import records
+from clinic_app.storage.database import Database
+from clinic_app.storage.errors import StorageError
+from clinic_app.storage.records import Evaluation, EvaluationSummary, Patient
+from clinic_app.ui.patient_model import SEX_LABELS, age_on
+from clinic_app.ui.text import KIND_LABELS
+
+
+class PatientDetail(QWidget):
+    """One patient's demographics and evaluations.
+
+    Signals: ``evaluation_opened(int)`` — an evaluation id to open;
+    ``new_evaluation_requested(str)`` — "initial" or "re_evaluation";
+    ``edit_requested()`` — the Edit patient button.
+    """
+
+    evaluation_opened = Signal(int)
+    new_evaluation_requested = Signal(str)
+    edit_requested = Signal()
+
+    def __init__(self, db: Database, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.db = db
+        self.patient: Patient | None = None
+        self.evaluations: list[EvaluationSummary] = []
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(20, 14, 20, 14)
+        layout.setSpacing(10)
+        top = QHBoxLayout()
+        self.name = QLabel(self)
+        self.name.setProperty("role", "patientName")
+        top.addWidget(self.name, 1)
+        self.edit_button = QPushButton("Edit patient…", self)
+        self.edit_button.clicked.connect(self.edit_requested)
+        top.addWidget(self.edit_button)
+        layout.addLayout(top)
+        self.facts = QGridLayout()
+        self.facts.setHorizontalSpacing(18)
+        self.facts.setVerticalSpacing(4)
+        self.fact_labels: dict[str, QLabel] = {}
+        for n, (key, label) in enumerate(
+            (
+                ("mrn", "MRN"),
+                ("date_of_birth", "Date of birth"),
+                ("sex", "Sex"),
+                ("activity", "Sport / activity"),
+                ("phone", "Phone"),
+                ("email", "Email"),
+                ("referring_provider", "Referred by"),
+            )
+        ):
+            cap = QLabel(label, self)
+            cap.setProperty("role", "secondary")
+            value = QLabel(self)
+            value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            value.setObjectName(f"fact_{key}")
+            self.facts.addWidget(cap, n // 2, (n % 2) * 2)
+            self.facts.addWidget(value, n // 2, (n % 2) * 2 + 1)
+            self.fact_labels[key] = value
+        self.facts.setColumnStretch(1, 1)
+        self.facts.setColumnStretch(3, 1)
+        layout.addLayout(self.facts)
+
+        line = QFrame(self)
+        line.setFrameShape(QFrame.Shape.HLine)
+        line.setProperty("role", "rowRule")
+        layout.addWidget(line)
+        head = QHBoxLayout()
+        evals = QLabel("Evaluations", self)
+        evals.setProperty("role", "panelTitle")
+        head.addWidget(evals, 1)
+        self.new_eval_button = QPushButton("New evaluation", self)
+        self.new_eval_button.clicked.connect(
+            functools.partial(self.new_evaluation_requested.emit, "initial")
+        )
+        self.re_eval_button = QPushButton("New re-evaluation", self)
+        self.re_eval_button.setToolTip("Starts from the values of the last evaluation")
+        self.re_eval_button.clicked.connect(
+            functools.partial(self.new_evaluation_requested.emit, "re_evaluation")
+        )
+        self.open_button = QPushButton("Open", self)
+        self.open_button.clicked.connect(self.on_open_button_clicked)
+        for b in (self.new_eval_button, self.re_eval_button, self.open_button):
+            head.addWidget(b)
+        layout.addLayout(head)
+        self.table = QTableWidget(0, 5, self)
+        self.table.setObjectName("evaluationTable")
+        self.table.setHorizontalHeaderLabels(
+            ["Date", "Kind", "Status", "Clinician", "Main factors"]
+        )
+        self.table.verticalHeader().hide()
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setShowGrid(False)
+        self.table.setWordWrap(True)
+        self.table.setAlternatingRowColors(True)
+        h = self.table.horizontalHeader()
+        for col in range(4):
+            h.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
+        h.setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
+        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.table.itemActivated.connect(self.on_table_item_activated)
+        self.table.itemDoubleClicked.connect(self.on_table_item_activated)
+        layout.addWidget(self.table, 1)
+        self.show_patient(None)
+
+    def show_patient(self, patient: Patient | None) -> None:
+        self.patient = patient
+        enabled = patient is not None
+        for w in (self.edit_button, self.new_eval_button, self.re_eval_button, self.open_button):
+            w.setEnabled(enabled)
+        if patient is None:
+            self.name.setText("No patient selected")
+            for lab in self.fact_labels.values():
+                lab.setText("")
+            self.evaluations = []
+            self.table.setRowCount(0)
+            return
+        self.name.setText(f"{patient.given_name} {patient.family_name}")
+        dob = patient.date_of_birth
+        values = {
+            "mrn": patient.mrn,
+            "date_of_birth": f"{dob:%Y-%m-%d} (age {age_on(dob, date.today())})" if dob else "–",
+            "sex": SEX_LABELS.get(patient.sex, patient.sex),
+            "activity": patient.activity or "–",
+            "phone": patient.phone or "–",
+            "email": patient.email or "–",
+            "referring_provider": patient.referring_provider or "–",
+        }
+        for key, lab in self.fact_labels.items():
+            lab.setText(values[key])
+        self.refresh_evaluations()
+
+    def refresh_evaluations(self) -> None:
+        if self.patient is None:
+            return
+        self.evaluations = records.list_evaluations(self.db, self.patient.id)
+        self.re_eval_button.setEnabled(bool(self.evaluations))
+        self.table.setRowCount(len(self.evaluations))
+        names: dict[int, str] = {}
+        for row, ev in enumerate(self.evaluations):
+            full = records.get_evaluation(self.db, ev.id)
+            clinician = ""
+            if full.clinician_id is not None:
+                if full.clinician_id not in names:
+                    names[full.clinician_id] = records.get_clinician(
+                        self.db, full.clinician_id
+                    ).name
+                clinician = names[full.clinician_id]
+            factors = self._main_factors(full)
+            status = "Signed" if ev.status == "signed" else "Draft"
+            cells = [
+                ev.eval_date.isoformat(),
+                KIND_LABELS.get(ev.kind, ev.kind),
+                status,
+                clinician or full.created_by,
+                factors,
+            ]
+            for col, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                item.setData(Qt.ItemDataRole.UserRole, ev.id)
+                if col == 4:
+                    item.setToolTip(text)
+                self.table.setItem(row, col, item)
+        if self.evaluations:
+            self.table.selectRow(0)
+
+    def _main_factors(self, ev: Evaluation) -> str:
+        try:
+            form = records.evaluation_form(self.db, ev.id)
+            result = assess(form, validate(form, dict(ev.findings)))
+        except (StorageError, FindingsError):
+            return ""
+        names = [f.name for f in result.factors[:3]]
+        if result.red_flags:
+            names.insert(0, f"⚠ {result.red_flags[0].name}")
+        return "; ".join(names) or "–"
+
+    def selected_evaluation_id(self) -> int | None:
+        row = self.table.currentRow()
+        if row < 0 or row >= len(self.evaluations):
+            return None
+        return self.evaluations[row].id
+
+    def on_open_button_clicked(self) -> None:
+        ev = self.selected_evaluation_id()
+        if ev is not None:
+            self.evaluation_opened.emit(ev)
+
+    def on_table_item_activated(self, item: QTableWidgetItem) -> None:
+        ev = item.data(Qt.ItemDataRole.UserRole)
+        if isinstance(ev, int):
+            self.evaluation_opened.emit(ev)

@@ -1,0 +1,194 @@
+"""Starting the app: the patient list shows before the heavy libraries load, and nothing is lost
+or written while the database is opened behind it."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QSettings, QTimer
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from clinic_app.storage import files, records
+from clinic_app.storage.database import open_database
+from clinic_app.storage.errors import DatabaseFileError
+from clinic_app.storage.first_page import read_first_page
+from clinic_app.ui import app as app_mod
+from clinic_app.ui.main_window import MainWindow
+from tests.ui.helpers import when_modal
+
+ROOT = Path(__file__).resolve().parents[2]
+HEAVY = ("sqlalchemy", "pydantic", "yaml", "alembic", "reportlab")
+
+
+def _fill(db_url: str, n: int = 30) -> int:
+    db = open_database(db_url, backup=False)
+    try:
+        records.save_clinic(db, records.ClinicInfo(name="Clinic"), user="t")
+        person = records.save_clinician(db, records.ClinicianInfo(name="Dana Physio"), user="t")
+        for i in range(n):
+            records.create_patient(
+                db,
+                records.PatientFields(f"Given{i:02d}", f"Family{i:02d}", f"MRN-{i:03d}"),
+                user="t",
+            )
+        records.create_patient(db, records.PatientFields("Anna", "Müller", "MRN-MU"), user="t")
+    finally:
+        db.close()
+    QSettings().setValue("clinician_id", person.id)
+    return person.id
+
+
+def _path(db_url: str) -> Path:
+    return Path(db_url.removeprefix("sqlite:///"))
+
+
+def test_first_paint_imports_no_heavy_library(db_url: str, tmp_path: Path) -> None:
+    """In a fresh interpreter, the window with the patient list needs none of SQLAlchemy,
+    pydantic, PyYAML, Alembic or reportlab; the loader then attaches the database."""
+    clinician_id = _fill(db_url)
+    script = textwrap.dedent(
+        f"""
+        import json, sys
+        from PySide6.QtCore import QCoreApplication, QSettings
+        from PySide6.QtWidgets import QApplication
+        app = QApplication([])
+        QCoreApplication.setOrganizationName("clinic_app")
+        QCoreApplication.setApplicationName("clinic_app")
+        QSettings().setValue("clinician_id", {clinician_id})
+        from clinic_app.ui import app as app_mod
+        window = app_mod.show_first_page({db_url!r})
+        out = {{"shown": window is not None and window.isVisible(),
+                "rows": window.patients.model.rowCount() if window else 0,
+                "heavy": sorted(m for m in {HEAVY!r} if m in sys.modules)}}
+        loader = app_mod.StartupLoader({db_url!r}, window.first_page_path)
+        loader.loaded.connect(lambda db, form: (window.attach(db, form), app.quit()))
+        loader.failed.connect(lambda title, text: (out.update(failed=text), app.quit()))
+        loader.start()
+        app.exec()
+        out["ready"] = window.is_ready
+        out["detail"] = window.detail.name.text() if window.is_ready else ""
+        loader.wait().close()
+        print("RESULT " + json.dumps(out))
+        """
+    )
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", XDG_CONFIG_HOME=str(tmp_path / "cfg"))
+    proc = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=120,
+    )
+    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")]
+    assert lines, proc.stdout + proc.stderr
+    out = json.loads(lines[-1].removeprefix("RESULT "))
+    assert out["shown"] is True
+    assert out["rows"] == 31
+    assert out["heavy"] == []
+    assert out.get("failed") is None
+    assert out["ready"] is True
+
+
+def test_search_and_selection_made_before_attach_are_kept(qtbot, db_url: str, mini_form) -> None:
+    clinician_id = _fill(db_url)
+    first = read_first_page(_path(db_url), clinician_id=clinician_id)
+    assert first is not None
+    window = MainWindow(None, None, first.clinician, first_page=first)
+    qtbot.addWidget(window)
+    window.show()
+    panel = window.patients
+    assert panel.model.rowCount() == 31
+    assert panel.count.text() == "31 patients"
+    assert not panel.new_button.isEnabled()
+    assert not window.actions_["new_patient"].isEnabled()
+    assert window.actions_["find_patient"].isEnabled()
+    panel.view.selectRow(3)
+    chosen = panel.current_patient()
+    assert chosen is not None
+    panel.search.setText("mül")  # typed while the database is still opening
+    panel.debounce.timeout.emit()
+    assert panel.model.rowCount() == 31  # waits for the database
+    panel.search.setText("")
+    panel.debounce.timeout.emit()
+
+    db = open_database(db_url, backup=False)
+    try:
+        with qtbot.waitSignal(window.ready):
+            window.attach(db, mini_form)
+        assert window.is_ready
+        assert panel.new_button.isEnabled()
+        assert window.actions_["new_patient"].isEnabled()
+        assert panel.current_patient() == chosen
+        assert window.detail.patient == chosen  # the click made meanwhile now shows its details
+        panel.search.setText("mül")
+        panel.debounce.timeout.emit()
+        assert [p.family_name for p in panel.model._rows] == ["Müller"]
+        with qtbot.waitSignal(window.warmed, timeout=20000):
+            pass  # the editor and the PDF libraries are prepared when idle
+        assert window.page._spare is not None
+        window.close()
+    finally:
+        db.close()
+
+
+def test_search_typed_before_attach_runs_after_it(qtbot, db_url: str, mini_form) -> None:
+    clinician_id = _fill(db_url)
+    first = read_first_page(_path(db_url), clinician_id=clinician_id)
+    assert first is not None
+    window = MainWindow(None, None, first.clinician, first_page=first)
+    qtbot.addWidget(window)
+    window.patients.search.setText("muller")
+    window.patients.debounce.timeout.emit()
+    db = open_database(db_url, backup=False)
+    try:
+        window.attach(db, mini_form)
+        assert window.patients.model.is_searching()
+        assert window.patients.count.text() == "1 match"
+        window.close()
+    finally:
+        db.close()
+
+
+def test_damage_found_behind_the_first_page_is_refused_untouched(
+    qtbot, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The list reads fine but the integrity check finds damage: the app says so, quits with 1,
+    and the file is byte-identical (nothing wrote to it before the check)."""
+    clinician_id = _fill(db_url, n=400)
+    path = _path(db_url)
+    original = path.read_bytes()
+    page = 4096
+    for k in range(1, len(original) // page):  # a page the first page does not read
+        data = bytearray(original)
+        data[len(data) - k * page : len(data) - (k - 1) * page] = b"\x5a" * page
+        path.write_bytes(bytes(data))
+        try:
+            files.check_file(path)
+        except DatabaseFileError:
+            if read_first_page(path, clinician_id=clinician_id) is not None:
+                break
+    else:
+        pytest.fail("no damaged page that the first page does not read")
+    before = hashlib.sha256(path.read_bytes()).hexdigest()
+    seen: list[str] = []
+
+    def close(box: object) -> None:
+        assert isinstance(box, QMessageBox)
+        seen.append(box.text())
+        box.accept()
+
+    when_modal(close, tries=2000)
+    QTimer.singleShot(30000, QApplication.closeAllWindows)  # never hang the suite
+    assert app_mod.run(db_url) == 1
+    assert seen
+    assert str(path) in seen[0]
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == before
+    assert sorted(p.name for p in path.parent.iterdir()) == ["clinic.db"]
