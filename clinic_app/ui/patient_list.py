@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
+    QSizePolicy,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -99,6 +100,9 @@ class PatientListPanel(QWidget):
         bottom = QHBoxLayout()
         self.count = QLabel(self)
         self.count.setProperty("role", "secondary")
+        # Its text changes on every search: a label sized by its text would lay the whole panel
+        # out again each time (~1 ms a keystroke, benchmarks/). It takes the room it is given.
+        self.count.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         bottom.addWidget(self.count, 1)
         self.new_button = QPushButton("New patient…", self)
         self.new_button.setEnabled(db is not None)
@@ -157,10 +161,15 @@ class PatientListPanel(QWidget):
         m = self.model
         if m.is_searching():
             n = m.rowCount()
-            limit = " (best shown: type more to narrow)" if n >= m.search_limit else ""
-            self.count.setText(f"{n} match{'es' if n != 1 else ''}{limit}")
+            if n >= m.search_limit:
+                self.count.setText(f"{n} best matches")
+                self.count.setToolTip("More patients match: type more of the name to narrow")
+            else:
+                self.count.setText(f"{n} match{'es' if n != 1 else ''}")
+                self.count.setToolTip("")
         else:
             self.count.setText(f"{m.total:,} patient{'s' if m.total != 1 else ''}")
+            self.count.setToolTip("")
 
     def on_view_current_row_changed(self, current: Any, _previous: Any) -> None:
         self.patient_selected.emit(self.model.patient(current.row()) if current.isValid() else None)

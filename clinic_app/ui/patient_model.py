@@ -68,6 +68,7 @@ class PatientTableModel(QAbstractTableModel):
         self.page_size = page_size
         self.search_limit = 100  # best matches; typing more narrows them (keeps a keystroke fast)
         self._rows: list[Patient] = []
+        self._texts: dict[int, tuple[str, ...]] = {}
         self._total = 0
         self._query = ""
         self._sort_column = 0
@@ -111,6 +112,7 @@ class PatientTableModel(QAbstractTableModel):
         from clinic_app.storage import records  # here, not at the top: see the module docstring
 
         self.beginResetModel()
+        self._texts.clear()
         self._today = date.today()
         if self.is_searching():
             found = records.search_patients(self.db, self._query, limit=self.search_limit)
@@ -191,26 +193,33 @@ class PatientTableModel(QAbstractTableModel):
             return self.COLUMNS[section]
         return None
 
+    def _cells(self, row: int) -> tuple[str, ...]:
+        """The row's display texts, made once per load: a repaint asks for every visible cell
+        (and several roles of each) on every search keystroke."""
+        cells = self._texts.get(row)
+        if cells is None:
+            p = self._rows[row]
+            born = p.date_of_birth
+            cells = (
+                p.display_name,
+                p.mrn,
+                "" if born is None else f"{born:%Y-%m-%d} ({age_on(born, self._today)})",
+                SEX_LABELS.get(p.sex, p.sex),
+                p.activity,
+            )
+            self._texts[row] = cells
+        return cells
+
     def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if role == Qt.ItemDataRole.DisplayRole:
+            row, col = index.row(), index.column()
+            if 0 <= row < len(self._rows) and 0 <= col < len(self.COLUMNS):
+                return self._cells(row)[col]
+            return None
         if not index.isValid() or not 0 <= index.row() < len(self._rows):
             return None
         p = self._rows[index.row()]
-        col = index.column()
-        if role == Qt.ItemDataRole.DisplayRole:
-            if col == 0:
-                return p.display_name
-            if col == 1:
-                return p.mrn
-            if col == 2:
-                if p.date_of_birth is None:
-                    return ""
-                return f"{p.date_of_birth:%Y-%m-%d} ({age_on(p.date_of_birth, self._today)})"
-            if col == 3:
-                return SEX_LABELS.get(p.sex, p.sex)
-            if col == 4:
-                return p.activity
-            return None
-        if role == Qt.ItemDataRole.ToolTipRole and col == 0:
+        if role == Qt.ItemDataRole.ToolTipRole and index.column() == 0:
             return f"{p.given_name} {p.family_name} · MRN {p.mrn}"
         if role == self.PatientIdRole:
             return p.id
