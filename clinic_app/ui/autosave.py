@@ -18,6 +18,7 @@ keep mine, take theirs, or save mine as a copy. Nothing is overwritten without t
 
 from __future__ import annotations
 
+import functools
 import itertools
 from datetime import datetime
 from typing import Any
@@ -34,6 +35,13 @@ AUTOSAVE_DELAY_MS = 800  # pause after the last change
 AUTOSAVE_MAX_WAIT_MS = 1_000  # longest a change waits while typing goes on without a pause
 RETRY_DELAY_MS = 5_000  # after a failed write (database busy, network down): try again
 FLUSH_WAIT_MS = 30_000  # longest wait for a write in flight when closing
+
+
+def _stop_thread(thread: QThread, _worker: QObject, *_args: object) -> None:
+    """End an autosave thread after its write in flight (if any) has finished."""
+    if thread.isRunning():
+        thread.quit()
+        thread.wait()
 
 
 class _SaveWorker(QObject):
@@ -105,6 +113,10 @@ class DraftAutosaver(QObject):
         self._worker.moveToThread(self._thread)
         self.requested.connect(self._worker.on_saver_requested)
         self._worker.finished.connect(self.on_worker_finished)
+        # A saver deleted without detach() (its parent widget closed, or dropped by Python) must
+        # not leave a running QThread behind: destroying one aborts the whole process. The slot
+        # holds the thread and worker, not the saver, so it still runs after the saver is gone.
+        self.destroyed.connect(functools.partial(_stop_thread, self._thread, self._worker))
         self._thread.start()
 
     def has_pending(self) -> bool:
