@@ -46,8 +46,13 @@ def mini_form_data() -> dict[str, Any]:
                             {"id": "tingling", "label": "Tingling"},
                         ],
                     },
-                    {"id": "notes", "label": "Notes", "type": "text", "source": "clinic",
-                     "max_length": 50},
+                    {
+                        "id": "notes",
+                        "label": "Notes",
+                        "type": "text",
+                        "source": "clinic",
+                        "max_length": 50,
+                    },
                 ],
             },
             {
@@ -75,57 +80,123 @@ def mini_form_data() -> dict[str, Any]:
                         "source": "S1",
                         "symmetry": {"method": "difference", "threshold": 7, "source": "S1"},
                     },
-                    {"id": "hip_flex", "label": "Hip flexor MMT", "type": "mmt",
-                     "bilateral": True, "source": "S0"},
-                    {"id": "slump", "label": "Slump", "type": "posneg", "bilateral": True,
-                     "source": "S1"},
+                    {
+                        "id": "hip_flex",
+                        "label": "Hip flexor MMT",
+                        "type": "mmt",
+                        "bilateral": True,
+                        "source": "S0",
+                    },
+                    {
+                        "id": "slump",
+                        "label": "Slump",
+                        "type": "posneg",
+                        "bilateral": True,
+                        "source": "S1",
+                    },
                     {"id": "pop", "label": "Felt a pop", "type": "yesno", "source": "S1"},
                 ],
             },
         ],
         "factors": [
             {
-                "id": "F6", "name": "Eccentric weakness", "region": "Eccentric strength",
-                "sources": ["S1"], "local": True,
-                "indicators": [{"label": "Nordic deficit", "source": "S1",
-                                "when": {"item": "nordic", "measure": "deficit", "op": ">="}}],
-            },
-            {
-                "id": "F1", "name": "Weak opposite hip flexor", "region": "Hips",
-                "sources": ["S0"],
-                "indicators": [{"label": "MMT", "source": "S0",
-                                "when": {"item": "hip_flex", "side": "opposite", "op": "<",
-                                         "threshold": 5}}],
-            },
-            {
-                "id": "F7", "name": "Painful leg less flexible", "region": "Flexibility",
-                "sources": ["S1"], "local": True,
-                "indicators": [{"label": "SLR gap", "source": "S1",
-                                "when": {"item": "slr", "measure": "difference",
-                                         "worse": "involved", "op": ">"}}],
-            },
-            {
-                "id": "F8", "name": "Sciatic nerve", "region": "Nerve", "sources": ["S1"],
-                "advice": ["no_stretch_irritated"], "min_indicators": 1,
+                "id": "F6",
+                "name": "Eccentric weakness",
+                "region": "Eccentric strength",
+                "sources": ["S1"],
+                "local": True,
                 "indicators": [
-                    {"label": "Slump", "source": "S1",
-                     "when": {"item": "slump", "in": ["positive"]}},
-                    {"label": "Neural quality", "source": "S3", "supporting_only": True,
-                     "when": {"item": "quality", "in": ["tingling"]}},
+                    {
+                        "label": "Nordic deficit",
+                        "source": "S1",
+                        "when": {"item": "nordic", "measure": "deficit", "op": ">="},
+                    }
+                ],
+            },
+            {
+                "id": "F1",
+                "name": "Weak opposite hip flexor",
+                "region": "Hips",
+                "sources": ["S0"],
+                "indicators": [
+                    {
+                        "label": "MMT",
+                        "source": "S0",
+                        "when": {"item": "hip_flex", "side": "opposite", "op": "<", "threshold": 5},
+                    }
+                ],
+            },
+            {
+                "id": "F7",
+                "name": "Painful leg less flexible",
+                "region": "Flexibility",
+                "sources": ["S1"],
+                "local": True,
+                "indicators": [
+                    {
+                        "label": "SLR gap",
+                        "source": "S1",
+                        "when": {
+                            "item": "slr",
+                            "measure": "difference",
+                            "worse": "involved",
+                            "op": ">",
+                        },
+                    }
+                ],
+            },
+            {
+                "id": "F8",
+                "name": "Sciatic nerve",
+                "region": "Nerve",
+                "sources": ["S1"],
+                "advice": ["no_stretch_irritated"],
+                "min_indicators": 1,
+                "indicators": [
+                    {
+                        "label": "Slump",
+                        "source": "S1",
+                        "when": {"item": "slump", "in": ["positive"]},
+                    },
+                    {
+                        "label": "Neural quality",
+                        "source": "S3",
+                        "supporting_only": True,
+                        "when": {"item": "quality", "in": ["tingling"]},
+                    },
                 ],
             },
         ],
         "red_flags": [
-            {"id": "R1", "name": "Possible avulsion", "urgency": "urgent",
-             "message": "Refer urgently", "sources": ["S1"],
-             "when": {"all": [{"item": "pop", "in": ["yes"]},
-                              {"item": "pain_now", "op": ">=", "threshold": 5}]}},
+            {
+                "id": "R1",
+                "name": "Possible avulsion",
+                "urgency": "urgent",
+                "message": "Refer urgently",
+                "sources": ["S1"],
+                "when": {
+                    "all": [
+                        {"item": "pop", "in": ["yes"]},
+                        {"item": "pain_now", "op": ">=", "threshold": 5},
+                    ]
+                },
+            },
         ],
         "running": [
-            {"level": "green", "label": "Mild", "message": "Keep running", "source": "S3",
-             "when": {"item": "pain_now", "op": "<", "threshold": 5}},
-            {"level": "stop", "label": "Too painful", "message": "Stop", "source": "S3",
-             "when": {"item": "pain_now", "op": ">=", "threshold": 5}},
+            {
+                "level": "green",
+                "label": "Mild",
+                "message": "Keep running",
+                "source": "S3",
+                "when": {"item": "pain_now", "op": "<", "threshold": 5},
+            },
+            {
+                "level": "stop",
+                "label": "Too painful",
+                "message": "Stop",
+                "source": "S3",
+                "when": {"item": "pain_now", "op": ">=", "threshold": 5},
+            },
         ],
     }
 

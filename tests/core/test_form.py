@@ -159,9 +159,20 @@ def test_schema_problems_are_located(mini_data: dict[str, Any], mutate, expected
 def test_shipped_form_is_valid_and_complete(shipped_form) -> None:
     section_ids = [s.id for s in shipped_form.sections]
     assert section_ids == [
-        "subjective", "red_flags", "hips", "pelvis", "core", "feet_calves", "gait",
-        "shoulder_girdle", "sciatic_nerve", "eccentric_strength", "flexibility", "tendon_local",
-        "outcome_measures", "assessment_plan",
+        "subjective",
+        "red_flags",
+        "hips",
+        "pelvis",
+        "core",
+        "feet_calves",
+        "gait",
+        "shoulder_girdle",
+        "sciatic_nerve",
+        "eccentric_strength",
+        "flexibility",
+        "tendon_local",
+        "outcome_measures",
+        "assessment_plan",
     ]
     assert [f.id for f in shipped_form.factors] == [f"F{n}" for n in range(1, 19)]
     assert all(item.source for item in shipped_form.items.values())

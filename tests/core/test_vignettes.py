@@ -49,13 +49,27 @@ EXPECTED: dict[str, tuple[set[str], set[str], set[str], RunLevel | None]] = {
 NORMAL_CASES = ("all_normal", "empty")
 
 EXERCISE_IDS = {
-    "romanian_deadlift", "glute_bridge", "hip_thrust", "single_leg_bridge", "nordic_curl",
-    "weighted_squat", "dead_bug", "side_plank", "hip_flexor_march", "calf_raise_straight",
-    "calf_raise_bent", "dynamic_hamstring_warmup",
+    "romanian_deadlift",
+    "glute_bridge",
+    "hip_thrust",
+    "single_leg_bridge",
+    "nordic_curl",
+    "weighted_squat",
+    "dead_bug",
+    "side_plank",
+    "hip_flexor_march",
+    "calf_raise_straight",
+    "calf_raise_bent",
+    "dynamic_hamstring_warmup",
 }
 ADVICE_IDS = {
-    "bend_with_comfortable_back", "break_up_sitting", "build_base_first", "no_stretch_irritated",
-    "tendon_modify_not_stop", "follow_referral", "running_traffic_light",
+    "bend_with_comfortable_back",
+    "break_up_sitting",
+    "build_base_first",
+    "no_stretch_irritated",
+    "tendon_modify_not_stop",
+    "follow_referral",
+    "running_traffic_light",
 }
 
 
@@ -90,9 +104,7 @@ def test_every_vignette_file_has_an_expectation() -> None:
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
-def test_vignette_fires_exactly_the_expected_set(
-    name: str, results: dict[str, Assessment]
-) -> None:
+def test_vignette_fires_exactly_the_expected_set(name: str, results: dict[str, Assessment]) -> None:
     factors, patterns, flags, running = EXPECTED[name]
     result = results[name]
     assert ids(result.factors) == factors

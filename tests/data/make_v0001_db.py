@@ -83,52 +83,157 @@ def fill(conn: sa.Connection) -> dict[str, int]:
             rows,
         )
 
-    insert("clinic", [{"id": 1, "name": "Praxis Süd", "address": "Hauptstraße 1\nMünchen",
-                       "phone": "+49 89 123", "logo": b"\x89PNG\r\n\x1a\n",
-                       "paper_size": "A4", "updated_by": "admin", "updated_at": T0}])
-    insert("clinician", [{"id": 1, "name": "Dr Zoë Ng", "credentials": "PT, DPT",
-                          "licence_number": "PT-4711", "active": True, "updated_by": "admin",
-                          "updated_at": T0}])
-    insert("patient", [
-        {"id": pid, "given_name": given, "family_name": family, "date_of_birth": dob,
-         "sex": sex, "mrn": mrn, "phone": "", "email": f"p{pid}@example.org",
-         "activity": activity, "referring_provider": "Dr Who", "archived": pid == 5,
-         "created_at": T0, "updated_by": "admin", "updated_at": T0}
-        for pid, given, family, dob, sex, mrn, activity in PATIENTS
-    ])
-    insert("form_snapshot", [{"id": 1, "form_id": "test_form", "version": 1,
-                              "content": json.dumps(FORM), "content_hash": "0" * 64,
-                              "created_at": T0}])
+    insert(
+        "clinic",
+        [
+            {
+                "id": 1,
+                "name": "Praxis Süd",
+                "address": "Hauptstraße 1\nMünchen",
+                "phone": "+49 89 123",
+                "logo": b"\x89PNG\r\n\x1a\n",
+                "paper_size": "A4",
+                "updated_by": "admin",
+                "updated_at": T0,
+            }
+        ],
+    )
+    insert(
+        "clinician",
+        [
+            {
+                "id": 1,
+                "name": "Dr Zoë Ng",
+                "credentials": "PT, DPT",
+                "licence_number": "PT-4711",
+                "active": True,
+                "updated_by": "admin",
+                "updated_at": T0,
+            }
+        ],
+    )
+    insert(
+        "patient",
+        [
+            {
+                "id": pid,
+                "given_name": given,
+                "family_name": family,
+                "date_of_birth": dob,
+                "sex": sex,
+                "mrn": mrn,
+                "phone": "",
+                "email": f"p{pid}@example.org",
+                "activity": activity,
+                "referring_provider": "Dr Who",
+                "archived": pid == 5,
+                "created_at": T0,
+                "updated_by": "admin",
+                "updated_at": T0,
+            }
+            for pid, given, family, dob, sex, mrn, activity in PATIENTS
+        ],
+    )
+    insert(
+        "form_snapshot",
+        [
+            {
+                "id": 1,
+                "form_id": "test_form",
+                "version": 1,
+                "content": json.dumps(FORM),
+                "content_hash": "0" * 64,
+                "created_at": T0,
+            }
+        ],
+    )
     evaluations = [
-        (1, 1, "initial", "2026-01-10", "left", {"involved_side": "left", "pain_now": 6,
-                                                  "nordic_force": {"left": 210, "right": 300}},
-         "signed"),
-        (2, 1, "re_evaluation", "2026-02-10", "left",
-         {"involved_side": "left", "pain_now": 3, "nordic_force": {"left": 260}}, "draft"),
+        (
+            1,
+            1,
+            "initial",
+            "2026-01-10",
+            "left",
+            {"involved_side": "left", "pain_now": 6, "nordic_force": {"left": 210, "right": 300}},
+            "signed",
+        ),
+        (
+            2,
+            1,
+            "re_evaluation",
+            "2026-02-10",
+            "left",
+            {"involved_side": "left", "pain_now": 3, "nordic_force": {"left": 260}},
+            "draft",
+        ),
         (3, 3, "initial", "2026-01-12", None, {"pain_now": 2}, "draft"),
     ]
-    insert("evaluation", [
-        {"id": eid, "patient_id": pid, "clinician_id": 1, "kind": kind, "eval_date": day,
-         "form_snapshot_id": 1, "form_id": "test_form", "form_version": 1, "involved_side": side,
-         "findings": _findings(values),
-         "carried_forward": json.dumps({"items": [], "from_evaluation": None}),
-         "status": status, "signed_by": "Dr Zoë Ng" if status == "signed" else None,
-         "signed_at": T0 if status == "signed" else None, "content_hash": f"{eid:064d}",
-         "version": 3 if status == "signed" else 1, "created_by": "admin", "created_at": T0,
-         "updated_by": "admin", "updated_at": T0}
-        for eid, pid, kind, day, side, values, status in evaluations
-    ])
-    insert("addendum", [{"id": 1, "evaluation_id": 1, "author": "Dr Zoë Ng", "created_at": T0,
-                         "text": "Telefonat: Schmerz gebessert."}])
-    insert("audit_event", [
-        {"id": n, "at": T0, "actor": "admin", "entity": "patient", "entity_id": n,
-         "action": "create", "before_digest": None, "after_digest": f"{n:064x}"}
-        for n in range(1, 6)
-    ])
-    tables = ("clinic", "clinician", "patient", "form_snapshot", "evaluation", "addendum",
-              "audit_event")
-    return {t: int(conn.execute(sa.text(f"SELECT count(*) FROM {t}")).scalar_one())
-            for t in tables}
+    insert(
+        "evaluation",
+        [
+            {
+                "id": eid,
+                "patient_id": pid,
+                "clinician_id": 1,
+                "kind": kind,
+                "eval_date": day,
+                "form_snapshot_id": 1,
+                "form_id": "test_form",
+                "form_version": 1,
+                "involved_side": side,
+                "findings": _findings(values),
+                "carried_forward": json.dumps({"items": [], "from_evaluation": None}),
+                "status": status,
+                "signed_by": "Dr Zoë Ng" if status == "signed" else None,
+                "signed_at": T0 if status == "signed" else None,
+                "content_hash": f"{eid:064d}",
+                "version": 3 if status == "signed" else 1,
+                "created_by": "admin",
+                "created_at": T0,
+                "updated_by": "admin",
+                "updated_at": T0,
+            }
+            for eid, pid, kind, day, side, values, status in evaluations
+        ],
+    )
+    insert(
+        "addendum",
+        [
+            {
+                "id": 1,
+                "evaluation_id": 1,
+                "author": "Dr Zoë Ng",
+                "created_at": T0,
+                "text": "Telefonat: Schmerz gebessert.",
+            }
+        ],
+    )
+    insert(
+        "audit_event",
+        [
+            {
+                "id": n,
+                "at": T0,
+                "actor": "admin",
+                "entity": "patient",
+                "entity_id": n,
+                "action": "create",
+                "before_digest": None,
+                "after_digest": f"{n:064x}",
+            }
+            for n in range(1, 6)
+        ],
+    )
+    tables = (
+        "clinic",
+        "clinician",
+        "patient",
+        "form_snapshot",
+        "evaluation",
+        "addendum",
+        "audit_event",
+    )
+    return {t: int(conn.execute(sa.text(f"SELECT count(*) FROM {t}")).scalar_one()) for t in tables}
 
 
 def make(path: Path) -> dict[str, int]:
