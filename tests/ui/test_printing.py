@@ -56,10 +56,29 @@ def _wait(predicate: Callable[[], bool], timeout: float, what: str) -> None:
     pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}")
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def _other_test_queues(own: str) -> list[str]:
+    """Test queues of other test sessions still running (a killed session's queue is left
+    behind in CUPS' configuration: it must not make every later session wait)."""
     out = subprocess.run(["lpstat", "-p"], capture_output=True, text=True, check=False)
     names = [line.split()[1] for line in out.stdout.splitlines() if line.startswith("printer ")]
-    return [n for n in names if n.startswith("ClinicAppTest") and n != own]
+    prefix = "ClinicAppTest"
+    return [
+        n
+        for n in names
+        if n.startswith(prefix)
+        and n != own
+        and (not n[len(prefix) :].isdigit() or _alive(int(n[len(prefix) :])))
+    ]
 
 
 def _wait_quietly(predicate: Callable[[], bool], timeout: float) -> None:
