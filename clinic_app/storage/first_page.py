@@ -75,7 +75,7 @@ def patient_from_row(row: tuple[Any, ...]) -> Patient:
     return Patient(**values)
 
 
-def read_first_page(path: Path, *, clinician_id: int | None, limit: int = 200) -> FirstPage | None:
+def read_first_page(path: Path, *, clinician_id: int | None, limit: int = 100) -> FirstPage | None:
     """Count, first ``limit`` patients in name order and the clinician; None: the slow path.
 
     ``clinician_id`` is the one remembered on this computer; None (first run) needs the dialogs of

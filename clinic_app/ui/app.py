@@ -197,11 +197,12 @@ def show_first_page(database: str | None = None) -> MainWindow | None:
     from clinic_app.storage.database import default_url
     from clinic_app.storage.first_page import read_first_page, sqlite_path
     from clinic_app.ui.main_window import MainWindow
+    from clinic_app.ui.patient_model import PAGE_SIZE
 
     path = sqlite_path(database or default_url())
     if path is None:
         return None
-    first = read_first_page(path, clinician_id=remembered_clinician_id())
+    first = read_first_page(path, clinician_id=remembered_clinician_id(), limit=PAGE_SIZE)
     if first is None:
         return None
     window = MainWindow(None, None, first.clinician, first_page=first)

@@ -192,3 +192,27 @@ def test_damage_found_behind_the_first_page_is_refused_untouched(
     assert str(path) in seen[0]
     assert hashlib.sha256(path.read_bytes()).hexdigest() == before
     assert sorted(p.name for p in path.parent.iterdir()) == ["clinic.db"]
+
+
+def test_daily_backup_after_start_reports_a_failure_and_keeps_the_app(qtbot, db_url: str) -> None:
+    """The daily backup runs after the window has its database; if it cannot be written, the
+    loader says so (status bar) and the database stays open."""
+    _fill(db_url)
+    path = _path(db_url)
+    (path.parent / "backups").write_text("a file where the backups folder should be")
+    loader = app_mod.StartupLoader(db_url, path)
+    opened: list[object] = []
+    notices: list[str] = []
+    loader.loaded.connect(lambda db, form: opened.append(db))
+    loader.noticed.connect(notices.append)
+    loader.start()
+    qtbot.waitUntil(lambda: bool(notices), timeout=20000)
+    db = loader.wait()
+    assert db is not None
+    try:
+        assert opened == [db]
+        assert "daily backup was not made" in notices[0]
+        assert "backups" in notices[0]
+        assert records.count_patients(db) == 31  # type: ignore[arg-type]
+    finally:
+        db.close()
