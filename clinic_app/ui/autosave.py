@@ -39,7 +39,11 @@ FLUSH_WAIT_MS = 30_000  # longest wait for a write in flight when closing
 
 def _stop_thread(thread: QThread, _worker: QObject, *_args: object) -> None:
     """End an autosave thread after its write in flight (if any) has finished."""
-    if thread.isRunning():
+    try:
+        running = thread.isRunning()
+    except RuntimeError:  # the QThread itself is already gone (interpreter exit): nothing runs
+        return
+    if running:
         thread.quit()
         thread.wait()
 

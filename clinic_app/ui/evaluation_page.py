@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -233,9 +233,17 @@ class EvaluationPage(QWidget):
         view.findings_changed.connect(self.on_view_findings_changed)
         # Style, lay out and paint it once, off screen, at the size it will have: the first
         # showing of hundreds of new widgets otherwise adds ~25 ms to the first open.
-        view.resize(self.size())
+        view.resize(self.expected_view_size())
         view.grab()
         self._spare = view
+
+    def expected_view_size(self) -> QSize:
+        """The editor's size once open: the whole width of the window's central area (the
+        patient list hides) and its height below the evaluation bar."""
+        area = self.window_.centralWidget().size()
+        bar = self.findChild(QFrame, "evaluationBar")
+        bar_height = bar.sizeHint().height() if bar is not None else 0
+        return QSize(area.width(), max(area.height() - bar_height, 1))
 
     def close_evaluation(self) -> bool:
         """Flush and drop the open evaluation. False if a conflict is still unresolved."""
