@@ -49,6 +49,16 @@ def _path(db_url: str) -> Path:
     return Path(db_url.removeprefix("sqlite:///"))
 
 
+def _shell_window(qtbot, db_url: str) -> MainWindow:
+    """The main window as the usual start shows it: the first page only, no database yet."""
+    clinician_id = _fill(db_url)
+    first = read_first_page(_path(db_url), clinician_id=clinician_id)
+    assert first is not None
+    window = MainWindow(None, None, first.clinician, first_page=first)
+    qtbot.addWidget(window)
+    return window
+
+
 def test_first_paint_imports_no_heavy_library(db_url: str, tmp_path: Path) -> None:
     """In a fresh interpreter, the window with the patient list needs none of SQLAlchemy,
     pydantic, PyYAML, Alembic or reportlab; the loader then attaches the database."""
@@ -98,11 +108,7 @@ def test_first_paint_imports_no_heavy_library(db_url: str, tmp_path: Path) -> No
 
 
 def test_search_and_selection_made_before_attach_are_kept(qtbot, db_url: str, mini_form) -> None:
-    clinician_id = _fill(db_url)
-    first = read_first_page(_path(db_url), clinician_id=clinician_id)
-    assert first is not None
-    window = MainWindow(None, None, first.clinician, first_page=first)
-    qtbot.addWidget(window)
+    window = _shell_window(qtbot, db_url)
     window.show()
     panel = window.patients
     assert panel.model.rowCount() == 31
@@ -140,11 +146,7 @@ def test_search_and_selection_made_before_attach_are_kept(qtbot, db_url: str, mi
 
 
 def test_search_typed_before_attach_runs_after_it(qtbot, db_url: str, mini_form) -> None:
-    clinician_id = _fill(db_url)
-    first = read_first_page(_path(db_url), clinician_id=clinician_id)
-    assert first is not None
-    window = MainWindow(None, None, first.clinician, first_page=first)
-    qtbot.addWidget(window)
+    window = _shell_window(qtbot, db_url)
     window.patients.search.setText("muller")
     window.patients.debounce.timeout.emit()
     db = open_database(db_url, backup=False)
