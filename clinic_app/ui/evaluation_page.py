@@ -240,7 +240,8 @@ class EvaluationPage(QWidget):
     def expected_view_size(self) -> QSize:
         """The editor's size once open: the whole width of the window's central area (the
         patient list hides) and its height below the evaluation bar."""
-        area = self.window_.centralWidget().size()
+        central = self.window_.centralWidget()
+        area = central.size() if central is not None else self.window_.size()
         bar = self.findChild(QFrame, "evaluationBar")
         bar_height = bar.sizeHint().height() if bar is not None else 0
         return QSize(area.width(), max(area.height() - bar_height, 1))
