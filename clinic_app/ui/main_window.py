@@ -141,6 +141,7 @@ class MainWindow(QMainWindow):
         self.stack.removeWidget(self.opening)
         self.opening.deleteLater()
         self.detail.edit_requested.connect(self.on_detail_edit_requested)
+        self.detail.archive_requested.connect(self.on_detail_archive_requested)
         self.detail.evaluation_opened.connect(self.on_detail_evaluation_opened)
         self.detail.new_evaluation_requested.connect(self.on_detail_new_evaluation_requested)
         self.page.back_requested.connect(self.on_page_back_requested)
@@ -310,10 +311,19 @@ class MainWindow(QMainWindow):
     # -- dialogs (one place, so tests can answer them like a person would) ----------------------
 
     def ask(
-        self, title: str, text: str, buttons: QMessageBox.StandardButton
+        self,
+        title: str,
+        text: str,
+        buttons: QMessageBox.StandardButton,
+        labels: dict[QMessageBox.StandardButton, str] | None = None,
     ) -> QMessageBox.StandardButton:
+        """A question; ``labels`` renames buttons ("Archive" says more than "Yes")."""
         box = QMessageBox(QMessageBox.Icon.Question, title, text, buttons, self)
         box.setTextFormat(Qt.TextFormat.RichText)
+        for which, label in (labels or {}).items():
+            button = box.button(which)
+            if button is not None:
+                button.setText(label)
         return QMessageBox.StandardButton(box.exec())
 
     # -- patients --------------------------------------------------------------------------------
@@ -354,6 +364,41 @@ class MainWindow(QMainWindow):
         dialog = PatientDialog(self.db, self.user, self.detail.patient, parent=self)
         dialog.saved.connect(self.on_patient_dialog_saved)
         dialog.open()
+
+    def on_detail_archive_requested(self, archive: bool) -> None:
+        from html import escape
+
+        from clinic_app.storage import records
+        from clinic_app.storage.errors import StorageError
+
+        patient = self.detail.patient
+        if patient is None:
+            return
+        name = escape(f"{patient.given_name} {patient.family_name}")
+        if archive:
+            title, verb = "Archive patient", "Archive"
+            text = (
+                f"Archive <b>{name}</b> (MRN {escape(patient.mrn)})?<br><br>The patient leaves the "
+                "list and search. Nothing is deleted: tick <i>Archived</i> below the list to see "
+                "archived patients and restore them."
+            )
+        else:
+            title, verb = "Restore patient", "Restore"
+            text = f"Restore <b>{name}</b> to the patient list?"
+        ok, cancel = QMessageBox.StandardButton.Ok, QMessageBox.StandardButton.Cancel
+        if self.ask(title, text, ok | cancel, {ok: verb}) != ok:
+            return
+        try:
+            change = records.archive_patient(self.db, patient.id, user=self.user, archived=archive)
+        except StorageError as err:
+            QMessageBox.warning(self, title, str(err))
+            return
+        self.patients.model.reload()
+        shown = self.patients.select_patient(change.patient.id)
+        self.detail.show_patient(change.patient if shown else None)
+        done = "Archived" if archive else "Restored"
+        self.statusBar().showMessage(f"{done} {patient.given_name} {patient.family_name}", 8000)
+        self._update_actions()
 
     def on_patient_dialog_saved(self, patient: Patient) -> None:
         self.patients.model.reload()

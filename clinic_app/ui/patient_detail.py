@@ -35,12 +35,14 @@ class PatientDetail(QWidget):
 
     Signals: ``evaluation_opened(int)`` — an evaluation id to open;
     ``new_evaluation_requested(str)`` — "initial" or "re_evaluation";
-    ``edit_requested()`` — the Edit patient button.
+    ``edit_requested()`` — the Edit patient button; ``archive_requested(bool)`` — archive (True)
+    or restore (False) the patient shown.
     """
 
     evaluation_opened = Signal(int)
     new_evaluation_requested = Signal(str)
     edit_requested = Signal()
+    archive_requested = Signal(bool)
 
     def __init__(self, db: Database, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -57,6 +59,13 @@ class PatientDetail(QWidget):
         self.edit_button = QPushButton("Edit patient…", self)
         self.edit_button.clicked.connect(self.edit_requested)
         top.addWidget(self.edit_button)
+        self.archive_button = QPushButton("Archive…", self)
+        self.archive_button.setObjectName("archiveButton")
+        self.archive_button.setToolTip(
+            "Hide the patient from the list and search; nothing is deleted"
+        )
+        self.archive_button.clicked.connect(self.on_archive_button_clicked)
+        top.addWidget(self.archive_button)
         layout.addLayout(top)
         self.facts = QGridLayout()
         self.facts.setHorizontalSpacing(18)
@@ -102,9 +111,21 @@ class PatientDetail(QWidget):
         self.re_eval_button.clicked.connect(
             functools.partial(self.new_evaluation_requested.emit, "re_evaluation")
         )
+        self.discharge_button = QPushButton("New discharge", self)
+        self.discharge_button.setToolTip(
+            "A discharge evaluation, starting from the values of the last evaluation"
+        )
+        self.discharge_button.clicked.connect(
+            functools.partial(self.new_evaluation_requested.emit, "discharge")
+        )
         self.open_button = QPushButton("Open", self)
         self.open_button.clicked.connect(self.on_open_button_clicked)
-        for b in (self.new_eval_button, self.re_eval_button, self.open_button):
+        for b in (
+            self.new_eval_button,
+            self.re_eval_button,
+            self.discharge_button,
+            self.open_button,
+        ):
             head.addWidget(b)
         layout.addLayout(head)
         self.table = QTableWidget(0, 5, self)
@@ -132,8 +153,14 @@ class PatientDetail(QWidget):
     def show_patient(self, patient: Patient | None) -> None:
         self.patient = patient
         enabled = patient is not None
-        for w in (self.edit_button, self.new_eval_button, self.re_eval_button, self.open_button):
+        for w in (self.edit_button, self.archive_button, self.open_button):
             w.setEnabled(enabled)
+        # An archived patient's records can be read, not added to: restore first.
+        active = enabled and patient is not None and not patient.archived
+        for w in (self.new_eval_button, self.re_eval_button, self.discharge_button):
+            w.setEnabled(active)
+        archived = patient is not None and patient.archived
+        self.archive_button.setText("Restore…" if archived else "Archive…")
         if patient is None:
             self.name.setText("No patient selected")
             for lab in self.fact_labels.values():
@@ -141,7 +168,8 @@ class PatientDetail(QWidget):
             self.evaluations = []
             self.table.setRowCount(0)
             return
-        self.name.setText(f"{patient.given_name} {patient.family_name}")
+        suffix = " (archived)" if patient.archived else ""
+        self.name.setText(f"{patient.given_name} {patient.family_name}{suffix}")
         dob = patient.date_of_birth
         values = {
             "mrn": patient.mrn,
@@ -160,7 +188,9 @@ class PatientDetail(QWidget):
         if self.patient is None:
             return
         self.evaluations = records.list_evaluations(self.db, self.patient.id)
-        self.re_eval_button.setEnabled(bool(self.evaluations))
+        follow_up = bool(self.evaluations) and not self.patient.archived
+        self.re_eval_button.setEnabled(follow_up)
+        self.discharge_button.setEnabled(follow_up)
         self.table.setRowCount(len(self.evaluations))
         names: dict[int, str] = {}
         for row, ev in enumerate(self.evaluations):
@@ -206,6 +236,10 @@ class PatientDetail(QWidget):
         if row < 0 or row >= len(self.evaluations):
             return None
         return self.evaluations[row].id
+
+    def on_archive_button_clicked(self) -> None:
+        if self.patient is not None:
+            self.archive_requested.emit(not self.patient.archived)
 
     def on_open_button_clicked(self) -> None:
         ev = self.selected_evaluation_id()

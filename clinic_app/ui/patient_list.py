@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QCheckBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -104,6 +105,11 @@ class PatientListPanel(QWidget):
         # out again each time (~1 ms a keystroke, benchmarks/). It takes the room it is given.
         self.count.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         bottom.addWidget(self.count, 1)
+        self.archived = QCheckBox("Archived", self)
+        self.archived.setObjectName("showArchived")
+        self.archived.setToolTip("Also list archived patients (to read or restore them)")
+        self.archived.toggled.connect(self.model.set_include_archived)
+        bottom.addWidget(self.archived)
         self.new_button = QPushButton("New patient…", self)
         self.new_button.setEnabled(db is not None)
         bottom.addWidget(self.new_button)

@@ -72,6 +72,7 @@ class PatientTableModel(QAbstractTableModel):
         self.db = db
         self.page_size = page_size
         self.search_limit = 100  # best matches; typing more narrows them (keeps a keystroke fast)
+        self.include_archived = False
         self._rows: list[Patient] = []
         self._texts: dict[int, tuple[str, ...]] = {}
         self._total = 0
@@ -105,6 +106,12 @@ class PatientTableModel(QAbstractTableModel):
         self._query = text
         self.reload()
 
+    def set_include_archived(self, include: bool) -> None:
+        """Also list (and find) archived patients, marked as such."""
+        if include != self.include_archived:
+            self.include_archived = include
+            self.reload()
+
     def attach(self, db: Database) -> None:
         """Query ``db`` from now on: reload (with the search typed meanwhile, if any)."""
         self.db = db
@@ -120,11 +127,16 @@ class PatientTableModel(QAbstractTableModel):
         self._texts.clear()
         self._today = date.today()
         if self.is_searching():
-            found = records.search_patients(self.db, self._query, limit=self.search_limit)
+            found = records.search_patients(
+                self.db,
+                self._query,
+                limit=self.search_limit,
+                include_archived=self.include_archived,
+            )
             self._rows = self._sorted(found)
             self._total = len(self._rows)
         else:
-            self._total = records.count_patients(self.db)
+            self._total = records.count_patients(self.db, include_archived=self.include_archived)
             self._rows = self._page(0)
         self.endResetModel()
         self.loaded.emit()
@@ -139,6 +151,7 @@ class PatientTableModel(QAbstractTableModel):
             limit=self.page_size,
             sort=self.SORT_KEYS.get(self._sort_column, "name"),
             descending=self._order == Qt.SortOrder.DescendingOrder,
+            include_archived=self.include_archived,
         )
 
     def _sorted(self, rows: list[Patient]) -> list[Patient]:
@@ -206,7 +219,7 @@ class PatientTableModel(QAbstractTableModel):
             p = self._rows[row]
             born = p.date_of_birth
             cells = (
-                p.display_name,
+                f"{p.display_name} (archived)" if p.archived else p.display_name,
                 p.mrn,
                 "" if born is None else f"{born:%Y-%m-%d} ({age_on(born, self._today)})",
                 SEX_LABELS.get(p.sex, p.sex),
