@@ -13,6 +13,7 @@ comes in with ``attach``.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import threading
 from datetime import date, datetime
@@ -171,7 +172,10 @@ class MainWindow(QMainWindow):
         if self.is_warm or not self.is_ready:
             return
         self.page.prepare(self.form)
-        threading.Thread(target=self._warm_pdf, name="clinic_app PDF warm-up", daemon=True).start()
+        self._warm_thread = threading.Thread(
+            target=self._warm_pdf, name="clinic_app PDF warm-up", daemon=True
+        )
+        self._warm_thread.start()
 
     def _warm_pdf(self) -> None:
         from clinic_app.reports import warm_up
@@ -179,7 +183,9 @@ class MainWindow(QMainWindow):
         try:
             warm_up()
         finally:
-            self._pdf_warmed.emit()
+            # RuntimeError: the window was closed and deleted meanwhile; nobody to tell.
+            with contextlib.suppress(RuntimeError):
+                self._pdf_warmed.emit()
 
     def on_pdf_warmed(self) -> None:
         # Everything loaded so far lives as long as the app: keep it out of the cyclic garbage

@@ -218,3 +218,16 @@ def test_daily_backup_after_start_reports_a_failure_and_keeps_the_app(qtbot, db_
         assert records.count_patients(db) == 31  # type: ignore[arg-type]
     finally:
         db.close()
+
+
+def test_a_window_deleted_during_its_warm_up_is_no_error(qtbot, db, mini_form, clinician) -> None:
+    """The PDF warm-up thread reports back to the window; if the window is gone by then (closed
+    at once after start), the thread ends quietly (an exception in it fails this test)."""
+    import shiboken6
+
+    window = MainWindow(db, mini_form, clinician)
+    window.warm_up()
+    thread = window._warm_thread
+    shiboken6.delete(window)
+    thread.join(60)
+    assert not thread.is_alive()
