@@ -60,6 +60,26 @@ class NotSignedError(StorageError):
         self.evaluation_id = evaluation_id
 
 
+class PatientConflictError(StorageError):
+    """Someone else changed the same patient details since this copy was loaded.
+
+    Nothing was written. ``fields`` are the details both changed, differently; ``theirs`` is the
+    patient as stored now, to show and to pass as ``expected`` when saving over it knowingly.
+    """
+
+    def __init__(self, patient_id: int, fields: tuple[str, ...], theirs: Any) -> None:
+        who = getattr(theirs, "updated_by", None) or "someone else"
+        at = getattr(theirs, "updated_at", None)
+        when = f" at {at:%Y-%m-%d %H:%M:%S} UTC" if at else ""
+        super().__init__(
+            f"patient {patient_id}: {', '.join(fields)} changed by {who}{when} while you were "
+            "editing; nothing was saved"
+        )
+        self.patient_id = patient_id
+        self.fields = fields
+        self.theirs = theirs
+
+
 class ConflictError(StorageError):
     """Someone else saved the evaluation since this copy was loaded.
 

@@ -45,6 +45,7 @@ from clinic_app.storage.errors import (
     EvaluationSignedError,
     NotFoundError,
     NotSignedError,
+    PatientConflictError,
     StorageError,
     describe_db_error,
 )
@@ -603,14 +604,37 @@ def create_patient(db: Database, data: PatientFields, *, user: str) -> Patient:
 
 
 def update_patient(
-    db: Database, patient_id: int, data: PatientFields, *, user: str
+    db: Database,
+    patient_id: int,
+    data: PatientFields,
+    *,
+    user: str,
+    expected: Patient | None = None,
 ) -> PatientChange:
-    """Replace a patient's details; ``changed`` lists the fields that differ (empty: no write)."""
+    """Save a patient's details; ``changed`` lists the fields written (empty: no write).
+
+    ``expected`` is the patient as the editor loaded it (two workstations may edit the same
+    patient). Only the fields that differ from it are written, so someone else's change to
+    another field is kept; a field both changed, to different values, raises
+    PatientConflictError and writes nothing. Without ``expected`` every field is replaced.
+    """
     user = _require_user(user)
     values = _clean_fields(data)
     try:
         with db.writing() as s:
             row: m.Patient = _get(s, m.Patient, "patient", patient_id)
+            if expected is not None:
+                mine = {k for k in values if values[k] != getattr(expected, k)}
+                both = tuple(
+                    k
+                    for k in PATIENT_FIELDS
+                    if k in mine
+                    and getattr(row, k) != getattr(expected, k)
+                    and getattr(row, k) != values[k]
+                )
+                if both:
+                    raise PatientConflictError(patient_id, both, _patient(row))
+                values = {k: v for k, v in values.items() if k in mine}
             changed = tuple(k for k, v in values.items() if getattr(row, k) != v)
             if not changed:
                 return PatientChange(_patient(row), ())

@@ -7,8 +7,9 @@ moment ago), and its refusal is shown beside the field too. Nothing typed is cle
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
+from html import escape
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
@@ -20,6 +21,7 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QPlainTextEdit,
     QVBoxLayout,
     QWidget,
@@ -27,9 +29,10 @@ from PySide6.QtWidgets import (
 
 from clinic_app.storage import records
 from clinic_app.storage.database import Database
-from clinic_app.storage.errors import DuplicateMRNError, StorageError
+from clinic_app.storage.errors import DuplicateMRNError, PatientConflictError, StorageError
 from clinic_app.storage.records import ClinicianInfo, ClinicInfo, Patient, PatientFields
 from clinic_app.storage.search import parse_date
+from clinic_app.storage.values import PATIENT_FIELDS
 
 MAX_AGE_YEARS = 120
 SEXES = (("unknown", "Not recorded"), ("female", "Female"), ("male", "Male"), ("other", "Other"))
@@ -263,8 +266,13 @@ class PatientDialog(_FormDialog):
             if self.original is None:
                 self.patient = records.create_patient(self.db, data, user=self.user)
             else:
-                change = records.update_patient(self.db, self.original.id, data, user=self.user)
+                change = records.update_patient(
+                    self.db, self.original.id, data, user=self.user, expected=self.original
+                )
                 self.patient = change.patient
+        except PatientConflictError as err:
+            self.resolve_conflict(err, data)  # saves and closes, or leaves the dialog as typed
+            return
         except DuplicateMRNError:
             self.problem("mrn", f"MRN {data.mrn} is already used by another patient")
             return
@@ -273,6 +281,75 @@ class PatientDialog(_FormDialog):
             return
         self.saved.emit(self.patient)
         self.accept()
+
+    def resolve_conflict(self, err: PatientConflictError, data: PatientFields) -> bool:
+        """Someone else changed the same details meanwhile: show both, let the user choose.
+
+        "Keep mine" saves my values over theirs for those details; "Use theirs" takes their
+        values for them. Either way my other edits and their other changes are both kept. Closing
+        the question saves nothing and leaves the dialog as typed. True when saved.
+        """
+        assert self.original is not None
+        theirs: Patient = err.theirs
+        who = theirs.updated_by or "someone else"
+        when = theirs.updated_at.astimezone().strftime("%H:%M on %Y-%m-%d")
+        lines = "".join(
+            f"<li>{PATIENT_FIELD_LABELS.get(k, k)}: theirs <b>{_shown(getattr(theirs, k))}</b>, "
+            f"yours <b>{_shown(getattr(data, k))}</b></li>"
+            for k in err.fields
+        )
+        box = QMessageBox(
+            QMessageBox.Icon.Warning,
+            "Patient changed meanwhile",
+            f"{escape(who)} changed this patient at {when} while you were editing:"
+            f"<ul>{lines}</ul>Their other changes and yours are both kept. For these:",
+            QMessageBox.StandardButton.NoButton,
+            self,
+        )
+        box.setTextFormat(Qt.TextFormat.RichText)
+        mine_button = box.addButton("Keep mine", QMessageBox.ButtonRole.AcceptRole)
+        theirs_button = box.addButton("Use theirs", QMessageBox.ButtonRole.DestructiveRole)
+        box.addButton("Keep editing", QMessageBox.ButtonRole.RejectRole)
+        box.exec()
+        if box.clickedButton() not in (mine_button, theirs_button):
+            return False
+        mine = {
+            k: getattr(data, k)
+            for k in PATIENT_FIELDS
+            if getattr(data, k) != getattr(self.original, k)
+            and (box.clickedButton() is mine_button or k not in err.fields)
+        }
+        merged = replace(theirs.fields(), **mine)
+        try:
+            change = records.update_patient(
+                self.db, theirs.id, merged, user=self.user, expected=theirs
+            )
+        except StorageError as again:  # changed once more, or the database is gone: say so
+            self.problem("given_name", str(again))
+            return False
+        self.original = self.patient = change.patient
+        self.saved.emit(self.patient)
+        self.accept()
+        return True
+
+
+PATIENT_FIELD_LABELS = {
+    "given_name": "Given name",
+    "family_name": "Family name",
+    "mrn": "MRN",
+    "date_of_birth": "Date of birth",
+    "sex": "Sex",
+    "phone": "Phone",
+    "email": "Email",
+    "activity": "Sport / activity",
+    "referring_provider": "Referred by",
+}
+
+
+def _shown(value: object) -> str:
+    """A value for the conflict question, as HTML that does not break inside the value."""
+    text = "(empty)" if value in (None, "") else str(value)
+    return escape(text).replace(" ", "&nbsp;")
 
 
 class ClinicDialog(_FormDialog):
