@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from PySide6.QtCore import QCoreApplication, QSettings
@@ -15,6 +15,7 @@ from clinic_app.core.form import Form, load_form
 if TYPE_CHECKING:
     from clinic_app.storage.database import Database
     from clinic_app.storage.records import Clinician
+    from clinic_app.ui.main_window import MainWindow
 
 DATA = Path(__file__).parent / "data"
 OFFSCREEN_NOISE = r"This plugin does not support propagateSizeHints"
@@ -88,3 +89,17 @@ def clinician(db: Database) -> Clinician:
     )
     QSettings().setValue("clinician_id", person.id)
     return person
+
+
+@pytest.fixture
+def window(qtbot: Any, db: Database, mini_form: Form, clinician: Clinician) -> MainWindow:
+    """The whole main window on the test database and the small form, shown and active."""
+    from clinic_app.ui.main_window import MainWindow
+
+    w = MainWindow(db, mini_form, clinician)
+    qtbot.addWidget(w)
+    w.resize(1280, 800)
+    w.show()
+    w.activateWindow()
+    qtbot.waitUntil(w.isActiveWindow)
+    return w

@@ -2,20 +2,9 @@
 
 from __future__ import annotations
 
-import pytest
-
 from clinic_app.storage import records
 from clinic_app.ui.main_window import MainWindow
 from tests.ui.helpers import answer
-
-
-@pytest.fixture
-def window(qtbot, db, mini_form, clinician) -> MainWindow:
-    w = MainWindow(db, mini_form, clinician)
-    qtbot.addWidget(w)
-    w.resize(1280, 800)
-    w.show()
-    return w
 
 
 def _patient(window: MainWindow, given: str, family: str, mrn: str) -> records.Patient:

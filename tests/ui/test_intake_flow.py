@@ -23,17 +23,6 @@ from clinic_app.ui.main_window import MainWindow
 from tests.ui.helpers import answer, press, when_modal
 
 
-@pytest.fixture
-def window(qtbot, db, mini_form, clinician) -> MainWindow:
-    w = MainWindow(db, mini_form, clinician)
-    qtbot.addWidget(w)
-    w.resize(1280, 800)
-    w.show()
-    w.activateWindow()
-    qtbot.waitUntil(w.isActiveWindow)
-    return w
-
-
 def reread(db_url: str, evaluation_id: int) -> records.Evaluation:
     """The evaluation as another program would see it: a fresh connection, no shared state."""
     fresh = open_database(db_url, backup=False)
