@@ -17,7 +17,7 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QCoreApplication, QObject, QSettings, Signal
+from PySide6.QtCore import QCoreApplication, QObject, QSettings, Qt, Signal
 from PySide6.QtWidgets import QApplication, QInputDialog, QMessageBox, QWidget
 
 from clinic_app.paths import resources_dir
@@ -239,9 +239,11 @@ def run(database: str | None = None) -> int:
         window.close()
         app.exit(1)
 
-    loader.loaded.connect(on_loaded)
-    loader.failed.connect(on_failed)
-    loader.noticed.connect(window.on_loader_noticed)
+    # Emitted on the loader's threads; queued, so the window is only touched on this thread.
+    queued = Qt.ConnectionType.QueuedConnection
+    loader.loaded.connect(on_loaded, queued)
+    loader.failed.connect(on_failed, queued)
+    loader.noticed.connect(window.on_loader_noticed, queued)
     # A session ending (logout, shutdown) may quit without closing the window: save anyway.
     app.aboutToQuit.connect(window.flush)
     loader.start()

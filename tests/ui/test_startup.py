@@ -66,7 +66,7 @@ def test_first_paint_imports_no_heavy_library(db_url: str, tmp_path: Path) -> No
     script = textwrap.dedent(
         f"""
         import json, sys
-        from PySide6.QtCore import QCoreApplication, QSettings
+        from PySide6.QtCore import QCoreApplication, QSettings, Qt
         from PySide6.QtWidgets import QApplication
         app = QApplication([])
         QCoreApplication.setOrganizationName("clinic_app")
@@ -78,8 +78,9 @@ def test_first_paint_imports_no_heavy_library(db_url: str, tmp_path: Path) -> No
                 "rows": window.patients.model.rowCount() if window else 0,
                 "heavy": sorted(m for m in {HEAVY!r} if m in sys.modules)}}
         loader = app_mod.StartupLoader({db_url!r}, window.first_page_path)
-        loader.loaded.connect(lambda db, form: (window.attach(db, form), app.quit()))
-        loader.failed.connect(lambda title, text: (out.update(failed=text), app.quit()))
+        queued = Qt.ConnectionType.QueuedConnection
+        loader.loaded.connect(lambda db, form: (window.attach(db, form), app.quit()), queued)
+        loader.failed.connect(lambda title, text: (out.update(failed=text), app.quit()), queued)
         loader.start()
         app.exec()
         out["ready"] = window.is_ready
