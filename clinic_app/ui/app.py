@@ -21,6 +21,7 @@ from PySide6.QtCore import QCoreApplication, QObject, QSettings, Qt, Signal
 from PySide6.QtWidgets import QApplication, QInputDialog, QMessageBox, QWidget
 
 from clinic_app.paths import resources_dir
+from clinic_app.ui.gc_guard import ensure_gui_thread_gc
 
 if TYPE_CHECKING:
     from clinic_app.core.form import Form
@@ -217,6 +218,7 @@ def _prepare_app() -> QApplication:
     QCoreApplication.setOrganizationName(ORGANISATION)
     QCoreApplication.setApplicationName(APPLICATION)
     app.setApplicationDisplayName("clinic_app")
+    ensure_gui_thread_gc()  # before the start-up loader thread imports and parses
     apply_style(app)
     return app
 

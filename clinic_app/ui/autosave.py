@@ -30,6 +30,7 @@ from clinic_app.storage import records
 from clinic_app.storage.database import Database
 from clinic_app.storage.errors import ConflictError, StorageError
 from clinic_app.storage.records import Evaluation
+from clinic_app.ui.gc_guard import ensure_gui_thread_gc
 
 AUTOSAVE_DELAY_MS = 800  # pause after the last change
 AUTOSAVE_MAX_WAIT_MS = 1_000  # longest a change waits while typing goes on without a pause
@@ -94,6 +95,7 @@ class DraftAutosaver(QObject):
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
+        ensure_gui_thread_gc()  # the worker thread below must never run the garbage collector
         self.db = db
         self.evaluation_id = evaluation.id
         self.version = evaluation.version

@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 )
 
 from clinic_app.storage.values import Clinician, Patient
+from clinic_app.ui.gc_guard import ensure_gui_thread_gc
 from clinic_app.ui.patient_list import PatientListPanel
 from clinic_app.ui.text import local_time, report_file_name
 
@@ -76,6 +77,7 @@ class MainWindow(QMainWindow):
         """With ``db`` and ``form``: the whole window. Without: the patient list of
         ``first_page`` only, until :meth:`attach`."""
         super().__init__(parent)
+        ensure_gui_thread_gc()  # before any of the window's worker threads can start
         if (db is None or form is None) and first_page is None:
             raise ValueError("MainWindow needs a database and a form, or a first page to show")
         self.db: Database = db  # type: ignore[assignment]  # set by attach() when None
@@ -181,7 +183,7 @@ class MainWindow(QMainWindow):
         from clinic_app.reports import warm_up
 
         try:
-            warm_up()
+            warm_up(self.form)
         finally:
             # RuntimeError: the window was closed and deleted meanwhile; nobody to tell.
             with contextlib.suppress(RuntimeError):
