@@ -20,6 +20,16 @@ import sqlalchemy as sa
 
 HERE = Path(__file__).resolve().parent
 DB_FILE = HERE / "clinic-0001.db"
+# Every table of the schema that holds rows: what an upgrade must keep.
+TABLES = (
+    "clinic",
+    "clinician",
+    "patient",
+    "form_snapshot",
+    "evaluation",
+    "addendum",
+    "audit_event",
+)
 
 T0 = "2026-01-10 09:00:00.000000"
 PATIENTS = [
@@ -224,16 +234,7 @@ def fill(conn: sa.Connection) -> dict[str, int]:
             for n in range(1, 6)
         ],
     )
-    tables = (
-        "clinic",
-        "clinician",
-        "patient",
-        "form_snapshot",
-        "evaluation",
-        "addendum",
-        "audit_event",
-    )
-    return {t: int(conn.execute(sa.text(f"SELECT count(*) FROM {t}")).scalar_one()) for t in tables}
+    return {t: int(conn.execute(sa.text(f"SELECT count(*) FROM {t}")).scalar_one()) for t in TABLES}
 
 
 def make(path: Path) -> dict[str, int]:
@@ -249,13 +250,18 @@ def make(path: Path) -> dict[str, int]:
             counts = fill(conn)
     finally:
         db.close()
+    seal(path)
+    return counts
+
+
+def seal(path: Path) -> None:
+    """Make the sample one self-contained, compact file for git (no WAL)."""
     plain = sqlite3.connect(path)
     try:
-        plain.execute("PRAGMA journal_mode=DELETE")  # one self-contained file in git
+        plain.execute("PRAGMA journal_mode=DELETE")
         plain.execute("VACUUM")
     finally:
         plain.close()
-    return counts
 
 
 if __name__ == "__main__":

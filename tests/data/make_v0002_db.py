@@ -11,11 +11,11 @@ searches find the same patients as before. Made once and committed; rerun only t
 from __future__ import annotations
 
 import shutil
-import sqlite3
 import sys
 from pathlib import Path
 
 from tests.data.make_v0001_db import DB_FILE as V0001_FILE
+from tests.data.make_v0001_db import seal
 
 HERE = Path(__file__).resolve().parent
 DB_FILE = HERE / "clinic-0002.db"
@@ -34,12 +34,7 @@ def make(path: Path) -> str:
         revision = db.schema_revision()
     finally:
         db.close()
-    plain = sqlite3.connect(path)
-    try:
-        plain.execute("PRAGMA journal_mode=DELETE")  # one self-contained file in git
-        plain.execute("VACUUM")
-    finally:
-        plain.close()
+    seal(path)
     return str(revision)
 
 

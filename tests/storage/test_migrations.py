@@ -19,15 +19,7 @@ from tests.data import make_v0001_db
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "clinic-0001.db"
 SAMPLE_0002 = Path(__file__).resolve().parents[1] / "data" / "clinic-0002.db"
-TABLES = (
-    "clinic",
-    "clinician",
-    "patient",
-    "form_snapshot",
-    "evaluation",
-    "addendum",
-    "audit_event",
-)
+TABLES = make_v0001_db.TABLES
 # Objects the migrations make that the models do not describe (search indexes, FTS tables).
 EXTRA = {
     "patient_fts",
