@@ -9,6 +9,7 @@ an older one after a safety backup, and makes the daily backup.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -30,6 +31,8 @@ from clinic_app.storage.errors import (
 if TYPE_CHECKING:
     from sqlalchemy.engine import URL, Connection, Engine
     from sqlalchemy.orm import Session, sessionmaker
+
+    from clinic_app.core.form import Form
 
 DEFAULT_FILENAME = "clinic.db"
 # Seconds a SQLite write waits for another connection's lock before giving up with a
@@ -67,6 +70,36 @@ def hide_password(url: str | URL) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
+class FormCache:
+    """Parsed forms by the hash of their content, for one :class:`Database`.
+
+    Autosave asks for an evaluation's form on every tick, from the worker thread, while the GUI
+    thread may ``put`` the form it built a view for: every access takes the lock. One cache per
+    database, so two databases open in one process never hand out each other's forms.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._forms: dict[str, Form] = {}
+
+    def get(self, content_hash: str) -> Form | None:
+        with self._lock:
+            return self._forms.get(content_hash)
+
+    def put(self, content_hash: str, form: Form) -> None:
+        with self._lock:
+            self._forms[content_hash] = form
+
+    def setdefault(self, content_hash: str, form: Form) -> Form:
+        """The form kept for ``content_hash``, keeping ``form`` if there was none."""
+        with self._lock:
+            return self._forms.setdefault(content_hash, form)
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._forms)
+
+
 @dataclass(frozen=True)
 class Database:
     """An open database: engine, session factories and where it is.
@@ -83,6 +116,8 @@ class Database:
     # Problems that did not stop the database from opening but that a person should hear about
     # (e.g. the daily backup could not be written): one line each, for a status bar or dialog.
     notices: list[str] = field(default_factory=list)
+    # Parsed form snapshots (``records.forms``): parsing one costs more than an autosave may.
+    forms: FormCache = field(default_factory=FormCache, repr=False, compare=False)
     _closed: list[bool] = field(default_factory=lambda: [False], repr=False)
 
     @property

@@ -22,7 +22,8 @@ from clinic_app.core.form import Form, load_form
 from clinic_app.storage import models as m
 from clinic_app.storage._types import utcnow
 from clinic_app.storage.database import Database
-from clinic_app.storage.records import _snapshot, content_hash
+from clinic_app.storage.records.evaluations import content_hash
+from clinic_app.storage.records.forms import _snapshot
 from clinic_app.storage.search import search_name
 
 GIVEN = (
@@ -121,7 +122,7 @@ def generate(
     form = form or load_form(_default_form())
     now = utcnow()
     with db.writing() as s:
-        snapshot_id = _snapshot(s, form).id
+        snapshot_id = _snapshot(db, s, form).id
         start = int(s.scalar(select(func.coalesce(func.max(m.Patient.id), 0))) or 0) + 1
         first_eval = int(s.scalar(select(func.coalesce(func.max(m.Evaluation.id), 0))) or 0) + 1
     variants = [_values(form, rng) for _ in range(64)]

@@ -135,7 +135,7 @@ class MainWindow(QMainWindow):
             raise RuntimeError("the main window is already attached to a database")
         self.db = db
         self.form = form
-        records.remember_form(form)
+        records.remember_form(db, form)
         self.detail = PatientDetail(db, self.stack)
         self.page = EvaluationPage(self)
         self.stack.addWidget(self.detail)

@@ -1,0 +1,95 @@
+"""What every records module shares: hashing, the audit writer, text checks, row look-up."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import unicodedata
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import String
+
+from clinic_app.storage import models as m
+from clinic_app.storage._types import utcnow
+from clinic_app.storage.errors import NotFoundError, StorageError
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+
+def canonical(obj: Any) -> str:
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def digest(obj: Any) -> str:
+    return hashlib.sha256(canonical(obj).encode("utf-8")).hexdigest()
+
+
+def row_state(row: m.Base) -> dict[str, Any]:
+    state: dict[str, Any] = {}
+    for col in row.__table__.columns:
+        value = getattr(row, col.key)
+        if isinstance(value, bytes):
+            value = "sha256:" + hashlib.sha256(value).hexdigest()
+        elif isinstance(value, date | datetime):
+            value = value.isoformat()
+        state[col.key] = value
+    return state
+
+
+def write_audit(
+    session: Session,
+    user: str,
+    entity: str,
+    entity_id: int,
+    action: str,
+    before: str | None,
+    after: str | None,
+    at: datetime | None = None,
+) -> None:
+    session.add(
+        m.AuditEvent(
+            at=at or utcnow(),
+            actor=user,
+            entity=entity,
+            entity_id=entity_id,
+            action=action,
+            before_digest=before,
+            after_digest=after,
+        )
+    )
+
+
+def checked_text(column: Any, label: str, value: str, *, multiline: bool = False) -> str:
+    """Trim, then refuse what the column cannot hold, naming the field.
+
+    Limits come from the columns, so SQLite (which would store anything) and PostgreSQL (which
+    refuses NUL and over-long text with a driver error, a traceback for the user) behave the same,
+    and the user sees why. Control characters are refused (line breaks and tabs only where the
+    field is multi-line).
+    """
+    value = value.strip()
+    allowed = "\n\r\t" if multiline else ""
+    bad = next((c for c in value if unicodedata.category(c) == "Cc" and c not in allowed), None)
+    if bad is not None:
+        raise StorageError(f"{label}: contains a control character (U+{ord(bad):04X})")
+    column_type = column.type
+    limit = column_type.length if isinstance(column_type, String) else None
+    if limit is not None and len(value) > limit:
+        raise StorageError(f"{label}: {len(value)} characters is too long (at most {limit})")
+    return value
+
+
+def require_user(user: str) -> str:
+    user = checked_text(m.AuditEvent.__table__.c.actor, "user name", user)
+    if not user:
+        raise StorageError("a user name is needed to record who made the change")
+    return user
+
+
+def get_row(session: Session, model: type[m.Base], entity: str, entity_id: int) -> Any:
+    row = session.get(model, entity_id)
+    if row is None:
+        raise NotFoundError(entity, entity_id)
+    return row

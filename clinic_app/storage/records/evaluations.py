@@ -1,0 +1,515 @@
+"""Evaluations: start, save the draft, sign, add addenda, read back and verify.
+
+Evaluations are drafts until signed. ``save_draft`` is cheap and idempotent (no write when nothing
+changed), so the editor can call it on every autosave tick; it carries the version the editor
+loaded, and a save over someone else's newer version raises :class:`ConflictError` with their
+findings instead of overwriting them. A signed evaluation is locked (API and database triggers);
+only addenda may follow.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any, cast
+
+from sqlalchemy import select, update
+
+from clinic_app.core import findings as findings_mod
+from clinic_app.core.form import Form
+from clinic_app.storage import models as m
+from clinic_app.storage._types import utcnow
+from clinic_app.storage.errors import (
+    ConflictError,
+    EvaluationSignedError,
+    NotSignedError,
+    StorageError,
+)
+from clinic_app.storage.records._common import (
+    canonical,
+    checked_text,
+    digest,
+    get_row,
+    require_user,
+    row_state,
+    write_audit,
+)
+from clinic_app.storage.records.forms import _form_of, _snapshot
+from clinic_app.storage.records.values import (
+    Addendum,
+    DraftSaved,
+    Evaluation,
+    EvaluationKind,
+    EvaluationStatus,
+    EvaluationSummary,
+    InvolvedSide,
+    Signed,
+)
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import CursorResult
+
+    from clinic_app.storage.database import Database
+
+logger = logging.getLogger(__name__)
+
+
+def _addendum(row: m.Addendum) -> Addendum:
+    return Addendum(
+        id=row.id,
+        evaluation_id=row.evaluation_id,
+        author=row.author,
+        created_at=row.created_at,
+        text=row.text,
+    )
+
+
+def _evaluation(row: m.Evaluation, addenda: Sequence[m.Addendum] = ()) -> Evaluation:
+    carried = row.carried_forward or {}
+    return Evaluation(
+        id=row.id,
+        patient_id=row.patient_id,
+        clinician_id=row.clinician_id,
+        kind=cast(EvaluationKind, row.kind),
+        eval_date=row.eval_date,
+        form_id=row.form_id,
+        form_version=row.form_version,
+        form_snapshot_id=row.form_snapshot_id,
+        involved_side=cast(InvolvedSide | None, row.involved_side),
+        findings=json.loads(json.dumps(row.findings)),
+        carried_forward=tuple(carried.get("items", ())),
+        carried_from=carried.get("from_evaluation"),
+        status=cast(EvaluationStatus, row.status),
+        signed_by=row.signed_by,
+        signed_at=row.signed_at,
+        content_hash=row.content_hash,
+        version=row.version,
+        created_by=row.created_by,
+        created_at=row.created_at,
+        updated_by=row.updated_by,
+        updated_at=row.updated_at,
+        addenda=tuple(_addendum(a) for a in addenda),
+    )
+
+
+def _summary(row: m.Evaluation) -> EvaluationSummary:
+    return EvaluationSummary(
+        id=row.id,
+        patient_id=row.patient_id,
+        kind=cast(EvaluationKind, row.kind),
+        eval_date=row.eval_date,
+        status=cast(EvaluationStatus, row.status),
+        version=row.version,
+        form_id=row.form_id,
+        form_version=row.form_version,
+        involved_side=cast(InvolvedSide | None, row.involved_side),
+        signed_by=row.signed_by,
+        signed_at=row.signed_at,
+        updated_by=row.updated_by,
+        updated_at=row.updated_at,
+    )
+
+
+def _involved(form: Form, values: Mapping[str, Any]) -> str | None:
+    side = values.get(form.involved_side_item)
+    return side if side in m.INVOLVED_SIDES else None
+
+
+HASHED_FIELDS = (
+    "patient_id",
+    "clinician_id",
+    "kind",
+    "eval_date",
+    "form_id",
+    "form_version",
+    "form_snapshot_id",
+    "involved_side",
+    "findings",
+    "carried_forward",
+    "status",
+    "signed_by",
+    "signed_at",
+)
+
+
+def content_hash(values: Mapping[str, Any]) -> str:
+    """sha256 of an evaluation's canonical findings and the metadata a report prints.
+
+    ``values`` maps each of ``HASHED_FIELDS`` to the column value (dates as date/datetime).
+    """
+    state = {}
+    for key in HASHED_FIELDS:
+        value = values[key]
+        state[key] = value.isoformat() if isinstance(value, date | datetime) else value
+    return digest(state)
+
+
+def _content_hash(row: m.Evaluation) -> str:
+    return content_hash({key: getattr(row, key) for key in HASHED_FIELDS})
+
+
+def _probe(row: m.Evaluation, **changes: Any) -> m.Evaluation:
+    """A detached copy of ``row`` with ``changes``, to hash a state before writing it."""
+    values = {c.key: getattr(row, c.key) for c in m.Evaluation.__table__.columns}
+    values.update(changes)
+    return m.Evaluation(**values)
+
+
+def _copy_forward(form: Form, previous: Mapping[str, Any]) -> dict[str, Any]:
+    """Values of ``previous`` that are still valid in ``form`` (items may have changed)."""
+    kept: dict[str, Any] = {}
+    for item_id, value in previous.items():
+        if item_id not in form.items:
+            continue
+        try:
+            findings_mod.validate(form, {"values": {item_id: value}})
+        except findings_mod.FindingsError:
+            continue
+        kept[item_id] = value
+    return kept
+
+
+def start_evaluation(
+    db: Database,
+    patient_id: int,
+    form: Form,
+    *,
+    user: str,
+    kind: EvaluationKind = "initial",
+    clinician_id: int | None = None,
+    eval_date: date | None = None,
+    copy_forward: bool | None = None,
+) -> Evaluation:
+    """Start a draft evaluation of ``patient_id`` with ``form`` (stored as a snapshot).
+
+    ``copy_forward`` (default: for re-evaluations and discharges) copies the values of the
+    patient's latest evaluation that ``form`` still accepts, and marks them carried forward.
+    """
+    user = require_user(user)
+    if kind not in m.EVALUATION_KINDS:
+        raise StorageError(f"evaluation kind must be one of {', '.join(m.EVALUATION_KINDS)}")
+    if copy_forward is None:
+        copy_forward = kind != "initial"
+    now = utcnow()
+    with db.writing() as s:
+        patient: m.Patient = get_row(s, m.Patient, "patient", patient_id)
+        if patient.archived:
+            raise StorageError(f"patient {patient_id} is archived; restore the patient first")
+        if clinician_id is not None:
+            get_row(s, m.Clinician, "clinician", clinician_id)
+        values: dict[str, Any] = {}
+        carried_from: int | None = None
+        if copy_forward:
+            previous = s.scalar(
+                select(m.Evaluation)
+                .where(m.Evaluation.patient_id == patient_id)
+                .order_by(m.Evaluation.eval_date.desc(), m.Evaluation.id.desc())
+                .limit(1)
+            )
+            if previous is not None:
+                values = _copy_forward(form, previous.findings.get("values", {}))
+                carried_from = previous.id
+        findings = findings_mod.validate(form, {"values": values}).to_dict()
+        snapshot = _snapshot(db, s, form)
+        row = m.Evaluation(
+            patient_id=patient_id,
+            clinician_id=clinician_id,
+            kind=kind,
+            eval_date=eval_date or now.date(),
+            form_snapshot_id=snapshot.id,
+            form_id=form.id,
+            form_version=form.version,
+            involved_side=_involved(form, findings["values"]),
+            findings=findings,
+            carried_forward={"items": sorted(findings["values"]), "from_evaluation": carried_from},
+            status="draft",
+            signed_by=None,
+            signed_at=None,
+            content_hash="",
+            version=1,
+            created_by=user,
+            created_at=now,
+            updated_by=user,
+            updated_at=now,
+        )
+        s.add(row)
+        s.flush()
+        row.content_hash = _content_hash(row)
+        s.flush()
+        write_audit(s, user, "evaluation", row.id, "create", None, row.content_hash, now)
+        started = _evaluation(row)
+    logger.info(
+        "evaluation %d started for patient %d (%s, %d items carried forward)",
+        started.id,
+        patient_id,
+        kind,
+        len(started.carried_forward),
+    )
+    return started
+
+
+def _findings_dict(form: Form, data: Mapping[str, Any] | findings_mod.Findings) -> dict[str, Any]:
+    raw = data.to_dict() if isinstance(data, findings_mod.Findings) else data
+    validated = findings_mod.validate(form, raw)
+    if validated.form_version != form.version:
+        raise StorageError(
+            f"findings are for version {validated.form_version} of form {form.id}, "
+            f"the evaluation uses version {form.version}"
+        )
+    return validated.to_dict()
+
+
+def _locked(row: m.Evaluation) -> EvaluationSignedError:
+    logger.info("evaluation %d is signed: change refused", row.id)
+    return EvaluationSignedError(row.id, row.signed_by, row.signed_at)
+
+
+def _conflict(row: m.Evaluation, expected_version: int) -> ConflictError:
+    """Someone saved ``row`` after the editor loaded ``expected_version``: nothing is written,
+    and their findings go back so the editor can show both."""
+    logger.warning(
+        "evaluation %d: save over version %d refused, version %d is stored (save conflict)",
+        row.id,
+        expected_version,
+        row.version,
+    )
+    return ConflictError(
+        row.id,
+        expected_version,
+        row.version,
+        row.updated_by,
+        row.updated_at,
+        json.loads(json.dumps(row.findings)),
+    )
+
+
+def save_draft(
+    db: Database,
+    evaluation_id: int,
+    findings: Mapping[str, Any] | findings_mod.Findings,
+    expected_version: int,
+    *,
+    user: str,
+    confirmed: Iterable[str] = (),
+    eval_date: date | None = None,
+    clinician_id: int | None = None,
+    kind: EvaluationKind | None = None,
+) -> DraftSaved:
+    """Save the draft's findings (``Findings`` or its ``to_dict()`` shape), if anything changed.
+
+    ``expected_version`` is the version the editor loaded (or got from the last save). When
+    nothing differs, nothing is written and ``changed`` is False. When someone saved a different
+    version in between, raises ConflictError (nothing written). Changed or ``confirmed`` item ids
+    stop being "carried forward". Raises EvaluationSignedError once signed, and
+    clinic_app.core.findings.FindingsError for values the evaluation's form does not accept.
+    """
+    user = require_user(user)
+    with db.writing() as s:
+        row: m.Evaluation = get_row(s, m.Evaluation, "evaluation", evaluation_id)
+        if row.status == "signed":
+            raise _locked(row)
+        form = _form_of(db, s, row.form_snapshot_id)
+        new_findings = _findings_dict(form, findings)
+        old_values: Mapping[str, Any] = row.findings.get("values", {})
+        new_values: Mapping[str, Any] = new_findings["values"]
+        changed_items = tuple(
+            sorted(
+                k
+                for k in set(old_values) | set(new_values)
+                if canonical(old_values.get(k)) != canonical(new_values.get(k))
+            )
+        )
+        carried = row.carried_forward or {}
+        dropped = set(changed_items) | set(confirmed)
+        carried_items = [i for i in carried.get("items", []) if i not in dropped]
+        new_carried = {"items": carried_items, "from_evaluation": carried.get("from_evaluation")}
+        new_meta = {
+            "eval_date": eval_date or row.eval_date,
+            "clinician_id": clinician_id if clinician_id is not None else row.clinician_id,
+            "kind": kind or row.kind,
+        }
+        meta_changed = any(getattr(row, k) != v for k, v in new_meta.items())
+        unchanged = not changed_items and new_carried == carried and not meta_changed
+        if unchanged:  # idempotent: identical content, whoever saved it last
+            return DraftSaved(
+                row.id,
+                False,
+                row.version,
+                (),
+                tuple(carried_items),
+                row.content_hash,
+                row.updated_by,
+                row.updated_at,
+            )
+        if row.version != expected_version:
+            raise _conflict(row, expected_version)
+        if new_meta["kind"] not in m.EVALUATION_KINDS:
+            raise StorageError(f"evaluation kind must be one of {', '.join(m.EVALUATION_KINDS)}")
+        if clinician_id is not None:
+            get_row(s, m.Clinician, "clinician", clinician_id)
+        before = row.content_hash
+        now = utcnow()
+        probe = _probe(
+            row,
+            findings=new_findings,
+            carried_forward=new_carried,
+            involved_side=_involved(form, new_values),
+            **new_meta,
+        )
+        new_hash = _content_hash(probe)
+        result = cast(
+            "CursorResult[Any]",
+            s.execute(
+                update(m.Evaluation)
+                .where(
+                    m.Evaluation.id == row.id,
+                    m.Evaluation.version == expected_version,
+                    m.Evaluation.status == "draft",
+                )
+                .values(
+                    findings=new_findings,
+                    carried_forward=new_carried,
+                    involved_side=probe.involved_side,
+                    content_hash=new_hash,
+                    version=expected_version + 1,
+                    updated_by=user,
+                    updated_at=now,
+                    **new_meta,
+                )
+                .execution_options(synchronize_session=False)
+            ),
+        )
+        if result.rowcount != 1:  # another writer got in between our read and our write
+            s.expire(row)
+            s.refresh(row)
+            if row.status == "signed":
+                raise _locked(row)
+            raise _conflict(row, expected_version)
+        write_audit(s, user, "evaluation", row.id, "save_draft", before, new_hash, now)
+        saved = DraftSaved(
+            row.id,
+            True,
+            expected_version + 1,
+            changed_items,
+            tuple(carried_items),
+            new_hash,
+            user,
+            now,
+        )
+    logger.debug(
+        "evaluation %d: draft version %d saved (%d items changed)",
+        saved.evaluation_id,
+        saved.version,
+        len(changed_items),
+    )
+    return saved
+
+
+def sign_evaluation(
+    db: Database, evaluation_id: int, expected_version: int, *, user: str
+) -> Signed:
+    """Sign (lock) a draft. Raises ConflictError if it changed since ``expected_version``."""
+    user = require_user(user)
+    with db.writing() as s:
+        row: m.Evaluation = get_row(s, m.Evaluation, "evaluation", evaluation_id)
+        if row.status == "signed":
+            raise _locked(row)
+        if row.version != expected_version:
+            raise _conflict(row, expected_version)
+        now = utcnow()
+        before = row.content_hash
+        new_hash = _content_hash(_probe(row, status="signed", signed_by=user, signed_at=now))
+        result = cast(
+            "CursorResult[Any]",
+            s.execute(
+                update(m.Evaluation)
+                .where(
+                    m.Evaluation.id == evaluation_id,
+                    m.Evaluation.version == expected_version,
+                    m.Evaluation.status == "draft",
+                )
+                .values(
+                    status="signed",
+                    signed_by=user,
+                    signed_at=now,
+                    content_hash=new_hash,
+                    version=expected_version + 1,
+                    updated_by=user,
+                    updated_at=now,
+                )
+                .execution_options(synchronize_session=False)
+            ),
+        )
+        if result.rowcount != 1:
+            fresh: m.Evaluation = get_row(s, m.Evaluation, "evaluation", evaluation_id)
+            if fresh.status == "signed":
+                raise _locked(fresh)
+            raise _conflict(fresh, expected_version)
+        write_audit(s, user, "evaluation", evaluation_id, "sign", before, new_hash, now)
+    logger.info("evaluation %d signed (version %d)", evaluation_id, expected_version + 1)
+    return Signed(evaluation_id, expected_version + 1, user, now, new_hash)
+
+
+def add_addendum(db: Database, evaluation_id: int, text: str, *, user: str) -> Addendum:
+    """Add a note to a signed evaluation (the only change a signed evaluation accepts)."""
+    user = require_user(user)
+    body = checked_text(m.Addendum.__table__.c.text, "addendum", text, multiline=True)
+    if not body:
+        raise StorageError("an addendum needs some text")
+    with db.writing() as s:
+        row: m.Evaluation = get_row(s, m.Evaluation, "evaluation", evaluation_id)
+        if row.status != "signed":
+            raise NotSignedError(evaluation_id)
+        now = utcnow()
+        addendum = m.Addendum(evaluation_id=evaluation_id, author=user, created_at=now, text=body)
+        s.add(addendum)
+        s.flush()
+        write_audit(
+            s, user, "addendum", addendum.id, "create", None, digest(row_state(addendum)), now
+        )
+        write_audit(
+            s,
+            user,
+            "evaluation",
+            evaluation_id,
+            "addendum",
+            row.content_hash,
+            row.content_hash,
+            now,
+        )
+        added = _addendum(addendum)
+    logger.info("addendum %d added to evaluation %d", added.id, evaluation_id)
+    return added
+
+
+def get_evaluation(db: Database, evaluation_id: int) -> Evaluation:
+    """An evaluation with its findings and addenda (oldest first)."""
+    with db.reading() as s:
+        row = get_row(s, m.Evaluation, "evaluation", evaluation_id)
+        addenda = s.scalars(
+            select(m.Addendum)
+            .where(m.Addendum.evaluation_id == evaluation_id)
+            .order_by(m.Addendum.id)
+        ).all()
+        return _evaluation(row, addenda)
+
+
+def verify_evaluation(db: Database, evaluation_id: int) -> bool:
+    """True if the stored content hash still matches the stored findings and metadata."""
+    with db.reading() as s:
+        row: m.Evaluation = get_row(s, m.Evaluation, "evaluation", evaluation_id)
+        return _content_hash(row) == row.content_hash
+
+
+def list_evaluations(db: Database, patient_id: int) -> list[EvaluationSummary]:
+    """A patient's evaluations, oldest first."""
+    with db.reading() as s:
+        get_row(s, m.Patient, "patient", patient_id)
+        rows = s.scalars(
+            select(m.Evaluation)
+            .where(m.Evaluation.patient_id == patient_id)
+            .order_by(m.Evaluation.eval_date, m.Evaluation.id)
+        )
+        return [_summary(r) for r in rows]

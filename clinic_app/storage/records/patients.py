@@ -1,0 +1,219 @@
+"""Adding, editing, archiving and fetching patients (lists and search: ``records.search``)."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any, cast
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from clinic_app.storage import models as m
+from clinic_app.storage import search as search_mod
+from clinic_app.storage._types import utcnow
+from clinic_app.storage.errors import DuplicateMRNError, PatientConflictError, StorageError
+from clinic_app.storage.records._common import (
+    checked_text,
+    digest,
+    get_row,
+    require_user,
+    row_state,
+    write_audit,
+)
+from clinic_app.storage.records.values import PatientChange
+from clinic_app.storage.values import PATIENT_FIELDS, Patient, PatientFields, Sex
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from clinic_app.storage.database import Database
+
+logger = logging.getLogger(__name__)
+
+
+def _patient(row: m.Patient) -> Patient:
+    return Patient(
+        id=row.id,
+        given_name=row.given_name,
+        family_name=row.family_name,
+        mrn=row.mrn,
+        date_of_birth=row.date_of_birth,
+        sex=cast(Sex, row.sex),
+        phone=row.phone,
+        email=row.email,
+        activity=row.activity,
+        referring_provider=row.referring_provider,
+        archived=row.archived,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        updated_by=row.updated_by,
+    )
+
+
+_FIELD_LABELS = {
+    "given_name": "given name",
+    "family_name": "family name",
+    "mrn": "MRN",
+    "phone": "phone",
+    "email": "email",
+    "activity": "sport / activity",
+    "referring_provider": "referring provider",
+}
+
+
+def _clean_text(key: str, value: str) -> str:
+    return checked_text(m.Patient.__table__.c[key], _FIELD_LABELS.get(key, key), value)
+
+
+def _clean_fields(data: PatientFields) -> dict[str, Any]:
+    values = {name: getattr(data, name) for name in PATIENT_FIELDS}
+    for key, value in values.items():
+        if isinstance(value, str) and key != "sex":
+            values[key] = _clean_text(key, value)
+        elif isinstance(value, str):
+            values[key] = value.strip()
+    if not values["given_name"] and not values["family_name"]:
+        raise StorageError("a patient needs a given or family name")
+    if not values["mrn"]:
+        raise StorageError("a patient needs a medical record number (MRN)")
+    if values["sex"] not in m.SEXES:
+        raise StorageError(f"sex must be one of {', '.join(m.SEXES)}")
+    return values
+
+
+def _mrn_taken(session: Session, mrn: str, except_id: int | None = None) -> bool:
+    query = select(m.Patient.id).where(m.Patient.mrn == mrn)
+    if except_id is not None:
+        query = query.where(m.Patient.id != except_id)
+    return session.scalar(query) is not None
+
+
+def _duplicate_mrn(mrn: str) -> DuplicateMRNError:
+    logger.info("patient not saved: its MRN belongs to another patient")  # never the MRN itself
+    return DuplicateMRNError(mrn)
+
+
+def create_patient(db: Database, data: PatientFields, *, user: str) -> Patient:
+    """Add a patient. Raises DuplicateMRNError if the MRN is taken."""
+    user = require_user(user)
+    values = _clean_fields(data)
+    now = utcnow()
+    try:
+        with db.writing() as s:
+            if _mrn_taken(s, values["mrn"]):
+                raise _duplicate_mrn(values["mrn"])
+            row = m.Patient(
+                **values,
+                archived=False,
+                search_name=search_mod.search_name(values["given_name"], values["family_name"]),
+                created_at=now,
+                updated_by=user,
+                updated_at=now,
+            )
+            s.add(row)
+            s.flush()
+            write_audit(s, user, "patient", row.id, "create", None, digest(row_state(row)), now)
+            made = _patient(row)
+    except IntegrityError:  # a concurrent insert won the race for the MRN
+        raise _duplicate_mrn(values["mrn"]) from None
+    logger.info("patient %d created", made.id)
+    return made
+
+
+def update_patient(
+    db: Database,
+    patient_id: int,
+    data: PatientFields,
+    *,
+    user: str,
+    expected: Patient | None = None,
+) -> PatientChange:
+    """Save a patient's details; ``changed`` lists the fields written (empty: no write).
+
+    ``expected`` is the patient as the editor loaded it (two workstations may edit the same
+    patient). Only the fields that differ from it are written, so someone else's change to
+    another field is kept; a field both changed, to different values, raises
+    PatientConflictError and writes nothing. Without ``expected`` every field is replaced.
+    """
+    user = require_user(user)
+    values = _clean_fields(data)
+    try:
+        with db.writing() as s:
+            row: m.Patient = get_row(s, m.Patient, "patient", patient_id)
+            if expected is not None:
+                mine = {k for k in values if values[k] != getattr(expected, k)}
+                both = tuple(
+                    k
+                    for k in PATIENT_FIELDS
+                    if k in mine
+                    and getattr(row, k) != getattr(expected, k)
+                    and getattr(row, k) != values[k]
+                )
+                if both:
+                    logger.warning(
+                        "patient %d: %s changed by another save too (conflict); nothing written",
+                        patient_id,
+                        ", ".join(both),
+                    )
+                    raise PatientConflictError(patient_id, both, _patient(row))
+                values = {k: v for k, v in values.items() if k in mine}
+            changed = tuple(k for k, v in values.items() if getattr(row, k) != v)
+            if not changed:
+                return PatientChange(_patient(row), ())
+            if "mrn" in changed and _mrn_taken(s, values["mrn"], patient_id):
+                raise _duplicate_mrn(values["mrn"])
+            before = digest(row_state(row))
+            for key in changed:
+                setattr(row, key, values[key])
+            row.search_name = search_mod.search_name(row.given_name, row.family_name)
+            row.updated_by = user
+            row.updated_at = utcnow()
+            s.flush()
+            write_audit(s, user, "patient", row.id, "update", before, digest(row_state(row)))
+            result = PatientChange(_patient(row), changed)
+    except IntegrityError:
+        raise _duplicate_mrn(values["mrn"]) from None
+    logger.info("patient %d updated: %s", patient_id, ", ".join(changed))
+    return result
+
+
+def archive_patient(
+    db: Database, patient_id: int, *, user: str, archived: bool = True
+) -> PatientChange:
+    """Archive (hide from lists and search) or, with ``archived=False``, restore a patient.
+
+    Patients are never deleted: their signed evaluations are medical records.
+    """
+    user = require_user(user)
+    with db.writing() as s:
+        row: m.Patient = get_row(s, m.Patient, "patient", patient_id)
+        if row.archived == archived:
+            return PatientChange(_patient(row), ())
+        before = digest(row_state(row))
+        row.archived = archived
+        row.updated_by = user
+        row.updated_at = utcnow()
+        s.flush()
+        write_audit(
+            s,
+            user,
+            "patient",
+            row.id,
+            "archive" if archived else "unarchive",
+            before,
+            digest(row_state(row)),
+        )
+        result = PatientChange(_patient(row), ("archived",))
+    logger.info("patient %d %s", patient_id, "archived" if archived else "restored")
+    return result
+
+
+def get_patient(db: Database, patient_id: int) -> Patient:
+    with db.reading() as s:
+        return _patient(get_row(s, m.Patient, "patient", patient_id))
+
+
+def get_patient_by_mrn(db: Database, mrn: str) -> Patient | None:
+    with db.reading() as s:
+        row = s.scalar(select(m.Patient).where(m.Patient.mrn == mrn.strip()))
+        return None if row is None else _patient(row)
