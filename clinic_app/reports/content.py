@@ -1,11 +1,15 @@
 """Handout texts (exercises, advice, fixed wording) and the choice of home exercises.
 
-The texts live in ``resources/handout/*.yaml`` so a clinic can reword them without touching code.
+The texts live in ``resources/handout/*.yaml`` so a clinic can reword them without touching code,
+and so do the rules about them: which exercises fill a short program (``general`` with an
+``order``), which advice rules out stretching (``no_stretches``), which tips every handout carries
+(``always``) and where an advice is shown (``group``). No exercise or advice id is named in code.
 Pure Python: the choice of exercises is tested without making a PDF.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -15,12 +19,17 @@ from typing import Any
 import yaml
 
 from clinic_app.paths import resources_dir
+from clinic_app.reports import figures
 
 MIN_EXERCISES = 3
 MAX_EXERCISES = 6
-NO_STRETCH_ADVICE = "no_stretch_irritated"
-FILLER_EXERCISES = ("glute_bridge", "dead_bug", "calf_raise_straight", "hip_flexor_march")
-"""Safe general exercises used to bring a short program up to three (in this order)."""
+TIP_GROUPS = ("daily", "running")
+"""Advice groups printed among the everyday tips."""
+REFERRAL_GROUP = "referral"
+"""Advice printed in the red-flag box instead of among the tips."""
+ADVICE_GROUPS = (*TIP_GROUPS, REFERRAL_GROUP, "traffic_light")
+
+logger = logging.getLogger(__name__)
 
 
 class ContentError(ValueError):
@@ -34,10 +43,14 @@ class Exercise:
     kind: str
     stretch: bool
     general: bool
+    """Safe for almost everyone: used, in ``order``, to fill a short program."""
     purpose: str
     steps: tuple[str, ...]
     dose: str
     safety: str
+    order: int | None = None
+    figure: str | None = None
+    """The name of its drawing in :mod:`clinic_app.reports.figures` (None: no picture)."""
 
 
 @dataclass(frozen=True)
@@ -46,6 +59,10 @@ class Advice:
     title: str
     group: str
     paragraphs: tuple[str, ...]
+    always: bool = False
+    """On every handout, whatever the findings."""
+    no_stretches: bool = False
+    """While this advice is given, no stretch goes into the home program."""
 
 
 @dataclass(frozen=True)
@@ -85,24 +102,50 @@ def _load(name: str) -> dict[str, Any]:
     return data
 
 
+def _flag(raw: Mapping[str, Any], key: str) -> bool:
+    value = raw.get(key, False)
+    if not isinstance(value, bool):
+        raise TypeError(f"{key!r} must be true or false")
+    return value
+
+
+def _order(raw: Mapping[str, Any]) -> int | None:
+    value = raw.get("order")
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise TypeError("'order' must be a whole number from 1")
+    return value
+
+
 @lru_cache(maxsize=1)
 def exercises() -> Mapping[str, Exercise]:
     out: dict[str, Exercise] = {}
     for eid, raw in _load("exercises.yaml").items():
         try:
+            general = _flag(raw, "general")
+            order = _order(raw)
+            if order is not None and not general:
+                raise TypeError("'order' is only for general exercises")
+            figure = raw.get("figure")
+            if figure is not None and figure not in figures.FIGURE_IDS:
+                raise TypeError(f"figure {figure!r}: no such drawing")
             out[eid] = Exercise(
                 id=eid,
                 name=str(raw["name"]),
                 kind=str(raw["kind"]),
                 stretch=bool(raw["stretch"]),
-                general=bool(raw.get("general", False)),
+                general=general,
                 purpose=str(raw["purpose"]),
                 steps=tuple(str(s) for s in raw["steps"]),
                 dose=str(raw["dose"]),
                 safety=str(raw["safety"]),
+                order=order,
+                figure=None if figure is None else str(figure),
             )
         except (KeyError, TypeError) as exc:
             raise ContentError(f"exercises.yaml: {eid}: missing or bad {exc}") from exc
+    logger.debug("exercise library: %d exercises", len(out))
     return out
 
 
@@ -111,15 +154,45 @@ def advice() -> Mapping[str, Advice]:
     out: dict[str, Advice] = {}
     for aid, raw in _load("advice.yaml").items():
         try:
+            group = str(raw["group"])
+            if group not in ADVICE_GROUPS:
+                raise TypeError(f"group {group!r}: expected one of {', '.join(ADVICE_GROUPS)}")
             out[aid] = Advice(
                 id=aid,
                 title=str(raw["title"]),
-                group=str(raw["group"]),
+                group=group,
                 paragraphs=tuple(str(p) for p in raw["paragraphs"]),
+                always=_flag(raw, "always"),
+                no_stretches=_flag(raw, "no_stretches"),
             )
         except (KeyError, TypeError) as exc:
             raise ContentError(f"advice.yaml: {aid}: missing or bad {exc}") from exc
+    logger.debug("advice library: %d entries", len(out))
     return out
+
+
+def tips(active_advice: Sequence[str], library: Mapping[str, Advice] | None = None) -> list[Advice]:
+    """The everyday tips of a handout: the active advice, then the ``always`` advice, once each.
+
+    Advice shown elsewhere (the referral in the red-flag box, the traffic light's introduction)
+    and unknown ids are left out.
+    """
+    lib = advice() if library is None else library
+    always = [a.id for a in lib.values() if a.always]
+    ids = dict.fromkeys((*active_advice, *always))
+    return [lib[aid] for aid in ids if aid in lib and lib[aid].group in TIP_GROUPS]
+
+
+def referral_advice(library: Mapping[str, Advice] | None = None) -> list[Advice]:
+    """The advice printed in the red-flag box (group ``referral``)."""
+    lib = advice() if library is None else library
+    return [a for a in lib.values() if a.group == REFERRAL_GROUP]
+
+
+def general_exercises(library: Mapping[str, Exercise]) -> list[Exercise]:
+    """The general exercises in their fill ``order`` (those without one last, in file order)."""
+    listed = [e for e in library.values() if e.general]
+    return sorted(listed, key=lambda e: (e.order is None, e.order or 0))
 
 
 @lru_cache(maxsize=1)
@@ -131,22 +204,23 @@ def choose_exercises(
     suggested: Sequence[str],
     active_advice: Sequence[str] = (),
     library: Mapping[str, Exercise] | None = None,
+    advice_library: Mapping[str, Advice] | None = None,
 ) -> list[Exercise]:
     """The home program: the factors' exercises in order, 3 to 6 of them.
 
-    Unknown ids are skipped; with the ``no_stretch_irritated`` advice active no stretch is ever
-    included; a short list is filled with safe general exercises.
+    Unknown ids are skipped; while an active advice says ``no_stretches`` no stretch is ever
+    included; a short list is filled with the general exercises, in their order.
     """
     lib = exercises() if library is None else library
-    no_stretch = NO_STRETCH_ADVICE in active_advice
+    tips_lib = advice() if advice_library is None else advice_library
+    no_stretch = any(tips_lib[a].no_stretches for a in active_advice if a in tips_lib)
 
     def allowed(eid: str) -> bool:
         ex = lib.get(eid)
         return ex is not None and not (no_stretch and ex.stretch)
 
     chosen = [eid for eid in dict.fromkeys(suggested) if allowed(eid)][:MAX_EXERCISES]
-    fillers = [*FILLER_EXERCISES, *(e.id for e in lib.values() if e.general)]
-    for eid in dict.fromkeys(fillers):
+    for eid in (e.id for e in general_exercises(lib)):
         if len(chosen) >= MIN_EXERCISES:
             break
         if eid not in chosen and allowed(eid):

@@ -45,8 +45,6 @@ CARD_GAP = 6.0
 SIDE_MARGIN = 15 * mm
 TOP_MARGIN = 15 * mm
 BOTTOM_MARGIN = 15 * mm
-ALWAYS_TIPS = ("bend_with_comfortable_back", "break_up_sitting")
-NOT_TIPS = ("follow_referral", "running_traffic_light")
 
 
 def _box(
@@ -124,8 +122,7 @@ def _red_flag_box(a: Assessment, s: Styles, width: float) -> list[Flowable]:
         if plain not in seen:
             seen.add(plain)
             rows.append(para(plain, s["body"]))
-    referral = content.advice().get("follow_referral")
-    if referral is not None:
+    for referral in content.referral_advice():
         rows += [para(p, s["bold"]) for p in referral.paragraphs]
     return [_box(rows, width, layout.ALERT, layout.ALERT_BG, line=2.5), Spacer(1, 8)]
 
@@ -147,7 +144,7 @@ def _found(a: Assessment, s: Styles) -> list[Flowable]:
 def _exercise_card(ex: content.Exercise, number: int, s: Styles, width: float) -> Flowable:
     """Name across the top; the drawing beside purpose, dose and caution; numbered steps below."""
     pic_w = round(width * PICTURE_SHARE)
-    drawing = figures.drawing(ex.id, pic_w - 14) if ex.id in figures.FIGURE_IDS else Spacer(1, 1)
+    drawing = figures.drawing(ex.figure, pic_w - 14) if ex.figure else Spacer(1, 1)
     about: list[Flowable] = [
         para(ex.purpose, s["card_body"]),
         para(f"<b>How much:</b> {content_markup(ex.dose)}", s["card_body"], raw=True),
@@ -234,13 +231,8 @@ def _traffic_light(a: Assessment, s: Styles, width: float) -> list[Flowable]:
 
 def _tips(a: Assessment, s: Styles) -> list[Flowable]:
     text = content.handout_text()
-    library = content.advice()
-    ids = [aid for aid in dict.fromkeys((*a.advice, *ALWAYS_TIPS)) if aid not in NOT_TIPS]
     out: list[Flowable] = []
-    for aid in ids:
-        adv = library.get(aid)
-        if adv is None:
-            continue
+    for adv in content.tips(a.advice):
         block: list[Flowable] = [para(adv.title, s["h2"])]
         block += [para(p, s["tip"]) for p in adv.paragraphs]
         if not out:

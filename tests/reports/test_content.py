@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from clinic_app.core.form import Form
@@ -37,6 +39,7 @@ def test_exercise_and_advice_libraries_are_complete() -> None:
     assert set(content.advice()) == ADVICE_IDS
     for ex in content.exercises().values():
         assert all((ex.name, ex.purpose, ex.dose, ex.safety))
+        assert ex.figure in figures.FIGURE_IDS, ex.id
         assert 3 <= len(ex.steps) <= 6
 
 
@@ -104,10 +107,116 @@ def test_no_stretch_when_irritated() -> None:
     suggested = ["dynamic_hamstring_warmup", "romanian_deadlift"]
     allowed = content.choose_exercises(suggested)
     assert "dynamic_hamstring_warmup" in [e.id for e in allowed]
-    irritated = content.choose_exercises(suggested, [content.NO_STRETCH_ADVICE])
+    irritated = content.choose_exercises(suggested, ["no_stretch_irritated"])
     assert all(not e.stretch for e in irritated)
     assert [e.id for e in irritated][0] == "romanian_deadlift"
     assert len(irritated) == 3
+
+
+def _advice(**changes: object) -> dict[str, content.Advice]:
+    """The shipped advice library with some entries' fields replaced."""
+    lib = dict(content.advice())
+    for aid, fields in changes.items():
+        lib[aid] = dataclasses.replace(lib[aid], **fields)  # type: ignore[arg-type]
+    return lib
+
+
+def test_the_no_stretch_rule_follows_the_advice_data() -> None:
+    suggested = ["dynamic_hamstring_warmup", "romanian_deadlift"]
+    flagless = _advice(no_stretch_irritated={"no_stretches": False})
+    kept = content.choose_exercises(suggested, ["no_stretch_irritated"], advice_library=flagless)
+    assert "dynamic_hamstring_warmup" in [e.id for e in kept]
+    flagged = _advice(build_base_first={"no_stretches": True})
+    dropped = content.choose_exercises(suggested, ["build_base_first"], advice_library=flagged)
+    assert "dynamic_hamstring_warmup" not in [e.id for e in dropped]
+    assert [a.id for a in content.advice().values() if a.no_stretches] == ["no_stretch_irritated"]
+
+
+def test_general_exercises_fill_in_their_data_order() -> None:
+    lib = dict(content.exercises())
+    assert [e.id for e in content.general_exercises(lib)] == [
+        "glute_bridge",
+        "dead_bug",
+        "calf_raise_straight",
+        "hip_flexor_march",
+    ]
+    lib["side_plank"] = dataclasses.replace(lib["side_plank"], general=True, order=1)
+    lib["glute_bridge"] = dataclasses.replace(lib["glute_bridge"], general=False, order=None)
+    chosen = [e.id for e in content.choose_exercises(["hip_thrust"], library=lib)]
+    assert chosen == ["hip_thrust", "side_plank", "dead_bug"]
+
+
+def test_tips_come_from_the_advice_data() -> None:
+    shown = [a.id for a in content.tips(["tendon_modify_not_stop", "follow_referral"])]
+    # the active advice first, then every `always` tip; the referral goes in the red-flag box
+    assert shown == ["tendon_modify_not_stop", "bend_with_comfortable_back", "break_up_sitting"]
+    assert [a.id for a in content.tips(["running_traffic_light", "no_such_advice"])] == [
+        "bend_with_comfortable_back",
+        "break_up_sitting",
+    ]
+    assert [a.id for a in content.referral_advice()] == ["follow_referral"]
+    lib = _advice(break_up_sitting={"always": False})
+    assert [a.id for a in content.tips([], lib)] == ["bend_with_comfortable_back"]
+
+
+@pytest.mark.parametrize(
+    ("name", "entry", "expected"),
+    [
+        ("advice.yaml", {"title": "T", "group": "nowhere", "paragraphs": ["p"]}, "group 'nowhere'"),
+        (
+            "advice.yaml",
+            {"title": "T", "group": "daily", "paragraphs": [], "always": "yes"},
+            "'always'",
+        ),
+        (
+            "exercises.yaml",
+            {
+                "name": "N",
+                "kind": "strength",
+                "stretch": False,
+                "general": False,
+                "order": 2,
+                "purpose": "P",
+                "steps": ["s"],
+                "dose": "d",
+                "safety": "s",
+            },
+            "only for general",
+        ),
+        (
+            "exercises.yaml",
+            {
+                "name": "N",
+                "kind": "strength",
+                "figure": "moonwalk",
+                "stretch": False,
+                "purpose": "P",
+                "steps": ["s"],
+                "dose": "d",
+                "safety": "s",
+            },
+            "figure 'moonwalk': no such drawing",
+        ),
+    ],
+)
+def test_bad_content_flags_are_refused(monkeypatch, tmp_path, name, entry, expected) -> None:
+    import shutil
+
+    import yaml
+
+    for f in content.handout_dir().iterdir():
+        shutil.copy(f, tmp_path / f.name)
+    data = yaml.safe_load((tmp_path / name).read_text(encoding="utf-8"))
+    data["broken_entry"] = entry
+    (tmp_path / name).write_text(yaml.safe_dump(data), encoding="utf-8")
+    monkeypatch.setattr(content, "handout_dir", lambda: tmp_path)
+    loader = content.advice if name == "advice.yaml" else content.exercises
+    loader.cache_clear()
+    try:
+        with pytest.raises(content.ContentError, match=f"{name}: broken_entry: .*{expected}"):
+            loader()
+    finally:
+        loader.cache_clear()
 
 
 def test_drawings_scale_to_the_requested_width() -> None:
