@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from clinic_app.core import findings as findings_mod
+from clinic_app.core.kinds import kind_label
 from clinic_app.reports.data import (
     Addendum,
     ClinicianInfo,
@@ -20,12 +21,6 @@ from clinic_app.reports.data import (
 
 if TYPE_CHECKING:
     from clinic_app.storage.database import Database
-
-KIND_LABELS = {
-    "initial": "Initial evaluation",
-    "re_evaluation": "Re-evaluation",
-    "discharge": "Discharge evaluation",
-}
 
 
 def report_data_for_evaluation(db: Database, evaluation_id: int) -> ReportData:
@@ -67,7 +62,7 @@ def report_data_for_evaluation(db: Database, evaluation_id: int) -> ReportData:
         ),
         evaluation=EvaluationInfo(
             date=ev.eval_date,
-            kind=KIND_LABELS.get(ev.kind, ev.kind),
+            kind=kind_label(ev.kind),
             status=ev.status,
             signer=ev.signed_by,
             signed_at=ev.signed_at,

@@ -4,13 +4,8 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from clinic_app.core.kinds import KIND_LABELS as KIND_LABELS
 from clinic_app.storage.values import Patient
-
-KIND_LABELS = {
-    "initial": "Initial evaluation",
-    "re_evaluation": "Re-evaluation",
-    "discharge": "Discharge",
-}
 
 
 def local_time(moment: datetime) -> str:
