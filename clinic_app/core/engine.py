@@ -30,6 +30,7 @@ from clinic_app.core.form import (
     RunLevel,
     Side,
     Urgency,
+    mmt_grade,
 )
 from clinic_app.core.symmetry import DEFICIT_FORMULA, Asymmetry, compare, lsi, other
 
@@ -124,12 +125,6 @@ class Assessment:
 
 def _num(v: float) -> str:
     return f"{v:.1f}".rstrip("0").rstrip(".") if v != int(v) else str(int(v))
-
-
-def mmt_grade(value: float) -> str:
-    """An MMT grade as clinicians write it: half grades are recorded as .5 and shown as ``4+``."""
-    whole = int(value)
-    return f"{whole}+" if value - whole == 0.5 else str(whole)
 
 
 def format_value(item: Item, value: Value) -> str:

@@ -3,19 +3,26 @@
 The whole clinical content of the app lives in a form file (``forms/*.yaml``). This module defines
 what such a file may contain (pydantic models that reject unknown keys), loads it, and checks the
 cross-references that a per-field schema cannot see (a rule naming an item that does not exist, a
-choice that the item does not offer). Every problem is reported as one line naming the file, the
-place in the document and the problem, never as a traceback.
+choice that the item does not offer, a source that the ``sources`` table does not describe, a
+body-chart region the chart does not draw). Every problem is reported as one line naming the file,
+the place in the document and the problem, never as a traceback.
 """
 
 from __future__ import annotations
 
 import enum
+import logging
+import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
+
+from clinic_app.core.body_chart import BodyChart, BodyChartError, load_body_chart
+
+logger = logging.getLogger(__name__)
 
 # libyaml's safe loader parses the shipped form four times faster than the pure-Python one
 # (about 25 ms against 100 ms at start-up); same safety, same errors.
@@ -24,6 +31,7 @@ _YAML_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoad
 Identifier = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
 Side = Literal["left", "right"]
 SIDES: tuple[Side, Side] = ("left", "right")
+SourceId = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_]*$", max_length=32)]
 
 
 class FormError(Exception):
@@ -144,6 +152,16 @@ class Item(_Strict):
             if c.id == value:
                 return c.label
         return value
+
+
+def mmt_grade(value: float) -> str:
+    """An MMT grade as clinicians write it: half grades are stored as .5 and shown as ``4+``.
+
+    The one place this convention is written down: the editor's drop-down, the assessment's
+    evidence lines and the reports all show grades through it.
+    """
+    whole = int(value)
+    return f"{whole}+" if value - whole >= 0.5 else str(whole)
 
 
 class Section(_Strict):
@@ -289,12 +307,33 @@ class RunRule(_Strict):
     source: str = Field(min_length=1)
 
 
+class Source(_Strict):
+    """One entry of the form's ``sources`` table: what a citation such as ``S1`` or ``domain §2``
+    refers to. ``legend`` says whether the clinician report explains it in its source legend
+    (outside documents are; the project's own brief and clinic defaults are only cited inline).
+    """
+
+    id: SourceId
+    description: str = Field(min_length=1)
+    legend: bool = True
+
+
 class Form(_Strict):
+    """A whole form file.
+
+    ``involved_side_item`` names the painful-side item; ``plan_section`` the section holding the
+    clinician's assessment and plan (printed at the end of the report, not among the findings);
+    ``sources`` describes every source the items and rules cite. The body chart is drawn for the
+    form's ``regions`` item (the first one, when there are several).
+    """
+
     id: Identifier
     version: int = Field(ge=1)
     title: str = Field(min_length=1)
     description: str = ""
     involved_side_item: Identifier
+    plan_section: Identifier | None = None
+    sources: tuple[Source, ...] = ()
     sections: tuple[Section, ...] = Field(min_length=1)
     factors: tuple[Factor, ...] = ()
     patterns: tuple[Pattern, ...] = ()
@@ -319,6 +358,44 @@ class Form(_Strict):
             if any(i.id == item_id for i in s.items):
                 return s
         raise KeyError(item_id)
+
+    def source(self, source_id: str) -> Source | None:
+        """The ``sources`` entry of an id (``S1``), or None when the table does not list it."""
+        return next((s for s in self.sources if s.id == source_id), None)
+
+    @property
+    def body_chart_item(self) -> Item | None:
+        """The item marked on the body chart: the form's first ``regions`` item, if any."""
+        return next((i for i in self.items.values() if i.type is ItemType.REGIONS), None)
+
+
+_CITED_ID = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
+
+
+def cited_sources(citation: str) -> tuple[str, ...]:
+    """The source ids a citation names, in order.
+
+    A citation is one or more references separated by ``,`` or ``;``; each reference starts with
+    a source id, optionally followed by a place (``§2``) and a note; text in parentheses is a note
+    and never splits: ``"S1 (15% gap; young athletes), domain §2"`` cites ``S1`` and ``domain``.
+    A reference that does not start with an id yields ``""`` so the caller can report it.
+    """
+    parts: list[str] = []
+    depth, start = 0, 0
+    for n, ch in enumerate(citation):
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth = max(0, depth - 1)
+        elif depth == 0 and ch in ",;":
+            parts.append(citation[start:n])
+            start = n + 1
+    parts.append(citation[start:])
+    out: list[str] = []
+    for part in parts:
+        m = _CITED_ID.match(part.strip())
+        out.append(m.group(0) if m else "")
+    return tuple(out)
 
 
 def _format_loc(loc: tuple[int | str, ...]) -> str:
@@ -438,6 +515,84 @@ def cross_check(form: Form) -> list[str]:
     for n, run in enumerate(form.running):
         for leaf, path in _walk_conditions(run.when, f"running[{n}].when"):
             problems.extend(_check_leaf(form, leaf, path))
+    if form.plan_section is not None and all(s.id != form.plan_section for s in form.sections):
+        problems.append(f"plan_section: unknown section {form.plan_section!r}")
+    problems.extend(_check_sources(form))
+    return problems
+
+
+def citations(form: Form) -> Iterator[tuple[str, str]]:
+    """Every (place, citation text) of the form: items, thresholds, rules and their indicators."""
+    for s_n, section in enumerate(form.sections):
+        for i_n, item in enumerate(section.items):
+            where = f"sections[{s_n}].items[{i_n}]"
+            yield f"{where}.source", item.source
+            if item.symmetry is not None:
+                yield f"{where}.symmetry.source", item.symmetry.source
+    for key, rules in (("factors", form.factors), ("patterns", form.patterns)):
+        for r_n, rule in enumerate(rules):
+            for n, text in enumerate(rule.sources):
+                yield f"{key}[{r_n}].sources[{n}]", text
+            for n, ind in enumerate(rule.indicators):
+                yield f"{key}[{r_n}].indicators[{n}].source", ind.source
+    for r_n, flag in enumerate(form.red_flags):
+        for n, text in enumerate(flag.sources):
+            yield f"red_flags[{r_n}].sources[{n}]", text
+    for r_n, run in enumerate(form.running):
+        yield f"running[{r_n}].source", run.source
+
+
+def _check_sources(form: Form) -> list[str]:
+    """Each source listed once, and every citation naming a listed source.
+
+    A form without a ``sources`` table (a snapshot stored before the table existed, a small test
+    form) cites freely; once the table is there, it must describe everything cited.
+    """
+    problems: list[str] = []
+    known: set[str] = set()
+    for n, source in enumerate(form.sources):
+        if source.id in known:
+            problems.append(f"sources[{n}].id: source {source.id!r} appears twice")
+        known.add(source.id)
+    if not form.sources:
+        return problems
+    for where, text in citations(form):
+        for sid in cited_sources(text):
+            if not sid:
+                problems.append(f"{where}: {text!r} has a reference without a source id")
+            elif sid not in known:
+                problems.append(f"{where}: unknown source {sid!r} (not in the sources table)")
+    return problems
+
+
+def check_body_chart(form: Form, chart: BodyChart) -> list[str]:
+    """The form's ``regions`` items must offer exactly the regions the body chart draws.
+
+    A choice with no shape could never be marked, and a shape with no choice would be a region
+    the findings cannot hold; either way the screen, the stored findings and the report would
+    disagree, so the form is refused (one line per item, naming the ids that differ).
+    """
+    drawn = set(chart.regions)
+    chart_name = str(chart.path) if chart.path is not None else "the body chart"
+    problems: list[str] = []
+    for s_n, section in enumerate(form.sections):
+        for i_n, item in enumerate(section.items):
+            if item.type is not ItemType.REGIONS:
+                continue
+            offered = set(item.allowed)
+            not_drawn = [c for c in item.allowed if c not in drawn]
+            not_offered = [r for r in chart.regions if r not in offered]
+            if not (not_drawn or not_offered):
+                continue
+            bits = []
+            if not_drawn:
+                bits.append(f"not on the chart: {', '.join(not_drawn)}")
+            if not_offered:
+                bits.append(f"on the chart but not offered: {', '.join(not_offered)}")
+            problems.append(
+                f"sections[{s_n}].items[{i_n}].choices: item {item.id!r} and {chart_name} "
+                f"disagree ({'; '.join(bits)})"
+            )
     return problems
 
 
@@ -524,10 +679,36 @@ def _check_expansion(data: Any, name: str) -> None:
             stack.extend(node)
 
 
-def load_form(path: Path | str) -> Form:
-    """Read and validate a form file. Raises FormError (never a raw parser exception)."""
+def load_form(path: Path | str, body_chart: Path | None = None) -> Form:
+    """Read and validate a form file. Raises FormError (never a raw parser exception).
+
+    A form with a ``regions`` item is checked against the body chart (``body_chart``, else the
+    shipped ``resources/body_chart.json``): the two must name the same regions.
+    """
     path = Path(path)
     name = str(path)
+    try:
+        form = _load_form(path, name)
+        if form.body_chart_item is not None:
+            _check_against_chart(form, name, body_chart)
+    except FormError as err:
+        logger.warning("form file %s refused; problems found: %d", name, len(err.problems))
+        raise
+    logger.info("form %s version %d read from %s", form.id, form.version, name)
+    return form
+
+
+def _check_against_chart(form: Form, name: str, chart_path: Path | None) -> None:
+    try:
+        chart = load_body_chart() if chart_path is None else load_body_chart(chart_path)
+    except BodyChartError as exc:
+        raise FormError([f"{name}: (body chart): {exc}"]) from None
+    problems = check_body_chart(form, chart)
+    if problems:
+        raise FormError([f"{name}: {p}" for p in problems])
+
+
+def _load_form(path: Path, name: str) -> Form:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:

@@ -1,6 +1,8 @@
 """The clinician report: red flags first, then the reasoning, the findings and the plan.
 
-Built with reportlab platypus from a :class:`ReportData`; no Qt, no database.
+Built with reportlab platypus from a :class:`ReportData`; no Qt, no database. What it names comes
+from the form: the source legend from its ``sources`` table, the body chart from its ``regions``
+item, the closing "Assessment and plan" from its ``plan_section``.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from reportlab.platypus import (
 
 from clinic_app.core.engine import Assessment, RuleResult, format_value
 from clinic_app.core.findings import Findings
-from clinic_app.core.form import NUMERIC_TYPES, SIDES, Form, Item, ItemType, Side
+from clinic_app.core.form import NUMERIC_TYPES, SIDES, Form, Item, ItemType, Side, cited_sources
 from clinic_app.core.symmetry import DEFICIT_FORMULA, Asymmetry
 from clinic_app.reports import fonts, layout
 from clinic_app.reports.data import ReportData, format_date, format_datetime
@@ -37,15 +39,7 @@ DECISION_LINE = (
     "The app suggests; the therapist decides. The contributing factors and patterns below are "
     "suggestions drawn from the recorded findings, each listed with the findings that triggered it."
 )
-SOURCE_LEGEND = {
-    "S0": "S0 physical-therapy clinic owner (whole-body view)",
-    "S1": "S1 physical therapist, DPT (runners' findings)",
-    "S2": "S2 chiropractor (look above and below)",
-    "S3": "S3 physical-therapist interview (runners)",
-}
 URGENCY_LABEL = {"emergency": "EMERGENCY", "urgent": "URGENT", "soon": "SOON"}
-PAIN_ITEM = "pain_location"
-PLAN_SECTION = "assessment_plan"
 
 
 def _box(content: list[Flowable], width: float, border: colors.Color, fill: colors.Color) -> Table:
@@ -220,7 +214,7 @@ def _findings(data: ReportData, a: Assessment, s: Styles, width: float) -> list[
     )
     by_item = {x.item_id: x for x in a.asymmetries}
     for section in form.sections:
-        if section.id == PLAN_SECTION:
+        if section.id == form.plan_section:
             continue
         single: list[list[Flowable | str]] = []
         sided: list[list[Flowable | str]] = []
@@ -322,18 +316,18 @@ def _chart(form: Form, a: Assessment, s: Styles, width: float) -> list[Flowable]
 def marked_regions(
     form: Form, findings: Findings, involved: str | None
 ) -> dict[Side, tuple[str, ...]]:
-    """Pain regions per side from the ``pain_location`` item (one-sided: the painful side)."""
-    if PAIN_ITEM not in form.items:
+    """Pain regions per side from the form's body-chart item (one-sided: the painful side)."""
+    item = form.body_chart_item
+    if item is None:
         return {}
-    item = form.item(PAIN_ITEM)
     if item.bilateral:
         out: dict[Side, tuple[str, ...]] = {}
         for side in SIDES:
-            v = findings.get(PAIN_ITEM, side)
+            v = findings.get(item.id, side)
             if isinstance(v, tuple) and v:
                 out[side] = v
         return out
-    v = findings.get(PAIN_ITEM)
+    v = findings.get(item.id)
     if not isinstance(v, tuple) or not v:
         return {}
     sides: tuple[Side, ...] = (involved,) if involved in SIDES else SIDES
@@ -344,7 +338,8 @@ def _body_chart(data: ReportData, a: Assessment, s: Styles, width: float) -> lis
     marked = marked_regions(data.form, data.findings, a.involved)
     if not marked:
         return []
-    item = data.form.item(PAIN_ITEM)
+    item = data.form.body_chart_item
+    assert item is not None  # marked regions come from it
     lines: list[Flowable] = [para("Marked pain regions", s["h2"])]
     for side in SIDES:
         ids = marked.get(side, ())
@@ -364,7 +359,8 @@ def _body_chart(data: ReportData, a: Assessment, s: Styles, width: float) -> lis
 
 def _plan(data: ReportData, s: Styles) -> list[Flowable]:
     out: list[Flowable] = [para("Assessment and plan", s["h1"])]
-    section = next((x for x in data.form.sections if x.id == PLAN_SECTION), None)
+    plan = data.form.plan_section
+    section = next((x for x in data.form.sections if x.id == plan), None) if plan else None
     found = False
     if section is not None:
         for item in section.items:
@@ -426,10 +422,12 @@ def _signature(data: ReportData, s: Styles, width: float) -> list[Flowable]:
     return [Spacer(1, 8), KeepTogether([para("Signature", s["h1"]), box])]
 
 
-def _sources_legend(a: Assessment, s: Styles) -> list[Flowable]:
-    used = {src for r in (*a.factors, *a.patterns) for src in r.sources}
-    used |= {src for f in a.red_flags for src in f.sources}
-    known = [SOURCE_LEGEND[k] for k in sorted(used) if k in SOURCE_LEGEND]
+def _sources_legend(form: Form, a: Assessment, s: Styles) -> list[Flowable]:
+    """The form's description of each source the suggested factors, patterns and flags cite."""
+    cited = [src for r in (*a.factors, *a.patterns) for src in r.sources]
+    cited += [src for f in a.red_flags for src in f.sources]
+    used = {sid for text in cited for sid in cited_sources(text)}
+    known = [f"{x.id} {x.description}" for x in form.sources if x.legend and x.id in used]
     if not known:
         return []
     return [Spacer(1, 6), para("Sources: " + "; ".join(known) + ".", s["small"])]
@@ -450,7 +448,7 @@ def story(data: ReportData, width: float) -> list[Flowable]:
     out.append(para("Source or victim?", s["h1"]))
     out.append(para(a.summary.text, s["body"]))
     out += _factors(a, s)
-    out += _sources_legend(a, s)
+    out += _sources_legend(data.form, a, s)
     out += _findings(data, a, s, width)
     out += _chart(data.form, a, s, width)
     out += _body_chart(data, a, s, width)

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from reportlab.graphics.shapes import Circle, Drawing, Group, Line, Polygon, PolyLine, Rect, String
 from reportlab.lib import colors
 
+from clinic_app.core.body_chart import BodyChart, Point, Side, load_body_chart
 from clinic_app.reports import fonts
-from clinic_app.reports.body_chart import BodyChart, Point, Side, load_body_chart
 from clinic_app.reports.layout import fit_text
 
 SKIN = colors.HexColor("#f7f1ea")

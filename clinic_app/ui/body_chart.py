@@ -26,8 +26,8 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
+from clinic_app.core.body_chart import SIDES, BodyChart, Polygon, Side, load_body_chart
 from clinic_app.core.form import Item
-from clinic_app.reports.body_chart import SIDES, BodyChart, Polygon, Side, load_body_chart
 from clinic_app.ui.fields import ValueEditor
 
 Shape = tuple[str, Side]

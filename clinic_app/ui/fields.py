@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from clinic_app.core.form import CATEGORICAL_VALUES, Item, ItemType
+from clinic_app.core.form import CATEGORICAL_VALUES, Item, ItemType, mmt_grade
 
 EMPTY = "–"  # shown for "not recorded" in drop-downs
 
@@ -53,12 +53,6 @@ def parse_number(text: str) -> float | int | None | Invalid:
     except ValueError:
         return Invalid(text, f"“{text.strip()}” is not a number")
     return int(v) if v.is_integer() else v
-
-
-def mmt_label(grade: float) -> str:
-    """MMT half grades are written 4+ for 4.5 (the form's convention)."""
-    whole = int(grade)
-    return f"{whole}+" if grade != whole else str(whole)
 
 
 def range_text(item: Item) -> str:
@@ -153,7 +147,7 @@ class ComboEditor(ValueEditor):
         self.combo.addItem(EMPTY, None)
         if item.type is ItemType.MMT:
             for n in range(11):
-                self.combo.addItem(mmt_label(n / 2), n / 2)
+                self.combo.addItem(mmt_grade(n / 2), n / 2)
         elif item.type is ItemType.SCALE:
             for n in range(11):
                 self.combo.addItem(str(n), n)

@@ -227,3 +227,10 @@ def write_form(tmp_path: Path):  # type: ignore[no-untyped-def]
 @pytest.fixture(scope="session")
 def shipped_form() -> Form:
     return load_form(default_form_path())
+
+
+@pytest.fixture
+def shipped_data() -> dict[str, Any]:
+    """The shipped form file as plain data, to change one thing in it."""
+    data: dict[str, Any] = yaml.safe_load(default_form_path().read_text(encoding="utf-8"))
+    return data

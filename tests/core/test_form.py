@@ -8,7 +8,15 @@ from typing import Any
 
 import pytest
 
-from clinic_app.core.form import FormError, ItemType, load_form, parse_form
+from clinic_app.core.form import (
+    FormError,
+    ItemType,
+    citations,
+    cited_sources,
+    load_form,
+    mmt_grade,
+    parse_form,
+)
 
 
 def problems_of(path: Path) -> list[str]:
@@ -194,3 +202,105 @@ def test_every_threshold_has_a_source(shipped_form) -> None:
     for item in shipped_form.items.values():
         if item.symmetry is not None:
             assert item.symmetry.source, item.id
+
+
+def _with_sources(data: dict[str, Any]) -> dict[str, Any]:
+    """The mini form with a sources table describing everything it cites."""
+    form = parse_form(data, "f.yaml")
+    cited = {sid for _, text in citations(form) for sid in cited_sources(text)}
+    data["sources"] = [{"id": sid, "description": f"source {sid}"} for sid in sorted(cited)]
+    return data
+
+
+@pytest.mark.parametrize(
+    ("citation", "ids"),
+    [
+        ("S1", ("S1",)),
+        ("S0, S1", ("S0", "S1")),
+        ("S3; domain §6 (steady mild pain read as green, clinic default)", ("S3", "domain")),
+        ("S1, S3 (20%: clinic default; no seed number)", ("S1", "S3")),
+        ("domain §1 (about equal); 10% clinic default", ("domain", "")),
+        ("(no id)", ("",)),
+    ],
+)
+def test_citations_name_their_sources(citation: str, ids: tuple[str, ...]) -> None:
+    assert cited_sources(citation) == ids
+
+
+def test_sources_table_describes_what_is_cited(mini_data: dict[str, Any]) -> None:
+    form = parse_form(_with_sources(mini_data), "f.yaml")
+    assert form.source("S0") is not None
+    assert form.source("S0").description == "source S0"  # type: ignore[union-attr]
+    assert form.source("S9") is None
+
+
+@pytest.mark.parametrize(
+    ("mutate", "expected"),
+    [
+        (
+            lambda d: d["sections"][0]["items"][1].update(source="S9 (a typo)"),
+            "sections[0].items[1].source: unknown source 'S9' (not in the sources table)",
+        ),
+        (
+            lambda d: d["factors"][0].update(sources=["S0", "Z1"]),
+            "factors[0].sources[1]: unknown source 'Z1' (not in the sources table)",
+        ),
+        (
+            lambda d: d["factors"][0]["indicators"][0].update(source="S0, §2"),
+            "factors[0].indicators[0].source: 'S0, §2' has a reference without a source id",
+        ),
+        (
+            lambda d: d["red_flags"][0].update(sources=["nobody"]),
+            "red_flags[0].sources[0]: unknown source 'nobody' (not in the sources table)",
+        ),
+        (
+            lambda d: d["sources"].append(dict(d["sources"][0])),
+            "sources[{last}].id: source 'S0' appears twice",
+        ),
+        (
+            lambda d: d.update(plan_section="nowhere"),
+            "plan_section: unknown section 'nowhere'",
+        ),
+    ],
+)
+def test_unknown_sources_are_refused_in_one_line(mini_data, mutate, expected: str) -> None:
+    data = _with_sources(mini_data)
+    mutate(data)
+    with pytest.raises(FormError) as info:
+        parse_form(data, "f.yaml")
+    assert info.value.problems == [f"f.yaml: {expected.format(last=len(data['sources']) - 1)}"]
+
+
+def test_unknown_source_in_a_form_file_fails_check_form(write_form, shipped_data, capsys) -> None:
+    from clinic_app.cli import main
+
+    shipped_data["factors"][2]["sources"].append("S7")
+    path = write_form(shipped_data)
+    assert main(["check-form", str(path)]) == 1
+    [line] = capsys.readouterr().err.strip().splitlines()
+    assert line == f"{path}: factors[2].sources[2]: unknown source 'S7' (not in the sources table)"
+
+
+def test_a_form_without_a_sources_table_cites_freely(mini_data: dict[str, Any]) -> None:
+    """Snapshots stored before the table existed must still open."""
+    mini_data["sections"][0]["items"][1]["source"] = "anything at all"
+    assert parse_form(mini_data, "f.yaml").sources == ()
+
+
+def test_shipped_form_describes_every_source_it_cites(shipped_form) -> None:
+    ids = [s.id for s in shipped_form.sources]
+    assert ids[:4] == ["S0", "S1", "S2", "S3"]
+    cited = {sid for _, text in citations(shipped_form) for sid in cited_sources(text)}
+    assert cited == set(ids)
+    assert all(s.description for s in shipped_form.sources)
+    assert shipped_form.plan_section == "assessment_plan"
+    assert shipped_form.body_chart_item is not None
+    assert shipped_form.body_chart_item.id == "pain_location"
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [(0, "0"), (3, "3"), (3.5, "3+"), (4.5, "4+"), (5, "5"), (5.0, "5")],
+)
+def test_mmt_grades_are_written_as_clinicians_write_them(value: float, text: str) -> None:
+    assert mmt_grade(value) == text

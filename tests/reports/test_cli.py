@@ -135,7 +135,7 @@ def test_report_for_a_stored_evaluation(
 
 def test_importing_reports_does_not_load_reportlab() -> None:
     code = (
-        "import sys, clinic_app.reports, clinic_app.reports.body_chart, clinic_app.reports.content;"
+        "import sys, clinic_app.reports, clinic_app.core.body_chart, clinic_app.reports.content;"
         "import clinic_app.cli.report_cmds, clinic_app.reports.figures;"
         "assert 'reportlab' not in sys.modules, 'reportlab imported';"
         "assert 'PySide6' not in sys.modules"

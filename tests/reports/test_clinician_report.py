@@ -252,3 +252,43 @@ def test_markup_characters_in_free_text_are_printed_literally(
     pdf = build_pdf(build_clinician_report, make_data(findings, patient="O'Brien & <Sons>"))
     assert "O'Brien & <Sons>" in pdf.flat
     assert "Load < pain & keep <b>easy</b>" in pdf.flat
+
+
+def test_legend_body_chart_and_plan_come_from_the_form_data(
+    tmp_path, example, make_data: MakeData
+) -> None:
+    """Rename the chart item and the plan section, reword a source: the report follows the data."""
+    import dataclasses
+    import json
+
+    from clinic_app.core import findings as findings_mod
+    from clinic_app.core.form import load_form
+    from clinic_app.paths import default_form_path
+    from tests.reports.conftest import EXAMPLES_DIR
+
+    text = default_form_path().read_text(encoding="utf-8")
+    text = text.replace("pain_location", "where_it_hurts")
+    text = text.replace("assessment_plan", "closing_plan")
+    text = text.replace("physical therapist, DPT (runners' findings)", "a reworded source")
+    text = text.replace(
+        "description: physical-therapy clinic owner (whole-body view)",
+        "description: clinic owner\n    legend: false",
+    )
+    form_path = tmp_path / "renamed.yaml"
+    form_path.write_text(text, encoding="utf-8")
+    form = load_form(form_path)
+    raw = json.loads((EXAMPLES_DIR / "runner_left_proximal.json").read_text(encoding="utf-8"))
+    raw["values"]["where_it_hurts"] = raw["values"].pop("pain_location")
+    raw["values"]["plan"] = "Review in two weeks."
+    findings = findings_mod.validate(form, raw)
+    data = dataclasses.replace(make_data(), form=form, findings=findings)
+    flat = build_pdf(build_clinician_report, data).flat
+    assert "Left: Sit bone" in flat
+    assert "S1 a reworded source" in flat
+    assert "runners' findings" not in flat
+    assert "S0 clinic owner" not in flat  # legend: false
+    legend = flat[flat.index("Sources: S1") :]
+    assert "S3 physical-therapist interview (runners)" in legend
+    plan = flat.index("Assessment and plan")
+    assert flat.index("Review in two weeks.") > plan
+    assert flat.index("Body chart") < plan

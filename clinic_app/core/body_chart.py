@@ -4,13 +4,17 @@ The chart lives in ``resources/body_chart.json`` (drawn for this project). Coord
 ``viewbox`` of ``width`` × ``height`` units with y growing *downwards* (screen convention); the PDF
 drawing flips it. The view is from behind, so the patient's left side is on the viewer's left.
 
-Pure Python on purpose: no Qt and no reportlab here, so the GUI and the reports read one file and
-cannot disagree about where a region is.
+Pure Python on purpose (core): no Qt and no reportlab here, so the GUI and the reports read one
+file and cannot disagree about where a region is. The region ids live only in that file and in the
+choices of the form's ``regions`` item; :func:`clinic_app.core.form.load_form` refuses a form whose
+choices and the chart's regions disagree.
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -23,19 +27,9 @@ Side = Literal["left", "right"]
 Point = tuple[float, float]
 
 SIDES: tuple[Side, Side] = ("left", "right")
-REGION_IDS: tuple[str, ...] = (
-    "sit_bone",
-    "thigh_upper",
-    "thigh_mid",
-    "thigh_lower",
-    "knee_medial",
-    "knee_lateral",
-    "buttock",
-    "low_back",
-    "si_joint",
-    "calf",
-    "below_knee",
-)
+_REGION_ID = re.compile(r"^[a-z][a-z0-9_]*$")
+
+logger = logging.getLogger(__name__)
 
 
 class BodyChartError(ValueError):
@@ -101,6 +95,8 @@ class BodyChart:
     """Open polylines (spine, gluteal folds, knee creases): drawing aids, not clickable."""
     regions: Mapping[str, Region]
     """Regions in drawing order; small regions (sit bone, SI joint) never overlap larger ones."""
+    path: Path | None = None
+    """The file the chart was read from (None when built from data in memory)."""
 
     def region(self, region_id: str) -> Region:
         return self.regions[region_id]
@@ -135,7 +131,7 @@ def _points(raw: object, where: str) -> Polygon:
     return Polygon(tuple(pts))
 
 
-def parse_body_chart(data: Mapping[str, object]) -> BodyChart:
+def parse_body_chart(data: Mapping[str, object], path: Path | None = None) -> BodyChart:
     viewbox = data.get("viewbox")
     if not (isinstance(viewbox, list) and len(viewbox) == 2):
         raise BodyChartError("viewbox: expected [width, height]")
@@ -155,12 +151,17 @@ def parse_body_chart(data: Mapping[str, object]) -> BodyChart:
     raw_regions = data.get("regions")
     if not isinstance(raw_regions, dict):
         raise BodyChartError("regions: expected a mapping of region id to region")
-    missing = [r for r in REGION_IDS if r not in raw_regions]
-    if missing:
-        raise BodyChartError(f"regions: missing {', '.join(missing)}")
+    if not raw_regions:
+        raise BodyChartError("regions: the chart has no regions")
+    bad = [str(r) for r in raw_regions if not _REGION_ID.match(str(r))]
+    if bad:
+        raise BodyChartError(f"regions: {bad[0]!r} is not a region id (lower case, digits, _)")
     order = data.get("region_order", list(raw_regions))
     if not isinstance(order, list):
         raise BodyChartError("region_order: expected a list")
+    unknown = [str(r) for r in order if r not in raw_regions]
+    if unknown:
+        raise BodyChartError(f"region_order: {', '.join(unknown)} not among the regions")
     regions: dict[str, Region] = {}
     for rid in [*order, *(r for r in raw_regions if r not in order)]:
         raw = raw_regions[rid]
@@ -172,7 +173,7 @@ def parse_body_chart(data: Mapping[str, object]) -> BodyChart:
             left=_points(raw.get("left"), f"regions.{rid}.left"),
             right=_points(raw.get("right"), f"regions.{rid}.right"),
         )
-    return BodyChart(width, height, outline, tuple(details), regions)
+    return BodyChart(width, height, outline, tuple(details), regions, path)
 
 
 @lru_cache(maxsize=4)
@@ -185,4 +186,9 @@ def load_body_chart(path: Path | None = None) -> BodyChart:
         raise BodyChartError(f"{source}: {exc}") from exc
     if not isinstance(data, dict):
         raise BodyChartError(f"{source}: expected a JSON object")
-    return parse_body_chart(data)
+    try:
+        chart = parse_body_chart(data, source)
+    except BodyChartError as exc:
+        raise BodyChartError(f"{source}: {exc}") from None
+    logger.debug("body chart %s: %d regions", source, len(chart.regions))
+    return chart
