@@ -4,13 +4,20 @@ Rows go in with multi-row Core inserts in large batches, bypassing the per-recor
 audits and validates one record at a time); the FTS index is still kept by its triggers, and the
 evaluations' findings are valid for the form. One audit event records the bulk load.
 
+Findings are made from data, not from item ids in code: the values the demo findings
+(``resources/demo/*.json``) record, numbers varied, or, for items the demo lacks, values drawn
+from each item's definition in the form (type, range, choices, sides).
+
     from clinic_app.storage.synthetic import generate
     generate(db, patients=100_000, evaluations_per_patient=2)
 """
 
 from __future__ import annotations
 
+import logging
 import random
+import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, cast
@@ -18,7 +25,8 @@ from typing import Any, cast
 from sqlalchemy import Table, func, insert, select, text
 
 from clinic_app.core import findings as findings_mod
-from clinic_app.core.form import Form, load_form
+from clinic_app.core.form import NUMERIC_TYPES, SET_TYPES, SIDES, Form, Item, ItemType, load_form
+from clinic_app.storage import demo
 from clinic_app.storage import models as m
 from clinic_app.storage._types import utcnow
 from clinic_app.storage.database import Database
@@ -75,6 +83,9 @@ FAMILY = (
     "Novák",
     "Yılmaz",
 )
+
+logger = logging.getLogger(__name__)
+
 ACTIVITIES = ("running", "football", "sprinting", "cycling", "badminton", "dance", "hiking")
 
 
@@ -85,23 +96,104 @@ class SyntheticResult:
     first_patient_id: int
 
 
-def _values(form: Form, rng: random.Random) -> dict[str, Any]:
-    """A plausible, valid set of findings for the items the form has."""
-    side = rng.choice(("left", "right"))
-    other = "right" if side == "left" else "left"
-    nordic = rng.randint(180, 380)
-    wanted: dict[str, Any] = {
-        "involved_side": side,
-        "pain_now": rng.randint(0, 8),
-        "pain_worst": rng.randint(3, 10),
-        "nordic_force": {side: round(nordic * rng.uniform(0.7, 1.0)), other: nordic},
-        "hip_flexor_mmt": {side: 5, other: rng.choice((4, 4.5, 5))},
-        "slr_deg": {side: rng.randint(55, 85), other: rng.randint(70, 95)},
-        "slump": {side: rng.choice(("positive", "negative")), other: "negative"},
-        "sitting_hours": rng.randint(2, 11),
-    }
-    known = {k: v for k, v in wanted.items() if k in form.items}
-    return findings_mod.validate(form, {"values": known}).to_dict()
+# Items recorded per synthetic evaluation besides the involved side: about what a quick
+# evaluation holds, and what the benchmarks' 100,000-patient clinic was built with.
+ITEMS_PER_EVALUATION = 7
+_SPREAD = 0.2  # numbers vary by up to this fraction around the demo's values
+
+
+def value_pool(form: Form) -> dict[str, list[tuple[Any, str | None]]]:
+    """Each item's values in the demo findings (``resources/demo``), with their involved side.
+
+    Only values ``form`` accepts are kept, so a form with other items or choices still works; the
+    pool is empty for a form that shares no item with the demo.
+    """
+    pool: dict[str, list[tuple[Any, str | None]]] = {}
+    for patient in demo.PATIENTS:
+        for _days, _kind, values, _sign, _note in patient.visits:
+            side = values.get(form.involved_side_item)
+            for item_id, value in values.items():
+                item = form.items.get(item_id)
+                if item is None or item_id == form.involved_side_item:
+                    continue
+                if item.type is ItemType.TEXT:  # the demo's own stories, not for bulk data
+                    continue
+                try:
+                    findings_mod.validate(form, {"values": {item_id: value}})
+                except findings_mod.FindingsError:
+                    continue
+                pool.setdefault(item_id, []).append((value, side))
+    return pool
+
+
+def _number(item: Item, value: float) -> float | int:
+    """``value`` clipped to the item's range and rounded as the item is recorded."""
+    bounds = item.value_range
+    assert bounds is not None
+    if item.integer or item.type is ItemType.SCALE:
+        shown: float | int = round(value)
+    elif item.type is ItemType.MMT:
+        shown = round(value * 2) / 2
+    else:
+        shown = round(value, 1)
+    return min(max(shown, bounds.min), bounds.max)
+
+
+def _varied(item: Item, value: Any, rng: random.Random) -> Any:
+    """A demo value, numbers moved by up to ``_SPREAD`` either way (categories as recorded)."""
+    if isinstance(value, Mapping):
+        return {side: _varied(item, v, rng) for side, v in value.items()}
+    if item.type in NUMERIC_TYPES:
+        return _number(item, value * rng.uniform(1 - _SPREAD, 1 + _SPREAD))
+    return value
+
+
+def _fresh(item: Item, rng: random.Random) -> Any:
+    """A value from the item's definition alone (type, range, choices, bilateral)."""
+    if item.bilateral:
+        return {side: _fresh(item.model_copy(update={"bilateral": False}), rng) for side in SIDES}
+    if item.type in NUMERIC_TYPES:
+        bounds = item.value_range
+        assert bounds is not None
+        return _number(item, rng.uniform(bounds.min, bounds.max))
+    if item.type in SET_TYPES:
+        return rng.sample(item.allowed, k=rng.randint(1, min(3, len(item.allowed))))
+    return rng.choice(item.allowed)
+
+
+def _on_side(value: Any, recorded: str | None, side: str) -> Any:
+    """A bilateral demo value moved to ``side`` (left and right swapped when the demo patient's
+    involved side was the other one), so the involved side stays the one with the findings."""
+    if not isinstance(value, Mapping) or recorded == side:
+        return value
+    if recorded not in SIDES or side not in SIDES:
+        return value
+    other = {"left": "right", "right": "left"}
+    return {other[s]: v for s, v in value.items()}
+
+
+def _values(
+    form: Form, pool: Mapping[str, list[tuple[Any, str | None]]], rng: random.Random
+) -> dict[str, Any]:
+    """A plausible, valid set of findings: the involved side and a few items of the form.
+
+    Items and values come from the demo findings where the form has them (realistic numbers,
+    varied), otherwise from each item's definition. No item id is written in code.
+    """
+    side_item = form.items[form.involved_side_item]
+    side = rng.choice([c for c in side_item.allowed if c in SIDES] or list(side_item.allowed))
+    values: dict[str, Any] = {side_item.id: side}
+    candidates = sorted(pool) or [
+        i.id for i in form.items.values() if i.id != side_item.id and i.type is not ItemType.TEXT
+    ]
+    for item_id in rng.sample(candidates, k=min(ITEMS_PER_EVALUATION, len(candidates))):
+        item = form.items[item_id]
+        if item_id in pool:
+            value, recorded = rng.choice(pool[item_id])
+            values[item_id] = _varied(item, _on_side(value, recorded, side), rng)
+        else:
+            values[item_id] = _fresh(item, rng)
+    return findings_mod.validate(form, {"values": values}).to_dict()
 
 
 def generate(
@@ -118,6 +210,7 @@ def generate(
 
     MRNs are ``SYN-<id>``; names mix scripts and accents. Deterministic for a given ``seed``.
     """
+    started = time.perf_counter()
     rng = random.Random(seed)
     form = form or load_form(_default_form())
     now = utcnow()
@@ -125,7 +218,8 @@ def generate(
         snapshot_id = _snapshot(db, s, form).id
         start = int(s.scalar(select(func.coalesce(func.max(m.Patient.id), 0))) or 0) + 1
         first_eval = int(s.scalar(select(func.coalesce(func.max(m.Evaluation.id), 0))) or 0) + 1
-    variants = [_values(form, rng) for _ in range(64)]
+    pool = value_pool(form)
+    variants = [_values(form, pool, rng) for _ in range(64)]
     patient_table = cast(Table, m.Patient.__table__)
     evaluation_table = cast(Table, m.Evaluation.__table__)
     eval_id = first_eval
@@ -207,6 +301,12 @@ def generate(
                 after_digest=None,
             )
         )
+    logger.info(
+        "synthetic data added: %d patients, %d evaluations in %.1f s",
+        patients,
+        made_evaluations,
+        time.perf_counter() - started,
+    )
     return SyntheticResult(patients, made_evaluations, start)
 
 
