@@ -22,6 +22,7 @@ COMMAND_MODULES = (
     "clinic_app.cli.storage_cmds",
     "clinic_app.cli.report_cmds",
     "clinic_app.cli.ui_cmds",
+    "clinic_app.cli.desktop_cmds",
 )
 
 
