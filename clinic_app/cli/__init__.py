@@ -10,10 +10,14 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import logging
 import sys
 from collections.abc import Sequence
 
 from clinic_app import __version__
+from clinic_app.logs import safe, setup_logging
+
+log = logging.getLogger(__name__)
 
 # Modules that contribute subcommands; each has ``register(subparsers)``. A module that does not
 # exist yet (a layer still being built) is skipped.
@@ -70,17 +74,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler = getattr(args, "handler", None)
     if handler is None:
         return gui_main(args)
+    setup_logging()
+    command = safe(args.command)
+    log.info("command %s started", command)
     try:
         code: int = handler(args)
     except UserError as err:
+        # The message may quote what the user gave (an MRN, a file name): the log gets the code.
+        log.warning("command %s refused (exit %d)", command, err.code)
         print(f"clinic-app {args.command}: {err}", file=sys.stderr)
         return err.code
     except KeyboardInterrupt:
+        log.info("command %s interrupted", command)
         return 130
+    except Exception:
+        log.exception("command %s failed", command)
+        raise
+    log.info("command %s ended (exit %d)", command, code)
     return code
 
 
 def gui_main(args: argparse.Namespace | None = None) -> int:
+    setup_logging()  # once: a second call (from main) for the same folder does nothing
     try:
         from clinic_app.ui.app import run
     except ModuleNotFoundError as exc:

@@ -115,6 +115,7 @@ def cmd_info(args: argparse.Namespace) -> int:
         url = _url(args) or default_url()
         print(f"clinic-app {__version__}")
         print(f"data folder:     {data_dir()}")
+        print(f"log file:        {_log_file_text()}")
         print(f"database:        {hide_password(url)}")
         path = sqlite_file(url)
         if path is not None and not path.exists():
@@ -137,6 +138,15 @@ def cmd_info(args: argparse.Namespace) -> int:
                 total = records.count_patients(db, include_archived=True)
                 print(f"patients:        {total}")
     return 0
+
+
+def _log_file_text() -> str:
+    from clinic_app.logs import LOG_NAME, log_dir, log_file
+
+    path = log_file()
+    if path is not None:
+        return str(path)
+    return f"{log_dir() / LOG_NAME} (cannot be written: logging to the terminal only)"
 
 
 def _sqlite_path(args: argparse.Namespace, action: str) -> Path:

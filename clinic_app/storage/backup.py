@@ -10,6 +10,7 @@ restore are never pruned.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import re
 import sqlite3
@@ -17,8 +18,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from clinic_app.logs import safe
 from clinic_app.storage import files, migrate
 from clinic_app.storage.errors import DatabaseFileError, DatabaseTooNewError, describe_db_error
+
+log = logging.getLogger(__name__)
 
 KEEP_BACKUPS_ENV = "CLINIC_APP_KEEP_BACKUPS"
 DEFAULT_KEEP_BACKUPS = 14
@@ -74,6 +78,7 @@ def copy_database(source: Path, dest: Path, *, overwrite: bool = False) -> Path:
                 dst.close()
             partial.replace(dest)
         except (sqlite3.Error, OSError) as exc:
+            log.warning("copy of %s to %s failed: %s", source, dest, exc)
             problem = describe_db_error(exc) if isinstance(exc, sqlite3.Error) else exc.strerror
             if isinstance(exc, sqlite3.DatabaseError) and "malformed" in str(exc):
                 raise DatabaseFileError(source, f"cannot be backed up ({problem})") from None
@@ -122,6 +127,7 @@ def make_backup(
     directory = directory or backups_dir()
     _make_folder(directory)
     dest = copy_database(source, directory / backup_name(reason))
+    log.info("backup written: %s (%s, %d bytes)", dest, safe(reason), dest.stat().st_size)
     prune(directory, keep if keep is not None else keep_backups_setting())
     return dest
 
@@ -152,6 +158,8 @@ def prune(directory: Path, keep: int) -> list[Path]:
     doomed = automatic[: max(len(automatic) - keep, 0)]
     for path in doomed:
         path.unlink(missing_ok=True)
+    if doomed:
+        log.info("pruned %d old automatic backups in %s (keeping %d)", len(doomed), directory, keep)
     return doomed
 
 
@@ -189,7 +197,14 @@ def restore(candidate: Path, target: Path, *, directory: Path | None = None) -> 
     replaced is copied to the backups folder (moved there as it is, if it is too damaged to copy).
     Close the app's connections to ``target`` first (the CLI opens none).
     """
-    revision = verify_backup(candidate)
+    try:
+        revision = verify_backup(candidate)
+    except DatabaseFileError as exc:
+        log.warning("restore refused: %s", exc)
+        raise
+    log.info(
+        "restore of %s into %s started (schema revision %s)", candidate, target, safe(revision)
+    )
     directory = directory or backups_dir()
     replaced: Path | None = None
     if target.exists() and target.stat().st_size > 0:
@@ -225,4 +240,5 @@ def restore(candidate: Path, target: Path, *, directory: Path | None = None) -> 
             raise DatabaseFileError(
                 target, f"the restore could not be written ({describe_db_error(exc)}){kept}"
             ) from None
+    log.info("restored %s into %s; the replaced database is at %s", candidate, target, replaced)
     return RestoreResult(restored_from=candidate, revision=revision, replaced_copy=replaced)

@@ -8,6 +8,7 @@ an older one after a safety backup, and makes the daily backup.
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from collections.abc import Iterator
@@ -16,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from clinic_app.logs import safe
 from clinic_app.storage import backup as backup_mod
 from clinic_app.storage import files, migrate
 from clinic_app.storage.errors import (
@@ -33,6 +35,8 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
 
     from clinic_app.core.form import Form
+
+log = logging.getLogger(__name__)
 
 DEFAULT_FILENAME = "clinic.db"
 # Seconds a SQLite write waits for another connection's lock before giving up with a
@@ -167,6 +171,7 @@ class Database:
         if not self._closed[0]:
             self._closed[0] = True
             self.engine.dispose()
+            log.info("database closed: %s", safe(self.where))
 
     def __enter__(self) -> Database:
         return self
@@ -264,6 +269,10 @@ def _precheck_sqlite(
     if path.stat().st_size == 0:
         return False, None
     revision = files.check_file(path, integrity=integrity)
+    if integrity:
+        log.info("integrity check passed: %s (schema revision %s)", path, safe(revision))
+    else:  # the caller ran the integrity check already (on a second thread)
+        log.info("header checked: %s (schema revision %s)", path, safe(revision))
     if not migrate_schema:
         return True, None
     if revision is None:
@@ -288,9 +297,16 @@ def _migrate(db: Database, *, saved: Path | None) -> None:
         raise NotOurDatabaseError(where)
     if revision is not None and not migrate.is_known(revision):
         raise DatabaseTooNewError(where, revision, migrate.HEAD)
+    log.info(
+        "%s has schema revision %s; upgrading to %s",
+        safe(where),
+        safe(revision or "none (new database)"),
+        safe(migrate.HEAD),
+    )
     try:
         migrate.upgrade(db.engine)
     except Exception as exc:  # any failure: the upgrade transaction was rolled back
+        log.error("schema upgrade of %s failed, rolled back", safe(where), exc_info=exc)
         kept = f"; a copy made before it is at {saved}" if saved else ""
         raise MigrationError(
             where,
@@ -344,9 +360,13 @@ def open_database(
                 raise DatabaseFileError(
                     path.parent, f"cannot create the data folder ({exc.strerror})"
                 ) from None
-        has_data, saved = _precheck_sqlite(
-            path, migrate_schema=migrate, keep=keep, integrity=not already_checked
-        )
+        try:
+            has_data, saved = _precheck_sqlite(
+                path, migrate_schema=migrate, keep=keep, integrity=not already_checked
+            )
+        except StorageError as exc:
+            log.warning("database refused: %s", exc)  # the message only if it names no patient
+            raise
     engine = _make_engine(resolved, busy_timeout)
     db = Database(
         url=resolved,
@@ -363,9 +383,11 @@ def open_database(
                 _migrate(db, saved=saved)
             if backup and has_data and path is not None:
                 _daily_backup(db, path, keep)
-    except BaseException:
+    except BaseException as exc:
+        log.warning("database not opened: %s", exc)
         db.close()
         raise
+    log.info("database opened: %s (%s)", safe(db.where), safe(db.dialect))
     return db
 
 
@@ -387,4 +409,5 @@ def _daily_backup(db: Database, path: Path, keep: int) -> None:
         if backup_mod.daily_backup_due():
             backup_mod.make_backup(path, "daily", keep=keep)
     except (StorageError, OSError) as exc:
+        log.warning("daily backup not made: %s", exc)
         db.notices.append(f"the daily backup was not made: {exc}")

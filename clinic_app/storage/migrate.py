@@ -7,8 +7,12 @@ it against Alembic's own view).
 
 from __future__ import annotations
 
+import logging
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from clinic_app.logs import safe
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -18,6 +22,8 @@ REVISIONS: tuple[str, ...] = ("0001", "0002", "0003")
 HEAD: str = REVISIONS[-1]
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 VERSION_TABLE = "alembic_version"
+
+log = logging.getLogger(__name__)
 
 
 def alembic_config(connection: Connection | None = None) -> Config:
@@ -64,6 +70,9 @@ def upgrade(engine: Engine, target: str = "head") -> None:
     """Upgrade the database to ``target`` in one transaction."""
     from alembic import command
 
+    log.info("schema upgrade to %s started", safe(target))
+    started = time.perf_counter()
     with engine.connect() as connection:
         command.upgrade(alembic_config(connection), target)
         connection.commit()
+    log.info("schema upgrade to %s finished in %.2f s", safe(target), time.perf_counter() - started)

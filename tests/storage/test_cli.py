@@ -91,7 +91,8 @@ def test_corrupt_database_one_line_and_untouched(
         assert "not a SQLite database" in err
         assert len(err.strip().splitlines()) == 1
     assert hashlib.sha256(db_file.read_bytes()).hexdigest() == digest
-    assert sorted(p.name for p in private_data_dir.iterdir()) == ["clinic.db"]
+    # Nothing beside the damaged file; logs/ is the commands' log folder (clinic_app.logs).
+    assert sorted(p.name for p in private_data_dir.iterdir()) == ["clinic.db", "logs"]
 
 
 def test_backup_and_restore_commands(
