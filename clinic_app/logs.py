@@ -7,8 +7,8 @@ clinic_app/log`` on Linux, ``~/Library/Logs/clinic_app`` on macOS, ``%LOCALAPPDA
 Logs`` on Windows). The file is ``clinic_app.log``; at 1 MiB it becomes ``clinic_app.log.1`` and
 the five newest old files are kept. The computer is a clinic's, often shared: the folder is made
 private (0700; a folder named by ``$CLINIC_APP_LOG_DIR`` that already exists is left as it is)
-and every log file is 0600. If the file cannot be written the app still runs, logging to stderr
-only, and says so once.
+and every log file is 0600. If the file cannot be written the app still runs, errors go to
+stderr only, and it says so once.
 
 The PHI rule: a log line carries ids, counts, durations, schema revisions, exception types and
 the paths of the database, its backups and the log, **never** a patient's name, MRN, date of
@@ -333,6 +333,7 @@ class _State:
         self.directory: Path | None = None
         self.path: Path | None = None
         self.handlers: list[logging.Handler] = []
+        self.problem: str | None = None  # why the log file cannot be written
         self.warned: set[Path] = set()
 
 
@@ -349,48 +350,46 @@ def _private_folder(directory: Path) -> None:
         os.chmod(directory, 0o700)
 
 
-def setup_logging(level: int = logging.INFO) -> Path | None:
-    """Log to the rotating file in :func:`log_dir`; the file's path, or None (stderr only).
+def setup_logging(level: int = logging.INFO, *, announce: bool = True) -> Path | None:
+    """Log to the rotating file in :func:`log_dir`; the file's path, or None if it cannot be.
 
     Called by the command line's entry points. Calling it again for the same folder does
     nothing; for another folder (``$CLINIC_APP_DATA_DIR`` changed, as in tests) it moves there.
-    A folder or file that cannot be written is reported once on stderr and the app goes on.
+    A folder or file that cannot be written does not stop the app: errors then go to stderr
+    only, and :func:`announce_problem` says so once (at once with ``announce``; a command calls
+    it after succeeding, so that a failing command still prints its one line).
     """
     with _state.lock:
         directory = log_dir()
         if _state.directory == directory and _state.handlers:
             return _state.path
         _remove_handlers()
-        formatter = PhiSafeFormatter()
         handler: logging.Handler
-        problem: OSError | None = None
         try:
             _private_folder(directory)
             handler = PrivateRotatingFileHandler(directory / LOG_NAME)
             handler.setLevel(level)
             _state.path = directory / LOG_NAME
+            _state.problem = None
         except OSError as exc:
-            problem = exc
+            # Errors only: the warnings a command logs repeat the line it prints itself.
             handler = logging.StreamHandler(sys.stderr)
-            handler.setLevel(logging.WARNING)
+            handler.setLevel(logging.ERROR)
             _state.path = None
-        handler.setFormatter(formatter)
+            _state.problem = (
+                f"clinic-app: cannot write the log file in {directory} "
+                f"({exc.strerror or type(exc).__name__}); errors go to the terminal only"
+            )
+        handler.setFormatter(PhiSafeFormatter())
         _state.handlers = [handler]
         _state.directory = directory
-        root = logging.getLogger()
-        root.addHandler(handler)
+        logging.getLogger().addHandler(handler)
         app_logger = logging.getLogger("clinic_app")
         if app_logger.level == logging.NOTSET or app_logger.level > level:
             app_logger.setLevel(level)
-        first_warning = problem is not None and directory not in _state.warned
-        _state.warned.add(directory)
-    if problem is not None:
-        if first_warning and sys.stderr is not None:
-            log.warning(
-                "cannot write the log file in %s (%s): logging to the terminal only",
-                directory,
-                safe(problem.strerror or type(problem).__name__),
-            )
+    if _state.path is None:
+        if announce:
+            announce_problem()
         return None
     from clinic_app import __version__
 
@@ -401,6 +400,17 @@ def setup_logging(level: int = logging.INFO) -> Path | None:
         safe(sys.version.split()[0]),
     )
     return _state.path
+
+
+def announce_problem() -> None:
+    """Say on stderr, once per folder and process, that the log file cannot be written."""
+    with _state.lock:
+        problem, directory = _state.problem, _state.directory
+        if problem is None or directory is None or directory in _state.warned:
+            return
+        _state.warned.add(directory)
+    if sys.stderr is not None:
+        sys.stderr.write(problem + "\n")
 
 
 def shutdown_logging() -> None:

@@ -161,23 +161,45 @@ def test_the_file_rotates_keeping_five_private_old_files(tmp_path: Path) -> None
     assert first_kept > 0  # the oldest lines were dropped
 
 
-def test_a_log_folder_that_cannot_be_made_leaves_stderr_only_said_once(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    from clinic_app.cli import main
-
+@pytest.fixture
+def unwritable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A log folder that cannot be made: a file stands where its parent should be."""
     blocker = tmp_path / "a file"
     blocker.write_text("not a folder", encoding="utf-8")
     monkeypatch.setenv(logs.LOG_DIR_ENV, str(blocker / "logs"))
+    return blocker / "logs"
+
+
+def test_a_log_folder_that_cannot_be_made_leaves_stderr_only_said_once(
+    unwritable: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from clinic_app.cli import main
+
     assert logs.setup_logging() is None
     assert logs.setup_logging() is None
     assert main(["check-form"]) == 0  # the app goes on
     err = capsys.readouterr().err
     assert err.count("cannot write the log file") == 1
-    assert str(blocker / "logs") in err
-    assert "logging to the terminal only" in err
+    assert f"cannot write the log file in {unwritable} (" in err
+    assert "errors go to the terminal only" in err
     assert main(["info"]) == 0
-    assert "(cannot be written: logging to the terminal only)" in capsys.readouterr().out
+    assert "(cannot be written: errors go to the terminal only)" in capsys.readouterr().out
+    log.error("an error still reaches the terminal")
+    log.warning("a warning does not (a command prints its own line)")
+    err = capsys.readouterr().err
+    assert "an error still reaches the terminal" in err
+    assert "a warning does not" not in err
+
+
+def test_a_failing_command_prints_one_line_even_when_the_log_cannot_be_written(
+    unwritable: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from clinic_app.cli import main
+
+    assert main(["check-form", str(tmp_path / "missing.yaml")]) == 1
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1
+    assert "missing.yaml" in lines[0]
 
 
 def test_setting_up_twice_for_one_folder_installs_one_handler(

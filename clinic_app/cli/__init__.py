@@ -15,7 +15,7 @@ import sys
 from collections.abc import Sequence
 
 from clinic_app import __version__
-from clinic_app.logs import safe, setup_logging
+from clinic_app.logs import announce_problem, safe, setup_logging
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +74,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler = getattr(args, "handler", None)
     if handler is None:
         return gui_main(args)
-    setup_logging()
+    setup_logging(announce=False)
     command = safe(args.command)
     log.info("command %s started", command)
     try:
@@ -91,6 +91,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         log.exception("command %s failed", command)
         raise
     log.info("command %s ended (exit %d)", command, code)
+    if code == 0:  # a failed command prints its one line only
+        announce_problem()
     return code
 
 

@@ -146,7 +146,7 @@ def _log_file_text() -> str:
     path = log_file()
     if path is not None:
         return str(path)
-    return f"{log_dir() / LOG_NAME} (cannot be written: logging to the terminal only)"
+    return f"{log_dir() / LOG_NAME} (cannot be written: errors go to the terminal only)"
 
 
 def _sqlite_path(args: argparse.Namespace, action: str) -> Path:

@@ -98,12 +98,16 @@ def run_cli(
 
 
 def snapshot(folder: Path) -> dict[str, str]:
-    """Relative path -> sha256 of every file under ``folder`` (what "nothing changed" means)."""
+    """Relative path -> sha256 of every file under ``folder`` (what "nothing changed" means).
+
+    Not the ``logs/`` folder (clinic_app.logs): a refused operation is logged, and that is no
+    change to the clinic's data.
+    """
     found: dict[str, str] = {}
     if not folder.exists():
         return found
     for path in sorted(folder.rglob("*")):
-        if path.is_file():
+        if path.is_file() and path.relative_to(folder).parts[0] != "logs":
             found[str(path.relative_to(folder))] = hashlib.sha256(path.read_bytes()).hexdigest()
     return found
 
