@@ -9,13 +9,18 @@ are imported only when the command runs.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import tempfile
 from datetime import date
 from pathlib import Path
 from typing import Any
 
+from clinic_app.logs import safe
+
 KINDS = ("clinician", "handout")
+
+log = logging.getLogger(__name__)
 
 
 def register(sub: Any) -> None:
@@ -160,5 +165,13 @@ def cmd_report(args: argparse.Namespace) -> int:
         raise UserError(f"{out}: cannot write the PDF ({err.strerror or err})") from None
     finally:
         tmp.unlink(missing_ok=True)
+    # Not the file's name: a report is usually named after the patient.
+    size = out.stat().st_size
+    if args.evaluation_id is not None:
+        log.info(
+            "%s PDF of evaluation %d written (%d bytes)", safe(args.kind), args.evaluation_id, size
+        )
+    else:
+        log.info("%s PDF from a findings file written (%d bytes)", safe(args.kind), size)
     print(f"wrote {out}")
     return 0

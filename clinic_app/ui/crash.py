@@ -240,13 +240,16 @@ class CrashHandler(QObject):
     def on_crashed(self, kind: str, details: str) -> None:
         """Show the dialog, or count the problem in the one already open."""
         self.problems += 1
-        if self.dialog is not None and shiboken6.isValid(self.dialog):
-            self.dialog.add(details)
-            return
-        dialog = CrashDialog(kind, details, self.log_path)
-        dialog.finished.connect(self.on_dialog_finished)
-        self.dialog = dialog
-        dialog.show()
+        try:
+            if self.dialog is not None and shiboken6.isValid(self.dialog):
+                self.dialog.add(details)
+                return
+            dialog = CrashDialog(kind, details, self.log_path)
+            dialog.finished.connect(self.on_dialog_finished)
+            self.dialog = dialog
+            dialog.show()
+        except Exception:  # not through the hook again: that would loop
+            log.exception("the crash dialog could not be shown")
 
     def on_dialog_finished(self, _result: int) -> None:
         dialog, self.dialog = self.dialog, None
