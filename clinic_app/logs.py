@@ -18,8 +18,9 @@ birth, address, findings or notes, nor free text anyone typed, nor the path of a
 - A message is a literal with %-style arguments, ``log.info("signed evaluation %d", ev.id)``;
   no f-strings or ``str.format`` in a logging call (``tests/test_logs.py`` reads the source tree
   for them).
-- Arguments that are numbers, booleans, None or paths are written as they are (a path ending in
-  ``.pdf`` without its file name). Any other argument, ``str`` included, is written as
+- Arguments that are numbers, booleans, None, classes or paths are written as they are (a path
+  ending in ``.pdf`` without its file name), an exception as its screened one-line summary (see
+  below). Any other argument, ``str`` included, is written as
   ``<str withheld>`` unless wrapped in :func:`safe`, by which the caller vouches that it is not
   patient data (a revision, a URL without password, the name of an action or an exception type).
 - A traceback keeps its frames (file, line, code) but an exception's message only where the
@@ -215,6 +216,8 @@ def _screen(value: object) -> object:
         return value.parent / "<pdf name withheld>" if value.suffix.lower() == ".pdf" else value
     if isinstance(value, BaseException):
         return Safe(exception_line(value))
+    if isinstance(value, type):  # a class is code: log.warning("%s", type(err)) names it
+        return Safe(value.__qualname__)
     return _Withheld(value)
 
 
