@@ -1,9 +1,10 @@
 """The system libraries of scripts/apt-packages.txt are all Qt needs on a real desktop.
 
-``ldd`` on the installed Qt platform plugins (xcb for X11, wayland, offscreen for the tests) and
-the Qt libraries the app loads must report no "not found": a missing one makes ``clinic-app``
-abort with "Could not load the Qt platform plugin". CI installs exactly the README's package
-list first (.ci/run reads the same file), so a library that list lacks fails here.
+``ldd`` on the installed Qt platform plugins (xcb for X11, wayland, offscreen for the tests), the
+CUPS print plugin and the Qt libraries the app loads must report no "not found": a missing one
+makes ``clinic-app`` abort with "Could not load the Qt platform plugin" (or print to nowhere).
+CI installs exactly the README's package list first (.ci/run reads the same file), so a library
+that list lacks fails here.
 """
 
 from __future__ import annotations
@@ -31,7 +32,13 @@ def _libraries() -> list[Path]:
     plugins = _qt_dir() / "plugins"
     found = [plugins / "platforms" / "libqxcb.so", plugins / "platforms" / "libqoffscreen.so"]
     found += sorted((plugins / "platforms").glob("libqwayland*.so"))
-    for folder in ("xcbglintegrations", "wayland-shell-integration", "imageformats"):
+    # printsupport: the CUPS plugin (printing a handout); without libcups Qt sees no printer.
+    for folder in (
+        "xcbglintegrations",
+        "wayland-shell-integration",
+        "imageformats",
+        "printsupport",
+    ):
         found += sorted((plugins / folder).glob("*.so"))
     found += sorted((_qt_dir() / "lib").glob("libQt6Pdf.so*"))[:1]
     return found
