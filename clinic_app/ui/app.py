@@ -226,6 +226,9 @@ def _prepare_app() -> QApplication:
 def run(database: str | None = None) -> int:
     """Open the app on ``database`` (a URL; default: the data folder's SQLite file)."""
     app = _prepare_app()
+    from clinic_app.ui.crash import install_crash_handler
+
+    install_crash_handler(app)  # an uncaught exception: logged, one dialog, the app goes on
     window = show_first_page(database)
     if window is None or window.first_page_path is None:
         return _run_opened_first(app, database)
