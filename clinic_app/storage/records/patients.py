@@ -88,9 +88,19 @@ def _mrn_taken(session: Session, mrn: str, except_id: int | None = None) -> bool
     return session.scalar(query) is not None
 
 
-def _duplicate_mrn(mrn: str) -> DuplicateMRNError:
+def _mrn_belongs_to_another(mrn: str) -> DuplicateMRNError:
     logger.info("patient not saved: its MRN belongs to another patient")  # never the MRN itself
     return DuplicateMRNError(mrn)
+
+
+def _duplicate_mrn(mrn: str, exc: IntegrityError) -> StorageError:
+    """The MRN's unique index refused the row (a concurrent save took the MRN); any other
+    refusal (a trigger, a foreign key) is reported as what it is, not as a taken MRN."""
+    reason = str(exc.orig).lower()
+    if "mrn" in reason and ("unique" in reason or "duplicate" in reason):
+        return _mrn_belongs_to_another(mrn)
+    logger.warning("patient not saved: the database refused the row (%s)", type(exc.orig).__name__)
+    return StorageError(f"The database refused to store the patient: {exc.orig}")
 
 
 def create_patient(db: Database, data: PatientFields, *, user: str) -> Patient:
@@ -101,7 +111,7 @@ def create_patient(db: Database, data: PatientFields, *, user: str) -> Patient:
     try:
         with db.writing() as s:
             if _mrn_taken(s, values["mrn"]):
-                raise _duplicate_mrn(values["mrn"])
+                raise _mrn_belongs_to_another(values["mrn"])
             row = m.Patient(
                 **values,
                 archived=False,
@@ -114,8 +124,8 @@ def create_patient(db: Database, data: PatientFields, *, user: str) -> Patient:
             s.flush()
             write_audit(s, user, "patient", row.id, "create", None, digest(row_state(row)), now)
             made = _patient(row)
-    except IntegrityError:  # a concurrent insert won the race for the MRN
-        raise _duplicate_mrn(values["mrn"]) from None
+    except IntegrityError as exc:  # e.g. a concurrent insert won the race for the MRN
+        raise _duplicate_mrn(values["mrn"], exc) from None
     logger.info("patient %d created", made.id)
     return made
 
@@ -161,7 +171,7 @@ def update_patient(
             if not changed:
                 return PatientChange(_patient(row), ())
             if "mrn" in changed and _mrn_taken(s, values["mrn"], patient_id):
-                raise _duplicate_mrn(values["mrn"])
+                raise _mrn_belongs_to_another(values["mrn"])
             before = digest(row_state(row))
             for key in changed:
                 setattr(row, key, values[key])
@@ -171,8 +181,8 @@ def update_patient(
             s.flush()
             write_audit(s, user, "patient", row.id, "update", before, digest(row_state(row)))
             result = PatientChange(_patient(row), changed)
-    except IntegrityError:
-        raise _duplicate_mrn(values["mrn"]) from None
+    except IntegrityError as exc:
+        raise _duplicate_mrn(values["mrn"], exc) from None
     logger.info("patient %d updated: %s", patient_id, ", ".join(changed))
     return result
 
