@@ -34,10 +34,10 @@ from PySide6.QtWidgets import (
 from clinic_app.core.findings import Findings, FindingsError, empty
 from clinic_app.core.form import NUMERIC_TYPES, SIDES, Form, Item, ItemType, Section, Side
 from clinic_app.core.symmetry import Asymmetry, compare
+from clinic_app.ui.editor_factory import editor_for
 from clinic_app.ui.fields import (
     Invalid,
     ValueEditor,
-    editor_for,
     format_number,
     is_whole_item,
     range_text,

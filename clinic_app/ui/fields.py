@@ -289,20 +289,3 @@ class TextEditor(ValueEditor):
 def is_whole_item(item: Item) -> bool:
     """Items edited by one widget for both sides (the body chart), not one editor per side."""
     return item.type is ItemType.REGIONS and item.bilateral
-
-
-def editor_for(item: Item, parent: QWidget | None = None) -> ValueEditor:
-    """The editor of one value of ``item`` (one side when bilateral, unless whole-item)."""
-    if item.type is ItemType.NUMBER:
-        return NumberEditor(item, parent)
-    if item.type in (ItemType.MMT, ItemType.SCALE, ItemType.CHOICE):
-        return ComboEditor(item, parent)
-    if item.type in (ItemType.YESNO, ItemType.POSNEG):
-        return ToggleEditor(item, parent)
-    if item.type is ItemType.REGIONS and item.bilateral:
-        from clinic_app.ui.body_chart import BodyChartEditor
-
-        return BodyChartEditor(item, parent)
-    if item.type in (ItemType.MULTI, ItemType.REGIONS):
-        return MultiEditor(item, parent, columns=1 if item.bilateral else 3)
-    return TextEditor(item, parent)
