@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from clinic_app.storage.database import Database
     from clinic_app.storage.records import Clinician
     from clinic_app.ui.main_window import MainWindow
+    from clinic_app.ui.operations import OperationRunner
 
 ORGANISATION = "clinic_app"
 APPLICATION = "clinic_app"
@@ -57,24 +58,34 @@ def remembered_clinician_id() -> int | None:
         return None
 
 
-def ensure_clinician(db: Database, parent: QWidget | None = None) -> Clinician | None:
+def _who(db: Database, remembered: int | None) -> tuple[bool, Clinician | None, list[Clinician]]:
+    """An operation: is the clinic set up, the remembered clinician (if still there), everyone."""
+    from clinic_app.storage import records
+    from clinic_app.storage.errors import NotFoundError
+
+    clinic = records.get_clinic(db) is not None
+    if remembered is not None and clinic:
+        try:
+            return clinic, records.get_clinician(db, remembered), []
+        except NotFoundError:
+            pass
+    return clinic, None, records.list_clinicians(db)
+
+
+def ensure_clinician(runner: OperationRunner, parent: QWidget | None = None) -> Clinician | None:
     """The clinician using this computer; asks on first run (clinic details and profile).
 
     Remembered per computer in QSettings (``clinician_id``); None if the user cancels.
     """
-    from clinic_app.storage import records
-    from clinic_app.storage.errors import NotFoundError
     from clinic_app.ui.dialogs import ClinicDialog
 
     settings = QSettings()
     remembered = remembered_clinician_id()
-    clinic = records.get_clinic(db)
-    if remembered is not None and clinic is not None:
-        try:
-            return records.get_clinician(db, remembered)
-        except NotFoundError:
-            pass
-    people = records.list_clinicians(db)
+    clinic, known, people = runner.call(
+        "Reading the clinic's clinicians", lambda db: _who(db, remembered)
+    )
+    if known is not None:
+        return known
     someone_else = "Someone else (add a clinician)…"
     if clinic is not None and people:
         names = [p.name for p in people]
@@ -95,7 +106,7 @@ def ensure_clinician(db: Database, parent: QWidget | None = None) -> Clinician |
             chosen = people[names.index(name)]
             settings.setValue("clinician_id", chosen.id)
             return chosen
-    dialog = ClinicDialog(db, first_run=True, show_storage=True, parent=parent)
+    dialog = ClinicDialog(runner, first_run=True, show_storage=True, parent=parent)
     if dialog.exec() != ClinicDialog.DialogCode.Accepted or dialog.clinician is None:
         return None
     settings.setValue("clinician_id", dialog.clinician.id)
@@ -257,7 +268,8 @@ def run(database: str | None = None) -> int:
     try:
         window.flush()
         if window.is_ready:
-            window.page.close_evaluation()  # saves anything left and ends the autosave thread
+            window.page.close_evaluation()  # saves anything left
+        window.context.stop()  # ends the database worker thread
     finally:
         if db is not None:
             db.close()
@@ -283,14 +295,22 @@ def _run_opened_first(app: QApplication, database: str | None) -> int:
         QMessageBox.critical(None, DATABASE_PROBLEM, str(err))
         return 1
     try:
-        clinician = ensure_clinician(db)
+        from clinic_app.ui.operations import OperationRunner
+
+        first_run = OperationRunner(db)
+        try:
+            clinician = ensure_clinician(first_run)
+        finally:
+            first_run.stop()
+            first_run.deleteLater()
         if clinician is None:
             return 1
         window = MainWindow(db, form, clinician)
         app.aboutToQuit.connect(window.flush)
         window.show()
         code = int(app.exec())
-        window.page.close_evaluation()  # saves anything left and ends the autosave thread
+        window.page.close_evaluation()  # saves anything left
+        window.context.stop()  # ends the database worker thread
         return code
     finally:
         db.close()

@@ -5,11 +5,12 @@ them in memory and restarts a single-shot timer: nothing touches the database on
 The timer fires 0.8 s after the last change; while typing goes on without a pause, a second timer
 that is not restarted bounds the wait, so a change is written within about a second even mid-note
 (a pure debounce would hold a long note in memory until the typing stops, and a crash would lose
-all of it). The write runs on a worker thread, so
-a slow server or a database locked by another workstation (SQLite waits up to its busy timeout)
-never freezes the screen; the result comes back as a queued signal. One write is in flight at a
-time; changes made meanwhile are saved by the next one. :meth:`flush` (window closing, signing,
-quitting) waits for the write in flight and then writes what is left, synchronously.
+all of it). The write is an operation on the application's
+worker thread (``clinic_app.ui.operations``), so a slow server or a database locked by another
+workstation (SQLite waits up to its busy timeout) never freezes the screen; the result comes back
+on the GUI thread. One write is in flight at a time; changes made meanwhile are saved by the next
+one. :meth:`flush` (window closing, signing, quitting) waits for the write in flight and then
+writes what is left, on the same worker, waiting for it.
 
 A save over someone else's newer version is refused by storage (``ConflictError``); the saver
 keeps the unsaved findings and reports the conflict, and the window lets the clinician choose:
@@ -21,90 +22,79 @@ from __future__ import annotations
 import functools
 import itertools
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QEventLoop, QObject, QThread, QTimer, Signal, Slot
+from PySide6.QtCore import QObject, QTimer, Signal
 
 from clinic_app.core.findings import Findings
-from clinic_app.storage import records
-from clinic_app.storage.database import Database
 from clinic_app.storage.errors import ConflictError, StorageError
-from clinic_app.storage.records import Evaluation
-from clinic_app.ui.gc_guard import ensure_gui_thread_gc
+from clinic_app.ui.operations import Changes, OperationRunner, OperationTimeoutError
+
+if TYPE_CHECKING:
+    from clinic_app.storage.database import Database
+    from clinic_app.storage.records import DraftSaved, Evaluation
 
 AUTOSAVE_DELAY_MS = 800  # pause after the last change
 AUTOSAVE_MAX_WAIT_MS = 1_000  # longest a change waits while typing goes on without a pause
 RETRY_DELAY_MS = 5_000  # after a failed write (database busy, network down): try again
-FLUSH_WAIT_MS = 30_000  # longest wait for a write in flight when closing
+FLUSH_WAIT_S = 30.0  # longest wait for the database when closing
+
+WHAT = "Saving the evaluation"
 
 
-def _stop_thread(thread: QThread, _worker: QObject, *_args: object) -> None:
-    """End an autosave thread after its write in flight (if any) has finished."""
-    try:
-        running = thread.isRunning()
-    except RuntimeError:  # the QThread itself is already gone (interpreter exit): nothing runs
-        return
-    if running:
-        thread.quit()
-        thread.wait()
+def _save(
+    evaluation_id: int, findings: Findings, version: int, user: str, box: dict[str, object]
+) -> Any:
+    """The write itself, as an operation: runs on the worker thread. The result is also left in
+    ``box`` so that a flush can take it before its queued delivery reaches the GUI thread."""
 
+    def op(db: Database) -> DraftSaved:
+        from clinic_app.storage import records
 
-class _SaveWorker(QObject):
-    """Runs ``records.save_draft`` on the saver's thread.
-
-    Signals: ``finished(int, object)`` — the job number and the ``DraftSaved`` or the exception.
-    """
-
-    finished = Signal(int, object)
-
-    def __init__(self, db: Database) -> None:
-        super().__init__()
-        self.db = db
-
-    @Slot(object)
-    def on_saver_requested(self, job: tuple[int, int, Findings, int, str]) -> None:
-        number, evaluation_id, findings, version, user = job
         try:
-            result: Any = records.save_draft(self.db, evaluation_id, findings, version, user=user)
-        except Exception as err:  # handed back to the GUI thread, which decides what to show
-            result = err
-        self.finished.emit(number, result)
+            box["result"] = records.save_draft(db, evaluation_id, findings, version, user=user)
+        except Exception as err:
+            box["result"] = err
+            raise
+        return box["result"]  # type: ignore[return-value]
+
+    return op
 
 
 class DraftAutosaver(QObject):
-    """Saves one draft evaluation after a pause in editing, off the GUI thread.
+    """Saves one draft evaluation after a pause in editing, through the operation runner.
 
     Signals: ``saved(DraftSaved)`` — a write reached the database (or there was nothing new);
     ``conflicted(ConflictError)`` — someone else saved first; nothing was written, the findings are
     kept; ``failed(str)`` — the write did not happen (the message says why); the findings are
-    kept and the write is tried again a few seconds later;
-    ``requested(object)`` — internal: a job for the worker thread.
+    kept and the write is tried again a few seconds later.
     """
 
     saved = Signal(object)
     conflicted = Signal(object)
     failed = Signal(str)
-    requested = Signal(object)
 
     def __init__(
         self,
-        db: Database,
+        runner: OperationRunner,
         evaluation: Evaluation,
         user: str,
         delay_ms: int = AUTOSAVE_DELAY_MS,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
-        ensure_gui_thread_gc()  # the worker thread below must never run the garbage collector
-        self.db = db
+        self.runner = runner
         self.evaluation_id = evaluation.id
+        self.patient_id = evaluation.patient_id
         self.version = evaluation.version
         self.user = user
         self.pending: Findings | None = None
         self.last_saved_at: datetime | None = None
         self.in_conflict: ConflictError | None = None
+        self.detached = False
         self._jobs = itertools.count(1)
-        self._in_flight: tuple[int, Findings] | None = None
+        # (our job number, the findings written, the box the worker leaves the result in)
+        self._in_flight: tuple[int, Findings, dict[str, object]] | None = None
         self.timer = QTimer(self)
         self.timer.setSingleShot(True)
         self.delay_ms = delay_ms
@@ -113,17 +103,6 @@ class DraftAutosaver(QObject):
         self.deadline = QTimer(self)
         self.deadline.setSingleShot(True)
         self.deadline.timeout.connect(self.on_timer_timeout)
-        self._thread = QThread()
-        self._thread.setObjectName(f"autosave-{evaluation.id}")
-        self._worker = _SaveWorker(db)
-        self._worker.moveToThread(self._thread)
-        self.requested.connect(self._worker.on_saver_requested)
-        self._worker.finished.connect(self.on_worker_finished)
-        # A saver deleted without detach() (its parent widget closed, or dropped by Python) must
-        # not leave a running QThread behind: destroying one aborts the whole process. The slot
-        # holds the thread and worker, not the saver, so it still runs after the saver is gone.
-        self.destroyed.connect(functools.partial(_stop_thread, self._thread, self._worker))
-        self._thread.start()
 
     def has_pending(self) -> bool:
         return self.pending is not None
@@ -133,6 +112,8 @@ class DraftAutosaver(QObject):
 
     def on_findings_changed(self, findings: Findings) -> None:
         """The keystroke path: remember the findings, restart the timer, nothing more."""
+        if self.detached:
+            return
         self.pending = findings
         if self.in_conflict is None:
             self.timer.start(self.delay_ms)
@@ -145,34 +126,47 @@ class DraftAutosaver(QObject):
         self.timer.stop()
         self.deadline.stop()
         number = next(self._jobs)
-        self._in_flight = (number, self.pending)
-        self.requested.emit((number, self.evaluation_id, self.pending, self.version, self.user))
+        box: dict[str, object] = {}
+        findings = self.pending
+        self._in_flight = (number, findings, box)
+        op = _save(self.evaluation_id, findings, self.version, self.user, box)
+        self.runner.run(
+            WHAT,
+            op,
+            on_success=functools.partial(self.on_write_done, number),
+            on_failure=functools.partial(self.on_write_done, number),
+            changes=self._changes,
+        )
 
-    @Slot(int, object)
-    def on_worker_finished(self, number: int, result: object) -> None:
+    def _changes(self, result: DraftSaved) -> Changes:
+        return Changes(evaluations=frozenset({self.evaluation_id})) if result.changed else Changes()
+
+    def on_write_done(self, number: int, result: object) -> None:
         if self._in_flight is None or self._in_flight[0] != number:
-            return  # detached meanwhile, or already waited for
-        _, findings = self._in_flight
+            return  # detached meanwhile, or already taken by a flush
+        _, findings, _box = self._in_flight
         self._in_flight = None
         ok = self._handle(findings, result)
-        if self.pending is not None and self.in_conflict is None:
+        if self.pending is not None and self.in_conflict is None and not self.detached:
             # Typed on while the write was in flight; or the write failed: try again later.
             self.timer.start(self.delay_ms if ok else RETRY_DELAY_MS)
             if ok and not self.deadline.isActive():
                 self.deadline.start(self.max_wait_ms)
 
     def _handle(self, findings: Findings, result: object) -> bool:
+        from clinic_app.storage.records import DraftSaved
+
         if isinstance(result, ConflictError):
             self.in_conflict = result
             self.conflicted.emit(result)
             return False
-        if isinstance(result, StorageError | ValueError):
+        if isinstance(result, StorageError | ValueError | OperationTimeoutError):
             self.failed.emit(str(result))
             return False
         if isinstance(result, BaseException):
             self.failed.emit(f"{type(result).__name__}: {result}")
             return False
-        assert isinstance(result, records.DraftSaved)
+        assert isinstance(result, DraftSaved)
         self.version = result.version
         if self.pending is findings:
             self.pending = None
@@ -181,41 +175,50 @@ class DraftAutosaver(QObject):
         self.saved.emit(result)
         return True
 
-    def _wait_for_write_in_flight(self) -> None:
+    def _wait_for_write_in_flight(self) -> bool:
+        """Wait until the worker has done the write in flight and take its result; False if the
+        database did not answer in time (the write is still running)."""
         if self._in_flight is None:
-            return
-        loop = QEventLoop()
-        self._worker.finished.connect(loop.quit)
-        QTimer.singleShot(FLUSH_WAIT_MS, loop.quit)
-        while self._in_flight is not None and self._thread.isRunning():
-            loop.exec()
-            if self._in_flight is not None:
-                break  # timed out: the write is still running; do not start another
-        self._worker.finished.disconnect(loop.quit)
+            return True
+        try:
+            # One worker, one order: once this returns, the write queued before it is done.
+            self.runner.call(WHAT, lambda _db: None, timeout_s=FLUSH_WAIT_S)
+        except OperationTimeoutError:
+            return False
+        _, findings, box = self._in_flight
+        self._in_flight = None
+        self._handle(findings, box.get("result"))
+        return True
 
     def flush(self) -> bool:
         """Write pending changes now (waiting for a write in flight). True when all is saved."""
         self.timer.stop()
         self.deadline.stop()
-        self._wait_for_write_in_flight()
-        if self._in_flight is not None:
+        if not self._wait_for_write_in_flight():
             return False
         if self.pending is None:
             return True
         return self.save_now()
 
     def save_now(self) -> bool:
-        """Write the pending findings on this (the GUI) thread; for flushes and explicit saves."""
+        """Write the pending findings now, waiting for the worker; for flushes and Ctrl+S."""
         findings = self.pending
-        if findings is None:
-            return True
+        if findings is None or self.detached:
+            return findings is None
+        box: dict[str, object] = {}
         try:
-            result: object = records.save_draft(
-                self.db, self.evaluation_id, findings, self.version, user=self.user
+            self.runner.call(
+                WHAT,
+                _save(self.evaluation_id, findings, self.version, self.user, box),
+                timeout_s=FLUSH_WAIT_S,
             )
+            result: object = box.get("result")
         except Exception as err:  # same handling as a background write
             result = err
-        return self._handle(findings, result)
+        ok = self._handle(findings, result)
+        if ok and getattr(result, "changed", False):
+            self.runner.changed.emit(Changes(evaluations=frozenset({self.evaluation_id})))
+        return ok
 
     # -- conflict resolutions --------------------------------------------------------------------
 
@@ -233,12 +236,11 @@ class DraftAutosaver(QObject):
         return dict(err.their_findings)
 
     def detach(self) -> None:
-        """Stop saving and end the worker thread (the evaluation was closed, signed or copied)."""
+        """Stop saving (the evaluation was closed, signed or copied); drops unsaved findings, so
+        flush first. A write in flight still completes; its result is ignored."""
         self.timer.stop()
         self.deadline.stop()
         self.pending = None
         self._wait_for_write_in_flight()
         self._in_flight = None
-        if self._thread.isRunning():
-            self._thread.quit()
-            self._thread.wait()
+        self.detached = True

@@ -1,8 +1,11 @@
 """Dialogs over the records API: patient details, first run (clinic and clinician), settings.
 
-Each dialog checks what it can before saving and shows every problem beside its field (never in a
-pop-up); the records API has the last word (e.g. a duplicate MRN entered on another workstation a
-moment ago), and its refusal is shown beside the field too. Nothing typed is cleared.
+Each dialog checks what it can before saving and shows every problem beside its field; the
+records API has the last word (e.g. a duplicate MRN entered on another workstation a moment ago),
+and its refusal is shown beside the field too. Saving is an operation on the window's runner
+(``clinic_app.ui.operations``): the dialog stays open, with Save disabled, until it is stored;
+a database that fails is shown the app's one way and the dialog stays as typed. Nothing typed is
+cleared.
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import date
 from html import escape
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -27,12 +30,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from clinic_app.storage import records
-from clinic_app.storage.database import Database
-from clinic_app.storage.errors import DuplicateMRNError, PatientConflictError, StorageError
+from clinic_app.storage.errors import DuplicateMRNError, PatientConflictError
 from clinic_app.storage.records import ClinicianInfo, ClinicInfo, Patient, PatientFields
 from clinic_app.storage.search import parse_date
-from clinic_app.storage.values import PATIENT_FIELDS
+from clinic_app.storage.values import PATIENT_FIELDS, Clinician
+from clinic_app.ui.operations import Changes, OperationRunner, show_failure
+
+if TYPE_CHECKING:
+    from clinic_app.storage.database import Database
 
 MAX_AGE_YEARS = 120
 SEXES = (("unknown", "Not recorded"), ("female", "Female"), ("male", "Male"), ("other", "Other"))
@@ -95,6 +100,15 @@ class _FormDialog(QDialog):
         )
         self.buttons.accepted.connect(self.on_buttons_accepted)
         self.buttons.rejected.connect(self.reject)
+
+    def done(self, result: int) -> None:
+        """Close, and give the keyboard back to the window it was opened from (a platform
+        without a window manager, or a dialog closed from an operation's handler, leaves no
+        window active otherwise, and the next typing would go nowhere)."""
+        super().done(result)
+        parent = self.parentWidget()
+        if parent is not None:
+            parent.window().activateWindow()
 
     def _form(self, title: str | None = None) -> QFormLayout:
         form = QFormLayout()
@@ -180,14 +194,14 @@ class PatientDialog(_FormDialog):
 
     def __init__(
         self,
-        db: Database,
+        runner: OperationRunner,
         user: str,
         patient: Patient | None = None,
         parent: QWidget | None = None,
         today: date | None = None,
     ) -> None:
         super().__init__("Edit patient" if patient else "New patient", parent)
-        self.db = db
+        self.runner = runner
         self.user = user
         self.original = patient
         self.patient: Patient | None = patient
@@ -226,17 +240,12 @@ class PatientDialog(_FormDialog):
             self.problem(key, f"Enter the {label}" if missing else None)
             ok = ok and not missing
         mrn = self.text("mrn")
+        taken_by = self._mrn_taken_by(mrn) if mrn else None
         if not mrn:
             self.problem("mrn", "Enter the medical record number")
-            ok = False
         else:
-            other = records.get_patient_by_mrn(self.db, mrn)
-            taken = other is not None and (self.original is None or other.id != self.original.id)
-            self.problem(
-                "mrn",
-                f"MRN {mrn} is already used by {other.display_name}" if taken and other else None,
-            )
-            ok = ok and not taken
+            self.problem("mrn", f"MRN {mrn} is already used by {taken_by}" if taken_by else None)
+        ok = ok and bool(mrn) and taken_by is None
         born, why = check_date_of_birth(self.text("date_of_birth"), self.today)
         self.problem("date_of_birth", why)
         ok = ok and why is None
@@ -258,36 +267,83 @@ class PatientDialog(_FormDialog):
             referring_provider=self.text("referring_provider"),
         )
 
+    def _mrn_taken_by(self, mrn: str) -> str | None:
+        """Whose MRN this is, if another patient's: a quick read, so that every problem shows
+        at once. Saving checks again (another workstation may take it meanwhile)."""
+        original = self.original
+
+        def lookup(db: Database) -> str | None:
+            from clinic_app.storage import records
+
+            other = records.get_patient_by_mrn(db, mrn)
+            if other is None or (original is not None and other.id == original.id):
+                return None
+            return other.display_name
+
+        try:
+            return self.runner.call("Checking the MRN", lookup)
+        except Exception:  # the save will say what is wrong with the database
+            return None
+
     def on_buttons_accepted(self) -> None:
         data = self.check()
         if data is None:
             return
-        try:
-            if self.original is None:
-                self.patient = records.create_patient(self.db, data, user=self.user)
+        original, user = self.original, self.user
+
+        def op(db: Database) -> Patient | tuple[str, str]:
+            """The stored patient; or ("taken", who) when the MRN belongs to someone else."""
+            from clinic_app.storage import records
+
+            other = records.get_patient_by_mrn(db, data.mrn)
+            if other is not None and (original is None or other.id != original.id):
+                return ("taken", other.display_name)
+            if original is None:
+                return records.create_patient(db, data, user=user)
+            return records.update_patient(
+                db, original.id, data, user=user, expected=original
+            ).patient
+
+        self._save("Saving the patient", op, data)
+
+    def _save(self, what: str, op: Any, data: PatientFields) -> None:
+        save = self.buttons.button(QDialogButtonBox.StandardButton.Save)
+        save.setEnabled(False)  # one save at a time; the fields stay as typed
+
+        def done(result: Patient | tuple[str, str]) -> None:
+            save.setEnabled(True)
+            if isinstance(result, tuple):
+                self.problem("mrn", f"MRN {data.mrn} is already used by {result[1]}")
+                return
+            self.original = self.patient = result
+            self.accept()  # closed first: the window it returns to is active again
+            self.saved.emit(result)
+
+        def failed(err: BaseException) -> None:
+            save.setEnabled(True)
+            if isinstance(err, PatientConflictError):
+                self.resolve_conflict(err, data)  # saves and closes, or leaves it as typed
+            elif isinstance(err, DuplicateMRNError):
+                self.problem("mrn", f"MRN {data.mrn} is already used by another patient")
             else:
-                change = records.update_patient(
-                    self.db, self.original.id, data, user=self.user, expected=self.original
-                )
-                self.patient = change.patient
-        except PatientConflictError as err:
-            self.resolve_conflict(err, data)  # saves and closes, or leaves the dialog as typed
-            return
-        except DuplicateMRNError:
-            self.problem("mrn", f"MRN {data.mrn} is already used by another patient")
-            return
-        except StorageError as err:
-            self.problem("given_name", str(err))
-            return
-        self.saved.emit(self.patient)
-        self.accept()
+                show_failure(self, what, err)
+
+        self.runner.run(
+            what,
+            op,
+            on_success=done,
+            on_failure=failed,
+            parent=self,
+            changes=lambda r: Changes() if isinstance(r, tuple) else Changes.patient(r.id),
+        )
 
     def resolve_conflict(self, err: PatientConflictError, data: PatientFields) -> bool:
         """Someone else changed the same details meanwhile: show both, let the user choose.
 
         "Keep mine" saves my values over theirs for those details; "Use theirs" takes their
         values for them. Either way my other edits and their other changes are both kept. Closing
-        the question saves nothing and leaves the dialog as typed. True when saved.
+        the question saves nothing and leaves the dialog as typed. True when a save was started
+        (the dialog closes once it is stored).
         """
         assert self.original is not None
         theirs: Patient = err.theirs
@@ -320,16 +376,15 @@ class PatientDialog(_FormDialog):
             and (box.clickedButton() is mine_button or k not in err.fields)
         }
         merged = replace(theirs.fields(), **mine)
-        try:
-            change = records.update_patient(
-                self.db, theirs.id, merged, user=self.user, expected=theirs
-            )
-        except StorageError as again:  # changed once more, or the database is gone: say so
-            self.problem("given_name", str(again))
-            return False
-        self.original = self.patient = change.patient
-        self.saved.emit(self.patient)
-        self.accept()
+        user = self.user
+
+        def op(db: Database) -> Patient:
+            from clinic_app.storage import records
+
+            return records.update_patient(db, theirs.id, merged, user=user, expected=theirs).patient
+
+        self.original = theirs  # changed once more meanwhile: asked again, from theirs
+        self._save("Saving the patient", op, data)
         return True
 
 
@@ -364,14 +419,14 @@ class ClinicDialog(_FormDialog):
 
     def __init__(
         self,
-        db: Database,
+        runner: OperationRunner,
         clinician_id: int | None = None,
         first_run: bool = False,
         show_storage: bool = True,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__("Welcome to clinic_app" if first_run else "Settings", parent)
-        self.db = db
+        self.runner = runner
         self.clinician: Any = None
         self.clinician_id = clinician_id
         if first_run:
@@ -406,7 +461,7 @@ class ClinicDialog(_FormDialog):
             store = self._form("Where the data lives")
             for key, label, value in (
                 ("data_dir", "Data folder", str(data_dir())),
-                ("database", "Database", db.display_url),
+                ("database", "Database", runner.db.display_url),
             ):
                 lab = QLabel(value, self)
                 lab.setObjectName(key)
@@ -415,14 +470,20 @@ class ClinicDialog(_FormDialog):
                 store.addRow(label, lab)
                 self.storage_labels[key] = lab
         self._finish()
-        info = records.get_clinic(db)
+
+        def read(db: Database) -> tuple[ClinicInfo | None, Clinician | None]:
+            from clinic_app.storage import records
+
+            who = None if clinician_id is None else records.get_clinician(db, clinician_id)
+            return records.get_clinic(db), who
+
+        info, c = runner.call("Reading the clinic's details", read)
         if info is not None:
             self.set_text("clinic_name", info.name)
             self.set_text("clinic_address", info.address)
             self.set_text("clinic_phone", info.phone)
             self.set_text("paper_size", info.paper_size)
-        if clinician_id is not None:
-            c = records.get_clinician(db, clinician_id)
+        if c is not None:
             self.set_text("clinician_name", c.name)
             self.set_text("credentials", c.credentials)
             self.set_text("licence_number", c.licence_number)
@@ -435,31 +496,46 @@ class ClinicDialog(_FormDialog):
         self.problem("clinician_name", None if person else "Enter the clinician's name")
         if not name or not person:
             return
-        try:
-            old = records.get_clinic(self.db)
-            records.save_clinic(
-                self.db,
-                ClinicInfo(
-                    name=name,
-                    address=self.text("clinic_address"),
-                    phone=self.text("clinic_phone"),
-                    logo=old.logo if old else None,
-                    paper_size=self.text("paper_size"),  # type: ignore[arg-type]
-                ),
-                user=person,
+        fields = {k: self.text(k) for k in ("clinic_address", "clinic_phone", "paper_size")}
+        profile = ClinicianInfo(
+            name=person,
+            credentials=self.text("credentials"),
+            licence_number=self.text("licence_number"),
+        )
+        clinician_id = self.clinician_id
+
+        def op(db: Database) -> Clinician:
+            from clinic_app.storage import records
+
+            old = records.get_clinic(db)
+            info = ClinicInfo(
+                name=name,
+                address=fields["clinic_address"],
+                phone=fields["clinic_phone"],
+                logo=old.logo if old else None,
+                paper_size=fields["paper_size"],  # type: ignore[arg-type]
             )
-            self.clinician = records.save_clinician(
-                self.db,
-                ClinicianInfo(
-                    name=person,
-                    credentials=self.text("credentials"),
-                    licence_number=self.text("licence_number"),
-                ),
-                user=person,
-                clinician_id=self.clinician_id,
-            )
-        except StorageError as err:
-            self.problem("clinic_name", str(err))
-            return
-        self.saved.emit(self.clinician)
-        self.accept()
+            records.save_clinic(db, info, user=person)
+            return records.save_clinician(db, profile, user=person, clinician_id=clinician_id)
+
+        save = self.buttons.button(QDialogButtonBox.StandardButton.Save)
+        save.setEnabled(False)
+
+        def done(clinician: Clinician) -> None:
+            save.setEnabled(True)
+            self.clinician = clinician
+            self.accept()
+            self.saved.emit(clinician)
+
+        def failed(err: BaseException) -> None:
+            save.setEnabled(True)
+            show_failure(self, "Saving the settings", err)
+
+        self.runner.run(
+            "Saving the settings",
+            op,
+            on_success=done,
+            on_failure=failed,
+            parent=self,
+            changes=Changes(clinic=True),
+        )

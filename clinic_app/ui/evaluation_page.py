@@ -1,11 +1,17 @@
-"""The evaluation page: the editor for one evaluation, its autosave, signing and conflicts."""
+"""The evaluation page: the editor for one evaluation, its autosave, signing and conflicts.
+
+The page knows the application through its :class:`~clinic_app.ui.context.AppContext` (runner,
+clinician, settings), never through its parent window: what it does is announced by signals, and
+what it stores goes through the operation runner, whose ``changed`` signal tells the other screens.
+"""
 
 from __future__ import annotations
 
 import functools
+from datetime import datetime
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtCore import QByteArray, QSize, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -26,16 +32,18 @@ from PySide6.QtWidgets import (
 from clinic_app.core.engine import format_value
 from clinic_app.core.findings import Findings, FindingsError, empty, validate
 from clinic_app.core.form import Form
-from clinic_app.storage import records
-from clinic_app.storage.database import Database
-from clinic_app.storage.errors import ConflictError, StorageError
-from clinic_app.storage.records import Evaluation, Patient
+from clinic_app.storage.errors import ConflictError
+from clinic_app.storage.values import Patient
 from clinic_app.ui.assessment import EvaluationView
 from clinic_app.ui.autosave import DraftAutosaver
+from clinic_app.ui.context import AppContext
+from clinic_app.ui.operations import Changes, show_failure
+from clinic_app.ui.questions import ask
 from clinic_app.ui.text import KIND_LABELS, local_datetime, local_time
 
 if TYPE_CHECKING:
-    from clinic_app.ui.main_window import MainWindow
+    from clinic_app.storage.database import Database
+    from clinic_app.storage.records import DraftSaved, Evaluation
 
 
 class ConflictDialog(QDialog):
@@ -125,21 +133,25 @@ class EvaluationPage(QWidget):
     """The evaluation being edited (or read, once signed), with its status bar of actions.
 
     Signals: ``back_requested()`` — return to the patient; ``signed(int)`` — evaluation signed;
-    ``status_changed(str)`` — text for the window's status bar ("Saved 10:42:13").
+    ``status_changed(str)`` — text for the window's status bar ("Saved 10:42:13");
+    ``opened(int)`` — an evaluation is showing in the editor (its id).
     """
 
     back_requested = Signal()
     signed = Signal(int)
     status_changed = Signal(str)
+    opened = Signal(int)
 
-    def __init__(self, window: MainWindow) -> None:
-        super().__init__(window)
-        self.window_ = window
+    def __init__(self, context: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.context = context
         self.evaluation: Evaluation | None = None
         self.patient: Patient | None = None
         self.form: Form | None = None
         self.view: EvaluationView | None = None
         self.saver: DraftAutosaver | None = None
+        self.conflict_dialog: ConflictDialog | None = None
+        self.addendum_draft = ""  # an addendum typed but not stored (the write failed)
         self._spare: EvaluationView | None = None  # the closed view, kept for the same form
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -179,55 +191,104 @@ class EvaluationPage(QWidget):
 
     @property
     def db(self) -> Database:
-        return self.window_.db
+        return self.context.db
 
-    def open(self, evaluation: Evaluation, patient: Patient) -> None:
-        self.close_evaluation()
-        self.evaluation = evaluation
-        self.patient = patient
-        self.form = records.evaluation_form(self.db, evaluation.id)
+    # -- layout memory (per user, in QSettings) -----------------------------------------------
+
+    def last_section(self) -> str | None:
+        section = self.context.settings().value("evaluation/last_section")
+        return section if isinstance(section, str) else None
+
+    def remember_layout(self) -> None:
+        view = self.view
+        if view is None:
+            return
+        s = self.context.settings()
+        s.setValue("evaluation/splitter", view.splitter.saveState())
+        s.setValue("evaluation/last_section", view.editor.current_section())
+
+    def _restore_layout(self, view: EvaluationView) -> None:
+        s = self.context.settings()
+        state = s.value("evaluation/splitter")
+        if isinstance(state, QByteArray):
+            view.splitter.restoreState(state)
+        section = s.value("evaluation/last_section")
+        if isinstance(section, str):
+            view.editor.set_current_section(section)
+
+    # -- opening and closing ------------------------------------------------------------------
+
+    def open(self, evaluation: Evaluation, patient: Patient, form: Form | None = None) -> None:
+        """Show ``evaluation`` in the editor (its form snapshot is read unless given)."""
+        if not self.close_evaluation():
+            return
+        if form is None:
+            eid = evaluation.id
+            try:
+                form = self.context.runner.call(
+                    "Opening the evaluation", lambda db: _evaluation_form(db, eid)
+                )
+            except Exception as err:
+                show_failure(self, "Opening the evaluation", err)
+                return
+        self.form = form
         try:
-            findings = validate(self.form, dict(evaluation.findings))
+            findings = validate(form, dict(evaluation.findings))
         except FindingsError as err:  # stored values the form snapshot refuses: show, not crash
-            self.evaluation = None
             QMessageBox.warning(self, "Cannot open the evaluation", "\n".join(err.problems[:10]))
             return
+        self.evaluation = evaluation
+        self.patient = patient
         spare, self._spare = self._spare, None
-        if spare is not None and spare.form is self.form:
+        if spare is not None and spare.form is form:
             # Building the view's rows costs 50-100 ms; refilling the same form's rows ~10 ms.
             self.view = spare
             self.view.set_findings(findings)
-            section = self.window_.last_section()
+            section = self.last_section()
             if section is not None:
                 self.view.editor.set_current_section(section)
             self.view.show()
         else:
             if spare is not None:
                 spare.deleteLater()
-            self.view = EvaluationView(
-                self.form, findings, self, initial_section=self.window_.last_section()
-            )
+            self.view = EvaluationView(form, findings, self, initial_section=self.last_section())
             self.body.addWidget(self.view)
             self.view.findings_changed.connect(self.on_view_findings_changed)
         self.view.editor.set_carried(evaluation.carried_forward)
-        self.saver = DraftAutosaver(self.db, evaluation, self.window_.user, parent=self)
+        self._attach_saver(evaluation)
+        self._show_state()
+        self._restore_layout(self.view)
+        self.opened.emit(evaluation.id)
+
+    def _attach_saver(self, evaluation: Evaluation) -> None:
+        assert self.view is not None
+        assert self.saver is None
+        self.saver = DraftAutosaver(self.context.runner, evaluation, self.context.user, parent=self)
         self.view.findings_changed.connect(self.saver.on_findings_changed)
         self.saver.saved.connect(self.on_saver_saved)
         self.saver.conflicted.connect(self.on_saver_conflicted)
         self.saver.failed.connect(self.on_saver_failed)
-        self._show_state()
-        self.window_.restore_evaluation_layout(self.view)
+
+    def _drop_saver(self) -> None:
+        """Stop the saver and disconnect it from the view: exactly one saver per open draft."""
+        saver, self.saver = self.saver, None
+        if saver is None:
+            return
+        if self.view is not None:
+            self.view.findings_changed.disconnect(saver.on_findings_changed)
+        saver.detach()
+        saver.deleteLater()
 
     def prepare(self, form: Form) -> None:
         """Build the editor for ``form`` ahead of time, hidden, for the next :meth:`open`.
 
         Building a view's widgets costs 50-100 ms; an open that finds it only fills values.
-        ``open`` reuses it when the evaluation's form is this very object (the records API hands
+        ``open`` reuses it when the evaluation's form is this very object (the database hands
         out one Form per content, see ``records.remember_form``).
         """
         if self.view is not None or self._spare is not None:
             return
-        view = EvaluationView(form, empty(form), self, initial_section=self.window_.last_section())
+        view = EvaluationView(form, empty(form), self, initial_section=self.last_section())
         view.hide()
         self.body.addWidget(view)
         view.findings_changed.connect(self.on_view_findings_changed)
@@ -240,8 +301,9 @@ class EvaluationPage(QWidget):
     def expected_view_size(self) -> QSize:
         """The editor's size once open: the whole width of the window's central area (the
         patient list hides) and its height below the evaluation bar."""
-        central = self.window_.centralWidget()
-        area = central.size() if central is not None else self.window_.size()
+        top = self.window()
+        central = getattr(top, "centralWidget", lambda: None)()
+        area = central.size() if central is not None else top.size()
         bar = self.findChild(QFrame, "evaluationBar")
         bar_height = bar.sizeHint().height() if bar is not None else 0
         return QSize(area.width(), max(area.height() - bar_height, 1))
@@ -251,19 +313,15 @@ class EvaluationPage(QWidget):
         if self.saver is not None and not self.flush():
             return False
         if self.view is not None:
-            self.window_.remember_evaluation_layout(self.view)
+            self.remember_layout()
+        self._drop_saver()
+        if self.view is not None:
             # Not setParent(None): that turns hundreds of styled widgets into a hidden top-level
             # window and re-polishes them all (18-75 ms). Kept hidden: the next evaluation of the
             # same form reuses it (see open).
-            if self.saver is not None:
-                self.view.findings_changed.disconnect(self.saver.on_findings_changed)
             self.view.hide()
             self._spare = self.view
-        if self.saver is not None:
-            self.saver.detach()
-            self.saver.deleteLater()
         self.view = None
-        self.saver = None
         self.evaluation = None
         return True
 
@@ -285,7 +343,9 @@ class EvaluationPage(QWidget):
         signed = ev.is_signed
         self.view.editor.set_read_only(signed)
         self.sign_button.setVisible(not signed)
+        self.sign_button.setEnabled(True)
         self.addendum_button.setVisible(signed)
+        self.addendum_button.setEnabled(True)
         if signed:
             self.status.setText(f"Signed by {ev.signed_by} · {local_datetime(ev.signed_at)}")
             self.status.setProperty("state", "signed")
@@ -304,10 +364,12 @@ class EvaluationPage(QWidget):
         else:
             self.addenda.hide()
 
+    # -- autosave ---------------------------------------------------------------------------------
+
     def on_view_findings_changed(self, _findings: Findings) -> None:
         self.status_changed.emit("Editing… (saves automatically)")
 
-    def on_saver_saved(self, result: records.DraftSaved) -> None:
+    def on_saver_saved(self, result: DraftSaved) -> None:
         stamp = local_time(
             self.saver.last_saved_at
             if self.saver and self.saver.last_saved_at
@@ -331,9 +393,9 @@ class EvaluationPage(QWidget):
             return
         mine = self.saver.pending or self.view.editor.findings
         dialog = ConflictDialog(self.form, mine, err, self)
-        self.window_.conflict_dialog = dialog
+        self.conflict_dialog = dialog
         dialog.exec()
-        self.window_.conflict_dialog = None
+        self.conflict_dialog = None
         if dialog.choice == "mine":
             self.saver.keep_mine(err)
         elif dialog.choice == "theirs":
@@ -344,37 +406,71 @@ class EvaluationPage(QWidget):
             self.save_as_copy(mine)
 
     def save_as_copy(self, mine: Findings) -> None:
-        """Keep theirs where it is and store mine as a new draft evaluation of the same patient."""
-        ev, p = self.evaluation, self.patient
-        if ev is None or p is None or self.form is None or self.saver is None:
+        """Keep theirs where it is and store mine as a new draft evaluation of the same patient.
+
+        The editor keeps showing mine, read-only, until the copy is stored and opened; if that
+        fails, the conflict stays unresolved and mine stays on the screen.
+        """
+        ev, p, form = self.evaluation, self.patient, self.form
+        if ev is None or p is None or form is None or self.view is None:
             return
-        self.saver.detach()
-        copy = records.start_evaluation(
-            self.db,
-            p.id,
-            self.form,
-            user=self.window_.user,
-            kind=ev.kind,
-            clinician_id=self.window_.clinician_id,
-            copy_forward=False,
+        self._drop_saver()  # the old draft is theirs now: no saver may write mine over it
+        self.view.editor.set_read_only(True)
+        ctx = self.context
+        user, clinician_id = ctx.user, ctx.clinician.id
+
+        def op(db: Database) -> tuple[Evaluation, datetime]:
+            from clinic_app.storage import records
+
+            copy = records.start_evaluation(
+                db,
+                p.id,
+                form,
+                user=user,
+                kind=ev.kind,
+                clinician_id=clinician_id,
+                copy_forward=False,
+            )
+            saved = records.save_draft(db, copy.id, mine, copy.version, user=user)
+            return records.get_evaluation(db, copy.id), saved.updated_at
+
+        def done(result: tuple[Evaluation, datetime]) -> None:
+            copied, at = result
+            self.open(copied, p, form)
+            self.status_changed.emit(f"Saved as a copy {local_time(at)}")
+
+        def failed(err: BaseException) -> None:
+            show_failure(self, "Saving your version as a copy", err)
+            if self.evaluation is ev and self.view is not None:
+                self._attach_saver(ev)  # back to the conflict: mine is still pending
+                assert self.saver is not None
+                self.saver.on_findings_changed(mine)
+                self.view.editor.set_read_only(False)
+                self.status_changed.emit("Not saved: changed elsewhere")
+
+        ctx.runner.run(
+            "Saving your version as a copy",
+            op,
+            on_success=done,
+            on_failure=failed,
+            parent=self,
+            changes=lambda r: Changes.evaluation(r[0].id, p.id),
         )
-        saved = records.save_draft(self.db, copy.id, mine, copy.version, user=self.window_.user)
-        self.saver = None
-        self.open(records.get_evaluation(self.db, copy.id), p)
-        self.status_changed.emit(f"Saved as a copy {local_time(saved.updated_at)}")
-        self.window_.on_evaluations_changed()
+
+    # -- signing and addenda ----------------------------------------------------------------
 
     def on_sign_button_clicked(self) -> None:
         ev = self.evaluation
-        if ev is None or self.saver is None:
+        if ev is None or self.saver is None or self.view is None:
             return
         if not self.flush():
             QMessageBox.information(
                 self, "Not signed", "The evaluation has changes that are not saved yet; try again."
             )
             return
-        who = self.window_.user
-        answer = self.window_.ask(
+        who = self.context.user
+        answer = ask(
+            self,
             "Sign evaluation",
             f"Sign this evaluation as <b>{who}</b>?<br><br>A signed evaluation cannot be changed; "
             "corrections are added as addenda.",
@@ -382,36 +478,100 @@ class EvaluationPage(QWidget):
         )
         if answer != QMessageBox.StandardButton.Yes:
             return
-        try:
-            records.sign_evaluation(self.db, ev.id, self.saver.version, user=who)
-        except ConflictError as err:
-            self.resolve_conflict(err)
-            return
-        except StorageError as err:
-            QMessageBox.warning(self, "Not signed", str(err))
-            return
-        self.saver.detach()
-        self.evaluation = records.get_evaluation(self.db, ev.id)
-        self._show_state()
-        self.status_changed.emit(f"Signed by {who}")
-        self.signed.emit(ev.id)
+        version = self.saver.version
+        # Nothing may be typed while the signature is on its way: it would not be in it.
+        self.view.editor.set_read_only(True)
+        self.sign_button.setEnabled(False)
+        self.status_changed.emit("Signing…")
+
+        def op(db: Database) -> Evaluation:
+            from clinic_app.storage import records
+
+            records.sign_evaluation(db, ev.id, version, user=who)
+            return records.get_evaluation(db, ev.id)
+
+        def done(signed: Evaluation) -> None:
+            if self.evaluation is None or self.evaluation.id != ev.id:
+                return
+            self._drop_saver()
+            self.evaluation = signed
+            self._show_state()
+            self.status_changed.emit(f"Signed by {who}")
+            self.signed.emit(ev.id)
+
+        def failed(err: BaseException) -> None:
+            if self.evaluation is None or self.evaluation.id != ev.id:
+                return
+            self._show_state()  # editable again, exactly as it was
+            if isinstance(err, ConflictError):
+                self.resolve_conflict(err)
+            else:
+                self.status_changed.emit("Not signed")
+                show_failure(self, "Signing the evaluation", err)
+
+        self.context.runner.run(
+            "Signing the evaluation",
+            op,
+            on_success=done,
+            on_failure=failed,
+            parent=self,
+            changes=Changes.evaluation(ev.id, ev.patient_id),
+        )
 
     def on_addendum_button_clicked(self) -> None:
         ev = self.evaluation
         if ev is None:
             return
         text, ok = QInputDialog.getMultiLineText(
-            self, "Add addendum", f"Addendum to the signed evaluation, as {self.window_.user}:"
+            self,
+            "Add addendum",
+            f"Addendum to the signed evaluation, as {self.context.user}:",
+            self.addendum_draft,
         )
-        if not ok or not text.strip():
+        if not ok:
+            return
+        if not text.strip():
+            self.addendum_draft = ""
             return
         self.add_addendum(text)
 
     def add_addendum(self, text: str) -> None:
+        """Store ``text`` as an addendum; if that fails it is kept for the next try."""
         ev = self.evaluation
         if ev is None:
             return
-        records.add_addendum(self.db, ev.id, text.strip(), user=self.window_.user)
-        self.evaluation = records.get_evaluation(self.db, ev.id)
-        self._show_state()
-        self.window_.on_evaluations_changed()
+        user, body = self.context.user, text.strip()
+        self.addendum_draft = text  # until it is stored
+        self.addendum_button.setEnabled(False)
+
+        def op(db: Database) -> Evaluation:
+            from clinic_app.storage import records
+
+            records.add_addendum(db, ev.id, body, user=user)
+            return records.get_evaluation(db, ev.id)
+
+        def done(updated: Evaluation) -> None:
+            self.addendum_draft = ""
+            if self.evaluation is not None and self.evaluation.id == ev.id:
+                self.evaluation = updated
+                self._show_state()
+
+        def failed(err: BaseException) -> None:
+            self.addendum_button.setEnabled(True)
+            self.status_changed.emit("Addendum not saved: your text is kept")
+            show_failure(self, "Adding the addendum", err)
+
+        self.context.runner.run(
+            "Adding the addendum",
+            op,
+            on_success=done,
+            on_failure=failed,
+            parent=self,
+            changes=Changes.evaluation(ev.id, ev.patient_id),
+        )
+
+
+def _evaluation_form(db: Database, evaluation_id: int) -> Form:
+    from clinic_app.storage import records
+
+    return records.evaluation_form(db, evaluation_id)

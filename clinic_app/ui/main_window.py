@@ -1,8 +1,10 @@
 """The main window: patients on the left; a patient's details or an evaluation on the right.
 
-Everything stored goes through ``clinic_app.storage.records`` (plain values in and out, one short
-transaction per call). After a mutation the window refreshes what it shows in its own ``on_…``
-handler; no widget holds a session.
+The window wires its screens together and owns nothing they store: every read and write goes
+through the operation runner of its :class:`~clinic_app.ui.context.AppContext`, and after an
+operation changed something the runner's ``changed`` signal reaches ``on_runner_changed`` here and
+in each screen, which refresh what they show. Export, print, preview and backup live in
+:class:`~clinic_app.ui.documents.DocumentActions`.
 
 The window can appear before the database is open (see ``clinic_app.ui.app``): built from a
 ``FirstPage`` it shows the patient list at once and a placeholder on the right; :meth:`attach`
@@ -13,18 +15,14 @@ comes in with ``attach``.
 
 from __future__ import annotations
 
-import contextlib
 import gc
-import threading
-from datetime import date, datetime
-from pathlib import Path
+from datetime import datetime
+from html import escape
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
+from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
-    QDialog,
-    QFileDialog,
     QLabel,
     QMainWindow,
     QMessageBox,
@@ -34,8 +32,10 @@ from PySide6.QtWidgets import (
 )
 
 from clinic_app.storage.values import Clinician, Patient
+from clinic_app.ui.context import AppContext
 from clinic_app.ui.gc_guard import ensure_gui_thread_gc
 from clinic_app.ui.patient_list import PatientListPanel
+from clinic_app.ui.questions import ask
 from clinic_app.ui.text import local_time, report_file_name
 
 if TYPE_CHECKING:
@@ -43,8 +43,9 @@ if TYPE_CHECKING:
     from clinic_app.storage.database import Database
     from clinic_app.storage.first_page import FirstPage
     from clinic_app.storage.records import Evaluation
-    from clinic_app.ui.assessment import EvaluationView
-    from clinic_app.ui.evaluation_page import ConflictDialog, EvaluationPage
+    from clinic_app.ui.documents import DocumentActions
+    from clinic_app.ui.evaluation_page import EvaluationPage
+    from clinic_app.ui.operations import Changes
     from clinic_app.ui.patient_detail import PatientDetail
 
 __all__ = ["MainWindow", "PatientListPanel", "report_file_name"]
@@ -63,7 +64,6 @@ class MainWindow(QMainWindow):
 
     ready = Signal()
     warmed = Signal()
-    _pdf_warmed = Signal()  # from the warm-up thread; delivered on the window's thread
 
     def __init__(
         self,
@@ -80,23 +80,20 @@ class MainWindow(QMainWindow):
         ensure_gui_thread_gc()  # before any of the window's worker threads can start
         if (db is None or form is None) and first_page is None:
             raise ValueError("MainWindow needs a database and a form, or a first page to show")
-        self.db: Database = db  # type: ignore[assignment]  # set by attach() when None
-        self.form: Form = form  # type: ignore[assignment]
-        self.clinician = clinician
+        self.context = AppContext(clinician, self)
         # The SQLite file the first page came from (None when built with a database).
         self.first_page_path = None if first_page is None else first_page.path
-        self.is_ready = False
         self.is_warm = False
-        self.conflict_dialog: ConflictDialog | None = None
         self.detail: PatientDetail
         self.page: EvaluationPage
+        self.documents: DocumentActions
         self.setWindowTitle("clinic_app — posterior thigh evaluation")
         self.setMinimumSize(960, 620)
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
         self.splitter.setObjectName("mainSplitter")
         self.splitter.setChildrenCollapsible(False)
-        self.patients = PatientListPanel(db, self.splitter, first_page=first_page)
+        self.patients = PatientListPanel(None, self.splitter, first_page=first_page)
         self.patients.setMinimumWidth(250)
         self.stack = QStackedWidget(self.splitter)
         self.opening = QLabel("Opening the clinic database…", self.stack)
@@ -118,7 +115,6 @@ class MainWindow(QMainWindow):
         self.patients.patient_selected.connect(self.on_patients_patient_selected)
         self.patients.patient_activated.connect(self.on_patients_patient_activated)
         self.patients.new_button.clicked.connect(self.on_new_patient_triggered)
-        self._pdf_warmed.connect(self.on_pdf_warmed)
         self._build_menus()
         self.restore_settings()
         if db is not None and form is not None:
@@ -126,18 +122,27 @@ class MainWindow(QMainWindow):
 
     def attach(self, db: Database, form: Form) -> None:
         """Add the database, the form and the panels that need them; emits ``ready``."""
-        from clinic_app.storage import records
         from clinic_app.ui.autosave import AUTOSAVE_MAX_WAIT_MS
+        from clinic_app.ui.documents import DocumentActions
         from clinic_app.ui.evaluation_page import EvaluationPage
         from clinic_app.ui.patient_detail import PatientDetail
 
         if self.is_ready:
             raise RuntimeError("the main window is already attached to a database")
-        self.db = db
-        self.form = form
-        records.remember_form(db, form)
-        self.detail = PatientDetail(db, self.stack)
-        self.page = EvaluationPage(self)
+        self.context.attach(db, form)
+        runner = self.context.runner
+
+        def remember(db: Database) -> None:
+            from clinic_app.storage import records
+
+            # Evaluations recorded with this form open with this very object: the editor built
+            # ahead of time for it can be reused (EvaluationPage.prepare).
+            records.remember_form(db, form)
+
+        runner.run("Loading the form", remember, parent=self)
+        self.detail = PatientDetail(self.context, self.stack)
+        self.page = EvaluationPage(self.context, self)
+        self.documents = DocumentActions(self.context, self.page, self)
         self.stack.addWidget(self.detail)
         self.stack.addWidget(self.page)
         self.stack.setCurrentWidget(self.detail)
@@ -149,22 +154,45 @@ class MainWindow(QMainWindow):
         self.detail.new_evaluation_requested.connect(self.on_detail_new_evaluation_requested)
         self.page.back_requested.connect(self.on_page_back_requested)
         self.page.status_changed.connect(self.on_page_status_changed)
-        self.page.signed.connect(self.on_page_signed)
+        self.documents.status.connect(self.on_documents_status)
+        runner.changed.connect(self.detail.on_runner_changed)
+        runner.changed.connect(self.on_runner_changed)
+        self.context.clinician_changed.connect(self.on_context_clinician_changed)
         self.statusBar().showMessage(
-            f"Signed in as {self.clinician.name} · "
+            f"Signed in as {self.context.user} · "
             f"changes saved within {AUTOSAVE_MAX_WAIT_MS / 1000:g} s"
         )
         for notice in db.notices:
             self.statusBar().showMessage(notice, 15000)
-        self.is_ready = True
         # Reloads from the database (the first page may be a moment old) and selects again the
         # patient picked meanwhile, which shows their details.
-        self.patients.attach(db)
+        self.patients.attach(runner)
         if self.detail.patient is None:
             self.detail.show_patient(self.patients.current_patient())
         self._update_actions()
         self.ready.emit()
         QTimer.singleShot(WARM_UP_DELAY_MS, self.warm_up)
+
+    @property
+    def is_ready(self) -> bool:
+        """The database is open and every panel is there (see :meth:`attach`)."""
+        return self.context.ready
+
+    @property
+    def db(self) -> Database:
+        return self.context.db
+
+    @property
+    def form(self) -> Form:
+        return self.context.form
+
+    @property
+    def clinician(self) -> Clinician:
+        return self.context.clinician
+
+    @property
+    def user(self) -> str:
+        return self.context.user
 
     # -- warm-up ---------------------------------------------------------------------------------
 
@@ -173,36 +201,27 @@ class MainWindow(QMainWindow):
         first PDF would otherwise build on demand (~100 ms and ~150 ms; benchmarks/)."""
         if self.is_warm or not self.is_ready:
             return
-        self.page.prepare(self.form)
-        self._warm_thread = threading.Thread(
-            target=self._warm_pdf, name="clinic_app PDF warm-up", daemon=True
+        form = self.form
+        self.page.prepare(form)
+
+        def load_pdf_libraries(_db: Database) -> None:
+            from clinic_app.reports import warm_up
+
+            warm_up(form)
+
+        self.context.runner.run(
+            "Preparing the PDF builder",
+            load_pdf_libraries,
+            on_success=self.on_pdf_warmed,
+            on_failure=lambda _err: self.on_pdf_warmed(None),  # the first PDF is just slower
         )
-        self._warm_thread.start()
 
-    def _warm_pdf(self) -> None:
-        from clinic_app.reports import warm_up
-
-        try:
-            warm_up(self.form)
-        finally:
-            # RuntimeError: the window was closed and deleted meanwhile; nobody to tell.
-            with contextlib.suppress(RuntimeError):
-                self._pdf_warmed.emit()
-
-    def on_pdf_warmed(self) -> None:
+    def on_pdf_warmed(self, _result: object) -> None:
         # Everything loaded so far lives as long as the app: keep it out of the cyclic garbage
         # collector's full passes, which otherwise walk it all (5-15 ms pauses while typing).
         gc.freeze()
         self.is_warm = True
         self.warmed.emit()
-
-    @property
-    def user(self) -> str:
-        return self.clinician.name
-
-    @property
-    def clinician_id(self) -> int:
-        return self.clinician.id
 
     # -- menus -----------------------------------------------------------------------------------
 
@@ -260,7 +279,10 @@ class MainWindow(QMainWindow):
         self._update_actions()
 
     def _update_actions(self) -> None:
-        if not self.is_ready:  # only the list and the search box work until attach()
+        """Only the list, the search box and Quit work until :meth:`attach`; the rest as the
+        screen allows. Every handler below the menus runs only from an enabled action or from
+        a panel that exists once attached."""
+        if not self.is_ready:
             for key, action in self.actions_.items():
                 action.setEnabled(key in ("quit", "find_patient"))
             return
@@ -276,11 +298,8 @@ class MainWindow(QMainWindow):
 
     # -- settings --------------------------------------------------------------------------------
 
-    def settings(self) -> QSettings:
-        return QSettings()
-
     def restore_settings(self) -> None:
-        s = self.settings()
+        s = self.context.settings()
         geometry = s.value("window/geometry")
         if isinstance(geometry, QByteArray) and not geometry.isEmpty():
             self.restoreGeometry(geometry)
@@ -291,48 +310,19 @@ class MainWindow(QMainWindow):
             self.splitter.restoreState(state)
 
     def save_settings(self) -> None:
-        s = self.settings()
+        s = self.context.settings()
         s.setValue("window/geometry", self.saveGeometry())
         s.setValue("window/main_splitter", self.splitter.saveState())
-        if self.is_ready and self.page.view is not None:
-            self.remember_evaluation_layout(self.page.view)
+        if self.is_ready:
+            self.page.remember_layout()
         s.sync()
 
-    def remember_evaluation_layout(self, view: EvaluationView) -> None:
-        s = self.settings()
-        s.setValue("evaluation/splitter", view.splitter.saveState())
-        s.setValue("evaluation/last_section", view.editor.current_section())
+    # -- what changed ------------------------------------------------------------------------
 
-    def last_section(self) -> str | None:
-        section = self.settings().value("evaluation/last_section")
-        return section if isinstance(section, str) else None
-
-    def restore_evaluation_layout(self, view: EvaluationView) -> None:
-        s = self.settings()
-        state = s.value("evaluation/splitter")
-        if isinstance(state, QByteArray):
-            view.splitter.restoreState(state)
-        section = s.value("evaluation/last_section")
-        if isinstance(section, str):
-            view.editor.set_current_section(section)
-
-    # -- dialogs (one place, so tests can answer them like a person would) ----------------------
-
-    def ask(
-        self,
-        title: str,
-        text: str,
-        buttons: QMessageBox.StandardButton,
-        labels: dict[QMessageBox.StandardButton, str] | None = None,
-    ) -> QMessageBox.StandardButton:
-        """A question; ``labels`` renames buttons ("Archive" says more than "Yes")."""
-        box = QMessageBox(QMessageBox.Icon.Question, title, text, buttons, self)
-        box.setTextFormat(Qt.TextFormat.RichText)
-        for which, label in (labels or {}).items():
-            button = box.button(which)
-            if button is not None:
-                button.setText(label)
-        return QMessageBox.StandardButton(box.exec())
+    def on_runner_changed(self, changes: Changes) -> None:
+        """An operation changed something: refresh the list when its rows may differ."""
+        if changes.patient_list:
+            self.patients.refresh()
 
     # -- patients --------------------------------------------------------------------------------
 
@@ -356,29 +346,21 @@ class MainWindow(QMainWindow):
         self.on_patients_patient_selected(patient)
 
     def on_new_patient_triggered(self) -> None:
-        from clinic_app.ui.dialogs import PatientDialog
-
-        if not self.is_ready:
-            return
-        dialog = PatientDialog(self.db, self.user, parent=self)
-        dialog.saved.connect(self.on_patient_dialog_saved)
-        dialog.open()
+        if self.is_ready:
+            self._edit_patient(None)
 
     def on_detail_edit_requested(self) -> None:
+        if self.detail.patient is not None:
+            self._edit_patient(self.detail.patient)
+
+    def _edit_patient(self, patient: Patient | None) -> None:
         from clinic_app.ui.dialogs import PatientDialog
 
-        if self.detail.patient is None:
-            return
-        dialog = PatientDialog(self.db, self.user, self.detail.patient, parent=self)
+        dialog = PatientDialog(self.context.runner, self.user, patient, parent=self)
         dialog.saved.connect(self.on_patient_dialog_saved)
         dialog.open()
 
     def on_detail_archive_requested(self, archive: bool) -> None:
-        from html import escape
-
-        from clinic_app.storage import records
-        from clinic_app.storage.errors import StorageError
-
         patient = self.detail.patient
         if patient is None:
             return
@@ -394,19 +376,31 @@ class MainWindow(QMainWindow):
             title, verb = "Restore patient", "Restore"
             text = f"Restore <b>{name}</b> to the patient list?"
         ok, cancel = QMessageBox.StandardButton.Ok, QMessageBox.StandardButton.Cancel
-        if self.ask(title, text, ok | cancel, {ok: verb}) != ok:
+        if ask(self, title, text, ok | cancel, {ok: verb}) != ok:
             return
-        try:
-            change = records.archive_patient(self.db, patient.id, user=self.user, archived=archive)
-        except StorageError as err:
-            QMessageBox.warning(self, title, str(err))
-            return
-        self.patients.model.reload()
-        shown = self.patients.select_patient(change.patient.id)
-        self.detail.show_patient(change.patient if shown else None)
-        done = "Archived" if archive else "Restored"
-        self.statusBar().showMessage(f"{done} {patient.given_name} {patient.family_name}", 8000)
-        self._update_actions()
+        user, pid = self.user, patient.id
+
+        def op(db: Database) -> Patient:
+            from clinic_app.storage import records
+
+            return records.archive_patient(db, pid, user=user, archived=archive).patient
+
+        def done(changed: Patient) -> None:
+            self.patients.model.reload()
+            shown = self.patients.select_patient(changed.id)
+            self.detail.show_patient(changed if shown else None)
+            verb_done = "Archived" if archive else "Restored"
+            self.statusBar().showMessage(
+                f"{verb_done} {patient.given_name} {patient.family_name}", 8000
+            )
+            self._update_actions()
+
+        self.context.runner.run(
+            "Archiving the patient" if archive else "Restoring the patient",
+            op,
+            on_success=done,
+            parent=self,
+        )
 
     def on_patient_dialog_saved(self, patient: Patient) -> None:
         self.patients.model.reload()
@@ -434,31 +428,53 @@ class MainWindow(QMainWindow):
         self.on_detail_new_evaluation_requested("initial")
 
     def on_detail_new_evaluation_requested(self, kind: str) -> None:
+        from clinic_app.ui.operations import Changes
+
         patient = self.detail.patient or self.page.patient
         if patient is None:
             return
         if not self.page.close_evaluation():
             return
-        from clinic_app.storage import records
+        form, user, clinician_id = self.form, self.user, self.clinician.id
 
-        ev = records.start_evaluation(
-            self.db,
-            patient.id,
-            self.form,
-            user=self.user,
-            kind=kind,  # type: ignore[arg-type]
-            clinician_id=self.clinician_id,
+        def op(db: Database) -> Evaluation:
+            from clinic_app.storage import records
+
+            return records.start_evaluation(
+                db,
+                patient.id,
+                form,
+                user=user,
+                kind=kind,  # type: ignore[arg-type]
+                clinician_id=clinician_id,
+            )
+
+        self.context.runner.run(
+            "Starting the evaluation",
+            op,
+            on_success=lambda ev: self.open_evaluation(ev, patient),
+            parent=self,
+            changes=lambda ev: Changes.evaluation(ev.id, patient.id),
         )
-        self.open_evaluation(ev, patient)
-        self.on_evaluations_changed()
 
     def on_detail_evaluation_opened(self, evaluation_id: int) -> None:
+        from clinic_app.ui.operations import show_failure
+
         patient = self.detail.patient
         if patient is None:
             return
-        from clinic_app.storage import records
 
-        self.open_evaluation(records.get_evaluation(self.db, evaluation_id), patient)
+        def op(db: Database) -> Evaluation:
+            from clinic_app.storage import records
+
+            return records.get_evaluation(db, evaluation_id)
+
+        try:
+            evaluation = self.context.runner.call("Opening the evaluation", op)
+        except Exception as err:
+            show_failure(self, "Opening the evaluation", err)
+            return
+        self.open_evaluation(evaluation, patient)
 
     def open_evaluation(self, evaluation: Evaluation, patient: Patient) -> None:
         self.page.open(evaluation, patient)
@@ -468,8 +484,7 @@ class MainWindow(QMainWindow):
         # The evaluation gets the whole width; "← Patient" brings the patient list back.
         self.patients.hide()
         self._update_actions()
-        if self.page.view is not None:
-            self.page.view.editor.focus_first_field()
+        self.page.view.editor.focus_first_field()
 
     def on_page_back_requested(self) -> None:
         if not self.page.close_evaluation():
@@ -482,13 +497,6 @@ class MainWindow(QMainWindow):
     def on_page_status_changed(self, text: str) -> None:
         self.saved_label.setText(text)
 
-    def on_page_signed(self, _evaluation_id: int) -> None:
-        self.on_evaluations_changed()
-
-    def on_evaluations_changed(self) -> None:
-        if self.detail.patient is not None:
-            self.detail.refresh_evaluations()
-
     def on_next_section_triggered(self) -> None:
         if self.page.view is not None:
             self.page.view.editor.step_section(1)
@@ -497,142 +505,34 @@ class MainWindow(QMainWindow):
         if self.page.view is not None:
             self.page.view.editor.step_section(-1)
 
-    # -- reports ---------------------------------------------------------------------------------
-
-    def report_data(self) -> Any:
-        """The open evaluation as ``clinic_app.reports.ReportData``, read back after a flush so
-        the document shows exactly what is stored (one builder shared with the CLI)."""
-        from clinic_app.reports.records import report_data_for_evaluation
-
-        ev = self.page.evaluation
-        if ev is None:
-            return None
-        if not self.page.flush():
-            QMessageBox.warning(
-                self, "Not saved", "Save the evaluation first: it has unsaved changes."
-            )
-            return None
-        return report_data_for_evaluation(self.db, ev.id)
-
-    def _export(self, kind: str) -> Path | None:
-        from clinic_app import reports
-
-        data = self.report_data()
-        p = self.page.patient
-        if data is None or p is None:
-            return None
-        default = report_file_name(p, data.evaluation.date, kind)
-        path, _ = QFileDialog.getSaveFileName(
-            self, f"Export {kind}", str(Path.home() / default), "PDF (*.pdf)"
-        )
-        if not path:
-            return None
-        build = reports.build_clinician_report if kind == "report" else reports.build_handout
-        try:
-            build(data, Path(path))
-        except Exception as err:  # a report problem must not lose the evaluation
-            QMessageBox.warning(self, "Export failed", f"The {kind} could not be written:\n{err}")
-            return None
-        self.statusBar().showMessage(f"Exported {path}", 8000)
-        return Path(path)
+    # -- documents ---------------------------------------------------------------------------
 
     def on_export_report_triggered(self) -> None:
-        self._export("report")
+        self.documents.export("report")
 
     def on_export_handout_triggered(self) -> None:
-        self._export("handout")
+        self.documents.export("handout")
 
     def on_print_handout_triggered(self) -> None:
-        """Build the handout PDF, let the user pick the printer, and send that PDF to it."""
-        import tempfile
-
-        from PySide6.QtPrintSupport import QPrintDialog
-        from PySide6.QtWidgets import QProgressDialog
-
-        from clinic_app import reports
-        from clinic_app.ui import printing
-
-        data = self.report_data()
-        p = self.page.patient
-        if data is None or p is None:
-            return
-        try:
-            printer = printing.make_printer()
-        except printing.PrintError as err:
-            QMessageBox.information(self, "Print handout", str(err))
-            return
-        dialog = QPrintDialog(printer, self)
-        dialog.setWindowTitle("Print handout")
-        if dialog.exec() != QDialog.DialogCode.Accepted:
-            return
-        with tempfile.TemporaryDirectory(prefix="clinic_app_print_") as folder:
-            path = Path(folder) / report_file_name(p, data.evaluation.date, "handout")
-            reports.build_handout(data, path)
-            progress = QProgressDialog("Printing the handout…", "Cancel", 0, 0, self)
-            progress.setWindowModality(Qt.WindowModality.WindowModal)
-
-            def on_page(done: int, total: int) -> bool:
-                progress.setMaximum(total)
-                progress.setValue(done)
-                return not progress.wasCanceled()
-
-            try:
-                pages = printing.print_pdf(path, printer, job_name=path.stem, progress=on_page)
-            except printing.PrintError as err:
-                QMessageBox.warning(self, "Print handout", str(err))
-                return
-            finally:
-                progress.close()
-        self.statusBar().showMessage(f"Sent {pages} pages to {printer.printerName()}", 8000)
+        self.documents.print_handout()
 
     def on_preview_triggered(self) -> None:
-        import tempfile
-
-        from PySide6.QtCore import QUrl
-        from PySide6.QtGui import QDesktopServices
-
-        from clinic_app import reports
-
-        data = self.report_data()
-        p = self.page.patient
-        if data is None or p is None:
-            return
-        folder = Path(tempfile.mkdtemp(prefix="clinic_app_preview_"))
-        path = folder / report_file_name(p, data.evaluation.date, "report")
-        reports.build_clinician_report(data, path)
-        QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
-        self.statusBar().showMessage(f"Preview: {path}", 8000)
+        self.documents.preview()
 
     def on_backup_triggered(self) -> None:
-        from clinic_app.storage import backup
-        from clinic_app.storage.errors import StorageError
+        self.documents.backup()
 
-        if self.db.path is None:
-            return
-        self.page.flush()
-        default = f"clinic_backup_{date.today():%Y-%m-%d}.db"
-        path, _ = QFileDialog.getSaveFileName(
-            self, "Back up the database", str(Path.home() / default), "SQLite database (*.db)"
-        )
-        if not path:
-            return
-        try:
-            # The save dialog has already asked before replacing an existing file.
-            backup.copy_database(self.db.path, Path(path), overwrite=True)
-        except (OSError, StorageError) as err:
-            QMessageBox.warning(self, "Backup failed", str(err))
-            return
-        self.statusBar().showMessage(f"Backed up to {path}", 8000)
+    def on_documents_status(self, text: str) -> None:
+        self.statusBar().showMessage(text, 8000)
 
     def on_settings_triggered(self) -> None:
         from clinic_app.ui.dialogs import ClinicDialog
 
-        dialog = ClinicDialog(self.db, clinician_id=self.clinician.id, parent=self)
-        dialog.saved.connect(self.on_settings_dialog_saved)
+        dialog = ClinicDialog(self.context.runner, clinician_id=self.clinician.id, parent=self)
+        dialog.saved.connect(self.context.set_clinician)
         dialog.open()
 
-    def on_settings_dialog_saved(self, clinician: Clinician) -> None:
-        self.clinician = clinician
+    def on_context_clinician_changed(self, clinician: Clinician) -> None:
         if self.page.saver is not None:
             self.page.saver.user = clinician.name
         self.statusBar().showMessage("Settings saved", 5000)
@@ -645,7 +545,8 @@ class MainWindow(QMainWindow):
             event.accept()
             return
         if not self.page.flush():
-            answer = self.ask(
+            answer = ask(
+                self,
                 "Unsaved changes",
                 "The open evaluation could not be saved. Close anyway and lose the last changes?",
                 QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
@@ -657,6 +558,7 @@ class MainWindow(QMainWindow):
         if self.page.saver is not None:
             self.page.saver.detach()
         event.accept()
+        self.context.stop()  # after the last save: ends the database worker thread
 
     def on_loader_noticed(self, text: str) -> None:
         self.statusBar().showMessage(text, 15000)

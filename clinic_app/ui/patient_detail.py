@@ -1,9 +1,16 @@
-"""One patient's details and evaluations (right-hand side of the main window)."""
+"""One patient's details and evaluations (right-hand side of the main window).
+
+What it shows is read through the operation runner (one read for the whole evaluation list:
+summaries, clinicians and main factors) and refreshed when an operation's ``Changes`` name this
+patient or their evaluations.
+"""
 
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass
 from datetime import date
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -20,14 +27,70 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from clinic_app.core.engine import assess
-from clinic_app.core.findings import FindingsError, validate
-from clinic_app.storage import records
-from clinic_app.storage.database import Database
-from clinic_app.storage.errors import StorageError
-from clinic_app.storage.records import Evaluation, EvaluationSummary, Patient
+from clinic_app.storage.values import Patient
+from clinic_app.ui.context import AppContext
+from clinic_app.ui.operations import Changes, show_failure
 from clinic_app.ui.patient_model import SEX_LABELS, age_on
 from clinic_app.ui.text import KIND_LABELS
+
+if TYPE_CHECKING:
+    from clinic_app.storage.database import Database
+    from clinic_app.storage.records import Evaluation
+
+
+@dataclass(frozen=True)
+class EvaluationRow:
+    """One line of the patient's evaluation list, read in one operation."""
+
+    id: int
+    eval_date: date
+    kind: str
+    status: str
+    clinician: str
+    main_factors: str
+
+
+def read_evaluation_rows(db: Database, patient_id: int) -> list[EvaluationRow]:
+    """The operation behind the list: summaries, clinician names and each one's main factors."""
+    from clinic_app.storage import records
+
+    names: dict[int, str] = {}
+    rows = []
+    for ev in records.list_evaluations(db, patient_id):
+        full = records.get_evaluation(db, ev.id)
+        clinician = ""
+        if full.clinician_id is not None:
+            if full.clinician_id not in names:
+                names[full.clinician_id] = records.get_clinician(db, full.clinician_id).name
+            clinician = names[full.clinician_id]
+        rows.append(
+            EvaluationRow(
+                ev.id,
+                ev.eval_date,
+                ev.kind,
+                ev.status,
+                clinician or full.created_by,
+                _main_factors(db, full),
+            )
+        )
+    return rows
+
+
+def _main_factors(db: Database, ev: Evaluation) -> str:
+    from clinic_app.core.engine import assess
+    from clinic_app.core.findings import FindingsError, validate
+    from clinic_app.storage import records
+    from clinic_app.storage.errors import StorageError
+
+    try:
+        form = records.evaluation_form(db, ev.id)
+        result = assess(form, validate(form, dict(ev.findings)))
+    except (StorageError, FindingsError):
+        return ""
+    names = [f.name for f in result.factors[:3]]
+    if result.red_flags:
+        names.insert(0, f"⚠ {result.red_flags[0].name}")
+    return "; ".join(names) or "–"
 
 
 class PatientDetail(QWidget):
@@ -44,11 +107,11 @@ class PatientDetail(QWidget):
     edit_requested = Signal()
     archive_requested = Signal(bool)
 
-    def __init__(self, db: Database, parent: QWidget | None = None) -> None:
+    def __init__(self, context: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.db = db
+        self.context = context
         self.patient: Patient | None = None
-        self.evaluations: list[EvaluationSummary] = []
+        self.evaluations: list[EvaluationRow] = []
         layout = QVBoxLayout(self)
         layout.setContentsMargins(20, 14, 20, 14)
         layout.setSpacing(10)
@@ -184,32 +247,34 @@ class PatientDetail(QWidget):
             lab.setText(values[key])
         self.refresh_evaluations()
 
+    def on_runner_changed(self, changes: Changes) -> None:
+        """Refresh when an operation changed the evaluations of the patient shown."""
+        if self.patient is not None and self.patient.id in changes.evaluations_of:
+            self.refresh_evaluations()
+
     def refresh_evaluations(self) -> None:
         if self.patient is None:
             return
-        self.evaluations = records.list_evaluations(self.db, self.patient.id)
-        follow_up = bool(self.evaluations) and not self.patient.archived
+        pid = self.patient.id
+        try:
+            rows = self.context.runner.call(
+                "Reading the patient's evaluations", lambda db: read_evaluation_rows(db, pid)
+            )
+        except Exception as err:
+            rows = []
+            show_failure(self, "Reading the patient's evaluations", err)
+        self.evaluations = rows
+        follow_up = bool(rows) and not self.patient.archived
         self.re_eval_button.setEnabled(follow_up)
         self.discharge_button.setEnabled(follow_up)
-        self.table.setRowCount(len(self.evaluations))
-        names: dict[int, str] = {}
-        for row, ev in enumerate(self.evaluations):
-            full = records.get_evaluation(self.db, ev.id)
-            clinician = ""
-            if full.clinician_id is not None:
-                if full.clinician_id not in names:
-                    names[full.clinician_id] = records.get_clinician(
-                        self.db, full.clinician_id
-                    ).name
-                clinician = names[full.clinician_id]
-            factors = self._main_factors(full)
-            status = "Signed" if ev.status == "signed" else "Draft"
+        self.table.setRowCount(len(rows))
+        for row, ev in enumerate(rows):
             cells = [
                 ev.eval_date.isoformat(),
                 KIND_LABELS.get(ev.kind, ev.kind),
-                status,
-                clinician or full.created_by,
-                factors,
+                "Signed" if ev.status == "signed" else "Draft",
+                ev.clinician,
+                ev.main_factors,
             ]
             for col, text in enumerate(cells):
                 item = QTableWidgetItem(text)
@@ -217,19 +282,8 @@ class PatientDetail(QWidget):
                 if col == 4:
                     item.setToolTip(text)
                 self.table.setItem(row, col, item)
-        if self.evaluations:
+        if rows:
             self.table.selectRow(0)
-
-    def _main_factors(self, ev: Evaluation) -> str:
-        try:
-            form = records.evaluation_form(self.db, ev.id)
-            result = assess(form, validate(form, dict(ev.findings)))
-        except (StorageError, FindingsError):
-            return ""
-        names = [f.name for f in result.factors[:3]]
-        if result.red_flags:
-            names.insert(0, f"⚠ {result.red_flags[0].name}")
-        return "; ".join(names) or "–"
 
     def selected_evaluation_id(self) -> int | None:
         row = self.table.currentRow()

@@ -27,8 +27,8 @@ from clinic_app.storage.values import Patient
 from clinic_app.ui.patient_model import PatientTableModel
 
 if TYPE_CHECKING:
-    from clinic_app.storage.database import Database
     from clinic_app.storage.first_page import FirstPage
+    from clinic_app.ui.operations import OperationRunner
 
 SEARCH_DEBOUNCE_MS = 150
 
@@ -45,15 +45,16 @@ class PatientListPanel(QWidget):
 
     def __init__(
         self,
-        db: Database | None,
+        runner: OperationRunner | None,
         parent: QWidget | None = None,
         *,
         first_page: FirstPage | None = None,
     ) -> None:
-        """Over ``db``; or, until :meth:`attach`, showing ``first_page`` (search waits)."""
+        """Reading through ``runner``; or, until :meth:`attach`, showing ``first_page`` (search
+        waits)."""
         super().__init__(parent)
         preloaded = None if first_page is None else (first_page.total, first_page.patients)
-        self.model = PatientTableModel(db, parent=self, preloaded=preloaded)
+        self.model = PatientTableModel(runner, parent=self, preloaded=preloaded)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(10, 10, 6, 8)
         layout.setSpacing(6)
@@ -111,7 +112,7 @@ class PatientListPanel(QWidget):
         self.archived.toggled.connect(self.model.set_include_archived)
         bottom.addWidget(self.archived)
         self.new_button = QPushButton("New patient…", self)
-        self.new_button.setEnabled(db is not None)
+        self.new_button.setEnabled(runner is not None)
         bottom.addWidget(self.new_button)
         layout.addLayout(bottom)
 
@@ -122,16 +123,24 @@ class PatientListPanel(QWidget):
         self.search.textChanged.connect(self.on_search_text_changed)
         self.search.returnPressed.connect(self.on_search_return_pressed)
         self.model.loaded.connect(self.on_model_loaded)
+        self.model.failed.connect(self.on_model_failed)
         self.model.rowsInserted.connect(self.on_model_loaded)
         self.view.selectionModel().currentRowChanged.connect(self.on_view_current_row_changed)
         self.view.activated.connect(self.on_view_activated)
         self.on_model_loaded()
 
-    def attach(self, db: Database) -> None:
+    def attach(self, runner: OperationRunner) -> None:
         """Switch from the first page to the database, keeping the search and the selection."""
         chosen = self.current_patient()
-        self.model.attach(db)
+        self.model.attach(runner)
         self.new_button.setEnabled(True)
+        if chosen is not None:
+            self.select_patient(chosen.id)
+
+    def refresh(self) -> None:
+        """Read the rows again (something changed elsewhere), keeping the patient selected."""
+        chosen = self.current_patient()
+        self.model.reload()
         if chosen is not None:
             self.select_patient(chosen.id)
 
@@ -176,6 +185,10 @@ class PatientListPanel(QWidget):
         else:
             self.count.setText(f"{m.total:,} patient{'s' if m.total != 1 else ''}")
             self.count.setToolTip("")
+
+    def on_model_failed(self, reason: str) -> None:
+        self.count.setText("Could not read the list")
+        self.count.setToolTip(reason)
 
     def on_view_current_row_changed(self, current: Any, _previous: Any) -> None:
         self.patient_selected.emit(self.model.patient(current.row()) if current.isValid() else None)

@@ -3,7 +3,9 @@
 Browsing pages through ``records.list_patients`` as the view scrolls (``canFetchMore`` /
 ``fetchMore``), sorted by the database; a search shows the best ``SEARCH_LIMIT`` matches of
 ``records.search_patients`` (name, MRN, date of birth; any case, any accents). The model holds
-plain ``Patient`` values only, never a session.
+plain ``Patient`` values only, never a session. Its reads are operations on the window's
+runner (``clinic_app.ui.operations``), waited for: a page or a search takes a few milliseconds,
+and Qt's model API (``fetchMore``) wants the rows when it asks.
 
 It can start without a database, showing a first page read at start-up
 (``storage.first_page``), and :meth:`PatientTableModel.attach` one later; so this module
@@ -28,6 +30,7 @@ from clinic_app.storage.values import Patient, PatientSort
 
 if TYPE_CHECKING:
     from clinic_app.storage.database import Database
+    from clinic_app.ui.operations import OperationRunner
 
 AnyIndex = QModelIndex | QPersistentModelIndex
 
@@ -46,10 +49,12 @@ def age_on(born: date, today: date) -> int:
 class PatientTableModel(QAbstractTableModel):
     """Patients, a page at a time; or the matches of a search.
 
-    Signals: ``loaded()`` — the rows were replaced (new search, new sort, refresh).
+    Signals: ``loaded()`` — the rows were replaced (new search, new sort, refresh);
+    ``failed(str)`` — a read failed (the message says why); the rows shown are unchanged.
     """
 
     loaded = Signal()
+    failed = Signal(str)
 
     COLUMNS = ("Name", "MRN", "Born", "Sex", "Activity")
     SORT_KEYS: dict[int, PatientSort] = {0: "name", 1: "mrn", 2: "date_of_birth"}
@@ -58,18 +63,16 @@ class PatientTableModel(QAbstractTableModel):
 
     def __init__(
         self,
-        db: Database | None,
+        runner: OperationRunner | None,
         page_size: int = PAGE_SIZE,
         parent: Any = None,
         *,
         preloaded: tuple[int, Sequence[Patient]] | None = None,
     ) -> None:
-        """Over ``db``; or, with ``db`` None, showing ``preloaded`` (the total and the first
-        rows in name order) until :meth:`attach`."""
+        """Reading through ``runner``; or, with ``runner`` None, showing ``preloaded`` (the total
+        and the first rows in name order; else nothing) until :meth:`attach`."""
         super().__init__(parent)
-        if db is None and preloaded is None:
-            raise ValueError("PatientTableModel needs a database or preloaded rows")
-        self.db = db
+        self.runner = runner
         self.page_size = page_size
         self.search_limit = 100  # best matches; typing more narrows them (keeps a keystroke fast)
         self.include_archived = False
@@ -80,7 +83,7 @@ class PatientTableModel(QAbstractTableModel):
         self._sort_column = 0
         self._order = Qt.SortOrder.AscendingOrder
         self._today = date.today()
-        if db is None and preloaded is not None:
+        if runner is None and preloaded is not None:
             self._total, self._rows = preloaded[0], list(preloaded[1])
         else:
             self.reload()
@@ -112,47 +115,77 @@ class PatientTableModel(QAbstractTableModel):
             self.include_archived = include
             self.reload()
 
-    def attach(self, db: Database) -> None:
-        """Query ``db`` from now on: reload (with the search typed meanwhile, if any)."""
-        self.db = db
+    def attach(self, runner: OperationRunner) -> None:
+        """Query through ``runner`` from now on: reload (with the search typed meanwhile)."""
+        self.runner = runner
         self.reload()
 
     def reload(self) -> None:
-        """Fetch again from the database (after a change elsewhere), keeping query and sort."""
-        if self.db is None:
-            return  # not attached yet: attach() reloads with the query and sort set meanwhile
-        from clinic_app.storage import records  # here, not at the top: see the module docstring
+        """Fetch again from the database (after a change elsewhere), keeping query and sort.
 
+        If the read fails, the rows shown stay as they were and ``failed`` says why."""
+        if self.runner is None:
+            return  # not attached yet: attach() reloads with the query and sort set meanwhile
+        try:
+            total, rows = self._read()
+        except Exception as err:
+            from clinic_app.ui.operations import failure_reason
+
+            self.failed.emit(failure_reason(err))
+            return
         self.beginResetModel()
         self._texts.clear()
         self._today = date.today()
-        if self.is_searching():
-            found = records.search_patients(
-                self.db,
-                self._query,
-                limit=self.search_limit,
-                include_archived=self.include_archived,
-            )
-            self._rows = self._sorted(found)
-            self._total = len(self._rows)
-        else:
-            self._total = records.count_patients(self.db, include_archived=self.include_archived)
-            self._rows = self._page(0)
+        self._total, self._rows = total, rows
         self.endResetModel()
         self.loaded.emit()
 
-    def _page(self, offset: int) -> list[Patient]:
-        from clinic_app.storage import records
+    def _read(self) -> tuple[int, list[Patient]]:
+        assert self.runner is not None
+        query, archived, limit = self._query, self.include_archived, self.search_limit
+        if self.is_searching():
 
-        assert self.db is not None
-        return records.list_patients(
-            self.db,
-            offset=offset,
-            limit=self.page_size,
-            sort=self.SORT_KEYS.get(self._sort_column, "name"),
-            descending=self._order == Qt.SortOrder.DescendingOrder,
-            include_archived=self.include_archived,
-        )
+            def search(db: Database) -> tuple[int, list[Patient]]:
+                from clinic_app.storage import records  # not at the top: see the docstring
+
+                found = records.search_patients(db, query, limit=limit, include_archived=archived)
+                return len(found), found
+
+            total, rows = self.runner.call("Searching patients", search)
+            return total, self._sorted(rows)
+        first = self._page_op(0)
+
+        def browse(db: Database) -> tuple[int, list[Patient]]:
+            from clinic_app.storage import records
+
+            return records.count_patients(db, include_archived=archived), first(db)
+
+        result: tuple[int, list[Patient]] = self.runner.call("Reading the patient list", browse)
+        return result
+
+    def _page_op(self, offset: int) -> Any:
+        limit, archived = self.page_size, self.include_archived
+        sort = self.SORT_KEYS.get(self._sort_column, "name")
+        descending = self._order == Qt.SortOrder.DescendingOrder
+
+        def page(db: Database) -> list[Patient]:
+            from clinic_app.storage import records
+
+            return records.list_patients(
+                db,
+                offset=offset,
+                limit=limit,
+                sort=sort,
+                descending=descending,
+                include_archived=archived,
+            )
+
+        return page
+
+    def _page(self, offset: int) -> list[Patient]:
+        assert self.runner is not None
+        rows: list[Patient] = self.runner.call("Reading the patient list", self._page_op(offset))
+        return rows
 
     def _sorted(self, rows: list[Patient]) -> list[Patient]:
         if self._sort_column not in self.SORT_KEYS:
@@ -187,14 +220,20 @@ class PatientTableModel(QAbstractTableModel):
         return 0 if parent.isValid() else len(self.COLUMNS)
 
     def canFetchMore(self, parent: AnyIndex = QModelIndex()) -> bool:  # noqa: B008
-        if parent.isValid() or self.is_searching() or self.db is None:
+        if parent.isValid() or self.is_searching() or self.runner is None:
             return False
         return len(self._rows) < self._total
 
     def fetchMore(self, parent: AnyIndex = QModelIndex()) -> None:  # noqa: B008
         if not self.canFetchMore(parent):
             return
-        more = self._page(len(self._rows))
+        try:
+            more = self._page(len(self._rows))
+        except Exception as err:
+            from clinic_app.ui.operations import failure_reason
+
+            self.failed.emit(failure_reason(err))
+            return
         if not more:
             self._total = len(self._rows)
             return

@@ -167,6 +167,7 @@ def print_with_dialog(
     *,
     job_name: str | None = None,
     progress: Callable[[int, int], bool] | None = None,
+    title: str = "Print",
 ) -> int | None:
     """Ask for the printer and copies in the system print dialog, then print ``pdf``.
 
@@ -175,7 +176,7 @@ def print_with_dialog(
     """
     printer = make_printer()
     dialog = QPrintDialog(printer, parent)
-    dialog.setWindowTitle("Print")
+    dialog.setWindowTitle(title)
     dialog.setOption(QPrintDialog.PrintDialogOption.PrintToFile, False)
     if dialog.exec() != QDialog.DialogCode.Accepted:
         return None

@@ -12,6 +12,7 @@ import sys
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import (
@@ -24,11 +25,13 @@ from PySide6.QtCore import (
 from PySide6.QtWidgets import QApplication, QWidget
 
 from clinic_app.core.form import Form
-from clinic_app.storage import records
 from clinic_app.storage.database import Database
+from clinic_app.storage.records import Evaluation
+from clinic_app.storage.values import Clinician, Patient
 from clinic_app.ui.app import apply_style
 from clinic_app.ui.dialogs import PatientDialog
 from clinic_app.ui.main_window import MainWindow
+from clinic_app.ui.operations import OperationRunner
 
 DEFAULT_SIZES: tuple[tuple[int, int], ...] = ((1280, 800), (1024, 700))
 EDITOR_SECTIONS = ("hips", "eccentric_strength", "flexibility")
@@ -48,19 +51,40 @@ def private_settings() -> Iterator[Path]:
         yield Path(folder)
 
 
-def _patient(db: Database, mrn: str) -> records.Patient:
-    p = records.get_patient_by_mrn(db, mrn)
-    if p is None:
-        raise LookupError(f"the database has no patient {mrn}: run 'clinic-app demo' first")
-    return p
+@dataclass(frozen=True)
+class _Subjects:
+    """What the screenshots show, read once: the first clinician, and two demo patients with
+    their latest evaluations."""
+
+    clinician: Clinician
+    anna: Patient
+    anna_latest: Evaluation
+    zoe: Patient
+    zoe_latest: Evaluation
 
 
-def _latest(db: Database, patient: records.Patient) -> records.Evaluation:
-    summaries = records.list_evaluations(db, patient.id)
-    if not summaries:
-        raise LookupError(f"patient {patient.mrn} has no evaluation")
-    newest = max(summaries, key=lambda s: (s.eval_date, s.id))
-    return records.get_evaluation(db, newest.id)
+def _read_subjects(db: Database) -> _Subjects:
+    """An operation for the runner (it runs on the worker thread)."""
+    from clinic_app.storage import records
+
+    def patient(mrn: str) -> Patient:
+        p = records.get_patient_by_mrn(db, mrn)
+        if p is None:
+            raise LookupError(f"the database has no patient {mrn}: run 'clinic-app demo' first")
+        return p
+
+    def latest(p: Patient) -> Evaluation:
+        summaries = records.list_evaluations(db, p.id)
+        if not summaries:
+            raise LookupError(f"patient {p.mrn} has no evaluation")
+        newest = max(summaries, key=lambda s: (s.eval_date, s.id))
+        return records.get_evaluation(db, newest.id)
+
+    clinicians = records.list_clinicians(db)
+    if not clinicians:
+        raise LookupError("the database has no clinician: run 'clinic-app demo' first")
+    anna, zoe = patient("DEMO-0001"), patient("DEMO-0002")
+    return _Subjects(clinicians[0], anna, latest(anna), zoe, latest(zoe))
 
 
 def render(
@@ -77,11 +101,13 @@ def render(
     QCoreApplication.setOrganizationName("clinic_app")
     apply_style(app)
     out.mkdir(parents=True, exist_ok=True)
-    clinicians = records.list_clinicians(db)
-    if not clinicians:
-        raise LookupError("the database has no clinician: run 'clinic-app demo' first")
-    anna = _patient(db, "DEMO-0001")
-    zoe = _patient(db, "DEMO-0002")
+    reader = OperationRunner(db)
+    try:
+        subjects = reader.call("Reading the demo patients", _read_subjects)
+    finally:
+        reader.stop()
+        reader.deleteLater()
+    anna, zoe = subjects.anna, subjects.zoe
     saved: list[Path] = []
 
     def save(widget: QWidget, name: str, size: tuple[int, int]) -> None:
@@ -94,14 +120,14 @@ def render(
 
     for size in sizes:
         with private_settings():
-            window = MainWindow(db, form, clinicians[0])
+            window = MainWindow(db, form, subjects.clinician)
             window.resize(*size)
             window.show()
             _settle(app)
             window.patients.select_patient(anna.id)
             save(window, "patient_list", size)
 
-            window.open_evaluation(_latest(db, anna), anna)
+            window.open_evaluation(subjects.anna_latest, anna)
             view = window.page.view
             assert view is not None
             for item in view.panel.result_items()[:1]:
@@ -113,7 +139,7 @@ def render(
             window.page.close_evaluation()
 
             window.patients.select_patient(zoe.id)
-            window.open_evaluation(_latest(db, zoe), zoe)
+            window.open_evaluation(subjects.zoe_latest, zoe)
             view = window.page.view
             assert view is not None
             view.editor.set_current_section("red_flags")
@@ -127,7 +153,9 @@ def render(
                 window.deleteLater()
                 _settle(app)
                 continue
-            dialog = PatientDialog(db, clinicians[0].name, anna, parent=window)
+            dialog = PatientDialog(
+                window.context.runner, subjects.clinician.name, anna, parent=window
+            )
             dialog.show()
             _settle(app)
             save(dialog, "patient_dialog", size)

@@ -102,7 +102,10 @@ def _open_editor(db: Any, args: argparse.Namespace) -> tuple[Any, Any, Any]:
     editor.resize(1000, 700)
     editor.show()
     clinician = records.get_clinician(db, args.clinician)
-    saver = DraftAutosaver(db, evaluation, clinician.name, parent=editor)
+    from clinic_app.ui.operations import OperationRunner
+
+    runner = OperationRunner(db, editor)
+    saver = DraftAutosaver(runner, evaluation, clinician.name, parent=editor)
     editor.findings_changed.connect(saver.on_findings_changed)
     return editor, editor, saver
 

@@ -233,11 +233,16 @@ def writable(*paths: Path) -> None:
 def autosaver(
     db: Database, evaluation: records.Evaluation, user: str, **options: Any
 ) -> Iterator[Any]:
-    """The editor's DraftAutosaver, detached at the end whatever happens (it owns a thread)."""
+    """The editor's DraftAutosaver on its own operation runner (the app's database worker
+    thread), detached and stopped at the end whatever happens."""
     from clinic_app.ui.autosave import DraftAutosaver
+    from clinic_app.ui.operations import OperationRunner
 
-    saver = DraftAutosaver(db, evaluation, user, **options)
+    runner = OperationRunner(db)
+    saver = DraftAutosaver(runner, evaluation, user, **options)
     try:
         yield saver
     finally:
         saver.detach()
+        runner.stop()
+        runner.deleteLater()

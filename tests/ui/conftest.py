@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from clinic_app.storage.database import Database
     from clinic_app.storage.records import Clinician
     from clinic_app.ui.main_window import MainWindow
+    from clinic_app.ui.operations import OperationRunner
 
 DATA = Path(__file__).parent / "data"
 OFFSCREEN_NOISE = r"This plugin does not support propagateSizeHints"
@@ -77,6 +78,17 @@ def db(db_url: str) -> Iterator[Database]:
     database = open_database(db_url, backup=False)
     yield database
     database.close()
+
+
+@pytest.fixture
+def runner(qapp: object, db: Database) -> Iterator[OperationRunner]:
+    """The operation runner (the app's one database worker thread) on the test database."""
+    from clinic_app.ui.operations import OperationRunner
+
+    worker = OperationRunner(db)
+    yield worker
+    worker.stop()
+    worker.deleteLater()
 
 
 @pytest.fixture

@@ -10,11 +10,15 @@ from PySide6.QtWidgets import QAbstractButton, QApplication, QWidget
 
 
 def when_modal(handle: Callable[[QWidget], Any], tries: int = 200) -> None:
-    """Call ``handle(dialog)`` as soon as a modal dialog is showing (from the event loop)."""
+    """Call ``handle(dialog)`` as soon as a new modal dialog is showing (from the event loop).
+
+    A dialog already showing when this is called (the one whose button starts the work that
+    asks) is not the one meant: the question may come a moment later, from an operation."""
+    before = QApplication.activeModalWidget()
 
     def poll(left: int) -> None:
         w = QApplication.activeModalWidget()
-        if w is not None and w.isVisible():
+        if w is not None and w is not before and w.isVisible():
             handle(w)
         elif left > 0:
             QTimer.singleShot(10, lambda: poll(left - 1))
@@ -35,3 +39,22 @@ def press(dialog: QWidget, text: str) -> None:
 def answer(text: str) -> None:
     """Press ``text`` on the next modal dialog."""
     when_modal(lambda d: press(d, text))
+
+
+def settle(qtbot: Any, window: Any, timeout: int = 5000) -> None:
+    """Wait until the window's background operations have all come back (their handlers ran)."""
+    runner = window.context.runner
+    qtbot.waitUntil(lambda: runner.pending() == 0, timeout=timeout)
+
+
+def wait_idle(window: Any, timeout_s: float = 5.0) -> None:
+    """``settle`` without a qtbot: run the event loop until the window's operations are done."""
+    import time
+
+    runner = window.context.runner
+    deadline = time.monotonic() + timeout_s
+    while runner.pending():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{runner.pending()} operations still running after {timeout_s} s")
+        QApplication.processEvents()
+        time.sleep(0.002)

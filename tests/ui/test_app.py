@@ -31,7 +31,13 @@ def drive():
         return
     window = windows[0]
     window.patients.select_patient(patient_id)
-    window.detail.new_eval_button.click()
+    window.detail.new_eval_button.click()  # starts the evaluation on the database worker
+    QTimer.singleShot(20, lambda: edit(window))
+
+def edit(window):
+    if window.page.view is None:
+        QTimer.singleShot(20, lambda: edit(window))
+        return
     combo = window.page.view.editor.editor("involved_side").focus_widgets()[0]
     combo.setCurrentIndex(2)
     print("edited", window.db.display_url, flush=True)

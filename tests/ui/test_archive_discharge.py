@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from clinic_app.storage import records
 from clinic_app.ui.main_window import MainWindow
-from tests.ui.helpers import answer
+from tests.ui.helpers import answer, wait_idle
 
 
 def _patient(window: MainWindow, given: str, family: str, mrn: str) -> records.Patient:
@@ -25,6 +25,7 @@ def test_archive_hides_the_patient_and_restore_brings_them_back(window: MainWind
     assert window.detail.patient == gone
     answer("Archive")
     window.detail.archive_button.click()
+    wait_idle(window)
     assert records.get_patient(window.db, gone.id).archived
     assert _names(window) == ["Keep, Bea"]
     assert window.detail.patient is None
@@ -45,6 +46,7 @@ def test_archive_hides_the_patient_and_restore_brings_them_back(window: MainWind
     assert not detail.discharge_button.isEnabled()
     answer("Restore")
     detail.archive_button.click()
+    wait_idle(window)
     assert not records.get_patient(window.db, gone.id).archived
     window.patients.archived.setChecked(False)
     assert _names(window) == ["Gone, Olga", "Keep, Bea"]
@@ -74,6 +76,7 @@ def test_discharge_starts_from_the_last_values(window: MainWindow) -> None:
     window.detail.show_patient(patient)
     assert window.detail.discharge_button.isEnabled()
     window.detail.discharge_button.click()
+    wait_idle(window)
     evaluation = window.page.evaluation
     assert evaluation is not None
     assert evaluation.kind == "discharge"

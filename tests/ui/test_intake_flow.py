@@ -20,7 +20,7 @@ from clinic_app.storage.errors import EvaluationSignedError
 from clinic_app.ui.dialogs import PatientDialog
 from clinic_app.ui.fields import NumberEditor, ToggleEditor
 from clinic_app.ui.main_window import MainWindow
-from tests.ui.helpers import answer, press, when_modal
+from tests.ui.helpers import answer, press, settle, wait_idle, when_modal
 
 
 def reread(db_url: str, evaluation_id: int) -> records.Evaluation:
@@ -59,6 +59,7 @@ def open_new_evaluation(
     window.patients.model.reload()
     window.patients.select_patient(patient.id)
     window.detail.new_eval_button.click()
+    wait_idle(window)
     evaluation = window.page.evaluation
     assert evaluation is not None
     assert window.page.view is not None
@@ -74,6 +75,7 @@ def test_intake_flow_end_to_end(qtbot, window: MainWindow, db_url: str) -> None:
     assert window.patients.current_patient() == patient
 
     qtbot.mouseClick(window.detail.new_eval_button, Qt.MouseButton.LeftButton)
+    settle(qtbot, window)
     view = window.page.view
     assert view is not None
     assert window.stack.currentWidget() is window.page
@@ -137,6 +139,7 @@ def test_intake_flow_end_to_end(qtbot, window: MainWindow, db_url: str) -> None:
         records.save_draft(window.db, evaluation.id, {"values": {}}, signed.version, user="x")
 
     window.page.add_addendum("Patient phoned: symptoms unchanged.")
+    settle(qtbot, window)
     assert "symptoms unchanged" in window.page.addenda.text()
     assert reread(db_url, evaluation.id).addenda[0].author == "Dana Physio"
 
@@ -164,6 +167,7 @@ def test_re_evaluation_copies_forward_the_last_values(qtbot, window, db_url) -> 
     window.patients.select_patient(patient.id)
     assert window.detail.re_eval_button.isEnabled()
     window.detail.re_eval_button.click()
+    settle(qtbot, window)
     view = window.page.view
     assert view is not None
     assert window.page.evaluation is not None

@@ -12,13 +12,13 @@ from clinic_app.ui.dialogs import PatientDialog
 from tests.ui.helpers import answer, press, when_modal
 
 
-def _edited_meanwhile(qtbot, db) -> tuple[PatientDialog, records.Patient]:
+def _edited_meanwhile(qtbot, db, runner) -> tuple[PatientDialog, records.Patient]:
     """A dialog open on Anna; the front desk then saves a new phone and email elsewhere; the
     therapist types a phone and an activity."""
     anna = records.create_patient(
         db, records.PatientFields("Anna", "Müller", "MRN-A", phone="111"), user="setup"
     )
-    dialog = PatientDialog(db, "Dana", anna)
+    dialog = PatientDialog(runner, "Dana", anna)
     qtbot.addWidget(dialog)
     dialog.show()
     desk = replace(anna.fields(), phone="222", email="anna@example.org")
@@ -33,8 +33,10 @@ def _save(dialog: PatientDialog) -> None:
 
 
 @pytest.mark.parametrize(("choice", "phone"), [("Keep mine", "333"), ("Use theirs", "222")])
-def test_a_conflict_asks_and_keeps_every_other_change(qtbot, db, choice: str, phone: str) -> None:
-    dialog, anna = _edited_meanwhile(qtbot, db)
+def test_a_conflict_asks_and_keeps_every_other_change(
+    qtbot, db, choice: str, phone: str, runner
+) -> None:
+    dialog, anna = _edited_meanwhile(qtbot, db, runner)
     seen: list[str] = []
 
     def choose(box) -> None:
@@ -53,8 +55,8 @@ def test_a_conflict_asks_and_keeps_every_other_change(qtbot, db, choice: str, ph
     assert not dialog.isVisible()
 
 
-def test_keep_editing_saves_nothing_and_keeps_the_typing(qtbot, db) -> None:
-    dialog, anna = _edited_meanwhile(qtbot, db)
+def test_keep_editing_saves_nothing_and_keeps_the_typing(qtbot, db, runner) -> None:
+    dialog, anna = _edited_meanwhile(qtbot, db, runner)
     answer("Keep editing")
     _save(dialog)
     now = records.get_patient(db, anna.id)

@@ -34,20 +34,20 @@ def names(model: PatientTableModel) -> list[str]:
     return [model.index(r, 0).data() for r in range(model.rowCount())]
 
 
-def test_model_passes_the_model_tester_browsing_and_searching(qtmodeltester, db) -> None:
+def test_model_passes_the_model_tester_browsing_and_searching(qtmodeltester, db, runner) -> None:
     add_people(db)
-    model = PatientTableModel(db)
+    model = PatientTableModel(runner)
     qtmodeltester.check(model)
     model.set_query("mul")
     qtmodeltester.check(model)
-    empty = PatientTableModel(db)
+    empty = PatientTableModel(runner)
     empty.set_query("zzz")
     qtmodeltester.check(empty)
 
 
-def test_model_pages_instead_of_loading_everyone(qtbot, db) -> None:
+def test_model_pages_instead_of_loading_everyone(qtbot, db, runner) -> None:
     add_people(db, [(f"Given{n:02d}", f"Family{n:02d}", f"M{n:03d}", None) for n in range(35)])
-    model = PatientTableModel(db, page_size=10)
+    model = PatientTableModel(runner, page_size=10)
     assert model.total == 35
     assert model.rowCount() == 10
     assert model.canFetchMore()
@@ -59,9 +59,9 @@ def test_model_pages_instead_of_loading_everyone(qtbot, db) -> None:
     assert names(model)[:2] == ["Family00, Given00", "Family01, Given01"]
 
 
-def test_view_fetches_more_rows_as_it_scrolls(qtbot, db) -> None:
+def test_view_fetches_more_rows_as_it_scrolls(qtbot, db, runner) -> None:
     add_people(db, [(f"G{n:02d}", f"F{n:02d}", f"M{n:03d}", None) for n in range(60)])
-    panel = PatientListPanel(db)
+    panel = PatientListPanel(runner)
     panel.model.page_size = 15
     panel.model.reload()
     qtbot.addWidget(panel)
@@ -73,8 +73,8 @@ def test_view_fetches_more_rows_as_it_scrolls(qtbot, db) -> None:
     assert panel.count.text() == "60 patients"
 
 
-def test_database_changes_show_in_the_view(qtbot, db) -> None:
-    panel = PatientListPanel(db)
+def test_database_changes_show_in_the_view(qtbot, db, runner) -> None:
+    panel = PatientListPanel(runner)
     qtbot.addWidget(panel)
     panel.show()
     assert panel.view.model().rowCount() == 0
@@ -92,9 +92,9 @@ def test_database_changes_show_in_the_view(qtbot, db) -> None:
     assert panel.current_patient() == kim
 
 
-def test_typing_in_search_filters_the_model_debounced(qtbot, db) -> None:
+def test_typing_in_search_filters_the_model_debounced(qtbot, db, runner) -> None:
     add_people(db)
-    panel = PatientListPanel(db)
+    panel = PatientListPanel(runner)
     qtbot.addWidget(panel)
     panel.show()
     loads: list[int] = []
@@ -121,9 +121,9 @@ def test_typing_in_search_filters_the_model_debounced(qtbot, db) -> None:
     assert panel.model.rowCount() == 4
 
 
-def test_header_click_sorts(qtbot, db) -> None:
+def test_header_click_sorts(qtbot, db, runner) -> None:
     add_people(db)
-    panel = PatientListPanel(db)
+    panel = PatientListPanel(runner)
     qtbot.addWidget(panel)
     panel.show()
     panel.view.sortByColumn(1, Qt.SortOrder.DescendingOrder)
@@ -154,9 +154,9 @@ def test_date_of_birth_rules() -> None:
     assert "Not a date" in (check_date_of_birth("31.02.1984", today)[1] or "")
 
 
-def test_patient_dialog_shows_problems_beside_the_fields(qtbot, db) -> None:
+def test_patient_dialog_shows_problems_beside_the_fields(qtbot, db, runner) -> None:
     add_people(db)
-    dialog = PatientDialog(db, "Dana", today=date(2026, 11, 21))
+    dialog = PatientDialog(runner, "Dana", today=date(2026, 11, 21))
     qtbot.addWidget(dialog)
     dialog.show()
     save = dialog.buttons.button(QDialogButtonBox.StandardButton.Save)
@@ -190,9 +190,9 @@ def test_patient_dialog_shows_problems_beside_the_fields(qtbot, db) -> None:
     assert records.get_patient_by_mrn(db, "Z-1").date_of_birth == date(1988, 6, 1)  # type: ignore[union-attr]
 
 
-def test_editing_a_patient_keeps_their_own_mrn(qtbot, db) -> None:
+def test_editing_a_patient_keeps_their_own_mrn(qtbot, db, runner) -> None:
     [jorg, *_] = add_people(db)
-    dialog = PatientDialog(db, "Dana", jorg)
+    dialog = PatientDialog(runner, "Dana", jorg)
     qtbot.addWidget(dialog)
     assert dialog.fields["family_name"].widget.text() == "Müller"  # type: ignore[union-attr]
     dialog.fields["activity"].widget.setText("Trail running")  # type: ignore[union-attr]
@@ -201,7 +201,7 @@ def test_editing_a_patient_keeps_their_own_mrn(qtbot, db) -> None:
     assert records.get_patient(db, jorg.id).activity == "Trail running"
 
 
-def test_first_run_asks_for_clinic_and_clinician(qtbot, db) -> None:
+def test_first_run_asks_for_clinic_and_clinician(qtbot, db, runner) -> None:
     def fill(dialog) -> None:
         assert isinstance(dialog, ClinicDialog)
         dialog.fields["clinic_name"].widget.setText("Praxis Süd")  # type: ignore[union-attr]
@@ -210,16 +210,18 @@ def test_first_run_asks_for_clinic_and_clinician(qtbot, db) -> None:
         dialog.buttons.button(QDialogButtonBox.StandardButton.Save).click()
 
     when_modal(fill)
-    person = ensure_clinician(db)
+    person = ensure_clinician(runner)
     assert person is not None
     assert person.name == "Robin Park"
     assert records.get_clinic(db).name == "Praxis Süd"  # type: ignore[union-attr]
     assert int(QSettings().value("clinician_id")) == person.id  # type: ignore[arg-type]
-    assert ensure_clinician(db) == person  # remembered: no second question
+    assert ensure_clinician(runner) == person  # remembered: no second question
 
 
-def test_settings_dialog_shows_where_the_data_lives_and_saves(qtbot, db, clinician, db_url) -> None:
-    dialog = ClinicDialog(db, clinician_id=clinician.id)
+def test_settings_dialog_shows_where_the_data_lives_and_saves(
+    qtbot, db, clinician, db_url, runner
+) -> None:
+    dialog = ClinicDialog(runner, clinician_id=clinician.id)
     qtbot.addWidget(dialog)
     assert dialog.storage_labels["database"].text() == db_url
     assert dialog.storage_labels["data_dir"].text().endswith("data")
@@ -261,7 +263,7 @@ def test_report_file_name(given: str, family: str, expected: str) -> None:
     assert report_file_name(p, date(2026, 11, 21)) == expected
 
 
-def test_a_second_computer_picks_a_clinician_or_adds_one(qtbot, db, clinician) -> None:
+def test_a_second_computer_picks_a_clinician_or_adds_one(qtbot, db, clinician, runner) -> None:
     records.save_clinician(db, records.ClinicianInfo("Lee Second"), user="t")
     QSettings().remove("clinician_id")  # this computer has not been set up
 
@@ -276,7 +278,7 @@ def test_a_second_computer_picks_a_clinician_or_adds_one(qtbot, db, clinician) -
         dialog.accept()
 
     when_modal(pick)
-    chosen = ensure_clinician(db)
+    chosen = ensure_clinician(runner)
     assert chosen is not None
     assert chosen.name == "Lee Second"
     assert int(QSettings().value("clinician_id")) == chosen.id  # type: ignore[arg-type]

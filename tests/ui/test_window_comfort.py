@@ -12,7 +12,7 @@ from clinic_app.cli import main as cli_main
 from clinic_app.storage import records
 from clinic_app.storage.database import open_database
 from clinic_app.ui.main_window import MainWindow
-from tests.ui.helpers import press, when_modal
+from tests.ui.helpers import press, wait_idle, when_modal
 
 
 def make_window(qtbot, db, form, clinician) -> MainWindow:
@@ -38,6 +38,7 @@ def test_window_remembers_geometry_splitters_and_last_section(
     first.splitter.setSizes([300, 800])
     first.patients.select_patient(patient.id)
     first.detail.new_eval_button.click()
+    wait_idle(first)
     assert first.page.view is not None
     first.page.view.editor.set_current_section("flexibility")
     first.page.view.splitter.setSizes([700, 300])
@@ -65,6 +66,7 @@ def test_usable_at_1024_by_700(qtbot, db, mini_form, clinician) -> None:
     w.patients.model.reload()
     w.patients.select_patient(patient.id)
     w.detail.new_eval_button.click()
+    wait_idle(w)
     view = w.page.view
     assert view is not None
     assert w.width() <= 1024
@@ -100,6 +102,7 @@ def test_export_report_uses_the_default_file_name(
     w.patients.model.reload()
     w.patients.select_patient(patient.id)
     w.detail.new_eval_button.click()
+    wait_idle(w)
     asked: list[str] = []
 
     def fake_save_name(_parent, _title, proposed, _filter):
@@ -155,6 +158,7 @@ def test_print_handout_asks_for_the_printer_or_says_there_is_none(
     w.patients.model.reload()
     w.patients.select_patient(patient.id)
     w.detail.new_eval_button.click()
+    wait_idle(w)
     seen: list[str] = []
     has_printer = bool(printing.available_printers())
 
@@ -185,6 +189,7 @@ def test_backup_copies_the_database(qtbot, db, mini_form, clinician, tmp_path, m
         QFileDialog, "getSaveFileName", lambda *_a: (str(target), "SQLite database (*.db)")
     )
     w.actions_["backup"].trigger()
+    wait_idle(w)
     copy = open_database(f"sqlite:///{target}", backup=False)
     try:
         assert records.get_patient_by_mrn(copy, "B-1") is not None

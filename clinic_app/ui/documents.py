@@ -1,0 +1,192 @@
+"""The window's document actions: export, print and preview the open evaluation; back up.
+
+One object owns them so that the main window only wires menus to it. What a document shows is
+read back from the database after the draft is flushed (one builder shared with the CLI,
+``clinic_app.reports.records``), through the operation runner; a failure is shown the app's one
+way and the evaluation stays exactly as it was.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
+
+from clinic_app.ui.context import AppContext
+from clinic_app.ui.operations import show_failure
+from clinic_app.ui.text import report_file_name
+
+if TYPE_CHECKING:
+    from clinic_app.storage.database import Database
+    from clinic_app.ui.evaluation_page import EvaluationPage
+
+log = logging.getLogger(__name__)
+
+KIND_WORDS = {"report": "report", "handout": "handout"}
+
+
+class DocumentActions(QObject):
+    """Export, print and preview the evaluation open in ``page``; back up the database.
+
+    Signals: ``status(str)`` — a line for the window's status bar ("Exported …").
+    """
+
+    status = Signal(str)
+
+    def __init__(self, context: AppContext, page: EvaluationPage, parent: QWidget) -> None:
+        super().__init__(parent)
+        self.context = context
+        self.page = page
+        self.parent_widget = parent
+
+    # -- reading what is stored ---------------------------------------------------------------
+
+    def report_data(self, what: str) -> Any:
+        """The open evaluation as ``clinic_app.reports.ReportData``, read back after a flush so
+        the document shows exactly what is stored; None (after saying why) if it cannot be."""
+        ev = self.page.evaluation
+        if ev is None:
+            return None
+        if not self.page.flush():
+            QMessageBox.warning(
+                self.parent_widget,
+                "Not saved",
+                "Save the evaluation first: it has unsaved changes.",
+            )
+            return None
+        eid = ev.id
+
+        def read(db: Database) -> Any:
+            from clinic_app.reports.records import report_data_for_evaluation
+
+            return report_data_for_evaluation(db, eid)
+
+        try:
+            return self.context.runner.call(what, read)
+        except Exception as err:
+            show_failure(self.parent_widget, what, err)
+            return None
+
+    def _build(self, kind: str, data: Any, path: Path, what: str) -> bool:
+        from clinic_app import reports
+
+        build = reports.build_clinician_report if kind == "report" else reports.build_handout
+        try:
+            build(data, path)
+        except Exception as err:  # a report problem must not lose the evaluation
+            show_failure(self.parent_widget, what, err)
+            return False
+        return True
+
+    # -- the actions --------------------------------------------------------------------------
+
+    def export(self, kind: str) -> Path | None:
+        """Ask where, then write the clinician report (``"report"``) or the handout."""
+        what = f"Exporting the {KIND_WORDS[kind]}"
+        data = self.report_data(what)
+        p = self.page.patient
+        if data is None or p is None:
+            return None
+        default = report_file_name(p, data.evaluation.date, kind)
+        path, _ = QFileDialog.getSaveFileName(
+            self.parent_widget, f"Export {kind}", str(Path.home() / default), "PDF (*.pdf)"
+        )
+        if not path or not self._build(kind, data, Path(path), what):
+            return None
+        self.status.emit(f"Exported {path}")
+        return Path(path)
+
+    def print_handout(self) -> None:
+        """Build the handout PDF, let the user pick the printer, and send that PDF to it."""
+        from PySide6.QtWidgets import QProgressDialog
+
+        from clinic_app.ui import printing
+
+        what = "Printing the handout"
+        data = self.report_data(what)
+        p = self.page.patient
+        if data is None or p is None:
+            return
+        parent = self.parent_widget
+        with tempfile.TemporaryDirectory(prefix="clinic_app_print_") as folder:
+            path = Path(folder) / report_file_name(p, data.evaluation.date, "handout")
+            if not self._build("handout", data, path, what):
+                return
+            progress = QProgressDialog("Printing the handout…", "Cancel", 0, 0, parent)
+            progress.setWindowModality(Qt.WindowModality.WindowModal)
+
+            def on_page(done: int, total: int) -> bool:
+                progress.setMaximum(total)
+                progress.setValue(done)
+                return not progress.wasCanceled()
+
+            try:
+                sent = printing.print_with_dialog(
+                    parent, path, job_name=path.stem, progress=on_page, title="Print handout"
+                )
+            except printing.PrintError as err:
+                QMessageBox.information(parent, "Print handout", str(err))
+                return
+            finally:
+                progress.close()
+        if sent is not None:
+            self.status.emit(f"Sent {sent} pages to the printer")
+
+    def preview(self) -> Path | None:
+        from PySide6.QtCore import QUrl
+        from PySide6.QtGui import QDesktopServices
+
+        what = "Previewing the report"
+        data = self.report_data(what)
+        p = self.page.patient
+        if data is None or p is None:
+            return None
+        folder = Path(tempfile.mkdtemp(prefix="clinic_app_preview_"))
+        path = folder / report_file_name(p, data.evaluation.date, "report")
+        if not self._build("report", data, path, what):
+            return None
+        QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
+        self.status.emit(f"Preview: {path}")
+        return path
+
+    def backup(self) -> None:
+        """Copy the SQLite database to a file the user chooses (SQLite's online backup)."""
+        source = self.context.db.path
+        if source is None:
+            return
+        self.page.flush()
+        default = f"clinic_backup_{date.today():%Y-%m-%d}.db"
+        path, _ = QFileDialog.getSaveFileName(
+            self.parent_widget,
+            "Back up the database",
+            str(Path.home() / default),
+            "SQLite database (*.db)",
+        )
+        if not path:
+            return
+        target = Path(path)
+
+        def copy(_db: Database) -> None:
+            from clinic_app.storage import backup
+
+            # The save dialog has already asked before replacing an existing file.
+            backup.copy_database(source, target, overwrite=True)
+
+        def failed(err: BaseException) -> None:
+            if isinstance(err, OSError):
+                QMessageBox.warning(self.parent_widget, "Backup failed", str(err))
+            else:
+                show_failure(self.parent_widget, "Backing up the database", err)
+
+        self.context.runner.run(
+            "Backing up the database",
+            copy,
+            on_success=lambda _r: self.status.emit(f"Backed up to {path}"),
+            on_failure=failed,
+            parent=self.parent_widget,
+        )
