@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import os
+import tempfile
 
 # Must be set before any Qt import: tests run headless, on CI and on a developer's desktop alike.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# Commands run by tests without a data folder log here, never into the user's own log folder.
+os.environ.setdefault("CLINIC_APP_LOG_DIR", tempfile.mkdtemp(prefix="clinic_app_test_logs_"))
 os.environ.setdefault("QT_QUICK_BACKEND", "software")
