@@ -1,0 +1,355 @@
+"""The evaluation form's schema: what a form file may contain.
+
+Pydantic models that reject unknown keys: items and their types, sections, factor and pattern
+rules with their conditions, red flags, running rules and the ``sources`` table. Loading a file
+and the checks that need the whole form live in :mod:`clinic_app.core.form_loading` and
+:mod:`clinic_app.core.form_checks`; :mod:`clinic_app.core.form` gathers all three.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
+
+Identifier = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
+Side = Literal["left", "right"]
+SIDES: tuple[Side, Side] = ("left", "right")
+SourceId = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_]*$", max_length=32)]
+
+
+class FormError(Exception):
+    """A form file that cannot be used; ``problems`` holds one ``file: place: problem`` per line."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class ItemType(enum.StrEnum):
+    """How a finding is entered and stored (see README, "Findings JSON")."""
+
+    NUMBER = "number"  # int/float within range, with a unit
+    SCALE = "scale"  # NPRS 0-10, whole numbers
+    MMT = "mmt"  # manual muscle test 0-5 in half grades (4+ is 4.5)
+    CHOICE = "choice"  # one of `choices`
+    MULTI = "multi"  # a set of `choices`
+    YESNO = "yesno"  # "yes" / "no"
+    POSNEG = "posneg"  # "positive" / "negative"
+    REGIONS = "regions"  # a set of body-chart regions (per side when bilateral)
+    TEXT = "text"  # free text
+
+
+CATEGORICAL_VALUES: dict[ItemType, tuple[str, ...]] = {
+    ItemType.YESNO: ("yes", "no"),
+    ItemType.POSNEG: ("positive", "negative"),
+}
+NUMERIC_TYPES = frozenset({ItemType.NUMBER, ItemType.SCALE, ItemType.MMT})
+SET_TYPES = frozenset({ItemType.MULTI, ItemType.REGIONS})
+
+
+class Range(_Strict):
+    min: float
+    max: float
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Range:
+        if self.min > self.max:
+            raise ValueError(f"min {self.min:g} is above max {self.max:g}")
+        return self
+
+
+class Choice(_Strict):
+    id: Identifier
+    label: str = Field(min_length=1)
+
+
+class Symmetry(_Strict):
+    """How the two sides of a bilateral number are compared.
+
+    ``deficit``: percent deficit of the weaker side, ``(stronger - weaker) / stronger * 100``;
+    ``threshold`` is the deficit in percent past which the gap counts.
+    ``difference``: absolute difference in the item's unit (degrees); ``threshold`` is the minimal
+    detectable difference, below which a gap is measurement noise.
+    """
+
+    method: Literal["deficit", "difference"]
+    better: Literal["higher", "lower"] = "higher"
+    threshold: float = Field(ge=0)
+    source: str = Field(min_length=1)
+
+
+class Item(_Strict):
+    id: Identifier
+    label: str = Field(min_length=1)
+    help: str = ""
+    type: ItemType
+    unit: str = ""
+    range: Range | None = None
+    integer: bool = False
+    choices: tuple[Choice, ...] = ()
+    bilateral: bool = False
+    symmetry: Symmetry | None = None
+    max_length: int = Field(default=4000, ge=1)
+    source: str = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Item:
+        needs_choices = self.type in (ItemType.CHOICE, ItemType.MULTI, ItemType.REGIONS)
+        if needs_choices and not self.choices:
+            raise ValueError(f"type {self.type.value} needs a list of choices")
+        if not needs_choices and self.choices:
+            raise ValueError(f"type {self.type.value} takes no choices")
+        ids = [c.id for c in self.choices]
+        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        if dupes:
+            raise ValueError(f"choice id {dupes[0]!r} appears twice")
+        if self.type is ItemType.NUMBER and self.range is None:
+            raise ValueError("a number needs a range (min and max)")
+        if self.type not in (ItemType.NUMBER,) and self.range is not None:
+            raise ValueError(f"type {self.type.value} has a fixed range; remove 'range'")
+        if self.symmetry is not None and (not self.bilateral or self.type not in NUMERIC_TYPES):
+            raise ValueError("symmetry is only for bilateral numbers")
+        return self
+
+    @property
+    def value_range(self) -> Range | None:
+        if self.type is ItemType.SCALE:
+            return Range(min=0, max=10)
+        if self.type is ItemType.MMT:
+            return Range(min=0, max=5)
+        return self.range
+
+    @property
+    def allowed(self) -> tuple[str, ...]:
+        """The strings a categorical item accepts (empty for numbers and text)."""
+        if self.type in CATEGORICAL_VALUES:
+            return CATEGORICAL_VALUES[self.type]
+        return tuple(c.id for c in self.choices)
+
+    def choice_label(self, value: str) -> str:
+        for c in self.choices:
+            if c.id == value:
+                return c.label
+        return value
+
+
+def mmt_grade(value: float) -> str:
+    """An MMT grade as clinicians write it: half grades are stored as .5 and shown as ``4+``.
+
+    The one place this convention is written down: the editor's drop-down, the assessment's
+    evidence lines and the reports all show grades through it.
+    """
+    whole = int(value)
+    return f"{whole}+" if value - whole >= 0.5 else str(whole)
+
+
+class Section(_Strict):
+    id: Identifier
+    title: str = Field(min_length=1)
+    help: str = ""
+    items: tuple[Item, ...] = Field(min_length=1)
+
+
+Op = Literal["<", "<=", ">", ">=", "=="]
+
+
+class Leaf(_Strict):
+    """One test on one finding.
+
+    ``measure``: ``value`` (default) reads the value; ``deficit`` the percent deficit between the
+    sides; ``difference`` the absolute difference; ``lsi`` the limb symmetry index of ``side``
+    against the other side. ``side`` chooses which side must satisfy a ``value`` test: ``involved``,
+    ``opposite`` (the other side of the painful one), ``left``, ``right`` or ``any``. For
+    ``deficit``/``difference``, ``worse`` says which side must be the worse one. A missing
+    ``threshold`` on ``deficit``/``difference`` means the item's own symmetry threshold.
+    ``per`` divides a one-sided number by another one-sided number before the test (a ratio such
+    as trunk flexor / extensor endurance), so the threshold is a plain ratio.
+    """
+
+    item: Identifier
+    measure: Literal["value", "deficit", "difference", "lsi"] = "value"
+    side: Literal["involved", "opposite", "left", "right", "any"] | None = None
+    worse: Literal["involved", "opposite", "any"] = "any"
+    op: Op | None = None
+    threshold: float | None = None
+    in_: tuple[str, ...] | None = Field(default=None, alias="in")
+    per: Identifier | None = None
+
+    @model_validator(mode="after")
+    def _shape(self) -> Leaf:
+        if self.per is not None and (self.measure != "value" or self.op is None):
+            raise ValueError("'per' needs measure value with 'op' and 'threshold'")
+        if self.in_ is not None and (self.op is not None or self.threshold is not None):
+            raise ValueError("use either 'in' or 'op' with 'threshold', not both")
+        if self.in_ is None and self.op is None:
+            raise ValueError("a test needs 'in' (categories) or 'op' (numbers)")
+        if self.in_ is not None and self.measure != "value":
+            raise ValueError(f"'in' cannot be used with measure {self.measure}")
+        if self.op is not None and self.threshold is None and self.measure in ("value", "lsi"):
+            raise ValueError(f"measure {self.measure} needs a threshold")
+        return self
+
+
+class AllOf(_Strict):
+    all: tuple[Condition, ...] = Field(min_length=1)
+
+
+class AnyOf(_Strict):
+    any: tuple[Condition, ...] = Field(min_length=1)
+
+
+Condition = Leaf | AllOf | AnyOf
+AllOf.model_rebuild()
+AnyOf.model_rebuild()
+
+
+class Indicator(_Strict):
+    """One finding pattern that supports a factor or pattern."""
+
+    label: str = Field(min_length=1)
+    when: Condition
+    source: str = Field(min_length=1)
+    supporting_only: bool = False  # counts toward strength but never fires the rule alone
+
+
+class Rule(_Strict):
+    """Shared shape of contributing factors and patterns."""
+
+    id: str = Field(pattern=r"^[A-Z][A-Z0-9]*$")
+    name: str = Field(min_length=1)
+    sources: tuple[str, ...] = Field(min_length=1)
+    local: bool = False  # a hamstring-local cause (the hamstring is the source)
+    opinion: bool = False  # one author's claim, labelled as such in reports
+    min_indicators: int = Field(default=1, ge=1)
+    indicators: tuple[Indicator, ...] = Field(min_length=1)
+    plain: str = ""  # everyday words for the patient handout
+    note: str = ""
+    advice: tuple[Identifier, ...] = ()
+    exercises: tuple[Identifier, ...] = ()
+
+    @model_validator(mode="after")
+    def _reachable(self) -> Rule:
+        if self.min_indicators > len(self.indicators):
+            raise ValueError(
+                f"min_indicators {self.min_indicators} is more than the "
+                f"{len(self.indicators)} indicators listed"
+            )
+        if all(i.supporting_only for i in self.indicators):
+            raise ValueError("every indicator is supporting_only, so the rule can never fire")
+        return self
+
+
+class Factor(Rule):
+    id: str = Field(pattern=r"^F[0-9]+$")
+    region: str = Field(min_length=1)
+
+
+class Pattern(Rule):
+    id: str = Field(pattern=r"^P[0-9]+$")
+
+
+class Urgency(enum.StrEnum):
+    EMERGENCY = "emergency"
+    URGENT = "urgent"
+    SOON = "soon"
+
+
+URGENCY_RANK = {Urgency.EMERGENCY: 0, Urgency.URGENT: 1, Urgency.SOON: 2}
+
+
+class RedFlag(_Strict):
+    id: str = Field(pattern=r"^R[0-9]+$")
+    name: str = Field(min_length=1)
+    urgency: Urgency
+    message: str = Field(min_length=1)
+    plain: str = ""
+    when: Condition
+    sources: tuple[str, ...] = Field(min_length=1)
+    advice: tuple[Identifier, ...] = ()
+
+
+class RunLevel(enum.StrEnum):
+    GREEN = "green"
+    NEXT_DAY = "next_day"
+    STOP = "stop"
+    RED_FLAG = "red_flag"
+
+
+RUN_LEVEL_RANK = {RunLevel.RED_FLAG: 0, RunLevel.STOP: 1, RunLevel.NEXT_DAY: 2, RunLevel.GREEN: 3}
+
+
+class RunRule(_Strict):
+    level: RunLevel
+    label: str = Field(min_length=1)
+    message: str = Field(min_length=1)
+    when: Condition
+    source: str = Field(min_length=1)
+
+
+class Source(_Strict):
+    """One entry of the form's ``sources`` table: what a citation such as ``S1`` or ``domain §2``
+    refers to. ``legend`` says whether the clinician report explains it in its source legend
+    (outside documents are; the project's own brief and clinic defaults are only cited inline).
+    """
+
+    id: SourceId
+    description: str = Field(min_length=1)
+    legend: bool = True
+
+
+class Form(_Strict):
+    """A whole form file.
+
+    ``involved_side_item`` names the painful-side item; ``plan_section`` the section holding the
+    clinician's assessment and plan (printed at the end of the report, not among the findings);
+    ``sources`` describes every source the items and rules cite. The body chart is drawn for the
+    form's ``regions`` item (the first one, when there are several).
+    """
+
+    id: Identifier
+    version: int = Field(ge=1)
+    title: str = Field(min_length=1)
+    description: str = ""
+    involved_side_item: Identifier
+    plan_section: Identifier | None = None
+    sources: tuple[Source, ...] = ()
+    sections: tuple[Section, ...] = Field(min_length=1)
+    factors: tuple[Factor, ...] = ()
+    patterns: tuple[Pattern, ...] = ()
+    red_flags: tuple[RedFlag, ...] = ()
+    running: tuple[RunRule, ...] = ()
+
+    _items: dict[str, Item] = PrivateAttr(default_factory=dict)
+
+    def model_post_init(self, context: Any, /) -> None:
+        self._items = {i.id: i for s in self.sections for i in s.items}
+
+    @property
+    def items(self) -> Mapping[str, Item]:
+        """Every item of every section, by id, in form order."""
+        return self._items
+
+    def item(self, item_id: str) -> Item:
+        return self.items[item_id]
+
+    def section_of(self, item_id: str) -> Section:
+        for s in self.sections:
+            if any(i.id == item_id for i in s.items):
+                return s
+        raise KeyError(item_id)
+
+    def source(self, source_id: str) -> Source | None:
+        """The ``sources`` entry of an id (``S1``), or None when the table does not list it."""
+        return next((s for s in self.sources if s.id == source_id), None)
+
+    @property
+    def body_chart_item(self) -> Item | None:
+        """The item marked on the body chart: the form's first ``regions`` item, if any."""
+        return next((i for i in self.items.values() if i.type is ItemType.REGIONS), None)
