@@ -1,6 +1,6 @@
 """The body chart: click (or arrow keys and Space) to mark painful regions, per side.
 
-Geometry comes from ``clinic_app.reports.body_chart`` (the same file the PDF reports draw), so the
+Geometry comes from ``clinic_app.core.body_chart`` (the same file the PDF reports draw), so the
 screen and the report cannot disagree about where a region is. The view is from behind: the
 patient's left side is on the viewer's left, and the chart says so above each half.
 """

@@ -216,7 +216,7 @@ class OperationRunner(QObject):
         if not job.done.wait(timeout_s):
             log.warning("%s: no answer from the database within %.0f s", safe(what), timeout_s)
             raise OperationTimeoutError(
-                f"{what}: the database did not answer within {timeout_s:.0f} s"
+                f"{what}: the database did not answer within {timeout_s:g} s"
             )
         if job.error is not None:
             raise job.error

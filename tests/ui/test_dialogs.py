@@ -1,147 +1,18 @@
-"""The patient list model (both directions), the patient dialog, settings and first run."""
+"""The dialogs: patient details, first run, settings; their checks, saves and failures."""
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import date
 
-import pytest
-from PySide6.QtCore import QSettings, Qt
-from PySide6.QtWidgets import QComboBox, QDialogButtonBox
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QComboBox, QDialogButtonBox, QMessageBox
 
 from clinic_app.storage import records
 from clinic_app.ui.app import ensure_clinician
 from clinic_app.ui.dialogs import ClinicDialog, PatientDialog, check_date_of_birth
-from clinic_app.ui.main_window import PatientListPanel, report_file_name
-from clinic_app.ui.patient_model import PatientTableModel
-from tests.ui.helpers import when_modal
-
-PEOPLE = [
-    ("Jörg", "Müller", "A-100", date(1980, 3, 7)),
-    ("Ana", "Núñez", "A-101", date(1995, 12, 1)),
-    ("Sam", "Lee", "B-200", None),
-    ("Kim", "Ortega", "C-300", date(2001, 4, 30)),
-]
-
-
-def add_people(db, people=PEOPLE) -> list[records.Patient]:
-    return [
-        records.create_patient(db, records.PatientFields(g, f, mrn, dob), user="t")
-        for g, f, mrn, dob in people
-    ]
-
-
-def names(model: PatientTableModel) -> list[str]:
-    return [model.index(r, 0).data() for r in range(model.rowCount())]
-
-
-def test_model_passes_the_model_tester_browsing_and_searching(qtmodeltester, db, runner) -> None:
-    add_people(db)
-    model = PatientTableModel(runner)
-    qtmodeltester.check(model)
-    model.set_query("mul")
-    qtmodeltester.check(model)
-    empty = PatientTableModel(runner)
-    empty.set_query("zzz")
-    qtmodeltester.check(empty)
-
-
-def test_model_pages_instead_of_loading_everyone(qtbot, db, runner) -> None:
-    add_people(db, [(f"Given{n:02d}", f"Family{n:02d}", f"M{n:03d}", None) for n in range(35)])
-    model = PatientTableModel(runner, page_size=10)
-    assert model.total == 35
-    assert model.rowCount() == 10
-    assert model.canFetchMore()
-    model.fetchMore()
-    assert model.rowCount() == 20
-    while model.canFetchMore():
-        model.fetchMore()
-    assert model.rowCount() == 35
-    assert names(model)[:2] == ["Family00, Given00", "Family01, Given01"]
-
-
-def test_view_fetches_more_rows_as_it_scrolls(qtbot, db, runner) -> None:
-    add_people(db, [(f"G{n:02d}", f"F{n:02d}", f"M{n:03d}", None) for n in range(60)])
-    panel = PatientListPanel(runner)
-    panel.model.page_size = 15
-    panel.model.reload()
-    qtbot.addWidget(panel)
-    panel.resize(360, 300)
-    panel.show()
-    assert panel.model.rowCount() == 15
-    panel.view.scrollToBottom()
-    qtbot.waitUntil(lambda: panel.model.rowCount() > 15)
-    assert panel.count.text() == "60 patients"
-
-
-def test_database_changes_show_in_the_view(qtbot, db, runner) -> None:
-    panel = PatientListPanel(runner)
-    qtbot.addWidget(panel)
-    panel.show()
-    assert panel.view.model().rowCount() == 0
-    assert panel.count.text() == "0 patients"
-    add_people(db)
-    panel.model.reload()
-    view_names = [
-        panel.view.model().index(r, 0).data() for r in range(panel.view.model().rowCount())
-    ]
-    assert view_names == ["Lee, Sam", "Müller, Jörg", "Núñez, Ana", "Ortega, Kim"]
-    assert panel.count.text() == "4 patients"
-    kim = records.get_patient_by_mrn(db, "C-300")
-    assert kim is not None
-    assert panel.select_patient(kim.id)
-    assert panel.current_patient() == kim
-
-
-def test_typing_in_search_filters_the_model_debounced(qtbot, db, runner) -> None:
-    add_people(db)
-    panel = PatientListPanel(runner)
-    qtbot.addWidget(panel)
-    panel.show()
-    loads: list[int] = []
-    panel.model.loaded.connect(lambda: loads.append(1))
-    qtbot.keyClicks(panel.search, "mul")  # ASCII finds "Müller": accents are folded
-    assert panel.model.query == ""  # not on every keystroke...
-    qtbot.waitUntil(lambda: panel.model.query == "mul")  # ...but once typing pauses
-    assert len(loads) == 1
-    assert names(panel.model) == ["Müller, Jörg"]
-    assert panel.count.text() == "1 match"
-    panel.search.setText("MÜL")  # Unicode goes in with setText
-    qtbot.waitUntil(lambda: panel.model.query == "MÜL")
-    assert names(panel.model) == ["Müller, Jörg"]
-    panel.search.clear()
-    qtbot.keyClicks(panel.search, "B-20")
-    qtbot.waitUntil(lambda: panel.model.query == "B-20")
-    assert names(panel.model) == ["Lee, Sam"]
-    panel.search.clear()
-    qtbot.keyClicks(panel.search, "1995-12-01")
-    qtbot.waitUntil(lambda: panel.model.query == "1995-12-01")
-    assert names(panel.model) == ["Núñez, Ana"]
-    panel.search.clear()
-    qtbot.waitUntil(lambda: panel.model.query == "")
-    assert panel.model.rowCount() == 4
-
-
-def test_header_click_sorts(qtbot, db, runner) -> None:
-    add_people(db)
-    panel = PatientListPanel(runner)
-    qtbot.addWidget(panel)
-    panel.show()
-    panel.view.sortByColumn(1, Qt.SortOrder.DescendingOrder)
-    assert [panel.model.index(r, 1).data() for r in range(4)] == [
-        "C-300",
-        "B-200",
-        "A-101",
-        "A-100",
-    ]
-    panel.view.sortByColumn(2, Qt.SortOrder.AscendingOrder)
-    born = [panel.model.index(r, 2).data()[:10] for r in range(4)]
-    assert born == ["1980-03-07", "1995-12-01", "2001-04-30", ""]  # unknown dates last
-    panel.view.sortByColumn(2, Qt.SortOrder.DescendingOrder)
-    assert panel.model.index(0, 2).data().startswith("2001-04-30")
-    assert panel.model.index(3, 2).data() == ""
-    panel.model.set_query("a")  # a search result is sorted the same way, in memory
-    born = [panel.model.index(r, 2).data()[:10] for r in range(panel.model.rowCount())]
-    assert born == sorted(filter(None, born), reverse=True) + [b for b in born if not b]
+from tests.ui.helpers import press, when_modal
+from tests.ui.test_patient_model import add_people
 
 
 def test_date_of_birth_rules() -> None:
@@ -236,33 +107,6 @@ def test_settings_dialog_shows_where_the_data_lives_and_saves(
     assert records.get_clinician(db, clinician.id).credentials == "PT, DPT"
 
 
-@pytest.mark.parametrize(
-    ("given", "family", "expected"),
-    [
-        ("Ada", "Runner", "Runner_Ada_2026-11-21_report.pdf"),
-        ("Zoë", "O'Neil / Smith", "O-Neil---Smith_Zoë_2026-11-21_report.pdf"),
-    ],
-)
-def test_report_file_name(given: str, family: str, expected: str) -> None:
-    p = records.Patient(  # a plain value: no database needed
-        1,
-        given,
-        family,
-        "M",
-        None,
-        "unknown",
-        "",
-        "",
-        "",
-        "",
-        False,
-        date(2026, 1, 1),
-        date(2026, 1, 1),
-        "t",  # type: ignore[arg-type]
-    )
-    assert report_file_name(p, date(2026, 11, 21)) == expected
-
-
 def test_a_second_computer_picks_a_clinician_or_adds_one(qtbot, db, clinician, runner) -> None:
     records.save_clinician(db, records.ClinicianInfo("Lee Second"), user="t")
     QSettings().remove("clinician_id")  # this computer has not been set up
@@ -282,3 +126,62 @@ def test_a_second_computer_picks_a_clinician_or_adds_one(qtbot, db, clinician, r
     assert chosen is not None
     assert chosen.name == "Lee Second"
     assert int(QSettings().value("clinician_id")) == chosen.id  # type: ignore[arg-type]
+
+
+def test_a_failing_settings_save_keeps_the_dialog_as_typed(qtbot, db, clinician, db_url, runner):
+    """The clinic table refuses the write (a real SQLite trigger): the failure is shown, the
+    dialog stays open with everything typed, Save works again, and nothing was half-saved."""
+    con = sqlite3.connect(db_url.removeprefix("sqlite:///"), isolation_level=None)
+    con.execute(
+        "CREATE TRIGGER fault BEFORE UPDATE ON clinic BEGIN SELECT RAISE(ABORT, 'disk'); END"
+    )
+    con.close()
+    dialog = ClinicDialog(runner, clinician_id=clinician.id)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.fields["clinic_name"].widget.setText("Praxis Nord")  # type: ignore[union-attr]
+    dialog.fields["credentials"].widget.setText("PT, MSc")  # type: ignore[union-attr]
+    seen: list[str] = []
+
+    def read(box: QMessageBox) -> None:
+        seen.append(box.text())
+        press(box, "OK")
+
+    when_modal(read)
+    save = dialog.buttons.button(QDialogButtonBox.StandardButton.Save)
+    save.click()
+    assert not save.isEnabled()  # one save at a time
+    qtbot.waitUntil(lambda: bool(seen) and save.isEnabled(), timeout=5000)
+    assert seen[0].startswith("Saving the settings did not work.")
+    assert dialog.isVisible()
+    assert dialog.text("clinic_name") == "Praxis Nord"
+    assert dialog.text("credentials") == "PT, MSc"
+    assert records.get_clinic(db).name == "Thigh & Hip Clinic"  # type: ignore[union-attr]
+    # The clinic is saved first: the profile was never reached, so it did not change either.
+    assert records.get_clinician(db, clinician.id).credentials == "PT, DPT"
+
+
+def test_a_closed_dialog_gives_the_keyboard_back_to_its_window(qtbot, window) -> None:
+    window.patients.new_button.click()
+    dialog = window.findChild(PatientDialog)
+    assert dialog is not None
+    qtbot.waitUntil(lambda: dialog.isActiveWindow() or window.isActiveWindow())
+    dialog.reject()
+    qtbot.waitUntil(window.isActiveWindow, timeout=2000)
+
+
+def test_mrn_taken_meanwhile_is_said_beside_the_field(qtbot, db, runner) -> None:
+    """The MRN was free when checked and taken by another workstation before the save: the
+    save's own check says so beside the field, and nothing typed is cleared."""
+    dialog = PatientDialog(runner, "Dana", today=date(2026, 11, 21))
+    qtbot.addWidget(dialog)
+    dialog.show()
+    for key, text in (("given_name", "Kai"), ("family_name", "Race"), ("mrn", "R-1")):
+        dialog.fields[key].widget.setText(text)  # type: ignore[union-attr]
+    assert dialog.check() is not None  # free now
+    records.create_patient(db, records.PatientFields("Other", "Desk", "R-1"), user="desk")
+    dialog.buttons.button(QDialogButtonBox.StandardButton.Save).click()
+    qtbot.waitUntil(lambda: "mrn" in dialog.problems(), timeout=5000)
+    assert dialog.problems()["mrn"] == "MRN R-1 is already used by Desk, Other"
+    assert dialog.text("given_name") == "Kai"
+    assert dialog.isVisible()
