@@ -14,7 +14,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from clinic_app.core.form import NUMERIC_TYPES, SET_TYPES, SIDES, Form, Item, ItemType, Side
+from clinic_app.core.form import (
+    MMT_VALUES,
+    NUMERIC_TYPES,
+    SET_TYPES,
+    SIDES,
+    Form,
+    Item,
+    ItemType,
+    Side,
+)
 
 Scalar = float | int | str
 Value = Scalar | tuple[str, ...]
@@ -115,15 +124,15 @@ def _check_scalar(item: Item, value: Any, where: str) -> tuple[Value | None, str
             return None, f"{where}: {value!r} is not a finite number"
         rng = item.value_range
         assert rng is not None
-        unit = f" {item.unit}" if item.unit else ""
+        unit = f" {item.unit}" if item.unit and item.unit != "°" else item.unit
         if not rng.min <= value <= rng.max:  # exact for ints of any size
             shown = _show_number(value)
             return None, f"{where}: {shown}{unit} is outside {rng.min:g}-{rng.max:g}{unit}"
         whole = item.integer or item.type is ItemType.SCALE
         if whole and value != int(value):
             return None, f"{where}: {value:g} must be a whole number"
-        if item.type is ItemType.MMT and value * 2 != int(value * 2):
-            return None, f"{where}: {value:g} is not an MMT grade (0-5 in half grades)"
+        if item.type is ItemType.MMT and value not in MMT_VALUES:
+            return None, f"{where}: {value:g} is not an MMT grade (0-5 with − and +)"
         return (int(value) if whole else value), None
     if item.type in SET_TYPES:
         if isinstance(value, str) or not isinstance(value, list | tuple):

@@ -28,6 +28,8 @@ from clinic_app.core.form_checks import (
 from clinic_app.core.form_loading import MAX_EXPANDED_NODES, MAX_NESTING, load_form
 from clinic_app.core.form_schema import (
     CATEGORICAL_VALUES,
+    MMT_GRADES,
+    MMT_VALUES,
     NUMERIC_TYPES,
     RUN_LEVEL_RANK,
     SET_TYPES,
@@ -59,10 +61,13 @@ from clinic_app.core.form_schema import (
     Symmetry,
     Urgency,
     mmt_grade,
+    parse_mmt_grade,
 )
 
 __all__ = [
     "CATEGORICAL_VALUES",
+    "MMT_GRADES",
+    "MMT_VALUES",
     "MAX_EXPANDED_NODES",
     "MAX_NESTING",
     "NUMERIC_TYPES",
@@ -102,4 +107,5 @@ __all__ = [
     "load_form",
     "mmt_grade",
     "parse_form",
+    "parse_mmt_grade",
 ]

@@ -37,7 +37,7 @@ class ItemType(enum.StrEnum):
 
     NUMBER = "number"  # int/float within range, with a unit
     SCALE = "scale"  # NPRS 0-10, whole numbers
-    MMT = "mmt"  # manual muscle test 0-5 in half grades (4+ is 4.5)
+    MMT = "mmt"  # manual muscle test grade 0-5 with − and + (see MMT_GRADES)
     CHOICE = "choice"  # one of `choices`
     MULTI = "multi"  # a set of `choices`
     YESNO = "yesno"  # "yes" / "no"
@@ -140,14 +140,43 @@ class Item(_Strict):
         return value
 
 
-def mmt_grade(value: float) -> str:
-    """An MMT grade as clinicians write it: half grades are stored as .5 and shown as ``4+``.
+# Manual muscle test grades are ordinal (0, 1−, 1, 1+ … 4−, 4, 4+, 5). They are stored as numbers
+# so that stored findings stay readable and "below 5/5" stays a plain threshold: a whole grade is
+# the number itself, a plus grade is n + 0.5 (4+ is 4.5, as before minus grades existed) and a
+# minus grade is n − 0.25 (4− is 3.75). The numbers only give the order; grades are compared in
+# grades, never as a percentage or a ratio (see clinic_app.core.symmetry.grade_difference).
+MMT_GRADES: tuple[tuple[float, str], ...] = tuple(
+    sorted(
+        {
+            (0.0, "0"),
+            (0.5, "0+"),
+            *((n - 0.25, f"{n}−") for n in range(1, 6)),
+            *((float(n), str(n)) for n in range(1, 6)),
+            *((n + 0.5, f"{n}+") for n in range(1, 5)),
+        }
+    )
+)
+MMT_VALUES = frozenset(v for v, _ in MMT_GRADES)
 
-    The one place this convention is written down: the editor's drop-down, the assessment's
-    evidence lines and the reports all show grades through it.
+
+def mmt_grade(value: float) -> str:
+    """An MMT grade as clinicians write it (4.5 is ``4+``, 3.75 is ``4−``).
+
+    The one place this convention is written down: the editor, the assessment's evidence lines
+    and the reports all show grades through it. A value between grades shows the nearest lower
+    grade (stored findings only ever hold grades: validation refuses anything else).
     """
-    whole = int(value)
-    return f"{whole}+" if value - whole >= 0.5 else str(whole)
+    shown = MMT_GRADES[0][1]
+    for grade, label in MMT_GRADES:
+        if value + 1e-9 >= grade:
+            shown = label
+    return shown
+
+
+def parse_mmt_grade(text: str) -> float | None:
+    """The stored number of a grade typed as ``4-``, ``4−`` or ``4 +``; None if not a grade."""
+    t = text.strip().replace(" ", "").replace("-", "−").replace("/5", "")
+    return next((v for v, label in MMT_GRADES if label == t), None)
 
 
 class Section(_Strict):

@@ -4,6 +4,12 @@ Nothing here names a clinical measure: a new item in ``forms/*.yaml`` appears on
 with the editor its type calls for. Every edit goes through ``Findings.with_value`` (core), so a
 value the form refuses is shown beside its field with the reason and never enters the findings,
 while everything already entered stays as it was.
+
+What is shown is what is stored: a typed value passes through prefixes ("1", "15", "150"), each
+valid on its own. When the text ends up invalid, the field's value in the findings goes back to
+what it was before the typing began (never the last valid prefix), and the field stays marked
+invalid (beside the field, in the section list, in :meth:`EvaluationEditor.invalid_fields` for
+the status bar and the sign check) until it is mended.
 """
 
 from __future__ import annotations
@@ -180,7 +186,7 @@ class ItemRow:
         lines = []
         for s, p in self.problems.items():
             prefix = f"{s.capitalize()}: " if s is not None else ""
-            lines.append(f"{prefix}{p} — not accepted")
+            lines.append(f"{prefix}{p} — not accepted, nothing new is stored")
         self.error.setText("\n".join(lines))
         self.error.setVisible(bool(lines))
 
@@ -295,8 +301,9 @@ class SectionPage(QScrollArea):
 class EvaluationEditor(QWidget):
     """Edits the findings of one evaluation, section by section.
 
-    Signals: ``findings_changed(Findings)`` — after every accepted edit, with the new findings;
-    ``section_changed(str)`` — the visible section's id.
+    Signals: ``findings_changed(Findings)`` — after every edit, with the findings to store (an
+    invalid text leaves its field at the value it had before the typing began; read
+    :meth:`invalid_fields`); ``section_changed(str)`` — the visible section's id.
     """
 
     findings_changed = Signal(object)
@@ -314,6 +321,10 @@ class EvaluationEditor(QWidget):
         self._findings = findings if findings is not None else empty(form)
         self._read_only = False
         self._carried: set[str] = set()
+        # (item id, side) -> the value before the current typing began, and -> why the text
+        # shown is not accepted. See the module docstring.
+        self._typing_from: dict[tuple[str, Side | None], Any] = {}
+        self._invalid: dict[tuple[str, Side | None], str] = {}
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
@@ -387,11 +398,23 @@ class EvaluationEditor(QWidget):
     def set_findings(self, findings: Findings) -> None:
         """Show ``findings`` (e.g. another evaluation, or "take theirs"); emits nothing."""
         self._findings = findings
+        self._typing_from.clear()
+        self._invalid.clear()
         for row in self._rows.values():
             for side in list(row.problems):
                 row.show_problem(side, None)
         self._load_values(self._rows.values())
         self._refresh_derived(None)
+
+    def invalid_fields(self) -> list[tuple[Item, Side | None, str]]:
+        """The fields showing text that is not stored (item, side, reason), in form order."""
+        out = []
+        for item_id, item in self.form.items.items():
+            for side in (None, *SIDES):
+                reason = self._invalid.get((item_id, side))
+                if reason is not None:
+                    out.append((item, side, reason))
+        return out
 
     def is_read_only(self) -> bool:
         return self._read_only
@@ -401,6 +424,10 @@ class EvaluationEditor(QWidget):
         for row in self._rows.values():
             for ed in row.editors.values():
                 ed.set_read_only(read_only)
+
+    def carried(self) -> tuple[str, ...]:
+        """The items still marked as carried forward from the last evaluation."""
+        return tuple(i for i in self.form.items if i in self._carried)
 
     def set_carried(self, item_ids: Iterable[str]) -> None:
         """Mark the items whose values were carried forward from the last evaluation."""
@@ -423,6 +450,7 @@ class EvaluationEditor(QWidget):
             row.set_carried(item_id in self._carried)
             for side, ed in row.editors.items():
                 ed.edited.connect(functools.partial(self.on_value_edited, row.item, side))
+                ed.finished.connect(functools.partial(self.on_value_finished, row.item, side))
         self._load_values(page.rows.values())
         involved = self._involved()
         for row in page.rows.values():
@@ -500,25 +528,62 @@ class EvaluationEditor(QWidget):
             rows = [self._rows[item_id]] if item_id in self._rows else []
         for row in rows:
             row.update_asymmetry(self._findings, involved)
+        invalid_sections = {self._section_of_item[item_id] for item_id, _ in self._invalid}
         for n, section in enumerate(self.form.sections):
-            self._nav_entry(n).setText(1, f"{self.filled(section)}/{len(section.items)}")
+            entry = self._nav_entry(n)
+            counter = f"{self.filled(section)}/{len(section.items)}"
+            bad = n in invalid_sections
+            entry.setText(1, f"⚠ {counter}" if bad else counter)
+            entry.setToolTip(
+                1, "A field here holds a value that is not accepted" if bad else section.title
+            )
+            colour = Qt.GlobalColor.darkRed if bad else None
+            for col in (0, 1):
+                if colour is None:
+                    entry.setData(col, Qt.ItemDataRole.ForegroundRole, None)
+                else:
+                    entry.setForeground(col, colour)
+
+    def _current(self, item: Item, side: Side | None) -> Any:
+        if side is None and item.bilateral:
+            return dict(self._findings.sides(item.id)) or None
+        value = self._findings.get(item.id, side)
+        return list(value) if isinstance(value, tuple) else value
 
     def on_value_edited(self, item: Item, side: Side | None, raw: Any) -> None:
         if self._read_only:
             return
         row = self._rows[item.id]
+        key = (item.id, side)
+        editor = row.editors[side]
+        if key not in self._typing_from:
+            self._typing_from[key] = self._current(item, side)
+        problem: str | None = None
         if isinstance(raw, Invalid):
-            row.show_problem(side, raw.reason)
-            return
-        try:
-            new = self._findings.with_value(self.form, item.id, raw, side)
-        except FindingsError as err:
-            row.show_problem(side, "; ".join(_problem_text(p) for p in err.problems))
-            return
-        row.show_problem(side, None)
+            problem = raw.reason
+        else:
+            try:
+                new = self._findings.with_value(self.form, item.id, raw, side)
+            except FindingsError as err:
+                problem = "; ".join(_problem_text(p) for p in err.problems)
+        if problem is not None:
+            # Not the last valid prefix: the value from before the typing began.
+            new = self._findings.with_value(self.form, item.id, self._typing_from[key], side)
+            self._invalid[key] = problem
+        else:
+            self._invalid.pop(key, None)
+            if not editor.typed:
+                self._typing_from.pop(key, None)
+        row.show_problem(side, problem)
         self._findings = new
         self._refresh_derived(item.id)
         self.findings_changed.emit(new)
+
+    def on_value_finished(self, item: Item, side: Side | None) -> None:
+        """Typing in a field is over: a valid value is now the field's starting point."""
+        key = (item.id, side)
+        if key not in self._invalid:
+            self._typing_from.pop(key, None)
 
     def on_nav_current_item_changed(
         self, current: QTreeWidgetItem | None, _previous: QTreeWidgetItem | None

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -26,7 +26,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from clinic_app.core.form import CATEGORICAL_VALUES, Item, ItemType, mmt_grade
+from clinic_app.core.form import (
+    CATEGORICAL_VALUES,
+    MMT_GRADES,
+    Item,
+    ItemType,
+    parse_mmt_grade,
+)
 
 EMPTY = "–"  # shown for "not recorded" in drop-downs
 
@@ -67,10 +73,15 @@ class ValueEditor(QWidget):
     """Base of the per-type editors.
 
     Signals: ``edited(object)`` — the user changed the value: the new raw value, ``None`` when
-    cleared, or an :class:`Invalid`. Never emitted by :meth:`set_value`.
+    cleared, or an :class:`Invalid`. Never emitted by :meth:`set_value`. ``finished()`` — a
+    typed editor (``typed``) lost focus or took Return: the typing that began with the first
+    ``edited`` is over. Editors that are not typed (drop-downs, toggles, check boxes) make each
+    change in one step, so every ``edited`` is a finished edit.
     """
 
     edited = Signal(object)
+    finished = Signal()
+    typed = False  # the value is typed key by key, so it passes through prefixes
 
     def __init__(self, item: Item, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -98,8 +109,11 @@ class ValueEditor(QWidget):
 class NumberEditor(ValueEditor):
     """A line edit for a number, its unit beside it, the allowed range as placeholder.
 
-    Signals: ``edited(object)`` (from ValueEditor) on every keystroke.
+    Signals: ``edited(object)`` (from ValueEditor) on every keystroke; ``finished()`` on Return
+    or leaving the field.
     """
+
+    typed = True
 
     def __init__(self, item: Item, parent: QWidget | None = None) -> None:
         super().__init__(item, parent)
@@ -114,6 +128,7 @@ class NumberEditor(ValueEditor):
         self.line.setMaximumWidth(96)
         self.line.setAccessibleName(item.label)
         self.line.textEdited.connect(self.on_line_text_edited)
+        self.line.editingFinished.connect(self.finished)
         layout.addWidget(self.line)
         self.unit = QLabel(item.unit, self)
         self.unit.setProperty("role", "unit")
@@ -136,7 +151,15 @@ class NumberEditor(ValueEditor):
 
 
 class ComboEditor(ValueEditor):
-    """A drop-down for choices, MMT grades and 0–10 scales, with "–" for not recorded."""
+    """A drop-down for choices, MMT grades and 0–10 scales, with "–" for not recorded.
+
+    Grades and scales can also be typed (``4-``, ``4+``, ``7``): the drop-down is editable for
+    them, and a typed text that is no grade is reported as :class:`Invalid` and stays showing,
+    instead of a keyboard search quietly picking the entry that starts like it ("15" picking 1).
+
+    Signals: ``edited(object)`` (from ValueEditor) on a pick and on every keystroke;
+    ``finished()`` when a typed entry is done.
+    """
 
     def __init__(self, item: Item, parent: QWidget | None = None) -> None:
         super().__init__(item, parent)
@@ -145,9 +168,10 @@ class ComboEditor(ValueEditor):
         self.combo = QComboBox(self)
         self.combo.setAccessibleName(item.label)
         self.combo.addItem(EMPTY, None)
+        self.typed = item.type in (ItemType.MMT, ItemType.SCALE)
         if item.type is ItemType.MMT:
-            for n in range(11):
-                self.combo.addItem(mmt_grade(n / 2), n / 2)
+            for grade, label in MMT_GRADES:
+                self.combo.addItem(label, grade)
         elif item.type is ItemType.SCALE:
             for n in range(11):
                 self.combo.addItem(str(n), n)
@@ -155,12 +179,57 @@ class ComboEditor(ValueEditor):
             for c in item.choices:
                 self.combo.addItem(c.label, c.id)
         self.combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        if self.typed:
+            self.combo.setEditable(True)
+            self.combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+            # An inline completion would type for the clinician ("1" becoming "10").
+            self.combo.setCompleter(None)  # type: ignore[arg-type]
+            line = self.combo.lineEdit()
+            assert line is not None
+            line.setMaxLength(8)
+            line.setPlaceholderText("0–5" if item.type is ItemType.MMT else "0–10")
+            line.textEdited.connect(self.on_line_text_edited)
+            line.editingFinished.connect(self.on_line_editing_finished)
+            line.clear()  # not "–": typing starts on an empty field
+            room = self.combo.fontMetrics().horizontalAdvance("0–10") + 40
+            self.combo.setMinimumWidth(max(72, room))
         self.combo.currentIndexChanged.connect(self.on_combo_current_index_changed)
         layout.addWidget(self.combo)
         layout.addStretch(1)
 
+    def parse(self, text: str) -> float | int | None | Invalid:
+        """A typed grade or score: blank is "not recorded"."""
+        t = text.strip()
+        if not t or t == EMPTY:
+            return None
+        if self.item.type is ItemType.MMT:
+            grade = parse_mmt_grade(t)
+            if grade is None:
+                return Invalid(text, f"“{t}” is not a muscle test grade (0–5, with − or +)")
+            return grade
+        value = parse_number(t)
+        if isinstance(value, Invalid):
+            return Invalid(text, f"“{t}” is not a score from 0 to 10")
+        return value
+
+    def on_line_text_edited(self, text: str) -> None:
+        self.edited.emit(self.parse(text))
+
+    def on_line_editing_finished(self) -> None:
+        line = self.combo.lineEdit()
+        assert line is not None
+        value = self.parse(line.text())
+        if not isinstance(value, Invalid):
+            self.set_value(value)  # "4-" is shown as the grade it is, "4−"
+        self.finished.emit()
+
     def on_combo_current_index_changed(self, index: int) -> None:
+        line = self.combo.lineEdit()
+        if line is not None and index == 0:
+            line.clear()
         self.edited.emit(self.combo.itemData(index))
+        if self.typed:
+            self.finished.emit()  # a pick from the list is a whole entry
 
     def set_value(self, value: Any) -> None:
         index = 0 if value is None else self.combo.findData(value)
@@ -168,6 +237,9 @@ class ComboEditor(ValueEditor):
             index = self.combo.findData(float(value))
         self.combo.blockSignals(True)
         self.combo.setCurrentIndex(max(index, 0))
+        line = self.combo.lineEdit()
+        if line is not None:
+            line.setText("" if index <= 0 else self.combo.itemText(index))
         self.combo.blockSignals(False)
 
     def focus_widgets(self) -> list[QWidget]:
@@ -257,7 +329,12 @@ class MultiEditor(ValueEditor):
 
 
 class TextEditor(ValueEditor):
-    """Free text; Tab moves on to the next field instead of typing a tab."""
+    """Free text; Tab moves on to the next field instead of typing a tab.
+
+    Signals: ``edited(object)`` on every change; ``finished()`` when the text loses focus.
+    """
+
+    typed = True
 
     def __init__(self, item: Item, parent: QWidget | None = None) -> None:
         super().__init__(item, parent)
@@ -268,7 +345,13 @@ class TextEditor(ValueEditor):
         self.text.setAccessibleName(item.label)
         self.text.setFixedHeight(64)
         self.text.textChanged.connect(self.on_text_text_changed)
+        self.text.installEventFilter(self)
         layout.addWidget(self.text)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.text and event.type() == QEvent.Type.FocusOut:
+            self.finished.emit()
+        return super().eventFilter(watched, event)
 
     def on_text_text_changed(self) -> None:
         t = self.text.toPlainText()

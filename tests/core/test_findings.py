@@ -47,7 +47,11 @@ def test_valid_values_are_kept(mini_form) -> None:
         ({"pain_now": 4.5}, "pain_now: 4.5 must be a whole number"),
         (
             {"hip_flex": {"left": 4.2}},
-            "hip_flex (left): 4.2 is not an MMT grade (0-5 in half grades)",
+            "hip_flex (left): 4.2 is not an MMT grade (0-5 with − and +)",
+        ),
+        (
+            {"hip_flex": {"right": 4.25}},  # between 4 and 4+: no grade
+            "hip_flex (right): 4.25 is not an MMT grade (0-5 with − and +)",
         ),
         ({"involved_side": "middle"}, "involved_side: 'middle' is not one of left, right, both"),
         ({"slump": {"left": "yes"}}, "slump (left): 'yes' is not one of positive, negative"),
@@ -151,3 +155,14 @@ def test_json_round_trip_is_lossless(values) -> None:
 
 def test_findings_equality_is_by_value() -> None:
     assert Findings("a", 1, {"x": 1}) == Findings("a", 1, {"x": 1})
+
+
+def test_mmt_minus_and_plus_grades_are_stored_in_their_documented_order(mini_form) -> None:
+    """4− is 3.75, 4 is 4, 4+ is 4.5 (README, "Findings JSON"): readable, ordered, no migration."""
+    from clinic_app.core.form import MMT_GRADES, mmt_grade, parse_mmt_grade
+
+    f = fd.validate(mini_form, {"values": {"hip_flex": {"left": 3.75, "right": 4.5}}})
+    assert [mmt_grade(v) for v in f.sides("hip_flex").values()] == ["4−", "4+"]
+    order = [label for _, label in MMT_GRADES]
+    assert order[order.index("3+") : order.index("5") + 1] == ["3+", "4−", "4", "4+", "5−", "5"]
+    assert [parse_mmt_grade(t) for t in ("4-", "4−", "4", "4+", "0+")] == [3.75, 3.75, 4, 4.5, 0.5]

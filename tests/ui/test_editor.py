@@ -116,6 +116,7 @@ def test_out_of_range_value_is_refused_with_the_reason_nothing_lost(qtbot, mini_
     qtbot.keyClicks(line(editor, "hip_flexor_force", "right"), "300")
     left = line(editor, "hip_flexor_force", "left")
     qtbot.keyClicks(left, "800")
+    left.editingFinished.emit()  # the clinician left the field: 800 N is the value now
     before = editor.findings
     qtbot.keyClicks(left, "0")  # 8000 N
     error = editor.row("hip_flexor_force").error
@@ -125,7 +126,11 @@ def test_out_of_range_value_is_refused_with_the_reason_nothing_lost(qtbot, mini_
     assert left.property("invalid") is True
     assert editor.findings == before  # the refused value never entered the findings
     assert editor.findings.get("hip_flexor_force", "right") == 300
+    assert [(i.id, s) for i, s, _ in editor.invalid_fields()] == [("hip_flexor_force", "left")]
+    assert editor.nav.topLevelItem(2).text(1).startswith("⚠")
     qtbot.keyClick(left, Qt.Key.Key_Backspace)
+    assert editor.invalid_fields() == []
+    assert not editor.nav.topLevelItem(2).text(1).startswith("⚠")
     assert not error.isVisible()
     assert left.property("invalid") is False
     assert dict(editor.findings.sides("hip_flexor_force")) == {"left": 800, "right": 300}
