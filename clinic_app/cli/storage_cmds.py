@@ -34,6 +34,12 @@ def register(sub: Any) -> None:
     restore.add_argument("file", type=Path, help="a backup made by 'clinic-app backup'")
     restore.set_defaults(handler=cmd_restore)
 
+    verify = sub.add_parser(
+        "verify",
+        help="check the seal of every signed evaluation, the addenda and audit chains, the schema",
+    )
+    verify.set_defaults(handler=cmd_verify)
+
     demo = sub.add_parser("demo", help="add demo patients and evaluations to the database")
     demo.add_argument("--form", type=Path, help="form file (default: the shipped form)")
     demo.set_defaults(handler=cmd_demo)
@@ -198,6 +204,27 @@ def cmd_restore(args: argparse.Namespace) -> int:
     if result.replaced_copy is not None:
         print(f"the replaced database is kept at {result.replaced_copy}")
     return 0
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    """Exit 0 when every sealed record is sound; else 1 and one line per broken record."""
+    from clinic_app.storage import migrate, records
+
+    with _storage_errors(_where(args)), _open(args, migrate=False, backup=False) as db:
+        revision = db.schema_revision()
+        if revision != migrate.HEAD:
+            raise UserError(
+                f"{db.where}: schema revision {revision or 'none'}, this app verifies "
+                f"{migrate.HEAD}; open the database with the app once to upgrade it"
+            )
+        broken = records.verify_database(db)
+        where = db.where
+    if not broken:
+        print(f"{where}: every signed evaluation, addendum and audit event is sound")
+        return 0
+    for problem in broken:
+        print(problem.line())
+    return 1
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

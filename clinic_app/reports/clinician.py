@@ -417,9 +417,41 @@ def _signature(data: ReportData, s: Styles, width: float) -> list[Flowable]:
             s["small"],
         ),
     ]
+    if ev.seal_problem:
+        lines.insert(0, para(_seal_broken_text(ev.seal_problem), s["alert_title"]))
+    elif ev.sealed:
+        lines.append(
+            para("Seal: the Ed25519 signature over this content was verified.", s["small"])
+        )
     box = _box(lines, width, layout.ACCENT, layout.SHADE)
 
     return [Spacer(1, 8), KeepTogether([para("Signature", s["h1"]), box])]
+
+
+SEAL_BROKEN = "SEAL BROKEN"
+
+
+def _seal_broken_text(problem: str) -> str:
+    return f"This record was changed after it was signed: {problem}"
+
+
+def _seal_warning(data: ReportData, s: Styles, width: float) -> list[Flowable]:
+    """A signed record that no longer matches its seal says so first (and across every page)."""
+    problem = data.evaluation.seal_problem if data.evaluation.is_signed else None
+    if not problem:
+        return []
+    return [
+        Spacer(1, 6),
+        _box(
+            [
+                para(_seal_broken_text(problem), s["alert_title"]),
+                para("Do not rely on this report; the stored record was altered.", s["body"]),
+            ],
+            width,
+            layout.ALERT,
+            layout.ALERT_BG,
+        ),
+    ]
 
 
 def _sources_legend(form: Form, a: Assessment, s: Styles) -> list[Flowable]:
@@ -441,6 +473,7 @@ def story(data: ReportData, width: float) -> list[Flowable]:
         Spacer(1, 8),
         para("Clinician report: posterior thigh evaluation", s["title"]),
         _identity(data, s, width),
+        *_seal_warning(data, s, width),
         Spacer(1, 6),
         _box([para(DECISION_LINE, s["small"])], width, layout.RULE, colors.white),
     ]
@@ -458,6 +491,12 @@ def story(data: ReportData, width: float) -> list[Flowable]:
     return out
 
 
+def _state(data: ReportData) -> str:
+    if not data.evaluation.is_signed:
+        return "DRAFT"
+    return SEAL_BROKEN if data.evaluation.seal_problem else "signed"
+
+
 def _decor(data: ReportData) -> layout.PageDecor:
     p = data.patient
     bits = [p.name or "Patient"]
@@ -467,10 +506,10 @@ def _decor(data: ReportData) -> layout.PageDecor:
         bits.append(f"MRN {p.mrn}")
     bits.append(f"evaluation {format_date(data.evaluation.date)}")
     return layout.PageDecor(
-        footer_left=" · ".join(bits) + " · " + ("signed" if data.evaluation.is_signed else "DRAFT"),
+        footer_left=" · ".join(bits) + " · " + _state(data),
         header_left=data.clinic.name,
         header_right=f"Clinician report · {p.name}",
-        watermark=None if data.evaluation.is_signed else "DRAFT",
+        watermark=None if _state(data) == "signed" else _state(data),
     )
 
 

@@ -61,6 +61,10 @@ class EvaluationInfo:
     signed_at: datetime | None = None
     content_hash: str | None = None
     addenda: Sequence[Addendum | tuple[datetime, str, str]] = field(default=())
+    seal_problem: str | None = None
+    """Set when a signed record no longer matches its seal: printed across every page."""
+    sealed: bool = False
+    """True when the signature was verified (Ed25519 seal, issue 13)."""
 
     @property
     def is_signed(self) -> bool:

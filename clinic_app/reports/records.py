@@ -6,7 +6,8 @@ copies what the documents print.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from clinic_app.core import findings as findings_mod
 from clinic_app.core.kinds import kind_label
@@ -51,6 +52,14 @@ def report_data_for_evaluation(db: Database, evaluation_id: int) -> ReportData:
         clinician = ClinicianInfo(who.name, who.credentials)
     else:
         clinician = ClinicianInfo(ev.created_by)
+    problems: list[str] = []
+    sealed = bool(ev.is_signed and ev.seal and "legacy" not in ev.seal)
+    if ev.is_signed:
+        # A signed report prints what was sealed at signing, not today's clinician and clinic
+        # rows (renaming a clinician must not change every report they signed), and says so
+        # plainly when the stored record no longer matches its seal.
+        problems = records.seal_problems(db, evaluation_id)
+        clinician, clinic = _as_sealed(ev.seal or {}, clinician, clinic)
     findings = findings_mod.validate(form, dict(ev.findings))
     return ReportData(
         clinic=clinic,
@@ -68,7 +77,34 @@ def report_data_for_evaluation(db: Database, evaluation_id: int) -> ReportData:
             signed_at=ev.signed_at,
             content_hash=ev.content_hash if ev.is_signed else None,
             addenda=tuple(Addendum(a.created_at, a.author, a.text) for a in ev.addenda),
+            seal_problem="; ".join(problems) or None,
+            sealed=sealed and not problems,
         ),
         form=form,
         findings=findings,
     )
+
+
+def _as_sealed(
+    seal: Mapping[str, Any], clinician: ClinicianInfo, clinic: ClinicInfo
+) -> tuple[ClinicianInfo, ClinicInfo]:
+    """The clinician and clinic header as sealed (the logo only if it is still the sealed one)."""
+    import hashlib
+
+    who = seal.get("clinician")
+    if isinstance(who, Mapping):
+        clinician = ClinicianInfo(str(who.get("name", "")), str(who.get("credentials", "")))
+    header = seal.get("clinic")
+    if isinstance(header, Mapping):
+        logo = clinic.logo
+        if logo is not None and hashlib.sha256(logo).hexdigest() != header.get("logo_sha256"):
+            logo = None
+        paper = header.get("paper_size")
+        clinic = ClinicInfo(
+            name=str(header.get("name", "")),
+            address=str(header.get("address", "")),
+            phone=str(header.get("phone", "")),
+            logo=logo,
+            paper=paper if paper in ("A4", "Letter") else clinic.paper,
+        )
+    return clinician, clinic

@@ -209,6 +209,9 @@ def _sqlite_engine(url: URL, busy_timeout: float) -> Engine:
             # autosave for a guarantee a desktop on a UPS does not need.
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA foreign_keys=ON")
+            # INSERT OR REPLACE deletes the row it replaces without firing DELETE triggers unless
+            # this is on: the locks of signed records (migration 0004) must fire on every route.
+            cursor.execute("PRAGMA recursive_triggers=ON")
             # 32 MiB of page cache per connection (default 2 MiB): the search index and the
             # patient rows a session touches stay in the process instead of being read again from
             # the OS, which may have dropped them (search p95 -1 ms at 100,000; benchmarks/).

@@ -158,6 +158,10 @@ class Evaluation(Base):
     signed_by: Mapped[str | None] = mapped_column(String(100))
     signed_at: Mapped[datetime | None]
     content_hash: Mapped[str] = mapped_column(String(64))
+    # What the signed report prints, as it was at signing, and its Ed25519 signature (0004;
+    # ``storage.sealing``). A draft has neither; rows signed before 0004: {"legacy": "0004"}.
+    seal: Mapped[dict[str, Any] | None]
+    signature: Mapped[str | None] = mapped_column(String(128))
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_by: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[datetime]
@@ -176,6 +180,10 @@ class Addendum(Base):
     author: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[datetime]
     text: Mapped[str] = mapped_column(Text)
+    # The evaluation's addenda form a hash chain, each one signed (0004; ``storage.sealing``).
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    hash: Mapped[str | None] = mapped_column(String(64))
+    signature: Mapped[str | None] = mapped_column(String(128))
 
 
 class AuditEvent(Base):
@@ -192,3 +200,6 @@ class AuditEvent(Base):
     action: Mapped[str] = mapped_column(String(30))
     before_digest: Mapped[str | None] = mapped_column(String(64))
     after_digest: Mapped[str | None] = mapped_column(String(64))
+    # One hash chain over every event, in id order (0004; ``storage.sealing``).
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    hash: Mapped[str | None] = mapped_column(String(64))

@@ -30,6 +30,7 @@ from clinic_app.storage import demo
 from clinic_app.storage import models as m
 from clinic_app.storage._types import utcnow
 from clinic_app.storage.database import Database
+from clinic_app.storage.records._common import write_audit
 from clinic_app.storage.records.evaluations import content_hash
 from clinic_app.storage.records.forms import _snapshot
 from clinic_app.storage.search import search_name
@@ -290,17 +291,7 @@ def generate(
                         f"(SELECT coalesce(max(id), 1) FROM {table}))"
                     )
                 )
-        s.add(
-            m.AuditEvent(
-                at=now,
-                actor=user,
-                entity="synthetic",
-                entity_id=patients,
-                action="bulk_create",
-                before_digest=None,
-                after_digest=None,
-            )
-        )
+        write_audit(s, user, "synthetic", patients, "bulk_create", None, None, now)
     logger.info(
         "synthetic data added: %d patients, %d evaluations in %.1f s",
         patients,

@@ -15,11 +15,13 @@ from clinic_app.storage import records as r
 from clinic_app.storage.database import open_database
 from clinic_app.storage.errors import DatabaseTooNewError, NotOurDatabaseError
 from clinic_app.storage.models import Base
+from clinic_app.storage.search import search_name
 from tests.data import make_v0001_db
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "clinic-0001.db"
 SAMPLE_0002 = Path(__file__).resolve().parents[1] / "data" / "clinic-0002.db"
 TABLES = make_v0001_db.TABLES
+LATER = {"search_name", "seal", "signature", "prev_hash", "hash"}
 # Objects the migrations make that the models do not describe (search indexes, FTS tables).
 EXTRA = {
     "patient_fts",
@@ -31,7 +33,7 @@ EXTRA = {
 
 def test_head_constant_matches_alembic() -> None:
     assert migrate.script_head() == migrate.HEAD
-    assert migrate.REVISIONS == ("0001", "0002", "0003")
+    assert migrate.REVISIONS == ("0001", "0002", "0003", "0004")
 
 
 def test_models_match_migrated_schema(database_url: str) -> None:
@@ -61,8 +63,8 @@ def _rows(path: Path) -> dict[str, list[tuple[Any, ...]]]:
     try:
         out = {}
         for table in TABLES:
-            cols = [
-                c[1] for c in conn.execute(f"PRAGMA table_info({table})") if c[1] != "search_name"
+            cols = [  # the columns of the sample's revision (0002 and 0004 added the others)
+                c[1] for c in conn.execute(f"PRAGMA table_info({table})") if c[1] not in LATER
             ]
             out[table] = conn.execute(
                 f"SELECT {', '.join(cols)} FROM {table} ORDER BY id"
@@ -314,7 +316,17 @@ def test_downgrade_0003_restores_the_0002_index(tmp_path: Path) -> None:
             command.downgrade(migrate.alembic_config(conn), "0002")
             conn.commit()
         assert db.schema_revision() == "0002"
-        r.create_patient(db, r.PatientFields("Åsa", "Øberg", mrn="Q-1"), user="t")
+        with db.engine.begin() as conn:  # records write 0004's audit columns: plain SQL here
+            conn.execute(
+                sa.text(
+                    "INSERT INTO patient (given_name, family_name, sex, mrn, phone, email, "
+                    "activity, referring_provider, archived, search_name, created_at, "
+                    "updated_by, updated_at) VALUES ('Åsa', 'Øberg', 'unknown', 'Q-1', '', '', "
+                    "'', '', 0, :name, '2026-01-01 00:00:00.000000', 't', "
+                    "'2026-01-01 00:00:00.000000')"
+                ),
+                {"name": search_name("Åsa", "Øberg")},
+            )
         assert [p.mrn for p in r.search_patients(db, "ob")] == ["Q-1"]
         assert [p.family_name for p in r.search_patients(db, "mül")] == ["Müller"]
     finally:

@@ -74,6 +74,7 @@ from clinic_app.storage.records.values import (
     PatientChange,
     Signed,
 )
+from clinic_app.storage.sealing import Broken, seal_problems, verify_database
 from clinic_app.storage.values import (
     PATIENT_FIELDS,
     Clinician,
@@ -86,6 +87,7 @@ from clinic_app.storage.values import (
 __all__ = [
     "Addendum",
     "AuditEntry",
+    "Broken",
     "ClinicInfo",
     "Clinician",
     "ClinicianInfo",
@@ -128,8 +130,10 @@ __all__ = [
     "save_clinician",
     "save_draft",
     "search_patients",
+    "seal_problems",
     "sign_evaluation",
     "start_evaluation",
     "update_patient",
+    "verify_database",
     "verify_evaluation",
 ]

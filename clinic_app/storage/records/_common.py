@@ -48,17 +48,19 @@ def write_audit(
     after: str | None,
     at: datetime | None = None,
 ) -> None:
-    session.add(
-        m.AuditEvent(
-            at=at or utcnow(),
-            actor=user,
-            entity=entity,
-            entity_id=entity_id,
-            action=action,
-            before_digest=before,
-            after_digest=after,
-        )
+    from clinic_app.storage.sealing import chain_audit
+
+    event = m.AuditEvent(
+        at=at or utcnow(),
+        actor=user,
+        entity=entity,
+        entity_id=entity_id,
+        action=action,
+        before_digest=before,
+        after_digest=after,
     )
+    chain_audit(session, event)  # each event carries the hash of the one before (issue 13)
+    session.add(event)
 
 
 def checked_text(column: Any, label: str, value: str, *, multiline: bool = False) -> str:

@@ -20,6 +20,7 @@ from sqlalchemy import select, update
 from clinic_app.core import findings as findings_mod
 from clinic_app.core.form import Form
 from clinic_app.storage import models as m
+from clinic_app.storage import sealing
 from clinic_app.storage._types import utcnow
 from clinic_app.storage.errors import (
     ConflictError,
@@ -91,6 +92,7 @@ def _evaluation(row: m.Evaluation, addenda: Sequence[m.Addendum] = ()) -> Evalua
         updated_by=row.updated_by,
         updated_at=row.updated_at,
         addenda=tuple(_addendum(a) for a in addenda),
+        seal=json.loads(json.dumps(row.seal)) if row.seal else None,
     )
 
 
@@ -117,21 +119,8 @@ def _involved(form: Form, values: Mapping[str, Any]) -> str | None:
     return side if side in m.INVOLVED_SIDES else None
 
 
-HASHED_FIELDS = (
-    "patient_id",
-    "clinician_id",
-    "kind",
-    "eval_date",
-    "form_id",
-    "form_version",
-    "form_snapshot_id",
-    "involved_side",
-    "findings",
-    "carried_forward",
-    "status",
-    "signed_by",
-    "signed_at",
-)
+# The fields a report prints: hashed into content_hash and digested one by one into the seal.
+HASHED_FIELDS = sealing.SEALED_FIELDS
 
 
 def content_hash(values: Mapping[str, Any]) -> str:
@@ -420,7 +409,10 @@ def sign_evaluation(
             raise _conflict(row, expected_version)
         now = utcnow()
         before = row.content_hash
-        new_hash = _content_hash(_probe(row, status="signed", signed_by=user, signed_at=now))
+        probe = _probe(row, status="signed", signed_by=user, signed_at=now)
+        new_hash = _content_hash(probe)
+        # The seal: what the report prints, as it is now, signed with the installation's key.
+        seal, signature = sealing.make_seal(s, probe)
         result = cast(
             "CursorResult[Any]",
             s.execute(
@@ -434,6 +426,8 @@ def sign_evaluation(
                     status="signed",
                     signed_by=user,
                     signed_at=now,
+                    seal=seal,
+                    signature=signature,
                     content_hash=new_hash,
                     version=expected_version + 1,
                     updated_by=user,
@@ -464,6 +458,7 @@ def add_addendum(db: Database, evaluation_id: int, text: str, *, user: str) -> A
             raise NotSignedError(evaluation_id)
         now = utcnow()
         addendum = m.Addendum(evaluation_id=evaluation_id, author=user, created_at=now, text=body)
+        sealing.chain_addendum(s, addendum)
         s.add(addendum)
         s.flush()
         write_audit(

@@ -87,6 +87,10 @@ class Evaluation:
     updated_by: str
     updated_at: datetime
     addenda: tuple[Addendum, ...] = ()
+    # What the signed report prints, as sealed at signing (``storage.sealing``): "clinician"
+    # (name, credentials, licence_number), "clinic" (name, address, phone, paper_size,
+    # logo_sha256). None for drafts; {"legacy": "0004"} for evaluations signed before seals.
+    seal: Mapping[str, Any] | None = None
 
     @property
     def is_signed(self) -> bool:

@@ -1,0 +1,88 @@
+"""The schema a SQLite file must have: exactly what the migrations make at its revision.
+
+A restored backup (and ``clinic-app verify``'s live database) is compared object by object with a
+fresh database migrated to the same revision: every table, column, index, trigger and view, by
+name and by the SQL that made it. Anything more (a planted trigger), less (a dropped lock or audit
+table) or different (an ALTER TABLE, a trigger edited through ``PRAGMA writable_schema``) is a
+difference, and the first one is named.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import tempfile
+import threading
+from pathlib import Path
+
+from clinic_app.storage import files, migrate
+
+_cache: dict[str, dict[str, tuple[str, str, str]]] = {}
+_lock = threading.Lock()
+_VERSION_TABLE = migrate.VERSION_TABLE
+
+
+def _normal(sql: str | None) -> str:
+    return re.sub(r"\s+", " ", sql or "").strip()
+
+
+def objects(conn: sqlite3.Connection) -> dict[str, tuple[str, str, str]]:
+    """name -> (type, table, normalised SQL) of every schema object."""
+    rows = conn.execute("SELECT type, name, tbl_name, sql FROM sqlite_master").fetchall()
+    return {str(name): (str(kind), str(table), _normal(sql)) for kind, name, table, sql in rows}
+
+
+def expected(revision: str) -> dict[str, tuple[str, str, str]]:
+    """The schema objects the migrations make at ``revision`` (made once per process)."""
+    from sqlalchemy import create_engine
+
+    with _lock:
+        known = _cache.get(revision)
+        if known is not None:
+            return known
+        with tempfile.TemporaryDirectory(prefix="clinic_app_schema_") as folder:
+            path = Path(folder) / "expected.db"
+            engine = create_engine(f"sqlite:///{path}")
+            try:
+                migrate.upgrade(engine, revision)
+            finally:
+                engine.dispose()
+            conn = sqlite3.connect(path)
+            try:
+                made = objects(conn)
+            finally:
+                conn.close()
+        _cache[revision] = made
+        return made
+
+
+def difference(conn: sqlite3.Connection, revision: str) -> str | None:
+    """The first difference between the schema of ``conn`` and the migrations' at ``revision``."""
+    have = objects(conn)
+    want = expected(revision)
+    for name, (kind, table, _sql) in sorted(want.items()):
+        if name not in have:
+            return f"{kind} {name} (on {table}) is missing"
+    for name, (kind, table, _sql) in sorted(have.items()):
+        if name not in want:
+            return f"{kind} {name} (on {table}) is not made by the migrations"
+    for name, (kind, _table, sql) in sorted(want.items()):
+        if have[name] != (kind, _table, sql):
+            return f"{kind} {name} differs from what the migrations make"
+    return None
+
+
+def difference_of_file(path: Path) -> str | None:
+    """:func:`difference` for the database file at ``path`` at its own revision (read-only)."""
+    with files.open_readonly(path) as conn:
+        row = None
+        if conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (_VERSION_TABLE,)
+        ).fetchone():
+            row = conn.execute(f"SELECT version_num FROM {_VERSION_TABLE}").fetchone()
+        if row is None:
+            return "no schema revision"
+        revision = str(row[0])
+        if not migrate.is_known(revision):
+            return f"schema revision {revision} is newer than this app"
+        return difference(conn, revision)

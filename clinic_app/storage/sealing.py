@@ -1,0 +1,495 @@
+"""Seals of signed evaluations, hash chains of addenda and audit events, and their verification.
+
+Signing stores, inside the evaluation row, a *seal*: everything its report prints as it was at
+signing (a digest of each printed field, the digest of the form snapshot's content, the
+clinician's name, credentials and licence number, the clinic header) and the public key that
+signed it; ``signature`` is an Ed25519 signature over the seal's canonical JSON. A forger who
+can write the database can recompute a SHA-256 but not this signature without the private key.
+
+**Key: one per installation, for now** (clinician accounts with their own password-protected
+keys come with a later issue): ``signing-key.pem`` in the data folder, 0600, made on the first
+signature. A seal is trusted when it was made with this installation's key or with a public key
+listed in ``trusted-keys`` in the data folder (one hex key a line: the other workstations of a
+clinic server, or the machine a restored backup came from). ``clinic-app info`` prints this
+installation's public key.
+
+Addenda of an evaluation form a hash chain (each carries the hash of the one before, the first
+the zero hash) and each addendum's hash is signed. Audit events form one hash chain in id order;
+on PostgreSQL writers take a transaction-level advisory lock first so the chain has one order.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import func, select, text
+
+from clinic_app import private
+from clinic_app.storage import models as m
+from clinic_app.storage.errors import StorageError
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from sqlalchemy.orm import Session
+
+    from clinic_app.storage.database import Database
+
+log = logging.getLogger(__name__)
+
+KEY_FILE = "signing-key.pem"
+TRUSTED_FILE = "trusted-keys"
+GENESIS = "0" * 64
+SEAL_VERSION = 1
+LEGACY = "0004"
+# Any constant: PostgreSQL writers of audit events queue on it (pg_advisory_xact_lock).
+_AUDIT_LOCK = 1_300_013
+# The fields of an evaluation its report prints (records.evaluations.HASHED_FIELDS is this).
+SEALED_FIELDS = (
+    "patient_id",
+    "clinician_id",
+    "kind",
+    "eval_date",
+    "form_id",
+    "form_version",
+    "form_snapshot_id",
+    "involved_side",
+    "findings",
+    "carried_forward",
+    "status",
+    "signed_by",
+    "signed_at",
+)
+
+
+def canonical(obj: Any) -> str:
+    import json
+
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def sha(obj: Any) -> str:
+    return hashlib.sha256(canonical(obj).encode("utf-8")).hexdigest()
+
+
+def _plain(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, date | datetime) else value
+
+
+# ---------------------------------------------------------------------------------------- keys
+
+
+def key_folder() -> Path:
+    from clinic_app.paths import data_dir
+
+    return data_dir()
+
+
+_keys: dict[Path, Ed25519PrivateKey] = {}
+
+
+def installation_key(
+    folder: Path | None = None, *, create: bool = True
+) -> Ed25519PrivateKey | None:
+    """This installation's signing key, made (0600) on first use if ``create``."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    path = (folder or key_folder()) / KEY_FILE
+    cached = _keys.get(path)
+    if cached is not None and path.exists():
+        return cached
+    if not path.exists():
+        if not create:
+            return None
+        private.make_folder(path.parent)
+        new = Ed25519PrivateKey.generate()
+        pem = new.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        temporary = path.with_name(f".{KEY_FILE}.{os.getpid()}.partial")
+        try:
+            private.write_bytes(temporary, pem)
+            with contextlib.suppress(FileExistsError):  # another process made it first: use it
+                os.link(temporary, path)
+        except OSError as exc:
+            raise StorageError(
+                f"{path}: the signing key cannot be written ({exc.strerror})"
+            ) from None
+        finally:
+            temporary.unlink(missing_ok=True)
+        log.info("signing key made: %s", path)
+    private.tighten(path)
+    try:
+        loaded = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    except (OSError, ValueError) as exc:
+        raise StorageError(f"{path}: the signing key cannot be read ({exc})") from None
+    if not isinstance(loaded, Ed25519PrivateKey):
+        raise StorageError(f"{path}: not an Ed25519 signing key")
+    _keys[path] = loaded
+    return loaded
+
+
+def public_hex(key: Ed25519PrivateKey) -> str:
+    from cryptography.hazmat.primitives import serialization
+
+    raw = key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return raw.hex()
+
+
+def installation_public_key(folder: Path | None = None) -> str | None:
+    key = installation_key(folder, create=False)
+    return None if key is None else public_hex(key)
+
+
+def trusted_keys(folder: Path | None = None) -> frozenset[str]:
+    """This installation's public key and those listed in ``trusted-keys``."""
+    folder = folder or key_folder()
+    keys: set[str] = set()
+    own = installation_public_key(folder)
+    if own:
+        keys.add(own)
+    with contextlib.suppress(OSError):
+        for line in (folder / TRUSTED_FILE).read_text(encoding="utf-8").splitlines():
+            word = line.split("#", 1)[0].strip().lower()
+            if len(word) == 64 and all(c in "0123456789abcdef" for c in word):
+                keys.add(word)
+    return frozenset(keys)
+
+
+def _sign(data: str) -> tuple[str, str]:
+    key = installation_key()
+    assert key is not None
+    return public_hex(key), key.sign(data.encode("utf-8")).hex()
+
+
+def _signature_ok(public: str, signature: str | None, data: str) -> bool:
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+    if not signature:
+        return False
+    try:
+        Ed25519PublicKey.from_public_bytes(bytes.fromhex(public)).verify(
+            bytes.fromhex(signature), data.encode("utf-8")
+        )
+    except (InvalidSignature, ValueError):
+        return False
+    return True
+
+
+# ------------------------------------------------------------------------------------- sealing
+
+
+def field_digests(values: Mapping[str, Any]) -> dict[str, str]:
+    return {key: sha(_plain(values[key])) for key in SEALED_FIELDS}
+
+
+def clinician_part(session: Session, row: m.Evaluation) -> dict[str, str]:
+    if row.clinician_id is None:
+        return {"name": row.signed_by or row.created_by, "credentials": "", "licence_number": ""}
+    who = session.get_one(m.Clinician, row.clinician_id)
+    return {
+        "name": who.name,
+        "credentials": who.credentials,
+        "licence_number": who.licence_number,
+    }
+
+
+def clinic_part(session: Session) -> dict[str, str] | None:
+    clinic = session.get(m.Clinic, 1)
+    if clinic is None:
+        return None
+    return {
+        "name": clinic.name,
+        "address": clinic.address,
+        "phone": clinic.phone,
+        "paper_size": clinic.paper_size,
+        "logo_sha256": hashlib.sha256(clinic.logo).hexdigest() if clinic.logo else "",
+    }
+
+
+def snapshot_digest(session: Session, snapshot_id: int) -> str | None:
+    content = session.scalar(select(m.FormSnapshot.content).where(m.FormSnapshot.id == snapshot_id))
+    return None if content is None else sha(content)
+
+
+def make_seal(session: Session, row: m.Evaluation) -> tuple[dict[str, Any], str]:
+    """(seal, signature) for ``row`` as it will be once signed (status, signer, time set)."""
+    values = {key: getattr(row, key) for key in SEALED_FIELDS}
+    seal: dict[str, Any] = {
+        "v": SEAL_VERSION,
+        "evaluation_id": row.id,
+        "fields": field_digests(values),
+        "form": {
+            "snapshot_id": row.form_snapshot_id,
+            "content_sha256": snapshot_digest(session, row.form_snapshot_id),
+        },
+        "clinician": clinician_part(session, row),
+        "clinic": clinic_part(session),
+    }
+    public, signature = _sign(canonical(seal))
+    seal["key"] = public
+    return seal, signature
+
+
+def _signed_part(seal: Mapping[str, Any]) -> str:
+    return canonical({k: v for k, v in seal.items() if k != "key"})
+
+
+def is_legacy(seal: Mapping[str, Any] | None) -> bool:
+    return bool(seal) and "legacy" in (seal or {})
+
+
+def addendum_hash(
+    evaluation_id: int, author: str, created_at: datetime, body: str, prev: str
+) -> str:
+    """As migration 0004 computes it."""
+    return sha(
+        {
+            "evaluation_id": evaluation_id,
+            "author": author,
+            "created_at": created_at.isoformat(),
+            "text": body,
+            "prev": prev,
+        }
+    )
+
+
+def chain_addendum(session: Session, addendum: m.Addendum) -> None:
+    """Fill ``prev_hash``, ``hash`` and ``signature`` of a new addendum (before it is flushed)."""
+    prev = session.scalar(
+        select(m.Addendum.hash)
+        .where(m.Addendum.evaluation_id == addendum.evaluation_id)
+        .order_by(m.Addendum.id.desc())
+        .limit(1)
+    )
+    addendum.prev_hash = prev or GENESIS
+    addendum.hash = addendum_hash(
+        addendum.evaluation_id,
+        addendum.author,
+        addendum.created_at,
+        addendum.text,
+        addendum.prev_hash,
+    )
+    _public, addendum.signature = _sign(addendum.hash)
+
+
+def audit_hash(event: m.AuditEvent, prev: str) -> str:
+    """As migration 0004 computes it."""
+    return sha(
+        {
+            "at": event.at.isoformat(),
+            "actor": event.actor,
+            "entity": event.entity,
+            "entity_id": event.entity_id,
+            "action": event.action,
+            "before": event.before_digest,
+            "after": event.after_digest,
+            "prev": prev,
+        }
+    )
+
+
+def chain_audit(session: Session, event: m.AuditEvent) -> None:
+    """Link a new audit event to the last one (call inside its write transaction)."""
+    bind = session.get_bind()
+    if bind.dialect.name == "postgresql":
+        session.execute(text(f"SELECT pg_advisory_xact_lock({_AUDIT_LOCK})"))
+    prev = session.scalar(select(m.AuditEvent.hash).order_by(m.AuditEvent.id.desc()).limit(1))
+    event.prev_hash = prev or GENESIS
+    event.hash = audit_hash(event, event.prev_hash)
+
+
+# -------------------------------------------------------------------------------- verification
+
+
+def evaluation_problems(
+    session: Session,
+    row: m.Evaluation,
+    addenda: Sequence[m.Addendum],
+    trusted: frozenset[str],
+) -> list[str]:
+    """What no longer matches the seal of a signed evaluation (empty: sound, or not signed)."""
+    from clinic_app.storage.records.evaluations import _content_hash
+
+    if row.status != "signed":
+        return []
+    problems: list[str] = []
+    seal = row.seal
+    hash_ok = _content_hash(row) == row.content_hash
+    if not seal:
+        return ["it is marked signed but has no seal"]
+    if is_legacy(seal):
+        if not hash_ok:
+            problems.append("its findings or details no longer match its content hash")
+    else:
+        public = str(seal.get("key", ""))
+        if public not in trusted:
+            problems.append("its seal was made with a key this installation does not trust")
+        elif not _signature_ok(public, row.signature, _signed_part(seal)):
+            problems.append("its seal or signature was altered (the signature does not match)")
+        else:
+            if seal.get("evaluation_id") != row.id:
+                problems.append(f"its seal belongs to evaluation {seal.get('evaluation_id')}")
+            now = field_digests({key: getattr(row, key) for key in SEALED_FIELDS})
+            sealed = seal.get("fields", {})
+            changed = [key for key in SEALED_FIELDS if sealed.get(key) != now[key]]
+            if changed:
+                problems.append("changed after signing: " + ", ".join(changed))
+            form = seal.get("form", {})
+            if snapshot_digest(session, row.form_snapshot_id) != form.get("content_sha256"):
+                problems.append("its form snapshot was changed after signing")
+            if not hash_ok and not changed:
+                problems.append("its content hash was changed")
+    problems.extend(_addenda_problems(session, row, addenda, trusted, legacy=is_legacy(seal)))
+    return problems
+
+
+def _addenda_problems(
+    session: Session,
+    row: m.Evaluation,
+    addenda: Sequence[m.Addendum],
+    trusted: frozenset[str],
+    *,
+    legacy: bool,
+) -> list[str]:
+    problems: list[str] = []
+    prev = GENESIS
+    public = None if legacy else str((row.seal or {}).get("key", ""))
+    for addendum in addenda:
+        expected = addendum_hash(
+            addendum.evaluation_id, addendum.author, addendum.created_at, addendum.text, prev
+        )
+        if addendum.prev_hash != prev:
+            problems.append(f"addendum {addendum.id} does not follow the one before it")
+        elif addendum.hash != expected:
+            problems.append(f"addendum {addendum.id} was changed after it was added")
+        elif addendum.signature is not None or not legacy:
+            keys = [public] if public else sorted(trusted)
+            if not any(_signature_ok(k, addendum.signature, expected) for k in keys if k):
+                problems.append(f"addendum {addendum.id} is not signed by a trusted key")
+        prev = addendum.hash or ""
+    recorded = session.scalar(
+        select(func.count())
+        .select_from(m.AuditEvent)
+        .where(
+            m.AuditEvent.entity == "evaluation",
+            m.AuditEvent.entity_id == row.id,
+            m.AuditEvent.action == "addendum",
+        )
+    )
+    if recorded is not None and recorded != len(addenda):
+        problems.append(f"the audit trail records {recorded} addenda, {len(addenda)} are present")
+    return problems
+
+
+def audit_problems(session: Session) -> list[str]:
+    """Breaks in the audit events' hash chain (the first few)."""
+    problems: list[str] = []
+    prev = GENESIS
+    for event in session.scalars(select(m.AuditEvent).order_by(m.AuditEvent.id)):
+        if event.prev_hash != prev:
+            problems.append(f"audit event {event.id}: the event before it is missing or changed")
+        elif event.hash != audit_hash(event, prev):
+            problems.append(f"audit event {event.id} was changed")
+        prev = event.hash or ""
+        if len(problems) >= 5:
+            break
+    return problems
+
+
+def last_audit(session: Session) -> tuple[int, str]:
+    """(number of audit events, hash of the last one): the state mirrored outside the file."""
+    count = session.scalar(select(func.count()).select_from(m.AuditEvent)) or 0
+    last = session.scalar(select(m.AuditEvent.hash).order_by(m.AuditEvent.id.desc()).limit(1))
+    return int(count), last or GENESIS
+
+
+@dataclass(frozen=True)
+class Broken:
+    """One record that no longer matches what was signed or chained."""
+
+    evaluation_id: int | None
+    mrn: str | None
+    problem: str
+
+    def line(self) -> str:
+        if self.evaluation_id is None:
+            return self.problem
+        return f"evaluation {self.evaluation_id} (patient MRN {self.mrn}): {self.problem}"
+
+
+def seal_problems(db: Database, evaluation_id: int) -> list[str]:
+    """What no longer matches the seal of one evaluation (empty if sound or not signed)."""
+    with db.reading() as s:
+        row = s.get(m.Evaluation, evaluation_id)
+        if row is None:
+            return []
+        addenda = s.scalars(
+            select(m.Addendum)
+            .where(m.Addendum.evaluation_id == evaluation_id)
+            .order_by(m.Addendum.id)
+        ).all()
+        problems = evaluation_problems(s, row, addenda, trusted_keys())
+    if problems:
+        log.warning("evaluation %d: seal check failed (%d problems)", evaluation_id, len(problems))
+    return problems
+
+
+def verify_database(db: Database, *, schema: bool = True) -> list[Broken]:
+    """Every signed evaluation's seal, every addendum chain, the audit chain and (SQLite) the
+    schema against what the migrations make: one :class:`Broken` per problem found."""
+    found: list[Broken] = []
+    trusted = trusted_keys()
+    if schema and db.path is not None:
+        from clinic_app.storage import schema as schema_mod
+
+        difference = schema_mod.difference_of_file(db.path)
+        if difference:
+            found.append(Broken(None, None, f"schema: {difference}"))
+    with db.reading() as s:
+        addenda: dict[int, list[m.Addendum]] = {}
+        for addendum in s.scalars(select(m.Addendum).order_by(m.Addendum.id)):
+            addenda.setdefault(addendum.evaluation_id, []).append(addendum)
+        signed = s.execute(
+            select(m.Evaluation, m.Patient.mrn)
+            .join(m.Patient, m.Patient.id == m.Evaluation.patient_id, isouter=True)
+            .where(m.Evaluation.status == "signed")
+            .order_by(m.Evaluation.id)
+        ).all()
+        for row, mrn in signed:
+            for problem in evaluation_problems(s, row, addenda.pop(row.id, []), trusted):
+                found.append(Broken(row.id, mrn, problem))
+        for evaluation_id, orphans in sorted(addenda.items()):
+            status = s.scalar(select(m.Evaluation.status).where(m.Evaluation.id == evaluation_id))
+            if status != "signed":
+                found.append(
+                    Broken(
+                        evaluation_id,
+                        None,
+                        f"{len(orphans)} addenda belong to an evaluation that is not signed",
+                    )
+                )
+        found.extend(Broken(None, None, p) for p in audit_problems(s))
+    log.info("verified %d signed evaluations: %d problems", len(signed), len(found))
+    return found
+
+
+__all__ = [
+    "Broken",
+    "installation_key",
+    "installation_public_key",
+    "seal_problems",
+    "trusted_keys",
+    "verify_database",
+]
