@@ -178,6 +178,14 @@ class EvaluationPage(QWidget):
         self.addendum_button.clicked.connect(self.on_addendum_button_clicked)
         h.addWidget(self.addendum_button)
         layout.addWidget(bar)
+        # A signed record that no longer matches its seal says so above the findings (issue 13).
+        self.seal_banner = QLabel(self)
+        self.seal_banner.setObjectName("sealBroken")
+        self.seal_banner.setWordWrap(True)
+        self.seal_banner.setStyleSheet("background: #fdecea; color: #b42318; padding: 8px 14px;")
+        self.seal_banner.hide()
+        layout.addWidget(self.seal_banner)
+        self.seal_problems: list[str] = []
         self.body = QVBoxLayout()
         self.body.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(self.body, 1)
@@ -232,6 +240,16 @@ class EvaluationPage(QWidget):
                 show_failure(self, "Opening the evaluation", err)
                 return
         self.form = form
+        self.seal_problems = []
+        if evaluation.is_signed:
+            eid = evaluation.id
+            try:
+                self.seal_problems = self.context.runner.call(
+                    "Checking the signed record", lambda db: _seal_problems(db, eid)
+                )
+            except Exception as err:
+                show_failure(self, "Checking the signed record", err)
+                return
         try:
             findings = validate(form, dict(evaluation.findings))
         except FindingsError as err:  # stored values the form snapshot refuses: show, not crash
@@ -346,9 +364,16 @@ class EvaluationPage(QWidget):
         self.sign_button.setEnabled(True)
         self.addendum_button.setVisible(signed)
         self.addendum_button.setEnabled(True)
+        broken = signed and bool(self.seal_problems)
+        self.seal_banner.setVisible(broken)
+        if broken:
+            self.seal_banner.setText(
+                "<b>This record was changed after it was signed:</b> "
+                + "; ".join(self.seal_problems)
+            )
         if signed:
             self.status.setText(f"Signed by {ev.signed_by} · {local_datetime(ev.signed_at)}")
-            self.status.setProperty("state", "signed")
+            self.status.setProperty("state", "broken" if broken else "signed")
         else:
             self.status.setText("Draft")
             self.status.setProperty("state", "draft")
@@ -575,3 +600,9 @@ def _evaluation_form(db: Database, evaluation_id: int) -> Form:
     from clinic_app.storage import records
 
     return records.evaluation_form(db, evaluation_id)
+
+
+def _seal_problems(db: Database, evaluation_id: int) -> list[str]:
+    from clinic_app.storage import records
+
+    return records.seal_problems(db, evaluation_id)
