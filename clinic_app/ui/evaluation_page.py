@@ -1,5 +1,8 @@
 """The evaluation page: the editor for one evaluation, its autosave, signing and conflicts.
 
+The page is built with the window, before the database is open, so the editor, the autosaver
+and the form machinery are imported when the first evaluation is prepared or opened.
+
 The page knows the application through its :class:`~clinic_app.ui.context.AppContext` (runner,
 clinician, settings), never through its parent window: what it does is announced by signals, and
 what it stores goes through the operation runner, whose ``changed`` signal tells the other screens.
@@ -7,126 +10,36 @@ what it stores goes through the operation runner, whose ``changed`` signal tells
 
 from __future__ import annotations
 
-import functools
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, QSize, Qt, Signal
 from PySide6.QtWidgets import (
-    QAbstractItemView,
-    QDialog,
-    QDialogButtonBox,
     QFrame,
     QHBoxLayout,
-    QHeaderView,
     QInputDialog,
     QLabel,
     QMessageBox,
     QPushButton,
-    QTableWidget,
-    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
-from clinic_app.core.engine import format_value
-from clinic_app.core.findings import Findings, FindingsError, empty, validate
-from clinic_app.core.form import Form
 from clinic_app.storage.errors import ConflictError
 from clinic_app.storage.values import Patient
-from clinic_app.ui.assessment import EvaluationView
-from clinic_app.ui.autosave import DraftAutosaver
 from clinic_app.ui.context import AppContext
 from clinic_app.ui.operations import Changes, show_failure
 from clinic_app.ui.questions import ask
 from clinic_app.ui.text import KIND_LABELS, local_datetime, local_time
 
 if TYPE_CHECKING:
+    from clinic_app.core.findings import Findings
+    from clinic_app.core.form import Form, Item, Side
     from clinic_app.storage.database import Database
     from clinic_app.storage.records import DraftSaved, Evaluation
-
-
-class ConflictDialog(QDialog):
-    """Someone else saved this evaluation first: show both versions and let the clinician choose.
-
-    ``choice`` after exec: ``"mine"``, ``"theirs"`` or ``"copy"`` (``None`` if closed: decide
-    later; the unsaved findings are kept in memory meanwhile).
-
-    Signals: none (modal; read ``choice``).
-    """
-
-    def __init__(
-        self, form: Form, mine: Findings, err: ConflictError, parent: QWidget | None = None
-    ) -> None:
-        super().__init__(parent)
-        self.setWindowTitle("Evaluation changed elsewhere")
-        self.choice: str | None = None
-        layout = QVBoxLayout(self)
-        who = err.changed_by or "someone else"
-        when = local_datetime(err.changed_at) if err.changed_at else "just now"
-        intro = QLabel(
-            f"<b>{who}</b> saved this evaluation at {when} (version {err.current_version}) while "
-            "you were editing. Nothing of yours was overwritten and nothing of theirs was lost. "
-            "Choose which version to continue with:",
-            self,
-        )
-        intro.setWordWrap(True)
-        layout.addWidget(intro)
-        try:
-            theirs = validate(form, dict(err.their_findings))
-        except FindingsError:
-            theirs = Findings(form.id, form.version, {})
-        self.differences = differences(form, mine, theirs)
-        table = QTableWidget(len(self.differences), 3, self)
-        table.setObjectName("conflictTable")
-        table.setHorizontalHeaderLabels(["Item", "Mine", f"Theirs ({who})"])
-        table.verticalHeader().hide()
-        table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        for row, (label, a, b) in enumerate(self.differences):
-            for col, text in enumerate((label, a, b)):
-                table.setItem(row, col, QTableWidgetItem(text))
-        table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
-        layout.addWidget(table)
-        buttons = QDialogButtonBox(self)
-        self.mine_button = buttons.addButton("Keep mine", QDialogButtonBox.ButtonRole.AcceptRole)
-        self.theirs_button = buttons.addButton(
-            "Take theirs", QDialogButtonBox.ButtonRole.DestructiveRole
-        )
-        self.copy_button = buttons.addButton(
-            "Save mine as a copy", QDialogButtonBox.ButtonRole.ActionRole
-        )
-        for key, button in (
-            ("mine", self.mine_button),
-            ("theirs", self.theirs_button),
-            ("copy", self.copy_button),
-        ):
-            button.clicked.connect(functools.partial(self.on_choice_clicked, key))
-        layout.addWidget(buttons)
-        self.resize(620, 360)
-
-    def on_choice_clicked(self, key: str) -> None:
-        self.choice = key
-        self.accept()
-
-
-def differences(form: Form, mine: Findings, theirs: Findings) -> list[tuple[str, str, str]]:
-    """(item label, my value, their value) for every item the two versions disagree on."""
-
-    def show(f: Findings, item_id: str) -> str:
-        item = form.items[item_id]
-        if item.bilateral:
-            sides = f.sides(item_id)
-            parts = [f"{s[0].upper()} {format_value(item, v)}" for s, v in sides.items()]
-            return ", ".join(parts) or "–"
-        v = f.get(item_id)
-        return "–" if v is None else format_value(item, v)
-
-    out = []
-    for item_id, item in form.items.items():
-        a, b = mine.values.get(item_id), theirs.values.get(item_id)
-        if a != b:
-            out.append((item.label, show(mine, item_id), show(theirs, item_id)))
-    return out
+    from clinic_app.ui.assessment import EvaluationView
+    from clinic_app.ui.autosave import DraftAutosaver
+    from clinic_app.ui.conflict_dialog import ConflictDialog
 
 
 class EvaluationPage(QWidget):
@@ -239,6 +152,9 @@ class EvaluationPage(QWidget):
             except Exception as err:
                 show_failure(self, "Opening the evaluation", err)
                 return
+        from clinic_app.core.findings import FindingsError, validate
+        from clinic_app.ui.assessment import EvaluationView
+
         self.form = form
         self.seal_problems = []
         if evaluation.is_signed:
@@ -279,6 +195,8 @@ class EvaluationPage(QWidget):
         self.opened.emit(evaluation.id)
 
     def _attach_saver(self, evaluation: Evaluation) -> None:
+        from clinic_app.ui.autosave import DraftAutosaver
+
         assert self.view is not None
         assert self.saver is None
         self.saver = DraftAutosaver(self.context.runner, evaluation, self.context.user, parent=self)
@@ -306,6 +224,9 @@ class EvaluationPage(QWidget):
         """
         if self.view is not None or self._spare is not None:
             return
+        from clinic_app.core.findings import empty
+        from clinic_app.ui.assessment import EvaluationView
+
         view = EvaluationView(form, empty(form), self, initial_section=self.last_section())
         view.hide()
         self.body.addWidget(view)
@@ -392,7 +313,11 @@ class EvaluationPage(QWidget):
     # -- autosave ---------------------------------------------------------------------------------
 
     def on_view_findings_changed(self, _findings: Findings) -> None:
-        self.status_changed.emit("Editing… (saves automatically)")
+        invalid = self.view.editor.invalid_fields() if self.view is not None else []
+        if invalid:
+            self.status_changed.emit(f"{invalid_fields_text(invalid)} (nothing new is stored)")
+        else:
+            self.status_changed.emit("Editing… (saves automatically)")
 
     def on_saver_saved(self, result: DraftSaved) -> None:
         stamp = local_time(
@@ -400,7 +325,9 @@ class EvaluationPage(QWidget):
             if self.saver and self.saver.last_saved_at
             else result.updated_at
         )
-        self.status_changed.emit(f"Saved {stamp}")
+        invalid = self.view.editor.invalid_fields() if self.view is not None else []
+        note = f" · {invalid_fields_text(invalid)}, not stored" if invalid else ""
+        self.status_changed.emit(f"Saved {stamp}{note}")
         if self.view is not None:
             self.view.editor.set_carried(result.carried_forward)
 
@@ -414,6 +341,9 @@ class EvaluationPage(QWidget):
         self.resolve_conflict(err)
 
     def resolve_conflict(self, err: ConflictError) -> None:
+        from clinic_app.core.findings import validate
+        from clinic_app.ui.conflict_dialog import ConflictDialog
+
         if self.view is None or self.saver is None or self.form is None:
             return
         mine = self.saver.pending or self.view.editor.findings
@@ -486,7 +416,18 @@ class EvaluationPage(QWidget):
 
     def on_sign_button_clicked(self) -> None:
         ev = self.evaluation
-        if ev is None or self.saver is None or self.view is None:
+        if ev is None or self.saver is None or self.view is None or self.form is None:
+            return
+        from clinic_app.ui.sign_check import confirmation_text, refusal_text, sign_check
+
+        editor = self.view.editor
+        check = sign_check(self.form, editor.findings, editor.invalid_fields(), editor.carried())
+        if check.refused:
+            self.status_changed.emit("Not signed: a field holds a value that is not accepted")
+            box = QMessageBox(QMessageBox.Icon.Warning, "Not signed", refusal_text(check))
+            box.setParent(self, box.windowFlags())
+            box.setTextFormat(Qt.TextFormat.RichText)
+            box.exec()
             return
         if not self.flush():
             QMessageBox.information(
@@ -497,8 +438,7 @@ class EvaluationPage(QWidget):
         answer = ask(
             self,
             "Sign evaluation",
-            f"Sign this evaluation as <b>{who}</b>?<br><br>A signed evaluation cannot be changed; "
-            "corrections are added as addenda.",
+            confirmation_text(check, who),
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
         )
         if answer != QMessageBox.StandardButton.Yes:
@@ -594,6 +534,13 @@ class EvaluationPage(QWidget):
             parent=self,
             changes=Changes.evaluation(ev.id, ev.patient_id),
         )
+
+
+def invalid_fields_text(invalid: list[tuple[Item, Side | None, str]]) -> str:
+    """ "Not accepted: Passive SLR (left), Notes" for the status bar and the sign check."""
+    names = [item.label + (f" ({side})" if side else "") for item, side, _ in invalid]
+    more = f" and {len(names) - 3} more" if len(names) > 3 else ""
+    return f"Not accepted: {', '.join(names[:3])}{more}"
 
 
 def _evaluation_form(db: Database, evaluation_id: int) -> Form:

@@ -6,11 +6,13 @@ operation changed something the runner's ``changed`` signal reaches ``on_runner_
 in each screen, which refresh what they show. Export, print, preview and backup live in
 :class:`~clinic_app.ui.documents.DocumentActions`.
 
-The window can appear before the database is open (see ``clinic_app.ui.app``): built from a
-``FirstPage`` it shows the patient list at once and a placeholder on the right; :meth:`attach`
-adds the database, the form, the patient details and the evaluation page when the worker thread
-has opened them. This module therefore imports only Qt and light modules at the top; the rest
-comes in with ``attach``.
+The window is complete when constructed: the patient list, the patient's details, the evaluation
+page and the document actions all exist from ``__init__``. It can appear before the database is
+open (see ``clinic_app.ui.app``): built from a ``FirstPage`` it shows the patient list at once
+and "Opening the clinic database…" on the right, with only the list, search and Quit enabled;
+:meth:`attach` opens the context on the database and the form when the loader has them. The
+panels import the editor, SQLAlchemy and the form machinery only when first used, so the first
+paint stays light (tests/ui/test_startup.py).
 """
 
 from __future__ import annotations
@@ -33,7 +35,10 @@ from PySide6.QtWidgets import (
 
 from clinic_app.storage.values import Clinician, Patient
 from clinic_app.ui.context import AppContext
+from clinic_app.ui.documents import DocumentActions
+from clinic_app.ui.evaluation_page import EvaluationPage
 from clinic_app.ui.gc_guard import ensure_gui_thread_gc
+from clinic_app.ui.patient_detail import PatientDetail
 from clinic_app.ui.patient_list import PatientListPanel
 from clinic_app.ui.questions import ask
 from clinic_app.ui.text import local_time, report_file_name
@@ -43,10 +48,7 @@ if TYPE_CHECKING:
     from clinic_app.storage.database import Database
     from clinic_app.storage.first_page import FirstPage
     from clinic_app.storage.records import Evaluation
-    from clinic_app.ui.documents import DocumentActions
-    from clinic_app.ui.evaluation_page import EvaluationPage
     from clinic_app.ui.operations import Changes
-    from clinic_app.ui.patient_detail import PatientDetail
 
 __all__ = ["MainWindow", "PatientListPanel", "report_file_name"]
 
@@ -84,9 +86,6 @@ class MainWindow(QMainWindow):
         # The SQLite file the first page came from (None when built with a database).
         self.first_page_path = None if first_page is None else first_page.path
         self.is_warm = False
-        self.detail: PatientDetail
-        self.page: EvaluationPage
-        self.documents: DocumentActions
         self.setWindowTitle("clinic_app — posterior thigh evaluation")
         self.setMinimumSize(960, 620)
 
@@ -101,6 +100,12 @@ class MainWindow(QMainWindow):
         self.opening.setProperty("role", "secondary")
         self.opening.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.stack.addWidget(self.opening)
+        # Every panel exists from here on; they read through the context once it is attached.
+        self.detail = PatientDetail(self.context, self.stack)
+        self.page = EvaluationPage(self.context, self)
+        self.documents = DocumentActions(self.context, self.page, self)
+        self.stack.addWidget(self.detail)
+        self.stack.addWidget(self.page)
         self.splitter.addWidget(self.patients)
         self.splitter.addWidget(self.stack)
         self.splitter.setStretchFactor(0, 0)
@@ -115,17 +120,23 @@ class MainWindow(QMainWindow):
         self.patients.patient_selected.connect(self.on_patients_patient_selected)
         self.patients.patient_activated.connect(self.on_patients_patient_activated)
         self.patients.new_button.clicked.connect(self.on_new_patient_triggered)
+        self.detail.edit_requested.connect(self.on_detail_edit_requested)
+        self.detail.archive_requested.connect(self.on_detail_archive_requested)
+        self.detail.evaluation_opened.connect(self.on_detail_evaluation_opened)
+        self.detail.new_evaluation_requested.connect(self.on_detail_new_evaluation_requested)
+        self.page.back_requested.connect(self.on_page_back_requested)
+        self.page.status_changed.connect(self.on_page_status_changed)
+        self.documents.status.connect(self.on_documents_status)
+        self.context.clinician_changed.connect(self.on_context_clinician_changed)
         self._build_menus()
         self.restore_settings()
         if db is not None and form is not None:
             self.attach(db, form)
 
     def attach(self, db: Database, form: Form) -> None:
-        """Add the database, the form and the panels that need them; emits ``ready``."""
+        """Open the context on the database and the form (starting its operation runner), show
+        the patient's details instead of "Opening…"; emits ``ready``."""
         from clinic_app.ui.autosave import AUTOSAVE_MAX_WAIT_MS
-        from clinic_app.ui.documents import DocumentActions
-        from clinic_app.ui.evaluation_page import EvaluationPage
-        from clinic_app.ui.patient_detail import PatientDetail
 
         if self.is_ready:
             raise RuntimeError("the main window is already attached to a database")
@@ -140,24 +151,11 @@ class MainWindow(QMainWindow):
             records.remember_form(db, form)
 
         runner.run("Loading the form", remember, parent=self)
-        self.detail = PatientDetail(self.context, self.stack)
-        self.page = EvaluationPage(self.context, self)
-        self.documents = DocumentActions(self.context, self.page, self)
-        self.stack.addWidget(self.detail)
-        self.stack.addWidget(self.page)
         self.stack.setCurrentWidget(self.detail)
         self.stack.removeWidget(self.opening)
         self.opening.deleteLater()
-        self.detail.edit_requested.connect(self.on_detail_edit_requested)
-        self.detail.archive_requested.connect(self.on_detail_archive_requested)
-        self.detail.evaluation_opened.connect(self.on_detail_evaluation_opened)
-        self.detail.new_evaluation_requested.connect(self.on_detail_new_evaluation_requested)
-        self.page.back_requested.connect(self.on_page_back_requested)
-        self.page.status_changed.connect(self.on_page_status_changed)
-        self.documents.status.connect(self.on_documents_status)
         runner.changed.connect(self.detail.on_runner_changed)
         runner.changed.connect(self.on_runner_changed)
-        self.context.clinician_changed.connect(self.on_context_clinician_changed)
         self.statusBar().showMessage(
             f"Signed in as {self.context.user} · "
             f"changes saved within {AUTOSAVE_MAX_WAIT_MS / 1000:g} s"
@@ -313,8 +311,7 @@ class MainWindow(QMainWindow):
         s = self.context.settings()
         s.setValue("window/geometry", self.saveGeometry())
         s.setValue("window/main_splitter", self.splitter.saveState())
-        if self.is_ready:
-            self.page.remember_layout()
+        self.page.remember_layout()  # nothing to remember while no evaluation is open
         s.sync()
 
     # -- what changed ------------------------------------------------------------------------
@@ -540,11 +537,7 @@ class MainWindow(QMainWindow):
     # -- closing ---------------------------------------------------------------------------------
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        if not self.is_ready:
-            self.save_settings()
-            event.accept()
-            return
-        if not self.page.flush():
+        if not self.page.flush():  # nothing to flush before attach, or with no draft open
             answer = ask(
                 self,
                 "Unsaved changes",
@@ -565,4 +558,4 @@ class MainWindow(QMainWindow):
 
     def flush(self) -> bool:
         """Save the open evaluation now (quitting, logging out); True if nothing is left unsaved."""
-        return self.page.flush() if self.is_ready else True
+        return self.page.flush()

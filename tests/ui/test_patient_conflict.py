@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QDialogButtonBox
 
 from clinic_app.storage import records
 from clinic_app.ui.dialogs import PatientDialog
-from tests.ui.helpers import answer, press, when_modal
+from tests.ui.helpers import press, when_modal
 
 
 def _edited_meanwhile(qtbot, db, runner) -> tuple[PatientDialog, records.Patient]:
@@ -57,8 +57,16 @@ def test_a_conflict_asks_and_keeps_every_other_change(
 
 def test_keep_editing_saves_nothing_and_keeps_the_typing(qtbot, db, runner) -> None:
     dialog, anna = _edited_meanwhile(qtbot, db, runner)
-    answer("Keep editing")
+    asked: list[str] = []
+
+    def keep_editing(box) -> None:
+        asked.append(box.text())
+        press(box, "Keep editing")
+
+    when_modal(keep_editing)
     _save(dialog)
+    qtbot.waitUntil(lambda: bool(asked), timeout=5000)  # the question comes from the save
+    qtbot.waitUntil(lambda: runner.pending() == 0, timeout=5000)
     now = records.get_patient(db, anna.id)
     assert (now.phone, now.activity) == ("222", "")
     assert dialog.isVisible()

@@ -100,7 +100,11 @@ def _duplicate_mrn(mrn: str, exc: IntegrityError) -> StorageError:
     if "mrn" in reason and ("unique" in reason or "duplicate" in reason):
         return _mrn_belongs_to_another(mrn)
     logger.warning("patient not saved: the database refused the row (%s)", type(exc.orig).__name__)
-    return StorageError(f"The database refused to store the patient: {exc.orig}")
+    # Not the driver's own text: on PostgreSQL it can quote the row's values.
+    return StorageError(
+        f"The database refused to store the patient ({type(exc.orig).__name__}: a rule in the "
+        "database stopped the change)"
+    )
 
 
 def create_patient(db: Database, data: PatientFields, *, user: str) -> Patient:
