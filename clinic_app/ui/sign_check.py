@@ -1,0 +1,97 @@
+"""What *Sign…* shows before a signature: the sign check.
+
+A signature makes the record permanent, so before it the clinician sees what the record still
+lacks or asserts: fields holding text that is not stored (signing is refused until they are
+mended), red flags that are set with their referral text (signing confirms they were acted on),
+sections with nothing recorded, and values carried forward from the last visit that were not
+re-measured or confirmed. Untouched sections do not stop a signature; invalid fields do.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+
+from clinic_app.core.engine import RedFlagResult, assess
+from clinic_app.core.findings import Findings
+from clinic_app.core.form import Form, Item, Side
+
+
+@dataclass(frozen=True)
+class SignCheck:
+    """The findings of the sign check; ``refused`` while any field is invalid."""
+
+    invalid: tuple[tuple[Item, Side | None, str], ...]
+    red_flags: tuple[RedFlagResult, ...]
+    untouched: tuple[str, ...]  # section titles with nothing recorded
+    carried: tuple[str, ...]  # item labels still carried forward, not re-confirmed
+
+    @property
+    def refused(self) -> bool:
+        return bool(self.invalid)
+
+
+def sign_check(
+    form: Form,
+    findings: Findings,
+    invalid: list[tuple[Item, Side | None, str]],
+    carried: tuple[str, ...] | list[str],
+) -> SignCheck:
+    untouched = tuple(
+        s.title
+        for s in form.sections
+        if s.id != form.plan_section
+        and all(findings.values.get(i.id) in (None, {}) for i in s.items)
+    )
+    carried_set = set(carried)
+    return SignCheck(
+        invalid=tuple(invalid),
+        red_flags=assess(form, findings).red_flags,
+        untouched=untouched,
+        carried=tuple(i.label for i in form.items.values() if i.id in carried_set),
+    )
+
+
+def _list(lines: list[str]) -> str:
+    return "<ul>" + "".join(f"<li>{line}</li>" for line in lines) + "</ul>"
+
+
+def refusal_text(check: SignCheck) -> str:
+    """Why signing is refused, naming each invalid field and its reason."""
+    lines = [
+        f"<b>{html.escape(item.label)}{f' ({side})' if side else ''}</b>: {html.escape(reason)}"
+        for item, side, reason in check.invalid
+    ]
+    return (
+        "These fields show a value that is not accepted, so it is not stored. Correct or clear "
+        f"them, then sign:{_list(lines)}"
+    )
+
+
+def confirmation_text(check: SignCheck, who: str) -> str:
+    """The question before signing: what is set, what is missing, then "Sign as …?"."""
+    parts: list[str] = []
+    if check.red_flags:
+        flags = [
+            f"<b>{html.escape(f.name)}</b> ({f.urgency.value}): {html.escape(f.message)}"
+            for f in check.red_flags
+        ]
+        parts.append(
+            f"<b>Red flags are set.</b>{_list(flags)}Signing confirms that each was acted on "
+            "(referral given or arranged)."
+        )
+    if check.carried:
+        names = [html.escape(n) for n in check.carried[:12]]
+        if len(check.carried) > 12:
+            names.append(f"and {len(check.carried) - 12} more")
+        parts.append(
+            "<b>Carried forward from the last visit, not re-measured or confirmed:</b>"
+            + _list(names)
+        )
+    if check.untouched:
+        parts.append("<b>Nothing recorded in:</b> " + html.escape(", ".join(check.untouched)) + ".")
+    parts.append(
+        f"Sign this evaluation as <b>{html.escape(who)}</b>?<br><br>A signed evaluation cannot "
+        "be changed; corrections are added as addenda."
+    )
+    return "<br><br>".join(parts)
