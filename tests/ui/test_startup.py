@@ -234,3 +234,28 @@ def test_a_window_deleted_during_its_warm_up_is_no_error(qtbot, db, mini_form, c
     shiboken6.delete(window)
     qtbot.waitUntil(thread.isFinished, timeout=60_000)
     qtbot.wait(50)  # a queued result, had one been left, would be delivered (and fail) now
+
+
+def test_the_bundled_fallback_font_draws_chinese_names(qapp) -> None:
+    """With the app's style applied, a Chinese name is drawn with the bundled font's glyphs where
+    the system font has none (as on CI), instead of boxes."""
+    from PySide6.QtGui import QFont, QFontDatabase, QFontMetrics
+    from PySide6.QtWidgets import QLabel
+
+    from clinic_app.ui.app import apply_style
+
+    system = QFont(qapp.font().family())  # type: ignore[attr-defined]
+    apply_style(qapp)  # type: ignore[arg-type]
+    assert "Droid Sans Fallback" in QFontDatabase.families()
+    assert qapp.font().families()[-1] == "Droid Sans Fallback"  # type: ignore[attr-defined]
+    assert qapp.font().families()[0] == system.family()  # type: ignore[attr-defined]
+    assert QFontMetrics(QFont("Droid Sans Fallback")).inFontUcs4(ord("王"))
+
+    def drawn(font: QFont):
+        label = QLabel("王芳")
+        label.setFont(font)
+        label.resize(120, 40)
+        return label.grab().toImage()
+
+    if not QFontMetrics(system).inFontUcs4(ord("王")):  # the system alone would draw boxes
+        assert drawn(qapp.font()) != drawn(system)  # type: ignore[attr-defined]
