@@ -27,7 +27,7 @@ def make_folder(folder: Path) -> Path:
 
     Only the last folder is tightened: parents may be shared folders the user chose.
     """
-    folder.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(mode=FOLDER_MODE, parents=True, exist_ok=True)
     tighten(folder)
     return folder
 
@@ -43,10 +43,9 @@ def tighten(path: Path) -> None:
     if stat.S_ISLNK(info.st_mode):
         return
     mode = stat.S_IMODE(info.st_mode)
-    if mode & 0o077:
-        wanted = FOLDER_MODE if stat.S_ISDIR(info.st_mode) else FILE_MODE
+    if mode & 0o077:  # only ever takes bits away: a read-only folder stays read-only
         with contextlib.suppress(PermissionError):  # not ours: nothing we may change
-            os.chmod(path, (mode & 0o700) | wanted)
+            os.chmod(path, mode & 0o700)
 
 
 def tighten_database(path: Path) -> None:

@@ -7,6 +7,7 @@ one-line UserError naming the file or the database.
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -183,8 +184,11 @@ def cmd_backup(args: argparse.Namespace) -> int:
         elif dest.is_dir():
             dest = dest / backup.backup_name("manual")
         made = backup.copy_database(source, dest)
+        problems = backup.copy_problems(made)  # seals, chains and schema of what was copied
     print(f"backed up {source} to {made}")
-    return 0
+    for problem in problems:
+        print(f"warning: {problem}", file=sys.stderr)
+    return 1 if problems else 0
 
 
 def cmd_restore(args: argparse.Namespace) -> int:

@@ -2,9 +2,13 @@
 
 ``sqlite3.Connection.backup`` copies a consistent snapshot page by page while the app keeps
 running (a plain file copy of a WAL database can miss committed pages still in the ``-wal`` file).
-Automatic backups (daily at start, before each schema upgrade) go to ``data_dir()/backups`` and
-only the newest ``keep`` of them are kept; manual backups and the copy of a database replaced by a
-restore are never pruned.
+Automatic backups (daily at start, before each schema upgrade) go to ``data_dir()/backups``; of
+each kind (daily, upgrade, manual, before-restore...) only the newest ``keep`` are kept.
+
+Every backup is private (0600, in a 0700 folder) whatever the umask: it holds every patient.
+A restore is a checked import, not a file copy (issue 13): the backup's schema must be exactly
+what the migrations make at its revision, ``foreign_key_check`` clean and every seal sound; it
+is migrated in a private copy, checked again, and only then copied over the live database.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from clinic_app import private
 from clinic_app.logs import safe
 from clinic_app.storage import files, migrate
 from clinic_app.storage.errors import DatabaseFileError, DatabaseTooNewError, describe_db_error
@@ -28,6 +33,7 @@ KEEP_BACKUPS_ENV = "CLINIC_APP_KEEP_BACKUPS"
 DEFAULT_KEEP_BACKUPS = 14
 AUTOMATIC = ("daily", "upgrade")
 _NAME = re.compile(r"^clinic-(?P<stamp>\d{8}-\d{6}-\d{6})-(?P<reason>[a-z0-9-]+)\.db$")
+PARTIAL = ".partial"
 
 
 def keep_backups_setting() -> int:
@@ -69,6 +75,9 @@ def copy_database(source: Path, dest: Path, *, overwrite: bool = False) -> Path:
     src = _open_source(source)
     try:
         try:
+            for leftover in leftovers:  # a copy killed before: start afresh
+                leftover.unlink(missing_ok=True)
+            private.create_empty(partial)  # 0600 before SQLite writes a byte (and its journal)
             dst = sqlite3.connect(partial)
             try:
                 src.backup(dst)
@@ -128,13 +137,16 @@ def make_backup(
     _make_folder(directory)
     dest = copy_database(source, directory / backup_name(reason))
     log.info("backup written: %s (%s, %d bytes)", dest, safe(reason), dest.stat().st_size)
+    broken = copy_problems(dest)
+    if broken:  # the copy is kept (a backup is never thrown away), but the breach is told
+        raise BackupSealError(dest, broken)
     prune(directory, keep if keep is not None else keep_backups_setting())
     return dest
 
 
 def _make_folder(directory: Path) -> None:
     try:
-        directory.mkdir(parents=True, exist_ok=True)
+        private.make_folder(directory)
     except OSError as exc:
         raise DatabaseFileError(directory, f"cannot create the folder ({exc.strerror})") from None
 
@@ -153,14 +165,41 @@ def list_backups(directory: Path | None = None) -> list[tuple[Path, str]]:
 
 
 def prune(directory: Path, keep: int) -> list[Path]:
-    """Delete all but the newest ``keep`` automatic backups; returns what was deleted."""
-    automatic = [p for p, reason in list_backups(directory) if reason.split("-")[0] in AUTOMATIC]
-    doomed = automatic[: max(len(automatic) - keep, 0)]
+    """Of each kind of backup (daily, upgrade, manual, before-restore...), delete all but the
+    newest ``keep``; returns what was deleted."""
+    kinds: dict[str, list[Path]] = {}
+    for path, reason in list_backups(directory):
+        kinds.setdefault(_kind(reason), []).append(path)
+    doomed = [p for paths in kinds.values() for p in paths[: max(len(paths) - keep, 0)]]
     for path in doomed:
         path.unlink(missing_ok=True)
     if doomed:
-        log.info("pruned %d old automatic backups in %s (keeping %d)", len(doomed), directory, keep)
+        log.info(
+            "pruned %d old backups in %s (keeping %d of each kind)", len(doomed), directory, keep
+        )
     return doomed
+
+
+def _kind(reason: str) -> str:
+    """ "upgrade-from-0002" is an upgrade backup, "before-restore" a before-restore one."""
+    word = reason.split("-")[0]
+    return word if word in AUTOMATIC else reason
+
+
+def remove_partials(directory: Path | None = None) -> list[Path]:
+    """Delete what an interrupted backup or restore left behind (``.…partial`` files)."""
+    directory = directory or backups_dir()
+    removed: list[Path] = []
+    if not directory.is_dir():
+        return removed
+    for path in directory.iterdir():
+        if path.name.startswith(".") and PARTIAL in path.name and path.is_file():
+            with contextlib.suppress(OSError):
+                path.unlink()
+                removed.append(path)
+    if removed:
+        log.info("removed %d partial backup files in %s", len(removed), directory)
+    return removed
 
 
 def daily_backup_due(directory: Path | None = None, today: datetime | None = None) -> bool:
@@ -169,6 +208,30 @@ def daily_backup_due(directory: Path | None = None, today: datetime | None = Non
         p.name.startswith(f"clinic-{stamp}") and reason == "daily"
         for p, reason in list_backups(directory)
     )
+
+
+class BackupSealError(DatabaseFileError):
+    """A backup was written, but records in it no longer match their seals or chains."""
+
+    def __init__(self, path: Path, problems: list[str]) -> None:
+        more = (
+            f" (and {len(problems) - 1} more; clinic-app verify lists them)" if problems[1:] else ""
+        )
+        super().__init__(path, f"was written, but {problems[0]}{more}")
+        self.problems = problems
+
+
+def copy_problems(path: Path) -> list[str]:
+    """What no longer matches in the database copy at ``path`` (its seals, chains, schema);
+    the lines name evaluation ids, never patients."""
+    from clinic_app.storage import sealing
+
+    if files.check_file(path, integrity=False) != migrate.HEAD:
+        return []  # an older revision (the copy made before an upgrade): checked on restore
+    return [
+        (f"evaluation {b.evaluation_id}: " if b.evaluation_id else "") + b.problem
+        for b in sealing.verify_file(path)
+    ]
 
 
 @dataclass(frozen=True)
@@ -193,19 +256,119 @@ def verify_backup(path: Path) -> str:
 def restore(candidate: Path, target: Path, *, directory: Path | None = None) -> RestoreResult:
     """Replace the database at ``target`` by the backup ``candidate``, keeping the old one.
 
-    The candidate is verified first: nothing is touched unless it passes. The database being
-    replaced is copied to the backups folder (moved there as it is, if it is too damaged to copy).
-    Close the app's connections to ``target`` first (the CLI opens none).
+    The candidate is checked first (:func:`checked_import`): nothing is touched unless it passes,
+    and what is copied over ``target`` is the checked, migrated private copy, never the file
+    itself. The database being replaced is copied to the backups folder (moved there as it is, if
+    it is too damaged to copy). Close the app's connections to ``target`` first.
     """
+    directory = directory or backups_dir()
+    _make_folder(directory)
     try:
         revision = verify_backup(candidate)
+        staged = checked_import(candidate, revision, directory, target=target)
     except DatabaseFileError as exc:
         log.warning("restore refused: %s", exc)
         raise
+    try:
+        return _swap_in(candidate, staged, target, revision, directory)
+    finally:
+        for suffix in ("", "-journal", "-wal", "-shm"):
+            Path(f"{staged}{suffix}").unlink(missing_ok=True)
+
+
+def checked_import(
+    candidate: Path, revision: str, directory: Path, *, target: Path | None = None
+) -> Path:
+    """A private copy of ``candidate`` in ``directory``, checked and migrated to head.
+
+    Refused (DatabaseFileError naming ``candidate`` and the first difference) unless: its schema
+    is exactly what the migrations make at ``revision`` (no table, column, index, trigger or view
+    more, less or different: a planted trigger, a dropped lock or audit table, an old stamp on a
+    newer schema); ``foreign_key_check`` finds nothing; after the upgrade the schema is the
+    head's and every seal, addendum chain and the audit chain verify.
+    """
+    from clinic_app.storage import schema
+
+    staged = directory / f".restore-{backup_name('import')}{PARTIAL}"
+    try:
+        private.create_empty(staged)
+        with files.open_readonly(candidate) as src:
+            dst = sqlite3.connect(staged)
+            try:
+                src.backup(dst)
+            finally:
+                dst.close()
+        conn = sqlite3.connect(staged)
+        try:
+            difference = schema.difference(conn, revision)
+            orphan = conn.execute("PRAGMA foreign_key_check").fetchone()
+        finally:
+            conn.close()
+        if difference:
+            raise DatabaseFileError(
+                candidate,
+                f"is not a clean clinic_app backup: {difference}; nothing was restored",
+            )
+        if orphan:
+            raise DatabaseFileError(
+                candidate,
+                f"is inconsistent: a {orphan[0]} row (id {orphan[1]}) refers to a missing "
+                f"{orphan[2]}; nothing was restored",
+            )
+        _upgrade_and_verify(candidate, staged)
+    except sqlite3.Error as exc:
+        _discard(staged)
+        raise DatabaseFileError(
+            target or candidate,
+            f"the backup cannot be checked in {directory} ({describe_db_error(exc)}); "
+            "nothing was restored",
+        ) from None
+    except BaseException:
+        _discard(staged)
+        raise
+    return staged
+
+
+def _upgrade_and_verify(candidate: Path, staged: Path) -> None:
+    from clinic_app.storage import schema, sealing
+    from clinic_app.storage.database import open_database
+
+    db = open_database(f"sqlite:///{staged}", migrate=False, backup=False)
+    try:
+        if db.schema_revision() != migrate.HEAD:
+            migrate.upgrade(db.engine)
+        with files.open_readonly(staged) as conn:
+            difference = schema.difference(conn, migrate.HEAD)
+        if difference:
+            raise DatabaseFileError(
+                candidate, f"does not upgrade cleanly: {difference}; nothing was restored"
+            )
+        broken = sealing.verify_database(db, schema=False)
+    finally:
+        db.close()
+    if broken:
+        first = broken[0]
+        what = f"evaluation {first.evaluation_id}: " if first.evaluation_id else ""
+        more = f" (and {len(broken) - 1} more)" if len(broken) > 1 else ""
+        raise DatabaseFileError(
+            candidate,
+            f"holds a record changed after it was signed or chained: {what}{first.problem}"
+            f"{more}; nothing was restored",
+        )
+
+
+def _discard(staged: Path) -> None:
+    for suffix in ("", "-journal", "-wal", "-shm"):
+        with contextlib.suppress(OSError):
+            Path(f"{staged}{suffix}").unlink(missing_ok=True)
+
+
+def _swap_in(
+    candidate: Path, staged: Path, target: Path, revision: str, directory: Path
+) -> RestoreResult:
     log.info(
         "restore of %s into %s started (schema revision %s)", candidate, target, safe(revision)
     )
-    directory = directory or backups_dir()
     replaced: Path | None = None
     if target.exists() and target.stat().st_size > 0:
         _make_folder(directory)
@@ -225,8 +388,14 @@ def restore(candidate: Path, target: Path, *, directory: Path | None = None) -> 
                 raise DatabaseFileError(
                     target, f"cannot be moved aside ({exc.strerror}); nothing was restored"
                 ) from None
-    _make_folder(target.parent)
-    with files.open_readonly(candidate) as src:
+    try:  # the database's folder may be one the user chose: made, never re-permissioned
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DatabaseFileError(
+            target.parent, f"cannot create the folder ({exc.strerror})"
+        ) from None
+    private.create_empty(target)
+    with files.open_readonly(staged) as src:
         try:
             dst = sqlite3.connect(target)
             try:
@@ -235,6 +404,7 @@ def restore(candidate: Path, target: Path, *, directory: Path | None = None) -> 
                 dst.commit()
             finally:
                 dst.close()
+            private.tighten_database(target)
         except sqlite3.Error as exc:
             kept = f"; the replaced database is kept at {replaced}" if replaced else ""
             raise DatabaseFileError(

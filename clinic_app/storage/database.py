@@ -411,6 +411,9 @@ def _daily_backup(db: Database, path: Path, keep: int) -> None:
     try:
         if backup_mod.daily_backup_due():
             backup_mod.make_backup(path, "daily", keep=keep)
+    except backup_mod.BackupSealError as exc:
+        log.warning("daily backup made; %d records fail their seal check", len(exc.problems))
+        db.notices.append(f"the daily backup {exc}")
     except (StorageError, OSError) as exc:
         log.warning("daily backup not made: %s", exc)
         db.notices.append(f"the daily backup was not made: {exc}")

@@ -485,6 +485,32 @@ def verify_database(db: Database, *, schema: bool = True) -> list[Broken]:
     return found
 
 
+def verify_file(path: Path) -> list[Broken]:
+    """:func:`verify_database` of a SQLite file opened read-only (a backup just written): nothing
+    is written to it, not even the switch to WAL mode that opening it as the app does makes."""
+    from urllib.parse import quote
+
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.orm import sessionmaker
+
+    from clinic_app.storage.database import Database
+
+    url = make_url(f"sqlite:///file:{quote(str(path.resolve()))}?mode=ro&uri=true")
+    engine = create_engine(url)
+    db = Database(
+        url=url,
+        engine=engine,
+        sessions=sessionmaker(engine),
+        write_sessions=sessionmaker(engine),
+        path=path,
+    )
+    try:
+        return verify_database(db)
+    finally:
+        engine.dispose()
+
+
 __all__ = [
     "Broken",
     "installation_key",
@@ -492,4 +518,5 @@ __all__ = [
     "seal_problems",
     "trusted_keys",
     "verify_database",
+    "verify_file",
 ]

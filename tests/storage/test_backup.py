@@ -166,17 +166,30 @@ def test_restore_refuses_backup_from_newer_app(tmp_path: Path) -> None:
 
 
 def test_restore_of_older_backup_is_upgraded_on_open(tmp_path: Path) -> None:
-    sample = Path(__file__).resolve().parents[1] / "data" / "clinic-0001.db"
+    sample = Path(__file__).resolve().parents[1] / "data" / "clinic-0003.db"
     path = tmp_path / "clinic.db"
     _with_patients(path, 1)
     result = backup.restore(sample, path)
-    assert result.revision == "0001"
+    assert result.revision == "0003"
     db = open_database(_url(path))
     try:
         assert db.schema_revision() == migrate.HEAD
         assert r.count_patients(db) == 4
+        assert r.verify_database(db) == []
+        assert r.get_evaluation(db, 1).seal == {"legacy": "0004"}
     finally:
         db.close()
+
+
+def test_restore_verifies_the_content_hash_of_records_signed_before_seals(tmp_path: Path) -> None:
+    """The 0001 sample's content hashes are placeholders: to a restore, changed records."""
+    sample = Path(__file__).resolve().parents[1] / "data" / "clinic-0001.db"
+    path = tmp_path / "clinic.db"
+    _with_patients(path, 1)
+    before = _digest(path)
+    with pytest.raises(DatabaseFileError, match="evaluation 1: its findings or details no longer"):
+        backup.restore(sample, path)
+    assert _digest(path) == before
 
 
 @pytest.mark.parametrize("damage", ["garbage", "truncated", "overwritten_pages"])

@@ -350,3 +350,33 @@ def test_downgrade_0003_restores_the_0002_index(tmp_path: Path) -> None:
 @pytest.fixture
 def db_url_and_kind(database_url: str) -> tuple[str, str]:
     return database_url, "sqlite" if database_url.startswith("sqlite") else "postgresql"
+
+
+SAMPLE_0003 = Path(__file__).resolve().parents[1] / "data" / "clinic-0003.db"
+
+
+def test_upgrade_from_0003_marks_legacy_signatures_and_chains_the_trail(tmp_path: Path) -> None:
+    """0004 on a database the app of 0003 kept: every row kept, the signed evaluation marked
+    legacy (no key existed), addenda and audit events chained; it verifies clean."""
+    path = tmp_path / "clinic.db"
+    shutil.copyfile(SAMPLE_0003, path)
+    before = _rows(path)
+    db = open_database(f"sqlite:///{path}")
+    try:
+        assert db.schema_revision() == migrate.HEAD
+        assert r.verify_database(db) == []
+        assert r.get_evaluation(db, 1).seal == {"legacy": "0004"}
+        assert r.get_evaluation(db, 2).seal is None
+        r.add_addendum(db, 1, "after the upgrade", user="t")  # the chain goes on
+        assert r.verify_database(db) == []
+    finally:
+        db.close()
+    after = _rows(path)
+    assert {t: after[t][: len(before[t])] for t in TABLES} == before
+    conn = sqlite3.connect(path)
+    try:
+        hashes = conn.execute("SELECT prev_hash, hash FROM audit_event ORDER BY id").fetchall()
+    finally:
+        conn.close()
+    assert hashes[0][0] == "0" * 64
+    assert all(prev == earlier[1] for earlier, (prev, _h) in zip(hashes, hashes[1:], strict=False))

@@ -34,6 +34,7 @@ class Clinic:
 
 
 def make_clinic(path: Path, form: Form) -> Clinic:
+    path.parent.mkdir(parents=True, exist_ok=True)
     db = open_database(f"sqlite:///{path}")
     try:
         r.save_clinic(db, r.ClinicInfo(name="Sealed Clinic", address="1 Road"), user="admin")
@@ -393,3 +394,150 @@ def test_a_broken_seal_is_printed_across_the_report(clinic: Clinic, tmp_path: Pa
     text = " ".join(" ".join(pages).split())
     assert "This record was changed after it was signed: changed after signing: findings" in text
     assert all("SEAL BROKEN" in page for page in pages)  # the watermark and footer of each page
+
+
+# ------------------------------------------------------------------------ backup and restore
+
+
+def _digest(path: Path) -> str:
+    import hashlib
+
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _tampered_backup(clinic: Clinic, tmp_path: Path, *statements: str) -> Path:
+    from clinic_app.storage import backup
+
+    made = backup.copy_database(clinic.path, tmp_path / "tampered.db")
+    conn = sqlite3.connect(made, isolation_level=None)
+    try:
+        for sql in statements:
+            conn.execute(sql)
+    finally:
+        conn.close()
+    return made
+
+
+TAMPERED = {
+    "triggers dropped": (
+        ["DROP TRIGGER evaluation_signed_no_update", "DROP TRIGGER evaluation_signed_no_delete"],
+        "trigger evaluation_signed_no_delete (on evaluation) is missing",
+    ),
+    "signed row edited, lock put back": (
+        [
+            "DROP TRIGGER evaluation_signed_no_update",
+            "UPDATE evaluation SET findings = json_set(findings, '$.values.pain_now', 0) "
+            "WHERE status = 'signed'",
+            "CREATE TRIGGER evaluation_signed_no_update BEFORE UPDATE ON evaluation FOR EACH ROW "
+            "WHEN OLD.status = 'signed' BEGIN SELECT RAISE(ABORT, 'evaluation is signed and "
+            "locked: only addenda may follow'); END",
+        ],
+        "holds a record changed after it was signed or chained: evaluation 1: changed after "
+        "signing: findings",
+    ),
+    "audit table dropped": (["DROP TABLE audit_event"], "table audit_event"),
+    "addendum table dropped": (["DROP TABLE addendum"], "table addendum"),
+    "orphan foreign key": (
+        [
+            "PRAGMA foreign_keys=OFF",
+            "DROP TRIGGER addendum_only_to_signed",
+            "INSERT INTO addendum (evaluation_id, author, created_at, text) "
+            "VALUES (77, 'x', '2026-01-01 00:00:00.000000', 'orphan')",
+            "CREATE TRIGGER addendum_only_to_signed BEFORE INSERT ON addendum FOR EACH ROW "
+            "WHEN NOT EXISTS (SELECT 1 FROM evaluation WHERE id = NEW.evaluation_id AND "
+            "status = 'signed') BEGIN SELECT RAISE(ABORT, 'addenda follow signed evaluations "
+            "only'); END",
+        ],
+        "refers to a missing evaluation",
+    ),
+    "planted trigger": (
+        [
+            "CREATE TRIGGER addendum_rename AFTER INSERT ON addendum BEGIN "
+            "UPDATE patient SET family_name = 'Pwned'; END"
+        ],
+        "trigger addendum_rename (on addendum) is not made by the migrations",
+    ),
+    "old stamp on the newest schema": (
+        ["UPDATE alembic_version SET version_num = '0002'"],
+        "is not a clean clinic_app backup",
+    ),
+    "newer revision": (["UPDATE alembic_version SET version_num = '9999'"], "9999"),
+}
+
+
+@pytest.mark.parametrize("attack", sorted(TAMPERED))
+def test_restore_of_a_tampered_backup_is_refused_byte_identical(
+    clinic: Clinic, form: Form, tmp_path: Path, attack: str
+) -> None:
+    from clinic_app.storage import backup
+    from clinic_app.storage.errors import StorageError
+
+    statements, message = TAMPERED[attack]
+    tampered = _tampered_backup(clinic, tmp_path, *statements)
+    live = make_clinic(tmp_path / "live" / "clinic.db", form).path
+    before = {p.name: _digest(p) for p in live.parent.iterdir()}
+    with pytest.raises(StorageError) as refused:
+        backup.restore(tampered, live)
+    assert message in str(refused.value)
+    assert "\n" not in str(refused.value)
+    assert {p.name: _digest(p) for p in live.parent.iterdir()} == before
+    assert not [p for p in backup.backups_dir().iterdir() if "partial" in p.name]
+
+
+def test_restore_of_a_backup_with_a_byte_edited_is_refused(
+    clinic: Clinic, form: Form, tmp_path: Path
+) -> None:
+    from clinic_app.storage import backup
+    from clinic_app.storage.errors import StorageError
+
+    tampered = _tampered_backup(clinic, tmp_path, "VACUUM")
+    data = bytearray(tampered.read_bytes())
+    data[data.find(NOTE.encode())] = ord("Q")
+    tampered.write_bytes(bytes(data))
+    live = make_clinic(tmp_path / "live" / "clinic.db", form).path
+    before = _digest(live)
+    with pytest.raises(StorageError, match="evaluation 1: changed after signing: findings"):
+        backup.restore(tampered, live)
+    assert _digest(live) == before
+
+
+def test_sound_backup_restores_and_verifies(clinic: Clinic, form: Form, tmp_path: Path) -> None:
+    from clinic_app.storage import backup
+
+    made = backup.copy_database(clinic.path, tmp_path / "good.db")
+    assert backup.copy_problems(made) == []
+    live = make_clinic(tmp_path / "live" / "clinic.db", form).path
+    backup.restore(made, live)
+    db = open_database(f"sqlite:///{live}", backup=False)
+    try:
+        assert r.verify_database(db) == []
+    finally:
+        db.close()
+
+
+def test_a_backup_of_a_changed_record_says_so(clinic: Clinic, raw: sqlite3.Connection) -> None:
+    from clinic_app.storage import backup
+
+    raw.execute("DROP TRIGGER evaluation_signed_no_delete")
+    raw.execute("DELETE FROM evaluation WHERE id = ?", (clinic.signed,))
+    with pytest.raises(backup.BackupSealError, match="was written, but schema: trigger") as caught:
+        backup.make_backup(clinic.path, "daily")
+    assert caught.value.path.exists()  # kept: a backup is never thrown away
+    assert any("audit" in p or "addenda" in p for p in caught.value.problems)
+
+
+def test_cli_backup_warns_of_a_changed_record(
+    clinic: Clinic, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CLINIC_APP_DATABASE_URL", f"sqlite:///{clinic.path}")
+    assert main(["backup"]) == 0
+    capsys.readouterr()
+    conn = sqlite3.connect(clinic.path, isolation_level=None)
+    conn.execute("DROP TRIGGER evaluation_signed_no_update")
+    conn.execute("UPDATE evaluation SET eval_date = '2001-01-01' WHERE id = ?", (clinic.signed,))
+    conn.close()
+    assert main(["backup"]) == 1
+    captured = capsys.readouterr()
+    assert "backed up" in captured.out
+    assert f"warning: evaluation {clinic.signed}: changed after signing: eval_date" in captured.err
+    assert clinic.mrn not in captured.err  # backup warnings may reach a log: ids only
