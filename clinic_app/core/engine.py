@@ -32,7 +32,7 @@ from clinic_app.core.form import (
     Urgency,
     mmt_grade,
 )
-from clinic_app.core.symmetry import DEFICIT_FORMULA, Asymmetry, compare, lsi, other
+from clinic_app.core.symmetry import DEFICIT_FORMULA, Asymmetry, compare, grades_text, lsi, other
 
 _OPS: dict[Op, Callable[[float, float], bool]] = {
     "<": operator.lt,
@@ -73,6 +73,10 @@ class RuleResult:
     note: str
     advice: tuple[str, ...]
     exercises: tuple[str, ...]
+    # False when the form's ``requires`` indicators did not fire: "possible, not confirmed",
+    # never the source; ``would_confirm`` names what would confirm it.
+    confirmed: bool = True
+    would_confirm: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -85,6 +89,8 @@ class RedFlagResult:
     evidence: tuple[Evidence, ...]
     sources: tuple[str, ...]
     advice: tuple[str, ...]
+    overrides_running: RunLevel | None = None
+    emergency_handout: bool = False
 
 
 @dataclass(frozen=True)
@@ -94,6 +100,7 @@ class RunningGuidance:
     message: str
     evidence: tuple[Evidence, ...]
     also: tuple[RunLevel, ...] = ()  # other levels that matched, less severe
+    set_by: str | None = None  # the red flag (id) that decided the level, whatever the run says
 
 
 @dataclass(frozen=True)
@@ -114,6 +121,11 @@ class Assessment:
     deficit_formula: str = DEFICIT_FORMULA
     advice: tuple[str, ...] = field(default=())
     exercises: tuple[str, ...] = field(default=())
+
+    @property
+    def emergency(self) -> bool:
+        """A fired red flag asks for the emergency handout (no exercises, tips or traffic light)."""
+        return any(f.emergency_handout for f in self.red_flags)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -170,6 +182,8 @@ def _candidate_sides(want: str | None, involved: Involved) -> tuple[Side, ...]:
         return (painful,)
     if painful is not None and want == "opposite":
         return (other(painful),)
+    if want == "opposite" and involved == "both":
+        return ()  # with both legs painful there is no opposite side: the rule does not read it
     return SIDES  # any side; or both painful; or the painful side is not recorded
 
 
@@ -317,6 +331,11 @@ class _Evaluator:
         pair_text = (
             f"{item.label} left {format_value(item, left)} vs right {format_value(item, right)}"
         )
+        if asym.method == "grades":
+            return [
+                f"{pair_text}: {grades_text(asym)}{note}; threshold {_OP_TEXT[op]} "
+                f"{_num(threshold)} grade{'' if threshold == 1 else 's'}"
+            ]
         if leaf.measure == "deficit":
             weaker = "weaker" if (sym is None or sym.better == "higher") else "worse"
             return [
@@ -339,16 +358,21 @@ class _Evaluator:
         evidence: list[Evidence] = []
         fired = 0
         decisive = False
+        fired_labels: set[str] = set()
         for ind in rule.indicators:
             ev = self.condition(ind.when, ind.label, ind.source)
             if ev is None:
                 continue
+            if ind.unless is not None and self.condition(ind.unless, ind.label, "") is not None:
+                continue
             fired += 1
+            fired_labels.add(ind.label)
             decisive = decisive or not ind.supporting_only
             # Two indicators may read the same finding; the therapist needs to see it once.
             evidence.extend(e for e in ev if all(e.text != seen.text for seen in evidence))
         if fired < rule.min_indicators or not decisive:
             return None
+        confirmed = not rule.requires or any(r in fired_labels for r in rule.requires)
         return RuleResult(
             id=rule.id,
             name=rule.name,
@@ -363,6 +387,8 @@ class _Evaluator:
             note=rule.note,
             advice=rule.advice,
             exercises=rule.exercises,
+            confirmed=confirmed,
+            would_confirm=() if confirmed else rule.requires,
         )
 
     def red_flag(self, flag: RedFlag) -> RedFlagResult | None:
@@ -378,10 +404,27 @@ class _Evaluator:
             evidence=tuple(ev),
             sources=flag.sources,
             advice=flag.advice,
+            overrides_running=flag.overrides.running,
+            emergency_handout=flag.overrides.handout == "emergency",
         )
 
-    def running(self) -> RunningGuidance | None:
+    def running(self, flags: Sequence[RedFlagResult] = ()) -> RunningGuidance | None:
+        """The most severe running level that applies. A red flag whose form entry
+        ``overrides: {running: …}`` sets the level first, with the flag as the reason: what
+        the run answers say (a run that warms up) never lowers it."""
         matched: list[tuple[int, int, RunningGuidance]] = []
+        for n, flag in enumerate(flags):
+            level = flag.overrides_running
+            if level is None:
+                continue
+            g = RunningGuidance(
+                level,
+                f"{flag.name} (red flag)",
+                f"No running until this has been checked. {flag.message}",
+                flag.evidence,
+                set_by=flag.id,
+            )
+            matched.append((RUN_LEVEL_RANK[level], -len(flags) + n, g))
         for n, run in enumerate(self.form.running):
             ev = self.condition(run.when, run.label, run.source)
             if ev is not None:
@@ -392,7 +435,7 @@ class _Evaluator:
         matched.sort(key=lambda t: (t[0], t[1]))
         top = matched[0][2]
         also = tuple(dict.fromkeys(g.level for _, _, g in matched[1:] if g.level != top.level))
-        return RunningGuidance(top.level, top.label, top.message, top.evidence, also)
+        return RunningGuidance(top.level, top.label, top.message, top.evidence, also, top.set_by)
 
 
 def _rank(results: Sequence[RuleResult], order: dict[str, int]) -> tuple[RuleResult, ...]:
@@ -405,9 +448,16 @@ def summarise(factors: Sequence[RuleResult], patterns: Sequence[RuleResult]) -> 
     "Elsewhere" covers contributing factors away from the hamstring and patterns of other
     structures (nerve, hip joint, bone) that can produce pain in the back of the thigh.
     """
-    local = [r.name for r in (*patterns, *factors) if r.local]
-    other_structures = [r.name for r in patterns if not r.local]
-    remote_factors = [r.name for r in factors if not r.local]
+    local = [r.name for r in (*patterns, *factors) if r.local and r.confirmed]
+    other_structures = [r.name for r in patterns if not r.local and r.confirmed]
+    remote_factors = [r.name for r in factors if not r.local and r.confirmed]
+    possible = [r for r in (*patterns, *factors) if not r.confirmed]
+    tail = ""
+    if possible:
+        bits = [
+            f"{r.name} (would be confirmed by: {' or '.join(r.would_confirm)})" for r in possible
+        ]
+        tail = f" Possible, not confirmed: {', '.join(bits)}."
     elsewhere = []
     if other_structures:
         elsewhere.append(f"other structures: {', '.join(other_structures[:2])}")
@@ -417,21 +467,23 @@ def summarise(factors: Sequence[RuleResult], patterns: Sequence[RuleResult]) -> 
         return Summary(
             "both",
             f"Both: a local hamstring problem ({', '.join(local[:2])}) with causes elsewhere "
-            f"({'; '.join(elsewhere)}).",
+            f"({'; '.join(elsewhere)}).{tail}",
         )
     if local:
         return Summary(
             "source",
-            f"Source: the findings point to the hamstring region itself ({', '.join(local[:3])}).",
+            "Source: the findings point to the hamstring region itself "
+            f"({', '.join(local[:3])}).{tail}",
         )
     if elsewhere:
         return Summary(
             "victim",
-            f"Victim: the findings point away from the hamstring ({'; '.join(elsewhere)}).",
+            f"Victim: the findings point away from the hamstring ({'; '.join(elsewhere)}).{tail}",
         )
     return Summary(
         "undetermined",
-        "Undetermined: the recorded findings do not point to a source or to contributing factors.",
+        "Undetermined: the recorded findings do not point to a source or to contributing "
+        f"factors.{tail}",
     )
 
 
@@ -466,7 +518,7 @@ def assess(form: Form, findings: Findings) -> Assessment:
         factors=factors,
         patterns=patterns,
         red_flags=tuple(flags),
-        running=ev.running(),
+        running=ev.running(flags),
         summary=summarise(factors, patterns),
         asymmetries=asymmetries(form, findings, ev.involved),
         involved=ev.involved,

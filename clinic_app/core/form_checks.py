@@ -110,7 +110,12 @@ def _check_leaf(form: Form, leaf: Leaf, path: str) -> list[str]:
     problems: list[str] = []
     if leaf.side is not None and not item.bilateral:
         problems.append(f"{path}.side: item {leaf.item!r} is not bilateral")
-    if leaf.measure != "value":
+    if item.type is ItemType.MMT and leaf.measure in ("deficit", "lsi"):
+        problems.append(
+            f"{path}.measure: {leaf.measure} of item {leaf.item!r}: MMT grades are ordinal, "
+            "compare them in grades (measure difference), never as a percentage"
+        )
+    elif leaf.measure != "value":
         if item.type not in NUMERIC_TYPES or not item.bilateral:
             problems.append(f"{path}.measure: {leaf.measure} needs a bilateral number")
         elif leaf.threshold is None and item.symmetry is None:
@@ -162,8 +167,12 @@ def cross_check(form: Form) -> list[str]:
                 problems.append(f"{key}[{r_n}].id: {rule.id} appears twice")
             ids.add(rule.id)
             for n, ind in enumerate(rule.indicators):
-                for leaf, path in _walk_conditions(ind.when, f"{key}[{r_n}].indicators[{n}].when"):
+                where = f"{key}[{r_n}].indicators[{n}]"
+                for leaf, path in _walk_conditions(ind.when, f"{where}.when"):
                     problems.extend(_check_leaf(form, leaf, path))
+                if ind.unless is not None:
+                    for leaf, path in _walk_conditions(ind.unless, f"{where}.unless"):
+                        problems.extend(_check_leaf(form, leaf, path))
     for n, flag in enumerate(form.red_flags):
         for leaf, path in _walk_conditions(flag.when, f"red_flags[{n}].when"):
             problems.extend(_check_leaf(form, leaf, path))

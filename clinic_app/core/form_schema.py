@@ -98,6 +98,8 @@ class Item(_Strict):
     symmetry: Symmetry | None = None
     max_length: int = Field(default=4000, ge=1)
     source: str = Field(min_length=1)
+    # Copied into a re-evaluation? None: as the section says (see Form.carries_forward).
+    carry_forward: bool | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> Item:
@@ -116,6 +118,9 @@ class Item(_Strict):
             raise ValueError(f"type {self.type.value} has a fixed range; remove 'range'")
         if self.symmetry is not None and (not self.bilateral or self.type not in NUMERIC_TYPES):
             raise ValueError("symmetry is only for bilateral numbers")
+        mmt_symmetry = self.symmetry is not None and self.type is ItemType.MMT
+        if mmt_symmetry and self.symmetry is not None and self.symmetry.method != "difference":
+            raise ValueError("MMT grades are ordinal: compare them by difference in grades")
         return self
 
     @property
@@ -180,9 +185,14 @@ def parse_mmt_grade(text: str) -> float | None:
 
 
 class Section(_Strict):
+    """A page of the form. ``carry_forward`` is the default of its items (an item's own
+    ``carry_forward`` wins): off for what is asked afresh at every visit (the red-flag screen,
+    today's pain, symptom behaviour, today's assessment)."""
+
     id: Identifier
     title: str = Field(min_length=1)
     help: str = ""
+    carry_forward: bool = True
     items: tuple[Item, ...] = Field(min_length=1)
 
 
@@ -246,6 +256,9 @@ class Indicator(_Strict):
     when: Condition
     source: str = Field(min_length=1)
     supporting_only: bool = False  # counts toward strength but never fires the rule alone
+    # The indicator does not count when this holds (an SLR limited by nerve symptoms is no
+    # flexibility deficit).
+    unless: Condition | None = None
 
 
 class Rule(_Strict):
@@ -262,6 +275,9 @@ class Rule(_Strict):
     note: str = ""
     advice: tuple[Identifier, ...] = ()
     exercises: tuple[Identifier, ...] = ()
+    # Labels of indicators of which at least one must fire before the rule is called the
+    # source (or a cause): otherwise it is "possible, not confirmed", naming what would confirm.
+    requires: tuple[str, ...] = ()
 
     @model_validator(mode="after")
     def _reachable(self) -> Rule:
@@ -272,6 +288,10 @@ class Rule(_Strict):
             )
         if all(i.supporting_only for i in self.indicators):
             raise ValueError("every indicator is supporting_only, so the rule can never fire")
+        labels = [i.label for i in self.indicators]
+        unknown = [r for r in self.requires if r not in labels]
+        if unknown:
+            raise ValueError(f"requires {unknown[0]!r}, which is not an indicator label here")
         return self
 
 
@@ -293,6 +313,29 @@ class Urgency(enum.StrEnum):
 URGENCY_RANK = {Urgency.EMERGENCY: 0, Urgency.URGENT: 1, Urgency.SOON: 2}
 
 
+class RunLevel(enum.StrEnum):
+    GREEN = "green"
+    NEXT_DAY = "next_day"
+    STOP = "stop"
+    RED_FLAG = "red_flag"
+
+
+RUN_LEVEL_RANK = {RunLevel.RED_FLAG: 0, RunLevel.STOP: 1, RunLevel.NEXT_DAY: 2, RunLevel.GREEN: 3}
+
+
+class Overrides(_Strict):
+    """What a fired red flag decides whatever else was recorded (safety precedence, as data).
+
+    ``running``: the running guidance becomes this level, with the flag as its reason, even when
+    the run answers say green. ``handout``: ``emergency`` leaves only the emergency message,
+    when to seek help and the clinic's contact on the patient handout (no exercises, tips or
+    traffic light).
+    """
+
+    running: RunLevel | None = None
+    handout: Literal["emergency"] | None = None
+
+
 class RedFlag(_Strict):
     id: str = Field(pattern=r"^R[0-9]+$")
     name: str = Field(min_length=1)
@@ -302,16 +345,7 @@ class RedFlag(_Strict):
     when: Condition
     sources: tuple[str, ...] = Field(min_length=1)
     advice: tuple[Identifier, ...] = ()
-
-
-class RunLevel(enum.StrEnum):
-    GREEN = "green"
-    NEXT_DAY = "next_day"
-    STOP = "stop"
-    RED_FLAG = "red_flag"
-
-
-RUN_LEVEL_RANK = {RunLevel.RED_FLAG: 0, RunLevel.STOP: 1, RunLevel.NEXT_DAY: 2, RunLevel.GREEN: 3}
+    overrides: Overrides = Field(default_factory=Overrides)
 
 
 class RunRule(_Strict):
@@ -367,6 +401,13 @@ class Form(_Strict):
 
     def item(self, item_id: str) -> Item:
         return self.items[item_id]
+
+    def carries_forward(self, item_id: str) -> bool:
+        """Whether a re-evaluation starts with this item's last value (marked as carried)."""
+        item = self.items[item_id]
+        if item.carry_forward is not None:
+            return item.carry_forward
+        return self.section_of(item_id).carry_forward
 
     def section_of(self, item_id: str) -> Section:
         for s in self.sections:

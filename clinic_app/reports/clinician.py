@@ -27,7 +27,7 @@ from reportlab.platypus import (
 from clinic_app.core.engine import Assessment, RuleResult, format_value
 from clinic_app.core.findings import Findings
 from clinic_app.core.form import NUMERIC_TYPES, SIDES, Form, Item, ItemType, Side, cited_sources
-from clinic_app.core.symmetry import DEFICIT_FORMULA, Asymmetry
+from clinic_app.core.symmetry import DEFICIT_FORMULA, Asymmetry, grades_text
 from clinic_app.reports import fonts, layout
 from clinic_app.reports.data import ReportData, format_date, format_datetime
 from clinic_app.reports.drawings import BarRow, body_chart_drawing, side_to_side_drawing
@@ -140,10 +140,14 @@ def _rule_block(r: RuleResult, s: Styles) -> list[Flowable]:
     title = markup(f"{r.id}  {r.name}")
     if r.opinion:
         title += ' <font color="#b54708">[opinion]</font>'
+    if not r.confirmed:
+        title += ' <font color="#b54708">[possible, not confirmed]</font>'
     out: list[Flowable] = [
         para(title, s["h2"], raw=True),
         para(" · ".join(tags), s["small"]),
     ]
+    if not r.confirmed:
+        out.append(para("Would be confirmed by: " + " or ".join(r.would_confirm), s["small"]))
     out += [para(e.text, s["evidence"], bullet="•") for e in r.evidence]
     if r.opinion:
         out.append(
@@ -182,6 +186,8 @@ def _sided_text(item: Item, findings: Findings, side: Side) -> str:
 
 
 def _asym_text(asym: Asymmetry, item: Item) -> tuple[str, bool]:
+    if asym.method == "grades":  # MMT grades are ordinal: in grades, never % or LSI
+        return grades_text(asym), asym.exceeds
     if asym.method == "difference":
         text = f"{format_value(item, asym.difference)} difference"
         if asym.threshold is not None:
@@ -207,7 +213,9 @@ def _findings(data: ReportData, a: Assessment, s: Styles, width: float) -> list[
         para(
             f"Only recorded findings are listed. Side-to-side comparison: {DEFICIT_FORMULA} for "
             "strength and endurance; degrees are compared as an absolute difference against the "
-            "minimal detectable difference (MDD). Thresholds come from the form. "
+            "minimal detectable difference (MDD); manual muscle test grades are ordinal and are "
+            "compared in grades (4− < 4 < 4+ < 5), never as a percentage. Thresholds come from "
+            "the form. "
             "▲ marks a gap past its threshold.",
             s["small"],
         )

@@ -27,7 +27,7 @@ from reportlab.platypus import (
     Table,
 )
 
-from clinic_app.core.engine import Assessment
+from clinic_app.core.engine import Assessment, RedFlagResult
 from clinic_app.reports import content, figures, fonts, layout
 from clinic_app.reports.data import ReportData, format_date
 from clinic_app.reports.drawings import TRAFFIC_ORDER, lamp_colour, traffic_light_drawing
@@ -71,7 +71,7 @@ def _box(
     return t
 
 
-def _masthead(data: ReportData, s: Styles, width: float) -> Table:
+def _masthead(data: ReportData, s: Styles, width: float, title: str = "title") -> Table:
     """Title and who it is for at the left; the clinic's name, address and phone at the right."""
     text = content.handout_text()
     clinic = data.clinic
@@ -80,7 +80,7 @@ def _masthead(data: ReportData, s: Styles, width: float) -> Table:
         format_date(data.evaluation.date),
     ]
     left: list[Flowable] = [
-        para(text.text("title"), s["title"]),
+        para(text.text(title), s["title"]),
         para(" · ".join(who), s["lead"]),
         para(f"Therapist: {data.clinician.display}", s["lead"]),
     ]
@@ -226,13 +226,48 @@ def _traffic_light(a: Assessment, s: Styles, width: float) -> list[Flowable]:
     table.setStyle(layout.table_style(style))
     table._cellvalues[0][0] = light  # the drawing spans every row
     heading = para(text.text("running_heading"), s["h1"])
-    return [KeepTogether([heading, para(text.text("running_intro"), s["body"]), table])]
+    block: list[Flowable] = [heading, para(text.text("running_intro"), s["body"]), table]
+    flag = _deciding_flag(a)
+    if flag is not None:  # a red flag set the level, whatever the run answers said: say so
+        reason = flag.plain or flag.message
+        block.append(para(f"{text.text('running_reason')} {reason}", s["bold"]))
+    return [KeepTogether(block)]
+
+
+def _deciding_flag(a: Assessment) -> RedFlagResult | None:
+    if a.running is None or a.running.set_by is None:
+        return None
+    return next((f for f in a.red_flags if f.id == a.running.set_by), None)
+
+
+def _emergency_story(data: ReportData, a: Assessment, s: Styles, width: float) -> list[Flowable]:
+    """A red flag asking for the emergency handout (``overrides: {handout: emergency}`` in the
+    form): the emergency message, when to seek help and the clinic's contact. No exercises, no
+    everyday tips and no traffic light: nothing that reads as "carry on at home"."""
+    text = content.handout_text()
+    story: list[Flowable] = [_masthead(data, s, width, title="emergency_title")]
+    rows: list[Flowable] = [
+        para(text.text("emergency_heading"), s["alert_title"]),
+        para(text.text("emergency_intro"), s["bold"]),
+    ]
+    seen: set[str] = set()
+    for flag in a.red_flags:
+        plain = flag.plain or flag.message
+        if plain not in seen:
+            seen.add(plain)
+            rows.append(para(plain, s["body"]))
+    story += [_box(rows, width, layout.ALERT, layout.ALERT_BG, line=2.5), Spacer(1, 8)]
+    story += _help(data, s, width)
+    return story
 
 
 def _tips(a: Assessment, s: Styles) -> list[Flowable]:
     text = content.handout_text()
     out: list[Flowable] = []
+    no_running = _deciding_flag(a) is not None
     for adv in content.tips(a.advice):
+        if no_running and adv.group == "running":
+            continue  # "run shorter, build up slowly" reads as "keep running": a red flag said no
         block: list[Flowable] = [para(adv.title, s["h2"])]
         block += [para(p, s["tip"]) for p in adv.paragraphs]
         if not out:
@@ -409,6 +444,8 @@ def _arrange(
 def story(data: ReportData, width: float, height: float) -> list[Flowable]:
     s = _styles()
     a = data.resolved_assessment()
+    if a.emergency:
+        return _emergency_story(data, a, s, width)
     text = content.handout_text()
     head: list[Flowable] = [_masthead(data, s, width)]
     head += _red_flag_box(a, s, width)

@@ -291,6 +291,8 @@ class AssessmentPanel(QWidget):
         name = f"{r.id} {r.name}"
         if r.opinion:
             name += "  [opinion]"
+        if not r.confirmed:
+            name += "  [possible, not confirmed]"
         where = "local" if r.local else r.region
         item = QTreeWidgetItem([name, f"{r.strength}/{r.indicators}"])
         item.setToolTip(1, f"{r.strength} of {r.indicators} indicators found")
@@ -299,6 +301,8 @@ class AssessmentPanel(QWidget):
         tip = [f"{r.name} ({where}); sources {', '.join(r.sources)}"]
         if r.opinion:
             tip.append("Opinion: one author's claim, labelled as such in the report.")
+        if not r.confirmed:
+            tip.append("Would be confirmed by: " + " or ".join(r.would_confirm))
         if r.note:
             tip.append(r.note)
         item.setToolTip(0, "\n".join(tip))

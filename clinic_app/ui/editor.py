@@ -39,7 +39,7 @@ from PySide6.QtWidgets import (
 
 from clinic_app.core.findings import Findings, FindingsError, empty
 from clinic_app.core.form import NUMERIC_TYPES, SIDES, Form, Item, ItemType, Section, Side
-from clinic_app.core.symmetry import Asymmetry, compare
+from clinic_app.core.symmetry import Asymmetry, compare, grades_text
 from clinic_app.ui.editor_factory import editor_for
 from clinic_app.ui.fields import (
     Invalid,
@@ -65,6 +65,8 @@ def asymmetry_text(item: Item, asym: Asymmetry) -> str:
     if asym.worse is None:
         return "equal"
     worse = SIDE_LETTER[asym.worse]
+    if asym.method == "grades":  # ordinal: in grades, never % or LSI
+        return grades_text(asym).replace(asym.worse, worse, 1)
     if asym.method == "difference":
         unit = item.unit if item.unit == "°" else f" {item.unit}".rstrip()
         text = f"{worse} {format_number(round(asym.difference, 1))}{unit} worse"
@@ -77,6 +79,11 @@ def asymmetry_text(item: Item, asym: Asymmetry) -> str:
 
 
 def asymmetry_tooltip(item: Item, asym: Asymmetry) -> str:
+    if asym.method == "grades":
+        return (
+            "Muscle test grades are ordinal: compared in grades (4− < 4 < 4+ < 5), never as a "
+            "percentage or an LSI."
+        )
     sym = item.symmetry
     if sym is None:
         return "No side-to-side threshold is set for this item in the form."

@@ -48,8 +48,9 @@ def test_opposite_side_follows_the_painful_side(mini_form) -> None:
     weak_right = {"left": 5, "right": 4}
     assert "F1" in fired(run(mini_form, involved_side="left", hip_flex=weak_right))
     assert "F1" not in fired(run(mini_form, involved_side="right", hip_flex=weak_right))
-    # Both legs painful, or the painful side not recorded: either side counts.
-    assert "F1" in fired(run(mini_form, involved_side="both", hip_flex=weak_right))
+    # Both legs painful: there is no "opposite" side, so an opposite-side rule does not fire
+    # (issue 12). The painful side not recorded: either side counts.
+    assert "F1" not in fired(run(mini_form, involved_side="both", hip_flex=weak_right))
     assert "F1" in fired(run(mini_form, hip_flex=weak_right))
 
 

@@ -63,10 +63,24 @@ def test_compare_degrees_uses_minimal_detectable_difference(mini_form, a: int, b
 
 
 def test_items_without_threshold_never_exceed(mini_form) -> None:
-    asym = compare(mini_form.item("hip_flex"), 5, 2, "left")
+    nordic = mini_form.item("nordic").model_copy(update={"symmetry": None})
+    asym = compare(nordic, 500, 200, "left")
     assert asym.threshold is None
     assert asym.exceeds is False
     assert asym.deficit_pct == pytest.approx(60.0)
+
+
+def test_mmt_grades_are_compared_in_grades_never_as_percent(mini_form) -> None:
+    """Issue 12: 5 vs 4 is "one grade weaker", not "20% weaker, LSI 80%"."""
+    from clinic_app.core.symmetry import grades_text
+
+    asym = compare(mini_form.item("hip_flex"), 5, 4, "right")
+    assert (asym.method, asym.lsi, asym.deficit_pct, asym.exceeds) == ("grades", None, 0.0, False)
+    assert grades_text(asym) == "right one grade weaker (4 vs 5)"
+    assert grades_text(compare(mini_form.item("hip_flex"), 3.75, 4.5, None)) == (
+        "left less than a grade weaker (4− vs 4+)"
+    )
+    assert grades_text(compare(mini_form.item("hip_flex"), 2, 2, None)) == "equal"
 
 
 def test_worse_side_for_lower_is_better() -> None:

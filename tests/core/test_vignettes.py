@@ -29,22 +29,33 @@ EXPECTED: dict[str, tuple[set[str], set[str], set[str], RunLevel | None]] = {
     "sciatic_slump": ({"F8"}, {"P4"}, {"R8"}, RunLevel.RED_FLAG),
     "runner_proximal_sitting": ({"F4"}, {"P1"}, set(), RunLevel.GREEN),
     "runner_left_proximal": ({"F1", "F3", "F4", "F6", "F11"}, {"P1"}, set(), RunLevel.GREEN),
-    "sprint_strain_pop": (set(), {"P3"}, {"R1"}, None),
+    # Issue 12, safety precedence: a red flag that precludes running sets the running level,
+    # with or without run answers (sprint_strain_pop, cauda_equina, bone_stress and fall_trauma
+    # changed from None / STOP to RED_FLAG with this rule).
+    "sprint_strain_pop": (set(), {"P3"}, {"R1"}, RunLevel.RED_FLAG),
     "calf_driven": ({"F12"}, set(), set(), None),
     "shoulder_girdle_gait": ({"F15", "F16"}, set(), set(), None),
     "old_scar_sitting": ({"F4", "F5", "F7"}, set(), set(), None),
     "all_normal": (set(), set(), set(), RunLevel.GREEN),
     "both_legs": ({"F3", "F6"}, set(), set(), None),
     "empty": (set(), set(), set(), None),
-    "cauda_equina": ({"F8"}, {"P4"}, {"R3"}, None),
-    "bone_stress": ({"F11"}, {"P7"}, {"R7", "R9"}, RunLevel.STOP),
+    "cauda_equina": ({"F8"}, {"P4"}, {"R3"}, RunLevel.RED_FLAG),
+    "bone_stress": ({"F11"}, {"P7"}, {"R7", "R9"}, RunLevel.RED_FLAG),
     "core_pelvis": ({"F2", "F9", "F10"}, set(), set(), None),
     "deep_gluteal": ({"F4", "F13", "F17"}, {"P6"}, set(), None),
     "hip_joint": ({"F14"}, {"P5"}, set(), None),
     "distal_movement": ({"F18"}, {"P2"}, set(), None),
-    "fall_trauma": (set(), set(), {"R2", "R6"}, None),
+    "fall_trauma": (set(), set(), {"R2", "R6"}, RunLevel.RED_FLAG),
     "progressive_neuro": ({"F8"}, {"P4"}, {"R4"}, None),
     "fever_constant": (set(), set(), {"R5", "R9"}, None),
+    # Issue 12 (see tests/core/test_vignettes_issue12.py for the exact wording).
+    "bone_stress_warms_up": (set(), set(), {"R7"}, RunLevel.RED_FLAG),
+    "emergency_warms_up": (set(), set(), {"R3"}, RunLevel.RED_FLAG),
+    "proximal_unconfirmed": ({"F4"}, {"P1"}, set(), None),
+    "neural_slr_limited": ({"F8"}, set(), set(), None),
+    "both_legs_opposite": ({"F6"}, set(), set(), None),
+    "mmt_ordinal": ({"F1", "F3"}, set(), set(), None),
+    "thomas_positive": ({"F14"}, set(), set(), None),
 }
 NORMAL_CASES = ("all_normal", "empty")
 
@@ -210,6 +221,8 @@ def test_cauda_equina_is_an_emergency_listed_first(results: dict[str, Assessment
 def test_bone_stress_stops_running_and_notes_next_day(results: dict[str, Assessment]) -> None:
     result = results["bone_stress"]
     assert result.running is not None
+    assert result.running.set_by == "R7"
+    assert RunLevel.STOP in result.running.also
     assert RunLevel.NEXT_DAY in result.running.also
     assert "follow_referral" in by_id(result.patterns, "P7").advice
 

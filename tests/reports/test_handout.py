@@ -52,7 +52,8 @@ def test_no_stretch_while_irritated(form: Form, example, make_data: MakeData) ->
 
 
 def test_red_flag_box_at_the_top(form: Form, example, make_data: MakeData) -> None:
-    findings = with_values(form, example("runner_left_proximal"), rf_saddle_numbness="yes")
+    # Not an emergency flag: those leave only the emergency message (test_handout_emergency).
+    findings = with_values(form, example("runner_left_proximal"), rf_night_pain="yes")
     result = assess(form, findings)
     assert result.red_flags
     flat = build_pdf(build_handout, make_data(findings)).flat

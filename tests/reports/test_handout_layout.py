@@ -77,7 +77,8 @@ def test_example_handouts_are_short_and_keep_blocks_whole(
 
 
 def test_red_flag_box_is_on_page_one(form: Form, example, make_data: MakeData) -> None:
-    findings = with_values(form, example("runner_left_proximal"), rf_saddle_numbness="yes")
+    # Not an emergency flag, which leaves a one-page handout (tests/reports/test_handout_emergency)
+    findings = with_values(form, example("runner_left_proximal"), rf_night_pain="yes")
     pages = _pages(build_pdf(build_handout, make_data(findings)))
     assert _page_of(pages, content.handout_text().text("red_flag_heading")) == 0
     assert _page_of(pages, content.handout_text().text("title")) == 0

@@ -147,10 +147,15 @@ def _probe(row: m.Evaluation, **changes: Any) -> m.Evaluation:
 
 
 def _copy_forward(form: Form, previous: Mapping[str, Any]) -> dict[str, Any]:
-    """Values of ``previous`` that are still valid in ``form`` (items may have changed)."""
+    """Values of ``previous`` that ``form`` carries forward and still accepts.
+
+    The form says what carries (``carry_forward`` on items and sections): the red-flag screen,
+    today's pain and symptom behaviour are asked afresh, never copied. Items may have changed
+    between form versions, so each value is checked again.
+    """
     kept: dict[str, Any] = {}
     for item_id, value in previous.items():
-        if item_id not in form.items:
+        if item_id not in form.items or not form.carries_forward(item_id):
             continue
         try:
             findings_mod.validate(form, {"values": {item_id: value}})
@@ -174,7 +179,8 @@ def start_evaluation(
     """Start a draft evaluation of ``patient_id`` with ``form`` (stored as a snapshot).
 
     ``copy_forward`` (default: for re-evaluations and discharges) copies the values of the
-    patient's latest evaluation that ``form`` still accepts, and marks them carried forward.
+    patient's latest evaluation that ``form`` carries forward and still accepts, and marks them
+    carried forward.
     """
     user = require_user(user)
     if kind not in m.EVALUATION_KINDS:
