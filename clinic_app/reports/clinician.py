@@ -24,6 +24,7 @@ from reportlab.platypus import (
     Table,
 )
 
+from clinic_app.core.changes import previous_note
 from clinic_app.core.engine import Assessment, RuleResult, format_value
 from clinic_app.core.findings import Findings
 from clinic_app.core.form import NUMERIC_TYPES, SIDES, Form, Item, ItemType, Side, cited_sources
@@ -185,6 +186,23 @@ def _sided_text(item: Item, findings: Findings, side: Side) -> str:
     return "" if v is None else format_value(item, v)
 
 
+CARRIED_MARK = "↻"
+
+
+def _with_history(data: ReportData, item: Item, text: str, side: Side | None = None) -> str:
+    """A value with its history: ↻ when carried forward and not re-measured, else the last
+    visit's value and the change (ordinal grades by name, numbers by a signed amount)."""
+    if not text:
+        return text
+    if item.id in data.carried:
+        return f"{text} {CARRIED_MARK}"
+    previous = data.previous.get(item.id)
+    if previous is None:
+        return text
+    note = previous_note(item, previous, data.findings.values.get(item.id), side)
+    return f"{text} (last visit {note})" if note else text
+
+
 def _asym_text(asym: Asymmetry, item: Item) -> tuple[str, bool]:
     if asym.method == "grades":  # MMT grades are ordinal: in grades, never % or LSI
         return grades_text(asym), asym.exceeds
@@ -220,6 +238,14 @@ def _findings(data: ReportData, a: Assessment, s: Styles, width: float) -> list[
             s["small"],
         )
     )
+    if data.carried or data.previous:
+        out.append(
+            para(
+                f"{CARRIED_MARK} marks a value carried forward from the last visit and not "
+                're-measured or confirmed; "last visit" gives the earlier value and the change.',
+                s["small"],
+            )
+        )
     by_item = {x.item_id: x for x in a.asymmetries}
     for section in form.sections:
         if section.id == form.plan_section:
@@ -245,17 +271,24 @@ def _findings(data: ReportData, a: Assessment, s: Styles, width: float) -> list[
                 sided.append(
                     [
                         para(item.label, s["cell"]),
-                        para(_sided_text(item, findings, "left"), s["cell"]),
-                        para(_sided_text(item, findings, "right"), s["cell"]),
+                        para(
+                            _with_history(data, item, _sided_text(item, findings, "left"), "left"),
+                            s["cell"],
+                        ),
+                        para(
+                            _with_history(
+                                data, item, _sided_text(item, findings, "right"), "right"
+                            ),
+                            s["cell"],
+                        ),
                         para(note, s["cell_bold"] if flagged else s["cell"]),
                     ]
                 )
             else:
                 value = findings.get(item.id)
                 assert value is not None
-                single.append(
-                    [para(item.label, s["cell"]), para(format_value(item, value), s["cell"])]
-                )
+                shown = _with_history(data, item, format_value(item, value))
+                single.append([para(item.label, s["cell"]), para(shown, s["cell"])])
         if not (single or sided or texts):
             continue
         out.append(CondPageBreak(40 * mm))

@@ -6,10 +6,10 @@ PDF. Keeping this a plain dataclass means a report can be produced from a findin
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Literal, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 from clinic_app.core.engine import Assessment, assess
 from clinic_app.core.findings import Findings
@@ -84,6 +84,10 @@ class ReportData:
     findings: Findings
     assessment: Assessment | None = None
     """Computed from ``form`` and ``findings`` when not given."""
+    carried: frozenset[str] = frozenset()
+    """Items carried forward from the last visit and not re-measured or confirmed: marked."""
+    previous: Mapping[str, Any] = field(default_factory=dict)
+    """The last visit's values (item id to stored value), printed beside re-measured items."""
 
     def resolved_assessment(self) -> Assessment:
         return self.assessment if self.assessment is not None else assess(self.form, self.findings)

@@ -61,6 +61,12 @@ def report_data_for_evaluation(db: Database, evaluation_id: int) -> ReportData:
         problems = records.seal_problems(db, evaluation_id)
         clinician, clinic = _as_sealed(ev.seal or {}, clinician, clinic)
     findings = findings_mod.validate(form, dict(ev.findings))
+    previous: dict[str, Any] = {}
+    if ev.carried_from is not None:
+        from clinic_app.core.changes import previous_values
+
+        earlier = records.get_evaluation(db, ev.carried_from)
+        previous = previous_values(form, earlier.findings.get("values", {}))
     return ReportData(
         clinic=clinic,
         clinician=clinician,
@@ -82,6 +88,8 @@ def report_data_for_evaluation(db: Database, evaluation_id: int) -> ReportData:
         ),
         form=form,
         findings=findings,
+        carried=frozenset(ev.carried_forward),
+        previous=previous,
     )
 
 

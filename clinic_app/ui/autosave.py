@@ -43,7 +43,12 @@ WHAT = "Saving the evaluation"
 
 
 def _save(
-    evaluation_id: int, findings: Findings, version: int, user: str, box: dict[str, object]
+    evaluation_id: int,
+    findings: Findings,
+    version: int,
+    user: str,
+    box: dict[str, object],
+    confirmed: frozenset[str] = frozenset(),
 ) -> Any:
     """The write itself, as an operation: runs on the worker thread. The result is also left in
     ``box`` so that a flush can take it before its queued delivery reaches the GUI thread."""
@@ -52,7 +57,9 @@ def _save(
         from clinic_app.storage import records
 
         try:
-            box["result"] = records.save_draft(db, evaluation_id, findings, version, user=user)
+            box["result"] = records.save_draft(
+                db, evaluation_id, findings, version, user=user, confirmed=confirmed
+            )
         except Exception as err:
             box["result"] = err
             raise
@@ -89,6 +96,8 @@ class DraftAutosaver(QObject):
         self.version = evaluation.version
         self.user = user
         self.pending: Findings | None = None
+        # Carried-forward items the clinician confirmed: sent with every save (idempotent).
+        self.confirmed: frozenset[str] = frozenset()
         self.last_saved_at: datetime | None = None
         self.in_conflict: ConflictError | None = None
         self.detached = False
@@ -120,6 +129,11 @@ class DraftAutosaver(QObject):
             if not self.deadline.isActive():
                 self.deadline.start(self.max_wait_ms)
 
+    def confirm(self, item_ids: tuple[str, ...], findings: Findings) -> None:
+        """Carried values confirmed as still true: saved like an edit (after the same pause)."""
+        self.confirmed = self.confirmed | frozenset(item_ids)
+        self.on_findings_changed(findings)
+
     def on_timer_timeout(self) -> None:
         if self._in_flight is not None or self.pending is None or self.in_conflict is not None:
             return  # the write in flight restarts the timer when it is done
@@ -129,7 +143,7 @@ class DraftAutosaver(QObject):
         box: dict[str, object] = {}
         findings = self.pending
         self._in_flight = (number, findings, box)
-        op = _save(self.evaluation_id, findings, self.version, self.user, box)
+        op = _save(self.evaluation_id, findings, self.version, self.user, box, self.confirmed)
         self.runner.run(
             WHAT,
             op,
@@ -209,7 +223,7 @@ class DraftAutosaver(QObject):
         try:
             self.runner.call(
                 WHAT,
-                _save(self.evaluation_id, findings, self.version, self.user, box),
+                _save(self.evaluation_id, findings, self.version, self.user, box, self.confirmed),
                 timeout_s=FLUSH_WAIT_S,
             )
             result: object = box.get("result")

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QPushButton,
     QScrollArea,
     QSizePolicy,
     QStackedWidget,
@@ -37,6 +38,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from clinic_app.core.changes import previous_note
 from clinic_app.core.findings import Findings, FindingsError, empty
 from clinic_app.core.form import NUMERIC_TYPES, SIDES, Form, Item, ItemType, Section, Side
 from clinic_app.core.symmetry import Asymmetry, compare, grades_text
@@ -119,6 +121,7 @@ class ItemRow:
         self.label.setWordWrap(True)
         self.label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.carried = False
+        self.previous_text = ""  # "L 58°, +4°" (the last visit's value) for a re-measured item
         self._render_label()
         if item.help:
             self.label.setToolTip(item.help)
@@ -157,12 +160,20 @@ class ItemRow:
     def _render_label(self) -> None:
         text = f"<b>{html.escape(self.item.label)}</b>"
         small = "font-size:small"
-        if self.carried or self.details_text:
+        if self.carried or self.details_text or self.previous_text:
             text += "<br>"
         if self.carried:
-            text += f"<span style='color:{CARRIED_COLOUR}; {small}'>↻ from last visit</span>"
+            text += (
+                f"<span style='color:{CARRIED_COLOUR}; {small}'>↻ from last visit, not "
+                "re-measured</span>"
+            )
             if self.details_text:
                 text += f"<span style='color:{SECONDARY_COLOUR}; {small}'> · </span>"
+        elif self.previous_text:
+            text += (
+                f"<span style='color:{CARRIED_COLOUR}; {small}'>Last visit: "
+                f"{html.escape(self.previous_text)}</span><br>"
+            )
         if self.details_text:
             text += (
                 f"<span style='color:{SECONDARY_COLOUR}; {small}'>"
@@ -170,13 +181,20 @@ class ItemRow:
             )
         self.label.setText(text)
 
+    def set_previous(self, text: str) -> None:
+        """Show the last visit's value and the change beside a re-measured value."""
+        if text != self.previous_text:
+            self.previous_text = text
+            self._render_label()
+
     def set_carried(self, carried: bool) -> None:
         """Mark a value copied from the last evaluation, until it is re-tested or changed."""
         if carried != self.carried:
             self.carried = carried
             self._render_label()
             self.label.setToolTip(
-                "Copied from the last evaluation: re-test, or change it to confirm."
+                "Copied from the last evaluation: re-test or change it, or confirm the section "
+                "(Ctrl+Return)."
                 if carried
                 else self.item.help
             )
@@ -236,7 +254,17 @@ class SectionPage(QScrollArea):
         outer.setSpacing(6)
         title = QLabel(section.title, body)
         title.setProperty("role", "sectionTitle")
-        outer.addWidget(title)
+        heading = QHBoxLayout()
+        heading.addWidget(title, 1)
+        self.confirm_button = QPushButton("Confirm carried values", body)
+        self.confirm_button.setObjectName(f"{section.id}.confirm")
+        self.confirm_button.setToolTip(
+            "The values marked ↻ were copied from the last visit. Confirm them as still true "
+            "for today (Ctrl+Return), or re-measure them."
+        )
+        self.confirm_button.hide()
+        heading.addWidget(self.confirm_button)
+        outer.addLayout(heading)
         if section.help:
             helptext = QLabel(section.help, body)
             helptext.setProperty("role", "secondary")
@@ -310,11 +338,14 @@ class EvaluationEditor(QWidget):
 
     Signals: ``findings_changed(Findings)`` — after every edit, with the findings to store (an
     invalid text leaves its field at the value it had before the typing began; read
-    :meth:`invalid_fields`); ``section_changed(str)`` — the visible section's id.
+    :meth:`invalid_fields`); ``section_changed(str)`` — the visible section's id;
+    ``confirmed(tuple)`` — carried-forward item ids the clinician confirmed (touched, or a whole
+    section with its button or Ctrl+Return).
     """
 
     findings_changed = Signal(object)
     section_changed = Signal(str)
+    confirmed = Signal(object)
 
     def __init__(
         self,
@@ -328,6 +359,7 @@ class EvaluationEditor(QWidget):
         self._findings = findings if findings is not None else empty(form)
         self._read_only = False
         self._carried: set[str] = set()
+        self._previous: dict[str, Any] = {}
         # (item id, side) -> the value before the current typing began, and -> why the text
         # shown is not accepted. See the module docstring.
         self._typing_from: dict[tuple[str, Side | None], Any] = {}
@@ -386,6 +418,10 @@ class EvaluationEditor(QWidget):
             sc = QShortcut(QKeySequence(keys), self)
             sc.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
             sc.activated.connect(functools.partial(self.step_section, step))
+        for keys in ("Ctrl+Return", "Ctrl+Enter"):
+            sc = QShortcut(QKeySequence(keys), self)
+            sc.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            sc.activated.connect(self.confirm_current_section)
 
         self._refresh_derived(None)
         start = self._page_index.get(initial_section or "", 0)
@@ -431,6 +467,52 @@ class EvaluationEditor(QWidget):
         for row in self._rows.values():
             for ed in row.editors.values():
                 ed.set_read_only(read_only)
+        self._refresh_confirm_buttons()
+
+    def set_previous(self, values: dict[str, Any]) -> None:
+        """The last visit's values (by item id), shown beside every re-measured item."""
+        self._previous = dict(values)
+        for row in self._rows.values():
+            self._show_previous(row)
+
+    def _show_previous(self, row: ItemRow) -> None:
+        item_id = row.item.id
+        previous = self._previous.get(item_id)
+        if previous is None or item_id in self._carried:
+            row.set_previous("")
+            return
+        row.set_previous(previous_note(row.item, previous, self._findings.values.get(item_id)))
+
+    def confirm_section(self, section_id: str) -> tuple[str, ...]:
+        """Confirm every carried value of a section as still true (one key, one click)."""
+        index = self._page_index.get(section_id)
+        if index is None or self._read_only:
+            return ()
+        ids = tuple(i.id for i in self.form.sections[index].items if i.id in self._carried)
+        self._confirm(ids)
+        return ids
+
+    def confirm_current_section(self) -> None:
+        self.confirm_section(self.current_section())
+
+    def _confirm(self, ids: tuple[str, ...]) -> None:
+        if not ids:
+            return
+        self._carried -= set(ids)
+        for item_id in ids:
+            row = self._rows.get(item_id)
+            if row is not None:
+                row.set_carried(False)
+                self._show_previous(row)
+        self._refresh_confirm_buttons()
+        self.confirmed.emit(ids)
+
+    def _refresh_confirm_buttons(self) -> None:
+        for index, page in self._built.items():
+            section = self.form.sections[index]
+            left = sum(1 for i in section.items if i.id in self._carried)
+            page.confirm_button.setVisible(left > 0 and not self._read_only)
+            page.confirm_button.setText(f"Confirm {left} carried value{'s' if left > 1 else ''}")
 
     def carried(self) -> tuple[str, ...]:
         """The items still marked as carried forward from the last evaluation."""
@@ -441,6 +523,8 @@ class EvaluationEditor(QWidget):
         self._carried = set(item_ids)
         for item_id, row in self._rows.items():
             row.set_carried(item_id in self._carried)
+            self._show_previous(row)
+        self._refresh_confirm_buttons()
 
     def page(self, index: int) -> SectionPage:
         """The page of section ``index``, built now if it was not shown yet."""
@@ -452,9 +536,13 @@ class EvaluationEditor(QWidget):
         assert holder_layout is not None
         holder_layout.addWidget(page)
         self._built[index] = page
+        page.confirm_button.clicked.connect(
+            functools.partial(self.confirm_section, self.form.sections[index].id)
+        )
         for item_id, row in page.rows.items():
             self._rows[item_id] = row
             row.set_carried(item_id in self._carried)
+            self._show_previous(row)
             for side, ed in row.editors.items():
                 ed.edited.connect(functools.partial(self.on_value_edited, row.item, side))
                 ed.finished.connect(functools.partial(self.on_value_finished, row.item, side))
@@ -462,6 +550,7 @@ class EvaluationEditor(QWidget):
         involved = self._involved()
         for row in page.rows.values():
             row.update_asymmetry(self._findings, involved)
+        self._refresh_confirm_buttons()
         return page
 
     def built_sections(self) -> list[str]:
@@ -535,6 +624,7 @@ class EvaluationEditor(QWidget):
             rows = [self._rows[item_id]] if item_id in self._rows else []
         for row in rows:
             row.update_asymmetry(self._findings, involved)
+            self._show_previous(row)
         invalid_sections = {self._section_of_item[item_id] for item_id, _ in self._invalid}
         for n, section in enumerate(self.form.sections):
             entry = self._nav_entry(n)
@@ -583,6 +673,8 @@ class EvaluationEditor(QWidget):
                 self._typing_from.pop(key, None)
         row.show_problem(side, problem)
         self._findings = new
+        if problem is None and item.id in self._carried:
+            self._confirm((item.id,))  # touched: re-measured, no longer "carried"
         self._refresh_derived(item.id)
         self.findings_changed.emit(new)
 

@@ -10,6 +10,7 @@ what it stores goes through the operation runner, whose ``changed`` signal tells
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -40,6 +41,8 @@ if TYPE_CHECKING:
     from clinic_app.ui.assessment import EvaluationView
     from clinic_app.ui.autosave import DraftAutosaver
     from clinic_app.ui.conflict_dialog import ConflictDialog
+
+logger = logging.getLogger(__name__)
 
 
 class EvaluationPage(QWidget):
@@ -189,10 +192,29 @@ class EvaluationPage(QWidget):
             self.body.addWidget(self.view)
             self.view.findings_changed.connect(self.on_view_findings_changed)
         self.view.editor.set_carried(evaluation.carried_forward)
+        self.view.editor.set_previous(self._previous_values(evaluation, form))
         self._attach_saver(evaluation)
         self._show_state()
         self._restore_layout(self.view)
         self.opened.emit(evaluation.id)
+
+    def _previous_values(self, evaluation: Evaluation, form: Form) -> dict[str, object]:
+        """The values of the evaluation this one was carried from, to show the change beside
+        each re-measured item (none when it was not carried from one, or cannot be read)."""
+        source = evaluation.carried_from
+        if source is None:
+            return {}
+        try:
+            return self.context.runner.call(
+                "Opening the evaluation", lambda db: _previous_values(db, form, source)
+            )
+        except Exception:  # the change column is a help, not the record: open without it
+            logger.warning("previous values of evaluation %d not read", evaluation.id)
+            return {}
+
+    def on_editor_confirmed(self, item_ids: tuple[str, ...]) -> None:
+        if self.saver is not None and self.view is not None:
+            self.saver.confirm(item_ids, self.view.editor.findings)
 
     def _attach_saver(self, evaluation: Evaluation) -> None:
         from clinic_app.ui.autosave import DraftAutosaver
@@ -201,6 +223,7 @@ class EvaluationPage(QWidget):
         assert self.saver is None
         self.saver = DraftAutosaver(self.context.runner, evaluation, self.context.user, parent=self)
         self.view.findings_changed.connect(self.saver.on_findings_changed)
+        self.view.editor.confirmed.connect(self.on_editor_confirmed)
         self.saver.saved.connect(self.on_saver_saved)
         self.saver.conflicted.connect(self.on_saver_conflicted)
         self.saver.failed.connect(self.on_saver_failed)
@@ -212,6 +235,7 @@ class EvaluationPage(QWidget):
             return
         if self.view is not None:
             self.view.findings_changed.disconnect(saver.on_findings_changed)
+            self.view.editor.confirmed.disconnect(self.on_editor_confirmed)
         saver.detach()
         saver.deleteLater()
 
@@ -541,6 +565,15 @@ def invalid_fields_text(invalid: list[tuple[Item, Side | None, str]]) -> str:
     names = [item.label + (f" ({side})" if side else "") for item, side, _ in invalid]
     more = f" and {len(names) - 3} more" if len(names) > 3 else ""
     return f"Not accepted: {', '.join(names[:3])}{more}"
+
+
+def _previous_values(db: Database, form: Form, evaluation_id: int) -> dict[str, object]:
+    from clinic_app.core.changes import previous_values
+    from clinic_app.storage import records
+
+    return previous_values(
+        form, records.get_evaluation(db, evaluation_id).findings.get("values", {})
+    )
 
 
 def _evaluation_form(db: Database, evaluation_id: int) -> Form:
