@@ -18,6 +18,7 @@ import logging
 import os
 import re
 import sqlite3
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -192,8 +193,12 @@ def remove_partials(directory: Path | None = None) -> list[Path]:
     removed: list[Path] = []
     if not directory.is_dir():
         return removed
+    recent = time.time() - 60  # another process's backup may be writing one right now
     for path in directory.iterdir():
         if path.name.startswith(".") and PARTIAL in path.name and path.is_file():
+            with contextlib.suppress(OSError):
+                if path.stat().st_mtime > recent:
+                    continue
             with contextlib.suppress(OSError):
                 path.unlink()
                 removed.append(path)
@@ -357,6 +362,18 @@ def _upgrade_and_verify(candidate: Path, staged: Path) -> None:
         )
 
 
+def _remember_state(target: Path) -> None:
+    """The restored database is now the last committed state (storage.state)."""
+    from clinic_app.storage import state
+
+    with files.open_readonly(target) as conn:
+        row = conn.execute("SELECT id, hash FROM audit_event ORDER BY id DESC LIMIT 1").fetchone()
+    if row is None:
+        state.forget(target)
+    else:
+        state.remember(target, state.State(int(row[0]), str(row[1] or "")))
+
+
 def _discard(staged: Path) -> None:
     for suffix in ("", "-journal", "-wal", "-shm"):
         with contextlib.suppress(OSError):
@@ -410,5 +427,6 @@ def _swap_in(
             raise DatabaseFileError(
                 target, f"the restore could not be written ({describe_db_error(exc)}){kept}"
             ) from None
+    _remember_state(target)
     log.info("restored %s into %s; the replaced database is at %s", candidate, target, replaced)
     return RestoreResult(restored_from=candidate, revision=revision, replaced_copy=replaced)

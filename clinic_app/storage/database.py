@@ -8,6 +8,7 @@ an older one after a safety backup, and makes the daily backup.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import threading
@@ -17,9 +18,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from clinic_app import private
 from clinic_app.logs import safe
 from clinic_app.storage import backup as backup_mod
 from clinic_app.storage import files, migrate
+from clinic_app.storage import state as state_mod
 from clinic_app.storage.errors import (
     DatabaseAccessError,
     DatabaseFileError,
@@ -153,8 +156,26 @@ class Database:
         A database that stays busy, read-only or unreachable raises DatabaseAccessError naming it
         (the transaction is rolled back: nothing of the operation is kept).
         """
-        with _access_errors(self.where), self.write_sessions.begin() as session:
-            yield session
+        with _access_errors(self.where):
+            with self.write_sessions.begin() as session:
+                yield session
+                last = self._last_state(session)
+            if last is not None and self.path is not None:
+                state_mod.remember(self.path, last)  # committed: mirror it outside the file
+
+    def _last_state(self, session: Session) -> state_mod.State | None:
+        """The newest audit event of this write transaction (SQLite files only; not inside
+        someone else's outer transaction, which may still roll back)."""
+        from sqlalchemy.engine import Connection
+        from sqlalchemy.exc import OperationalError
+
+        if self.path is None or isinstance(self.write_sessions.kw.get("bind"), Connection):
+            return None
+        try:
+            session.flush()  # the audit event of this transaction is still pending
+            return state_mod.current(session.connection())
+        except OperationalError:  # a schema older than 0004 (no chain hash yet)
+            return None
 
     @contextmanager
     def connection(self) -> Iterator[Connection]:
@@ -255,6 +276,17 @@ def _precheck_sqlite(
     in WAL mode needs to create ``-wal``/``-shm`` files beside the database even to read it.
     """
     folder = path.parent
+    if not path.exists() or (path.is_file() and path.stat().st_size == 0):
+        known = state_mod.recorded(path)
+        if known is not None:
+            what = "is empty" if path.exists() else "is missing"
+            raise DatabaseFileError(
+                path,
+                f"{what}, but this data folder recorded a database here (last saved change: "
+                f"audit event {known.last_audit_id}); it is not made into a new, empty one. "
+                f"Restore a backup (clinic-app restore), or delete {state_mod.state_file(path)} "
+                "to start a new database on purpose",
+            )
     if not path.exists():
         if not folder.is_dir():
             raise DatabaseFileError(path, "the folder does not exist")
@@ -356,9 +388,10 @@ def open_database(
     keep = keep_backups if keep_backups is not None else backup_mod.keep_backups_setting()
     has_data, saved = False, None
     if path is not None:
-        if url is None and path.parent == data_dir():
+        if path.parent == data_dir():
             try:
-                path.parent.mkdir(parents=True, exist_ok=True)
+                private.make_folder(path.parent)  # 0700: it holds every patient
+                backup_mod.remove_partials()  # what a killed backup or restore left behind
             except OSError as exc:
                 raise DatabaseFileError(
                     path.parent, f"cannot create the data folder ({exc.strerror})"
@@ -370,6 +403,10 @@ def open_database(
         except StorageError as exc:
             log.warning("database refused: %s", exc)  # the message only if it names no patient
             raise
+        if not path.exists():
+            with contextlib.suppress(OSError):  # 0600 before SQLite writes (its -wal, -shm too)
+                private.create_empty(path)
+        private.tighten_database(path)
     engine = _make_engine(resolved, busy_timeout)
     db = Database(
         url=resolved,
@@ -384,6 +421,8 @@ def open_database(
         with _access_errors(db.where):
             if migrate:
                 _migrate(db, saved=saved)
+            if path is not None and has_data:
+                _check_state(db, path)
             if backup and has_data and path is not None:
                 _daily_backup(db, path, keep)
     except BaseException as exc:
@@ -392,6 +431,22 @@ def open_database(
         raise
     log.info("database opened: %s (%s)", safe(db.where), safe(db.dialect))
     return db
+
+
+def _check_state(db: Database, path: Path) -> None:
+    """Warn when the file lacks the last committed state recorded outside it."""
+    from sqlalchemy.exc import OperationalError
+
+    try:
+        with db.engine.connect() as conn:
+            notice = state_mod.behind(conn, path)
+            if notice is None and state_mod.recorded(path) is None:
+                state_mod.remember(path, state_mod.current(conn))
+    except OperationalError:  # an older schema (opened without migrating): nothing to compare
+        return
+    if notice:
+        log.warning("database is behind its last committed state: %s", path)
+        db.notices.append(notice)
 
 
 def daily_backup(db: Database, keep_backups: int | None = None) -> None:

@@ -9,6 +9,8 @@ way and the evaluation stays exactly as it was.
 from __future__ import annotations
 
 import logging
+import os
+import shutil
 import tempfile
 from datetime import date
 from pathlib import Path
@@ -28,6 +30,33 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 KIND_WORDS = {"report": "report", "handout": "handout"}
+PREVIEW_PREFIX = "clinic_app_preview_"
+
+
+def remove_previews(keep: set[Path] | frozenset[Path] = frozenset()) -> int:
+    """Delete this user's preview folders left in the temporary folder (a preview is a whole
+    patient report); returns how many. At start every one is stale; at quit, this run's."""
+    removed = 0
+    base = Path(tempfile.gettempdir())
+    try:
+        candidates = list(base.glob(f"{PREVIEW_PREFIX}*"))
+    except OSError:
+        return 0
+    for folder in candidates:
+        try:
+            mine = (
+                folder.is_dir()
+                and not folder.is_symlink()
+                and (os.name == "nt" or folder.stat().st_uid == os.getuid())
+            )
+        except OSError:
+            continue
+        if mine and folder not in keep:
+            shutil.rmtree(folder, ignore_errors=True)
+            removed += 1
+    if removed:
+        log.info("removed %d report previews", removed)
+    return removed
 
 
 class DocumentActions(QObject):
@@ -43,6 +72,19 @@ class DocumentActions(QObject):
         self.context = context
         self.page = page
         self.parent_widget = parent
+        self.previews: list[Path] = []
+        remove_previews()  # what an earlier run left behind (it crashed, or was killed)
+        from PySide6.QtCore import QCoreApplication
+
+        app = QCoreApplication.instance()
+        if app is not None:
+            app.aboutToQuit.connect(self.remove_previews)
+
+    def remove_previews(self) -> None:
+        """Delete the previews this window made (when the app quits)."""
+        previews, self.previews = self.previews, []
+        for folder in previews:
+            shutil.rmtree(folder, ignore_errors=True)
 
     # -- reading what is stored ---------------------------------------------------------------
 
@@ -73,12 +115,17 @@ class DocumentActions(QObject):
             return None
 
     def _build(self, kind: str, data: Any, path: Path, what: str) -> bool:
-        from clinic_app import reports
+        from clinic_app import private, reports
 
         build = reports.build_clinician_report if kind == "report" else reports.build_handout
         try:
-            build(data, path)
+            # 0600 whatever the umask, and never through a symlink: an export must not
+            # overwrite the file a link points to.
+            with os.fdopen(private.open_new(path), "wb") as stream:
+                build(data, stream)
         except Exception as err:  # a report problem must not lose the evaluation
+            if not path.is_symlink():
+                path.unlink(missing_ok=True)
             show_failure(self.parent_widget, what, err)
             return False
         return True
@@ -146,7 +193,8 @@ class DocumentActions(QObject):
         p = self.page.patient
         if data is None or p is None:
             return None
-        folder = Path(tempfile.mkdtemp(prefix="clinic_app_preview_"))
+        folder = Path(tempfile.mkdtemp(prefix=PREVIEW_PREFIX))  # 0700: only this user
+        self.previews.append(folder)
         path = folder / report_file_name(p, data.evaluation.date, "report")
         if not self._build("report", data, path, what):
             return None

@@ -76,9 +76,11 @@ def test_first_page_writes_nothing(tmp_path: Path) -> None:
     path = tmp_path / "clinic.db"
     clinician_id = _clinic(path)
     before = _digest(path)
+    # data/ is the data folder: the state the writes of _clinic recorded (storage.state)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["clinic.db", "data"]
     assert read_first_page(path, clinician_id=clinician_id) is not None
     assert _digest(path) == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["clinic.db"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["clinic.db", "data"]
 
 
 def test_first_page_steps_aside_for_the_ordinary_opening(tmp_path: Path) -> None:
