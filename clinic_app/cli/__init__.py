@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import sys
 from collections.abc import Sequence
 
@@ -40,8 +41,8 @@ class UserError(Exception):
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
-        self.print_usage(sys.stderr)
-        self.exit(2, f"{self.prog}: error: {message}\n")
+        # One line, as every other failure: the usage of a command with many options is several.
+        self.exit(2, f"{self.prog}: error: {one_line(message)} (see {self.prog} --help)\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -73,17 +74,35 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     handler = getattr(args, "handler", None)
     if handler is None:
+        try:
+            check_database_url(args)
+        except UserError as err:
+            print(f"clinic-app: {one_line(str(err))}", file=sys.stderr)
+            return err.code
         return gui_main(args)
     setup_logging(announce=False)
     command = safe(args.command)
     log.info("command %s started", command)
     try:
+        check_database_url(args)
         code: int = handler(args)
+        sys.stdout.flush()  # a closed pipe shows here, not later at exit
     except UserError as err:
         # The message may quote what the user gave (an MRN, a file name): the log gets the code.
         log.warning("command %s refused (exit %d)", command, err.code)
-        print(f"clinic-app {args.command}: {err}", file=sys.stderr)
+        print(f"clinic-app {args.command}: {one_line(str(err))}", file=sys.stderr)
         return err.code
+    except BrokenPipeError:
+        # ``clinic-app assess f.json | head``: the reader left. Nothing more can reach it; Python
+        # would complain again when it flushes stdout at exit, so stdout goes to /dev/null.
+        log.info("command %s: standard output closed early", command)
+        _silence_stdout()
+        print(
+            f"clinic-app {args.command}: the output was closed before everything was written "
+            "(broken pipe)",
+            file=sys.stderr,
+        )
+        return 1
     except KeyboardInterrupt:
         log.info("command %s interrupted", command)
         return 130
@@ -94,6 +113,63 @@ def main(argv: Sequence[str] | None = None) -> int:
     if code == 0:  # a failed command prints its one line only
         announce_problem()
     return code
+
+
+def one_line(message: str) -> str:
+    """A message as one line: its lines joined with "; " (a path with a line break is quoted)."""
+    lines = [line.strip() for line in message.splitlines() if line.strip()]
+    return "; ".join(lines) if lines else message.strip()
+
+
+def _silence_stdout() -> None:
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):  # no real stdout (a test's capture): nothing left to flush
+        pass
+
+
+def check_database_url(args: argparse.Namespace) -> None:
+    """Refuse a database URL that cannot be parsed, or names an unknown database kind, before a
+    command uses it: SQLAlchemy's own errors (a ValueError for ``[::1:1``) are tracebacks.
+
+    The URL comes from ``--database`` or ``$CLINIC_APP_DATABASE_URL``; the message shows it
+    without its password. SQLAlchemy is imported only when a URL was given.
+    """
+    from clinic_app.paths import DATABASE_URL_ENV
+
+    url = getattr(args, "database", None)
+    where = "--database"
+    if not url and os.environ.get(DATABASE_URL_ENV):
+        url, where = os.environ[DATABASE_URL_ENV], f"${DATABASE_URL_ENV}"
+    if not url:
+        return
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+    shown = _without_password(url)
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError) as err:
+        problem = str(err).replace(url, shown)
+        raise UserError(f"invalid database URL {shown!r} ({where}): {problem}") from None
+    try:
+        parsed.get_dialect()
+    except NoSuchModuleError:
+        raise UserError(
+            f"invalid database URL {shown!r} ({where}): unknown kind of database "
+            f"{parsed.drivername!r}; use sqlite:///FILE or postgresql+psycopg://USER@HOST/NAME"
+        ) from None
+    except ImportError:  # the driver's module is checked when the database is opened
+        pass
+
+
+def _without_password(url: str) -> str:
+    """``url`` with anything between ``://user:`` and ``@`` hidden (it cannot be parsed)."""
+    import re
+
+    return re.sub(r"(://[^/:@]*:)[^@/]*@", r"\1***@", url)
 
 
 def gui_main(args: argparse.Namespace | None = None) -> int:

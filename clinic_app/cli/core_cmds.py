@@ -8,10 +8,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from clinic_app.core import findings as findings_mod
 from clinic_app.core.engine import Assessment, assess
 from clinic_app.core.form import Form, FormError, load_form
-from clinic_app.paths import default_form_path
 
 
 def register(sub: Any) -> None:
@@ -27,7 +25,9 @@ def register(sub: Any) -> None:
 
 
 def cmd_check_form(args: argparse.Namespace) -> int:
-    path = args.path or default_form_path()
+    from clinic_app.cli.inputs import form_path
+
+    path = form_path(args.path)  # a FIFO, a device or a 3 GB file: one line, exit 1
     try:
         form = load_form(path)
     except FormError as err:
@@ -43,22 +43,16 @@ def cmd_check_form(args: argparse.Namespace) -> int:
 
 
 def _load_form_or_exit(path: Path | None) -> Form:
-    from clinic_app.cli import UserError
+    from clinic_app.cli.inputs import load_form as load_checked
 
-    try:
-        return load_form(path or default_form_path())
-    except FormError as err:
-        raise UserError("\n".join(err.problems)) from None
+    return load_checked(path)
 
 
 def cmd_assess(args: argparse.Namespace) -> int:
-    from clinic_app.cli import UserError
+    from clinic_app.cli.inputs import load_findings
 
     form = _load_form_or_exit(args.form)
-    try:
-        recorded = findings_mod.load(form, args.findings)
-    except findings_mod.FindingsError as err:
-        raise UserError("invalid findings: " + "; ".join(err.problems)) from None
+    recorded = load_findings(form, args.findings)
     result = assess(form, recorded)
     if args.json:
         print(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import sys
 import tempfile
 from datetime import date
 from pathlib import Path
@@ -35,7 +36,7 @@ def register(sub: Any) -> None:
     p.add_argument(
         "evaluation_id",
         nargs="?",
-        type=int,
+        type=_evaluation_id,
         metavar="EVALUATION_ID",
         help="id of a stored evaluation",
     )
@@ -80,6 +81,20 @@ def register(sub: Any) -> None:
     p.set_defaults(handler=cmd_report)
 
 
+def _evaluation_id(text: str) -> int:
+    """A record id: a whole number a database column can hold (SQLite and PostgreSQL: 64 bits)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not 1 <= value < 2**63:
+        shown = text if len(text) <= 40 else text[:40] + "…"
+        raise argparse.ArgumentTypeError(
+            f"{shown!r} is not an evaluation id (a whole number from 1 to {2**63 - 1})"
+        )
+    return value
+
+
 def _iso_date(text: str) -> date:
     try:
         return date.fromisoformat(text)
@@ -88,10 +103,7 @@ def _iso_date(text: str) -> date:
 
 
 def _from_findings(args: argparse.Namespace) -> Any:
-    from clinic_app.cli import UserError
-    from clinic_app.core import findings as findings_mod
-    from clinic_app.core.form import FormError, load_form
-    from clinic_app.paths import default_form_path
+    from clinic_app.cli.inputs import load_findings, load_form, report_text
     from clinic_app.reports.data import (
         ClinicianInfo,
         ClinicInfo,
@@ -100,33 +112,53 @@ def _from_findings(args: argparse.Namespace) -> Any:
         ReportData,
     )
 
-    try:
-        form = load_form(args.form or default_form_path())
-    except FormError as err:
-        raise UserError("; ".join(err.problems)) from None
-    try:
-        recorded = findings_mod.load(form, args.findings)
-    except findings_mod.FindingsError as err:
-        raise UserError("invalid findings: " + "; ".join(err.problems)) from None
+    # Checked before any file is read: a name no page can hold is refused by its flag.
+    clinic_name = report_text("--clinic-name", args.clinic_name)
+    clinician = report_text("--clinician", args.clinician)
+    patient_name = report_text("--patient-name", args.patient_name)
+    mrn = report_text("--mrn", args.mrn)
+    form = load_form(args.form)
+    recorded = load_findings(form, args.findings)
     return ReportData(
-        clinic=ClinicInfo(name=args.clinic_name or "Clinic", paper=args.paper),
-        clinician=ClinicianInfo(args.clinician or "Not recorded"),
-        patient=PatientInfo(args.patient_name, args.patient_dob, args.mrn),
+        clinic=ClinicInfo(name=clinic_name or "Clinic", paper=args.paper),
+        clinician=ClinicianInfo(clinician or "Not recorded"),
+        patient=PatientInfo(patient_name, args.patient_dob, mrn),
         evaluation=EvaluationInfo(date=args.date or date.today()),
         form=form,
         findings=recorded,
     )
 
 
+def _output_folder(out: Path) -> Path:
+    """The folder the PDF goes to, once ``out`` is known to be a .pdf name in a real folder."""
+    from clinic_app.cli import UserError
+
+    if out.suffix.lower() != ".pdf":
+        raise UserError(f"{out}: the output file name must end in .pdf")
+    try:
+        folder = out.parent.resolve()
+        if not folder.is_dir():
+            what = "not a folder" if folder.exists() else "no such folder"
+            raise UserError(f"{out}: cannot write the PDF there ({out.parent}: {what})")
+        if out.is_dir():
+            raise UserError(f"{out}: is a folder; give a file name for the PDF")
+    except OSError as err:
+        raise UserError(f"{out}: cannot write the PDF there ({err.strerror or err})") from None
+    return folder
+
+
 def _from_database(args: argparse.Namespace) -> Any:
     from clinic_app.cli import UserError
+    from clinic_app.cli.inputs import check_database_file
     from clinic_app.core.findings import FindingsError
     from clinic_app.reports.records import report_data_for_evaluation
-    from clinic_app.storage.database import open_database
+    from clinic_app.storage.database import default_url, open_database, sqlite_file
     from clinic_app.storage.errors import StorageError
 
+    url = getattr(args, "database", None)
+    check_database_file(sqlite_file(url or default_url()))
     try:
-        db = open_database(getattr(args, "database", None))
+        db = open_database(url)
     except StorageError as err:
         raise UserError(str(err)) from None
     try:
@@ -145,26 +177,36 @@ def cmd_report(args: argparse.Namespace) -> int:
     if (args.evaluation_id is None) == (args.findings is None):
         raise UserError("give either EVALUATION_ID or --findings FILE.json (one of them)")
     out: Path = args.output
-    if out.suffix.lower() != ".pdf":
-        raise UserError(f"{out}: the output file name must end in .pdf")
-    if not out.parent.resolve().is_dir():
-        raise UserError(f"{out.parent}: no such folder")
+    folder = _output_folder(out)
     data = _from_findings(args) if args.findings is not None else _from_database(args)
 
     from clinic_app.reports import build_clinician_report, build_handout
+    from clinic_app.reports.layout import logo_problem
 
     builder = build_clinician_report if args.kind == "clinician" else build_handout
+    logo = data.clinic.logo
+    problem = logo_problem(logo) if logo else None
+    if problem is not None:  # the PDF is still made: a damaged logo must not stop every report
+        log.warning("the stored clinic logo cannot be drawn; the PDF is made without it")
+        print(
+            f"clinic-app report: warning: the clinic logo {problem}; the PDF is made without "
+            "it (replace the logo in the clinic details)",
+            file=sys.stderr,
+        )
     # write next to the target and rename, so a failed build never leaves half a PDF behind
-    fd, tmp_name = tempfile.mkstemp(prefix=".report-", suffix=".pdf", dir=out.parent.resolve())
-    tmp = Path(tmp_name)
+    tmp: Path | None = None
     try:
+        fd, tmp_name = tempfile.mkstemp(prefix=".report-", suffix=".pdf", dir=folder)
+        tmp = Path(tmp_name)
         with os.fdopen(fd, "wb") as stream:
             builder(data, stream)
         tmp.replace(out)
     except OSError as err:
-        raise UserError(f"{out}: cannot write the PDF ({err.strerror or err})") from None
+        problem = "the file name is too long" if err.errno == 36 else err.strerror or str(err)
+        raise UserError(f"{out}: cannot write the PDF there ({problem})") from None
     finally:
-        tmp.unlink(missing_ok=True)
+        if tmp is not None:
+            tmp.unlink(missing_ok=True)
     # Not the file's name: a report is usually named after the patient.
     size = out.stat().st_size
     if args.evaluation_id is not None:

@@ -41,6 +41,13 @@ def register(sub: Any) -> None:
     )
     verify.set_defaults(handler=cmd_verify)
 
+    grant = sub.add_parser(
+        "grant",
+        help="PostgreSQL, run as the owner: give a workstation role only what the app needs",
+    )
+    grant.add_argument("role", help="the workstations' login role (made with CREATE ROLE)")
+    grant.set_defaults(handler=cmd_grant)
+
     demo = sub.add_parser("demo", help="add demo patients and evaluations to the database")
     demo.add_argument("--form", type=Path, help="form file (default: the shipped form)")
     demo.set_defaults(handler=cmd_demo)
@@ -144,6 +151,42 @@ def cmd_info(args: argparse.Namespace) -> int:
 
                 total = records.count_patients(db, include_archived=True)
                 print(f"patients:        {total}")
+            print(f"role:            {_role_text(db)}")
+            print(f"signing key:     {_key_text()}")
+    return 0
+
+
+def _role_text(db: Database) -> str:
+    from clinic_app.storage import roles
+
+    role = roles.current_role(db)
+    if role is None:
+        return "none (a SQLite file: whoever may write the file)"
+    return role.describe()
+
+
+def _key_text() -> str:
+    from clinic_app.storage import sealing
+
+    public = sealing.installation_public_key()
+    folder = sealing.key_folder()
+    if public is None:
+        return f"none yet (made at the first signature in {folder})"
+    return f"Ed25519 {public} ({folder / sealing.KEY_FILE})"
+
+
+def cmd_grant(args: argparse.Namespace) -> int:
+    from clinic_app.storage import roles
+
+    with _storage_errors(_where(args)), _open(args, backup=False) as db:
+        if db.dialect != "postgresql":
+            raise UserError(f"{db.where}: roles are for a PostgreSQL server")
+        try:
+            roles.grant_workstation(db, args.role)
+        except ValueError as err:
+            raise UserError(str(err)) from None
+        where = db.display_url
+    print(f"{args.role}: workstation grants set on {where}")
     return 0
 
 

@@ -32,25 +32,47 @@ def register(sub: Any) -> None:
 
 def _sizes(raw: list[str] | None) -> list[tuple[int, int]]:
     from clinic_app.cli import UserError
+    from clinic_app.ui.screenshots import DEFAULT_SIZES, size_problem
 
     if not raw:
-        return [(1280, 800), (1024, 700)]
+        return list(DEFAULT_SIZES)
     sizes = []
     for text in raw:
-        match = re.fullmatch(r"(\d{3,5})x(\d{3,5})", text.strip())
+        match = re.fullmatch(r"(\d{1,9})x(\d{1,9})", text.strip())
         if not match:
-            raise UserError(f"--size {text!r}: expected WIDTHxHEIGHT, e.g. 1280x800")
-        sizes.append((int(match[1]), int(match[2])))
+            raise UserError(f"--size {text[:80]!r}: expected WIDTHxHEIGHT, e.g. 1280x800")
+        size = (int(match[1]), int(match[2]))
+        problem = size_problem(size)
+        if problem is not None:
+            raise UserError(f"--size {text.strip()}: {problem}")
+        sizes.append(size)
     return sizes
+
+
+def _folder(path: Path) -> Path:
+    """The folder for the pictures, made if missing; refused in one line if it cannot be."""
+    from clinic_app.cli import UserError
+    from clinic_app.storage.input_files import show_path
+
+    try:
+        if path.exists() and not path.is_dir():
+            raise UserError(f"{show_path(path)}: is not a folder")
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        problem = "the name is too long" if err.errno == 36 else err.strerror or str(err)
+        raise UserError(f"{show_path(path)}: cannot make the folder ({problem})") from None
+    return path
 
 
 def cmd_screenshots(args: argparse.Namespace) -> int:
     from clinic_app.cli import UserError
 
     sizes = _sizes(args.size)
+    folder = _folder(args.directory)  # before Qt starts: a refusal costs no start-up
+    from clinic_app.cli.inputs import check_database_file
     from clinic_app.core.form import FormError, load_form
     from clinic_app.paths import default_form_path
-    from clinic_app.storage.database import open_database
+    from clinic_app.storage.database import open_database, sqlite_file
     from clinic_app.storage.errors import StorageError
     from clinic_app.ui.screenshots import application, render
 
@@ -62,6 +84,7 @@ def cmd_screenshots(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory(prefix="clinic_app_demo_") as tmp:
         try:
             if args.database:
+                check_database_file(sqlite_file(args.database))
                 db = open_database(args.database, backup=False)
             else:
                 from clinic_app.storage.demo import fill_demo
@@ -72,9 +95,11 @@ def cmd_screenshots(args: argparse.Namespace) -> int:
         except StorageError as err:
             raise UserError(str(err)) from None
         try:
-            saved = render(db, form, args.directory, sizes, log=print)
+            saved = render(db, form, folder, sizes, log=print)
         except LookupError as err:
             raise UserError(str(err.args[0])) from None
+        except OSError as err:
+            raise UserError(str(err).splitlines()[0] if str(err) else "cannot save") from None
         finally:
             db.close()
     del app

@@ -46,15 +46,17 @@ __all__ = [
 def build_clinician_report(data: ReportData, target: Target) -> None:
     """Write the clinician report PDF to ``target`` (a path or a binary stream)."""
     from clinic_app.reports.clinician import build
+    from clinic_app.reports.layout import fit_header
 
-    build(data, target)
+    build(fit_header(data), target)
 
 
 def build_handout(data: ReportData, target: Target) -> None:
     """Write the patient handout PDF to ``target`` (a path or a binary stream)."""
     from clinic_app.reports.handout import build
+    from clinic_app.reports.layout import fit_header
 
-    build(data, target)
+    build(fit_header(data), target)
 
 
 def warm_up(form: Form | None = None) -> None:

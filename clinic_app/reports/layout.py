@@ -20,7 +20,7 @@ from reportlab.platypus import Image, Paragraph, Table, TableStyle
 from reportlab.platypus.flowables import Flowable
 
 from clinic_app.reports import fonts
-from clinic_app.reports.data import ClinicInfo, Paper
+from clinic_app.reports.data import ClinicInfo, Paper, ReportData
 
 INK = colors.HexColor("#1d2733")
 MUTED = colors.HexColor("#5b6673")
@@ -143,10 +143,34 @@ def para(
     return Paragraph(markup, style, bulletText=bullet)
 
 
+def logo_problem(data: bytes) -> str | None:
+    """Why the logo bytes cannot be drawn (None when they can): checked whole, before drawing.
+
+    A PNG cut short still has a readable size; reportlab fails only while writing the page, and
+    the report would then fail for a reason that is not the PDF's. Its chunks are walked (see
+    ``storage.input_files.image_problem``), then the image is decoded once.
+    """
+    from PIL import Image as PILImage
+
+    from clinic_app.storage.input_files import image_problem
+
+    problem = image_problem(data)
+    if problem is not None:
+        return problem
+    try:
+        with PILImage.open(io.BytesIO(data)) as image:
+            image.load()
+    except Exception as exc:  # noqa: BLE001 - any decoder failure means: leave the logo out
+        return f"cannot be read as an image ({exc.__class__.__name__})"
+    return None
+
+
 def logo_flowable(data: bytes, max_w: float, max_h: float) -> Flowable | None:
     """The clinic logo scaled into a box, or None when the bytes are not a readable image."""
     from reportlab.lib.utils import ImageReader
 
+    if logo_problem(data) is not None:  # a broken logo must not stop the report
+        return None
     try:
         reader = ImageReader(io.BytesIO(data))
         iw, ih = reader.getSize()
@@ -266,3 +290,64 @@ def draw_watermark(canvas: Canvas, text: str) -> None:
     canvas.rotate(52)
     canvas.drawCentredString(0, -35, text)
     canvas.restoreState()
+
+
+# What the page furniture shows of each text a person typed (the letterhead, the masthead, the
+# identity table, the running header and footer). The stored records hold no more (the column
+# lengths; storage/records/clinic.py limits the address); a longer value stored before those
+# limits, or handed in by a script, is cut here with a visible "…" instead of making every report
+# fail with reportlab's LayoutError (a table cell taller than a page cannot be split).
+HEADER_LIMITS = {
+    "clinic name": 200,
+    "clinic address": 300,
+    "clinic phone": 50,
+    "clinician name": 200,
+    "credentials": 100,
+    "patient name": 201,
+    "medical record number": 64,
+}
+ADDRESS_LINES = 6
+CUT = "…"
+
+
+def cut_text(text: str, limit: int) -> str:
+    """``text`` if it has at most ``limit`` characters, else its start and a visible "…"."""
+    if len(text) <= limit:
+        return text
+    return text[: limit - 1].rstrip() + CUT
+
+
+def cut_address(address: str) -> str:
+    """At most ``ADDRESS_LINES`` lines and the address limit; a cut shows as "…"."""
+    lines = [line.strip() for line in address.splitlines() if line.strip()]
+    kept = "\n".join(lines[:ADDRESS_LINES])
+    limit = HEADER_LIMITS["clinic address"]
+    if len(lines) > ADDRESS_LINES:
+        kept = kept[: limit - 1].rstrip() + CUT
+    return cut_text(kept, limit)
+
+
+def fit_header(data: ReportData) -> ReportData:
+    """``data`` with every text of the page furniture cut to what a page holds (see above)."""
+    from dataclasses import replace
+
+    limit = HEADER_LIMITS
+    clinic = replace(
+        data.clinic,
+        name=cut_text(data.clinic.name, limit["clinic name"]),
+        address=cut_address(data.clinic.address),
+        phone=cut_text(data.clinic.phone, limit["clinic phone"]),
+    )
+    clinician = replace(
+        data.clinician,
+        name=cut_text(data.clinician.name, limit["clinician name"]),
+        credentials=cut_text(data.clinician.credentials, limit["credentials"]),
+    )
+    patient = replace(
+        data.patient,
+        name=cut_text(data.patient.name, limit["patient name"]),
+        mrn=cut_text(data.patient.mrn, limit["medical record number"]),
+    )
+    if (clinic, clinician, patient) == (data.clinic, data.clinician, data.patient):
+        return data
+    return replace(data, clinic=clinic, clinician=clinician, patient=patient)

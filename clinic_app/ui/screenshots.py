@@ -34,6 +34,20 @@ from clinic_app.ui.main_window import MainWindow
 from clinic_app.ui.operations import OperationRunner
 
 DEFAULT_SIZES: tuple[tuple[int, int], ...] = ((1280, 800), (1024, 700))
+# Window sizes a screenshot may have: from a small laptop's to a 4K screen's. Qt cannot paint a
+# far larger window (99999x99999 is 40 GB of pixels: the paint engine fails, then Python crashes).
+MIN_SIZE = (640, 480)
+MAX_SIZE = (3840, 2160)
+
+
+def size_problem(size: tuple[int, int]) -> str | None:
+    """Why a screenshot cannot have this window size (None when it can)."""
+    (w, h), (min_w, min_h), (max_w, max_h) = size, MIN_SIZE, MAX_SIZE
+    if min_w <= w <= max_w and min_h <= h <= max_h:
+        return None
+    return f"{w}x{h} is outside {min_w}x{min_h} to {max_w}x{max_h}"
+
+
 EDITOR_SECTIONS = ("hips", "eccentric_strength", "flexibility")
 
 
@@ -98,6 +112,10 @@ def render(
     app = QApplication.instance()
     if not isinstance(app, QApplication):
         raise RuntimeError("a QApplication must exist")
+    for size in sizes:
+        problem = size_problem(size)
+        if problem is not None:
+            raise ValueError(f"window size {problem}")
     QCoreApplication.setOrganizationName("clinic_app")
     apply_style(app)
     out.mkdir(parents=True, exist_ok=True)
@@ -114,7 +132,8 @@ def render(
         suffix = "" if size == sizes[0] else f"_{size[0]}x{size[1]}"
         path = out / f"ui_{name}{suffix}.png"
         _settle(app)
-        widget.grab().save(str(path))
+        if not widget.grab().save(str(path)):
+            raise OSError(f"{path}: cannot write the picture")
         saved.append(path)
         log(str(path))
 

@@ -27,6 +27,24 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
+# What the letterhead of a report can show of the address (reports/layout.py HEADER_LIMITS
+# cuts an older, longer one): a 3,000-line address made every later report fail.
+ADDRESS_MAX_LINES = 6
+ADDRESS_MAX_CHARS = 300
+
+
+def _check_address(address: str) -> None:
+    lines = [line for line in address.splitlines() if line.strip()]
+    if len(lines) > ADDRESS_MAX_LINES:
+        raise StorageError(
+            f"clinic address: {len(lines)} lines is too long (at most {ADDRESS_MAX_LINES})"
+        )
+    if len(address) > ADDRESS_MAX_CHARS:
+        raise StorageError(
+            f"clinic address: {len(address)} characters is too long (at most {ADDRESS_MAX_CHARS})"
+        )
+
+
 def _clinician(row: m.Clinician) -> Clinician:
     return Clinician(
         id=row.id,
@@ -60,6 +78,7 @@ def save_clinic(db: Database, info: ClinicInfo, *, user: str) -> ClinicInfo:
     columns = m.Clinic.__table__.c
     name = checked_text(columns.name, "clinic name", info.name)
     address = checked_text(columns.address, "clinic address", info.address, multiline=True)
+    _check_address(address)
     phone = checked_text(columns.phone, "clinic phone", info.phone)
     with db.writing() as s:
         row = s.get(m.Clinic, 1)
