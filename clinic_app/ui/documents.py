@@ -219,11 +219,24 @@ class DocumentActions(QObject):
             return
         target = Path(path)
 
-        def copy(_db: Database) -> None:
+        def copy(_db: Database) -> list[str]:
             from clinic_app.storage import backup
 
             # The save dialog has already asked before replacing an existing file.
             backup.copy_database(source, target, overwrite=True)
+            return backup.copy_problems(target)  # seals, chains, schema of what was copied
+
+        def copied(problems: list[str]) -> None:
+            if not problems:
+                self.status.emit(f"Backed up to {path}")
+                return
+            self.status.emit(f"Backed up to {path}; {len(problems)} records fail their seal check")
+            QMessageBox.warning(
+                self.parent_widget,
+                "Backed up, but records were changed",
+                "The backup was written, but records in it were changed after they were signed:"
+                "\n" + "\n".join(problems[:10]),
+            )
 
         def failed(err: BaseException) -> None:
             if isinstance(err, OSError):
@@ -234,7 +247,7 @@ class DocumentActions(QObject):
         self.context.runner.run(
             "Backing up the database",
             copy,
-            on_success=lambda _r: self.status.emit(f"Backed up to {path}"),
+            on_success=copied,
             on_failure=failed,
             parent=self.parent_widget,
         )

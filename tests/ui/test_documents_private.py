@@ -79,3 +79,33 @@ def test_previews_are_removed_at_quit_and_at_next_start(
     (left / "Vate_Pia_report.pdf").write_bytes(b"%PDF")
     assert documents.remove_previews() >= 1  # what every start does
     assert not left.exists()
+
+
+def test_gui_backup_of_a_changed_record_says_so(
+    qtbot, window: MainWindow, mini_form, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sqlite3
+
+    db = window.db
+    patient = records.create_patient(db, records.PatientFields("Bea", "Kup", "P-3"), user="t")
+    ev = records.start_evaluation(db, patient.id, mini_form, user="t")
+    records.sign_evaluation(db, ev.id, ev.version, user="t")
+    assert db.path is not None
+    conn = sqlite3.connect(db.path, isolation_level=None)
+    conn.execute("DROP TRIGGER evaluation_signed_no_update")
+    conn.execute("UPDATE evaluation SET kind = 'discharge' WHERE id = ?", (ev.id,))
+    conn.close()
+    target = tmp_path / "copy.db"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *_a: (str(target), "(*.db)"))
+    seen: list[str] = []
+
+    def read_and_close(box: QMessageBox) -> None:
+        seen.append(box.text())
+        press(box, "OK")
+
+    when_modal(read_and_close)
+    window.actions_["backup"].trigger()
+    qtbot.waitUntil(lambda: bool(seen), timeout=5000)
+    assert target.exists()
+    assert f"evaluation {ev.id}: changed after signing: kind" in seen[0]
+    assert "fail their seal check" in window.statusBar().currentMessage()
