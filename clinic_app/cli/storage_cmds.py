@@ -19,6 +19,12 @@ if TYPE_CHECKING:
     from clinic_app.storage.database import Database
 
 
+# What a benchmark database may grow to: ten times the largest clinic the benchmarks time
+# (100,000 patients); beyond that a typo, not a benchmark.
+MAX_SYNTHETIC_PATIENTS = 1_000_000
+MAX_SYNTHETIC_EVALUATIONS = 100
+
+
 def register(sub: Any) -> None:
     info = sub.add_parser("info", help="version, data folder, database and schema revision")
     info.set_defaults(handler=cmd_info)
@@ -53,8 +59,15 @@ def register(sub: Any) -> None:
     demo.set_defaults(handler=cmd_demo)
 
     synth = sub.add_parser("synthetic", help="add many synthetic patients (for benchmarks)")
-    synth.add_argument("--patients", type=int, default=1000)
-    synth.add_argument("--evaluations", type=int, default=1, help="evaluations per patient")
+    synth.add_argument(
+        "--patients", type=int, default=1000, help=f"at most {MAX_SYNTHETIC_PATIENTS:,}"
+    )
+    synth.add_argument(
+        "--evaluations",
+        type=int,
+        default=1,
+        help=f"evaluations per patient (at most {MAX_SYNTHETIC_EVALUATIONS})",
+    )
     synth.add_argument("--seed", type=int, default=0)
     synth.set_defaults(handler=cmd_synthetic)
 
@@ -87,6 +100,8 @@ def _storage_errors(where: Callable[[], str]) -> Iterator[None]:
         raise UserError(f"{where()}: {_one_line(err)}") from None
     except ModuleNotFoundError as err:  # e.g. psycopg missing for a postgresql URL
         raise UserError(f"{where()}: missing database driver ({err.name})") from None
+    except BrokenPipeError:
+        raise  # stdout closed under the command (``| head``): not the database's fault
     except OSError as err:
         raise UserError(f"{err.filename or where()}: {err.strerror or err}") from None
 
@@ -110,8 +125,10 @@ def _where(args: argparse.Namespace) -> Callable[[], str]:
 
 @contextmanager
 def _open(args: argparse.Namespace, **options: Any) -> Iterator[Database]:
-    from clinic_app.storage.database import open_database
+    from clinic_app.cli.inputs import check_database_file
+    from clinic_app.storage.database import default_url, open_database, sqlite_file
 
+    check_database_file(sqlite_file(_url(args) or default_url()))  # a FIFO would block SQLite
     db = open_database(_url(args), **options)
     try:
         yield db
@@ -213,11 +230,12 @@ def _sqlite_path(args: argparse.Namespace, action: str) -> Path:
 
 
 def cmd_backup(args: argparse.Namespace) -> int:
+    from clinic_app.cli.inputs import check_backup_file, check_database_file
     from clinic_app.storage import backup, files
 
     with _storage_errors(_where(args)):
         source = _sqlite_path(args, "backup")
-        if not source.exists():
+        if not check_database_file(source):
             raise UserError(f"{source}: no database yet, nothing to back up")
         files.check_file(source)  # a damaged database is reported, not copied
         dest: Path | None = args.dest
@@ -226,6 +244,8 @@ def cmd_backup(args: argparse.Namespace) -> int:
             dest = backup.backups_dir() / backup.backup_name("manual")
         elif dest.is_dir():
             dest = dest / backup.backup_name("manual")
+        elif dest.exists() or dest.is_symlink():
+            check_backup_file(dest, "file a backup can replace")  # not a FIFO or a device
         made = backup.copy_database(source, dest)
         problems = backup.copy_problems(made)  # seals, chains and schema of what was copied
     print(f"backed up {source} to {made}")
@@ -235,11 +255,14 @@ def cmd_backup(args: argparse.Namespace) -> int:
 
 
 def cmd_restore(args: argparse.Namespace) -> int:
+    from clinic_app.cli.inputs import check_backup_file, check_database_file
     from clinic_app.storage import backup
 
     with _storage_errors(_where(args)):
         target = _sqlite_path(args, "restore")
         candidate: Path = args.file
+        check_backup_file(candidate)  # a FIFO or a device would block the checks for ever
+        check_database_file(target)
         if candidate.resolve() == target.resolve():
             raise UserError(f"{candidate}: this is the database itself")
         result = backup.restore(candidate, target)
@@ -275,12 +298,11 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from clinic_app.core.form import load_form
-    from clinic_app.paths import default_form_path
+    from clinic_app.cli.inputs import load_form
     from clinic_app.storage.demo import fill_demo
 
     with _storage_errors(_where(args)):
-        form = load_form(args.form or default_form_path())
+        form = load_form(args.form)  # read with the form file's size limit
         with _open(args) as db:
             result = fill_demo(db, form)
             where = db.display_url
@@ -298,6 +320,12 @@ def cmd_synthetic(args: argparse.Namespace) -> int:
 
     if args.patients < 0 or args.evaluations < 0:
         raise UserError("--patients and --evaluations must not be negative")
+    for flag, value, limit in (
+        ("--patients", args.patients, MAX_SYNTHETIC_PATIENTS),
+        ("--evaluations", args.evaluations, MAX_SYNTHETIC_EVALUATIONS),
+    ):
+        if value > limit:
+            raise UserError(f"{flag} {value}: too many (at most {limit:,})")
     with _storage_errors(_where(args)), _open(args) as db:
         result = generate(
             db, patients=args.patients, evaluations_per_patient=args.evaluations, seed=args.seed
