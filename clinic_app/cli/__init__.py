@@ -84,7 +84,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = safe(args.command)
     log.info("command %s started", command)
     try:
-        check_database_url(args)
+        if _uses_database(args):
+            check_database_url(args)
         code: int = handler(args)
         sys.stdout.flush()  # a closed pipe shows here, not later at exit
     except UserError as err:
@@ -128,6 +129,16 @@ def _silence_stdout() -> None:
         os.close(devnull)
     except (OSError, ValueError):  # no real stdout (a test's capture): nothing left to flush
         pass
+
+
+# Commands that never open the database: a broken database URL is not theirs to refuse.
+_NO_DATABASE = frozenset({"check-form", "assess", "install-desktop"})
+
+
+def _uses_database(args: argparse.Namespace) -> bool:
+    if args.command in _NO_DATABASE:
+        return False
+    return not (args.command == "report" and getattr(args, "findings", None) is not None)
 
 
 def check_database_url(args: argparse.Namespace) -> None:
