@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from clinic_app.core.engine import Assessment, assess
+from clinic_app.core.engine import assess
 from clinic_app.core.form import Form, FormError, load_form
 
 
@@ -57,43 +57,7 @@ def cmd_assess(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
     else:
+        from clinic_app.cli.assess_text import render_text
+
         print(render_text(result))
     return 0
-
-
-def render_text(result: Assessment) -> str:
-    """The assessment as a clinician reads it in a terminal."""
-    lines: list[str] = []
-    if result.red_flags:
-        lines.append("RED FLAGS")
-        for flag in result.red_flags:
-            lines.append(f"  [{flag.urgency.value.upper()}] {flag.id} {flag.name}")
-            lines.append(f"      {flag.message}")
-            lines.extend(f"      - {e.text}" for e in flag.evidence)
-        lines.append("")
-    lines.append(f"Summary: {result.summary.text}")
-    lines.append("")
-    if result.factors:
-        lines.append("Contributing factors (strongest first)")
-    else:
-        lines.append("No contributing factors")
-    for f in result.factors:
-        label = " [opinion]" if f.opinion else ""
-        lines.append(
-            f"  {f.id} {f.name}{label}  ({f.region}; {f.strength} of {f.indicators} indicators;"
-            f" sources {', '.join(f.sources)})"
-        )
-        lines.extend(f"      - {e.text}" for e in f.evidence)
-    if result.patterns:
-        lines.append("")
-        lines.append("Patterns")
-        for p in result.patterns:
-            lines.append(f"  {p.id} {p.name}  ({p.strength} of {p.indicators} indicators)")
-            lines.extend(f"      - {e.text}" for e in p.evidence)
-    if result.running is not None:
-        lines.append("")
-        lines.append(f"Running: {result.running.level.value.upper()}: {result.running.message}")
-        lines.extend(f"      - {e.text}" for e in result.running.evidence)
-    lines.append("")
-    lines.append("Suggestions only: the treating clinician decides.")
-    return "\n".join(lines)
