@@ -317,6 +317,7 @@ class EvaluationEditor(QWidget):
                 row.set_carried(False)
                 self._show_previous(row)
         self._refresh_confirm_buttons()
+        self._refresh_nav()
         self.confirmed.emit(ids)
 
     def _refresh_confirm_buttons(self) -> None:
@@ -337,6 +338,7 @@ class EvaluationEditor(QWidget):
             row.set_carried(item_id in self._carried)
             self._show_previous(row)
         self._refresh_confirm_buttons()
+        self._refresh_nav()
 
     def page(self, index: int) -> SectionPage:
         """The page of section ``index``, built now if it was not shown yet."""
@@ -437,15 +439,26 @@ class EvaluationEditor(QWidget):
         for row in rows:
             row.update_asymmetry(self._findings, involved)
             self._show_previous(row)
+        self._refresh_nav()
+
+    def _refresh_nav(self) -> None:
+        """Counters per section: recorded/total, how many are only carried (↻, not re-measured),
+        and ⚠ while a field holds a value that is not accepted."""
         invalid_sections = {self._section_of_item[item_id] for item_id, _ in self._invalid}
         for n, section in enumerate(self.form.sections):
             entry = self._nav_entry(n)
             counter = f"{self.filled(section)}/{len(section.items)}"
+            carried = sum(1 for i in section.items if i.id in self._carried)
+            if carried:
+                counter += f" ↻{carried}"
             bad = n in invalid_sections
             entry.setText(1, f"⚠ {counter}" if bad else counter)
-            entry.setToolTip(
-                1, "A field here holds a value that is not accepted" if bad else section.title
-            )
+            tip = section.title
+            if carried:
+                tip += f": {carried} value(s) carried from the last visit, not re-measured"
+            if bad:
+                tip = "A field here holds a value that is not accepted"
+            entry.setToolTip(1, tip)
             colour = Qt.GlobalColor.darkRed if bad else None
             for col in (0, 1):
                 if colour is None:

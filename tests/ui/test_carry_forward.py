@@ -75,6 +75,8 @@ def test_red_flags_and_pain_start_empty_and_carried_values_are_marked(qtbot, reo
     assert set(editor.carried()) == {"involved_side", "slr_deg", "hip_flexor_mmt", "hip_ext_mmt"}
     assert "↻ from last visit" in editor.row("slr_deg").label.text()
     editor.set_current_section("flexibility")
+    flex = window.form.sections.index(window.form.section_of("slr_deg"))
+    assert editor.nav.topLevelItem(flex).text(1) == "1/3 ↻1"  # recorded, but only carried
     page = editor.current_page()
     assert page.confirm_button.isVisible()
     assert page.confirm_button.text() == "Confirm 1 carried value"
@@ -103,6 +105,8 @@ def test_re_measuring_shows_the_change_and_confirming_ends_the_mark(qtbot, reope
     assert "hip_flexor_mmt" not in editor.carried()
     assert "hip_ext_mmt" not in editor.carried()
     assert not editor.current_page().confirm_button.isVisible()
+    hips = window.form.sections.index(window.form.section_of("hip_ext_mmt"))
+    assert editor.nav.topLevelItem(hips).text(1) == "2/17"
     assert "Last visit: L 5, no change · R 4−, no change" in (
         editor.row("hip_flexor_mmt").label.text().replace("/5", "")
     )
