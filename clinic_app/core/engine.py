@@ -128,7 +128,9 @@ class Assessment:
         return any(f.emergency_handout for f in self.red_flags)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        out = asdict(self)
+        out["emergency"] = self.emergency
+        return out
 
 
 # ---------------------------------------------------------------------------------------------

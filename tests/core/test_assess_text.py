@@ -47,3 +47,13 @@ def test_an_unconfirmed_pattern_says_what_would_confirm_it(capsys) -> None:
 def test_green_stays_green_without_a_flag(capsys) -> None:
     out = _assess(capsys, "runner_proximal_sitting")
     assert "Running: Green, keep going. Pain warms up and stays mild:" in out
+
+
+def test_json_output_carries_the_precedence(capsys) -> None:
+    import json
+
+    assert main(["assess", "--json", str(VIGNETTES / "emergency_warms_up.json")]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["emergency"] is True
+    assert (data["running"]["level"], data["running"]["set_by"]) == ("red_flag", "R3")
+    assert data["red_flags"][0]["overrides_running"] == "red_flag"
