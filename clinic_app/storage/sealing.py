@@ -302,6 +302,9 @@ def audit_hash(event: m.AuditEvent, prev: str) -> str:
 
 def chain_audit(session: Session, event: m.AuditEvent) -> None:
     """Link a new audit event to the last one (call inside its write transaction)."""
+    # Row locks first (flush the transaction's pending changes), the chain's lock last: a writer
+    # holding the chain lock never waits for a row another writer holds (no deadlock).
+    session.flush()
     bind = session.get_bind()
     if bind.dialect.name == "postgresql":
         session.execute(text(f"SELECT pg_advisory_xact_lock({_AUDIT_LOCK})"))
