@@ -473,7 +473,8 @@ SEAL_BROKEN = "SEAL BROKEN"
 
 
 def _seal_broken_text(problem: str) -> str:
-    return f"This record was changed after it was signed: {problem}"
+    what = problem.replace("changed after signing: ", "")  # the heading says it already
+    return f"This record was changed after it was signed: {what}"
 
 
 def _seal_warning(data: ReportData, s: Styles, width: float) -> list[Flowable]:

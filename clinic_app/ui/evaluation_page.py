@@ -314,7 +314,7 @@ class EvaluationPage(QWidget):
         if broken:
             self.seal_banner.setText(
                 "<b>This record was changed after it was signed:</b> "
-                + "; ".join(self.seal_problems)
+                + "; ".join(p.replace("changed after signing: ", "") for p in self.seal_problems)
             )
         if signed:
             self.status.setText(f"Signed by {ev.signed_by} · {local_datetime(ev.signed_at)}")

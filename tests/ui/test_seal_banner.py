@@ -42,5 +42,5 @@ def test_changed_signed_evaluation_is_shown_plainly(window: MainWindow, mini_for
     banner = window.page.seal_banner
     assert not banner.isHidden()
     assert "This record was changed after it was signed" in banner.text()
-    assert "changed after signing: findings" in banner.text()
+    assert "signed:</b> findings" in banner.text()
     assert window.page.status.property("state") == "broken"
