@@ -14,8 +14,12 @@ import sqlite3
 import tempfile
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from clinic_app.storage import files, migrate
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
 
 _cache: dict[str, dict[str, tuple[str, str, str]]] = {}
 _lock = threading.Lock()
@@ -86,3 +90,39 @@ def difference_of_file(path: Path) -> str | None:
         if not migrate.is_known(revision):
             return f"schema revision {revision} is newer than this app"
         return difference(conn, revision)
+
+
+# The lock triggers of revision 0004 on PostgreSQL: each must exist and be enabled (the owner
+# can ``ALTER TABLE … DISABLE TRIGGER``; workstations cannot, see ``storage.roles``).
+PG_LOCKS = {
+    "evaluation": (
+        "evaluation_signed_locked",
+        "evaluation_no_insert_signed",
+        "evaluation_sign_needs_seal",
+        "evaluation_no_truncate",
+    ),
+    "addendum": ("addendum_append_only", "addendum_only_to_signed", "addendum_no_truncate"),
+    "audit_event": ("audit_event_append_only", "audit_event_no_truncate"),
+    "form_snapshot": ("form_snapshot_append_only", "form_snapshot_no_truncate"),
+}
+
+
+def pg_lock_difference(conn: Connection) -> str | None:
+    """The first lock trigger missing or disabled on a PostgreSQL database at head."""
+    from sqlalchemy import text
+
+    rows = conn.execute(
+        text(
+            "SELECT c.relname, t.tgname, t.tgenabled FROM pg_trigger t "
+            "JOIN pg_class c ON c.oid = t.tgrelid WHERE NOT t.tgisinternal"
+        )
+    ).all()
+    found = {(str(table), str(name)): str(state) for table, name, state in rows}
+    for table, names in PG_LOCKS.items():
+        for name in names:
+            state = found.get((table, name))
+            if state is None:
+                return f"trigger {name} (on {table}) is missing"
+            if state == "D":
+                return f"trigger {name} (on {table}) is disabled"
+    return None

@@ -460,6 +460,13 @@ def verify_database(db: Database, *, schema: bool = True) -> list[Broken]:
         difference = schema_mod.difference_of_file(db.path)
         if difference:
             found.append(Broken(None, None, f"schema: {difference}"))
+    elif schema and db.dialect == "postgresql":
+        from clinic_app.storage import schema as schema_mod
+
+        with db.connection() as conn:
+            difference = schema_mod.pg_lock_difference(conn)
+        if difference:
+            found.append(Broken(None, None, f"schema: {difference}"))
     with db.reading() as s:
         addenda: dict[int, list[m.Addendum]] = {}
         for addendum in s.scalars(select(m.Addendum).order_by(m.Addendum.id)):

@@ -164,6 +164,19 @@ def test_verify_reports_a_change_the_owner_forced(clinic: Clinic) -> None:
     assert lines == [f"evaluation {clinic.signed} (patient MRN PG-1): changed after signing: kind"]
 
 
+def test_verify_reports_a_lock_the_owner_disabled(clinic: Clinic) -> None:
+    import sqlalchemy as sa
+
+    db = open_database(clinic.owner_url)
+    try:
+        with db.engine.begin() as c:
+            c.execute(sa.text("ALTER TABLE audit_event DISABLE TRIGGER audit_event_append_only"))
+        lines = [b.line() for b in r.verify_database(db)]
+    finally:
+        db.close()
+    assert lines == ["schema: trigger audit_event_append_only (on audit_event) is disabled"]
+
+
 def test_info_names_the_role(
     clinic: Clinic, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
