@@ -29,6 +29,7 @@ from clinic_app.storage.errors import (
     DatabaseTooNewError,
     MigrationError,
     NotOurDatabaseError,
+    ServerUnreachableError,
     StorageError,
     describe_db_error,
 )
@@ -201,15 +202,53 @@ class Database:
         self.close()
 
 
+# What a driver says when the server is away or dropped the connection (PostgreSQL, psycopg 3).
+_UNREACHABLE = (
+    "connection refused",
+    "could not connect",
+    "could not translate host",
+    "no route to host",
+    "network is unreachable",
+    "timeout expired",
+    "the database system is shutting down",
+    "the database system is starting up",
+    "the database system is in recovery mode",
+    "terminating connection",
+    "server closed the connection",
+    "connection is closed",
+    "consuming input failed",
+    "connection to server",
+    "ssl connection has been closed",
+)
+
+
+def unreachable(exc: BaseException) -> bool:
+    """True when ``exc`` says the server cannot be reached or dropped the connection."""
+    from sqlalchemy.exc import DBAPIError
+
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    text = str(getattr(exc, "orig", None) or exc).lower()
+    return any(needle in text for needle in _UNREACHABLE)
+
+
 @contextmanager
 def _access_errors(where: str) -> Iterator[None]:
-    """Driver errors about the database as a whole (busy, read-only, gone) as a StorageError."""
-    from sqlalchemy.exc import OperationalError
+    """Driver errors about the database as a whole (busy, read-only, gone) as a StorageError;
+    a server that is away or dropped the connection as ServerUnreachableError (SQLAlchemy has
+    already thrown the dead connections of the pool away: the next operation connects anew)."""
+    from sqlalchemy.exc import DBAPIError, OperationalError
 
     try:
         yield
     except OperationalError as exc:
+        if unreachable(exc):
+            raise ServerUnreachableError(where, describe_db_error(exc)) from exc
         raise DatabaseAccessError(where, describe_db_error(exc)) from exc
+    except DBAPIError as exc:  # psycopg's InterfaceError on a connection closed under it
+        if not unreachable(exc):
+            raise
+        raise ServerUnreachableError(where, describe_db_error(exc)) from exc
 
 
 def _sqlite_engine(url: URL, busy_timeout: float) -> Engine:
@@ -255,9 +294,49 @@ def _make_engine(url: URL, busy_timeout: float) -> Engine:
     if url.get_backend_name() == "sqlite":
         return _sqlite_engine(url, busy_timeout)
     connect_args: dict[str, Any] = {}
-    if url.get_backend_name() == "postgresql" and "connect_timeout" not in url.query:
-        connect_args["connect_timeout"] = 10  # an unreachable server: say so within seconds
-    return create_engine(url, pool_pre_ping=True, connect_args=connect_args)
+    if url.get_backend_name() == "postgresql":
+        connect_args.update(_postgres_connect_args(url))
+    # pool_pre_ping: every connection is tested (one round trip) when taken from the pool, so
+    # after a server restart the dead ones are replaced instead of failing the next save;
+    # pool_recycle: none lives longer than 30 minutes (firewalls drop idle connections silently).
+    # The pool (5 + 2 overflow) is ample for one worker thread and the start-up loader.
+    return create_engine(
+        url,
+        pool_pre_ping=True,
+        pool_recycle=1800,
+        pool_size=5,
+        max_overflow=2,
+        pool_timeout=10,
+        connect_args=connect_args,
+    )
+
+
+# Server-side limits of every workstation connection (milliseconds). A statement that runs
+# longer than this is cancelled (the operation fails with a message; nothing is half-written);
+# a row lock held by another workstation is waited for at most lock_timeout; a transaction left
+# open (a workstation that hangs mid-operation) is ended by the server, releasing its locks.
+STATEMENT_TIMEOUT_MS = 15_000
+LOCK_TIMEOUT_MS = 10_000
+IDLE_IN_TRANSACTION_TIMEOUT_MS = 60_000
+
+
+def _postgres_connect_args(url: URL) -> dict[str, Any]:
+    """libpq settings: fail fast on an unreachable server, notice a dead one, bound statements.
+    A setting in the URL's query (``?connect_timeout=3``, ``?options=...``) wins."""
+    args: dict[str, Any] = {
+        "connect_timeout": 5,  # an unreachable server: say so within seconds
+        # TCP keepalives: a server that vanished (power cut, cable) is noticed in ~20 s instead
+        # of the kernel's two hours.
+        "keepalives": 1,
+        "keepalives_idle": 10,
+        "keepalives_interval": 5,
+        "keepalives_count": 2,
+        "options": (
+            f"-c statement_timeout={STATEMENT_TIMEOUT_MS} -c lock_timeout={LOCK_TIMEOUT_MS} "
+            f"-c idle_in_transaction_session_timeout={IDLE_IN_TRANSACTION_TIMEOUT_MS}"
+        ),
+    }
+    return {k: v for k, v in args.items() if k not in url.query}
 
 
 def _writable(path: Path) -> bool:

@@ -155,6 +155,12 @@ class DatabaseAccessError(StorageError):
         self.problem = problem
 
 
+class ServerUnreachableError(DatabaseAccessError):
+    """The clinic server cannot be reached or dropped the connection (restarted, stopped, the
+    network is down). Nothing of the operation was kept; the next operation connects again
+    (the pool checks every connection before use), so trying again later is the remedy."""
+
+
 class MigrationError(StorageError):
     """A schema upgrade failed; its transaction was rolled back, the old schema is intact."""
 
@@ -178,6 +184,13 @@ def describe_db_error(exc: BaseException) -> str:
         ("full", "the disk is full"),
         ("malformed", "the database file is damaged"),
         ("connection refused", "the database server cannot be reached"),
+        ("shutting down", "the database server is shutting down"),
+        ("starting up", "the database server is starting up"),
+        ("terminating connection", "the database server ended the connection"),
+        ("server closed the connection", "the database server ended the connection"),
+        ("connection is closed", "the connection to the database server was lost"),
+        ("consuming input failed", "the connection to the database server was lost"),
+        ("timeout expired", "the database server did not answer in time"),
         ("could not translate host", "the database server cannot be found"),
         ("password authentication failed", "the database server refused the user name/password"),
     )

@@ -36,10 +36,19 @@ if TYPE_CHECKING:
 
 AUTOSAVE_DELAY_MS = 800  # pause after the last change
 AUTOSAVE_MAX_WAIT_MS = 1_000  # longest a change waits while typing goes on without a pause
-RETRY_DELAY_MS = 5_000  # after a failed write (database busy, network down): try again
+RETRY_DELAY_MS = 5_000  # after failed writes (database busy, server away): the longest wait
+RETRY_FIRST_MS = 500  # the first retry; each further failure doubles the wait up to the above
 FLUSH_WAIT_S = 30.0  # longest wait for the database when closing
 
 WHAT = "Saving the evaluation"
+
+
+def retry_delay_ms(failures: int) -> int:
+    """The wait before the next try after ``failures`` failed writes in a row: 0.5, 1, 2, 4,
+    then 5 s. A restarted clinic server answers again within a second or two; the first tries
+    come soon after, and ten workstations do not hammer a server that stays away."""
+    doublings = max(0, min(failures, 16) - 1)
+    return int(min(RETRY_DELAY_MS, RETRY_FIRST_MS << doublings))
 
 
 def _save(
@@ -104,6 +113,7 @@ class DraftAutosaver(QObject):
         self._jobs = itertools.count(1)
         # (our job number, the findings written, the box the worker leaves the result in)
         self._in_flight: tuple[int, Findings, dict[str, object]] | None = None
+        self.failures = 0  # failed writes in a row (the retry backs off with them)
         self.timer = QTimer(self)
         self.timer.setSingleShot(True)
         self.delay_ms = delay_ms
@@ -163,7 +173,7 @@ class DraftAutosaver(QObject):
         ok = self._handle(findings, result)
         if self.pending is not None and self.in_conflict is None and not self.detached:
             # Typed on while the write was in flight; or the write failed: try again later.
-            self.timer.start(self.delay_ms if ok else RETRY_DELAY_MS)
+            self.timer.start(self.delay_ms if ok else retry_delay_ms(self.failures))
             if ok and not self.deadline.isActive():
                 self.deadline.start(self.max_wait_ms)
 
@@ -175,12 +185,15 @@ class DraftAutosaver(QObject):
             self.conflicted.emit(result)
             return False
         if isinstance(result, StorageError | ValueError | OperationTimeoutError):
+            self.failures += 1
             self.failed.emit(str(result))
             return False
         if isinstance(result, BaseException):
+            self.failures += 1
             self.failed.emit(f"{type(result).__name__}: {result}")
             return False
         assert isinstance(result, DraftSaved)
+        self.failures = 0
         self.version = result.version
         if self.pending is findings:
             self.pending = None
