@@ -78,8 +78,9 @@ def test_errors_are_one_line(
 
 
 def test_corrupt_database_one_line_and_untouched(
-    private_data_dir: Path, capsys: pytest.CaptureFixture[str]
+    private_data_dir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.delenv("CLINIC_APP_LOG_DIR")  # the log goes where it does for a user: logs/
     private_data_dir.mkdir()
     db_file = private_data_dir / "clinic.db"
     db_file.write_bytes(b"\x00garbage" * 500)
