@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from clinic_app.core.findings import Findings
-from clinic_app.storage.errors import ConflictError, StorageError
+from clinic_app.storage.errors import ConflictError, ServerUnreachableError, StorageError
 from clinic_app.ui.operations import Changes, OperationRunner, OperationTimeoutError
 
 if TYPE_CHECKING:
@@ -114,6 +114,7 @@ class DraftAutosaver(QObject):
         # (our job number, the findings written, the box the worker leaves the result in)
         self._in_flight: tuple[int, Findings, dict[str, object]] | None = None
         self.failures = 0  # failed writes in a row (the retry backs off with them)
+        self.last_error: BaseException | None = None  # why the last write failed
         self.timer = QTimer(self)
         self.timer.setSingleShot(True)
         self.delay_ms = delay_ms
@@ -125,6 +126,10 @@ class DraftAutosaver(QObject):
 
     def has_pending(self) -> bool:
         return self.pending is not None
+
+    def server_unreachable(self) -> bool:
+        """The last write failed because the clinic server is away (changes are kept, retried)."""
+        return isinstance(self.last_error, ServerUnreachableError)
 
     def is_saving(self) -> bool:
         return self._in_flight is not None
@@ -186,14 +191,17 @@ class DraftAutosaver(QObject):
             return False
         if isinstance(result, StorageError | ValueError | OperationTimeoutError):
             self.failures += 1
+            self.last_error = result
             self.failed.emit(str(result))
             return False
         if isinstance(result, BaseException):
             self.failures += 1
+            self.last_error = result
             self.failed.emit(f"{type(result).__name__}: {result}")
             return False
         assert isinstance(result, DraftSaved)
         self.failures = 0
+        self.last_error = None
         self.version = result.version
         if self.pending is findings:
             self.pending = None

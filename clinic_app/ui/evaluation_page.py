@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, QSize, Qt, Signal
@@ -43,6 +44,10 @@ if TYPE_CHECKING:
     from clinic_app.ui.conflict_dialog import ConflictDialog
 
 logger = logging.getLogger(__name__)
+
+# The status line while autosave cannot reach the PostgreSQL server (the typing goes on; the
+# autosaver keeps the findings and retries; closing the window keeps them in the data folder).
+SERVER_AWAY = "clinic server unreachable, changes kept on this computer"
 
 
 class EvaluationPage(QWidget):
@@ -340,6 +345,8 @@ class EvaluationPage(QWidget):
         invalid = self.view.editor.invalid_fields() if self.view is not None else []
         if invalid:
             self.status_changed.emit(f"{invalid_fields_text(invalid)} (nothing new is stored)")
+        elif self.saver is not None and self.saver.server_unreachable():
+            self.status_changed.emit(SERVER_AWAY)  # still away: say so, not "Editing…"
         else:
             self.status_changed.emit("Editing… (saves automatically)")
 
@@ -357,8 +364,36 @@ class EvaluationPage(QWidget):
 
     def on_saver_failed(self, message: str) -> None:
         # No pop-up while typing: the changes are kept and the write is retried shortly.
-        self.status_changed.emit("Not saved yet — retrying")
+        if self.saver is not None and self.saver.server_unreachable():
+            self.status_changed.emit(SERVER_AWAY)
+        else:
+            self.status_changed.emit("Not saved yet — retrying")
         self.status.setToolTip(f"Last save attempt failed: {message}")
+
+    def keep_on_this_computer(self) -> Path | None:
+        """Closing while the clinic server is away: write the unsaved findings to the data
+        folder (``storage.kept``; saved at the next start). None when there is nothing to keep
+        that way (no draft, nothing pending, a conflict open, or another kind of failure)."""
+        from clinic_app.storage import kept
+
+        saver = self.saver
+        if saver is None or saver.pending is None or saver.in_conflict is not None:
+            return None
+        if not saver.server_unreachable():
+            return None
+        draft = kept.KeptDraft(
+            evaluation_id=saver.evaluation_id,
+            version=saver.version,
+            user=saver.user,
+            database=self.db.where,
+            findings=saver.pending.to_dict(),
+            confirmed=tuple(sorted(saver.confirmed)),
+        )
+        try:
+            return kept.keep(draft)
+        except OSError:
+            logger.exception("the unsaved changes could not be kept in the data folder")
+            return None
 
     def on_saver_conflicted(self, err: ConflictError) -> None:
         self.status_changed.emit("Not saved: changed elsewhere")

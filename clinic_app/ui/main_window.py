@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     from clinic_app.core.form import Form
     from clinic_app.storage.database import Database
     from clinic_app.storage.first_page import FirstPage
+    from clinic_app.storage.kept import KeptSaved
     from clinic_app.storage.records import Evaluation
     from clinic_app.ui.operations import Changes
 
@@ -168,8 +169,56 @@ class MainWindow(QMainWindow):
         if self.detail.patient is None:
             self.detail.show_patient(self.patients.current_patient())
         self._update_actions()
+        self.save_kept_drafts()
         self.ready.emit()
         QTimer.singleShot(WARM_UP_DELAY_MS, self.warm_up)
+
+    def save_kept_drafts(self) -> None:
+        """Save what was kept on this computer when the window closed while the clinic server
+        was away (``storage.kept``), first in the worker's queue: before any evaluation opens.
+        Someone else's newer version is not overwritten: mine becomes a copy, and the status bar
+        says so. What still cannot be saved stays in the data folder for the next start."""
+
+        def op(db: Database) -> tuple[list[KeptSaved], list[str]]:
+            from clinic_app.storage import kept
+            from clinic_app.storage.errors import StorageError
+
+            done: list[KeptSaved] = []
+            problems: list[str] = []
+            for draft in kept.kept(db.where):
+                try:
+                    done.append(kept.save_kept(db, draft))
+                except StorageError as err:
+                    problems.append(str(err))
+            return done, problems
+
+        def saved(result: tuple[list[KeptSaved], list[str]]) -> None:
+            done, problems = result
+            copies = [d for d in done if d.copy_id is not None]
+            parts = []
+            if done:
+                parts.append(f"changes kept on this computer saved ({len(done)} evaluation(s))")
+            if copies:
+                who = ", ".join(sorted({d.changed_by or "someone else" for d in copies}))
+                parts.append(f"{len(copies)} saved as a copy: changed meanwhile by {who}")
+            if problems:
+                parts.append(f"not saved yet (kept for the next start): {problems[0]}")
+            if parts:
+                self.statusBar().showMessage("; ".join(parts), 30000)
+
+        def changes(result: tuple[list[KeptSaved], list[str]]) -> Changes:
+            from clinic_app.ui.operations import Changes
+
+            done = result[0]
+            ids = {d.evaluation_id for d in done} | {d.copy_id for d in done if d.copy_id}
+            return Changes(
+                evaluations=frozenset(ids),
+                evaluations_of=frozenset(d.patient_id for d in done if d.copy_id),
+            )
+
+        self.context.runner.run(
+            "Saving changes kept on this computer", op, on_success=saved, changes=changes
+        )
 
     @property
     def is_ready(self) -> bool:
@@ -537,7 +586,9 @@ class MainWindow(QMainWindow):
     # -- closing ---------------------------------------------------------------------------------
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        if not self.page.flush():  # nothing to flush before attach, or with no draft open
+        # nothing to flush before attach, or with no draft open; a server that is away: the
+        # unsaved changes go to the data folder and are saved at the next start
+        if not self.page.flush() and self.page.keep_on_this_computer() is None:
             answer = ask(
                 self,
                 "Unsaved changes",
