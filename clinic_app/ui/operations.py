@@ -210,6 +210,8 @@ class OperationRunner(QObject):
         """
         if self._stopped:
             raise OperationTimeoutError(f"{what}: the database worker has stopped")
+        if QThread.currentThread() is self._thread:  # an operation calling another: run it here
+            return op(self.db)  # (waiting for the worker from the worker would never end)
         job: _Job[T] = _Job(next(self._numbers), what, op, done=threading.Event())
         self.submitted.emit(job)
         assert job.done is not None

@@ -150,3 +150,16 @@ def test_a_stopped_runner_starts_nothing_and_its_thread_has_ended(qtbot, db) -> 
     qtbot.wait(20)
     assert ran == []
     runner.deleteLater()
+
+
+def test_an_operation_may_call_another_without_waiting_for_itself(qtbot, runner) -> None:
+    """call() from inside an operation (on the worker) runs inline instead of deadlocking."""
+    got: list[int] = []
+    runner.run(
+        "Outer",
+        lambda _db: runner.call("Inner", lambda _db2: 41, timeout_s=2) + 1,
+        on_success=got.append,
+        on_failure=lambda _err: got.append(-1),  # the deadlock ends in a timeout: -1
+    )
+    _idle(qtbot, runner)
+    assert got == [42]
