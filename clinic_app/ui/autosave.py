@@ -115,6 +115,9 @@ class DraftAutosaver(QObject):
         self._in_flight: tuple[int, Findings, dict[str, object]] | None = None
         self.failures = 0  # failed writes in a row (the retry backs off with them)
         self.last_error: BaseException | None = None  # why the last write failed
+        # Findings of writes that failed since the last success: a connection cut after the
+        # commit loses the answer, not the write, so one of these may be stored already.
+        self._unanswered: list[Findings] = []
         self.timer = QTimer(self)
         self.timer.setSingleShot(True)
         self.delay_ms = delay_ms
@@ -186,12 +189,16 @@ class DraftAutosaver(QObject):
         from clinic_app.storage.records import DraftSaved
 
         if isinstance(result, ConflictError):
+            if self._was_mine(result):
+                return True  # our own earlier write had landed: the pending one goes next
             self.in_conflict = result
             self.conflicted.emit(result)
             return False
         if isinstance(result, StorageError | ValueError | OperationTimeoutError):
             self.failures += 1
             self.last_error = result
+            if isinstance(result, ServerUnreachableError):
+                self._unanswered.append(findings)
             self.failed.emit(str(result))
             return False
         if isinstance(result, BaseException):
@@ -202,12 +209,28 @@ class DraftAutosaver(QObject):
         assert isinstance(result, DraftSaved)
         self.failures = 0
         self.last_error = None
+        self._unanswered = []
         self.version = result.version
         if self.pending is findings:
             self.pending = None
         self.in_conflict = None
         self.last_saved_at = result.updated_at if result.changed else datetime.now().astimezone()
         self.saved.emit(result)
+        return True
+
+    def _was_mine(self, err: ConflictError) -> bool:
+        """The "newer version" is a write of ours whose answer was lost (same user, the very
+        findings of a write that failed on a lost connection): take its version instead of
+        asking the clinician to choose between their own two versions."""
+        theirs = dict(err.their_findings).get("values")
+        if err.changed_by != self.user or not any(
+            f.to_dict()["values"] == theirs for f in self._unanswered
+        ):
+            return False
+        self.version = err.current_version
+        self._unanswered = []
+        self.failures = 0
+        self.last_error = None
         return True
 
     def _wait_for_write_in_flight(self) -> bool:
@@ -251,6 +274,8 @@ class DraftAutosaver(QObject):
         except Exception as err:  # same handling as a background write
             result = err
         ok = self._handle(findings, result)
+        if ok and isinstance(result, ConflictError):  # our own lost-answer write: go over it
+            return self.save_now()
         if ok and getattr(result, "changed", False):
             self.runner.changed.emit(Changes(evaluations=frozenset({self.evaluation_id})))
         return ok

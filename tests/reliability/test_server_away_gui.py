@@ -25,7 +25,6 @@ from tests.reliability.helpers import USER, findings, seed_records, small_form
 WITHIN_MS = 30_000
 
 pytestmark = [
-    pytest.mark.postgres,
     pytest.mark.slow,
     pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints"),
 ]
@@ -112,6 +111,7 @@ def _start_again(qtbot: Any, db: Database, says: str) -> Any:
     return window
 
 
+@pytest.mark.postgres
 def test_typing_goes_on_while_the_server_is_away_and_is_saved_when_it_is_back(
     qtbot: Any, own_postgres: Any, db: Database, settings: None, asked: list[str]
 ) -> None:
@@ -139,6 +139,7 @@ def test_typing_goes_on_while_the_server_is_away_and_is_saved_when_it_is_back(
     assert asked == []
 
 
+@pytest.mark.postgres
 def test_closing_while_the_server_is_away_keeps_the_changes_and_the_next_start_saves_them(
     qtbot: Any,
     own_postgres: Any,
@@ -166,6 +167,7 @@ def test_closing_while_the_server_is_away_keeps_the_changes_and_the_next_start_s
         again.close()
 
 
+@pytest.mark.postgres
 @pytest.mark.usefixtures("settings", "asked")
 def test_kept_changes_over_a_newer_version_become_a_copy(
     qtbot: Any, own_postgres: Any, db: Database
@@ -187,3 +189,42 @@ def test_kept_changes_over_a_newer_version_become_a_copy(
         assert kept.kept() == []
     finally:
         again.close()
+
+
+def test_a_save_whose_answer_was_lost_is_not_a_conflict_with_oneself(
+    qtbot: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The connection is cut after the commit: the write is stored, its answer lost. The next
+    write (typed on meanwhile) meets "a newer version by you": the saver takes that version and
+    writes over it instead of showing a conflict between the clinician's own two versions."""
+    from clinic_app.core.findings import validate
+    from clinic_app.storage.errors import ServerUnreachableError
+    from tests.reliability.helpers import autosaver
+
+    form = small_form()
+    real = records.save_draft
+    cut = [True]
+
+    def commit_then_lose_the_answer(*args: Any, **kwargs: Any) -> Any:
+        saved = real(*args, **kwargs)
+        if cut[0]:
+            cut[0] = False
+            raise ServerUnreachableError("127.0.0.1", "the connection was lost")
+        return saved
+
+    with open_database(f"sqlite:///{tmp_path / 'clinic.db'}", backup=False) as db:
+        ev = seed_records(db, form)
+        monkeypatch.setattr(records, "save_draft", commit_then_lose_the_answer)
+        with autosaver(db, records.get_evaluation(db, ev.id), USER) as saver:
+            conflicts: list[object] = []
+            saver.conflicted.connect(conflicts.append)
+            saver.on_findings_changed(validate(form, findings(form, pain_now=3)))
+            assert not saver.flush()
+            assert saver.server_unreachable()
+            saver.on_findings_changed(validate(form, findings(form, pain_now=3, notes="more")))
+            assert saver.flush()
+            assert conflicts == []
+            assert not saver.has_pending()
+        stored = records.get_evaluation(db, ev.id)
+    assert stored.findings["values"] == {"pain_now": 3, "notes": "more"}
+    assert stored.version == ev.version + 2
