@@ -1065,6 +1065,13 @@ def main(argv: list[str] | None = None) -> int:
         f"SQLite {info['sqlite']}; sizes {args.sizes}; generator {clinics.generator_label()}"
     )
     WORK.mkdir(parents=True, exist_ok=True)
+    # The harness's own database work (building and copying clinics) gets a data folder of its
+    # own, made anew each run: never the user's, and no record there of a clinic file that was
+    # built, renamed or deleted in an earlier run (the app refuses to recreate a database its data
+    # folder remembers; storage/state.py).
+    harness_data = WORK / "harness-data"
+    shutil.rmtree(harness_data, ignore_errors=True)
+    os.environ["CLINIC_APP_DATA_DIR"] = str(harness_data)
     cal_start = calibrate()
     dbs = working_copies(args.sizes, bench.log)
     want = args.only or {"start", "search", "open", "autosave", "engine", "reports"}

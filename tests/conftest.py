@@ -9,6 +9,9 @@ import tempfile
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # Commands run by tests without a data folder log here, never into the user's own log folder.
 os.environ.setdefault("CLINIC_APP_LOG_DIR", tempfile.mkdtemp(prefix="clinic_app_test_logs_"))
+# A test that sets no data folder of its own gets a throwaway one: the signing key, the record of
+# the last committed state (storage/state.py) and backups never land in the user's real folder.
+os.environ.setdefault("CLINIC_APP_DATA_DIR", tempfile.mkdtemp(prefix="clinic_app_test_data_"))
 # Tests that name no data folder of their own (signing key, last committed state) use a private
 # one, never the user's (storage tests and most others set their own in tmp_path).
 os.environ.setdefault("CLINIC_APP_DATA_DIR", tempfile.mkdtemp(prefix="clinic_app_test_data_"))
