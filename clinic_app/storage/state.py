@@ -19,6 +19,7 @@ import hashlib
 import json
 import logging
 import os
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -29,6 +30,11 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
 
 log = logging.getLogger(__name__)
+
+# What this process last wrote for each database: a write transaction that added no audit event
+# (an autosave with nothing new) leaves the mirror as it is, without touching the disk.
+_written: dict[Path, State] = {}
+_written_lock = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -63,6 +69,9 @@ def remember(database: Path, state: State | None) -> None:
     """Mirror ``state`` (atomically; a failure is logged, never raised: the save succeeded)."""
     if state is None:
         return
+    with _written_lock:
+        if _written.get(database) == state:
+            return
     path = state_file(database)
     temporary = path.with_name(f".{path.name}.{os.getpid()}.partial")
     try:
@@ -78,6 +87,8 @@ def remember(database: Path, state: State | None) -> None:
             ).encode("utf-8"),
         )
         os.replace(temporary, path)
+        with _written_lock:
+            _written[database] = state
     except OSError as exc:
         log.warning("last committed state not recorded in %s: %s", path.parent, exc)
         with contextlib.suppress(OSError):
@@ -85,6 +96,8 @@ def remember(database: Path, state: State | None) -> None:
 
 
 def forget(database: Path) -> None:
+    with _written_lock:
+        _written.pop(database, None)
     with contextlib.suppress(OSError):
         state_file(database).unlink(missing_ok=True)
 
