@@ -23,6 +23,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -41,6 +42,7 @@ SEXES = ("female", "male", "other", "unknown")
 EVALUATION_KINDS = ("initial", "re_evaluation", "discharge")
 EVALUATION_STATUSES = ("draft", "signed")
 INVOLVED_SIDES = ("left", "right", "both")
+ROLES = ("admin", "therapist", "assistant", "student")
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:
@@ -69,7 +71,10 @@ class Clinic(Base):
 
 
 class Clinician(Base):
+    """A clinician and their account. Never deleted: ``active`` False disables the account."""
+
     __tablename__ = "clinician"
+    __table_args__ = (Index("uq_clinician_login", "login", unique=True),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
@@ -78,6 +83,23 @@ class Clinician(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     updated_by: Mapped[str] = mapped_column(String(100))
     updated_at: Mapped[datetime]
+    # Accounts (0005; ``storage.accounts``). ``login`` is unique and lower-cased; ``roles`` a
+    # comma-separated subset of ROLES; ``signing_key`` the clinician's Ed25519 key as PKCS#8 PEM
+    # encrypted under their password, vouched for by an installation key (``key_certificate``).
+    login: Mapped[str | None] = mapped_column(String(64))
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    roles: Mapped[str] = mapped_column(String(100), default="therapist", server_default="therapist")
+    failed_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    last_failed_at: Mapped[datetime | None]
+    must_change_password: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
+    password_changed_at: Mapped[datetime | None]
+    signing_public_key: Mapped[str | None] = mapped_column(String(64))
+    signing_key: Mapped[str | None] = mapped_column(Text)
+    key_certificate: Mapped[str | None] = mapped_column(String(128))
+    key_certified_by: Mapped[str | None] = mapped_column(String(64))
+    recovery_hash: Mapped[str | None] = mapped_column(String(255))
 
 
 class Patient(Base):
@@ -165,6 +187,23 @@ class Evaluation(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_by: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[datetime]
+    updated_by: Mapped[str] = mapped_column(String(100))
+    updated_at: Mapped[datetime]
+    # An assistant's or student's signature, waiting for a therapist's co-signature (0005). The
+    # row stays a draft (status) until the co-signature seals it; both names print on the report.
+    prepared_by_id: Mapped[int | None] = mapped_column(Integer)  # a clinician id (no FK: 0005
+    # adds it with ALTER TABLE, which on SQLite cannot add a foreign key)
+    prepared_by: Mapped[str | None] = mapped_column(String(100))
+    prepared_at: Mapped[datetime | None]
+
+
+class Setting(Base):
+    """A clinic-wide setting that belongs to this database (0005), not to a workstation."""
+
+    __tablename__ = "setting"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[Any] = mapped_column(JSONType)
     updated_by: Mapped[str] = mapped_column(String(100))
     updated_at: Mapped[datetime]
 
