@@ -58,6 +58,7 @@ from clinic_app.storage.records.search import (
     list_patients,
     search_patients,
 )
+from clinic_app.storage.records.settings import SETTINGS, all_settings, get_setting, save_setting
 from clinic_app.storage.records.values import (
     Addendum,
     AuditEntry,
@@ -106,9 +107,11 @@ __all__ = [
     "PatientFields",
     "PatientSort",
     "RANK_CAP",
+    "SETTINGS",
     "Sex",
     "Signed",
     "add_addendum",
+    "all_settings",
     "archive_patient",
     "audit_events",
     "checked_text",
@@ -121,6 +124,7 @@ __all__ = [
     "get_evaluation",
     "get_patient",
     "get_patient_by_mrn",
+    "get_setting",
     "list_clinicians",
     "list_evaluations",
     "list_patients",
@@ -129,6 +133,7 @@ __all__ = [
     "save_clinic",
     "save_clinician",
     "save_draft",
+    "save_setting",
     "search_patients",
     "seal_problems",
     "sign_evaluation",

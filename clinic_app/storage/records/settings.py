@@ -1,0 +1,121 @@
+"""Clinic-wide settings kept in the database (0005), so they belong to the data folder.
+
+Settings that describe the clinic (how long the idle lock waits, how many backups to keep...)
+live here, in the ``setting`` table: every workstation of a clinic server sees the same value and
+two data folders never share one. What only concerns one screen of one workstation (window
+layout) stays in QSettings, keyed by the data folder (``ui/workstation.py``).
+
+Each setting has a declared default and a check: a stored value that fails the check (written by
+another tool, or by an older app) is ignored with a log line and the default is used.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from clinic_app.storage import models as m
+from clinic_app.storage._types import utcnow
+from clinic_app.storage.errors import StorageError
+from clinic_app.storage.records._common import digest, require_user, write_audit
+
+if TYPE_CHECKING:
+    from clinic_app.storage.database import Database
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SettingSpec:
+    key: str
+    default: Any
+    label: str  # what a message calls it
+    check: Callable[[Any], str | None]  # None when the value is acceptable, else the problem
+
+
+def _whole_number(low: int, high: int) -> Callable[[Any], str | None]:
+    def check(value: Any) -> str | None:
+        if isinstance(value, bool) or not isinstance(value, int):
+            return "must be a whole number"
+        if not low <= value <= high:
+            return f"must be between {low} and {high}"
+        return None
+
+    return check
+
+
+def _yes_no(value: Any) -> str | None:
+    return None if isinstance(value, bool) else "must be true or false"
+
+
+SETTINGS: dict[str, SettingSpec] = {
+    spec.key: spec
+    for spec in (
+        SettingSpec("idle_lock_minutes", 5, "idle lock (minutes)", _whole_number(1, 240)),
+        SettingSpec(
+            "allow_plain_remote_server",
+            False,
+            "connecting to a clinic server without TLS",
+            _yes_no,
+        ),
+    )
+}
+
+
+def _spec(key: str) -> SettingSpec:
+    try:
+        return SETTINGS[key]
+    except KeyError:
+        raise StorageError(f"unknown setting: {key!r}") from None
+
+
+def get_setting(db: Database, key: str) -> Any:
+    """The stored value of ``key``, or its default when unset or not acceptable."""
+    spec = _spec(key)
+    with db.reading() as s:
+        row = s.get(m.Setting, key)
+        if row is None:
+            return spec.default
+        problem = spec.check(row.value)
+        if problem is not None:
+            logger.warning("setting %s ignored (%s): using the default", key, problem)
+            return spec.default
+        return row.value
+
+
+def all_settings(db: Database) -> dict[str, Any]:
+    """Every declared setting with its current value."""
+    return {key: get_setting(db, key) for key in SETTINGS}
+
+
+def save_setting(db: Database, key: str, value: Any, *, user: str) -> Any:
+    """Store ``value`` for ``key`` (audited). Raises StorageError naming the setting."""
+    user = require_user(user)
+    spec = _spec(key)
+    problem = spec.check(value)
+    if problem is not None:
+        raise StorageError(f"{spec.label}: {value!r} {problem}")
+    with db.writing() as s:
+        row = s.get(m.Setting, key)
+        before = None if row is None else digest({"key": key, "value": row.value})
+        if row is None:
+            row = m.Setting(key=key)
+            s.add(row)
+        row.value = value
+        row.updated_by = user
+        row.updated_at = utcnow()
+        s.flush()
+        # Settings have no integer id: the audit event names the setting by its position.
+        write_audit(
+            s,
+            user,
+            "setting",
+            list(SETTINGS).index(key) + 1,
+            "create" if before is None else "update",
+            before,
+            digest({"key": key, "value": value}),
+        )
+    logger.info("setting %s changed", key)
+    return value
