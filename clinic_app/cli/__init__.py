@@ -28,6 +28,8 @@ COMMAND_MODULES = (
     "clinic_app.cli.report_cmds",
     "clinic_app.cli.ui_cmds",
     "clinic_app.cli.desktop_cmds",
+    "clinic_app.cli.user_cmds",  # accounts (issue 14)
+    "clinic_app.cli.access_cmds",  # the access log (issue 14)
 )
 
 
