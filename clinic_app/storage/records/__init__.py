@@ -24,6 +24,13 @@ imported (the Literal aliases, ``PATIENT_FIELDS``, ``HASHED_FIELDS``, ``RANK_CAP
 from __future__ import annotations
 
 from clinic_app.storage.records._common import checked_text
+from clinic_app.storage.records.access import (
+    ACCESS_ACTIONS,
+    AccessEntry,
+    access_log,
+    log_access,
+    write_access_csv,
+)
 from clinic_app.storage.records.audit import audit_events
 from clinic_app.storage.records.clinic import (
     get_clinic,
@@ -86,6 +93,11 @@ from clinic_app.storage.values import (
 )
 
 __all__ = [
+    "ACCESS_ACTIONS",
+    "AccessEntry",
+    "access_log",
+    "log_access",
+    "write_access_csv",
     "Addendum",
     "AuditEntry",
     "Broken",
