@@ -22,6 +22,10 @@ class Clinician:
     credentials: str
     licence_number: str
     active: bool
+    # Accounts (issue 14, ``storage.accounts``): the sign-in name (lower-case; None only for a
+    # clinician made outside the records API) and the roles, a subset of models.ROLES.
+    login: str | None = None
+    roles: tuple[str, ...] = ("therapist",)
 
 
 @dataclass(frozen=True)

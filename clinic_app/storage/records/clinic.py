@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import re
+import unicodedata
 from typing import TYPE_CHECKING, cast
 
 from sqlalchemy import select
@@ -45,6 +47,12 @@ def _check_address(address: str) -> None:
         )
 
 
+def parse_roles(text: str | None) -> tuple[str, ...]:
+    """The ``roles`` column (comma-separated) as a tuple in ROLES order; unknown words dropped."""
+    words = {word.strip() for word in (text or "").split(",")}
+    return tuple(role for role in m.ROLES if role in words)
+
+
 def _clinician(row: m.Clinician) -> Clinician:
     return Clinician(
         id=row.id,
@@ -52,7 +60,22 @@ def _clinician(row: m.Clinician) -> Clinician:
         credentials=row.credentials,
         licence_number=row.licence_number,
         active=row.active,
+        login=row.login,
+        roles=parse_roles(row.roles),
     )
+
+
+def login_from_name(name: str, taken: set[str]) -> str:
+    """A free login made of the ASCII letters and digits of ``name`` (as migration 0005 gives the
+    clinicians made before accounts): ``save_clinician`` adds clinicians without a login typed in,
+    and an admin sets their password later (``clinic-app user reset-password LOGIN``)."""
+    plain = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
+    base = re.sub(r"[^a-z0-9]+", ".", plain.lower()).strip(".")[:48] or "clinician"
+    login, n = base, 1
+    while login in taken:
+        n += 1
+        login = f"{base}{n}"
+    return login
 
 
 def get_clinic(db: Database) -> ClinicInfo | None:
@@ -133,7 +156,8 @@ def save_clinician(
         raise StorageError("a clinician needs a name")
     with db.writing() as s:
         if clinician_id is None:
-            row = m.Clinician()
+            taken = {login for (login,) in s.execute(select(m.Clinician.login)) if login}
+            row = m.Clinician(login=login_from_name(name, taken), roles="therapist")
             s.add(row)
             before = None
         else:
