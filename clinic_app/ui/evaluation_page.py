@@ -15,7 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QByteArray, QSize, Qt, Signal
+from PySide6.QtCore import QByteArray, QSettings, QSize, Qt, Signal
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -122,22 +122,27 @@ class EvaluationPage(QWidget):
     def db(self) -> Database:
         return self.context.db
 
-    # -- layout memory (per user, in QSettings) -----------------------------------------------
+    # -- layout memory (this workstation's, per data folder: ui/workstation.py) ---------------
+
+    def layout_settings(self) -> QSettings:
+        from clinic_app.ui import workstation
+
+        return workstation.settings(self.context.db if self.context.ready else None)
 
     def last_section(self) -> str | None:
-        section = self.context.settings().value("evaluation/last_section")
+        section = self.layout_settings().value("evaluation/last_section")
         return section if isinstance(section, str) else None
 
     def remember_layout(self) -> None:
         view = self.view
         if view is None:
             return
-        s = self.context.settings()
+        s = self.layout_settings()
         s.setValue("evaluation/splitter", view.splitter.saveState())
         s.setValue("evaluation/last_section", view.editor.current_section())
 
     def _restore_layout(self, view: EvaluationView) -> None:
-        s = self.context.settings()
+        s = self.layout_settings()
         state = s.value("evaluation/splitter")
         if isinstance(state, QByteArray):
             view.splitter.restoreState(state)
