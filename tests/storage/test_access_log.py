@@ -138,6 +138,17 @@ def test_filters(db: Database, clinic: dict[str, int]) -> None:
     assert r.access_log(db, patient_id=999_999) == []
 
 
+def test_a_login_finds_the_events_recorded_under_the_clinicians_name(
+    db: Database, clinic: dict[str, int]
+) -> None:
+    login = r.get_clinician(db, clinic["bob"]).login
+    assert login
+    r.log_access(db, actor="Bob Stone", action="view", entity="patient", entity_id=clinic["eva"])
+    r.log_access(db, actor="Bobby", action="view", entity="patient", entity_id=clinic["eva"])
+    found = r.access_log(db, actor=login.upper(), actions=["view"])
+    assert [e.actor for e in found] == ["Bob Stone"]
+
+
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [

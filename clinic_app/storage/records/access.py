@@ -47,6 +47,10 @@ CHANGE_ACTIONS = (
     "archive",
     "unarchive",
     "bulk_create",
+    "enable",
+    "disable",
+    "password_reset",
+    "password_change",
 )
 CSV_FIELDS = ("id", "at", "actor", "action", "entity", "entity_id", "patient_id", "patient_name")
 _ACTION_NAME = re.compile(r"[a-z][a-z_]{0,29}")
@@ -111,8 +115,9 @@ def access_log(
     """The trail, newest first: access events and (``actions`` None) every change event.
 
     ``patient_id``: events on the patient, on their evaluations and on those evaluations'
-    addenda. ``actor``: as recorded, case ignored. ``since``/``until``: calendar days on this
-    computer's clock, both included. ``actions``: only these (access or change) actions.
+    addenda. ``actor``: as recorded (case ignored), or the clinician with that login.
+    ``since``/``until``: calendar days on this computer's clock, both included.
+    ``actions``: only these (access or change) actions.
     """
     if limit < 1:
         raise StorageError(f"limit: {limit} is not a positive number of rows")
@@ -156,7 +161,10 @@ def access_log(
             )
         )
     if actor is not None:
-        query = query.where(func.lower(ae.actor) == actor.strip().lower())
+        # As recorded, or the name of the clinician with that login (events name either).
+        wanted = actor.strip().lower()
+        names = select(m.Clinician.name).where(m.Clinician.login == wanted)
+        query = query.where(or_(func.lower(ae.actor) == wanted, ae.actor.in_(names)))
     if since is not None:
         query = query.where(ae.at >= _day_start(since))
     if until is not None:
