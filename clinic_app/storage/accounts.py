@@ -215,10 +215,15 @@ def _plain_recovery(key: str) -> str:
 
 
 def _unwrap(stored: str, public: str, password: str, login: str) -> Ed25519PrivateKey:
+    """The key, for a password already checked against the hash: if it does not open the key,
+    the row was tampered with or damaged (e.g. its public key swapped), not mistyped."""
     try:
         return account_keys.unwrap_key(stored, public, password, login)
     except account_keys.WrongPassword:
-        raise SignInError(WRONG) from None
+        log.warning("the signing key of %s does not open with its checked password", login)
+        raise StorageError(
+            f"the signing key of {login} is damaged: an admin must reset the password"
+        ) from None
 
 
 # --------------------------------------------------------------------- hooks for part B
