@@ -16,3 +16,7 @@ os.environ.setdefault("CLINIC_APP_DATA_DIR", tempfile.mkdtemp(prefix="clinic_app
 # one, never the user's (storage tests and most others set their own in tmp_path).
 os.environ.setdefault("CLINIC_APP_DATA_DIR", tempfile.mkdtemp(prefix="clinic_app_test_data_"))
 os.environ.setdefault("QT_QUICK_BACKEND", "software")
+# New SQLite clinics are encrypted with SQLCipher by default (issue 14); most tests read the raw
+# file with sqlite3 to check what is stored, so their new clinics are plain. Encryption is tested
+# in its own files (tests/storage/test_encryption*.py), which unset this.
+os.environ.setdefault("CLINIC_APP_ENCRYPTION", "off")

@@ -9,6 +9,11 @@ Every backup is private (0600, in a 0700 folder) whatever the umask: it holds ev
 A restore is a checked import, not a file copy (issue 13): the backup's schema must be exactly
 what the migrations make at its revision, ``foreign_key_check`` clean and every seal sound; it
 is migrated in a private copy, checked again, and only then copied over the live database.
+
+A backup of an encrypted (SQLCipher) database is encrypted with the same passphrase (it opens
+with the passphrase alone, like the database). A restore never mixes the two: a plain backup
+into an encrypted clinic, or an encrypted one into a plain clinic, is refused with nothing
+changed (``clinic-app encrypt`` converts a plain file first).
 """
 
 from __future__ import annotations
@@ -22,10 +27,11 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from clinic_app import private
 from clinic_app.logs import safe
-from clinic_app.storage import files, migrate
+from clinic_app.storage import encryption, files, migrate
 from clinic_app.storage.errors import DatabaseFileError, DatabaseTooNewError, describe_db_error
 
 log = logging.getLogger(__name__)
@@ -58,28 +64,33 @@ def backup_name(reason: str, now: datetime | None = None) -> str:
     return f"clinic-{now:%Y%m%d-%H%M%S-%f}-{reason}.db"
 
 
-def copy_database(source: Path, dest: Path, *, overwrite: bool = False) -> Path:
+def copy_database(
+    source: Path, dest: Path, *, overwrite: bool = False, passphrase: str | None = None
+) -> Path:
     """Copy the live database ``source`` to ``dest`` with the online backup API.
 
     The copy is written next to ``dest`` under a temporary name and renamed into place when
     complete, so ``dest`` is never a half-written file; an existing ``dest`` is refused unless
     ``overwrite``. The copy is switched to a single-file (rollback journal) database so it can be
-    mailed or copied to a stick as one file.
+    mailed or copied to a stick as one file. An encrypted ``source`` (read with ``passphrase``,
+    else the one this process opened it with) gives a copy encrypted with the same passphrase.
     """
     if dest.exists() and not overwrite:
         raise DatabaseFileError(dest, "already exists; choose another name")
     if not dest.parent.is_dir():
         raise DatabaseFileError(dest, "the folder does not exist")
-    files.check_header(source, check_size=False)
+    files.check_header(source, check_size=False, passphrase=passphrase)
+    key = files.passphrase_for(source, passphrase)
     partial = dest.with_name(f".{dest.name}.partial")
     leftovers = [partial, *(partial.with_name(partial.name + s) for s in ("-journal", "-wal"))]
-    src = _open_source(source)
+    src = _open_source(source, key)
+    failures: tuple[type[Exception], ...] = (*encryption.sql_errors(), OSError)
     try:
         try:
             for leftover in leftovers:  # a copy killed before: start afresh
                 leftover.unlink(missing_ok=True)
             private.create_empty(partial)  # 0600 before SQLite writes a byte (and its journal)
-            dst = sqlite3.connect(partial)
+            dst = _connect(partial, key)
             try:
                 src.backup(dst)
                 dst.execute("PRAGMA journal_mode=DELETE")
@@ -87,10 +98,13 @@ def copy_database(source: Path, dest: Path, *, overwrite: bool = False) -> Path:
             finally:
                 dst.close()
             partial.replace(dest)
-        except (sqlite3.Error, OSError) as exc:
+            if key is not None:
+                encryption.remember_key(dest, key)
+        except failures as exc:
             log.warning("copy of %s to %s failed: %s", source, dest, exc)
-            problem = describe_db_error(exc) if isinstance(exc, sqlite3.Error) else exc.strerror
-            if isinstance(exc, sqlite3.DatabaseError) and "malformed" in str(exc):
+            sql = not isinstance(exc, OSError)
+            problem = exc.strerror if isinstance(exc, OSError) else describe_db_error(exc)
+            if sql and "malformed" in str(exc):
                 raise DatabaseFileError(source, f"cannot be backed up ({problem})") from None
             raise DatabaseFileError(
                 dest, f"the backup cannot be written ({problem}); nothing was kept"
@@ -103,26 +117,35 @@ def copy_database(source: Path, dest: Path, *, overwrite: bool = False) -> Path:
     return dest
 
 
-def _open_source(source: Path) -> sqlite3.Connection:
+def _connect(path: Path, key: str | None) -> Any:
+    """A read-write connection to ``path``: sqlite3, or sqlcipher3 keyed when ``key``."""
+    return sqlite3.connect(path) if key is None else encryption.connect(path, key)
+
+
+def _open_source(source: Path, key: str | None = None) -> Any:
     """A connection to the live database for the backup API, read-only if it must be.
 
     Normally an ordinary connection (it shares the app's locks, so the copy is consistent while
     the app writes). Where that fails for want of writing beside the file (a read-only folder, no
     room for SQLite's ``-shm``), the file is opened read-only instead.
     """
-    conn = sqlite3.connect(source)
+    errors = encryption.sql_errors()
+    conn = _connect(source, key)
     try:
         conn.execute("SELECT count(*) FROM sqlite_master").fetchall()
         return conn
-    except sqlite3.Error as exc:
+    except errors as exc:
         conn.close()
         first = exc
+    if key is not None and "not a database" in str(first):
+        raise encryption.WrongPassphraseError(source)
     if "malformed" in str(first) or "not a database" in str(first):
         raise DatabaseFileError(source, f"cannot be backed up ({describe_db_error(first)})")
-    conn = sqlite3.connect(files.readonly_uri(source), uri=True)
+    uri = files.readonly_uri(source)
+    conn = sqlite3.connect(uri, uri=True) if key is None else encryption.connect(uri, key, uri=True)
     try:
         conn.execute("SELECT count(*) FROM sqlite_master").fetchall()
-    except sqlite3.Error:
+    except errors:
         conn.close()
         raise DatabaseFileError(
             source, f"cannot be read for the backup ({describe_db_error(first)})"
@@ -131,14 +154,19 @@ def _open_source(source: Path) -> sqlite3.Connection:
 
 
 def make_backup(
-    source: Path, reason: str, *, directory: Path | None = None, keep: int | None = None
+    source: Path,
+    reason: str,
+    *,
+    directory: Path | None = None,
+    keep: int | None = None,
+    passphrase: str | None = None,
 ) -> Path:
     """Back ``source`` up into the backups folder, then prune old automatic backups."""
     directory = directory or backups_dir()
     _make_folder(directory)
-    dest = copy_database(source, directory / backup_name(reason))
+    dest = copy_database(source, directory / backup_name(reason), passphrase=passphrase)
     log.info("backup written: %s (%s, %d bytes)", dest, safe(reason), dest.stat().st_size)
-    broken = copy_problems(dest)
+    broken = copy_problems(dest, passphrase)
     if broken:  # the copy is kept (a backup is never thrown away), but the breach is told
         raise BackupSealError(dest, broken)
     prune(directory, keep if keep is not None else keep_backups_setting())
@@ -226,16 +254,21 @@ class BackupSealError(DatabaseFileError):
         self.problems = problems
 
 
-def copy_problems(path: Path) -> list[str]:
+def copy_problems(path: Path, passphrase: str | None = None) -> list[str]:
     """What no longer matches in the database copy at ``path`` (its seals, chains, schema);
     the lines name evaluation ids, never patients."""
     from clinic_app.storage import sealing
+    from clinic_app.storage.database import readonly_database
 
-    if files.check_file(path, integrity=False) != migrate.HEAD:
+    if files.check_file(path, integrity=False, passphrase=passphrase) != migrate.HEAD:
         return []  # an older revision (the copy made before an upgrade): checked on restore
+    db = readonly_database(path, passphrase)  # read-only: not even the switch to WAL mode
+    try:
+        broken = sealing.verify_database(db)
+    finally:
+        db.engine.dispose()
     return [
-        (f"evaluation {b.evaluation_id}: " if b.evaluation_id else "") + b.problem
-        for b in sealing.verify_file(path)
+        (f"evaluation {b.evaluation_id}: " if b.evaluation_id else "") + b.problem for b in broken
     ]
 
 
@@ -248,9 +281,9 @@ class RestoreResult:
     replaced_copy: Path | None
 
 
-def verify_backup(path: Path) -> str:
+def verify_backup(path: Path, passphrase: str | None = None) -> str:
     """Check a file before restoring it: SQLite, full integrity check, our schema, not too new."""
-    revision = files.check_file(path, full=True)
+    revision = files.check_file(path, full=True, passphrase=passphrase)
     if revision is None:
         raise DatabaseFileError(path, "is not a clinic_app database (no schema revision)")
     if not migrate.is_known(revision):
@@ -258,31 +291,73 @@ def verify_backup(path: Path) -> str:
     return revision
 
 
-def restore(candidate: Path, target: Path, *, directory: Path | None = None) -> RestoreResult:
+def restore(
+    candidate: Path,
+    target: Path,
+    *,
+    directory: Path | None = None,
+    passphrase: str | None = None,
+) -> RestoreResult:
     """Replace the database at ``target`` by the backup ``candidate``, keeping the old one.
 
     The candidate is checked first (:func:`checked_import`): nothing is touched unless it passes,
     and what is copied over ``target`` is the checked, migrated private copy, never the file
     itself. The database being replaced is copied to the backups folder (moved there as it is, if
     it is too damaged to copy). Close the app's connections to ``target`` first.
+
+    An encrypted clinic takes only a backup encrypted with its own passphrase (``passphrase``,
+    else the one this process opened ``target`` with), a plain one only a plain backup; a new
+    clinic (no ``target`` yet) takes either, as it is. Anything else is refused unchanged.
     """
     directory = directory or backups_dir()
     _make_folder(directory)
     try:
-        revision = verify_backup(candidate)
-        staged = checked_import(candidate, revision, directory, target=target)
-    except DatabaseFileError as exc:
+        key = _restore_key(candidate, target, passphrase)
+        revision = verify_backup(candidate, key)
+        staged = checked_import(candidate, revision, directory, target=target, passphrase=key)
+    except Exception as exc:
         log.warning("restore refused: %s", exc)
         raise
     try:
-        return _swap_in(candidate, staged, target, revision, directory)
+        return _swap_in(candidate, staged, target, revision, directory, key)
     finally:
         for suffix in ("", "-journal", "-wal", "-shm"):
             Path(f"{staged}{suffix}").unlink(missing_ok=True)
 
 
+def _restore_key(candidate: Path, target: Path, passphrase: str | None) -> str | None:
+    """The passphrase both files open with (None: both plain); refuses a plain/encrypted mix."""
+    had = target.is_file() and target.stat().st_size > 0
+    if not had:
+        return files.passphrase_for(candidate, passphrase)
+    target_key = files.passphrase_for(target, passphrase)
+    candidate_encrypted = encryption.is_encrypted(candidate)
+    if target_key is None and candidate_encrypted:
+        raise DatabaseFileError(
+            candidate,
+            "is an encrypted backup and this clinic's database is not encrypted: restore "
+            "refused, nothing was changed (encrypt the clinic first: clinic-app encrypt)",
+        )
+    if target_key is not None and not candidate_encrypted:
+        raise DatabaseFileError(
+            candidate,
+            "is a plain (unencrypted) backup and this clinic's database is encrypted: restore "
+            "refused, nothing was changed (encrypt the backup first: clinic-app --database "
+            "sqlite:///FILE encrypt)",
+        )
+    if target_key is not None:
+        with files.open_readonly(target, target_key):
+            pass  # the passphrase opens the clinic itself (its keyring stays valid)
+    return target_key
+
+
 def checked_import(
-    candidate: Path, revision: str, directory: Path, *, target: Path | None = None
+    candidate: Path,
+    revision: str,
+    directory: Path,
+    *,
+    target: Path | None = None,
+    passphrase: str | None = None,
 ) -> Path:
     """A private copy of ``candidate`` in ``directory``, checked and migrated to head.
 
@@ -295,15 +370,16 @@ def checked_import(
     from clinic_app.storage import schema
 
     staged = directory / f".restore-{backup_name('import')}{PARTIAL}"
+    key = files.passphrase_for(candidate, passphrase)
     try:
         private.create_empty(staged)
-        with files.open_readonly(candidate) as src:
-            dst = sqlite3.connect(staged)
+        with files.open_readonly(candidate, key) as src:
+            dst = _connect(staged, key)
             try:
                 src.backup(dst)
             finally:
                 dst.close()
-        conn = sqlite3.connect(staged)
+        conn = _connect(staged, key)
         try:
             difference = schema.difference(conn, revision)
             orphan = conn.execute("PRAGMA foreign_key_check").fetchone()
@@ -320,8 +396,8 @@ def checked_import(
                 f"is inconsistent: a {orphan[0]} row (id {orphan[1]}) refers to a missing "
                 f"{orphan[2]}; nothing was restored",
             )
-        _upgrade_and_verify(candidate, staged)
-    except sqlite3.Error as exc:
+        _upgrade_and_verify(candidate, staged, key)
+    except encryption.sql_errors() as exc:
         _discard(staged)
         raise DatabaseFileError(
             target or candidate,
@@ -334,15 +410,15 @@ def checked_import(
     return staged
 
 
-def _upgrade_and_verify(candidate: Path, staged: Path) -> None:
+def _upgrade_and_verify(candidate: Path, staged: Path, key: str | None = None) -> None:
     from clinic_app.storage import schema, sealing
     from clinic_app.storage.database import open_database
 
-    db = open_database(f"sqlite:///{staged}", migrate=False, backup=False)
+    db = open_database(f"sqlite:///{staged}", migrate=False, backup=False, passphrase=key)
     try:
         if db.schema_revision() != migrate.HEAD:
             migrate.upgrade(db.engine)
-        with files.open_readonly(staged) as conn:
+        with files.open_readonly(staged, key) as conn:
             difference = schema.difference(conn, migrate.HEAD)
         if difference:
             raise DatabaseFileError(
@@ -362,11 +438,11 @@ def _upgrade_and_verify(candidate: Path, staged: Path) -> None:
         )
 
 
-def _remember_state(target: Path) -> None:
+def _remember_state(target: Path, key: str | None = None) -> None:
     """The restored database is now the last committed state (storage.state)."""
     from clinic_app.storage import state
 
-    with files.open_readonly(target) as conn:
+    with files.open_readonly(target, key) as conn:
         row = conn.execute("SELECT id, hash FROM audit_event ORDER BY id DESC LIMIT 1").fetchone()
     if row is None:
         state.forget(target)
@@ -381,7 +457,12 @@ def _discard(staged: Path) -> None:
 
 
 def _swap_in(
-    candidate: Path, staged: Path, target: Path, revision: str, directory: Path
+    candidate: Path,
+    staged: Path,
+    target: Path,
+    revision: str,
+    directory: Path,
+    key: str | None = None,
 ) -> RestoreResult:
     log.info(
         "restore of %s into %s started (schema revision %s)", candidate, target, safe(revision)
@@ -390,7 +471,9 @@ def _swap_in(
     if target.exists() and target.stat().st_size > 0:
         _make_folder(directory)
         try:
-            replaced = copy_database(target, directory / backup_name("before-restore"))
+            replaced = copy_database(
+                target, directory / backup_name("before-restore"), passphrase=key
+            )
         except DatabaseFileError as err:
             if err.path != target:  # the backups folder is the problem: stop, nothing changed
                 raise
@@ -412,9 +495,9 @@ def _swap_in(
             target.parent, f"cannot create the folder ({exc.strerror})"
         ) from None
     private.create_empty(target)
-    with files.open_readonly(staged) as src:
+    with files.open_readonly(staged, key) as src:
         try:
-            dst = sqlite3.connect(target)
+            dst = _connect(target, key)
             try:
                 src.backup(dst)
                 dst.execute("PRAGMA journal_mode=WAL")
@@ -422,11 +505,13 @@ def _swap_in(
             finally:
                 dst.close()
             private.tighten_database(target)
-        except sqlite3.Error as exc:
+            if key is not None:
+                encryption.remember_key(target, key)
+        except encryption.sql_errors() as exc:
             kept = f"; the replaced database is kept at {replaced}" if replaced else ""
             raise DatabaseFileError(
                 target, f"the restore could not be written ({describe_db_error(exc)}){kept}"
             ) from None
-    _remember_state(target)
+    _remember_state(target, key)
     log.info("restored %s into %s; the replaced database is at %s", candidate, target, replaced)
     return RestoreResult(restored_from=candidate, revision=revision, replaced_copy=replaced)

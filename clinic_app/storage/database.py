@@ -4,6 +4,10 @@
 ``$CLINIC_APP_DATABASE_URL``, else ``clinic.db`` in the data folder), checks an existing SQLite
 file read-only before anything can write to it, refuses a database made by a newer app, upgrades
 an older one after a safety backup, and makes the daily backup.
+
+A SQLite file may be encrypted with SQLCipher (``storage.encryption``): an existing encrypted
+file needs the clinic passphrase, and a new one is made encrypted unless
+``CLINIC_APP_ENCRYPTION=off``. A PostgreSQL server on another computer must be reached over TLS.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from clinic_app import private
 from clinic_app.logs import safe
 from clinic_app.storage import backup as backup_mod
-from clinic_app.storage import files, migrate
+from clinic_app.storage import encryption, files, migrate
 from clinic_app.storage import state as state_mod
 from clinic_app.storage.errors import (
     DatabaseAccessError,
@@ -127,6 +131,10 @@ class Database:
     # Parsed form snapshots (``records.forms``): parsing one costs more than an autosave may.
     forms: FormCache = field(default_factory=FormCache, repr=False, compare=False)
     _closed: list[bool] = field(default_factory=lambda: [False], repr=False)
+    # A SQLCipher file, and the clinic passphrase that opened it (for encryption.grant; never
+    # shown, logged or compared).
+    encrypted: bool = False
+    _passphrase: str | None = field(default=None, repr=False, compare=False)
 
     @property
     def dialect(self) -> str:
@@ -251,10 +259,21 @@ def _access_errors(where: str) -> Iterator[None]:
         raise ServerUnreachableError(where, describe_db_error(exc)) from exc
 
 
-def _sqlite_engine(url: URL, busy_timeout: float) -> Engine:
+def _sqlite_engine(url: URL, busy_timeout: float, passphrase: str | None = None) -> Engine:
     from sqlalchemy import create_engine, event
+    from sqlalchemy.pool import QueuePool
 
-    engine = create_engine(url)
+    if passphrase is None:
+        engine = create_engine(url)
+    else:
+        # SQLAlchemy's pysqlcipher dialect runs ``PRAGMA key`` (the URL's password) first on
+        # every new connection, before the pragmas below. SQLCipher derives the page key from it
+        # (PBKDF2, 256,000 rounds: ~0.1 s a connection), so connections are pooled as for plain
+        # SQLite (the dialect's default would be one per thread).
+        encryption.check_passphrase(passphrase)
+        encryption.sqlcipher()  # SQLCipher's own error lines to stderr off
+        keyed = url.set(drivername="sqlite+pysqlcipher", password=passphrase)
+        engine = create_engine(keyed, poolclass=QueuePool)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -288,13 +307,14 @@ def _sqlite_engine(url: URL, busy_timeout: float) -> Engine:
     return engine
 
 
-def _make_engine(url: URL, busy_timeout: float) -> Engine:
+def _make_engine(url: URL, busy_timeout: float, passphrase: str | None = None) -> Engine:
     from sqlalchemy import create_engine
 
     if url.get_backend_name() == "sqlite":
-        return _sqlite_engine(url, busy_timeout)
+        return _sqlite_engine(url, busy_timeout, passphrase)
     connect_args: dict[str, Any] = {}
     if url.get_backend_name() == "postgresql":
+        _require_tls(url)
         connect_args.update(_postgres_connect_args(url))
     # pool_pre_ping: every connection is tested (one round trip) when taken from the pool, so
     # after a server restart the dead ones are replaced instead of failing the next save;
@@ -339,12 +359,73 @@ def _postgres_connect_args(url: URL) -> dict[str, Any]:
     return {k: v for k, v in args.items() if k not in url.query}
 
 
+ALLOW_PLAIN_SERVER_ENV = "CLINIC_APP_ALLOW_PLAIN_SERVER"
+_TLS_MODES = ("require", "verify-ca", "verify-full")
+
+
+def _local_host(host: str) -> bool:
+    import ipaddress
+
+    host = host.strip().strip("[]")
+    if not host or host.startswith("/") or host.lower() == "localhost":
+        return True  # no host (the default unix socket), a socket folder, this computer
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def tls_state(url: URL) -> str:
+    """What ``info`` says of a PostgreSQL connection's encryption in transit."""
+    mode = _sslmode(url)
+    if _server_is_local(url):
+        return f"local server (sslmode={mode or 'libpq default'})"
+    if mode in _TLS_MODES:
+        return f"TLS (sslmode={mode})"
+    return f"NOT encrypted (sslmode={mode or 'libpq default'})"
+
+
+def _sslmode(url: URL) -> str:
+    mode = url.query.get("sslmode") or os.environ.get("PGSSLMODE", "")
+    return str(mode[-1] if isinstance(mode, tuple) else mode).strip().lower()
+
+
+def _server_is_local(url: URL) -> bool:
+    hosts: list[str] = []
+    for value in (
+        url.host,
+        url.query.get("host"),
+        os.environ.get("PGHOST") if not url.host else None,
+    ):
+        if value:
+            for one in value if isinstance(value, tuple) else (value,):
+                hosts.extend(str(one).split(","))
+    return all(_local_host(h) for h in hosts)
+
+
+def _require_tls(url: URL) -> None:
+    """Refuse a PostgreSQL server on another computer reached without TLS (patient data would
+    cross the network in clear) unless this workstation allows it (ALLOW_PLAIN_SERVER_ENV=1: a
+    database setting cannot be read before connecting)."""
+    if _server_is_local(url) or _sslmode(url) in _TLS_MODES:
+        return
+    if os.environ.get(ALLOW_PLAIN_SERVER_ENV, "").strip() == "1":
+        log.warning("connecting to a clinic server without TLS (%s=1)", ALLOW_PLAIN_SERVER_ENV)
+        return
+    raise encryption.PlainServerError(hide_password(url))
+
+
 def _writable(path: Path) -> bool:
     return os.access(path, os.W_OK | (os.X_OK if path.is_dir() else 0))
 
 
 def _precheck_sqlite(
-    path: Path, *, migrate_schema: bool, keep: int, integrity: bool = True
+    path: Path,
+    *,
+    migrate_schema: bool,
+    keep: int,
+    integrity: bool = True,
+    passphrase: str | None = None,
 ) -> tuple[bool, Path | None]:
     """Check an existing file read-only; (holds data, pre-upgrade backup if one was made).
 
@@ -382,7 +463,7 @@ def _precheck_sqlite(
         )
     if path.stat().st_size == 0:
         return False, None
-    revision = files.check_file(path, integrity=integrity)
+    revision = files.check_file(path, integrity=integrity, passphrase=passphrase)
     if integrity:
         log.info("integrity check passed: %s (schema revision %s)", path, safe(revision))
     else:  # the caller ran the integrity check already (on a second thread)
@@ -390,13 +471,15 @@ def _precheck_sqlite(
     if not migrate_schema:
         return True, None
     if revision is None:
-        if files.table_names(path):
+        if files.table_names(path, passphrase):
             raise NotOurDatabaseError(str(path))
     elif not migrate.is_known(revision):
         raise DatabaseTooNewError(str(path), revision, migrate.HEAD)
     elif revision != migrate.HEAD:
         # No upgrade without its safety copy: a failure here stops the opening.
-        return True, backup_mod.make_backup(path, f"upgrade-from-{revision}", keep=keep)
+        return True, backup_mod.make_backup(
+            path, f"upgrade-from-{revision}", keep=keep, passphrase=passphrase
+        )
     return True, None
 
 
@@ -437,6 +520,7 @@ def open_database(
     keep_backups: int | None = None,
     busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
     already_checked: bool = False,
+    passphrase: str | None = None,
 ) -> Database:
     """Open (and create or upgrade, if ``migrate``) the clinic database.
 
@@ -456,6 +540,12 @@ def open_database(
     byte-identical), NotOurDatabaseError, DatabaseTooNewError, MigrationError (upgrade rolled
     back, the pre-upgrade copy kept), DatabaseAccessError (busy, unreachable server...).
     A PostgreSQL database is upgraded without a file backup: back it up with pg_dump.
+
+    ``passphrase``: the clinic passphrase of an encrypted SQLite file (else the one this process
+    already opened the file with); PassphraseRequiredError without one, WrongPassphraseError
+    (the file left byte-identical) when it does not open it. A new SQLite file is made encrypted
+    with it unless ``CLINIC_APP_ENCRYPTION=off`` (then the passphrase is ignored). A PostgreSQL
+    server on another computer without TLS: PlainServerError (``encryption``).
     """
     from sqlalchemy.engine import make_url
     from sqlalchemy.orm import sessionmaker
@@ -466,6 +556,7 @@ def open_database(
     path = sqlite_file(resolved)
     keep = keep_backups if keep_backups is not None else backup_mod.keep_backups_setting()
     has_data, saved = False, None
+    key: str | None = None
     if path is not None:
         if path.parent == data_dir():
             try:
@@ -476,8 +567,13 @@ def open_database(
                     path.parent, f"cannot create the data folder ({exc.strerror})"
                 ) from None
         try:
+            key = _passphrase_of(path, passphrase)
             has_data, saved = _precheck_sqlite(
-                path, migrate_schema=migrate, keep=keep, integrity=not already_checked
+                path,
+                migrate_schema=migrate,
+                keep=keep,
+                integrity=not already_checked,
+                passphrase=key,
             )
         except StorageError as exc:
             log.warning("database refused: %s", exc)  # the message only if it names no patient
@@ -486,7 +582,7 @@ def open_database(
             with contextlib.suppress(OSError):  # 0600 before SQLite writes (its -wal, -shm too)
                 private.create_empty(path)
         private.tighten_database(path)
-    engine = _make_engine(resolved, busy_timeout)
+    engine = _make_engine(resolved, busy_timeout, key)
     db = Database(
         url=resolved,
         engine=engine,
@@ -495,7 +591,11 @@ def open_database(
             engine.execution_options(**{_WRITE: True}), expire_on_commit=False
         ),
         path=path,
+        encrypted=key is not None,
+        _passphrase=key,
     )
+    if path is not None and key is not None:
+        encryption.remember_key(path, key)
     try:
         with _access_errors(db.where):
             if migrate:
@@ -510,6 +610,53 @@ def open_database(
         raise
     log.info("database opened: %s (%s)", safe(db.where), safe(db.dialect))
     return db
+
+
+def _passphrase_of(path: Path, passphrase: str | None) -> str | None:
+    """The key to open ``path`` with: None for a plain file (or a new one made plain)."""
+    if path.is_file() and path.stat().st_size > 0:
+        return files.passphrase_for(path, passphrase)
+    if path.exists() or not encryption.new_clinic_encrypted():
+        return None  # not a file (refused by the precheck), or a new clinic made plain
+    if passphrase is None:
+        passphrase = encryption.key_for(path)
+    if passphrase is None:
+        raise encryption.PassphraseRequiredError(
+            path,
+            "a new clinic database is encrypted: give the clinic passphrase "
+            f"(--passphrase-stdin), or set {encryption.ENCRYPTION_ENV}=off when the disk itself "
+            "is encrypted",
+        )
+    return encryption.check_passphrase(passphrase, new=True)
+
+
+def readonly_database(path: Path, passphrase: str | None = None) -> Database:
+    """A Database on the SQLite file ``path`` opened read-only (a backup just written): nothing
+    is written to it, not even the switch to WAL mode. Encrypted files as in open_database."""
+    from urllib.parse import quote
+
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.orm import sessionmaker
+    from sqlalchemy.pool import QueuePool
+
+    key = files.passphrase_for(path, passphrase)
+    url = make_url(f"sqlite:///file:{quote(str(path.resolve()))}?mode=ro&uri=true")
+    if key is None:
+        engine = create_engine(url)
+    else:
+        encryption.sqlcipher()
+        keyed = url.set(drivername="sqlite+pysqlcipher", password=key)
+        engine = create_engine(keyed, poolclass=QueuePool)
+    return Database(
+        url=url,
+        engine=engine,
+        sessions=sessionmaker(engine),
+        write_sessions=sessionmaker(engine),
+        path=path,
+        encrypted=key is not None,
+        _passphrase=key,
+    )
 
 
 def _check_state(db: Database, path: Path) -> None:
@@ -544,7 +691,7 @@ def _daily_backup(db: Database, path: Path, keep: int) -> None:
     """The once-a-day copy at start; a failure is a notice, not a reason to refuse to open."""
     try:
         if backup_mod.daily_backup_due():
-            backup_mod.make_backup(path, "daily", keep=keep)
+            backup_mod.make_backup(path, "daily", keep=keep, passphrase=db._passphrase)
     except backup_mod.BackupSealError as exc:
         log.warning("daily backup made; %d records fail their seal check", len(exc.problems))
         db.notices.append(f"the daily backup {exc}")

@@ -9,7 +9,8 @@ daily backup) on a worker thread afterwards.
 Nothing here writes: the file is opened read-only (``files.open_readonly``), so a damaged file
 is still refused byte-identical by the full opening that follows. Anything unusual (no file, an
 older or newer schema, an unreadable file, an unknown clinician) returns None and the caller
-takes the ordinary path, which explains the problem properly.
+takes the ordinary path, which explains the problem properly. So does an encrypted file: nothing
+of it can be read (nor shown) before a clinician signs in and unlocks it.
 
 The SQL mirrors ``records.list_patients(sort="name")`` and ``records.count_patients``; a test
 keeps the two in step.
@@ -23,7 +24,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from clinic_app.storage import files, migrate
+from clinic_app.storage import encryption, files, migrate
 from clinic_app.storage.errors import StorageError
 from clinic_app.storage.values import Clinician, Patient
 
@@ -84,8 +85,8 @@ def read_first_page(path: Path, *, clinician_id: int | None, limit: int = 100) -
     if clinician_id is None:
         return None
     try:
-        if not path.is_file() or path.stat().st_size == 0:
-            return None
+        if not path.is_file() or path.stat().st_size == 0 or encryption.is_encrypted(path):
+            return None  # an encrypted clinic shows nothing before sign-in
         with files.open_readonly(path) as conn:
             return _read(conn, path, clinician_id, limit)
     except (OSError, StorageError, sqlite3.Error, ValueError, TypeError):

@@ -2,8 +2,12 @@
 
 When the window closes and the open draft cannot be written (the PostgreSQL server is away),
 its unsaved findings are written to ``unsaved/evaluation-<id>.json`` in the data folder: 0600 in
-a 0700 folder, replaced atomically, never through a symlink. **Not encrypted**: there is no
-encryption at rest yet, so the file is as private as the data folder and no more.
+a 0700 folder, replaced atomically, never through a symlink. When the database is an encrypted
+SQLite file (``storage.encryption``; this process opened it, so it knows the passphrase), the
+findings are encrypted too: AES-256-GCM under a key derived from the clinic passphrase
+(argon2id, a random salt per file), bound to the evaluation and the database; only the
+database's path and the evaluation id stay readable, to find the file again. Such a file is read
+only once that database is open (unlocked) in this process.
 
 At the next start :func:`save_kept` (an operation on the app's worker) writes each kept draft
 that belongs to the database now open over the version it was typed on. When someone else saved
@@ -23,6 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from clinic_app import private
+from clinic_app.storage import encryption
 from clinic_app.storage.errors import ConflictError, EvaluationSignedError, StorageError
 
 if TYPE_CHECKING:
@@ -31,6 +36,18 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 FOLDER = "unsaved"
+ENCRYPTED = "clinic_app kept draft, encrypted"
+
+
+def _associated(database: str, evaluation_id: int) -> bytes:
+    return f"kept\x00{database}\x00{evaluation_id}".encode()
+
+
+def _passphrase(database: str) -> str | None:
+    """The passphrase of the (encrypted, open) SQLite database named ``database``, if any."""
+    if not database or "://" in database:
+        return None  # a server's URL: its drafts are not on an encrypted file
+    return encryption.key_for(Path(database))
 
 
 @dataclass(frozen=True)
@@ -67,7 +84,7 @@ def keep(draft: KeptDraft) -> Path:
     where = private.make_folder(folder())
     path = where / f"evaluation-{draft.evaluation_id}.json"
     part = where / f".evaluation-{draft.evaluation_id}.json.part"
-    data = {
+    data: dict[str, Any] = {
         "evaluation_id": draft.evaluation_id,
         "version": draft.version,
         "user": draft.user,
@@ -75,6 +92,17 @@ def keep(draft: KeptDraft) -> Path:
         "findings": dict(draft.findings),
         "confirmed": list(draft.confirmed),
     }
+    passphrase = _passphrase(draft.database)
+    if passphrase is not None:
+        clear = json.dumps(data).encode("utf-8")
+        data = {
+            "format": ENCRYPTED,
+            "evaluation_id": draft.evaluation_id,
+            "database": draft.database,
+            "sealed": encryption.seal_secret(
+                clear, passphrase, _associated(draft.database, draft.evaluation_id)
+            ),
+        }
     fd = private.open_new(part)
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         json.dump(data, fh)
@@ -94,6 +122,12 @@ def kept(database: str | None = None) -> list[KeptDraft]:
     for path in sorted(where.glob("evaluation-*.json")):
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
+            if isinstance(data, dict) and data.get("format") == ENCRYPTED:
+                if database is not None and data.get("database") != database:
+                    continue
+                data = _open_sealed(data, path)
+                if data is None:
+                    continue
             draft = KeptDraft(
                 evaluation_id=int(data["evaluation_id"]),
                 version=int(data["version"]),
@@ -108,6 +142,20 @@ def kept(database: str | None = None) -> list[KeptDraft]:
             continue
         if database is None or draft.database == database:
             found.append(draft)
+    return found
+
+
+def _open_sealed(data: dict[str, Any], path: Path) -> dict[str, Any] | None:
+    """The clear content of an encrypted kept draft; None while its database is locked."""
+    database, evaluation_id = str(data["database"]), int(data["evaluation_id"])
+    passphrase = _passphrase(database)
+    if passphrase is None:
+        log.info("a kept draft waits for its encrypted database to be unlocked: %s", path.name)
+        return None
+    clear = encryption.open_secret(data["sealed"], passphrase, _associated(database, evaluation_id))
+    found = json.loads(clear.decode("utf-8"))
+    if not isinstance(found, dict) or found.get("evaluation_id") != evaluation_id:
+        raise ValueError("the sealed content is not this file's")
     return found
 
 

@@ -1,0 +1,421 @@
+"""Encryption at rest: SQLCipher databases, the clinic passphrase and the per-clinician keyring.
+
+The clinic passphrase *is* the SQLCipher key: SQLCipher derives the page key from it with the
+salt kept in the first 16 bytes of each file (PBKDF2-HMAC-SHA512, 256,000 iterations, AES-256
+with an HMAC per page). So every encrypted file of a clinic, its backups included, opens anywhere
+with the passphrase alone, also with the ``sqlcipher`` command-line tool (README, "Encryption").
+The passphrase is never written to disk in clear.
+
+Unlocking on a shared workstation: ``clinic.db.keyring`` beside the database (JSON, 0600) holds
+the passphrase wrapped once per clinician under that clinician's password (argon2id, a random
+salt per entry, the parameters in the entry, then AES-256-GCM with the login as associated data,
+so an entry copied to another login does not open) and once under the first admin's recovery key.
+Entries are keyed by the SHA-256 of the login: the file does not list the logins. Signing in
+unwraps the passphrase (:func:`unlock`) and opens the database with it.
+
+While a database is open, this process remembers its passphrase by file (:func:`remember_key`),
+so code that reads the same file again read-only (integrity checks, seal verification, backups,
+the drafts kept in ``unsaved/``) needs no passphrase argument. Nothing of it leaves memory.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import logging
+import os
+import secrets
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from clinic_app import private
+from clinic_app.storage.errors import StorageError
+
+if TYPE_CHECKING:
+    from clinic_app.storage.database import Database
+
+log = logging.getLogger(__name__)
+
+ENCRYPTION_ENV = "CLINIC_APP_ENCRYPTION"  # "off": a NEW data folder's database is plain SQLite
+PASSPHRASE_ENV = "CLINIC_APP_PASSPHRASE"  # tests and CI only: a passphrase in the environment
+MIN_PASSPHRASE_LENGTH = 12
+MAX_PASSPHRASE_LENGTH = 1024
+SQLITE_HEADER = b"SQLite format 3\x00"
+KEYRING_SUFFIX = ".keyring"
+KEYRING_FORMAT = "clinic_app keyring"
+MAX_KEYRING_BYTES = 1_000_000
+# argon2id for wrapping the passphrase (about 0.15 s here); stored in each entry, so a later
+# change of these numbers still opens older entries. Bounds refuse a keyring that asks for more.
+KDF = {"time_cost": 3, "memory_cost": 65536, "parallelism": 1}
+_KDF_LIMITS = {"time_cost": 20, "memory_cost": 1 << 20, "parallelism": 16}
+_AD = b"clinic_app keyring 1\x00"
+
+
+class PassphraseRequiredError(StorageError):
+    """An encrypted file was to be opened without the clinic passphrase."""
+
+    def __init__(self, path: Path | str, problem: str | None = None) -> None:
+        what = problem or "is encrypted: the clinic passphrase is needed (--passphrase-stdin)"
+        super().__init__(f"{path}: {what}")
+        self.path = Path(path)
+
+
+class WrongPassphraseError(StorageError):
+    """The passphrase does not open the file (or its first page is damaged); file untouched."""
+
+    def __init__(self, path: Path | str) -> None:
+        super().__init__(
+            f"the passphrase does not open {path} (or the file is damaged); "
+            "the file was not changed"
+        )
+        self.path = Path(path)
+
+
+class PassphraseError(StorageError):
+    """A passphrase that cannot be used (empty, too short or long, control characters)."""
+
+
+class PlainServerError(StorageError):
+    """A PostgreSQL server on another computer, reached without TLS."""
+
+    def __init__(self, where: str) -> None:
+        super().__init__(
+            f"{where}: a clinic server on another computer must be reached over TLS: add "
+            "?sslmode=verify-full to the database URL (or set CLINIC_APP_ALLOW_PLAIN_SERVER=1 "
+            "on this workstation if the network itself is protected)"
+        )
+
+
+class UnlockError(StorageError):
+    """Signing in could not unwrap the clinic passphrase; never says whether name or password."""
+
+    def __init__(self, message: str = "wrong name or password") -> None:
+        super().__init__(message)
+
+
+class NoKeyForLoginError(UnlockError):
+    """The keyring has no entry for this login (same message: it does not tell logins apart)."""
+
+
+def is_encrypted(path: Path) -> bool:
+    """True for a non-empty file that does not start with the SQLite header (SQLCipher files
+    start with their random salt). False for a missing, empty or plain SQLite file."""
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(len(SQLITE_HEADER))
+    except OSError:
+        return False
+    return bool(head) and head != SQLITE_HEADER
+
+
+def new_clinic_encrypted() -> bool:
+    """Whether a new SQLite database is made encrypted: yes unless ``CLINIC_APP_ENCRYPTION=off``."""
+    return os.environ.get(ENCRYPTION_ENV, "").strip().lower() not in ("off", "0", "no", "false")
+
+
+def check_passphrase(text: str, *, new: bool = False) -> str:
+    """``text`` if it can be a clinic passphrase, else PassphraseError (one line).
+
+    Any passphrase must be 1 to 1024 characters without control characters (a NUL would cut
+    it short inside SQLite); a ``new`` one must have at least 12 characters.
+    """
+    if not text:
+        raise PassphraseError("the passphrase is empty")
+    if len(text) > MAX_PASSPHRASE_LENGTH:
+        raise PassphraseError(f"the passphrase is too long (at most {MAX_PASSPHRASE_LENGTH})")
+    if any(ord(c) < 32 or ord(c) == 127 for c in text):
+        raise PassphraseError("the passphrase contains control characters (NUL, tab, ...)")
+    if new and len(text) < MIN_PASSPHRASE_LENGTH:
+        raise PassphraseError(
+            f"the passphrase is too short: at least {MIN_PASSPHRASE_LENGTH} characters"
+        )
+    return text
+
+
+def sqlcipher() -> Any:
+    """The ``sqlcipher3`` module, with SQLCipher's own log lines to stderr switched off (a wrong
+    key would print three "ERROR CORE" lines besides the one line the app says)."""
+    import sqlcipher3  # type: ignore[import-untyped]
+
+    with _lock:
+        if not _quiet[0]:
+            conn = sqlcipher3.connect(":memory:")
+            try:
+                conn.execute("PRAGMA cipher_log_level = NONE")
+            finally:
+                conn.close()
+            _quiet[0] = True
+    return sqlcipher3
+
+
+def key_pragma(passphrase: str) -> str:
+    """``PRAGMA key = '…'`` with the passphrase as an SQL string literal."""
+    check_passphrase(passphrase)
+    return "PRAGMA key = '" + passphrase.replace("'", "''") + "'"
+
+
+def connect(target: str | Path, passphrase: str, *, uri: bool = False) -> Any:
+    """A sqlcipher3 connection to ``target`` keyed with ``passphrase`` (``PRAGMA key`` is its
+    first statement). The key is only checked when the file is first read."""
+    module = sqlcipher()
+    conn = module.connect(str(target), uri=uri)
+    try:
+        conn.execute(key_pragma(passphrase))
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def sql_errors() -> tuple[type[Exception], ...]:
+    """The DB-API Error classes of both drivers (sqlcipher3's are not sqlite3's)."""
+    import sqlite3
+
+    return (sqlite3.Error, sqlcipher().Error)
+
+
+def database_errors() -> tuple[type[Exception], ...]:
+    import sqlite3
+
+    return (sqlite3.DatabaseError, sqlcipher().DatabaseError)
+
+
+# -- passphrases of the files open in this process ----------------------------------------------
+
+_lock = threading.Lock()
+_quiet = [False]
+_known: dict[Path, str] = {}
+
+
+def _key(path: Path) -> Path:
+    try:
+        return path.resolve()
+    except OSError:
+        return path.absolute()
+
+
+def remember_key(path: Path, passphrase: str) -> None:
+    """Remember (in memory only) that ``passphrase`` opens ``path``."""
+    with _lock:
+        _known[_key(path)] = passphrase
+
+
+def key_for(path: Path) -> str | None:
+    """The passphrase this process opened ``path`` with, if any."""
+    with _lock:
+        return _known.get(_key(path))
+
+
+def forget_key(path: Path) -> None:
+    with _lock:
+        _known.pop(_key(path), None)
+
+
+# -- wrapping a secret under a password (argon2id + AES-256-GCM) --------------------------------
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def _unb64(text: object) -> bytes:
+    if not isinstance(text, str):
+        raise ValueError("not base64 text")
+    return base64.b64decode(text.encode("ascii"), validate=True)
+
+
+def _derive(password: str, salt: bytes, params: dict[str, int]) -> bytes:
+    from argon2.low_level import Type, hash_secret_raw
+
+    return hash_secret_raw(
+        password.encode("utf-8"),
+        salt,
+        time_cost=params["time_cost"],
+        memory_cost=params["memory_cost"],
+        parallelism=params["parallelism"],
+        hash_len=32,
+        type=Type.ID,
+    )
+
+
+def seal_secret(secret: bytes, password: str, associated: bytes) -> dict[str, Any]:
+    """``secret`` encrypted under a key derived from ``password``; JSON-ready."""
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    salt, nonce = secrets.token_bytes(16), secrets.token_bytes(12)
+    params = dict(KDF)
+    key = _derive(password, salt, params)
+    wrapped = AESGCM(key).encrypt(nonce, secret, _AD + associated)
+    return {
+        "kdf": "argon2id",
+        **params,
+        "salt": _b64(salt),
+        "nonce": _b64(nonce),
+        "data": _b64(wrapped),
+    }
+
+
+def open_secret(entry: object, password: str, associated: bytes) -> bytes:
+    """The secret of :func:`seal_secret`; ValueError for a wrong password, a changed entry, an
+    entry made for other associated data, or parameters out of bounds."""
+    from cryptography.exceptions import InvalidTag
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    if not isinstance(entry, dict) or entry.get("kdf") != "argon2id":
+        raise ValueError("not a wrapped secret")
+    params: dict[str, int] = {}
+    for name, limit in _KDF_LIMITS.items():
+        value = entry.get(name)
+        if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= limit:
+            raise ValueError(f"{name} out of bounds")
+        params[name] = value
+    if params["memory_cost"] < 8 * params["parallelism"]:
+        raise ValueError("memory_cost out of bounds")
+    salt, nonce, data = (_unb64(entry.get(k)) for k in ("salt", "nonce", "data"))
+    if len(salt) < 8 or len(nonce) != 12:
+        raise ValueError("salt or nonce of the wrong size")
+    key = _derive(password, salt, params)
+    try:
+        return AESGCM(key).decrypt(nonce, data, _AD + associated)
+    except InvalidTag:
+        raise ValueError("wrong password or changed entry") from None
+
+
+# -- the keyring beside the database -------------------------------------------------------------
+
+
+def keyring_file(db_path: Path) -> Path:
+    return db_path.with_name(db_path.name + KEYRING_SUFFIX)
+
+
+def _login_id(login: str) -> str:
+    return hashlib.sha256(_normal(login).encode("utf-8")).hexdigest()
+
+
+def _normal(login: str) -> str:
+    return login.strip().lower()
+
+
+def _login_ad(login: str) -> bytes:
+    return b"login\x00" + _normal(login).encode("utf-8")
+
+
+_RECOVERY_AD = b"recovery"
+
+
+def _read_keyring(db_path: Path) -> dict[str, Any]:
+    path = keyring_file(db_path)
+    try:
+        if path.is_symlink() or (path.exists() and not path.is_file()):
+            raise UnlockError(f"{path}: not a regular file; the keyring cannot be read")
+        with path.open("rb") as fh:
+            raw = fh.read(MAX_KEYRING_BYTES + 1)
+    except FileNotFoundError:
+        return {"format": KEYRING_FORMAT, "version": 1, "logins": {}, "recovery": None}
+    except OSError as exc:
+        raise UnlockError(f"{path}: the keyring cannot be read ({exc.strerror})") from None
+    if len(raw) > MAX_KEYRING_BYTES:
+        raise UnlockError(f"{path}: the keyring is too large to be one (damaged?)")
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        raise UnlockError(f"{path}: the keyring is damaged (not JSON)") from None
+    if (
+        not isinstance(data, dict)
+        or data.get("format") != KEYRING_FORMAT
+        or not isinstance(data.get("logins"), dict)
+    ):
+        raise UnlockError(f"{path}: not a clinic_app keyring")
+    return data
+
+
+def _write_keyring(db_path: Path, data: dict[str, Any]) -> None:
+    path = keyring_file(db_path)
+    part = path.with_name(f".{path.name}.part")
+    fd = private.open_new(part)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        json.dump(data, fh, indent=1, sort_keys=True)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(part, path)
+    private.tighten(path)
+
+
+def _require_key(db: Database) -> tuple[Path, str] | None:
+    passphrase: str | None = getattr(db, "_passphrase", None)
+    if not getattr(db, "encrypted", False) or db.path is None or passphrase is None:
+        return None
+    return db.path, passphrase
+
+
+def grant(db: Database, login: str, password: str) -> None:
+    """Wrap ``db``'s passphrase for ``login`` under ``password`` (replacing an older entry).
+
+    A no-op on a plain SQLite file or a PostgreSQL database. Call it when a password is set or
+    changed (the password itself is not kept)."""
+    found = _require_key(db)
+    if found is None:
+        return
+    path, passphrase = found
+    with _keyring_lock:
+        data = _read_keyring(path)
+        data["logins"][_login_id(login)] = seal_secret(
+            passphrase.encode("utf-8"), password, _login_ad(login)
+        )
+        _write_keyring(path, data)
+    log.info("keyring: an entry written for a clinician")
+
+
+def revoke(db: Database, login: str) -> None:
+    """Remove ``login``'s entry: that clinician can no longer unlock this database."""
+    found = _require_key(db)
+    if found is None or not keyring_file(found[0]).exists():
+        return
+    with _keyring_lock:
+        data = _read_keyring(found[0])
+        if data["logins"].pop(_login_id(login), None) is not None:
+            _write_keyring(found[0], data)
+            log.info("keyring: an entry removed")
+
+
+def grant_recovery(db: Database, recovery_key: str) -> None:
+    """Wrap ``db``'s passphrase under the recovery key (replacing an older recovery entry)."""
+    found = _require_key(db)
+    if found is None:
+        return
+    path, passphrase = found
+    with _keyring_lock:
+        data = _read_keyring(path)
+        data["recovery"] = seal_secret(passphrase.encode("utf-8"), recovery_key, _RECOVERY_AD)
+        _write_keyring(path, data)
+    log.info("keyring: the recovery entry written")
+
+
+def unlock(db_path: Path, login: str, password: str) -> str:
+    """The clinic passphrase unwrapped with ``login``'s password; UnlockError (or its
+    NoKeyForLoginError when the keyring has no entry for ``login``), never saying which."""
+    data = _read_keyring(db_path)
+    entry = data["logins"].get(_login_id(login))
+    if entry is None:
+        raise NoKeyForLoginError()
+    return _unwrap(entry, password, _login_ad(login))
+
+
+def unlock_recovery(db_path: Path, recovery_key: str) -> str:
+    """The clinic passphrase unwrapped with the recovery key; UnlockError otherwise."""
+    entry = _read_keyring(db_path).get("recovery")
+    if entry is None:
+        raise UnlockError("this database has no recovery entry in its keyring")
+    return _unwrap(entry, recovery_key, _RECOVERY_AD)
+
+
+def _unwrap(entry: object, password: str, associated: bytes) -> str:
+    try:
+        return open_secret(entry, password, associated).decode("utf-8")
+    except (ValueError, UnicodeDecodeError):
+        raise UnlockError() from None
+
+
+_keyring_lock = threading.Lock()
