@@ -38,6 +38,7 @@ from clinic_app.ui.context import AppContext
 from clinic_app.ui.documents import DocumentActions
 from clinic_app.ui.evaluation_page import EvaluationPage
 from clinic_app.ui.gc_guard import ensure_gui_thread_gc
+from clinic_app.ui.idle_lock import WindowLock
 from clinic_app.ui.patient_detail import PatientDetail
 from clinic_app.ui.patient_list import PatientListPanel
 from clinic_app.ui.questions import ask
@@ -76,9 +77,11 @@ class MainWindow(QMainWindow):
         parent: QWidget | None = None,
         *,
         first_page: FirstPage | None = None,
+        idle_lock_ms: int | None = None,
     ) -> None:
         """With ``db`` and ``form``: the whole window. Without: the patient list of
-        ``first_page`` only, until :meth:`attach`."""
+        ``first_page`` only, until :meth:`attach`. ``idle_lock_ms`` overrides the clinic's
+        idle-lock setting (tests)."""
         super().__init__(parent)
         ensure_gui_thread_gc()  # before any of the window's worker threads can start
         if (db is None or form is None) and first_page is None:
@@ -87,6 +90,8 @@ class MainWindow(QMainWindow):
         # The SQLite file the first page came from (None when built with a database).
         self.first_page_path = None if first_page is None else first_page.path
         self.is_warm = False
+        self.locker: WindowLock | None = None  # from attach(): the idle lock (ui/idle_lock.py)
+        self._idle_lock_ms = idle_lock_ms
         self.setWindowTitle("clinic_app — posterior thigh evaluation")
         self.setMinimumSize(960, 620)
 
@@ -143,6 +148,8 @@ class MainWindow(QMainWindow):
             raise RuntimeError("the main window is already attached to a database")
         self.context.attach(db, form)
         runner = self.context.runner
+        self.locker = WindowLock(self, interval_ms=self._idle_lock_ms)
+        self.locker.start()
 
         def remember(db: Database) -> None:
             from clinic_app.storage import records
@@ -309,6 +316,9 @@ class MainWindow(QMainWindow):
         a["backup"] = self._action(file, "&Backup…", self.on_backup_triggered)
         a["settings"] = self._action(file, "&Settings…", self.on_settings_triggered)
         file.addSeparator()
+        a["lock"] = self._action(file, "&Lock now", self.on_lock_triggered, "Ctrl+L")
+        a["sign_out"] = self._action(file, "Sign &out", self.on_sign_out_triggered)
+        file.addSeparator()
         a["quit"] = self._action(file, "&Quit", self.close, QKeySequence.StandardKey.Quit)
         go = bar.addMenu("&Go")
         a["next_section"] = self._action(
@@ -328,7 +338,9 @@ class MainWindow(QMainWindow):
     def _update_actions(self) -> None:
         """Only the list, the search box and Quit work until :meth:`attach`; the rest as the
         screen allows. Every handler below the menus runs only from an enabled action or from
-        a panel that exists once attached."""
+        a panel that exists once attached. While locked the lock keeps them disabled."""
+        if self.locker is not None and self.locker.is_locked:
+            return
         if not self.is_ready:
             for key, action in self.actions_.items():
                 action.setEnabled(key in ("quit", "find_patient"))
@@ -577,6 +589,32 @@ class MainWindow(QMainWindow):
         dialog = ClinicDialog(self.context.runner, clinician_id=self.clinician.id, parent=self)
         dialog.saved.connect(self.context.set_clinician)
         dialog.open()
+
+    # -- the idle lock and signing out (ui/idle_lock.py) -----------------------------------
+
+    def on_lock_triggered(self) -> None:
+        if self.locker is not None:
+            self.locker.lock()
+
+    def on_sign_out_triggered(self) -> None:
+        if self.locker is not None:
+            self.locker.sign_out()
+
+    def show_patient_list(self) -> None:
+        """The patient list and an empty detail panel (no evaluation open)."""
+        self.patients.show()
+        self.patients.view.clearSelection()
+        self.detail.show_patient(None)
+        self.stack.setCurrentWidget(self.detail)
+        self._update_actions()
+
+    def take_over(self, clinician: Clinician) -> None:
+        """Another clinician signed in on the lock page (the open evaluation is already saved
+        and closed): the window becomes theirs, at the patient list."""
+        self.show_patient_list()
+        self.patients.search.clear()
+        self.context.set_clinician(clinician)
+        self.statusBar().showMessage(f"Signed in as {clinician.name}", 8000)
 
     def on_context_clinician_changed(self, clinician: Clinician) -> None:
         if self.page.saver is not None:

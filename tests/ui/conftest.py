@@ -115,3 +115,43 @@ def window(qtbot: Any, db: Database, mini_form: Form, clinician: Clinician) -> M
     w.activateWindow()
     qtbot.waitUntil(w.isActiveWindow)
     return w
+
+
+# -- accounts (issue 14) -------------------------------------------------------------------------
+
+PASSWORD = "correct horse 42"
+OTHER_PASSWORD = "battery staple 17"
+
+
+@pytest.fixture
+def cheap_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """argon2id with the smallest cost: the same code path, without 64 MiB and 0.1 s a check."""
+    from argon2 import PasswordHasher
+
+    from clinic_app.storage import accounts
+
+    monkeypatch.setattr(
+        accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    )
+
+
+@pytest.fixture
+def account(db: Database, cheap_hashing: None) -> Clinician:
+    """The clinic's first admin (also a therapist): login ``dana``, password ``PASSWORD``."""
+    from clinic_app.storage import accounts, records
+
+    records.save_clinic(db, records.ClinicInfo(name="Thigh & Hip Clinic"), user="setup")
+    person, _key = accounts.create_first_admin(
+        db, "dana", PASSWORD, display_name="Dana Physio", credentials="PT, DPT"
+    )
+    return person
+
+
+@pytest.fixture
+def other_account(db: Database, account: Clinician) -> Clinician:
+    """A second therapist, ``lee`` with ``OTHER_PASSWORD``, added by the admin."""
+    from clinic_app.storage import accounts
+
+    return accounts.add_account(
+        db, "lee", OTHER_PASSWORD, roles=["therapist"], display_name="Lee Second", by=account
+    )

@@ -1,0 +1,273 @@
+"""The idle lock (issue 14): after the interval the window shows no patient datum; the same
+clinician resumes the very draft with nothing lost; another clinician's sign-in saves the first
+one's draft under the first one's name; a wrong password keeps it locked."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QAbstractItemView,
+    QApplication,
+    QComboBox,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QTextEdit,
+    QWidget,
+)
+
+from clinic_app.storage import records
+from clinic_app.ui.fields import NumberEditor
+from clinic_app.ui.idle_lock import LOCKED_TITLE, IdleWatcher
+from clinic_app.ui.main_window import MainWindow
+from tests.ui.conftest import OTHER_PASSWORD, PASSWORD
+from tests.ui.helpers import settle
+
+LOCK_MS = 400
+SHOTS = Path("/tmp/clinic_app_idle_lock")
+
+
+def visible_text(window: MainWindow) -> list[str]:
+    """Everything a person could read on the screen: the texts of every visible widget of the
+    window and of any visible top-level window, the visible rows of item views, the title and
+    the status bar."""
+    out = [window.windowTitle(), window.statusBar().currentMessage()]
+    tops = [w for w in QApplication.topLevelWidgets() if w.isVisible()]
+    for top in tops:
+        out.append(top.windowTitle())
+        for w in [top, *top.findChildren(QWidget)]:
+            if not w.isVisible():
+                continue
+            if isinstance(w, QLabel | QAbstractButton | QLineEdit):
+                out.append(w.text())
+            elif isinstance(w, QPlainTextEdit | QTextEdit):
+                out.append(w.toPlainText())
+            elif isinstance(w, QComboBox):
+                out.append(w.currentText())
+            if isinstance(w, QAbstractItemView) and w.model() is not None:
+                model = w.model()
+                for r in range(model.rowCount()):
+                    for c in range(model.columnCount()):
+                        out.append(str(model.data(model.index(r, c)) or ""))
+    return [t for t in out if t]
+
+
+def shot(window: MainWindow, name: str) -> Path:
+    SHOTS.mkdir(exist_ok=True)
+    path = SHOTS / f"{name}.png"
+    window.grab().save(str(path))
+    return path
+
+
+@pytest.fixture
+def patient(db) -> records.Patient:
+    return records.create_patient(
+        db, records.PatientFields("Ada", "Lovelace", "MRN-7731", activity="fencing"), user="t"
+    )
+
+
+@pytest.fixture
+def locking_window(qtbot, db, mini_form, account, patient) -> MainWindow:
+    w = MainWindow(db, mini_form, account, idle_lock_ms=LOCK_MS)
+    qtbot.addWidget(w)
+    w.resize(1280, 800)
+    w.show()
+    w.activateWindow()
+    qtbot.waitUntil(w.isActiveWindow)
+    settle(qtbot, w)
+    return w
+
+
+def open_draft(qtbot, window: MainWindow, patient: records.Patient) -> NumberEditor:
+    window.patients.model.reload()
+    window.patients.select_patient(patient.id)
+    window.detail.new_eval_button.click()
+    settle(qtbot, window)
+    view = window.page.view
+    assert view is not None
+    view.editor.set_current_section("flexibility")
+    line = view.editor.editor("slr", "left")
+    assert isinstance(line, NumberEditor)
+    line.line.setFocus()
+    qtbot.waitUntil(line.line.hasFocus)
+    return line
+
+
+def slr_left(db, evaluation_id: int) -> Any:
+    return records.get_evaluation(db, evaluation_id).findings.get("values", {}).get("slr", {})
+
+
+def sign_in(window: MainWindow, login: str, password: str) -> None:
+    assert window.locker is not None
+    panel = window.locker.panel
+    panel.login.setText(login)
+    panel.password.setText(password)
+    panel.password.setFocus()
+    panel.password.returnPressed.emit()  # Enter in the password field
+
+
+def test_the_watcher_fires_after_the_interval_and_input_postpones_it(qtbot) -> None:
+    watcher = IdleWatcher(300)
+    fired: list[float] = []
+    watcher.idled.connect(lambda: fired.append(watcher.idle_ms()))
+    target = QLineEdit()
+    qtbot.addWidget(target)
+    target.show()
+    watcher.start()
+    for _ in range(4):  # typing every 150 ms for 600 ms: never idle for 300 ms
+        qtbot.wait(150)
+        qtbot.keyClick(target, "a")
+    assert fired == []
+    qtbot.waitUntil(lambda: bool(fired), timeout=2000)
+    assert fired[0] >= 300
+    assert target.text() == "aaaa"
+
+
+def test_locked_window_shows_no_patient_data_and_resumes_the_same_draft(
+    qtbot, db, locking_window: MainWindow, patient
+) -> None:
+    window = locking_window
+    line = open_draft(qtbot, window, patient)
+    evaluation_id = window.page.evaluation.id
+    qtbot.keyClicks(line.line, "6")  # mid-typing: the lock comes before the autosave's timer
+    before = " ".join(visible_text(window))
+    assert "Lovelace" in before  # the walk sees what the screen shows
+    shot(window, "1-before-lock")
+    with qtbot.waitSignal(window.locker.locked, timeout=5000):
+        pass
+    assert window.locker.is_locked
+    assert slr_left(db, evaluation_id) == {"left": 6}  # saved before anything was hidden
+    texts = visible_text(window)
+    joined = " ".join(texts)
+    for secret in ("Ada", "Lovelace", "MRN-7731", "fencing", "Passive straight leg raise"):
+        assert secret not in joined, (secret, texts)
+    assert not any(t.strip() == "6" for t in texts), texts
+    assert window.windowTitle() == LOCKED_TITLE
+    assert window.statusBar().currentMessage() == ""
+    assert window.saved_label.text() == ""
+    assert not window.menuBar().isEnabled()
+    assert not window.actions_["export_report"].isEnabled()
+    assert not window.actions_["lock"].isEnabled()
+    assert window.locker.panel.login.text() == "dana"  # the same clinician: prefilled
+    shot(window, "2-locked")
+    # a status message arriving while locked (a late save naming the patient) is not shown
+    window.statusBar().showMessage("Saved Ada Lovelace", 5000)
+    assert window.statusBar().currentMessage() == ""
+
+    sign_in(window, "dana", "not my password")
+    assert window.locker.is_locked
+    assert window.locker.panel.error.text() == "wrong name or password"
+    assert "Lovelace" not in " ".join(visible_text(window))
+    shot(window, "3-wrong-password")
+
+    sign_in(window, "dana", PASSWORD)
+    assert not window.locker.is_locked
+    assert window.page.evaluation is not None
+    assert window.page.evaluation.id == evaluation_id
+    assert window.stack.currentWidget() is window.page
+    qtbot.waitUntil(line.line.hasFocus, timeout=2000)  # the same field has the keyboard
+    assert line.line.text() == "6"
+    qtbot.keyClicks(line.line, "7")  # typing goes on where it stopped
+    assert window.menuBar().isEnabled()
+    assert window.actions_["export_report"].isEnabled()
+    assert "Lovelace" in " ".join(visible_text(window))
+    shot(window, "4-resumed")
+    assert window.flush()
+    assert slr_left(db, evaluation_id) == {"left": 67}
+    actions = [e.action for e in records.access_log(db, actions=["lock", "unlock"])]
+    assert actions == ["unlock", "lock"]  # newest first
+    window.close()
+
+
+def test_another_clinician_saves_the_first_ones_draft_under_their_name(
+    qtbot, db, locking_window: MainWindow, patient, other_account
+) -> None:
+    window = locking_window
+    window.locker.watcher.set_interval_ms(60_000)  # locked by hand below: no timing here
+    line = open_draft(qtbot, window, patient)
+    evaluation_id = window.page.evaluation.id
+    qtbot.keyClicks(line.line, "58")
+    window.locker.lock()
+    sign_in(window, "lee", "wrong password!")
+    assert window.locker.is_locked
+    assert window.context.clinician.id == window.locker.window.context.clinician.id
+    sign_in(window, "lee", OTHER_PASSWORD)
+    assert not window.locker.is_locked
+    assert window.context.clinician.id == other_account.id
+    assert window.context.user == "Lee Second"
+    assert window.page.evaluation is None  # closed: Lee starts at the patient list
+    assert window.stack.currentWidget() is window.detail
+    assert window.patients.isVisible()
+    assert window.detail.patient is None
+    stored = records.get_evaluation(db, evaluation_id)
+    assert stored.findings["values"]["slr"] == {"left": 58}
+    assert stored.updated_by == "Dana Physio"  # the draft stays Dana's
+    assert stored.status == "draft"
+    assert "Lee Second" in window.statusBar().currentMessage()
+    shot(window, "5-taken-over")
+    trail = [(e.actor, e.action) for e in records.access_log(db, actions=["sign_in", "sign_out"])]
+    assert ("lee", "sign_in") in trail
+    assert ("dana", "sign_out") in trail
+    window.close()
+
+
+def test_a_dialog_of_patient_data_is_hidden_and_comes_back(
+    qtbot, db, locking_window: MainWindow, patient
+) -> None:
+    window = locking_window
+    window.patients.model.reload()
+    window.patients.select_patient(patient.id)
+    window.on_detail_edit_requested()  # the patient dialog, with the name in its fields
+    qtbot.waitUntil(lambda: QApplication.activeModalWidget() is not None, timeout=2000)
+    dialog = QApplication.activeModalWidget()
+    assert dialog is not None
+    assert "Lovelace" in " ".join(visible_text(window))
+    dialog.findChild(QLineEdit, "activity").setText("sabre")  # typed, not saved yet
+    with qtbot.waitSignal(window.locker.locked, timeout=5000):
+        pass
+    assert not dialog.isVisible()
+    joined = " ".join(visible_text(window))
+    assert "Lovelace" not in joined
+    assert "sabre" not in joined
+    sign_in(window, "dana", PASSWORD)
+    assert dialog.isVisible()
+    assert dialog.findChild(QLineEdit, "activity").text() == "sabre"
+    dialog.reject()
+    window.close()
+
+
+def test_lock_now_and_sign_out(qtbot, db, locking_window: MainWindow, patient, other_account):
+    window = locking_window
+    window.locker.watcher.set_interval_ms(60_000)
+    line = open_draft(qtbot, window, patient)
+    qtbot.keyClicks(line.line, "41")
+    evaluation_id = window.page.evaluation.id
+    window.actions_["lock"].trigger()  # Ctrl+L
+    assert window.locker.is_locked
+    sign_in(window, "dana", PASSWORD)
+    assert window.page.evaluation is not None
+    window.actions_["sign_out"].trigger()
+    assert window.locker.is_locked
+    assert window.locker.panel.login.text() == ""  # signed out: nobody prefilled
+    assert window.page.evaluation is None
+    assert slr_left(db, evaluation_id) == {"left": 41}
+    sign_in(window, "dana", PASSWORD)  # after signing out even Dana starts at the list
+    assert not window.locker.is_locked
+    assert window.page.evaluation is None
+    assert window.stack.currentWidget() is window.detail
+    window.close()
+
+
+def test_the_interval_comes_from_the_clinic_setting(qtbot, db, mini_form, account) -> None:
+    records.save_setting(db, "idle_lock_minutes", 2, user="dana")
+    window = MainWindow(db, mini_form, account)
+    qtbot.addWidget(window)
+    settle(qtbot, window)
+    assert window.locker is not None
+    assert window.locker.watcher.interval_ms == 120_000
+    assert window.locker.watcher.active
+    window.close()
