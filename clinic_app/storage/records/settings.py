@@ -54,12 +54,8 @@ SETTINGS: dict[str, SettingSpec] = {
     spec.key: spec
     for spec in (
         SettingSpec("idle_lock_minutes", 5, "idle lock (minutes)", _whole_number(1, 240)),
-        SettingSpec(
-            "allow_plain_remote_server",
-            False,
-            "connecting to a clinic server without TLS",
-            _yes_no,
-        ),
+        # No "allow a clinic server without TLS" here: it must be known before connecting, so it
+        # is the workstation's CLINIC_APP_ALLOW_PLAIN_SERVER=1 (storage/database.py).
     )
 }
 
