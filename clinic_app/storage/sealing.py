@@ -6,12 +6,25 @@ clinician's name, credentials and licence number, the clinic header) and the pub
 signed it; ``signature`` is an Ed25519 signature over the seal's canonical JSON. A forger who
 can write the database can recompute a SHA-256 but not this signature without the private key.
 
-**Key: one per installation, for now** (clinician accounts with their own password-protected
-keys come with a later issue): ``signing-key.pem`` in the data folder, 0600, made on the first
-signature. A seal is trusted when it was made with this installation's key or with a public key
-listed in ``trusted-keys`` in the data folder (one hex key a line: the other workstations of a
-clinic server, or the machine a restored backup came from). ``clinic-app info`` prints this
+**Keys.** Each installation has one key: ``signing-key.pem`` in the data folder, 0600, made on
+first use. It certifies the clinicians' own keys (issue 14, ``storage.accounts``: each
+clinician's Ed25519 key, encrypted under their password, with ``key_certificate``, the
+installation key's signature over ``canonical({"clinician_id", "login", "public_key"})``) and
+signs addenda. Trusted keys: this installation's key and the public keys listed in
+``trusted-keys`` in the data folder (one hex key a line: the other workstations of a clinic
+server, or the machine a restored backup came from). ``clinic-app info`` prints this
 installation's public key.
+
+**Seal versions.** Version 2 (issue 14): signed with the signing clinician's own key, unlocked by
+their password at signing; the seal carries that public key, its certificate and the certifying
+key (``seal["key"]``), so it stays verifiable after the clinician's key is replaced (a password
+reset). It is trusted when the certifying key is trusted, the certificate vouches for that
+public key *and* the clinician id and login named in the seal's ``signer``, and the signature
+verifies under the clinician's key. A co-signed seal also carries the assistant's or student's
+own signed *preparation* (``seal["prepared"]``: what they vouched for, checked the same way).
+Version 1: signed with the installation key itself (evaluations signed before accounts, and the
+headless ``user=`` path, which says so: ``"signed_with": "installation key"``). Rows signed
+before 0004 carry ``{"legacy": "0004"}`` and are checked against their content hash only.
 
 Addenda of an evaluation form a hash chain (each carries the hash of the one before, the first
 the zero hash) and each addendum's hash is signed. Audit events form one hash chain in id order;
@@ -41,13 +54,15 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from clinic_app.storage.database import Database
+    from clinic_app.storage.signer_seals import SignerKey
 
 log = logging.getLogger(__name__)
 
 KEY_FILE = "signing-key.pem"
 TRUSTED_FILE = "trusted-keys"
 GENESIS = "0" * 64
-SEAL_VERSION = 1
+SEAL_VERSION = 2
+INSTALLATION_SEAL_VERSION = 1
 LEGACY = "0004"
 # Any constant: PostgreSQL writers of audit events queue on it (pg_advisory_xact_lock).
 _AUDIT_LOCK = 1_300_013
@@ -67,6 +82,8 @@ SEALED_FIELDS = (
     "signed_by",
     "signed_at",
 )
+# What an assistant or student vouches for when they sign their part (all but the signature).
+PREPARED_FIELDS = tuple(k for k in SEALED_FIELDS if k not in ("status", "signed_by", "signed_at"))
 
 
 def canonical(obj: Any) -> str:
@@ -190,6 +207,10 @@ def _signature_ok(public: str, signature: str | None, data: str) -> bool:
 # ------------------------------------------------------------------------------------- sealing
 
 
+def field_digest(value: Any) -> str:
+    return sha(_plain(value))
+
+
 def field_digests(values: Mapping[str, Any]) -> dict[str, str]:
     return {key: sha(_plain(values[key])) for key in SEALED_FIELDS}
 
@@ -223,22 +244,48 @@ def snapshot_digest(session: Session, snapshot_id: int) -> str | None:
     return None if content is None else sha(content)
 
 
-def make_seal(session: Session, row: m.Evaluation) -> tuple[dict[str, Any], str]:
-    """(seal, signature) for ``row`` as it will be once signed (status, signer, time set)."""
+def _form_part(session: Session, row: m.Evaluation) -> dict[str, Any]:
+    return {
+        "snapshot_id": row.form_snapshot_id,
+        "content_sha256": snapshot_digest(session, row.form_snapshot_id),
+    }
+
+
+def make_seal(
+    session: Session,
+    row: m.Evaluation,
+    signer: SignerKey | None = None,
+    *,
+    role: str = "therapist",
+    prepared: Mapping[str, Any] | None = None,
+) -> tuple[dict[str, Any], str]:
+    """(seal, signature) for ``row`` as it will be once signed (status, signer, time set).
+
+    With ``signer`` (a clinician's unlocked key) a version-2 seal naming them; ``prepared`` is
+    the assistant's or student's signed preparation being co-signed (``{"seal", "signature"}``
+    as :func:`make_preparation` made it). Without, a version-1 seal made with the installation
+    key (the headless path), which says so.
+    """
     values = {key: getattr(row, key) for key in SEALED_FIELDS}
     seal: dict[str, Any] = {
-        "v": SEAL_VERSION,
+        "v": SEAL_VERSION if signer else INSTALLATION_SEAL_VERSION,
         "evaluation_id": row.id,
         "fields": field_digests(values),
-        "form": {
-            "snapshot_id": row.form_snapshot_id,
-            "content_sha256": snapshot_digest(session, row.form_snapshot_id),
-        },
+        "form": _form_part(session, row),
         "clinician": clinician_part(session, row),
         "clinic": clinic_part(session),
     }
-    public, signature = _sign(canonical(seal))
-    seal["key"] = public
+    if signer is None:
+        seal["signed_with"] = "installation key"
+        public, signature = _sign(canonical(seal))
+        seal["key"] = public
+        return seal, signature
+    from clinic_app.storage.signer_seals import signer_part
+
+    seal["signer"] = signer_part(session, signer, role)
+    seal["prepared"] = dict(prepared) if prepared else None
+    signature = signer.private_key.sign(canonical(seal).encode("utf-8")).hex()
+    seal["key"] = signer.block()
     return seal, signature
 
 
@@ -336,12 +383,13 @@ def evaluation_problems(
         if not hash_ok:
             problems.append("its findings or details no longer match its content hash")
     else:
-        public = str(seal.get("key", ""))
-        if public not in trusted:
-            problems.append("its seal was made with a key this installation does not trust")
-        elif not _signature_ok(public, row.signature, _signed_part(seal)):
-            problems.append("its seal or signature was altered (the signature does not match)")
+        from clinic_app.storage import signer_seals
+
+        key_problem = signer_seals.signed_problem(seal, row.signature, trusted)
+        if key_problem:
+            problems.append(key_problem)
         else:
+            problems.extend(signer_seals.signer_problems(session, row, seal, trusted))
             if seal.get("evaluation_id") != row.id:
                 problems.append(f"its seal belongs to evaluation {seal.get('evaluation_id')}")
             now = field_digests({key: getattr(row, key) for key in SEALED_FIELDS})
@@ -368,7 +416,9 @@ def _addenda_problems(
 ) -> list[str]:
     problems: list[str] = []
     prev = GENESIS
-    public = None if legacy else str((row.seal or {}).get("key", ""))
+    # Addenda are signed with the installation key: a version-1 seal's key, or any trusted one.
+    key = None if legacy else (row.seal or {}).get("key")
+    public = key if isinstance(key, str) else None
     for addendum in addenda:
         expected = addendum_hash(
             addendum.evaluation_id, addendum.author, addendum.created_at, addendum.text, prev

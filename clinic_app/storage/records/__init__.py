@@ -46,7 +46,6 @@ from clinic_app.storage.records.evaluations import (
     get_evaluation,
     list_evaluations,
     save_draft,
-    sign_evaluation,
     start_evaluation,
     verify_evaluation,
 )
@@ -66,6 +65,11 @@ from clinic_app.storage.records.search import (
     search_patients,
 )
 from clinic_app.storage.records.settings import SETTINGS, all_settings, get_setting, save_setting
+from clinic_app.storage.records.signing import (
+    cosign_evaluation,
+    return_for_changes,
+    sign_evaluation,
+)
 from clinic_app.storage.records.values import (
     Addendum,
     AuditEntry,
@@ -149,6 +153,8 @@ __all__ = [
     "search_patients",
     "seal_problems",
     "sign_evaluation",
+    "cosign_evaluation",
+    "return_for_changes",
     "start_evaluation",
     "update_patient",
     "verify_database",

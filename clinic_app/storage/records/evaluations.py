@@ -46,7 +46,6 @@ from clinic_app.storage.records.values import (
     EvaluationStatus,
     EvaluationSummary,
     InvolvedSide,
-    Signed,
 )
 
 if TYPE_CHECKING:
@@ -93,7 +92,17 @@ def _evaluation(row: m.Evaluation, addenda: Sequence[m.Addendum] = ()) -> Evalua
         updated_at=row.updated_at,
         addenda=tuple(_addendum(a) for a in addenda),
         seal=json.loads(json.dumps(row.seal)) if row.seal else None,
+        prepared_by_id=row.prepared_by_id,
+        prepared_by=row.prepared_by,
+        prepared_at=row.prepared_at,
+        returned=_returned(row),
     )
+
+
+def _returned(row: m.Evaluation) -> tuple[str, datetime | None, str] | None:
+    from clinic_app.storage.records.signing import returned_note
+
+    return returned_note(row.seal) if row.status == "draft" else None
 
 
 def _summary(row: m.Evaluation) -> EvaluationSummary:
@@ -111,6 +120,8 @@ def _summary(row: m.Evaluation) -> EvaluationSummary:
         signed_at=row.signed_at,
         updated_by=row.updated_by,
         updated_at=row.updated_at,
+        prepared_by=row.prepared_by,
+        prepared_at=row.prepared_at,
     )
 
 
@@ -261,6 +272,14 @@ def _locked(row: m.Evaluation) -> EvaluationSignedError:
     return EvaluationSignedError(row.id, row.signed_by, row.signed_at)
 
 
+def _awaiting_cosignature(row: m.Evaluation) -> StorageError:
+    logger.info("evaluation %d awaits co-signature: change refused", row.id)
+    return StorageError(
+        f"evaluation {row.id} awaits a therapist's co-signature (prepared by {row.prepared_by}): "
+        "its findings cannot be changed unless a therapist returns it for changes"
+    )
+
+
 def _conflict(row: m.Evaluation, expected_version: int) -> ConflictError:
     """Someone saved ``row`` after the editor loaded ``expected_version``: nothing is written,
     and their findings go back so the editor can show both."""
@@ -338,6 +357,8 @@ def save_draft(
                 row.updated_by,
                 row.updated_at,
             )
+        if row.prepared_by is not None:
+            raise _awaiting_cosignature(row)
         if row.version != expected_version:
             raise _conflict(row, expected_version)
         if new_meta["kind"] not in m.EVALUATION_KINDS:
@@ -362,6 +383,7 @@ def save_draft(
                     m.Evaluation.id == row.id,
                     m.Evaluation.version == expected_version,
                     m.Evaluation.status == "draft",
+                    m.Evaluation.prepared_by.is_(None),
                 )
                 .values(
                     findings=new_findings,
@@ -381,6 +403,8 @@ def save_draft(
             s.refresh(row)
             if row.status == "signed":
                 raise _locked(row)
+            if row.prepared_by is not None:
+                raise _awaiting_cosignature(row)
             raise _conflict(row, expected_version)
         write_audit(s, user, "evaluation", row.id, "save_draft", before, new_hash, now)
         saved = DraftSaved(
@@ -400,56 +424,6 @@ def save_draft(
         len(changed_items),
     )
     return saved
-
-
-def sign_evaluation(
-    db: Database, evaluation_id: int, expected_version: int, *, user: str
-) -> Signed:
-    """Sign (lock) a draft. Raises ConflictError if it changed since ``expected_version``."""
-    user = require_user(user)
-    with db.writing() as s:
-        row: m.Evaluation = get_row(s, m.Evaluation, "evaluation", evaluation_id)
-        if row.status == "signed":
-            raise _locked(row)
-        if row.version != expected_version:
-            raise _conflict(row, expected_version)
-        now = utcnow()
-        before = row.content_hash
-        probe = _probe(row, status="signed", signed_by=user, signed_at=now)
-        new_hash = _content_hash(probe)
-        # The seal: what the report prints, as it is now, signed with the installation's key.
-        seal, signature = sealing.make_seal(s, probe)
-        result = cast(
-            "CursorResult[Any]",
-            s.execute(
-                update(m.Evaluation)
-                .where(
-                    m.Evaluation.id == evaluation_id,
-                    m.Evaluation.version == expected_version,
-                    m.Evaluation.status == "draft",
-                )
-                .values(
-                    status="signed",
-                    signed_by=user,
-                    signed_at=now,
-                    seal=seal,
-                    signature=signature,
-                    content_hash=new_hash,
-                    version=expected_version + 1,
-                    updated_by=user,
-                    updated_at=now,
-                )
-                .execution_options(synchronize_session=False)
-            ),
-        )
-        if result.rowcount != 1:
-            fresh: m.Evaluation = get_row(s, m.Evaluation, "evaluation", evaluation_id)
-            if fresh.status == "signed":
-                raise _locked(fresh)
-            raise _conflict(fresh, expected_version)
-        write_audit(s, user, "evaluation", evaluation_id, "sign", before, new_hash, now)
-    logger.info("evaluation %d signed (version %d)", evaluation_id, expected_version + 1)
-    return Signed(evaluation_id, expected_version + 1, user, now, new_hash)
 
 
 def add_addendum(db: Database, evaluation_id: int, text: str, *, user: str) -> Addendum:

@@ -91,10 +91,21 @@ class Evaluation:
     # (name, credentials, licence_number), "clinic" (name, address, phone, paper_size,
     # logo_sha256). None for drafts; {"legacy": "0004"} for evaluations signed before seals.
     seal: Mapping[str, Any] | None = None
+    # An assistant's or student's signature (issue 14): while the draft awaits a therapist's
+    # co-signature its findings are locked; on a co-signed record, who prepared it.
+    prepared_by_id: int | None = None
+    prepared_by: str | None = None
+    prepared_at: datetime | None = None
+    # A draft a therapist returned for changes: (by, at, reason).
+    returned: tuple[str, datetime | None, str] | None = None
 
     @property
     def is_signed(self) -> bool:
         return self.status == "signed"
+
+    @property
+    def awaiting_cosignature(self) -> bool:
+        return self.status == "draft" and self.prepared_by is not None
 
     @property
     def values(self) -> Mapping[str, Any]:
@@ -118,6 +129,12 @@ class EvaluationSummary:
     signed_at: datetime | None
     updated_by: str
     updated_at: datetime
+    prepared_by: str | None = None
+    prepared_at: datetime | None = None
+
+    @property
+    def awaiting_cosignature(self) -> bool:
+        return self.status == "draft" and self.prepared_by is not None
 
 
 @dataclass(frozen=True)
@@ -143,6 +160,9 @@ class Signed:
     signed_by: str
     signed_at: datetime
     content_hash: str
+    # An assistant's or student's signature: the draft now awaits a therapist's co-signature
+    # (``signed_by``/``signed_at`` are then the preparer and the time of preparation).
+    awaiting_cosignature: bool = False
 
 
 @dataclass(frozen=True)

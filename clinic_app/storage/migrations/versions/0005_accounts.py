@@ -70,6 +70,63 @@ def login_from_name(name: str, taken: set[str]) -> str:
     return login
 
 
+# A draft awaiting co-signature: what its preparer signed (findings and the details the report
+# prints) cannot change until a therapist returns it for changes (prepared_by cleared) or
+# co-signs it (status signed: 0004's lock). Also refused: writing over such a row.
+AWAITING = (
+    "an evaluation awaiting co-signature cannot be changed: a therapist returns it for changes"
+)
+_PREPARED_COLUMNS = (
+    "findings",
+    "carried_forward",
+    "eval_date",
+    "kind",
+    "clinician_id",
+    "patient_id",
+    "involved_side",
+    "form_snapshot_id",
+    "form_id",
+    "form_version",
+)
+
+
+def _prepared_changed(distinct: str) -> str:
+    return " OR ".join(f"NEW.{c} {distinct} OLD.{c}" for c in _PREPARED_COLUMNS)
+
+
+SQLITE_PREPARED_TRIGGERS = {
+    "evaluation_prepared_locked": "BEFORE UPDATE ON evaluation FOR EACH ROW "
+    "WHEN OLD.prepared_by IS NOT NULL AND OLD.status = 'draft' "
+    f"AND ({_prepared_changed('IS NOT')}) BEGIN SELECT RAISE(ABORT, '{AWAITING}'); END",
+    "evaluation_prepared_no_replace": "BEFORE INSERT ON evaluation FOR EACH ROW "
+    "WHEN EXISTS (SELECT 1 FROM evaluation WHERE id = NEW.id AND prepared_by IS NOT NULL) "
+    f"BEGIN SELECT RAISE(ABORT, '{AWAITING}'); END",
+}
+
+
+def _create_prepared_locks() -> None:
+    if op.get_bind().dialect.name == "sqlite":
+        for name, body in SQLITE_PREPARED_TRIGGERS.items():
+            op.execute(f"CREATE TRIGGER {name} {body}")
+        return
+    # clinic_refuse_write (0004) raises its first argument. INSERT ... ON CONFLICT DO UPDATE
+    # fires the UPDATE trigger, so PostgreSQL needs no insert rule.
+    op.execute(
+        "CREATE TRIGGER evaluation_prepared_locked BEFORE UPDATE ON evaluation FOR EACH ROW "
+        "WHEN (OLD.prepared_by IS NOT NULL AND OLD.status = 'draft' "
+        f"AND ({_prepared_changed('IS DISTINCT FROM')})) "
+        f"EXECUTE FUNCTION clinic_refuse_write('{AWAITING}')"
+    )
+
+
+def _drop_prepared_locks() -> None:
+    if op.get_bind().dialect.name == "sqlite":
+        for name in SQLITE_PREPARED_TRIGGERS:
+            op.execute(f"DROP TRIGGER {name}")
+    else:
+        op.execute("DROP TRIGGER evaluation_prepared_locked ON evaluation")
+
+
 def upgrade() -> None:
     for column in _clinician_columns():
         op.add_column("clinician", column)
@@ -95,9 +152,11 @@ def upgrade() -> None:
             .values(login=login_from_name(row.name, taken))
         )
     op.create_index("uq_clinician_login", "clinician", ["login"], unique=True)
+    _create_prepared_locks()
 
 
 def downgrade() -> None:
+    _drop_prepared_locks()  # first: SQLite cannot drop a column a trigger names
     op.drop_index("uq_clinician_login", table_name="clinician")
     op.drop_table("setting")
     # Plain DROP COLUMN (SQLite >= 3.35): a batch rebuild of ``evaluation`` would drop 0004's
