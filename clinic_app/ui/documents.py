@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
+from clinic_app.ui.access_log import record_access
 from clinic_app.ui.context import AppContext
 from clinic_app.ui.operations import show_failure
 from clinic_app.ui.text import report_file_name
@@ -130,6 +131,12 @@ class DocumentActions(QObject):
             return False
         return True
 
+    def _record(self, action: str) -> None:
+        """Access log: the open evaluation's document was exported, printed or previewed."""
+        ev = self.page.evaluation
+        if ev is not None:
+            record_access(self.context, action, "evaluation", ev.id, parent=self.parent_widget)
+
     # -- the actions --------------------------------------------------------------------------
 
     def export(self, kind: str) -> Path | None:
@@ -145,6 +152,7 @@ class DocumentActions(QObject):
         )
         if not path or not self._build(kind, data, Path(path), what):
             return None
+        self._record("export")
         self.status.emit(f"Exported {path}")
         return Path(path)
 
@@ -182,6 +190,7 @@ class DocumentActions(QObject):
             finally:
                 progress.close()
         if sent is not None:
+            self._record("print")
             self.status.emit(f"Sent {sent} pages to the printer")
 
     def preview(self) -> Path | None:
@@ -198,6 +207,7 @@ class DocumentActions(QObject):
         path = folder / report_file_name(p, data.evaluation.date, "report")
         if not self._build("report", data, path, what):
             return None
+        self._record("preview")
         QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
         self.status.emit(f"Preview: {path}")
         return path

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 
 from clinic_app.storage.errors import ConflictError
 from clinic_app.storage.values import Patient
+from clinic_app.ui.access_log import record_access
 from clinic_app.ui.context import AppContext
 from clinic_app.ui.operations import Changes, show_failure
 from clinic_app.ui.questions import ask
@@ -206,6 +207,7 @@ class EvaluationPage(QWidget):
         self._attach_saver(evaluation)
         self._show_state()
         self._restore_layout(self.view)
+        record_access(self.context, "open", "evaluation", evaluation.id, parent=self)
         self.opened.emit(evaluation.id)
 
     def _previous_values(self, evaluation: Evaluation, form: Form) -> dict[str, object]:

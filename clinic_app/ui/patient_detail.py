@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from clinic_app.storage.values import Patient
+from clinic_app.ui.access_log import record_access
 from clinic_app.ui.context import AppContext
 from clinic_app.ui.operations import Changes, show_failure
 from clinic_app.ui.patient_model import SEX_LABELS, age_on
@@ -111,6 +112,7 @@ class PatientDetail(QWidget):
         super().__init__(parent)
         self.context = context
         self.patient: Patient | None = None
+        self._viewed_id: int | None = None  # the patient whose viewing is in the access log
         self.evaluations: list[EvaluationRow] = []
         layout = QVBoxLayout(self)
         layout.setContentsMargins(20, 14, 20, 14)
@@ -215,6 +217,7 @@ class PatientDetail(QWidget):
 
     def show_patient(self, patient: Patient | None) -> None:
         self.patient = patient
+        self._record_view(patient)
         enabled = patient is not None
         for w in (self.edit_button, self.archive_button, self.open_button):
             w.setEnabled(enabled)
@@ -246,6 +249,16 @@ class PatientDetail(QWidget):
         for key, lab in self.fact_labels.items():
             lab.setText(values[key])
         self.refresh_evaluations()
+
+    def _record_view(self, patient: Patient | None) -> None:
+        """Access log: once per patient selected (not again when the same patient is shown
+        anew after an edit or on coming back from an evaluation)."""
+        pid = None if patient is None else patient.id
+        if pid is not None and pid != self._viewed_id:
+            if not self.context.ready:
+                return
+            record_access(self.context, "view", "patient", pid, parent=self)
+        self._viewed_id = pid
 
     def on_runner_changed(self, changes: Changes) -> None:
         """Refresh when an operation changed the evaluations of the patient shown."""

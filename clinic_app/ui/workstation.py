@@ -45,12 +45,12 @@ def workstation_settings(where: str) -> QSettings:
     return settings
 
 
-def where_of(db: Database) -> str:
-    """What names ``db``'s group: the folder holding a SQLite file (its data folder), or the
-    PostgreSQL URL without password."""
-    if db.path is not None:
-        return str(Path(db.path).resolve().parent)
-    return db.display_url
+def where_of(database: Database) -> str:
+    """What names ``database``'s group: the folder holding a SQLite file (its data folder), or
+    the PostgreSQL URL without password (its location only: nothing is read from it)."""
+    if database.path is not None:
+        return str(Path(database.path).resolve().parent)
+    return database.display_url
 
 
 def default_where() -> str:

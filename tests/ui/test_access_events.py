@@ -1,0 +1,97 @@
+"""Access events from the real screens: viewing a patient, opening an evaluation, exporting,
+previewing and printing write exactly those events, with the signed-in clinician and the ids."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import QFileDialog, QMessageBox
+
+from clinic_app.storage import records
+from clinic_app.ui import printing
+from clinic_app.ui.access_log import record_access
+from clinic_app.ui.main_window import MainWindow
+from tests.ui.helpers import settle, when_modal
+
+
+def access(db) -> list[tuple[str, str, str, int]]:
+    """The access events, oldest first: (actor, action, entity, id)."""
+    found = records.access_log(db, actions=records.ACCESS_ACTIONS)
+    return [(e.actor, e.action, e.entity, e.entity_id) for e in reversed(found)]
+
+
+def test_the_screens_write_exactly_the_accesses_made(
+    qtbot, window: MainWindow, db, mini_form, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    eva = records.create_patient(db, records.PatientFields("Eva", "Berg", "M-1"), user="t")
+    other = records.create_patient(db, records.PatientFields("Otto", "Lind", "M-2"), user="t")
+    ev = records.start_evaluation(db, eva.id, mini_form, user="t")
+    me = window.context.user
+    window.patients.model.reload()
+    settle(qtbot, window)
+    before = access(db)  # whatever the window showed at start (the first patient listed)
+
+    window.patients.select_patient(eva.id)
+    settle(qtbot, window)
+    window.detail.show_patient(window.detail.patient)  # shown anew (after an edit): not again
+    window.detail.open_button.click()
+    settle(qtbot, window)
+    assert window.page.evaluation is not None
+    assert window.page.evaluation.id == ev.id
+
+    out = tmp_path / "report.pdf"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *_a: (str(out), "PDF (*.pdf)"))
+    window.actions_["export_report"].trigger()
+    assert out.read_bytes().startswith(b"%PDF")
+    monkeypatch.setattr(QDesktopServices, "openUrl", lambda _url: True)
+    window.actions_["preview"].trigger()
+    # The system print dialog is the edge of the app: it "prints" 2 pages, then is cancelled.
+    monkeypatch.setattr(printing, "print_with_dialog", lambda *_a, **_k: 2)
+    window.actions_["print_handout"].trigger()
+    monkeypatch.setattr(printing, "print_with_dialog", lambda *_a, **_k: None)
+    window.actions_["print_handout"].trigger()
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *_a: ("", ""))
+    window.actions_["export_handout"].trigger()  # cancelled: nothing exported, nothing logged
+    settle(qtbot, window)
+
+    window.actions_["back"].trigger()  # back to the same patient: no second view
+    settle(qtbot, window)
+    window.patients.select_patient(other.id)
+    settle(qtbot, window)
+
+    assert access(db)[len(before) :] == [
+        (me, "view", "patient", eva.id),
+        (me, "open", "evaluation", ev.id),
+        (me, "export", "evaluation", ev.id),
+        (me, "preview", "evaluation", ev.id),
+        (me, "print", "evaluation", ev.id),
+        (me, "view", "patient", other.id),
+    ]
+    assert me == window.clinician.name
+    trail = records.access_log(db, patient_id=eva.id, actions=["open", "export"])
+    assert {e.patient_name for e in trail} == {"Eva Berg"}
+    assert records.verify_database(db) == []
+
+
+def test_a_failed_access_write_is_shown_the_runners_way(qtbot, window: MainWindow, db) -> None:
+    seen: list[str] = []
+
+    def read(box) -> None:
+        assert isinstance(box, QMessageBox)
+        seen.append(box.text())
+        box.accept()
+
+    when_modal(read)
+    assert record_access(window.context, "view", "patient", 424242, parent=window) > 0
+    qtbot.waitUntil(lambda: bool(seen), timeout=5000)
+    assert "patient 424242 does not exist" in seen[0]
+    assert access(db) == []
+
+
+def test_nothing_is_recorded_before_the_database_is_open(qtbot, db, clinician) -> None:
+    from clinic_app.ui.context import AppContext
+
+    context = AppContext(clinician)
+    assert record_access(context, "view", "patient", 1) == 0
