@@ -129,6 +129,8 @@ def check_new_password(password: str, *, login: str = "") -> str:
         raise StorageError("password: missing")
     if len(password) > MAX_PASSWORD_LENGTH:
         raise StorageError(f"password: too long (at most {MAX_PASSWORD_LENGTH} characters)")
+    if any(unicodedata.category(c) == "Cs" for c in password):
+        raise StorageError("password: not valid text (broken UTF-8?)")
     if any(unicodedata.category(c) == "Cc" for c in password):
         raise StorageError("password: contains a control character (a line break, tab or NUL)")
     if len(password) < MIN_PASSWORD_LENGTH:
@@ -159,15 +161,21 @@ def has_role(clinician: Clinician, role: str) -> bool:
     return role in clinician.roles
 
 
+def _text(column: str, label: str, value: str) -> str:
+    # A lone surrogate (bytes that were not UTF-8, e.g. from argv) cannot be stored: say so.
+    if any(unicodedata.category(c) == "Cs" for c in value):
+        raise StorageError(f"{label}: not valid text (broken UTF-8?)")
+    return checked_text(m.Clinician.__table__.c[column], label, value)
+
+
 def _details(display_name: str, credentials: str, licence_number: str) -> dict[str, str]:
-    columns = m.Clinician.__table__.c
-    name = checked_text(columns.name, "display name", display_name)
+    name = _text("name", "display name", display_name)
     if not name:
         raise StorageError("display name: missing")
     return {
         "name": name,
-        "credentials": checked_text(columns.credentials, "credentials", credentials),
-        "licence_number": checked_text(columns.licence_number, "licence number", licence_number),
+        "credentials": _text("credentials", "credentials", credentials),
+        "licence_number": _text("licence_number", "licence number", licence_number),
     }
 
 
@@ -184,7 +192,7 @@ def _verify_hash(stored: str, secret: str) -> bool:
     except InvalidHashError:
         log.warning("a stored password or recovery hash is not an argon2 hash (damaged?)")
         return False
-    except VerificationError:
+    except (VerificationError, UnicodeEncodeError):  # mismatch, or not text at all
         return False
 
 

@@ -163,6 +163,11 @@ def test_sign_in_and_audit(db: Database, admin: Clinician) -> None:
         assert sealing.audit_problems(s) == []
 
 
+def test_a_password_that_is_not_text(db: Database, admin: Clinician) -> None:
+    with pytest.raises(a.SignInError, match="^wrong name or password$"):
+        a.authenticate(db, "alice", PW + "\udcff")
+
+
 @pytest.mark.parametrize("login", ["bob", "no such person", "x" * 500, "a\nb", "\x00"])
 def test_unknown_or_malformed_login_costs_one_argon2_check(
     db: Database, admin: Clinician, hasher: CountingHasher, login: str
@@ -369,6 +374,8 @@ def test_concurrent_adds_of_one_login(db: Database, admin: Clinician) -> None:
         ({"password": "x" * 10_000}, "^password: too long"),
         ({"password": "has a\x00 NUL inside"}, "^password: contains a control character"),
         ({"password": "line\nbreak in it"}, "^password: contains a control character"),
+        ({"password": "broken utf-8 \udcff here"}, r"^password: not valid text \(broken UTF-8\?\)"),
+        ({"display_name": "Bob \udcff"}, "^display name: not valid text"),
         ({"password": "Carol.Name"}, "^password: must not be the login"),
         ({"display_name": "x" * 10_000}, "^display name: 10000 characters is too long"),
         ({"display_name": "evil\x00"}, r"^display name: contains a control character \(U\+0000\)"),
