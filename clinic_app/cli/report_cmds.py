@@ -11,8 +11,8 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import sys
 import tempfile
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -78,7 +78,24 @@ def register(sub: Any) -> None:
         default="A4",
         help="paper size (with --findings; stored evaluations use the clinic setting)",
     )
+    p.add_argument(
+        "--no-logo",
+        action="store_true",
+        help="leave the clinic logo out (to print while a damaged stored logo is being replaced)",
+    )
     p.set_defaults(handler=cmd_report)
+
+    from clinic_app.storage.logo import describe_limits
+
+    lg = sub.add_parser(
+        "logo",
+        help="set or remove the clinic logo printed on reports and handouts",
+        description=f"Store FILE as the clinic logo ({describe_limits()}), or remove it.",
+    )
+    what = lg.add_mutually_exclusive_group(required=True)
+    what.add_argument("file", nargs="?", type=Path, metavar="FILE", help="a PNG or JPEG image")
+    what.add_argument("--remove", action="store_true", help="remove the stored logo")
+    lg.set_defaults(handler=cmd_logo)
 
 
 def _evaluation_id(text: str) -> int:
@@ -185,14 +202,18 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     builder = build_clinician_report if args.kind == "clinician" else build_handout
     logo = data.clinic.logo
-    problem = logo_problem(logo) if logo else None
-    if problem is not None:  # the PDF is still made: a damaged logo must not stop every report
-        log.warning("the stored clinic logo cannot be drawn; the PDF is made without it")
-        print(
-            f"clinic-app report: warning: the clinic logo {problem}; the PDF is made without "
-            "it (replace the logo in the clinic details)",
-            file=sys.stderr,
-        )
+    if args.no_logo and logo is not None:
+        data = replace(data, clinic=replace(data.clinic, logo=None))
+    elif logo is not None:
+        problem = logo_problem(logo)
+        if problem is not None:  # never a PDF silently without the clinic's letterhead logo
+            from clinic_app.storage.logo import FIX
+
+            log.warning("the stored clinic logo cannot be drawn; no PDF written")
+            raise UserError(
+                f"the stored clinic logo {problem}; no PDF was written ({FIX}, "
+                "or add --no-logo to make the PDF without it)"
+            )
     # write next to the target and rename, so a failed build never leaves half a PDF behind
     tmp: Path | None = None
     try:
@@ -216,4 +237,27 @@ def cmd_report(args: argparse.Namespace) -> int:
     else:
         log.info("%s PDF from a findings file written (%d bytes)", safe(args.kind), size)
     print(f"wrote {out}")
+    return 0
+
+
+def cmd_logo(args: argparse.Namespace) -> int:
+    """``clinic-app logo FILE`` / ``clinic-app logo --remove``: the logo alone is replaced,
+    checked by ``records.save_clinic_logo`` (one line naming "clinic logo"; the stored one is
+    kept when the new one is refused)."""
+    import getpass
+
+    from clinic_app.cli.storage_cmds import _open, _storage_errors, _where
+    from clinic_app.storage.input_files import LOGO_LIMIT, read_limited
+    from clinic_app.storage.records.clinic import save_clinic_logo
+
+    with _storage_errors(_where(args)):
+        # read before the database is opened: a FIFO or /dev/zero is refused at once
+        data = None if args.remove else read_limited(args.file, LOGO_LIMIT, "clinic logo")
+        try:
+            user = getpass.getuser()
+        except Exception:  # noqa: BLE001 - no login name (a container): the command says who
+            user = "unknown"
+        with _open(args, backup=False) as db:
+            save_clinic_logo(db, data, user=f"{user} (clinic-app logo)")
+    print("clinic logo removed" if data is None else f"clinic logo set from {args.file}")
     return 0

@@ -147,22 +147,12 @@ def logo_problem(data: bytes) -> str | None:
     """Why the logo bytes cannot be drawn (None when they can): checked whole, before drawing.
 
     A PNG cut short still has a readable size; reportlab fails only while writing the page, and
-    the report would then fail for a reason that is not the PDF's. Its chunks are walked (see
-    ``storage.input_files.image_problem``), then the image is decoded once.
+    the report would then fail for a reason that is not the PDF's. The one check shared with
+    saving (``storage.logo.logo_problem``): structure, size, pixel dimensions, one decode.
     """
-    from PIL import Image as PILImage
+    from clinic_app.storage.logo import logo_problem as stored_logo_problem
 
-    from clinic_app.storage.input_files import image_problem
-
-    problem = image_problem(data)
-    if problem is not None:
-        return problem
-    try:
-        with PILImage.open(io.BytesIO(data)) as image:
-            image.load()
-    except Exception as exc:  # noqa: BLE001 - any decoder failure means: leave the logo out
-        return f"cannot be read as an image ({exc.__class__.__name__})"
-    return None
+    return stored_logo_problem(data)
 
 
 def logo_flowable(data: bytes, max_w: float, max_h: float) -> Flowable | None:

@@ -104,16 +104,47 @@ class DocumentActions(QObject):
             return None
         eid = ev.id
 
-        def read(db: Database) -> Any:
+        def read(db: Database) -> tuple[Any, str | None]:
             from clinic_app.reports.records import report_data_for_evaluation
+            from clinic_app.storage.logo import logo_problem
 
-            return report_data_for_evaluation(db, eid)
+            data = report_data_for_evaluation(db, eid)
+            logo = data.clinic.logo
+            return data, None if logo is None else logo_problem(logo)
 
         try:
-            return self.context.runner.call(what, read)
+            data, logo_problem = self.context.runner.call(what, read)
         except Exception as err:
             show_failure(self.parent_widget, what, err)
             return None
+        if logo_problem is not None and not self.confirm_without_logo(what, logo_problem):
+            return None
+        if logo_problem is not None:
+            from dataclasses import replace
+
+            data = replace(data, clinic=replace(data.clinic, logo=None))
+        return data
+
+    def confirm_without_logo(self, what: str, problem: str) -> bool:
+        """A stored logo that cannot be drawn (damaged after it was saved): say so and ask,
+        rather than make a document silently without the clinic's logo (issue 19)."""
+        from clinic_app.storage.logo import FIX
+
+        box = QMessageBox(
+            QMessageBox.Icon.Warning,
+            what,
+            f"The clinic logo stored in the database {problem}.\n\n"
+            f"The document can be made without the logo. To mend it, {FIX}.",
+            parent=self.parent_widget,
+        )
+        go = box.addButton("Make it without the logo", QMessageBox.ButtonRole.AcceptRole)
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        box.setObjectName("damaged_logo")
+        box.exec()
+        chosen = box.clickedButton() is go
+        log.warning("the stored clinic logo cannot be drawn (made without it: %s)", chosen)
+        return chosen
 
     def _build(self, kind: str, data: Any, path: Path, what: str) -> bool:
         from clinic_app import private, reports

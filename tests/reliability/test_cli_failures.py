@@ -130,6 +130,7 @@ FILE_ARG: dict[str, Callable[[str], list[str]]] = {
     ],
     "demo --form": lambda p: ["demo", "--form", p],
     "restore": lambda p: ["restore", p],
+    "logo": lambda p: ["logo", p],
 }
 SPECIAL = {
     "/dev/zero": ("/dev/zero", "device"),
@@ -181,6 +182,7 @@ MINIMAL = {
     "grant": ["workstation"],
     "info": [],
     "install-desktop": [],
+    "logo": ["--remove"],
     "report": ["1", "--kind", "clinician", "-o", "x.pdf"],
     "restore": ["plain.txt"],
     "screenshots": ["shots"],
@@ -373,9 +375,12 @@ def _patients(db_file: Path) -> int:
         conn.close()
 
 
-def test_reports_still_build_with_a_long_address_and_a_damaged_logo_stored(
+def test_a_damaged_stored_logo_stops_the_report_in_one_line_unless_no_logo(
     place: Place, private_data_dir: Path
 ) -> None:
+    """Issue 19: a logo damaged after it was saved (raw SQL, another tool) fails ``report`` for
+    both documents with one line naming the stored logo and how to mend it, and writes no PDF;
+    ``--no-logo`` makes the PDF without it; a long address stored the same way is cut to fit."""
     import io
     import sqlite3
 
@@ -400,13 +405,80 @@ def test_reports_still_build_with_a_long_address_and_a_damaged_logo_stored(
         out = f"{kind}.pdf"
         # evaluation 2 is a draft: a signed one prints the clinic as sealed when it was signed
         done = run_cli(place, "report", "2", "--kind", kind, "-o", out, budget=START_UP)
+        line = assert_one_line(done, "stored clinic logo", "cut short", "no PDF was written")
+        assert "clinic-app logo FILE.png" in line
+        assert "--no-logo" in line
+        assert not (place / out).exists()
+        assert not list(place.root.glob(".report-*")), "a half-made PDF was left behind"
+        done = run_cli(
+            place, "report", "2", "--kind", kind, "-o", out, "--no-logo", budget=START_UP
+        )
         assert done.returncode == 0, done.stderr
-        assert "Traceback" not in done.stderr
-        warning = done.stderr.splitlines()
-        assert len(warning) == 1, done.stderr
-        assert "logo" in warning[0]
-        assert "cut short" in warning[0]
+        assert done.stderr == ""
         assert (place / out).stat().st_size > 10_000
+    # mended as the message says: removed, then the report is made again without an option
+    done = run_cli(place, "logo", "--remove", budget=START_UP)
+    assert done.returncode == 0, done.stderr
+    done = run_cli(place, "report", "2", "--kind", "handout", "-o", "again.pdf", budget=START_UP)
+    assert done.returncode == 0, done.stderr
+
+
+def test_hostile_logos_are_refused_by_the_logo_command_and_stop_the_report_when_stored(
+    place: Place, private_data_dir: Path
+) -> None:
+    """Each hostile logo: ``clinic-app logo FILE`` refuses it in one line and the database keeps
+    the good logo; written past the checks with SQL, ``report`` refuses in one line and writes
+    no PDF, and ``--no-logo`` writes one."""
+    import sqlite3
+
+    from tests.storage.test_logo import GOOD, HOSTILE
+
+    assert run_cli(place, "demo", budget=START_UP).returncode == 0
+    (place / "good.png").write_bytes(GOOD)
+    assert run_cli(place, "logo", "good.png", budget=START_UP).returncode == 0
+
+    def stored_logo() -> bytes:
+        conn = sqlite3.connect(private_data_dir / "clinic.db")
+        try:
+            return bytes(conn.execute("SELECT logo FROM clinic").fetchone()[0])
+        finally:
+            conn.close()
+
+    assert stored_logo() == GOOD
+    for case in (
+        "truncated PNG",
+        "zero bytes",
+        "50 MB",
+        "PNG bomb 100000 x 100000",
+        "SVG named .png",
+        "HTML named .png",
+    ):
+        make, problem = HOSTILE[case]
+        bad = make()
+        (place / "bad.png").write_bytes(bad)
+        done = run_cli(place, "logo", "bad.png", budget=START_UP)
+        expected = "2 MiB" if case == "50 MB" else problem  # refused while read: the file limit
+        assert_one_line(done, "clinic logo", expected)
+        assert stored_logo() == GOOD, case
+        conn = sqlite3.connect(private_data_dir / "clinic.db")
+        with conn:  # damaged after saving: another tool, a bad disk
+            conn.execute("UPDATE clinic SET logo = ?", (bad,))
+        conn.close()
+        done = run_cli(place, "report", "2", "--kind", "clinician", "-o", "x.pdf", budget=START_UP)
+        assert_one_line(done, "stored clinic logo", problem, "--no-logo")
+        assert not (place / "x.pdf").exists(), case
+        done = run_cli(
+            place,
+            *("report", "2", "--kind", "handout", "-o", "x.pdf", "--no-logo"),
+            budget=START_UP,
+        )
+        assert done.returncode == 0, (case, done.stderr)
+        assert done.stderr == "", case
+        (place / "x.pdf").unlink()
+        conn = sqlite3.connect(private_data_dir / "clinic.db")
+        with conn:
+            conn.execute("UPDATE clinic SET logo = ?", (GOOD,))
+        conn.close()
 
 
 def test_a_long_address_is_refused_when_saved(tmp_path: Path) -> None:

@@ -77,7 +77,7 @@ def test_a_logo_cut_short_is_left_out_and_the_report_is_made(
         (png()[:8] + b"\x00" * 30, "checksum"),
         (b"\xff\xd8\xff\xe0" + b"\x00" * 100, "JPEG image cut short"),
         (b"GIF89a", "not a PNG or JPEG"),
-        (b"", "not a PNG or JPEG"),
+        (b"", "empty"),
     ],
 )
 def test_logo_problem_names_what_is_wrong(data: bytes, problem: str | None) -> None:

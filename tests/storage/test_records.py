@@ -437,6 +437,19 @@ class TestEvaluations:
             r.start_evaluation(db, p.id, form, user="a")
 
 
+def _tiny_png() -> bytes:
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("L", (1, 1)).save(out, "PNG")
+    return out.getvalue()
+
+
+TINY_PNG = _tiny_png()
+
+
 class TestClinicAndAudit:
     def test_clinic_and_clinicians(self, db: Database) -> None:
         assert r.get_clinic(db) is None
@@ -444,7 +457,7 @@ class TestClinicAndAudit:
             name="Praxis Süd",
             address="Hauptstr. 1",
             phone="+49 1",
-            logo=b"\x89PNG...",
+            logo=TINY_PNG,  # a whole image: save_clinic refuses one no report could print
             paper_size="Letter",
         )
         r.save_clinic(db, info, user="admin")

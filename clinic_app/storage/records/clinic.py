@@ -53,6 +53,15 @@ def parse_roles(text: str | None) -> tuple[str, ...]:
     return tuple(role for role in m.ROLES if role in words)
 
 
+def _check_logo(data: bytes | None) -> None:
+    """Refuse a logo that no report could print (issue 19): one line naming "clinic logo"."""
+    from clinic_app.storage.logo import FIELD, logo_problem
+
+    problem = None if data is None else logo_problem(data)
+    if problem is not None:
+        raise StorageError(f"{FIELD}: {problem}; nothing was saved")
+
+
 def _clinician(row: m.Clinician) -> Clinician:
     return Clinician(
         id=row.id,
@@ -112,6 +121,8 @@ def save_clinic(db: Database, info: ClinicInfo, *, user: str) -> ClinicInfo:
         row.name = name
         row.address = address
         row.phone = phone
+        if info.logo != row.logo:  # a new logo; the one already stored is judged when printed
+            _check_logo(info.logo)
         row.logo = info.logo
         row.paper_size = info.paper_size
         row.updated_by = user
@@ -128,6 +139,27 @@ def save_clinic(db: Database, info: ClinicInfo, *, user: str) -> ClinicInfo:
         )
     logger.info("clinic details %s", "created" if before is None else "updated")
     return info
+
+
+def save_clinic_logo(db: Database, logo: bytes | None, *, user: str) -> None:
+    """Replace (or with None remove) the clinic logo alone, checked as ``save_clinic`` checks a
+    new one; the other details are left as stored (the ``logo`` command)."""
+    user = require_user(user)
+    _check_logo(logo)
+    with db.writing() as s:
+        row = s.get(m.Clinic, 1)
+        if row is None:
+            raise StorageError(
+                "clinic logo: the clinic's details are not saved yet; enter them first "
+                "(Clinic details in the app), then add the logo"
+            )
+        before = digest(row_state(row))
+        row.logo = logo
+        row.updated_by = user
+        row.updated_at = utcnow()
+        s.flush()
+        write_audit(s, user, "clinic", 1, "update", before, digest(row_state(row)))
+    logger.info("clinic logo %s", "removed" if logo is None else "replaced")
 
 
 def list_clinicians(db: Database, *, include_inactive: bool = False) -> list[Clinician]:
