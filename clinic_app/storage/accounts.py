@@ -64,6 +64,7 @@ RECOVERY_GROUPS, RECOVERY_GROUP_LENGTH = 6, 5
 
 WRONG = "wrong name or password"
 WRONG_RECOVERY = "wrong name or recovery key"
+UNKNOWN_ACTOR = "(unknown login)"  # the actor of a failed sign-in under a name no one has
 
 # The parameters of argon2-cffi's defaults (argon2id, 3 passes, 64 MiB, 4 lanes); a test may
 # swap in a cheaper PasswordHasher. Stored hashes carry their parameters; a sign-in rehashes a
@@ -534,7 +535,7 @@ def _check_secret(
         ).first()
     if found is None:
         _dummy_verify(secret)
-        log.info("sign-in refused: unknown login")
+        _unknown_failed(db)
         raise SignInError(wrong)
     seen = _Seen(found[0], found[1] or "", found[2], found[3], found[4], found[5])
     wait = wait_left(seen.failed_attempts, seen.last_failed_at, utcnow())
@@ -575,6 +576,14 @@ def _failed(db: Database, seen: _Seen) -> None:
     log.warning("sign-in failed for account %d (%d in a row)", seen.id, seen.failed_attempts + 1)
 
 
+def _unknown_failed(db: Database) -> None:
+    """Audit a sign-in under a name no account has (entity id 0). Not the typed name: people
+    type their password into the name field, and the trail must not keep it."""
+    with db.writing() as s:
+        write_audit(s, UNKNOWN_ACTOR, "clinician", 0, "sign_in_failed", None, None)
+    log.info("sign-in refused: unknown login")
+
+
 def _succeeded(db: Database, seen: _Seen, password: str, action: str | None) -> None:
     """Clear the failure count (and rehash a hash made with older parameters); audit."""
     assert seen.stored is not None
@@ -595,18 +604,19 @@ def _succeeded(db: Database, seen: _Seen, password: str, action: str | None) -> 
             write_audit(s, seen.login, "clinician", seen.id, action, None, None)
 
 
-def _login_or_wrong(login: str, secret: str, wrong: str = WRONG) -> str:
+def _login_or_wrong(db: Database, login: str, secret: str, wrong: str = WRONG) -> str:
     try:
         return normalise_login(login)
     except StorageError:
         _dummy_verify(secret)  # a malformed name costs what a real one does
+        _unknown_failed(db)
         raise SignInError(wrong) from None
 
 
 def authenticate(db: Database, login: str, password: str) -> Clinician:
     """The clinician whose ``login`` and ``password`` these are, or SignInError."""
     password = unicodedata.normalize("NFC", password)
-    login = _login_or_wrong(login, password)
+    login = _login_or_wrong(db, login, password)
     seen = _check_secret(db, m.Clinician.login == login, password)
     _succeeded(db, seen, password, "sign_in")
     log.info("account %d signed in", seen.id)
@@ -637,7 +647,7 @@ def signing_key(db: Database, clinician_id: int, password: str) -> Ed25519Privat
 def change_password(db: Database, login: str, old_password: str, new_password: str) -> None:
     """The clinician changes their own password: the same signing key, wrapped anew."""
     old = unicodedata.normalize("NFC", old_password)
-    login = _login_or_wrong(login, old)
+    login = _login_or_wrong(db, login, old)
     new = check_new_password(new_password, login=login)
     if new == old:
         raise StorageError("new password: must differ from the old one")
@@ -659,7 +669,7 @@ def recover(db: Database, login: str, recovery_key: str, new_password: str) -> s
     """The first admin's way back in: the printed recovery key sets a new password (and a new
     signing key). Returns a new recovery key; the old one is spent."""
     key = _plain_recovery(recovery_key)
-    login = _login_or_wrong(login, key, WRONG_RECOVERY)
+    login = _login_or_wrong(db, login, key, WRONG_RECOVERY)
     new = check_new_password(new_password, login=login)
     seen = _check_secret(db, m.Clinician.login == login, key, recovery=True)
     fresh = new_recovery_key()

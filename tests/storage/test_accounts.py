@@ -176,6 +176,8 @@ def test_unknown_or_malformed_login_costs_one_argon2_check(
     with pytest.raises(a.SignInError, match="^wrong name or password$"):
         a.authenticate(db, login, PW)
     assert hasher.verifies == 1
+    # Audited under id 0, without the typed name (it may be a password typed in the wrong box).
+    assert _events(db)[-1] == ("(unknown login)", "sign_in_failed", 0)
     hasher.verifies = 0
     with pytest.raises(a.SignInError, match="^wrong name or password$"):
         a.authenticate(db, "alice", PW2)
