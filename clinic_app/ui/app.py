@@ -1,24 +1,27 @@
-"""Starting the desktop app: Qt application, style, database, first run, main window.
+"""Starting the desktop app: Qt application, style, sign-in (or the first start), main window.
 
-The usual start (an existing, up-to-date SQLite database and a clinician remembered on this
-computer) shows the main window with the first page of patients read by the stdlib ``sqlite3``
-module, *before* SQLAlchemy, pydantic and PyYAML are imported (together about three times a bare
-Qt window's start; benchmarks/). A worker thread then opens the database properly (integrity
-check, schema check, daily backup) and loads the form; the window attaches them when it is done.
-Nothing writes to the file before that check has passed, so a damaged database is still refused
-byte-identical. Any other start (first run, an upgrade, PostgreSQL) opens everything first, as
-before. This module therefore imports only Qt and light modules at the top.
+No patient datum is read before a clinician has signed in with their name and password (issue
+14). The usual start (an existing plain SQLite database) shows the sign-in window at once, before
+SQLAlchemy, pydantic and PyYAML are imported; meanwhile a worker thread opens the database
+properly (integrity check, schema check, then the daily backup) and loads the form, so the
+password is usually checked against a database already open. An encrypted database is opened
+only once the password has unwrapped its passphrase (``storage.encryption``); PostgreSQL is
+opened first; a new data folder starts with the first-start wizard (``ui/first_start.py``). The
+main window is built after the sign-in. Nothing writes to a plain file before the integrity
+check has passed, so a damaged database is still refused byte-identical. This module therefore
+imports only Qt and light modules at the top.
 """
 
 from __future__ import annotations
 
 import sys
 import threading
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QCoreApplication, QObject, QSettings, Qt, Signal
-from PySide6.QtWidgets import QApplication, QInputDialog, QMessageBox, QWidget
+from PySide6.QtCore import QCoreApplication, QObject, Qt, QTimer, Signal
+from PySide6.QtWidgets import QApplication, QDialog, QInputDialog, QLineEdit, QMessageBox
 
 from clinic_app.paths import resources_dir
 from clinic_app.ui.gc_guard import ensure_gui_thread_gc
@@ -67,70 +70,6 @@ def apply_style(app: QApplication) -> None:
     app.setStyle("Fusion")
     app.setStyleSheet(style_sheet())
     add_fallback_font(app)
-
-
-def remembered_clinician_id() -> int | None:
-    """The clinician chosen on this computer before (QSettings ``clinician_id``), if any."""
-    raw = QSettings().value("clinician_id")
-    try:
-        return None if raw is None else int(str(raw))
-    except ValueError:
-        return None
-
-
-def _who(db: Database, remembered: int | None) -> tuple[bool, Clinician | None, list[Clinician]]:
-    """An operation: is the clinic set up, the remembered clinician (if still there), everyone."""
-    from clinic_app.storage import records
-    from clinic_app.storage.errors import NotFoundError
-
-    clinic = records.get_clinic(db) is not None
-    if remembered is not None and clinic:
-        try:
-            return clinic, records.get_clinician(db, remembered), []
-        except NotFoundError:
-            pass
-    return clinic, None, records.list_clinicians(db)
-
-
-def ensure_clinician(runner: OperationRunner, parent: QWidget | None = None) -> Clinician | None:
-    """The clinician using this computer; asks on first run (clinic details and profile).
-
-    Remembered per computer in QSettings (``clinician_id``); None if the user cancels.
-    """
-    from clinic_app.ui.dialogs import ClinicDialog
-
-    settings = QSettings()
-    remembered = remembered_clinician_id()
-    clinic, known, people = runner.call(
-        "Reading the clinic's clinicians", lambda db: _who(db, remembered)
-    )
-    if known is not None:
-        return known
-    someone_else = "Someone else (add a clinician)…"
-    if clinic is not None and people:
-        names = [p.name for p in people]
-        if len(people) == 1:
-            name = names[0]
-        else:
-            name, ok = QInputDialog.getItem(
-                parent,
-                "Who is using this computer?",
-                "Clinician:",
-                [*names, someone_else],
-                0,
-                False,
-            )
-            if not ok:
-                return None
-        if name in names:
-            chosen = people[names.index(name)]
-            settings.setValue("clinician_id", chosen.id)
-            return chosen
-    dialog = ClinicDialog(runner, first_run=True, show_storage=True, parent=parent)
-    if dialog.exec() != ClinicDialog.DialogCode.Accepted or dialog.clinician is None:
-        return None
-    settings.setValue("clinician_id", dialog.clinician.id)
-    return dialog.clinician  # type: ignore[no-any-return]
 
 
 class StartupLoader(QObject):
@@ -220,28 +159,6 @@ class StartupLoader(QObject):
         return None, None
 
 
-def show_first_page(database: str | None = None) -> MainWindow | None:
-    """The main window showing the first page of patients, before the database is open.
-
-    None when that is not possible (no database yet, an upgrade due, PostgreSQL, first run...):
-    the caller then opens everything first. Imports no SQLAlchemy, pydantic or PyYAML.
-    """
-    from clinic_app.storage.database import default_url
-    from clinic_app.storage.first_page import read_first_page, sqlite_path
-    from clinic_app.ui.main_window import MainWindow
-    from clinic_app.ui.patient_model import PAGE_SIZE
-
-    path = sqlite_path(database or default_url())
-    if path is None:
-        return None
-    first = read_first_page(path, clinician_id=remembered_clinician_id(), limit=PAGE_SIZE)
-    if first is None:
-        return None
-    window = MainWindow(None, None, first.clinician, first_page=first)
-    window.show()
-    return window
-
-
 def _prepare_app() -> QApplication:
     app = QApplication.instance()
     if not isinstance(app, QApplication):
@@ -254,83 +171,301 @@ def _prepare_app() -> QApplication:
     return app
 
 
+# -- the start: sign in (or set the clinic up) before any patient datum is read -----------------
+
+NEEDS_FIRST_ADMIN = 2  # SignInDialog result: the open database has no admin account yet
+FAILED = 3  # SignInDialog result: the database could not be opened (the user was told)
+
+
+class Opening(QObject):
+    """Opens the clinic for one start and signs the clinician in (issue 14).
+
+    The sign-in window shows at once. A plain SQLite file is opened by the
+    :class:`StartupLoader` meanwhile (integrity check, schema, form), so that the password is
+    usually checked against a database already open; an encrypted file cannot be opened before
+    the password unwraps its passphrase (``encryption.unlock``); a PostgreSQL database and a
+    new data folder are opened (or set up) first. Nothing reads a patient before the password
+    was checked: the main window is built only after that.
+
+    Signals: ``sign_in_shown()`` — the sign-in window has just been shown (before the loader
+    starts; benchmarks and tests take their measure here). :meth:`run` returns the exit code.
+    """
+
+    sign_in_shown = Signal()
+
+    def __init__(self, app: QApplication, url: str, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        from clinic_app.storage import encryption
+        from clinic_app.storage.first_page import sqlite_path
+
+        self.app = app
+        self.url = url
+        self.path = sqlite_path(url)
+        self.db: Database | None = None
+        self.form: Form | None = None
+        self.failure: tuple[str, str] | None = None
+        self.notices: list[str] = []
+        self.loader: StartupLoader | None = None
+        self.runner: OperationRunner | None = None  # the sign-in's own, until the window
+        self.dialog: Any = None
+        self.window: MainWindow | None = None
+        self.shown_at: float | None = None  # time.perf_counter() when the sign-in showed
+        if self.path is None:
+            self.mode = "server"  # PostgreSQL (or an unusual SQLite URL): opened first
+        elif not self.path.is_file() or self.path.stat().st_size == 0:
+            self.mode = "new"
+        elif encryption.is_encrypted(self.path):
+            self.mode = "encrypted"
+        else:
+            self.mode = "plain"
+
+    @property
+    def where(self) -> str:
+        """What names this clinic's workstation settings (``ui/workstation.py``)."""
+        return str(self.path.resolve().parent) if self.path is not None else self.url
+
+    # -- running ---------------------------------------------------------------------------------
+
+    def run(self) -> int:
+        if self.mode == "new":
+            return self._first_start(None)
+        if self.mode == "server" and not self._open_now():
+            return 1
+        from clinic_app.ui.sign_in import SignInDialog
+
+        self.dialog = SignInDialog(
+            self.authenticate, change_password=self.change_password, where=self.where
+        )
+        if self.db is not None and self._needs_first_admin():
+            return self._first_start(self.db)
+        self.dialog.show()
+        self.shown_at = time.perf_counter()
+        self.sign_in_shown.emit()
+        if self.mode == "plain":  # opened while the clinician types
+            assert self.path is not None
+            self.loader = StartupLoader(self.url, self.path)
+            queued = Qt.ConnectionType.QueuedConnection
+            self.loader.loaded.connect(self.on_loader_loaded, queued)
+            self.loader.failed.connect(self.on_loader_failed, queued)
+            self.loader.noticed.connect(self.on_loader_noticed, queued)
+            self.loader.start()
+        result = self.dialog.exec()
+        if result == FAILED or self.failure is not None:
+            return 1
+        if result == NEEDS_FIRST_ADMIN:
+            assert self.db is not None
+            return self._first_start(self.db)
+        clinician = self.dialog.clinician
+        if result != QDialog.DialogCode.Accepted or clinician is None:
+            return 0  # closed without signing in: nothing was opened for anyone
+        return self._main_window(clinician)
+
+    def _open_now(self) -> bool:
+        """Open the database (and the form) before the sign-in: PostgreSQL."""
+        from clinic_app.storage.database import open_database
+        from clinic_app.storage.errors import StorageError
+
+        if not self._load_form():
+            return False
+        try:
+            self.db = open_database(self.url)
+        except StorageError as err:
+            QMessageBox.critical(None, DATABASE_PROBLEM, str(err))
+            return False
+        return True
+
+    def _load_form(self) -> bool:
+        from clinic_app.core.form import FormError, load_form
+        from clinic_app.paths import default_form_path
+
+        if self.form is not None:
+            return True
+        try:
+            self.form = load_form(default_form_path())
+        except FormError as err:
+            QMessageBox.critical(None, FORM_PROBLEM, "\n".join(err.problems))
+            return False
+        return True
+
+    def _first_start(self, db: Database | None) -> int:
+        from clinic_app.ui.first_start import CLOSING, FirstStartDialog
+
+        if self.dialog is not None:
+            self.dialog.hide()
+        self._stop_runner()
+        if not self._load_form():
+            return 1
+        wizard = FirstStartDialog(self.url, db=db)
+        if wizard.exec() != QDialog.DialogCode.Accepted or wizard.clinician is None:
+            sys.stderr.write(CLOSING + "\n")
+            QMessageBox.information(None, "clinic_app", CLOSING)
+            return 0
+        self.db = wizard.db
+        return self._main_window(wizard.clinician)
+
+    def _main_window(self, clinician: Clinician) -> int:
+        from clinic_app.ui.main_window import MainWindow
+
+        self._stop_runner()
+        if not self._load_form() or self.db is None or self.form is None:
+            return 1
+        window = MainWindow(self.db, self.form, clinician)
+        self.window = window
+        for notice in self.notices:
+            window.on_loader_noticed(notice)
+        # A session ending (logout, shutdown) may quit without closing the window: save anyway.
+        self.app.aboutToQuit.connect(window.flush)
+        window.show()
+        code = int(self.app.exec())
+        window.flush()
+        window.page.close_evaluation()  # saves anything left
+        window.context.stop()  # ends the database worker thread
+        return 1 if self.failure is not None else code
+
+    def close(self) -> None:
+        self._stop_runner()
+        db = self.loader.wait() if self.loader is not None else None
+        for opened in {id(d): d for d in (db, self.db) if d is not None}.values():
+            opened.close()
+
+    # -- the loader (plain SQLite) ---------------------------------------------------------------
+
+    def on_loader_loaded(self, db: Database, form: Form) -> None:
+        self.db, self.form = db, form
+        if self._needs_first_admin() and self.dialog is not None:
+            self.dialog.done(NEEDS_FIRST_ADMIN)
+
+    def on_loader_failed(self, title: str, message: str) -> None:
+        self.failure = (title, message)
+        QMessageBox.critical(self.dialog, title, message)
+        if self.dialog is not None:
+            self.dialog.done(FAILED)
+
+    def on_loader_noticed(self, text: str) -> None:
+        if self.window is not None:
+            self.window.on_loader_noticed(text)
+        else:
+            self.notices.append(text)
+
+    def _wait_for_database(self) -> None:
+        """Let the loader finish (the sign-in window stays responsive meanwhile)."""
+        if self.dialog is not None:
+            self.dialog.panel.set_busy(True, "Opening the clinic…")
+        while self.db is None and self.failure is None:
+            self.app.processEvents()
+            time.sleep(0.005)
+
+    # -- signing in ------------------------------------------------------------------------------
+
+    def _sign_in_runner(self) -> OperationRunner:
+        from clinic_app.ui.operations import OperationRunner
+
+        assert self.db is not None
+        if self.runner is None:
+            self.runner = OperationRunner(self.db)
+        return self.runner
+
+    def _stop_runner(self) -> None:
+        if self.runner is not None:
+            self.runner.stop()
+            self.runner.deleteLater()
+            self.runner = None
+
+    def _needs_first_admin(self) -> bool:
+        def op(db: Database) -> bool:
+            from clinic_app.storage import accounts
+
+            return accounts.needs_first_admin(db)
+
+        return bool(self._sign_in_runner().call("Reading the clinic's accounts", op))
+
+    def authenticate(self, login: str, password: str) -> Any:
+        """The sign-in window's check (see the class docstring); raises StorageError."""
+        from clinic_app.storage.errors import StorageError
+        from clinic_app.ui.sign_in import authenticate_op
+
+        grant = False
+        if self.db is None and self.mode == "encrypted":
+            grant = self._open_encrypted(login, password)
+        elif self.db is None:
+            self._wait_for_database()
+        if self.failure is not None or self.db is None:
+            raise StorageError(self.failure[1] if self.failure else "the database is not open")
+        runner = self._sign_in_runner()
+        if self._needs_first_admin():
+            QTimer.singleShot(0, lambda: self.dialog.done(NEEDS_FIRST_ADMIN))
+            raise StorageError("this clinic has no admin account yet: set one up first")
+        signed_in = runner.call("Signing in", authenticate_op(login, password))
+        if grant:
+
+            def op(db: Database) -> None:
+                from clinic_app.storage import encryption
+
+                encryption.grant(db, login, password)
+
+            runner.call("Unlocking the clinic on this computer", op)
+        return signed_in
+
+    def change_password(self, login: str, old: str, new: str) -> Any:
+        from clinic_app.ui.sign_in import change_password_op
+
+        return self._sign_in_runner().call(
+            "Changing the password", change_password_op(login, old, new)
+        )
+
+    def _open_encrypted(self, login: str, password: str) -> bool:
+        """Unwrap the passphrase with the password and open the file; True when the clinic
+        passphrase had to be typed (this login has no key here yet: grant one after sign-in)."""
+        from clinic_app.storage import encryption
+        from clinic_app.storage.database import open_database
+        from clinic_app.storage.errors import StorageError
+
+        assert self.path is not None
+        typed = False
+        passphrase: str | None
+        try:
+            passphrase = encryption.unlock(self.path, login, password)
+        except encryption.NoKeyForLoginError:
+            passphrase = self.ask_passphrase()
+            if passphrase is None:
+                raise StorageError(
+                    "not signed in: this account has no key to the clinic on this computer "
+                    "yet, and the clinic passphrase was not given"
+                ) from None
+            typed = True
+        if not self._load_form():
+            raise StorageError("the evaluation form cannot be used")
+        if self.dialog is not None:
+            self.dialog.panel.set_busy(True, "Opening the clinic…")
+        self.db = open_database(self.url, passphrase=passphrase)
+        for notice in self.db.notices:
+            self.notices.append(notice)
+        return typed
+
+    def ask_passphrase(self) -> str | None:
+        """The clinic passphrase, asked once (None if cancelled)."""
+        text, ok = QInputDialog.getText(
+            self.dialog,
+            "Clinic passphrase",
+            "This account cannot unlock the clinic on this computer yet (e.g. right after the "
+            "database was encrypted).\nType the clinic passphrase once; your password unlocks "
+            "it from then on.",
+            QLineEdit.EchoMode.Password,
+        )
+        return text if ok and text else None
+
+
 def run(database: str | None = None) -> int:
-    """Open the app on ``database`` (a URL; default: the data folder's SQLite file)."""
+    """Open the app on ``database`` (a URL; default: the data folder's SQLite file): sign in
+    (or set the clinic up on the first start), then the main window."""
     app = _prepare_app()
     from clinic_app.ui.crash import install_crash_handler
 
     install_crash_handler(app)  # an uncaught exception: logged, one dialog, the app goes on
-    window = show_first_page(database)
-    if window is None or window.first_page_path is None:
-        return _run_opened_first(app, database)
-    loader = StartupLoader(database, window.first_page_path)
-    outcome: dict[str, Any] = {"code": 0}
+    from clinic_app.storage.database import default_url
 
-    def on_loaded(db: Database, form: Form) -> None:
-        window.attach(db, form)
-
-    def on_failed(title: str, message: str) -> None:
-        outcome["code"] = 1
-        QMessageBox.critical(window, title, message)
-        window.close()
-        app.exit(1)
-
-    # Emitted on the loader's threads; queued, so the window is only touched on this thread.
-    queued = Qt.ConnectionType.QueuedConnection
-    loader.loaded.connect(on_loaded, queued)
-    loader.failed.connect(on_failed, queued)
-    loader.noticed.connect(window.on_loader_noticed, queued)
-    # A session ending (logout, shutdown) may quit without closing the window: save anyway.
-    app.aboutToQuit.connect(window.flush)
-    loader.start()
-    code = int(app.exec())
-    db = loader.wait()
+    opening = Opening(app, database or default_url())
     try:
-        window.flush()
-        if window.is_ready:
-            window.page.close_evaluation()  # saves anything left
-        window.context.stop()  # ends the database worker thread
+        return opening.run()
     finally:
-        if db is not None:
-            db.close()
-    return int(outcome["code"]) or code
-
-
-def _run_opened_first(app: QApplication, database: str | None) -> int:
-    """The start that opens the database (creating or upgrading it) before any window."""
-    from clinic_app.core.form import FormError, load_form
-    from clinic_app.paths import default_form_path
-    from clinic_app.storage.database import open_database
-    from clinic_app.storage.errors import StorageError
-    from clinic_app.ui.main_window import MainWindow
-
-    try:
-        form = load_form(default_form_path())
-    except FormError as err:
-        QMessageBox.critical(None, FORM_PROBLEM, "\n".join(err.problems))
-        return 1
-    try:
-        db = open_database(database)
-    except StorageError as err:
-        QMessageBox.critical(None, DATABASE_PROBLEM, str(err))
-        return 1
-    try:
-        from clinic_app.ui.operations import OperationRunner
-
-        first_run = OperationRunner(db)
-        try:
-            clinician = ensure_clinician(first_run)
-        finally:
-            first_run.stop()
-            first_run.deleteLater()
-        if clinician is None:
-            return 1
-        window = MainWindow(db, form, clinician)
-        app.aboutToQuit.connect(window.flush)
-        window.show()
-        code = int(app.exec())
-        window.page.close_evaluation()  # saves anything left
-        window.context.stop()  # ends the database worker thread
-        return code
-    finally:
-        db.close()
+        opening.close()

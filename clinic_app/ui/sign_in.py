@@ -96,9 +96,10 @@ def authenticate_op(login: str, password: str) -> Callable[[Database], SignedIn]
 
 def change_password_op(login: str, old: str, new: str) -> Callable[[Database], Any]:
     def op(db: Database) -> Any:
-        from clinic_app.storage import accounts
+        from clinic_app.storage import accounts, encryption
 
         accounts.change_password(db, login, old, new)
+        encryption.grant(db, login, new)  # an encrypted clinic: the new password unlocks it
 
     return op
 

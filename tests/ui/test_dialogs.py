@@ -5,11 +5,9 @@ from __future__ import annotations
 import sqlite3
 from datetime import date
 
-from PySide6.QtCore import QSettings
-from PySide6.QtWidgets import QComboBox, QDialogButtonBox, QMessageBox
+from PySide6.QtWidgets import QDialogButtonBox, QMessageBox
 
 from clinic_app.storage import records
-from clinic_app.ui.app import ensure_clinician
 from clinic_app.ui.dialogs import ClinicDialog, PatientDialog, check_date_of_birth
 from tests.ui.helpers import press, when_modal
 from tests.ui.test_patient_model import add_people
@@ -72,23 +70,6 @@ def test_editing_a_patient_keeps_their_own_mrn(qtbot, db, runner) -> None:
     assert records.get_patient(db, jorg.id).activity == "Trail running"
 
 
-def test_first_run_asks_for_clinic_and_clinician(qtbot, db, runner) -> None:
-    def fill(dialog) -> None:
-        assert isinstance(dialog, ClinicDialog)
-        dialog.fields["clinic_name"].widget.setText("Praxis Süd")  # type: ignore[union-attr]
-        qtbot.keyClicks(dialog.fields["clinician_name"].widget, "Robin Park")
-        qtbot.keyClicks(dialog.fields["credentials"].widget, "PT")
-        dialog.buttons.button(QDialogButtonBox.StandardButton.Save).click()
-
-    when_modal(fill)
-    person = ensure_clinician(runner)
-    assert person is not None
-    assert person.name == "Robin Park"
-    assert records.get_clinic(db).name == "Praxis Süd"  # type: ignore[union-attr]
-    assert int(QSettings().value("clinician_id")) == person.id  # type: ignore[arg-type]
-    assert ensure_clinician(runner) == person  # remembered: no second question
-
-
 def test_settings_dialog_shows_where_the_data_lives_and_saves(
     qtbot, db, clinician, db_url, runner
 ) -> None:
@@ -105,27 +86,6 @@ def test_settings_dialog_shows_where_the_data_lives_and_saves(
         dialog.buttons.button(QDialogButtonBox.StandardButton.Save).click()
     assert records.get_clinic(db).name == "Neue Praxis"  # type: ignore[union-attr]
     assert records.get_clinician(db, clinician.id).credentials == "PT, DPT"
-
-
-def test_a_second_computer_picks_a_clinician_or_adds_one(qtbot, db, clinician, runner) -> None:
-    records.save_clinician(db, records.ClinicianInfo("Lee Second"), user="t")
-    QSettings().remove("clinician_id")  # this computer has not been set up
-
-    def pick(dialog) -> None:
-        combo = dialog.findChild(QComboBox)
-        assert [combo.itemText(n) for n in range(combo.count())] == [
-            "Dana Physio",
-            "Lee Second",
-            "Someone else (add a clinician)…",
-        ]
-        combo.setCurrentIndex(1)
-        dialog.accept()
-
-    when_modal(pick)
-    chosen = ensure_clinician(runner)
-    assert chosen is not None
-    assert chosen.name == "Lee Second"
-    assert int(QSettings().value("clinician_id")) == chosen.id  # type: ignore[arg-type]
 
 
 def test_a_failing_settings_save_keeps_the_dialog_as_typed(qtbot, db, clinician, db_url, runner):

@@ -21,7 +21,6 @@ from clinic_app.storage.errors import DatabaseFileError
 from clinic_app.storage.first_page import read_first_page
 from clinic_app.ui import app as app_mod
 from clinic_app.ui.main_window import MainWindow
-from tests.ui.helpers import when_modal
 
 ROOT = Path(__file__).resolve().parents[2]
 HEAVY = ("sqlalchemy", "pydantic", "yaml", "alembic", "reportlab")
@@ -59,33 +58,56 @@ def _shell_window(qtbot, db_url: str) -> MainWindow:
     return window
 
 
-def test_first_paint_imports_no_heavy_library(db_url: str, tmp_path: Path) -> None:
-    """In a fresh interpreter, the window with the patient list needs none of SQLAlchemy,
-    pydantic, PyYAML, Alembic or reportlab; the loader then attaches the database."""
-    clinician_id = _fill(db_url)
+def _add_admin(db_url: str) -> None:
+    from clinic_app.storage import accounts
+
+    db = open_database(db_url, backup=False)
+    try:
+        accounts.create_first_admin(db, "dana", "correct horse 42", display_name="Dana Physio")
+    finally:
+        db.close()
+
+
+def test_sign_in_shows_before_any_heavy_library_and_no_patient(db_url: str, tmp_path: Path) -> None:
+    """In a fresh interpreter, the sign-in window needs none of SQLAlchemy, pydantic, PyYAML,
+    Alembic or reportlab, and shows no patient (no main window exists before the sign-in);
+    the loader opens the database behind it meanwhile."""
+    _fill(db_url)
+    _add_admin(db_url)
     script = textwrap.dedent(
         f"""
         import json, sys
-        from PySide6.QtCore import QCoreApplication, QSettings, Qt
-        from PySide6.QtWidgets import QApplication
+        from PySide6.QtCore import QCoreApplication, QTimer
+        from PySide6.QtWidgets import QApplication, QLabel, QLineEdit, QMainWindow
         app = QApplication([])
         QCoreApplication.setOrganizationName("clinic_app")
         QCoreApplication.setApplicationName("clinic_app")
-        QSettings().setValue("clinician_id", {clinician_id})
         from clinic_app.ui import app as app_mod
-        window = app_mod.show_first_page({db_url!r})
-        out = {{"shown": window is not None and window.isVisible(),
-                "rows": window.patients.model.rowCount() if window else 0,
-                "heavy": sorted(m for m in {HEAVY!r} if m in sys.modules)}}
-        loader = app_mod.StartupLoader({db_url!r}, window.first_page_path)
-        queued = Qt.ConnectionType.QueuedConnection
-        loader.loaded.connect(lambda db, form: (window.attach(db, form), app.quit()), queued)
-        loader.failed.connect(lambda title, text: (out.update(failed=text), app.quit()), queued)
-        loader.start()
-        app.exec()
-        out["ready"] = window.is_ready
-        out["detail"] = window.detail.name.text() if window.is_ready else ""
-        loader.wait().close()
+        opening = app_mod.Opening(app, {db_url!r})
+        out = {{}}
+
+        def shown():
+            out["heavy"] = sorted(m for m in {HEAVY!r} if m in sys.modules)
+
+        opening.sign_in_shown.connect(shown)
+
+        def poll():
+            d = opening.dialog
+            if "texts" not in out and d is not None and d.isVisible():
+                texts = [w.text() for top in app.topLevelWidgets() if top.isVisible()
+                         for w in top.findChildren(QLabel) + top.findChildren(QLineEdit)]
+                out["texts"] = texts
+                out["windows"] = [type(t).__name__ for t in app.topLevelWidgets()
+                                  if isinstance(t, QMainWindow)]
+            if "texts" in out and (opening.db is not None or opening.failure):
+                out["opened"] = opening.db is not None
+                d.reject()
+                return
+            QTimer.singleShot(5, poll)
+
+        QTimer.singleShot(0, poll)
+        out["code"] = opening.run()
+        opening.close()
         print("RESULT " + json.dumps(out))
         """
     )
@@ -101,11 +123,12 @@ def test_first_paint_imports_no_heavy_library(db_url: str, tmp_path: Path) -> No
     lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")]
     assert lines, proc.stdout + proc.stderr
     out = json.loads(lines[-1].removeprefix("RESULT "))
-    assert out["shown"] is True
-    assert out["rows"] == 31
     assert out["heavy"] == []
-    assert out.get("failed") is None
-    assert out["ready"] is True
+    assert out["windows"] == []
+    assert not any("Family" in t or "MRN" in t for t in out["texts"]), out["texts"]
+    assert "Login name" in " ".join(out["texts"]) or out["texts"]
+    assert out["opened"] is True
+    assert out["code"] == 0  # closed without signing in
 
 
 def test_search_and_selection_made_before_attach_are_kept(qtbot, db_url: str, mini_form) -> None:
@@ -188,7 +211,14 @@ def test_damage_found_behind_the_first_page_is_refused_untouched(
         seen.append(box.text())
         box.accept()
 
-    when_modal(close, tries=2000)
+    def message_box(left: int = 3000) -> None:  # the sign-in window is modal too: skip it
+        w = QApplication.activeModalWidget()
+        if isinstance(w, QMessageBox) and w.isVisible():
+            close(w)
+        elif left:
+            QTimer.singleShot(10, lambda: message_box(left - 1))
+
+    QTimer.singleShot(0, message_box)
     QTimer.singleShot(30000, QApplication.closeAllWindows)  # never hang the suite
     assert app_mod.run(db_url) == 1
     assert seen
