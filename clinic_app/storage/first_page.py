@@ -26,7 +26,7 @@ from typing import Any
 
 from clinic_app.storage import encryption, files, migrate
 from clinic_app.storage.errors import StorageError
-from clinic_app.storage.values import Clinician, Patient
+from clinic_app.storage.values import Clinician, Patient, parse_roles
 
 PATIENT_COLUMNS = (
     "id",
@@ -105,7 +105,8 @@ def _read(conn: sqlite3.Connection, path: Path, clinician_id: int, limit: int) -
     if conn.execute("SELECT 1 FROM clinic LIMIT 1").fetchone() is None:
         return None
     person = conn.execute(
-        "SELECT id, name, credentials, licence_number, active FROM clinician WHERE id = ?",
+        "SELECT id, name, credentials, licence_number, active, login, roles FROM clinician "
+        "WHERE id = ?",
         (clinician_id,),
     ).fetchone()
     if person is None:
@@ -116,6 +117,8 @@ def _read(conn: sqlite3.Connection, path: Path, clinician_id: int, limit: int) -
         credentials=str(person[2]),
         licence_number=str(person[3]),
         active=bool(person[4]),
+        login=None if person[5] is None else str(person[5]),
+        roles=parse_roles(person[6]),
     )
     total = conn.execute("SELECT count(*) FROM patient WHERE archived = 0").fetchone()[0]
     rows = conn.execute(

@@ -15,6 +15,17 @@ Sex = Literal["female", "male", "other", "unknown"]
 PatientSort = Literal["name", "mrn", "date_of_birth", "created", "updated"]
 
 
+# The roles of an account, in this order (= models.ROLES; here for the stdlib-only start path).
+ROLES = ("admin", "therapist", "assistant", "student")
+
+
+def parse_roles(text: str | None) -> tuple[str, ...]:
+    """A ``clinician.roles`` column (comma-separated) as a tuple in ROLES order; unknown words
+    (a row edited by hand) dropped."""
+    words = {word.strip() for word in (text or "").split(",")}
+    return tuple(role for role in ROLES if role in words)
+
+
 @dataclass(frozen=True)
 class Clinician:
     id: int

@@ -558,3 +558,13 @@ def test_normalise_login() -> None:
     for bad in ("a", "has space", "tab\there", "é" * 3, "x" * 65):
         with pytest.raises(StorageError, match="^login: "):
             a.normalise_login(bad)
+
+
+def test_roles_parsed_alike_without_sqlalchemy() -> None:
+    """``values.parse_roles`` (the stdlib start path) is ``records.clinic.parse_roles``."""
+    from clinic_app.storage import values
+    from clinic_app.storage.records.clinic import parse_roles
+
+    assert values.ROLES == m.ROLES
+    for text_ in ("therapist", "student,admin", " admin , therapist,bogus", "", None):
+        assert values.parse_roles(text_) == parse_roles(text_)
