@@ -93,6 +93,8 @@ def _grid(
 def _identity(data: ReportData, s: Styles, width: float) -> Table:
     p, ev = data.patient, data.evaluation
     status = "Signed" if ev.is_signed else "Draft (not signed)"
+    if ev.awaiting_cosignature:
+        status = "Draft: awaiting co-signature"
     cells = [
         ("Patient", p.name or "not recorded", "Evaluation date", format_date(ev.date)),
         ("Date of birth", format_date(p.date_of_birth), "Kind", ev.kind),
@@ -437,6 +439,24 @@ def _addenda(data: ReportData, s: Styles) -> list[Flowable]:
 
 def _signature(data: ReportData, s: Styles, width: float) -> list[Flowable]:
     ev = data.evaluation
+    if ev.awaiting_cosignature and ev.prepared is not None:
+        return [
+            Spacer(1, 8),
+            _box(
+                [
+                    para("AWAITING CO-SIGNATURE: not signed yet.", s["alert_title"]),
+                    para(
+                        f"Prepared by {ev.prepared.display} on "
+                        f"{format_datetime(ev.prepared.at)}. A therapist has not co-signed it; "
+                        "this report may still change.",
+                        s["body"],
+                    ),
+                ],
+                width,
+                layout.WARN,
+                colors.HexColor("#fff4e5"),
+            ),
+        ]
     if not ev.is_signed:
         return [
             Spacer(1, 8),
@@ -447,10 +467,23 @@ def _signature(data: ReportData, s: Styles, width: float) -> list[Flowable]:
                 colors.HexColor("#fff4e5"),
             ),
         ]
+    if ev.prepared is not None and ev.signed_as is not None:
+        signed = [
+            para(
+                f"Prepared by {ev.prepared.display} on {format_datetime(ev.prepared.at)} · "
+                f"Co-signed by {ev.signed_as.display} on {format_datetime(ev.signed_at)}",
+                s["body"],
+            )
+        ]
+    else:
+        who = ev.signed_as.display if ev.signed_as else ev.signer or data.clinician.display
+        signed = [
+            para(f"Signed by: {who}", s["body"]),
+            para(f"Signed at: {format_datetime(ev.signed_at)}", s["body"]),
+        ]
     lines: list[Flowable] = [
         para("Electronically signed", s["alert_title"]),
-        para(f"Signed by: {ev.signer or data.clinician.display}", s["body"]),
-        para(f"Signed at: {format_datetime(ev.signed_at)}", s["body"]),
+        *signed,
         para(f"Content hash (SHA-256): {ev.content_hash or 'not recorded'}", s["small"]),
         para(
             "The hash identifies the signed content; any later change would alter it. "

@@ -40,6 +40,27 @@ class ClinicianInfo:
 
 
 @dataclass(frozen=True)
+class Signatory:
+    """Who signed (or prepared) a record, as sealed: printed in the signature block (issue 14)."""
+
+    name: str
+    credentials: str = ""
+    licence_number: str = ""
+    role: str = "therapist"
+    at: datetime | None = None
+
+    @property
+    def display(self) -> str:
+        """ "Dana Physio, PT, DPT, licence PT-4471"; a student or assistant also says which."""
+        text = f"{self.name}, {self.credentials}" if self.credentials else self.name
+        if self.licence_number:
+            text += f", licence {self.licence_number}"
+        if self.role in ("student", "assistant"):
+            text += f" ({self.role})"
+        return text
+
+
+@dataclass(frozen=True)
 class PatientInfo:
     name: str
     date_of_birth: date | None = None
@@ -65,6 +86,14 @@ class EvaluationInfo:
     """Set when a signed record no longer matches its seal: printed across every page."""
     sealed: bool = False
     """True when the signature was verified (Ed25519 seal, issue 13)."""
+    signed_as: Signatory | None = None
+    """The signer as sealed with their own key (issue 14); None for older seals."""
+    prepared: Signatory | None = None
+    """The assistant or student who prepared it: co-signed, or still awaiting co-signature."""
+
+    @property
+    def awaiting_cosignature(self) -> bool:
+        return self.status == "draft" and self.prepared is not None
 
     @property
     def is_signed(self) -> bool:

@@ -7,6 +7,7 @@ copies what the documents print.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from clinic_app.core import findings as findings_mod
@@ -18,10 +19,12 @@ from clinic_app.reports.data import (
     EvaluationInfo,
     PatientInfo,
     ReportData,
+    Signatory,
 )
 
 if TYPE_CHECKING:
     from clinic_app.storage.database import Database
+    from clinic_app.storage.records import Evaluation
 
 
 def report_data_for_evaluation(db: Database, evaluation_id: int) -> ReportData:
@@ -85,12 +88,48 @@ def report_data_for_evaluation(db: Database, evaluation_id: int) -> ReportData:
             addenda=tuple(Addendum(a.created_at, a.author, a.text) for a in ev.addenda),
             seal_problem="; ".join(problems) or None,
             sealed=sealed and not problems,
+            signed_as=_signatory(ev.seal.get("signer")) if ev.is_signed and ev.seal else None,
+            prepared=_prepared(ev),
         ),
         form=form,
         findings=findings,
         carried=frozenset(ev.carried_forward),
         previous=previous,
     )
+
+
+def _signatory(who: Any, at: Any = None) -> Signatory | None:
+    """A signer or preparer as the seal names them (issue 14)."""
+    if not isinstance(who, Mapping):
+        return None
+    when = at if isinstance(at, datetime) else None
+    if isinstance(at, str):
+        try:
+            when = datetime.fromisoformat(at)
+        except ValueError:
+            when = None
+    return Signatory(
+        name=str(who.get("name", "")),
+        credentials=str(who.get("credentials", "")),
+        licence_number=str(who.get("licence_number", "")),
+        role=str(who.get("role", "therapist")),
+        at=when,
+    )
+
+
+def _prepared(ev: Evaluation) -> Signatory | None:
+    """Who prepared it: from the co-signed seal's preparation, or (a draft awaiting co-signature)
+    from the preparation stored with the draft."""
+    seal = ev.seal or {}
+    if ev.is_signed:
+        part = seal.get("prepared")
+        if isinstance(part, Mapping) and isinstance(part.get("seal"), Mapping):
+            return _signatory(part["seal"].get("signer"), part["seal"].get("at"))
+        return None
+    if not ev.awaiting_cosignature:
+        return None
+    found = _signatory(seal.get("signer"), ev.prepared_at)
+    return found or Signatory(ev.prepared_by or "", role="student or assistant", at=ev.prepared_at)
 
 
 def _as_sealed(

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QByteArray, QSettings, QSize, Qt, Signal
 from PySide6.QtWidgets import (
@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 
 from clinic_app.storage.errors import ConflictError
 from clinic_app.storage.values import Patient
+from clinic_app.ui import signing
 from clinic_app.ui.access_log import record_access
 from clinic_app.ui.context import AppContext
 from clinic_app.ui.operations import Changes, show_failure
@@ -96,6 +97,15 @@ class EvaluationPage(QWidget):
         self.sign_button.setObjectName("signButton")
         self.sign_button.clicked.connect(self.on_sign_button_clicked)
         h.addWidget(self.sign_button)
+        # A draft an assistant or student signed: a therapist co-signs or returns it (issue 14).
+        self.cosign_button = signing.button(
+            bar, "Co-sign…", "cosignButton", self.on_cosign_button_clicked
+        )
+        self.return_button = signing.button(
+            bar, "Return for changes…", "returnButton", self.on_return_button_clicked
+        )
+        h.addWidget(self.cosign_button)
+        h.addWidget(self.return_button)
         self.addendum_button = QPushButton("Add addendum…", bar)
         self.addendum_button.clicked.connect(self.on_addendum_button_clicked)
         h.addWidget(self.addendum_button)
@@ -107,6 +117,10 @@ class EvaluationPage(QWidget):
         self.seal_banner.setStyleSheet("background: #fdecea; color: #b42318; padding: 8px 14px;")
         self.seal_banner.hide()
         layout.addWidget(self.seal_banner)
+        self.cosign_banner = signing.cosign_banner(
+            self
+        )  # awaiting co-signature, or returned (issue 14)
+        layout.addWidget(self.cosign_banner)
         self.seal_problems: list[str] = []
         self.body = QVBoxLayout()
         self.body.setContentsMargins(0, 0, 0, 0)
@@ -315,10 +329,20 @@ class EvaluationPage(QWidget):
         self.title.setText(
             f"<b>{p.given_name} {p.family_name}</b> · {kind} · {ev.eval_date:%Y-%m-%d}"
         )
-        signed = ev.is_signed
-        self.view.editor.set_read_only(signed)
-        self.sign_button.setVisible(not signed)
+        signed, awaiting = ev.is_signed, ev.awaiting_cosignature
+        me = self.context.clinician
+        self.view.editor.set_read_only(signed or awaiting)
+        self.sign_button.setVisible(not signed and not awaiting)
         self.sign_button.setEnabled(True)
+        can_cosign = awaiting and signing.is_therapist(me) and me.id != ev.prepared_by_id
+        for button in (self.cosign_button, self.return_button):
+            button.setVisible(can_cosign)
+            button.setEnabled(True)
+        self.cosign_banner.setVisible(awaiting or ev.returned is not None)
+        if awaiting:
+            self.cosign_banner.setText(signing.awaiting_text(ev))
+        elif ev.returned is not None:
+            self.cosign_banner.setText(signing.returned_text(ev))
         self.addendum_button.setVisible(signed)
         self.addendum_button.setEnabled(True)
         broken = signed and bool(self.seal_problems)
@@ -331,6 +355,9 @@ class EvaluationPage(QWidget):
         if signed:
             self.status.setText(f"Signed by {ev.signed_by} · {local_datetime(ev.signed_at)}")
             self.status.setProperty("state", "broken" if broken else "signed")
+        elif awaiting:
+            self.status.setText("Awaiting co-signature")
+            self.status.setProperty("state", "draft")
         else:
             self.status.setText("Draft")
             self.status.setProperty("state", "draft")
@@ -500,35 +527,31 @@ class EvaluationPage(QWidget):
                 self, "Not signed", "The evaluation has changes that are not saved yet; try again."
             )
             return
-        who = self.context.user
+        me = self.context.clinician
         answer = ask(
             self,
             "Sign evaluation",
-            confirmation_text(check, who),
+            confirmation_text(check, me.name, cosign=signing.prepares(me)),
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
         )
         if answer != QMessageBox.StandardButton.Yes:
             return
-        version = self.saver.version
-        # Nothing may be typed while the signature is on its way: it would not be in it.
+        # Nothing may be typed while the signature is asked for and on its way.
         self.view.editor.set_read_only(True)
         self.sign_button.setEnabled(False)
         self.status_changed.emit("Signing…")
+        self._with_password(
+            "Signing the evaluation", "Sign", signing.sign_op(ev.id, self.saver.version, me.id)
+        )
 
-        def op(db: Database) -> Evaluation:
-            from clinic_app.storage import records
-
-            records.sign_evaluation(db, ev.id, version, user=who)
-            return records.get_evaluation(db, ev.id)
+    def _with_password(self, what: str, action: str, op: Any) -> None:
+        """Ask the signed-in clinician's password, then sign (or co-sign) with it."""
+        ev = self.evaluation
+        assert ev is not None
 
         def done(signed: Evaluation) -> None:
-            if self.evaluation is None or self.evaluation.id != ev.id:
-                return
-            self._drop_saver()
-            self.evaluation = signed
-            self._show_state()
-            self.status_changed.emit(f"Signed by {who}")
-            self.signed.emit(ev.id)
+            if self.evaluation is not None and self.evaluation.id == ev.id:
+                self._after_signing(signed, "Signed: awaiting co-signature by a therapist")
 
         def failed(err: BaseException) -> None:
             if self.evaluation is None or self.evaluation.id != ev.id:
@@ -538,16 +561,56 @@ class EvaluationPage(QWidget):
                 self.resolve_conflict(err)
             else:
                 self.status_changed.emit("Not signed")
-                show_failure(self, "Signing the evaluation", err)
+                show_failure(self, what, err)
 
-        self.context.runner.run(
-            "Signing the evaluation",
+        def cancelled() -> None:
+            self.status_changed.emit("Not signed")
+            self._show_state()
+
+        self.password_dialog = signing.with_password(
+            self,
+            self.context,
+            what,
+            action,
             op,
             on_success=done,
             on_failure=failed,
-            parent=self,
+            on_cancel=cancelled,
             changes=Changes.evaluation(ev.id, ev.patient_id),
         )
+
+    def _after_signing(self, ev: Evaluation, status: str) -> None:
+        """Show ``ev`` as signed, co-signed, prepared or returned by the operation just done."""
+        self.evaluation = ev
+        if ev.is_signed:
+            self._drop_saver()
+        elif self.saver is not None:
+            self.saver.version = ev.version
+        self._show_state()
+        self.status_changed.emit(f"Signed by {ev.signed_by}" if ev.is_signed else status)
+        if ev.is_signed:
+            self.signed.emit(ev.id)
+
+    def on_cosign_button_clicked(self) -> None:
+        ev = self.evaluation
+        if ev is None or not ev.awaiting_cosignature:
+            return
+        if not signing.ask_cosign(self, ev, self.context.clinician.name):
+            return
+        self.cosign_button.setEnabled(False)
+        op = signing.cosign_op(ev.id, ev.version, self.context.clinician.id)
+        self._with_password("Co-signing the evaluation", "Co-sign", op)
+
+    def on_return_button_clicked(self) -> None:
+        ev = self.evaluation
+        if ev is None or not ev.awaiting_cosignature:
+            return
+
+        def done(returned: Evaluation) -> None:
+            if self.evaluation is not None and self.evaluation.id == ev.id:
+                self._after_signing(returned, f"Returned to {ev.prepared_by} for changes")
+
+        signing.return_for_changes(self, self.context, ev, done)
 
     def on_addendum_button_clicked(self) -> None:
         ev = self.evaluation

@@ -39,6 +39,14 @@ if TYPE_CHECKING:
     from clinic_app.storage.records import Evaluation
 
 
+# An assistant's or student's signature awaits a therapist's co-signature (issue 14).
+STATUS_LABELS = {
+    "signed": "Signed",
+    "draft": "Draft",
+    "awaiting co-signature": "Draft · awaiting co-signature",
+}
+
+
 @dataclass(frozen=True)
 class EvaluationRow:
     """One line of the patient's evaluation list, read in one operation."""
@@ -69,7 +77,7 @@ def read_evaluation_rows(db: Database, patient_id: int) -> list[EvaluationRow]:
                 ev.id,
                 ev.eval_date,
                 ev.kind,
-                ev.status,
+                "awaiting co-signature" if ev.awaiting_cosignature else ev.status,
                 clinician or full.created_by,
                 _main_factors(db, full),
             )
@@ -285,7 +293,7 @@ class PatientDetail(QWidget):
             cells = [
                 ev.eval_date.isoformat(),
                 KIND_LABELS.get(ev.kind, ev.kind),
-                "Signed" if ev.status == "signed" else "Draft",
+                STATUS_LABELS.get(ev.status, ev.status),
                 ev.clinician,
                 ev.main_factors,
             ]

@@ -68,7 +68,7 @@ def refusal_text(check: SignCheck) -> str:
     )
 
 
-def confirmation_text(check: SignCheck, who: str) -> str:
+def confirmation_text(check: SignCheck, who: str, *, cosign: bool = False) -> str:
     """The question before signing: what is set, what is missing, then "Sign as …?"."""
     parts: list[str] = []
     if check.red_flags:
@@ -90,8 +90,15 @@ def confirmation_text(check: SignCheck, who: str) -> str:
         )
     if check.untouched:
         parts.append("<b>Nothing recorded in:</b> " + html.escape(", ".join(check.untouched)) + ".")
-    parts.append(
-        f"Sign this evaluation as <b>{html.escape(who)}</b>?<br><br>A signed evaluation cannot "
-        "be changed; corrections are added as addenda."
-    )
+    if cosign:  # an assistant or student (issue 14)
+        parts.append(
+            f"Sign this evaluation as <b>{html.escape(who)}</b>?<br><br>It then awaits a "
+            "therapist's co-signature and cannot be changed unless a therapist returns it for "
+            "changes."
+        )
+    else:
+        parts.append(
+            f"Sign this evaluation as <b>{html.escape(who)}</b>?<br><br>A signed evaluation "
+            "cannot be changed; corrections are added as addenda."
+        )
     return "<br><br>".join(parts)

@@ -92,15 +92,11 @@ def runner(qapp: object, db: Database) -> Iterator[OperationRunner]:
 
 
 @pytest.fixture
-def clinician(db: Database) -> Clinician:
-    from clinic_app.storage import records
-
-    records.save_clinic(db, records.ClinicInfo(name="Thigh & Hip Clinic"), user="setup")
-    person = records.save_clinician(
-        db, records.ClinicianInfo(name="Dana Physio", credentials="PT, DPT"), user="setup"
-    )
-    QSettings().setValue("clinician_id", person.id)
-    return person
+def clinician(account: Clinician) -> Clinician:
+    """The signed-in clinician of ``window``: the ``account`` fixture's Dana Physio (admin and
+    therapist, login ``dana``, password ``PASSWORD``), so signing answers her password."""
+    QSettings().setValue("clinician_id", account.id)
+    return account
 
 
 @pytest.fixture

@@ -58,3 +58,29 @@ def wait_idle(window: Any, timeout_s: float = 5.0) -> None:
             raise AssertionError(f"{runner.pending()} operations still running after {timeout_s} s")
         QApplication.processEvents()
         time.sleep(0.002)
+
+
+def password_answer(password: str) -> Callable[[QWidget], None]:
+    """A ``when_modal`` handler typing ``password`` into "Sign as <name>" and pressing Sign."""
+    from PySide6.QtWidgets import QDialogButtonBox, QLineEdit
+
+    def type_password(dialog: QWidget) -> None:
+        field = dialog.findChild(QLineEdit, "signPassword")
+        assert field is not None, f"not the password dialog: {dialog.windowTitle()}"
+        field.setText(password)
+        buttons = dialog.findChild(QDialogButtonBox)
+        assert buttons is not None
+        buttons.button(QDialogButtonBox.StandardButton.Ok).click()
+
+    return type_password
+
+
+def sign_with_password(password: str, *, confirm: str = "Yes") -> None:
+    """Answer *Sign…* (or *Co-sign…*) as a person does: press ``confirm`` on the sign check's
+    question, then type ``password`` into "Sign as <name>" and press its button."""
+
+    def confirmed(box: QWidget) -> None:
+        when_modal(password_answer(password))
+        press(box, confirm)
+
+    when_modal(confirmed)

@@ -20,7 +20,8 @@ from clinic_app.storage.errors import EvaluationSignedError
 from clinic_app.ui.dialogs import PatientDialog
 from clinic_app.ui.fields import NumberEditor, ToggleEditor
 from clinic_app.ui.main_window import MainWindow
-from tests.ui.helpers import answer, press, settle, wait_idle, when_modal
+from tests.ui.conftest import PASSWORD
+from tests.ui.helpers import answer, password_answer, press, settle, wait_idle, when_modal
 
 
 def reread(db_url: str, evaluation_id: int) -> records.Evaluation:
@@ -119,6 +120,7 @@ def test_intake_flow_end_to_end(qtbot, window: MainWindow, db_url: str) -> None:
     # Sign, confirming with the clinician named; then the editor refuses edits.
     def confirm(dialog) -> None:
         assert "Dana Physio" in dialog.text()
+        when_modal(password_answer(PASSWORD))  # "Sign as Dana Physio — password"
         press(dialog, "Yes")
 
     when_modal(confirm)

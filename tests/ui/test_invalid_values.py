@@ -23,7 +23,8 @@ from tests.storage.conftest import (  # noqa: F401 (fixtures)
     postgres_server,
     postgres_template,
 )
-from tests.ui.helpers import settle, when_modal
+from tests.ui.conftest import PASSWORD
+from tests.ui.helpers import settle, sign_with_password, when_modal
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -175,7 +176,7 @@ def test_sign_check_lists_red_flags_untouched_sections_and_confirms(qtbot, page)
     settle(qtbot, window)
     assert not records.get_evaluation(window.db, window.page.evaluation.id).is_signed
     # Untouched sections do not stop a signature.
-    when_modal(lambda box: box.button(QMessageBox.StandardButton.Yes).click())
+    sign_with_password(PASSWORD)
     with qtbot.waitSignal(window.page.signed):
         window.page.sign_button.click()
     assert records.get_evaluation(window.db, window.page.evaluation.id).is_signed

@@ -17,7 +17,8 @@ from clinic_app.storage import records
 from clinic_app.ui.dialogs import PatientDialog
 from clinic_app.ui.fields import NumberEditor
 from clinic_app.ui.main_window import MainWindow
-from tests.ui.helpers import press, settle, when_modal
+from tests.ui.conftest import PASSWORD
+from tests.ui.helpers import press, settle, sign_with_password, when_modal
 
 
 def _sql(db_url: str, *statements: str) -> None:
@@ -80,7 +81,7 @@ def test_sign_fails_shows_why_and_the_draft_stays_editable(qtbot, window, db_url
     assert window.page.flush()
     _fail_writes_to(db_url, "evaluation")
     seen: list[str] = []
-    when_modal(lambda box: press(box, "Yes"))  # "Sign this evaluation as …?"
+    sign_with_password(PASSWORD)  # "Sign this evaluation as …?", then her password
     window.page.sign_button.click()
     _failure_shown(qtbot, seen)
     qtbot.waitUntil(lambda: bool(seen), timeout=5000)
@@ -98,7 +99,7 @@ def test_sign_fails_shows_why_and_the_draft_stays_editable(qtbot, window, db_url
     assert window.isVisible()
     # Mended, the same button signs.
     _heal(db_url, "evaluation")
-    when_modal(lambda box: press(box, "Yes"))
+    sign_with_password(PASSWORD)
     with qtbot.waitSignal(window.page.signed):
         window.page.sign_button.click()
     assert records.get_evaluation(window.db, evaluation.id).is_signed
@@ -106,7 +107,7 @@ def test_sign_fails_shows_why_and_the_draft_stays_editable(qtbot, window, db_url
 
 def test_addendum_fails_and_its_text_is_kept_for_the_next_try(qtbot, window, db_url) -> None:
     evaluation = _open_draft(qtbot, window, "F-2")
-    when_modal(lambda box: press(box, "Yes"))
+    sign_with_password(PASSWORD)
     with qtbot.waitSignal(window.page.signed):
         window.page.sign_button.click()
     _fail_writes_to(db_url, "addendum", "INSERT")
