@@ -187,6 +187,7 @@ MINIMAL = {
     "restore": ["plain.txt"],
     "screenshots": ["shots"],
     "synthetic": ["--patients", "1"],
+    "user": ["list"],
     "verify": [],
 }
 NO_DATABASE = {"assess", "check-form", "install-desktop"}
