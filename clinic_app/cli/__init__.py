@@ -59,6 +59,9 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="URL",
         help="database URL (default: SQLite in the data folder; or $CLINIC_APP_DATABASE_URL)",
     )
+    from clinic_app.cli import passphrase
+
+    passphrase.add_option(parser, top=True)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name in COMMAND_MODULES:
         try:
@@ -68,6 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
                 continue
             raise
         module.register(sub)
+    passphrase.add_to_commands(sub)  # also after the command's name: info --passphrase-stdin
     return parser
 
 
@@ -88,6 +92,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if _uses_database(args):
             check_database_url(args)
+            from clinic_app.cli import passphrase
+
+            passphrase.prepare(args)  # an encrypted clinic's passphrase, asked once
         code: int = handler(args)
         sys.stdout.flush()  # a closed pipe shows here, not later at exit
     except UserError as err:

@@ -1,4 +1,7 @@
-"""Subcommands of the storage layer: ``info``, ``backup``, ``restore``, ``demo``, ``synthetic``.
+"""Subcommands of the storage layer: ``info``, ``backup``, ``restore``, ``encrypt``, ``demo``,
+``synthetic``.
+
+On an encrypted clinic the passphrase was obtained before the command ran (cli/passphrase.py).
 
 Every storage problem (damaged file, database made by a newer app, server unreachable) becomes a
 one-line UserError naming the file or the database.
@@ -40,6 +43,13 @@ def register(sub: Any) -> None:
     )
     restore.add_argument("file", type=Path, help="a backup made by 'clinic-app backup'")
     restore.set_defaults(handler=cmd_restore)
+
+    encrypt = sub.add_parser(
+        "encrypt",
+        help="encrypt a plain SQLite database with a new clinic passphrase (SQLCipher; "
+        "a backup first, the result verified; close the app everywhere first)",
+    )
+    encrypt.set_defaults(handler=cmd_encrypt)
 
     verify = sub.add_parser(
         "verify",
@@ -150,9 +160,11 @@ def cmd_info(args: argparse.Namespace) -> int:
         print(f"database:        {hide_password(url)}")
         path = sqlite_file(url)
         if path is not None and not path.exists():
+            print(f"encrypted:       {_new_encryption_text()}")
             print("schema revision: none (the database is made when the app first opens it)")
             return 0
         with _open(args, migrate=False, backup=False) as db:
+            print(f"encrypted:       {_encryption_text(db)}")
             revision = db.schema_revision()
             if revision is None:
                 state = "none"
@@ -171,6 +183,27 @@ def cmd_info(args: argparse.Namespace) -> int:
             print(f"role:            {_role_text(db)}")
             print(f"signing key:     {_key_text()}")
     return 0
+
+
+def _new_encryption_text() -> str:
+    from clinic_app.storage import encryption
+
+    if encryption.new_clinic_encrypted():
+        return "yes, when it is made (SQLCipher; a clinic passphrase is needed)"
+    return f"no, when it is made ({encryption.ENCRYPTION_ENV}=off)"
+
+
+def _encryption_text(db: Database) -> str:
+    from clinic_app.storage.database import tls_state
+
+    if db.dialect == "postgresql":
+        return f"in transit: {tls_state(db.url)}; at rest: the server's disk encryption"
+    if not db.encrypted:
+        return "no (plain SQLite file: clinic-app encrypt converts it)"
+    with db.connection() as conn:
+        version = conn.exec_driver_sql("PRAGMA cipher_version").scalar()
+    major = str(version or "4").split(".")[0]
+    return f"yes (SQLCipher {major}.x; {version})"
 
 
 def _role_text(db: Database) -> str:
@@ -230,6 +263,7 @@ def _sqlite_path(args: argparse.Namespace, action: str) -> Path:
 
 
 def cmd_backup(args: argparse.Namespace) -> int:
+    from clinic_app import private
     from clinic_app.cli.inputs import check_backup_file, check_database_file
     from clinic_app.storage import backup, files
 
@@ -240,7 +274,7 @@ def cmd_backup(args: argparse.Namespace) -> int:
         files.check_file(source)  # a damaged database is reported, not copied
         dest: Path | None = args.dest
         if dest is None:
-            backup.backups_dir().mkdir(parents=True, exist_ok=True)
+            private.make_folder(backup.backups_dir())  # 0700: it holds every patient
             dest = backup.backups_dir() / backup.backup_name("manual")
         elif dest.is_dir():
             dest = dest / backup.backup_name("manual")
@@ -265,7 +299,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
         check_database_file(target)
         if candidate.resolve() == target.resolve():
             raise UserError(f"{candidate}: this is the database itself")
-        result = backup.restore(candidate, target)
+        result = backup.restore(candidate, target, passphrase=_restore_passphrase(args, target))
         with _open(args, backup=False) as db:
             revision = db.schema_revision()
     print(f"restored {candidate} (schema revision {result.revision}) into {target}")
@@ -273,6 +307,44 @@ def cmd_restore(args: argparse.Namespace) -> int:
         print(f"upgraded it to schema revision {revision}")
     if result.replaced_copy is not None:
         print(f"the replaced database is kept at {result.replaced_copy}")
+    return 0
+
+
+def _restore_passphrase(args: argparse.Namespace, target: Path) -> str | None:
+    """The passphrase of an encrypted backup going into a new (or encrypted) clinic."""
+    from clinic_app.cli import passphrase
+    from clinic_app.storage import encryption, files
+
+    known = encryption.key_for(target)  # an encrypted clinic: asked before the command
+    if known is not None or not files.looks_encrypted(args.file):
+        return known
+    if target.is_file() and target.stat().st_size > 0:
+        return None  # a plain clinic: the restore refuses the encrypted backup
+    return passphrase.obtain(args, args.file)
+
+
+def cmd_encrypt(args: argparse.Namespace) -> int:
+    from clinic_app.cli import passphrase
+    from clinic_app.cli.inputs import check_database_file
+    from clinic_app.storage import encryption, files
+
+    with _storage_errors(_where(args)):
+        path = _sqlite_path(args, "encrypt")
+        if not check_database_file(path):
+            raise UserError(f"{path}: no database yet; a new one is made encrypted")
+        if files.looks_encrypted(path):
+            raise UserError(f"{path}: is already encrypted; nothing was changed")
+        result = encryption.encrypt_database(path, passphrase.read_new(args, path))
+    print(f"encrypted {path} ({result.tables} tables, {result.rows} rows, verified)")
+    print(f"the plain copy made first is {result.safety_copy}")
+    print(
+        f"{len(result.plain_backups)} backups in the backups folder (that copy included) are "
+        "NOT encrypted: delete them once the encrypted clinic is checked, or keep them offline"
+    )
+    print(
+        "each clinician enters the clinic passphrase once at the next sign-in (their keyring "
+        "entry); keep the passphrase where the clinic keeps its recovery key"
+    )
     return 0
 
 

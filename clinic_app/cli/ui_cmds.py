@@ -90,7 +90,9 @@ def cmd_screenshots(args: argparse.Namespace) -> int:
                 from clinic_app.storage.demo import fill_demo
 
                 os.environ.setdefault("CLINIC_APP_DATA_DIR", tmp)
-                db = open_database(f"sqlite:///{Path(tmp) / 'demo.db'}", backup=False)
+                db = open_database(  # a throwaway demo: no clinic passphrase
+                    f"sqlite:///{Path(tmp) / 'demo.db'}", backup=False, new_encrypted=False
+                )
                 fill_demo(db, form)
         except StorageError as err:
             raise UserError(str(err)) from None

@@ -521,6 +521,7 @@ def open_database(
     busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
     already_checked: bool = False,
     passphrase: str | None = None,
+    new_encrypted: bool | None = None,
 ) -> Database:
     """Open (and create or upgrade, if ``migrate``) the clinic database.
 
@@ -544,7 +545,9 @@ def open_database(
     ``passphrase``: the clinic passphrase of an encrypted SQLite file (else the one this process
     already opened the file with); PassphraseRequiredError without one, WrongPassphraseError
     (the file left byte-identical) when it does not open it. A new SQLite file is made encrypted
-    with it unless ``CLINIC_APP_ENCRYPTION=off`` (then the passphrase is ignored). A PostgreSQL
+    with it unless ``CLINIC_APP_ENCRYPTION=off`` (then the passphrase is ignored);
+    ``new_encrypted`` decides instead when given (first start: a clinic whose disk is already
+    encrypted may choose a plain file). A PostgreSQL
     server on another computer without TLS: PlainServerError (``encryption``).
     """
     from sqlalchemy.engine import make_url
@@ -567,7 +570,7 @@ def open_database(
                     path.parent, f"cannot create the data folder ({exc.strerror})"
                 ) from None
         try:
-            key = _passphrase_of(path, passphrase)
+            key = _passphrase_of(path, passphrase, new_encrypted)
             has_data, saved = _precheck_sqlite(
                 path,
                 migrate_schema=migrate,
@@ -612,11 +615,12 @@ def open_database(
     return db
 
 
-def _passphrase_of(path: Path, passphrase: str | None) -> str | None:
+def _passphrase_of(path: Path, passphrase: str | None, new_encrypted: bool | None) -> str | None:
     """The key to open ``path`` with: None for a plain file (or a new one made plain)."""
     if path.is_file() and path.stat().st_size > 0:
         return files.passphrase_for(path, passphrase)
-    if path.exists() or not encryption.new_clinic_encrypted():
+    encrypt = encryption.new_clinic_encrypted() if new_encrypted is None else new_encrypted
+    if path.exists() or not encrypt:
         return None  # not a file (refused by the precheck), or a new clinic made plain
     if passphrase is None:
         passphrase = encryption.key_for(path)

@@ -27,6 +27,7 @@ import logging
 import os
 import secrets
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -101,13 +102,14 @@ class NoKeyForLoginError(UnlockError):
 
 def is_encrypted(path: Path) -> bool:
     """True for a non-empty file that does not start with the SQLite header (SQLCipher files
-    start with their random salt). False for a missing, empty or plain SQLite file."""
+    start with their random salt). False for a missing, empty or plain SQLite file, and for one
+    that starts with zeros (a sparse or wiped file, not a salt)."""
     try:
         with path.open("rb") as fh:
             head = fh.read(len(SQLITE_HEADER))
     except OSError:
         return False
-    return bool(head) and head != SQLITE_HEADER
+    return bool(head.strip(b"\x00")) and head != SQLITE_HEADER
 
 
 def new_clinic_encrypted() -> bool:
@@ -419,3 +421,143 @@ def _unwrap(entry: object, password: str, associated: bytes) -> str:
 
 
 _keyring_lock = threading.Lock()
+
+
+# -- converting a plain database ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EncryptResult:
+    """What :func:`encrypt_database` did."""
+
+    path: Path
+    safety_copy: Path  # the plain copy made first (in the backups folder)
+    tables: int
+    rows: int
+    plain_backups: tuple[Path, ...]  # older backups still plain: the clinic should remove them
+
+
+def encrypt_database(
+    path: Path, passphrase: str, *, directory: Path | None = None
+) -> EncryptResult:
+    """Convert the plain SQLite database ``path`` into an encrypted one with ``passphrase``.
+
+    A safety copy is made first (backups folder). The encrypted copy is made with
+    ``sqlcipher_export`` under the write lock, then checked: full integrity check, the same
+    schema revision, the same rows in every table, and the same seal verification as the plain
+    file. Only then is it renamed over ``path`` (atomic). If anything fails, ``path`` is left as
+    it was and the partial file removed. Close the app on every computer first.
+    """
+    from clinic_app.storage import backup, files
+    from clinic_app.storage.errors import DatabaseFileError, describe_db_error
+
+    check_passphrase(passphrase, new=True)
+    if not path.is_file() or path.stat().st_size == 0:
+        raise DatabaseFileError(path, "no database here to encrypt")
+    if files.looks_encrypted(path):
+        raise DatabaseFileError(path, "is already encrypted; nothing was changed")
+    revision = files.check_file(path, full=True)  # a damaged file is refused, untouched
+    seals = _seal_lines(path, None, revision)
+    try:
+        safety = backup.make_backup(path, "before-encrypt", directory=directory, keep=None)
+    except backup.BackupSealError as exc:  # kept; the same breaks are checked for below
+        safety = exc.path
+    staged = path.with_name(f".{path.name}.encrypt{backup.PARTIAL}")
+    errors = sql_errors()
+    _remove_with_sides(staged)
+    conn = sqlcipher().connect(str(path), isolation_level=None)
+    try:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        private.create_empty(staged)  # 0600 before SQLCipher writes into it
+        conn.execute("ATTACH DATABASE ? AS encrypted KEY ?", (str(staged), passphrase))
+        conn.execute("BEGIN IMMEDIATE")  # no other writer until the swap
+        counts = _row_counts(conn, "main")
+        conn.execute("SELECT sqlcipher_export('encrypted')")
+        version = conn.execute("PRAGMA main.user_version").fetchone()[0]
+        conn.execute(f"PRAGMA encrypted.user_version = {int(version)}")
+        conn.execute("COMMIT")
+        conn.execute("DETACH DATABASE encrypted")
+        conn.execute("BEGIN IMMEDIATE")  # hold the lock through the checks and the swap
+        if _row_counts(conn, "main") != counts:
+            raise DatabaseFileError(path, "changed while it was being encrypted; nothing changed")
+        problem = _encrypted_problem(staged, passphrase, revision, counts, seals)
+        if problem:
+            raise DatabaseFileError(
+                path, f"the encrypted copy does not verify ({problem}); the plain file is kept"
+            )
+        os.replace(staged, path)
+        for suffix in ("-wal", "-shm"):  # the plain file's: never beside the encrypted one
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        conn.execute("ROLLBACK")
+    except errors as exc:
+        _remove_with_sides(staged)
+        raise DatabaseFileError(
+            path, f"cannot be encrypted ({describe_db_error(exc)}); nothing was changed"
+        ) from None
+    except BaseException:
+        _remove_with_sides(staged)
+        raise
+    finally:
+        conn.close()
+    remember_key(path, passphrase)
+    private.tighten_database(path)
+    older = tuple(
+        p for p, _reason in backup.list_backups(directory) if p.is_file() and not is_encrypted(p)
+    )
+    log.info("database encrypted: %d tables, %d rows", len(counts), sum(counts.values()))
+    return EncryptResult(path, safety, len(counts), sum(counts.values()), older)
+
+
+def _remove_with_sides(path: Path) -> None:
+    for suffix in ("", "-journal", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+def _row_counts(conn: Any, schema: str) -> dict[str, int]:
+    names = [
+        str(r[0])
+        for r in conn.execute(
+            f"SELECT name FROM {schema}.sqlite_master WHERE type = 'table' ORDER BY name"
+        ).fetchall()
+    ]
+    return {
+        name: int(conn.execute(f'SELECT count(*) FROM {schema}."{name}"').fetchone()[0])
+        for name in names
+    }
+
+
+def _seal_lines(path: Path, passphrase: str | None, revision: str | None) -> list[str]:
+    from clinic_app.storage import migrate, sealing
+    from clinic_app.storage.database import readonly_database
+
+    if revision != migrate.HEAD:
+        return []  # an older schema: its seals are checked when the app upgrades it
+    db = readonly_database(path, passphrase)
+    try:
+        return [b.line() for b in sealing.verify_database(db)]
+    finally:
+        db.engine.dispose()
+
+
+def _encrypted_problem(
+    staged: Path, passphrase: str, revision: str | None, counts: dict[str, int], seals: list[str]
+) -> str | None:
+    from clinic_app.storage import files
+    from clinic_app.storage.errors import StorageError
+
+    try:
+        if not is_encrypted(staged):
+            return "it is not encrypted"
+        if files.check_file(staged, full=True, passphrase=passphrase) != revision:
+            return "another schema revision"
+        with files.open_readonly(staged, passphrase) as conn:
+            if _row_counts(conn, "main") != counts:
+                return "not the same rows"
+        remember_key(staged, passphrase)  # the schema check inside verify reads it by path
+        if _seal_lines(staged, passphrase, revision) != seals:
+            return "the seals do not verify as in the plain file"
+    except StorageError as exc:
+        return str(exc)
+    finally:
+        forget_key(staged)
+    return None

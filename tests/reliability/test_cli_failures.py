@@ -179,6 +179,7 @@ MINIMAL = {
     "backup": [],
     "check-form": [],
     "demo": [],
+    "encrypt": [],
     "grant": ["workstation"],
     "info": [],
     "install-desktop": [],
