@@ -39,12 +39,19 @@ def passphrase_for(path: Path, passphrase: str | None = None) -> str | None:
     ``passphrase``, else the one this process opened it with, else PassphraseRequiredError."""
     from clinic_app.storage import encryption
 
-    if not encryption.is_encrypted(path) or not _whole_pages(path):
+    if not looks_encrypted(path):
         return None  # plain, or not an encrypted database either (check_header says which)
     known = passphrase if passphrase is not None else encryption.key_for(path)
     if known is None:
         raise encryption.PassphraseRequiredError(path)
     return known
+
+
+def looks_encrypted(path: Path) -> bool:
+    """An encrypted database, as far as can be told without its key (see :func:`_whole_pages`)."""
+    from clinic_app.storage import encryption
+
+    return encryption.is_encrypted(path) and _whole_pages(path)
 
 
 def _whole_pages(path: Path) -> bool:
