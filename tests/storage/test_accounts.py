@@ -568,3 +568,19 @@ def test_roles_parsed_alike_without_sqlalchemy() -> None:
     assert values.ROLES == m.ROLES
     for text_ in ("therapist", "student,admin", " admin , therapist,bogus", "", None):
         assert values.parse_roles(text_) == parse_roles(text_)
+
+
+def test_a_forged_password_hash_signs_in_but_cannot_sign(db: Database, admin: Clinician) -> None:
+    """Who can write the row can put in a hash of their own password and sign in (access control
+    is not proof against the file's writer); the clinician's key still does not open for it."""
+    forged = a._hasher.hash("forger's own password")
+    with db.writing() as s:
+        s.execute(
+            update(m.Clinician).where(m.Clinician.id == admin.id).values(password_hash=forged)
+        )
+    assert a.authenticate(db, "alice", "forger's own password") == admin
+    with pytest.raises(StorageError, match="^the signing key of alice is damaged"):
+        a.signing_key(db, admin.id, "forger's own password")
+    with pytest.raises(StorageError, match="signing key of alice is damaged"):
+        a.change_password(db, "alice", "forger's own password", "and now mine forever")
+    assert _row(db, "alice")["password_hash"] == forged  # nothing changed by the refusal
