@@ -240,13 +240,27 @@ def _unwrap(stored: str, public: str, password: str, login: str) -> Ed25519Priva
 
 def _password_set(db: Database, login: str, password: str) -> None:
     """Called after every committed password set (first admin, new account, change, reset,
-    recovery). Encryption at rest will re-wrap the clinic's database key for ``login`` under
-    ``password`` here, so this login can unlock an encrypted clinic at sign-in."""
+    recovery). Wraps the clinic passphrase of an encrypted database for ``login`` under
+    ``password`` (storage.encryption.grant), so this login can unlock it at sign-in."""
+    from clinic_app.storage import encryption
+
+    encryption.grant(db, login, password)
+
+
+def _recovery_set(db: Database, recovery_key: str) -> None:
+    """Called after a recovery key was made: the clinic passphrase of an encrypted database is
+    wrapped under it too (storage.encryption.grant_recovery), for a lost-password day."""
+    from clinic_app.storage import encryption
+
+    encryption.grant_recovery(db, _plain_recovery(recovery_key))
 
 
 def _account_disabled(db: Database, login: str) -> None:
-    """Called after an account was disabled. Encryption at rest will remove the database key
-    wrapped for ``login`` here, so a disabled clinician's password no longer unlocks the file."""
+    """Called after an account was disabled. Removes the clinic passphrase wrapped for ``login``
+    (storage.encryption.revoke), so a disabled clinician's password no longer unlocks the file."""
+    from clinic_app.storage import encryption
+
+    encryption.revoke(db, login)
 
 
 # ------------------------------------------------------------------------------ reads
@@ -397,6 +411,7 @@ def create_first_admin(
         raise _duplicate(login, exc) from None
     log.info("first admin account %d created", made.id)
     _password_set(db, login, password)
+    _recovery_set(db, recovery)
     return made, recovery
 
 
@@ -685,4 +700,5 @@ def recover(db: Database, login: str, recovery_key: str, new_password: str) -> s
         _audit(s, login, row, "recover", before)
     log.info("account %d recovered with its recovery key", seen.id)
     _password_set(db, login, new)
+    _recovery_set(db, fresh)
     return fresh

@@ -382,15 +382,23 @@ def revoke(db: Database, login: str) -> None:
             log.info("keyring: an entry removed")
 
 
+def _plain_recovery(key: str) -> str:
+    """The recovery key as accounts hashes it: no spaces or dashes, upper-case."""
+    return "".join(c for c in key.upper() if c not in " -\t")[:200]
+
+
 def grant_recovery(db: Database, recovery_key: str) -> None:
-    """Wrap ``db``'s passphrase under the recovery key (replacing an older recovery entry)."""
+    """Wrap ``db``'s passphrase under the recovery key (replacing an older recovery entry);
+    spaces, dashes and case in the key do not matter."""
     found = _require_key(db)
     if found is None:
         return
     path, passphrase = found
     with _keyring_lock:
         data = _read_keyring(path)
-        data["recovery"] = seal_secret(passphrase.encode("utf-8"), recovery_key, _RECOVERY_AD)
+        data["recovery"] = seal_secret(
+            passphrase.encode("utf-8"), _plain_recovery(recovery_key), _RECOVERY_AD
+        )
         _write_keyring(path, data)
     log.info("keyring: the recovery entry written")
 
@@ -410,7 +418,7 @@ def unlock_recovery(db_path: Path, recovery_key: str) -> str:
     entry = _read_keyring(db_path).get("recovery")
     if entry is None:
         raise UnlockError("this database has no recovery entry in its keyring")
-    return _unwrap(entry, recovery_key, _RECOVERY_AD)
+    return _unwrap(entry, _plain_recovery(recovery_key), _RECOVERY_AD)
 
 
 def _unwrap(entry: object, password: str, associated: bytes) -> str:
