@@ -20,6 +20,7 @@ from __future__ import annotations
 import gc
 from datetime import datetime
 from html import escape
+from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
@@ -315,6 +316,9 @@ class MainWindow(QMainWindow):
         file.addSeparator()
         a["backup"] = self._action(file, "&Backup…", self.on_backup_triggered)
         a["settings"] = self._action(file, "&Settings…", self.on_settings_triggered)
+        a["change_password"] = self._action(
+            file, "Change my &password…", lambda: self._open("accounts_dialog.ChangePassword")
+        )
         file.addSeparator()
         a["lock"] = self._action(file, "&Lock now", self.on_lock_triggered, "Ctrl+L")
         a["sign_out"] = self._action(file, "Sign &out", self.on_sign_out_triggered)
@@ -333,12 +337,22 @@ class MainWindow(QMainWindow):
         a["back"] = self._action(
             go, "&Back to the patient", self.on_page_back_requested, "Alt+Left"
         )
+        # Admins only (ui/access_log.py, ui/accounts_dialog.py); shown per signed-in clinician.
+        self.admin_menu = bar.addMenu("&Admin")
+        a["access_log"] = self._action(
+            self.admin_menu, "&Access log…", lambda: self._open("access_log.AccessLog")
+        )
+        a["accounts"] = self._action(
+            self.admin_menu, "A&ccounts…", lambda: self._open("accounts_dialog.Accounts")
+        )
+        self.context.clinician_changed.connect(lambda _c: self._update_actions())
         self._update_actions()
 
     def _update_actions(self) -> None:
         """Only the list, the search box and Quit work until :meth:`attach`; the rest as the
         screen allows. Every handler below the menus runs only from an enabled action or from
         a panel that exists once attached. While locked the lock keeps them disabled."""
+        self._update_admin_actions()
         if self.locker is not None and self.locker.is_locked:
             return
         if not self.is_ready:
@@ -354,6 +368,14 @@ class MainWindow(QMainWindow):
             self.actions_[key].setEnabled(has_eval)
         self.actions_["back"].setEnabled(has_eval)
         self.actions_["backup"].setEnabled(self.db.path is not None)
+        self._update_admin_actions()
+
+    def _update_admin_actions(self) -> None:
+        """The Admin menu only for a clinician with the admin role."""
+        admin = "admin" in getattr(self.clinician, "roles", ())
+        self.admin_menu.menuAction().setVisible(admin)
+        for key in ("access_log", "accounts"):
+            self.actions_[key].setEnabled(admin and self.is_ready)
 
     # -- settings --------------------------------------------------------------------------------
 
@@ -582,6 +604,16 @@ class MainWindow(QMainWindow):
 
     def on_documents_status(self, text: str) -> None:
         self.statusBar().showMessage(text, 8000)
+
+    def _open(self, dialog: str) -> QWidget:
+        """Show ``<module>.<Name>Dialog(context, self)`` of clinic_app.ui (imported when used)."""
+        module, name = dialog.split(".")
+        made = getattr(import_module(f"clinic_app.ui.{module}"), f"{name}Dialog")(
+            self.context, self
+        )
+        made.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        made.show()
+        return made  # type: ignore[no-any-return]
 
     def on_settings_triggered(self) -> None:
         from clinic_app.ui.dialogs import ClinicDialog
