@@ -99,7 +99,9 @@ class Headless:
 
     @property
     def actor(self) -> str:
-        return f"command line ({self.who or 'unknown user'})"[:100]
+        # $LOGNAME is whatever the environment says: no line breaks or escapes into the trail.
+        who = "".join("?" if unicodedata.category(c).startswith("C") else c for c in self.who)
+        return f"command line ({who or 'unknown user'})"[:100]
 
 
 Actor = Clinician | Headless
@@ -143,6 +145,8 @@ def check_new_password(password: str, *, login: str = "") -> str:
 
 def check_roles(roles: Iterable[str]) -> tuple[str, ...]:
     """Roles in ROLES order, or StorageError naming "role"."""
+    if isinstance(roles, str):  # one role given as a string, not its letters
+        roles = [roles]
     words = [str(role).strip().lower() for role in roles]
     unknown = [w for w in words if w not in m.ROLES]
     if unknown:
@@ -574,21 +578,27 @@ def _check_secret(
         _failed(db, seen)
         raise SignInError(wrong)
     if not seen.active:
-        log.info("sign-in refused for account %d: disabled", seen.id)
+        _failed(db, seen, count=False)  # audited, but no delay: the password was right
         raise SignInError(f"account {seen.login} is disabled")
     return seen
 
 
-def _failed(db: Database, seen: _Seen) -> None:
+def _failed(db: Database, seen: _Seen, *, count: bool = True) -> None:
     now = utcnow()
     with db.writing() as s:
-        s.execute(
-            update(m.Clinician)
-            .where(m.Clinician.id == seen.id)
-            .values(failed_attempts=m.Clinician.failed_attempts + 1, last_failed_at=now)
-        )
+        if count:
+            s.execute(
+                update(m.Clinician)
+                .where(m.Clinician.id == seen.id)
+                .values(failed_attempts=m.Clinician.failed_attempts + 1, last_failed_at=now)
+            )
         write_audit(s, seen.login, "clinician", seen.id, "sign_in_failed", None, None, now)
-    log.warning("sign-in failed for account %d (%d in a row)", seen.id, seen.failed_attempts + 1)
+    if count:
+        log.warning(
+            "sign-in failed for account %d (%d in a row)", seen.id, seen.failed_attempts + 1
+        )
+    else:
+        log.info("sign-in refused for account %d: disabled", seen.id)
 
 
 def _unknown_failed(db: Database) -> None:

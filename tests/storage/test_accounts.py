@@ -211,7 +211,9 @@ def test_disabled_account(db: Database, admin: Clinician) -> None:
     a.enable_account(db, "bob", by=admin)
     assert a.authenticate(db, "bob", PW2).login == "bob"
     actions = [e[1] for e in _events(db) if e[2] != admin.id]
-    assert actions == ["create", "disable", "sign_in_failed", "enable", "sign_in"]
+    # Both refusals audited; only the wrong password counts towards the delay.
+    assert actions == ["create", "disable", "sign_in_failed", "sign_in_failed", "enable", "sign_in"]
+    assert _row(db, "bob")["failed_attempts"] == 0
 
 
 # ------------------------------------------------------------------------------ rate limit
@@ -425,8 +427,11 @@ def test_last_admin_cannot_be_disabled(db: Database, admin: Clinician) -> None:
 
 def test_headless_actor_is_recorded(db: Database) -> None:
     by = a.Headless("root")
-    made = a.add_account(db, "bob", PW2, roles=["therapist"], display_name="Bob", by=by)
+    made = a.add_account(db, "bob", PW2, roles="therapist", display_name="Bob", by=by)
+    assert made.roles == ("therapist",)  # one role as a string, not its letters
     assert _events(db) == [("command line (root)", "create", made.id)]
+    a.disable_account(db, "bob", by=a.Headless("evil\nname\x1b[2J"))
+    assert _events(db)[-1][0] == "command line (evil?name?[2J)"
     assert a.needs_first_admin(db)  # a therapist made headless is no admin
 
 
