@@ -225,7 +225,6 @@ class PatientDetail(QWidget):
 
     def show_patient(self, patient: Patient | None) -> None:
         self.patient = patient
-        self._record_view(patient)
         enabled = patient is not None
         for w in (self.edit_button, self.archive_button, self.open_button):
             w.setEnabled(enabled)
@@ -241,6 +240,7 @@ class PatientDetail(QWidget):
                 lab.setText("")
             self.evaluations = []
             self.table.setRowCount(0)
+            self._record_view(None)
             return
         suffix = " (archived)" if patient.archived else ""
         self.name.setText(f"{patient.given_name} {patient.family_name}{suffix}")
@@ -257,6 +257,7 @@ class PatientDetail(QWidget):
         for key, lab in self.fact_labels.items():
             lab.setText(values[key])
         self.refresh_evaluations()
+        self._record_view(patient)  # after the list's read: that read does not wait for it
 
     def _record_view(self, patient: Patient | None) -> None:
         """Access log: once per patient selected (not again when the same patient is shown
