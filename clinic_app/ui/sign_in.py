@@ -371,6 +371,7 @@ class SignInDialog(QDialog):
         super().__init__(parent)
         self.setObjectName("signInDialog")
         self.setWindowTitle("clinic_app — sign in")
+        self.setModal(True)  # shown before exec() (to be timed): modal from the first show
         self.setMinimumSize(480, 320)
         self.clinician: Clinician | None = None
         layout = QVBoxLayout(self)
