@@ -410,7 +410,8 @@ def _shown(value: object) -> str:
 class ClinicDialog(_FormDialog):
     """First run and settings: the clinic's details and the clinician using this computer.
 
-    With ``show_storage`` it also shows where the data lives (data folder and database URL).
+    With ``show_storage`` it also shows where the data lives (data folder and database URL);
+    with ``admin`` the clinic-wide settings an admin decides (the idle lock's minutes).
 
     Signals: ``saved(object)`` — the clinician (``records.Clinician``) after saving.
     """
@@ -424,9 +425,11 @@ class ClinicDialog(_FormDialog):
         first_run: bool = False,
         show_storage: bool = True,
         parent: QWidget | None = None,
+        admin: bool = False,
     ) -> None:
         super().__init__("Welcome to clinic_app" if first_run else "Settings", parent)
         self.runner = runner
+        self.admin = admin
         self.clinician: Any = None
         self.clinician_id = clinician_id
         if first_run:
@@ -454,6 +457,15 @@ class ClinicDialog(_FormDialog):
         )
         self._add(who, "credentials", "Credentials", QLineEdit(self), "e.g. PT, DPT")
         self._add(who, "licence_number", "Licence number", QLineEdit(self))
+        if admin:
+            rules = self._form("Every workstation of the clinic")
+            self._add(
+                rules,
+                "idle_lock_minutes",
+                "Lock after (minutes)",
+                QLineEdit(self),
+                "minutes without use before a window hides patient data",
+            )
         self.storage_labels: dict[str, QLabel] = {}
         if show_storage:
             from clinic_app.paths import data_dir
@@ -471,13 +483,15 @@ class ClinicDialog(_FormDialog):
                 self.storage_labels[key] = lab
         self._finish()
 
-        def read(db: Database) -> tuple[ClinicInfo | None, Clinician | None]:
+        def read(db: Database) -> tuple[ClinicInfo | None, Clinician | None, Any]:
             from clinic_app.storage import records
 
             who = None if clinician_id is None else records.get_clinician(db, clinician_id)
-            return records.get_clinic(db), who
+            return records.get_clinic(db), who, records.get_setting(db, "idle_lock_minutes")
 
-        info, c = runner.call("Reading the clinic's details", read)
+        info, c, minutes = runner.call("Reading the clinic's details", read)
+        if admin:
+            self.set_text("idle_lock_minutes", str(minutes))
         if info is not None:
             self.set_text("clinic_name", info.name)
             self.set_text("clinic_address", info.address)
@@ -494,7 +508,8 @@ class ClinicDialog(_FormDialog):
         person = self.text("clinician_name")
         self.problem("clinic_name", None if name else "Enter the clinic's name")
         self.problem("clinician_name", None if person else "Enter the clinician's name")
-        if not name or not person:
+        minutes = self._idle_lock_minutes() if self.admin else None
+        if not name or not person or (self.admin and minutes is None):
             return
         fields = {k: self.text(k) for k in ("clinic_address", "clinic_phone", "paper_size")}
         profile = ClinicianInfo(
@@ -516,6 +531,8 @@ class ClinicDialog(_FormDialog):
                 paper_size=fields["paper_size"],  # type: ignore[arg-type]
             )
             records.save_clinic(db, info, user=person)
+            if minutes is not None:
+                records.save_setting(db, "idle_lock_minutes", minutes, user=person)
             return records.save_clinician(db, profile, user=person, clinician_id=clinician_id)
 
         save = self.buttons.button(QDialogButtonBox.StandardButton.Save)
@@ -539,3 +556,14 @@ class ClinicDialog(_FormDialog):
             parent=self,
             changes=Changes(clinic=True),
         )
+
+    def _idle_lock_minutes(self) -> int | None:
+        """The minutes typed for the idle lock, or None (the problem shown beside the field)."""
+        text = self.text("idle_lock_minutes")
+        low, high = 1, 240  # records.settings checks the same range when saving
+        value = int(text) if text.isdigit() else None
+        ok = value is not None and low <= value <= high
+        self.problem(
+            "idle_lock_minutes", None if ok else f"Enter whole minutes from {low} to {high}"
+        )
+        return value if ok else None

@@ -175,6 +175,10 @@ class WindowLock(QObject):
             on_failure=lambda _err: None,  # the default stays: five minutes
         )
 
+    def on_settings_saved(self, _clinician: object) -> None:
+        """The settings dialog saved (the idle-lock minutes among them): read them again."""
+        self.start()
+
     def set_minutes(self, minutes: int) -> None:
         self.watcher.set_interval_ms(int(minutes) * 60_000)
 

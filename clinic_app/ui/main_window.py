@@ -618,8 +618,13 @@ class MainWindow(QMainWindow):
     def on_settings_triggered(self) -> None:
         from clinic_app.ui.dialogs import ClinicDialog
 
-        dialog = ClinicDialog(self.context.runner, clinician_id=self.clinician.id, parent=self)
+        admin = "admin" in self.clinician.roles and self.clinician.login is not None
+        dialog = ClinicDialog(
+            self.context.runner, clinician_id=self.clinician.id, parent=self, admin=admin
+        )
         dialog.saved.connect(self.context.set_clinician)
+        if admin and self.locker is not None:
+            dialog.saved.connect(self.locker.on_settings_saved)
         dialog.open()
 
     # -- the idle lock and signing out (ui/idle_lock.py) -----------------------------------

@@ -271,3 +271,40 @@ def test_the_interval_comes_from_the_clinic_setting(qtbot, db, mini_form, accoun
     assert window.locker.watcher.interval_ms == 120_000
     assert window.locker.watcher.active
     window.close()
+
+
+def test_an_admin_sets_the_minutes_in_the_settings_dialog(
+    qtbot, db, mini_form, account, other_account
+) -> None:
+    from clinic_app.ui.dialogs import ClinicDialog
+
+    window = MainWindow(db, mini_form, account)
+    qtbot.addWidget(window)
+    settle(qtbot, window)
+    window.on_settings_triggered()
+    qtbot.waitUntil(lambda: isinstance(QApplication.activeModalWidget(), ClinicDialog))
+    dialog = QApplication.activeModalWidget()
+    field = dialog.fields["idle_lock_minutes"].widget
+    assert field.text() == "5"
+    save = dialog.buttons.button(dialog.buttons.StandardButton.Save)
+    for bad in ("0", "241", "five", "-3", "1e3", ""):
+        field.setText(bad)
+        save.click()
+        assert dialog.problems() == {"idle_lock_minutes": "Enter whole minutes from 1 to 240"}
+        assert records.get_setting(db, "idle_lock_minutes") == 5
+    field.setText("3")
+    with qtbot.waitSignal(dialog.saved):
+        save.click()
+    assert records.get_setting(db, "idle_lock_minutes") == 3
+    settle(qtbot, window)
+    assert window.locker.watcher.interval_ms == 180_000
+    window.close()
+
+    lee_window = MainWindow(db, mini_form, other_account)  # a therapist, not an admin
+    qtbot.addWidget(lee_window)
+    lee_window.on_settings_triggered()
+    qtbot.waitUntil(lambda: isinstance(QApplication.activeModalWidget(), ClinicDialog))
+    lee_dialog = QApplication.activeModalWidget()
+    assert "idle_lock_minutes" not in lee_dialog.fields
+    lee_dialog.reject()
+    lee_window.close()
