@@ -511,6 +511,48 @@ def probe_autosave(url: str, repeats: int) -> dict[str, Any]:
     }
 
 
+def probe_access(
+    url: str, evaluation_ids: list[int], repeats: int, fill: int = 3000
+) -> dict[str, Any]:
+    """The access log (issue 14): writing one "view" event (what selecting a patient adds to the
+    worker's queue: a write transaction in the audit chain) and reading a patient's trail and
+    the newest 5,000 events of the whole clinic (the admin screen's first page), after ``fill``
+    untimed events over the clinic's patients (a synthetic clinic has few audit events)."""
+    from clinic_app.storage import records
+
+    db = open_db(url)
+    patient_ids = [records.get_evaluation(db, eid).patient_id for eid in evaluation_ids]
+    others = [p.id for p in records.list_patients(db, limit=200)]
+    for n in range(fill):
+        pid = (patient_ids + others)[n % (len(patient_ids) + len(others))]
+        records.log_access(
+            db, actor=f"bench{n % 7}", action="view", entity="patient", entity_id=pid
+        )
+    write_ms: list[float] = []
+    for n in range(repeats):
+        pid = patient_ids[n % len(patient_ids)]
+        t0 = time.perf_counter()
+        records.log_access(db, actor="bench", action="view", entity="patient", entity_id=pid)
+        write_ms.append((time.perf_counter() - t0) * 1000)
+    patient_ms: list[float] = []
+    clinic_ms: list[float] = []
+    rows = 0
+    for n in range(max(3, repeats // 10)):
+        t0 = time.perf_counter()
+        records.access_log(db, patient_id=patient_ids[n % len(patient_ids)])
+        patient_ms.append((time.perf_counter() - t0) * 1000)
+        t0 = time.perf_counter()
+        rows = len(records.access_log(db, limit=5000))
+        clinic_ms.append((time.perf_counter() - t0) * 1000)
+    db.close()
+    return {
+        "write_ms": write_ms,
+        "patient_trail_ms": patient_ms,
+        "clinic_page_ms": clinic_ms,
+        "clinic_page_rows": rows,
+    }
+
+
 def probe_engine(vignettes: list[str], repeats: int) -> dict[str, Any]:
     """``assess(form, findings)`` on whole evaluations; first call reported separately."""
     from clinic_app.core.engine import assess
@@ -651,6 +693,7 @@ PROBES: dict[str, Callable[..., dict[str, Any]]] = {
     "open": probe_open,
     "autosave": probe_autosave,
     "engine": probe_engine,
+    "access": probe_access,
     "report_cold": probe_report_cold,
     "report_after_warmup": probe_report_after_warmup,
     "report_warm": probe_report_warm,

@@ -887,6 +887,24 @@ class Bench:
                 )
             )
 
+    # the access log (issue 14): a view event's write, a patient's trail, the admin screen
+    def access_log(self, dbs: dict[int, Path]) -> None:
+        for size, path in dbs.items():
+            self.log(f"access log: {size:,} patients")
+            ids = clinics.draft_evaluation_ids(path, 5)
+            r = run_probe(
+                "access", {"url": url_of(path), "evaluation_ids": ids, "repeats": 50}, size
+            )
+            self.raw.setdefault("access", {})[size] = r
+            for label, key in (
+                ("access log: record a view (one write)", "write_ms"),
+                ("access log: one patient's trail", "patient_trail_ms"),
+                (f"access log: newest {r['clinic_page_rows']:,} events", "clinic_page_ms"),
+            ):
+                self.rows.append(
+                    Row(label, size_label(size), p50(r[key]), pct(r[key], 95), "ms", "", None)
+                )
+
     # 6: reports
     def reports(self, dbs: dict[int, Path]) -> None:
         n = self.args.report_cold_repeats
@@ -1032,7 +1050,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         " whose evaluations hold whole vignettes",
     )
     p.add_argument(
-        "--only", help="comma-separated subset: start,search,open,autosave,engine,reports"
+        "--only", help="comma-separated subset: start,search,open,autosave,engine,reports,access"
     )
     args = p.parse_args(argv)
     sizes = args.sizes or ",".join(map(str, QUICK_SIZES if args.quick else DEFAULT_SIZES))
@@ -1077,13 +1095,14 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("CLINIC_APP_ENCRYPTION", "off")
     cal_start = calibrate()
     dbs = working_copies(args.sizes, bench.log)
-    want = args.only or {"start", "search", "open", "autosave", "engine", "reports"}
+    want = args.only or {"start", "search", "open", "autosave", "engine", "reports", "access"}
     figures: list[tuple[str, Any]] = [
         ("start", lambda: bench.starts(dbs)),
         ("search", lambda: bench.search(dbs)),
         ("open", lambda: bench.open_evaluation(working_copies(args.sizes, bench.log))),
         ("autosave", lambda: bench.autosave(dbs)),
         ("engine", bench.engine),
+        ("access", lambda: bench.access_log(working_copies(args.sizes, bench.log))),
         ("reports", lambda: bench.reports(dbs)),
     ]
     for name, measure in figures:

@@ -138,7 +138,17 @@ def access_log(
         else_=None,
     )
     query = (
-        select(ae, patient_of.label("pid"), m.Patient.given_name, m.Patient.family_name)
+        select(  # columns, not ORM objects: the admin screen reads thousands at once
+            ae.id,
+            ae.at,
+            ae.actor,
+            ae.action,
+            ae.entity,
+            ae.entity_id,
+            patient_of.label("pid"),
+            m.Patient.given_name,
+            m.Patient.family_name,
+        )
         .outerjoin(ev, and_(ae.entity == "evaluation", ev.id == ae.entity_id))
         .outerjoin(ad, and_(ae.entity == "addendum", ad.id == ae.entity_id))
         .outerjoin(ad_ev, ad_ev.id == ad.evaluation_id)
@@ -174,16 +184,16 @@ def access_log(
     with db.reading() as s:
         return [
             AccessEntry(
-                id=row.id,
-                at=row.at,
-                actor=row.actor,
-                action=row.action,
-                entity=row.entity,
-                entity_id=row.entity_id,
+                id=event_id,
+                at=at,
+                actor=who,
+                action=action,
+                entity=entity,
+                entity_id=entity_id,
                 patient_id=pid,
                 patient_name=None if given is None else f"{given} {family}".strip(),
             )
-            for row, pid, given, family in s.execute(query)
+            for event_id, at, who, action, entity, entity_id, pid, given, family in s.execute(query)
         ]
 
 
