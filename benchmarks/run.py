@@ -348,6 +348,72 @@ def cold_start(
     }
 
 
+# The sign-in start (issue 14): ``clinic_app.ui.app.Opening`` shows the sign-in window, then
+# opens the database behind it. READY when the window has been shown and one event-loop turn
+# ran; OPENED when the loader has the database open; then the window is closed unsigned.
+SIGN_IN_CHILD = """
+import os, sys, time
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+CLOCK = time.CLOCK_MONOTONIC
+from PySide6.QtCore import QTimer
+from clinic_app.ui import app as app_mod
+qt = app_mod._prepare_app()
+opening = app_mod.Opening(qt, sys.argv[1])
+opening._needs_first_admin = lambda: False  # a clinic without accounts: still time the window
+HEAVY = ("sqlalchemy", "pydantic", "yaml", "alembic", "reportlab")
+at_shown = []
+
+def shown():
+    at_shown.append([m for m in HEAVY if m in sys.modules])
+    def stamp():
+        print("READY", time.clock_gettime_ns(CLOCK), flush=True)
+        print("MODULES", ",".join(at_shown[0]) or "-", flush=True)
+        def opened():
+            if opening.db is not None or opening.failure is not None:
+                print("OPENED", time.clock_gettime_ns(CLOCK), "failed" if opening.failure else "")
+                opening.dialog.reject()
+            else:
+                QTimer.singleShot(2, opened)
+        opened()
+    QTimer.singleShot(0, stamp)
+
+opening.sign_in_shown.connect(shown)
+opening.run()
+opening.close()
+"""
+
+
+def sign_in_start(url: str, size: int | None = None) -> dict[str, Any]:
+    """One fresh process of the app's start up to the sign-in window: ms from just before spawn
+    to the window shown (``ms``), to the database opened behind it (``opened_ms``), and the heavy
+    modules imported when it showed. Reported by part D of issue 14; not in the default table."""
+    args = [sys.executable, "-c", SIGN_IN_CHILD, url]
+    t0 = time.clock_gettime_ns(CLOCK)
+    proc = subprocess.run(
+        args, capture_output=True, text=True, env=child_env(size), timeout=300, cwd=child_cwd()
+    )
+    ready = opened = None
+    modules: list[str] = []
+    for line in proc.stdout.splitlines():
+        parts = line.split()
+        if line.startswith("READY "):
+            ready = int(parts[1])
+        elif line.startswith("OPENED "):
+            opened = int(parts[1])
+        elif line.startswith("MODULES ") and len(parts) > 1:
+            modules = [m for m in parts[1].split(",") if m and m != "-"]
+    if ready is None:
+        raise RuntimeError(
+            f"the sign-in start never showed (exit {proc.returncode}):\n"
+            f"{proc.stdout[-2000:]}\n{proc.stderr[-3000:]}"
+        )
+    return {
+        "ms": (ready - t0) / 1e6,
+        "opened_ms": (opened - t0) / 1e6 if opened is not None else None,
+        "modules": modules,
+    }
+
+
 # --------------------------------------------------------------------------------------------
 # The figures
 
