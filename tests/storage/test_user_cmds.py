@@ -363,3 +363,30 @@ def test_subprocess_dev_zero_and_a_real_pipe(private_data_dir: Path) -> None:
     assert done.stderr.strip().splitlines() == [
         "clinic-app user: new password: no terminal to ask on; use --password-stdin"
     ]
+
+
+def test_encrypted_clinic_passphrase_then_password_on_stdin(private_data_dir: Path) -> None:
+    """On an encrypted clinic the passphrase is the first line of stdin, the password the next."""
+    env = {k: v for k, v in os.environ.items() if k != "CLINIC_APP_ENCRYPTION"}
+    env.pop("CLINIC_APP_PASSPHRASE", None)
+    argv = [sys.executable, "-m", "clinic_app", "--passphrase-stdin", "user"]
+    done = subprocess.run(
+        [*argv, "add", "alice", "--role", "admin", "--password-stdin"],
+        input=f"a long clinic passphrase 1\n{PW}\n",
+        capture_output=True, text=True, env=env, timeout=120, start_new_session=True,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert (private_data_dir / "clinic.db").read_bytes()[:16] != b"SQLite format 3\x00"
+    done = subprocess.run(
+        [*argv, "list", "--json"],
+        input="a long clinic passphrase 1\n",
+        capture_output=True, text=True, env=env, timeout=120, start_new_session=True,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert '"login": "alice"' in done.stdout
+    done = subprocess.run(
+        [*argv, "list"], input="not the passphrase\n",
+        capture_output=True, text=True, env=env, timeout=120, start_new_session=True,
+    )  # fmt: skip
+    assert done.returncode != 0
+    assert len(done.stderr.strip().splitlines()) == 1
