@@ -87,11 +87,13 @@ def record_access(
     entity_id: int,
     parent: QWidget | None = None,
 ) -> int:
-    """Write that the signed-in clinician did ``action`` to ``entity`` ``entity_id``, in the
-    background; returns the runner's job number (0 when the database is not open)."""
+    """Write that the signed-in clinician (their login) did ``action`` to ``entity``
+    ``entity_id``, in the background; returns the runner's job number (0 before the database
+    is open)."""
     if not context.ready:
         return 0
-    actor = context.user
+    # The login (unique; two clinicians may share a name), as the sign-in and lock events do.
+    actor = context.clinician.login or context.user
 
     def op(db: Database) -> None:
         from clinic_app.storage.records.access import log_access
