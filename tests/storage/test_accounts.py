@@ -589,3 +589,46 @@ def test_a_forged_password_hash_signs_in_but_cannot_sign(db: Database, admin: Cl
     with pytest.raises(StorageError, match="signing key of alice is damaged"):
         a.change_password(db, "alice", "forger's own password", "and now mine forever")
     assert _row(db, "alice")["password_hash"] == forged  # nothing changed by the refusal
+
+
+def _together(*calls: Any) -> list[str]:
+    """Run the calls at once (threads, one connection each); what each ended with."""
+    outcomes: list[str] = []
+    start = threading.Barrier(len(calls))
+
+    def run(call: Any) -> None:
+        start.wait()
+        try:
+            call()
+            outcomes.append("done")
+        except StorageError as err:
+            outcomes.append(str(err))
+
+    threads = [threading.Thread(target=run, args=(call,)) for call in calls]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return sorted(outcomes)
+
+
+def test_two_first_admins_at_once(db: Database) -> None:
+    outcomes = _together(
+        lambda: a.create_first_admin(db, "alice", PW, display_name="Alice"),
+        lambda: a.create_first_admin(db, "bea", PW, display_name="Bea"),
+    )
+    assert outcomes == ["an admin account already exists: an admin adds accounts", "done"]
+    assert len(a.list_accounts(db)) == 1
+
+
+def test_the_last_two_admins_disable_each_other_at_once(db: Database, admin: Clinician) -> None:
+    bea = a.add_account(db, "bea", PW2, roles=["admin"], display_name="Bea", by=admin)
+    outcomes = _together(
+        lambda: a.disable_account(db, "bea", by=admin),
+        lambda: a.disable_account(db, "alice", by=bea),
+    )
+    # Whoever went second is no longer an admin, or would disable the last one.
+    assert outcomes.count("done") == 1
+    (refused,) = (o for o in outcomes if o != "done")
+    assert "only an active admin" in refused or "last active admin" in refused
+    assert not a.needs_first_admin(db)
