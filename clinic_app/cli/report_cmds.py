@@ -179,13 +179,31 @@ def _from_database(args: argparse.Namespace) -> Any:
     except StorageError as err:
         raise UserError(str(err)) from None
     try:
-        return report_data_for_evaluation(db, args.evaluation_id)
+        data = report_data_for_evaluation(db, args.evaluation_id)
+        _record_export(db, args.evaluation_id)
+        return data
     except StorageError as err:
         raise UserError(str(err)) from None
     except FindingsError as err:
         raise UserError("stored findings do not fit the form: " + "; ".join(err.problems)) from None
     finally:
         db.close()
+
+
+def _record_export(db: Any, evaluation_id: int) -> None:
+    """The access log (issue 14): the evaluation was read out for a PDF, by the command line
+    (the operating-system user is named, as ``clinic-app user`` does)."""
+    import getpass
+
+    from clinic_app.storage.accounts import Headless
+    from clinic_app.storage.records.access import log_access
+
+    try:
+        who = getpass.getuser()
+    except Exception:  # noqa: BLE001 - no login name (a container)
+        who = ""
+    actor = Headless(who).actor
+    log_access(db, actor=actor, action="export", entity="evaluation", entity_id=evaluation_id)
 
 
 def cmd_report(args: argparse.Namespace) -> int:

@@ -143,3 +143,18 @@ def test_an_empty_data_folder_is_refused_in_one_line(
     private_data_dir.mkdir()
     (private_data_dir / "clinic.db").touch()
     assert "schema revision none" in _refused(capsys)
+
+
+def test_a_report_written_by_the_command_line_is_in_the_access_log(
+    clinic: dict[str, int], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "r.pdf"
+    assert main(["report", str(clinic["ev"]), "--kind", "clinician", "-o", str(out)]) == 0
+    assert out.read_bytes().startswith(b"%PDF")
+    events = json.loads(_out(capsys, "--action", "export", "--json"))
+    assert [(e["entity"], e["entity_id"]) for e in events] == [("evaluation", clinic["ev"])]
+    assert events[0]["actor"].startswith("command line (")
+    assert events[0]["patient_id"] == clinic["first"]
+    # A report that cannot be read is not recorded.
+    assert main(["report", "999999", "--kind", "clinician", "-o", str(out)]) == 2
+    assert len(json.loads(_out(capsys, "--action", "export", "--json"))) == 1
