@@ -176,6 +176,10 @@ class EvaluationEditor(QWidget):
         # shown is not accepted. See the module docstring.
         self._typing_from: dict[tuple[str, Side | None], Any] = {}
         self._invalid: dict[tuple[str, Side | None], str] = {}
+        # What each section's counter shows now (text, tip, marked): _refresh_nav runs on every
+        # open and every keystroke, and each change of a cell makes the list measure its column
+        # again (ResizeToContents), so only what changed is set.
+        self._nav_shown: dict[int, tuple[str, str, bool]] = {}
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
@@ -275,10 +279,11 @@ class EvaluationEditor(QWidget):
         return self._read_only
 
     def set_read_only(self, read_only: bool) -> None:
-        self._read_only = read_only
-        for row in self._rows.values():
-            for ed in row.editors.values():
-                ed.set_read_only(read_only)
+        if read_only != self._read_only:  # else every row already is (_load_values sets each)
+            self._read_only = read_only
+            for row in self._rows.values():
+                for ed in row.editors.values():
+                    ed.set_read_only(read_only)
         self._refresh_confirm_buttons()
 
     def set_previous(self, values: dict[str, Any]) -> None:
@@ -333,7 +338,12 @@ class EvaluationEditor(QWidget):
 
     def set_carried(self, item_ids: Iterable[str]) -> None:
         """Mark the items whose values were carried forward from the last evaluation."""
-        self._carried = set(item_ids)
+        carried = set(item_ids)
+        if carried == self._carried:
+            # Rows, buttons and counters already show these (set_findings refreshed the
+            # counters and the previous values): the usual open of a draft not carried.
+            return
+        self._carried = carried
         for item_id, row in self._rows.items():
             row.set_carried(item_id in self._carried)
             self._show_previous(row)
@@ -452,12 +462,16 @@ class EvaluationEditor(QWidget):
             if carried:
                 counter += f" ↻{carried}"
             bad = n in invalid_sections
-            entry.setText(1, f"⚠ {counter}" if bad else counter)
             tip = section.title
             if carried:
                 tip += f": {carried} value(s) carried from the last visit, not re-measured"
             if bad:
                 tip = "A field here holds a value that is not accepted"
+            shown = (f"⚠ {counter}" if bad else counter, tip, bad)
+            if self._nav_shown.get(n) == shown:
+                continue
+            self._nav_shown[n] = shown
+            entry.setText(1, shown[0])
             entry.setToolTip(1, tip)
             colour = Qt.GlobalColor.darkRed if bad else None
             for col in (0, 1):
