@@ -74,6 +74,14 @@ ACTION_LABELS = {
     "addendum": "Added addendum",
     "archive": "Archived",
     "unarchive": "Restored",
+    "prepare": "Signed for co-signature",
+    "cosign": "Co-signed",
+    "return_for_changes": "Returned for changes",
+    "enable": "Account enabled",
+    "disable": "Account disabled",
+    "password_reset": "Password reset",
+    "password_change": "Password changed",
+    "recover": "Recovered with the key",
 }
 ENTITY_LABELS = {"patient": "Patient", "evaluation": "Evaluation", "clinician": "Clinician"}
 ALL_EVENTS = "all"

@@ -51,6 +51,10 @@ CHANGE_ACTIONS = (
     "disable",
     "password_reset",
     "password_change",
+    "recover",
+    "prepare",
+    "cosign",
+    "return_for_changes",
 )
 CSV_FIELDS = ("id", "at", "actor", "action", "entity", "entity_id", "patient_id", "patient_name")
 _ACTION_NAME = re.compile(r"[a-z][a-z_]{0,29}")
