@@ -411,3 +411,46 @@ def test_a_local_postgresql_opens_without_tls_and_grant_is_a_no_op(
         encryption.revoke(db, "dana")
         assert not db.encrypted
         assert tls_state(db.url).startswith("local server")
+
+
+def test_a_passphrase_with_quotes_and_sql_opens_through_every_route(
+    private_data_dir: Path, demo_form: Form
+) -> None:
+    odd = """it's a "quoted" pass; -- phrase ' OR 1=1"""
+    with open_database(passphrase=odd) as db:  # the SQLAlchemy dialect's PRAGMA key
+        fill_demo(db, demo_form)
+    path = private_data_dir / "clinic.db"
+    _forget_all()
+    assert files.check_file(path, passphrase=odd) is not None  # sqlcipher3 with our literal
+    copy = backup.copy_database(path, private_data_dir / "copy.db", passphrase=odd)
+    with open_database(f"sqlite:///{copy}", passphrase=odd, backup=False) as db:
+        assert records.count_patients(db) > 0
+    with pytest.raises(encryption.WrongPassphraseError):
+        files.check_file(path, passphrase=odd.replace('"', "'"))
+
+
+def test_accounts_wrap_the_passphrase_for_each_password_and_drop_it_when_disabled(
+    private_data_dir: Path, demo_form: Form
+) -> None:
+    from clinic_app.storage import accounts
+
+    path = _new_clinic(private_data_dir, demo_form)
+    with open_database(passphrase=PASSPHRASE) as db:
+        admin, recovery = accounts.create_first_admin(
+            db, "jane", "jane's long password", display_name="Jane Doe"
+        )
+        accounts.add_account(
+            db,
+            "lee",
+            "lee's long password",
+            roles=["therapist"],
+            display_name="Lee Chan",
+            by=admin,
+        )
+    assert encryption.unlock(path, "jane", "jane's long password") == PASSPHRASE
+    assert encryption.unlock(path, "lee", "lee's long password") == PASSPHRASE
+    assert encryption.unlock_recovery(path, recovery) == PASSPHRASE
+    with open_database(passphrase=PASSPHRASE) as db:
+        accounts.disable_account(db, "lee", by=admin)
+    with pytest.raises(encryption.UnlockError):
+        encryption.unlock(path, "lee", "lee's long password")
