@@ -81,19 +81,25 @@ def unwrap_key(stored: str, public: str, password: str, login: str) -> Ed25519Pr
     return key
 
 
-def give_key(row: m.Clinician, password: str, params: Params) -> None:
-    """A new key pair for ``row`` (flushed, so it has an id), certified by this installation's
-    key. Seals made with an older key keep that key's public half and certificate inside them."""
+def new_key(password: str, params: Params) -> tuple[str, str]:
+    """A new key pair: its public key (hex) and the private key wrapped under ``password``.
+    Slow (argon2id): made before the write transaction, which then only stores and certifies."""
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
     from clinic_app.storage import sealing
 
     key = Ed25519PrivateKey.generate()
     public = sealing.public_hex(key)
+    return public, wrap_key(key, public, password, params)
+
+
+def certify(row: m.Clinician) -> None:
+    """This installation's certificate for the row's public key (the row is flushed: it has an
+    id). Seals made with an older key keep that key's public half and certificate inside them."""
+    from clinic_app.storage import sealing
+
     installation = sealing.installation_key()
     assert installation is not None  # made on first use
-    vouched = {"clinician_id": row.id, "login": row.login, "public_key": public}
-    row.signing_public_key = public
-    row.signing_key = wrap_key(key, public, password, params)
+    vouched = {"clinician_id": row.id, "login": row.login, "public_key": row.signing_public_key}
     row.key_certified_by = sealing.public_hex(installation)
     row.key_certificate = installation.sign(sealing.canonical(vouched).encode("utf-8")).hex()

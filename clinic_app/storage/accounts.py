@@ -271,10 +271,38 @@ def _duplicate(login: str, exc: IntegrityError) -> StorageError:
     )
 
 
+@dataclass(frozen=True)
+class _Secret:
+    """A password's hash and the signing key wrapped under it, made before the write
+    transaction (argon2id takes ~0.1 s each; SQLite's write lock is not held meanwhile)."""
+
+    password_hash: str
+    public: str
+    wrapped: str
+
+
+def _new_secret(password: str) -> _Secret:
+    public, wrapped = account_keys.new_key(password, _params())
+    return _Secret(_hash(password), public, wrapped)
+
+
+def _set_password(row: m.Clinician, secret: _Secret) -> None:
+    """Store ``secret`` in the row (flushed); a new public key gets this installation's
+    certificate. The sign-in delay is cleared."""
+    row.password_hash = secret.password_hash
+    row.signing_key = secret.wrapped
+    if row.signing_public_key != secret.public or row.key_certificate is None:
+        row.signing_public_key = secret.public
+        account_keys.certify(row)
+    row.password_changed_at = utcnow()
+    row.failed_attempts = 0
+    row.last_failed_at = None
+
+
 def _new_row(
     s: Session,
     login: str,
-    password: str,
+    secret: _Secret,
     roles: tuple[str, ...],
     details: dict[str, str],
     actor: str,
@@ -286,17 +314,14 @@ def _new_row(
         **details,
         login=login,
         roles=",".join(roles),
-        password_hash=_hash(password),
-        password_changed_at=now,
         must_change_password=False,
-        failed_attempts=0,
         active=True,
         updated_by=actor,
         updated_at=now,
     )
     s.add(row)
     s.flush()
-    account_keys.give_key(row, password, _params())
+    _set_password(row, secret)
     return row
 
 
@@ -322,13 +347,14 @@ def create_first_admin(
     details = _details(display_name, credentials, licence_number)
     roles = ("admin", "therapist") if therapist else ("admin",)
     recovery = new_recovery_key()
+    secret, recovery_hash = _new_secret(password), _hash(_plain_recovery(recovery))
     try:
         with db.writing() as s:
             _lock_accounts(s)
             if _admins(s):
                 raise StorageError("an admin account already exists: an admin adds accounts")
-            row = _new_row(s, login, password, roles, details, login)
-            row.recovery_hash = _hash(_plain_recovery(recovery))
+            row = _new_row(s, login, secret, roles, details, login)
+            row.recovery_hash = recovery_hash
             _audit(s, login, row, "create", None)
             made = _clinician(row)
     except IntegrityError as exc:
@@ -355,11 +381,12 @@ def add_account(
     password = check_new_password(password, login=login)
     chosen = check_roles(roles)
     details = _details(display_name, credentials, licence_number)
+    secret = _new_secret(password)
     try:
         with db.writing() as s:
             _lock_accounts(s)
             actor = _actor(s, by)
-            row = _new_row(s, login, password, chosen, details, actor)
+            row = _new_row(s, login, secret, chosen, details, actor)
             _audit(s, actor, row, "create", None)
             made = _clinician(row)
     except IntegrityError as exc:
@@ -404,30 +431,18 @@ def reset_password(db: Database, login: str, new_password: str, *, by: Actor) ->
     cleared, and the clinician must choose their own password at the next sign-in."""
     login = normalise_login(login)
     password = check_new_password(new_password, login=login)
+    secret = _new_secret(password)  # a new key: the old one is encrypted under a lost password
     with db.writing() as s:
         _lock_accounts(s)
         actor = _actor(s, by)
         row = _row_by_login(s, login)
         before = digest(row_state(row))
-        _set_password(row, password, new_key=True)
+        _set_password(row, secret)
         row.must_change_password = True
         row.updated_by, row.updated_at = actor, utcnow()
         _audit(s, actor, row, "password_reset", before)
     log.info("password of account %d reset by an admin", row.id)
     _password_set(db, login, password)
-
-
-def _set_password(row: m.Clinician, password: str, *, new_key: bool, old: str = "") -> None:
-    if new_key or row.signing_key is None or row.signing_public_key is None:
-        account_keys.give_key(row, password, _params())
-    else:  # the same key, wrapped under the new password
-        public = row.signing_public_key
-        key = _unwrap(row.signing_key, public, old, row.login or "")
-        row.signing_key = account_keys.wrap_key(key, public, password, _params())
-    row.password_hash = _hash(password)
-    row.password_changed_at = utcnow()
-    row.failed_attempts = 0
-    row.last_failed_at = None
 
 
 # ---------------------------------------------------------------------------- sign-in
@@ -597,12 +612,20 @@ def change_password(db: Database, login: str, old_password: str, new_password: s
     if new == old:
         raise StorageError("new password: must differ from the old one")
     seen = _check_secret(db, m.Clinician.login == login, old)
+    with db.reading() as s:
+        row = s.get_one(m.Clinician, seen.id)
+        wrapped, public = row.signing_key, row.signing_public_key
+    if wrapped is None or public is None:  # a row without a key (made by hand): a new one
+        secret = _new_secret(new)
+    else:  # the same key, wrapped under the new password
+        key = _unwrap(wrapped, public, old, login)
+        secret = _Secret(_hash(new), public, account_keys.wrap_key(key, public, new, _params()))
     with db.writing() as s:
         row = s.get_one(m.Clinician, seen.id)
-        if row.password_hash != seen.stored:  # changed or reset meanwhile
+        if row.password_hash != seen.stored or row.signing_key != wrapped:  # changed meanwhile
             raise SignInError(WRONG)
         before = digest(row_state(row))
-        _set_password(row, new, new_key=False, old=old)
+        _set_password(row, secret)
         row.must_change_password = False
         row.updated_by, row.updated_at = login, utcnow()
         _audit(s, login, row, "password_change", before)
@@ -618,13 +641,14 @@ def recover(db: Database, login: str, recovery_key: str, new_password: str) -> s
     new = check_new_password(new_password, login=login)
     seen = _check_secret(db, m.Clinician.login == login, key, recovery=True)
     fresh = new_recovery_key()
+    secret, fresh_hash = _new_secret(new), _hash(_plain_recovery(fresh))
     with db.writing() as s:
         row = s.get_one(m.Clinician, seen.id)
         if row.recovery_hash != seen.stored:  # spent meanwhile by another recovery
             raise SignInError(WRONG_RECOVERY)
         before = digest(row_state(row))
-        _set_password(row, new, new_key=True)
-        row.recovery_hash = _hash(_plain_recovery(fresh))
+        _set_password(row, secret)
+        row.recovery_hash = fresh_hash
         row.must_change_password = False
         row.updated_by, row.updated_at = login, utcnow()
         _audit(s, login, row, "recover", before)

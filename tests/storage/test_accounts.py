@@ -632,3 +632,35 @@ def test_the_last_two_admins_disable_each_other_at_once(db: Database, admin: Cli
     (refused,) = (o for o in outcomes if o != "done")
     assert "only an active admin" in refused or "last active admin" in refused
     assert not a.needs_first_admin(db)
+
+
+def test_argon2_never_runs_under_the_write_lock(
+    sqlite_db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each slow hash (~0.1 s at real cost) is made before the write transaction: another
+    workstation's autosave can take SQLite's write lock meanwhile."""
+    import sqlite3
+
+    assert sqlite_db.path is not None
+    path = sqlite_db.path
+    locked: list[str] = []
+
+    class Probing(CountingHasher):
+        def hash(self, password: str | bytes, *, salt: bytes | None = None) -> str:
+            other = sqlite3.connect(path, timeout=0)
+            try:
+                other.execute("BEGIN IMMEDIATE")
+                other.rollback()
+            except sqlite3.OperationalError as err:
+                locked.append(str(err))
+            finally:
+                other.close()
+            return super().hash(password, salt=salt)
+
+    monkeypatch.setattr(a, "_hasher", Probing(time_cost=1, memory_cost=1024, parallelism=1))
+    admin, recovery = a.create_first_admin(sqlite_db, "alice", PW, display_name="Alice")
+    a.add_account(sqlite_db, "bob", PW2, roles=["therapist"], display_name="Bob", by=admin)
+    a.reset_password(sqlite_db, "bob", PW, by=admin)
+    a.change_password(sqlite_db, "bob", PW, PW2)
+    a.recover(sqlite_db, "alice", recovery, PW2)
+    assert locked == []
