@@ -50,7 +50,11 @@ def test_archive_hides_the_patient_and_restore_brings_them_back(window: MainWind
     assert not records.get_patient(window.db, gone.id).archived
     window.patients.archived.setChecked(False)
     assert _names(window) == ["Gone, Olga", "Keep, Bea"]
-    events = records.audit_events(window.db, entity="patient", entity_id=gone.id)
+    events = [  # the changes, without the access log's views (issue 14)
+        e
+        for e in records.audit_events(window.db, entity="patient", entity_id=gone.id)
+        if e.action in ("archive", "unarchive")
+    ]
     assert [(e.action, e.actor) for e in events[:2]] == [  # newest first
         ("unarchive", "Dana Physio"),
         ("archive", "Dana Physio"),
