@@ -101,6 +101,7 @@ PG_LOCKS = {
         "evaluation_sign_needs_seal",
         "evaluation_no_truncate",
         "evaluation_prepared_locked",  # 0005: a draft awaiting co-signature
+        "evaluation_prepared_no_delete",
     ),
     "addendum": ("addendum_append_only", "addendum_only_to_signed", "addendum_no_truncate"),
     "audit_event": ("audit_event_append_only", "audit_event_no_truncate"),

@@ -563,9 +563,9 @@ class EvaluationPage(QWidget):
             if self.evaluation is None or self.evaluation.id != ev.id:
                 return
             self._show_state()  # editable again, exactly as it was
-            if isinstance(err, ConflictError):
+            if isinstance(err, ConflictError) and action == "Sign":
                 self.resolve_conflict(err)
-            else:
+            else:  # a co-signature has no edits of its own to keep: say why, nothing signed
                 self.status_changed.emit("Not signed")
                 show_failure(self, what, err)
 

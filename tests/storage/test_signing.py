@@ -4,9 +4,10 @@ an assistant's or student's signature awaits a therapist's co-signature. SQLite 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import delete, update
 from sqlalchemy.exc import DBAPIError
 
 from clinic_app.core.form import Form
@@ -270,6 +271,7 @@ def test_the_database_refuses_changing_the_findings_of_a_prepared_draft(
         .values(findings={"values": {}}, prepared_by=None, prepared_by_id=None),
         update(m.Evaluation).where(m.Evaluation.id == ev_id).values(kind="discharge"),
     ]
+    statements.append(delete(m.Evaluation).where(m.Evaluation.id == ev_id))  # then re-insert
     for statement in statements:
         with pytest.raises(REFUSED, match=AWAITING), db.engine.begin() as conn:
             conn.execute(statement)
@@ -364,3 +366,25 @@ def test_the_headless_path_seals_with_the_installation_key_and_says_so(
     assert r.verify_database(db) == []
     with pytest.raises(StorageError, match="needs the signer's account and password"):
         r.sign_evaluation(db, ev_id, version, user="x", password="y")  # type: ignore[call-overload]
+
+
+def test_the_report_prints_the_signer_as_sealed_with_credentials_and_licence(
+    db: Database, form: Form, team: People, tmp_path: Path
+) -> None:
+    from pypdf import PdfReader
+
+    from clinic_app.reports.clinician import build_clinician_report
+    from clinic_app.reports.records import report_data_for_evaluation
+
+    ev_id, version = draft(db, form, team.admin)
+    r.sign_evaluation(db, ev_id, version, signer_id=team.admin.id, password=PASSWORD)
+    # Renamed after signing: the report keeps what was sealed.
+    r.save_clinician(
+        db, r.ClinicianInfo("Renamed Later", "X", "X-0"), user="x", clinician_id=team.admin.id
+    )
+    out = tmp_path / "signed.pdf"
+    build_clinician_report(report_data_for_evaluation(db, ev_id), out)
+    text = " ".join(" ".join(p.extract_text() for p in PdfReader(out).pages).split())
+    assert "Signed by: Dana Physio, PT, DPT, licence PT-4471" in text
+    assert "Renamed Later" not in text
+    assert "Prepared by" not in text

@@ -33,6 +33,7 @@ down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
+
 def _clinician_columns() -> tuple[sa.Column[object], ...]:
     return (
         sa.Column("login", sa.String(64), nullable=True),
@@ -72,7 +73,8 @@ def login_from_name(name: str, taken: set[str]) -> str:
 
 # A draft awaiting co-signature: what its preparer signed (findings and the details the report
 # prints) cannot change until a therapist returns it for changes (prepared_by cleared) or
-# co-signs it (status signed: 0004's lock). Also refused: writing over such a row.
+# co-signs it (status signed: 0004's lock). Also refused: deleting or writing over such a row
+# (DELETE then INSERT would otherwise put changed findings back under the same preparation).
 AWAITING = (
     "an evaluation awaiting co-signature cannot be changed: a therapist returns it for changes"
 )
@@ -98,6 +100,9 @@ SQLITE_PREPARED_TRIGGERS = {
     "evaluation_prepared_locked": "BEFORE UPDATE ON evaluation FOR EACH ROW "
     "WHEN OLD.prepared_by IS NOT NULL AND OLD.status = 'draft' "
     f"AND ({_prepared_changed('IS NOT')}) BEGIN SELECT RAISE(ABORT, '{AWAITING}'); END",
+    "evaluation_prepared_no_delete": "BEFORE DELETE ON evaluation FOR EACH ROW "
+    "WHEN OLD.prepared_by IS NOT NULL AND OLD.status = 'draft' "
+    f"BEGIN SELECT RAISE(ABORT, '{AWAITING}'); END",
     "evaluation_prepared_no_replace": "BEFORE INSERT ON evaluation FOR EACH ROW "
     "WHEN EXISTS (SELECT 1 FROM evaluation WHERE id = NEW.id AND prepared_by IS NOT NULL) "
     f"BEGIN SELECT RAISE(ABORT, '{AWAITING}'); END",
@@ -117,6 +122,11 @@ def _create_prepared_locks() -> None:
         f"AND ({_prepared_changed('IS DISTINCT FROM')})) "
         f"EXECUTE FUNCTION clinic_refuse_write('{AWAITING}')"
     )
+    op.execute(
+        "CREATE TRIGGER evaluation_prepared_no_delete BEFORE DELETE ON evaluation FOR EACH ROW "
+        "WHEN (OLD.prepared_by IS NOT NULL AND OLD.status = 'draft') "
+        f"EXECUTE FUNCTION clinic_refuse_write('{AWAITING}')"
+    )
 
 
 def _drop_prepared_locks() -> None:
@@ -125,6 +135,7 @@ def _drop_prepared_locks() -> None:
             op.execute(f"DROP TRIGGER {name}")
     else:
         op.execute("DROP TRIGGER evaluation_prepared_locked ON evaluation")
+        op.execute("DROP TRIGGER evaluation_prepared_no_delete ON evaluation")
 
 
 def upgrade() -> None:
