@@ -388,3 +388,31 @@ def test_the_report_prints_the_signer_as_sealed_with_credentials_and_licence(
     assert "Signed by: Dana Physio, PT, DPT, licence PT-4471" in text
     assert "Renamed Later" not in text
     assert "Prepared by" not in text
+
+
+def test_a_preparation_removed_outside_the_app_cannot_be_signed(
+    db: Database, form: Form, team: People
+) -> None:
+    """Clearing prepared_by is what returning does, so the database allows it; a student who
+    clears it directly and then changes the findings leaves a draft nobody can sign unaware:
+    the audit trail says it was prepared and never returned."""
+    ev_id, version = draft(db, form, team.student)
+    r.sign_evaluation(db, ev_id, version, signer_id=team.student.id, password=STUDENT_PASSWORD)
+    with db.engine.begin() as conn:
+        conn.execute(
+            update(m.Evaluation)
+            .where(m.Evaluation.id == ev_id)
+            .values(prepared_by=None, prepared_by_id=None, prepared_at=None, seal=None)
+        )
+        conn.execute(
+            update(m.Evaluation)
+            .where(m.Evaluation.id == ev_id)
+            .values(findings={"form_version": form.version, "values": {"pain_now": 1}})
+        )
+    ev = r.get_evaluation(db, ev_id)
+    assert not ev.awaiting_cosignature
+    with pytest.raises(StorageError, match="preparation was removed without a return"):
+        r.sign_evaluation(db, ev_id, ev.version, signer_id=team.admin.id, password=PASSWORD)
+    with pytest.raises(StorageError, match="preparation was removed without a return"):
+        r.sign_evaluation(db, ev_id, ev.version, user="script")
+    assert r.get_evaluation(db, ev_id).status == "draft"

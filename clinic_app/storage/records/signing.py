@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from clinic_app.storage import models as m
 from clinic_app.storage import sealing, signer_seals
@@ -96,7 +96,30 @@ def _draft(s: Session, evaluation_id: int, expected_version: int) -> m.Evaluatio
         raise _locked(row)
     if row.version != expected_version:
         raise _conflict(row, expected_version)
+    if row.prepared_by is None and _last_preparation_event(s, row.id) == "prepare":
+        # The database lets prepared_by be cleared (that is what returning does), so a direct
+        # write could clear it and then change the findings: the audit trail, append-only and
+        # hash-chained, still says it was prepared and never returned. Nobody signs that.
+        logger.warning("evaluation %d: preparation removed outside the app", row.id)
+        raise StorageError(
+            f"evaluation {row.id} was prepared for co-signature, but its preparation was removed "
+            "without a return for changes (changed outside the app): it cannot be signed; "
+            "check the audit trail"
+        )
     return row
+
+
+def _last_preparation_event(s: Session, evaluation_id: int) -> str | None:
+    return s.scalar(
+        select(m.AuditEvent.action)
+        .where(
+            m.AuditEvent.entity == "evaluation",
+            m.AuditEvent.entity_id == evaluation_id,
+            m.AuditEvent.action.in_(("prepare", "return_for_changes")),
+        )
+        .order_by(m.AuditEvent.id.desc())
+        .limit(1)
+    )
 
 
 def _write(s: Session, row: m.Evaluation, expected_version: int, **values: Any) -> None:
