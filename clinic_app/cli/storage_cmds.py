@@ -194,7 +194,7 @@ def _new_encryption_text() -> str:
 
 
 def _encryption_text(db: Database) -> str:
-    from clinic_app.storage.database import tls_state
+    from clinic_app.storage.encryption import tls_state
 
     if db.dialect == "postgresql":
         return f"in transit: {tls_state(db.url)}; at rest: the server's disk encryption"

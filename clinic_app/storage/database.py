@@ -314,7 +314,7 @@ def _make_engine(url: URL, busy_timeout: float, passphrase: str | None = None) -
         return _sqlite_engine(url, busy_timeout, passphrase)
     connect_args: dict[str, Any] = {}
     if url.get_backend_name() == "postgresql":
-        _require_tls(url)
+        encryption.require_tls(url, hide_password(url))
         connect_args.update(_postgres_connect_args(url))
     # pool_pre_ping: every connection is tested (one round trip) when taken from the pool, so
     # after a server restart the dead ones are replaced instead of failing the next save;
@@ -357,62 +357,6 @@ def _postgres_connect_args(url: URL) -> dict[str, Any]:
         ),
     }
     return {k: v for k, v in args.items() if k not in url.query}
-
-
-ALLOW_PLAIN_SERVER_ENV = "CLINIC_APP_ALLOW_PLAIN_SERVER"
-_TLS_MODES = ("require", "verify-ca", "verify-full")
-
-
-def _local_host(host: str) -> bool:
-    import ipaddress
-
-    host = host.strip().strip("[]")
-    if not host or host.startswith("/") or host.lower() == "localhost":
-        return True  # no host (the default unix socket), a socket folder, this computer
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def tls_state(url: URL) -> str:
-    """What ``info`` says of a PostgreSQL connection's encryption in transit."""
-    mode = _sslmode(url)
-    if _server_is_local(url):
-        return f"local server (sslmode={mode or 'libpq default'})"
-    if mode in _TLS_MODES:
-        return f"TLS (sslmode={mode})"
-    return f"NOT encrypted (sslmode={mode or 'libpq default'})"
-
-
-def _sslmode(url: URL) -> str:
-    mode = url.query.get("sslmode") or os.environ.get("PGSSLMODE", "")
-    return str(mode[-1] if isinstance(mode, tuple) else mode).strip().lower()
-
-
-def _server_is_local(url: URL) -> bool:
-    hosts: list[str] = []
-    for value in (
-        url.host,
-        url.query.get("host"),
-        os.environ.get("PGHOST") if not url.host else None,
-    ):
-        if value:
-            for one in value if isinstance(value, tuple) else (value,):
-                hosts.extend(str(one).split(","))
-    return all(_local_host(h) for h in hosts)
-
-
-def _require_tls(url: URL) -> None:
-    """Refuse a PostgreSQL server on another computer reached without TLS (patient data would
-    cross the network in clear) unless this workstation allows it (ALLOW_PLAIN_SERVER_ENV=1: a
-    database setting cannot be read before connecting)."""
-    if _server_is_local(url) or _sslmode(url) in _TLS_MODES:
-        return
-    if os.environ.get(ALLOW_PLAIN_SERVER_ENV, "").strip() == "1":
-        log.warning("connecting to a clinic server without TLS (%s=1)", ALLOW_PLAIN_SERVER_ENV)
-        return
-    raise encryption.PlainServerError(hide_password(url))
 
 
 def _writable(path: Path) -> bool:

@@ -35,6 +35,8 @@ from clinic_app import private
 from clinic_app.storage.errors import StorageError
 
 if TYPE_CHECKING:
+    from sqlalchemy.engine import URL
+
     from clinic_app.storage.database import Database
 
 log = logging.getLogger(__name__)
@@ -429,6 +431,71 @@ def _unwrap(entry: object, password: str, associated: bytes) -> str:
 
 
 _keyring_lock = threading.Lock()
+
+
+# -- PostgreSQL: encryption in transit -------------------------------------------------------------
+
+ALLOW_PLAIN_SERVER_ENV = "CLINIC_APP_ALLOW_PLAIN_SERVER"
+_TLS_MODES = ("require", "verify-ca", "verify-full")
+
+
+def _local_host(host: str) -> bool:
+    import ipaddress
+
+    host = host.strip().strip("[]")
+    if not host or host.startswith("/") or host.lower() == "localhost":
+        return True  # no host (the default unix socket), a socket folder, this computer
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def tls_state(url: URL) -> str:
+    """What ``info`` says of a PostgreSQL connection's encryption in transit."""
+    mode = _sslmode(url)
+    if _server_is_local(url):
+        return f"local server (sslmode={mode or 'libpq default'})"
+    if mode in _TLS_MODES:
+        return f"TLS (sslmode={mode})"
+    return f"NOT encrypted (sslmode={mode or 'libpq default'})"
+
+
+def _sslmode(url: URL) -> str:
+    mode = url.query.get("sslmode") or os.environ.get("PGSSLMODE", "")
+    return str(mode[-1] if isinstance(mode, tuple) else mode).strip().lower()
+
+
+def _server_is_local(url: URL) -> bool:
+    """Every host libpq may connect to is this computer (``host``, ``hostaddr``, which libpq
+    uses instead of resolving the name, and ``PGHOST``/``PGHOSTADDR``); a ``service`` entry
+    (pg_service.conf) cannot be told: not local."""
+    if url.query.get("service") or os.environ.get("PGSERVICE"):
+        return False
+    hosts: list[str] = []
+    for value in (
+        url.host,
+        url.query.get("host"),
+        url.query.get("hostaddr"),
+        os.environ.get("PGHOST") if not url.host else None,
+        os.environ.get("PGHOSTADDR"),
+    ):
+        if value:
+            for one in value if isinstance(value, tuple) else (value,):
+                hosts.extend(str(one).split(","))
+    return all(_local_host(h) for h in hosts)
+
+
+def require_tls(url: URL, shown: str) -> None:
+    """Refuse a PostgreSQL server on another computer reached without TLS (patient data would
+    cross the network in clear) unless this workstation allows it (ALLOW_PLAIN_SERVER_ENV=1: a
+    database setting cannot be read before connecting). ``shown``: the URL without password."""
+    if _server_is_local(url) or _sslmode(url) in _TLS_MODES:
+        return
+    if os.environ.get(ALLOW_PLAIN_SERVER_ENV, "").strip() == "1":
+        log.warning("connecting to a clinic server without TLS (%s=1)", ALLOW_PLAIN_SERVER_ENV)
+        return
+    raise PlainServerError(shown)
 
 
 # -- converting a plain database ------------------------------------------------------------------

@@ -19,7 +19,7 @@ from sqlalchemy.engine import make_url
 from clinic_app.core.form import Form, load_form
 from clinic_app.paths import default_form_path
 from clinic_app.storage import backup, encryption, files, first_page, kept, records
-from clinic_app.storage.database import _require_tls, open_database
+from clinic_app.storage.database import open_database
 from clinic_app.storage.demo import fill_demo
 from clinic_app.storage.errors import DatabaseFileError, StorageError
 
@@ -368,17 +368,19 @@ def test_a_kept_draft_of_an_encrypted_clinic_waits_for_it_to_be_unlocked(
         "postgresql+psycopg://clinic@10.0.0.5/clinic?sslmode=prefer",
         "postgresql+psycopg://clinic@localhost/clinic?host=db.example.org",
         "postgresql+psycopg://clinic@/clinic?host=/var/run/postgresql,server.lan",
+        "postgresql+psycopg://clinic@localhost/clinic?hostaddr=192.0.2.7",
+        "postgresql+psycopg://clinic@/clinic?service=clinic",
     ],
 )
 def test_a_server_on_another_computer_without_tls_is_refused(
     url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.delenv("PGSSLMODE", raising=False)
-    monkeypatch.delenv("PGHOST", raising=False)
+    for name in ("PGSSLMODE", "PGHOST", "PGHOSTADDR", "PGSERVICE"):
+        monkeypatch.delenv(name, raising=False)
     with pytest.raises(encryption.PlainServerError, match="sslmode=verify-full"):
         open_database(url)
     monkeypatch.setenv("CLINIC_APP_ALLOW_PLAIN_SERVER", "1")
-    _require_tls(make_url(url))  # the workstation allows it: no refusal (and a warning)
+    encryption.require_tls(make_url(url), url)  # the workstation allows it (a warning)
 
 
 @pytest.mark.parametrize(
@@ -394,23 +396,21 @@ def test_a_server_on_another_computer_without_tls_is_refused(
     ],
 )
 def test_tls_or_a_local_server_is_accepted(url: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("PGSSLMODE", raising=False)
-    monkeypatch.delenv("PGHOST", raising=False)
+    for name in ("PGSSLMODE", "PGHOST", "PGHOSTADDR", "PGSERVICE"):
+        monkeypatch.delenv(name, raising=False)
     monkeypatch.delenv("CLINIC_APP_ALLOW_PLAIN_SERVER", raising=False)
-    _require_tls(make_url(url))
+    encryption.require_tls(make_url(url), url)
 
 
 @pytest.mark.postgres
 def test_a_local_postgresql_opens_without_tls_and_grant_is_a_no_op(
     postgres_migrated_url: str,
 ) -> None:
-    from clinic_app.storage.database import tls_state
-
     with open_database(postgres_migrated_url, backup=False) as db:
         encryption.grant(db, "dana", "dana's long password")  # nothing to wrap on a server
         encryption.revoke(db, "dana")
         assert not db.encrypted
-        assert tls_state(db.url).startswith("local server")
+        assert encryption.tls_state(db.url).startswith("local server")
 
 
 def test_a_passphrase_with_quotes_and_sql_opens_through_every_route(
