@@ -346,8 +346,18 @@ def _restore_key(candidate: Path, target: Path, passphrase: str | None) -> str |
             "sqlite:///FILE encrypt)",
         )
     if target_key is not None:
-        with files.open_readonly(target, target_key):
-            pass  # the passphrase opens the clinic itself (its keyring stays valid)
+        try:
+            with files.open_readonly(target, target_key):
+                pass  # the passphrase opens the clinic itself (its keyring stays valid)
+        except encryption.WrongPassphraseError:
+            with files.open_readonly(candidate, target_key):
+                pass  # WrongPassphraseError naming the backup when it does not open either
+            raise DatabaseFileError(
+                target,
+                "the passphrase opens the backup but not this database (damaged, or another "
+                "clinic's): restore refused, nothing was changed; move the file out of the data "
+                "folder and restore again",
+            ) from None
     return target_key
 
 

@@ -27,6 +27,8 @@ import logging
 import os
 import secrets
 import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -358,17 +360,18 @@ def grant(db: Database, login: str, password: str) -> None:
     """Wrap ``db``'s passphrase for ``login`` under ``password`` (replacing an older entry).
 
     A no-op on a plain SQLite file or a PostgreSQL database. Call it when a password is set or
-    changed (the password itself is not kept)."""
+    changed (the password itself is not kept), after the transaction that set it: the keyring
+    is written under the database's write lock."""
     found = _require_key(db)
     if found is None:
         return
-    path, passphrase = found
-    with _keyring_lock:
-        data = _read_keyring(path)
-        data["logins"][_login_id(login)] = seal_secret(
-            passphrase.encode("utf-8"), password, _login_ad(login)
-        )
-        _write_keyring(path, data)
+    entry = seal_secret(found[1].encode("utf-8"), password, _login_ad(login))  # ~0.15 s, unlocked
+
+    def change(data: dict[str, Any]) -> bool:
+        data["logins"][_login_id(login)] = entry
+        return True
+
+    _update_keyring(db, found[0], change)
     log.info("keyring: an entry written for a clinician")
 
 
@@ -377,11 +380,12 @@ def revoke(db: Database, login: str) -> None:
     found = _require_key(db)
     if found is None or not keyring_file(found[0]).exists():
         return
-    with _keyring_lock:
-        data = _read_keyring(found[0])
-        if data["logins"].pop(_login_id(login), None) is not None:
-            _write_keyring(found[0], data)
-            log.info("keyring: an entry removed")
+
+    def change(data: dict[str, Any]) -> bool:
+        return data["logins"].pop(_login_id(login), None) is not None
+
+    if _update_keyring(db, found[0], change):
+        log.info("keyring: an entry removed")
 
 
 def _plain_recovery(key: str) -> str:
@@ -395,14 +399,33 @@ def grant_recovery(db: Database, recovery_key: str) -> None:
     found = _require_key(db)
     if found is None:
         return
-    path, passphrase = found
-    with _keyring_lock:
-        data = _read_keyring(path)
-        data["recovery"] = seal_secret(
-            passphrase.encode("utf-8"), _plain_recovery(recovery_key), _RECOVERY_AD
-        )
-        _write_keyring(path, data)
+    entry = seal_secret(found[1].encode("utf-8"), _plain_recovery(recovery_key), _RECOVERY_AD)
+
+    def change(data: dict[str, Any]) -> bool:
+        data["recovery"] = entry
+        return True
+
+    _update_keyring(db, found[0], change)
     log.info("keyring: the recovery entry written")
+
+
+def _update_keyring(db: Database, path: Path, change: Callable[[dict[str, Any]], bool]) -> bool:
+    """Read, change and write the keyring under SQLite's write lock of ``db`` (so two processes
+    never lose each other's entries). A damaged keyring is moved aside (``.damaged-…``; its
+    clinicians then type the passphrase once) rather than blocking every password change."""
+    with _keyring_lock, db.writing():
+        try:
+            data = _read_keyring(path)
+        except UnlockError:
+            ring = keyring_file(path)
+            aside = ring.with_name(f"{ring.name}.damaged-{int(time.time())}")
+            log.warning("keyring damaged: moved aside to %s", aside.name)
+            os.replace(ring, aside)
+            data = _read_keyring(path)
+        changed = change(data)
+        if changed:
+            _write_keyring(path, data)
+    return changed
 
 
 def unlock(db_path: Path, login: str, password: str) -> str:
@@ -576,6 +599,9 @@ def encrypt_database(
         conn.close()
     remember_key(path, passphrase)
     private.tighten_database(path)
+    stale = keyring_file(path)
+    if stale.exists():  # left from an earlier encrypted file here: it cannot unlock this one
+        stale.replace(stale.with_name(f"{stale.name}.replaced-{int(time.time())}"))
     older = tuple(
         p for p, _reason in backup.list_backups(directory) if p.is_file() and not is_encrypted(p)
     )

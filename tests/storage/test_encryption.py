@@ -239,7 +239,11 @@ def test_encrypt_converts_a_plain_database_and_verifies_it(
     assert FAMILY in _clear_bytes(path)
     with pytest.raises(encryption.PassphraseError, match="too short"):
         encryption.encrypt_database(path, "short")
+    stale = encryption.keyring_file(path)
+    stale.write_text('{"format": "clinic_app keyring", "logins": {}}')  # of an earlier file
     result = encryption.encrypt_database(path, PASSPHRASE)
+    assert not stale.exists()  # it could not unlock this one: moved aside
+    assert list(private_data_dir.glob("clinic.db.keyring.replaced-*"))
     assert result.rows > 0
     assert result.safety_copy.is_file()
     assert result.safety_copy in result.plain_backups  # said, so the clinic can remove it
@@ -454,3 +458,62 @@ def test_accounts_wrap_the_passphrase_for_each_password_and_drop_it_when_disable
         accounts.disable_account(db, "lee", by=admin)
     with pytest.raises(encryption.UnlockError):
         encryption.unlock(path, "lee", "lee's long password")
+
+
+def _grant_many(url: str, logins: list[str]) -> None:
+    with open_database(url, passphrase=PASSPHRASE, backup=False) as db:
+        for login in logins:
+            encryption.grant(db, login, f"{login}'s long password")
+
+
+def test_two_processes_granting_at_once_lose_no_entry(
+    private_data_dir: Path, demo_form: Form
+) -> None:
+    import multiprocessing
+
+    path = _new_clinic(private_data_dir, demo_form)
+    url = f"sqlite:///{path}"
+    context = multiprocessing.get_context("fork")  # the cheaper KDF of the fixture carries over
+    groups = [[f"a{i}" for i in range(4)], [f"b{i}" for i in range(4)]]
+    workers = [context.Process(target=_grant_many, args=(url, g)) for g in groups]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(60)
+        assert worker.exitcode == 0
+    for login in groups[0] + groups[1]:
+        assert encryption.unlock(path, login, f"{login}'s long password") == PASSPHRASE
+
+
+def test_a_damaged_keyring_is_moved_aside_by_the_next_grant(
+    private_data_dir: Path, demo_form: Form
+) -> None:
+    path = _new_clinic(private_data_dir, demo_form)
+    ring = encryption.keyring_file(path)
+    ring.write_text("{not json")
+    with open_database(passphrase=PASSPHRASE) as db:
+        encryption.grant(db, "dana", "dana's long password")
+    assert encryption.unlock(path, "dana", "dana's long password") == PASSPHRASE
+    (aside,) = path.parent.glob("clinic.db.keyring.damaged-*")
+    assert aside.read_text() == "{not json"
+
+
+def test_restore_over_a_clinic_the_passphrase_no_longer_opens_says_what_to_do(
+    private_data_dir: Path, demo_form: Form, tmp_path: Path
+) -> None:
+    path = _new_clinic(private_data_dir, demo_form)
+    good = backup.copy_database(path, tmp_path / "good.db")
+    data = bytearray(path.read_bytes())
+    data[300] ^= 0xFF  # the first page: no passphrase opens it now
+    path.write_bytes(bytes(data))
+    with pytest.raises(DatabaseFileError, match="opens the backup but not this database"):
+        backup.restore(good, path)
+    assert path.read_bytes() == bytes(data)
+    path.rename(tmp_path / "damaged.db")  # as the message says
+    for side in private_data_dir.glob("clinic.db-*"):
+        side.unlink()
+    result = backup.restore(good, path)
+    assert result.replaced_copy is None
+    _forget_all()
+    with open_database(passphrase=PASSPHRASE) as db:
+        assert records.count_patients(db) > 0
