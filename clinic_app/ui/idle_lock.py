@@ -273,9 +273,15 @@ class WindowLock(QObject):
                 return SignedIn(accounts.get_account(db, login).clinician)
 
             return runner.call("Unlocking", check)  # type: ignore[no-any-return]
-        from clinic_app.ui.sign_in import authenticate_op
+        from clinic_app.ui.sign_in import authenticate_op, ensure_key_op
 
-        return runner.call("Signing in", authenticate_op(login, password))  # type: ignore[no-any-return]
+        signed_in: SignedIn = runner.call("Signing in", authenticate_op(login, password))
+        runner.run(
+            "Unlocking the clinic on this computer",
+            ensure_key_op(login, password),
+            on_failure=lambda err: log.warning("keyring entry not written: %s", type(err)),
+        )
+        return signed_in
 
     def _change_password(self, login: str, old: str, new: str) -> Any:
         from clinic_app.ui.sign_in import change_password_op

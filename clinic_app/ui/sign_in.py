@@ -104,6 +104,23 @@ def change_password_op(login: str, old: str, new: str) -> Callable[[Database], A
     return op
 
 
+def ensure_key_op(login: str, password: str) -> Callable[[Database], None]:
+    """An encrypted clinic: make sure ``login``'s checked ``password`` unlocks it on this
+    computer next time (an entry missing, or wrapped under an older password, is written)."""
+
+    def op(db: Database) -> None:
+        from clinic_app.storage import encryption
+
+        if not getattr(db, "encrypted", False) or db.path is None:
+            return
+        try:
+            encryption.unlock(db.path, login, password)
+        except encryption.UnlockError:  # no entry, or one under a password since changed
+            encryption.grant(db, login, password)
+
+    return op
+
+
 def runner_authenticate(runner: Any) -> Authenticate:
     """``authenticate`` for a panel, through the window's operation runner (argon2: ~0.1 s)."""
     return lambda login, password: runner.call("Signing in", authenticate_op(login, password))

@@ -164,6 +164,7 @@ def test_locked_window_shows_no_patient_data_and_resumes_the_same_draft(
     assert "Lovelace" not in " ".join(visible_text(window))
     shot(window, "3-wrong-password")
 
+    window.locker.watcher.set_interval_ms(60_000)  # no second lock while the test reads on
     sign_in(window, "dana", PASSWORD)
     assert not window.locker.is_locked
     assert window.page.evaluation is not None
@@ -308,3 +309,63 @@ def test_an_admin_sets_the_minutes_in_the_settings_dialog(
     assert "idle_lock_minutes" not in lee_dialog.fields
     lee_dialog.reject()
     lee_window.close()
+
+
+def test_the_keyboard_reaches_nothing_behind_the_lock(
+    qtbot, db, locking_window: MainWindow, patient
+) -> None:
+    from PySide6.QtCore import Qt
+
+    window = locking_window
+    window.locker.watcher.set_interval_ms(60_000)
+    open_draft(qtbot, window, patient)
+    editor = window.page.view.editor
+    section = editor.current_section() if hasattr(editor, "current_section") else None
+    window.locker.lock()
+    ctrl, shift = Qt.KeyboardModifier.ControlModifier, Qt.KeyboardModifier.ShiftModifier
+    for key, mods in (
+        (Qt.Key.Key_E, ctrl),  # export report
+        (Qt.Key.Key_P, ctrl),  # print handout
+        (Qt.Key.Key_N, ctrl | shift),  # new patient
+        (Qt.Key.Key_F, ctrl),  # find patient
+        (Qt.Key.Key_PageDown, ctrl),  # next section
+        (Qt.Key.Key_Left, Qt.KeyboardModifier.AltModifier),  # back to the patient
+        (Qt.Key.Key_S, ctrl),
+    ):
+        qtbot.keyClick(window.locker.panel.password, key, mods)
+        assert QApplication.activeModalWidget() is None
+        assert window.locker.is_locked
+        assert window.stack.currentWidget() is window.page  # behind the lock, untouched
+    if section is not None:
+        assert editor.current_section() == section
+    for _ in range(25):  # Tab never leaves the sign-in page
+        qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab)
+        focus = QApplication.focusWidget()
+        assert focus is not None
+        assert window.locker.panel.isAncestorOf(focus), focus
+    assert "Lovelace" not in " ".join(visible_text(window))
+    window.close()
+
+
+def test_another_clinician_on_an_encrypted_clinic_gets_a_key_here(
+    qtbot, db_url, mini_form, cheap_hashing
+) -> None:
+    from clinic_app.storage import accounts, encryption
+    from clinic_app.storage.database import open_database
+    from tests.ui.test_sign_in import PASSPHRASE, _encrypted_clinic
+
+    path, lee_id = _encrypted_clinic(db_url)
+    db = open_database(db_url, passphrase=PASSPHRASE, backup=False)
+    try:
+        dana = accounts.authenticate(db, "dana", PASSWORD)
+        window = MainWindow(db, mini_form, dana, idle_lock_ms=60_000)
+        qtbot.addWidget(window)
+        window.show()
+        window.locker.lock()
+        sign_in(window, "lee", OTHER_PASSWORD)
+        assert window.context.clinician.id == lee_id
+        settle(qtbot, window)
+        assert encryption.unlock(path, "lee", OTHER_PASSWORD) == PASSPHRASE
+        window.close()
+    finally:
+        db.close()
