@@ -9,7 +9,8 @@ to print, save as a PDF or copy.
 Everything typed is checked before anything is made; then :meth:`FirstStartDialog.make_clinic` makes
 the database (encrypted with the passphrase: ``open_database(..., passphrase=...)``), saves the
 clinic, creates the admin (``accounts.create_first_admin``) and wraps the passphrase for the
-admin's password and for the recovery key in the keyring beside the file. If any step fails, or
+admin's password and for the recovery key in the keyring beside the file (both done by
+``storage.accounts``). If any step fails, or
 the wizard is cancelled before the recovery key was confirmed as kept, the files this wizard made
 are removed again: nothing half-made is left. The database work runs on an operation runner of
 its own (there is no window yet).
@@ -481,7 +482,7 @@ class FirstStartDialog(QDialog):
         licence, therapist = self.text("licence_number"), self.therapist.isChecked()
 
         def op(db: Database) -> tuple[Clinician, str]:
-            from clinic_app.storage import accounts, encryption, records
+            from clinic_app.storage import accounts, records
 
             old = records.get_clinic(db) if existing else None
             records.save_clinic(
@@ -504,8 +505,8 @@ class FirstStartDialog(QDialog):
                 licence_number=licence,
                 therapist=therapist,
             )
-            encryption.grant(db, admin.login or login, password)
-            encryption.grant_recovery(db, key)
+            # accounts wraps the passphrase of an encrypted clinic for the admin's password and
+            # for the recovery key in the keyring (its _password_set / _recovery_set)
             return admin, key
 
         return op

@@ -96,10 +96,9 @@ def authenticate_op(login: str, password: str) -> Callable[[Database], SignedIn]
 
 def change_password_op(login: str, old: str, new: str) -> Callable[[Database], Any]:
     def op(db: Database) -> Any:
-        from clinic_app.storage import accounts, encryption
+        from clinic_app.storage import accounts
 
-        accounts.change_password(db, login, old, new)
-        encryption.grant(db, login, new)  # an encrypted clinic: the new password unlocks it
+        accounts.change_password(db, login, old, new)  # re-wraps the clinic key (encrypted)
 
     return op
 

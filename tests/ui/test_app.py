@@ -10,6 +10,7 @@ from clinic_app.core.form import load_form
 from clinic_app.paths import default_form_path
 from clinic_app.storage import records
 from clinic_app.ui.editor import EvaluationEditor
+from tests.ui.conftest import PASSWORD
 
 DRIVER = """
 import sys
@@ -24,7 +25,15 @@ app = QApplication(["clinic-app"])
 
 def drive():
     from clinic_app.ui.main_window import MainWindow
+    from clinic_app.ui.sign_in import SignInDialog
 
+    dialog = QApplication.activeModalWidget()
+    if isinstance(dialog, SignInDialog) and not dialog.panel.busy:  # every start signs in first
+        dialog.panel.login.setText("dana")
+        dialog.panel.password.setText(sys.argv[4])
+        QTimer.singleShot(0, dialog.panel.submit)
+        QTimer.singleShot(20, drive)
+        return
     windows = [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow)]
     if not windows or not windows[0].isVisible():
         QTimer.singleShot(20, drive)
@@ -48,12 +57,21 @@ sys.exit(main(["--database", url]))
 """
 
 
-def test_gui_entry_point_opens_edits_and_saves_on_quit(db, clinician, db_url, tmp_path) -> None:
-    """``clinic-app --database URL`` in its own process (quitting ends a QApplication for good)."""
+def test_gui_entry_point_opens_edits_and_saves_on_quit(db, account, db_url, tmp_path) -> None:
+    """``clinic-app --database URL`` in its own process (quitting ends a QApplication for good):
+    sign in, open a patient, edit, quit."""
     patient = records.create_patient(db, records.PatientFields("Ivo", "Quit", "Q-1"), user="t")
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
     result = subprocess.run(
-        [sys.executable, "-c", DRIVER, str(tmp_path / "gui-settings"), db_url, str(patient.id)],
+        [
+            sys.executable,
+            "-c",
+            DRIVER,
+            str(tmp_path / "gui-settings"),
+            db_url,
+            str(patient.id),
+            PASSWORD,
+        ],
         capture_output=True,
         text=True,
         env=env,
