@@ -339,7 +339,7 @@ class EvaluationPage(QWidget):
         me = self.context.clinician
         self.view.editor.set_read_only(signed or awaiting)
         self.sign_button.setVisible(not signed and not awaiting)
-        self.sign_button.setEnabled(True)
+        self.sign_button.setEnabled(signing.can_sign(me))  # an admin-only account cannot
         can_cosign = awaiting and signing.is_therapist(me) and me.id != ev.prepared_by_id
         for button in (self.cosign_button, self.return_button):
             button.setVisible(can_cosign)

@@ -40,6 +40,10 @@ def is_therapist(clinician: Clinician) -> bool:
     return "therapist" in clinician.roles
 
 
+def can_sign(clinician: Clinician) -> bool:
+    return bool({"therapist", "assistant", "student"} & set(clinician.roles))
+
+
 def prepares(clinician: Clinician) -> bool:
     """True when this clinician's signature needs a therapist's co-signature."""
     return not is_therapist(clinician) and bool({"assistant", "student"} & set(clinician.roles))

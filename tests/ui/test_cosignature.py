@@ -269,3 +269,15 @@ def test_the_window_never_signs_by_the_headless_path() -> None:
                 calls.append((path.name, words))
     assert calls, "the detector found no signing call at all"
     assert all({"signer_id", "password"} <= words and "user" not in words for _, words in calls)
+
+
+def test_an_admin_only_account_is_not_offered_to_sign(
+    qtbot: Any, db: Database, mini_form: Form, account: Clinician
+) -> None:
+    office = accounts.add_account(
+        db, "ola", "office pass 99", roles=["admin"], display_name="Ola Office", by=account
+    )
+    w = make_window(qtbot, db, mini_form, office)
+    open_new_draft(qtbot, w, "AD-1")
+    assert w.page.sign_button.isVisible()
+    assert not w.page.sign_button.isEnabled()
