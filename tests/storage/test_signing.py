@@ -416,3 +416,34 @@ def test_a_preparation_removed_outside_the_app_cannot_be_signed(
     with pytest.raises(StorageError, match="preparation was removed without a return"):
         r.sign_evaluation(db, ev_id, ev.version, user="script")
     assert r.get_evaluation(db, ev_id).status == "draft"
+
+
+def _triggers(db: Database) -> set[str]:
+    with db.engine.connect() as conn:
+        if db.dialect == "sqlite":
+            sql = "SELECT name FROM sqlite_master WHERE type = 'trigger'"
+        else:
+            sql = "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal"
+        return {str(n) for n in conn.exec_driver_sql(sql).scalars()}
+
+
+def test_migration_0005_downgrades_and_upgrades_with_its_cosignature_locks(db: Database) -> None:
+    from alembic import command
+
+    from clinic_app.storage import migrate
+
+    ours = {"evaluation_prepared_locked", "evaluation_prepared_no_delete"}
+    if db.dialect == "sqlite":
+        ours.add("evaluation_prepared_no_replace")
+    assert ours <= _triggers(db)
+    with db.engine.connect() as conn:
+        command.downgrade(migrate.alembic_config(conn), "0004")
+        conn.commit()
+    assert db.schema_revision() == "0004"
+    assert not ours & _triggers(db)
+    kept = "evaluation_signed_no_update" if db.dialect == "sqlite" else "evaluation_signed_locked"
+    assert kept in _triggers(db)  # 0004's lock stays
+    with db.engine.connect() as conn:
+        command.upgrade(migrate.alembic_config(conn), "head")
+        conn.commit()
+    assert ours <= _triggers(db)
