@@ -173,8 +173,8 @@ class FirstStartDialog(QDialog):
             "<b>Encrypt the clinic's files (recommended).</b> The database and every backup are "
             "encrypted with the clinic passphrase. Each clinician's password unlocks it at "
             "sign-in; the passphrase itself is needed to restore a backup on another computer "
-            "or when no account can sign in. <b>Keep it safe, apart from this computer: without "
-            "it and without the recovery key the records cannot be read.</b>"
+            "or when no account can sign in: <b>keep it safe, written down apart from this "
+            "computer.</b>"
         )
         self.encrypt_on = QRadioButton("Encrypt the clinic's files", page)
         self.encrypt_on.setObjectName("encrypt_on")

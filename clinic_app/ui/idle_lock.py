@@ -98,7 +98,13 @@ class IdleWatcher(QObject):
         self._arm()
 
     def stop(self) -> None:
+        """Stop the timer and leave the application's events alone (a hidden or locked window:
+        an event filter sees every event of the app, so none stays installed for nothing)."""
         self._timer.stop()
+        app = QApplication.instance()
+        if app is not None and self._installed:
+            app.removeEventFilter(self)
+            self._installed = False
 
     def idle_ms(self) -> int:
         return int((time.monotonic() - self._last) * 1000)
@@ -153,13 +159,16 @@ class WindowLock(QObject):
         self.content = content
         window.setCentralWidget(self.stack)
         window.statusBar().messageChanged.connect(self.on_status_message_changed)
+        window.installEventFilter(self)  # shown: watch for idleness; hidden: stop
         self._saved: dict[str, Any] = {}
 
     # -- the interval --------------------------------------------------------------------------
 
     def start(self) -> None:
-        """Start watching; the interval comes from the clinic's setting (read in the background)."""
-        self.watcher.start()
+        """Start watching (once the window shows); the interval comes from the clinic's setting,
+        read in the background."""
+        if self.window.isVisible() and not self.is_locked:
+            self.watcher.start()
         if self._fixed_interval:
             return
 
@@ -181,6 +190,14 @@ class WindowLock(QObject):
 
     def set_minutes(self, minutes: int) -> None:
         self.watcher.set_interval_ms(int(minutes) * 60_000)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.window:
+            if event.type() == QEvent.Type.Show and not self.is_locked:
+                self.watcher.start()
+            elif event.type() == QEvent.Type.Hide:
+                self.watcher.stop()
+        return False
 
     def on_watcher_idled(self) -> None:
         if QApplication.activeModalWidget() is not None and not self._window_owns_modal():
@@ -384,15 +401,13 @@ def _belongs_to(widget: QWidget, window: QWidget) -> bool:
 
 
 def _dialogs_of(window: QWidget) -> list[QWidget]:
-    """The visible dialogs and other top-level windows opened from ``window`` (and dialogs
-    without a parent: a failure shown with ``show_failure(None, …)``), topmost first."""
+    """The visible dialogs and other top-level windows opened from ``window``, topmost first
+    (a window without a parent is another main window's business, or the crash dialog)."""
     found = []
     for top in QApplication.topLevelWidgets():
         if top is window or not top.isVisible():
             continue
         parent = top.parentWidget()
-        if (parent is not None and _belongs_to(parent, window)) or (
-            parent is None and isinstance(top, QDialog)
-        ):
+        if parent is not None and _belongs_to(parent, window):
             found.append(top)
     return list(reversed(found))

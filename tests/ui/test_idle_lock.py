@@ -270,7 +270,12 @@ def test_the_interval_comes_from_the_clinic_setting(qtbot, db, mini_form, accoun
     settle(qtbot, window)
     assert window.locker is not None
     assert window.locker.watcher.interval_ms == 120_000
+    assert not window.locker.watcher.active  # not shown yet: nothing to hide
+    window.show()
     assert window.locker.watcher.active
+    window.hide()  # a hidden window does not watch the application's events
+    assert not window.locker.watcher.active
+    assert not window.locker.watcher._installed
     window.close()
 
 
