@@ -339,7 +339,7 @@ def _read_keyring(db_path: Path) -> dict[str, Any]:
 
 def _write_keyring(db_path: Path, data: dict[str, Any]) -> None:
     path = keyring_file(db_path)
-    part = path.with_name(f".{path.name}.part")
+    part = path.with_name(f".{path.name}.{os.getpid()}.part")
     fd = private.open_new(part)
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         json.dump(data, fh, indent=1, sort_keys=True)
@@ -413,7 +413,8 @@ def _update_keyring(db: Database, path: Path, change: Callable[[dict[str, Any]],
     """Read, change and write the keyring under SQLite's write lock of ``db`` (so two processes
     never lose each other's entries). A damaged keyring is moved aside (``.damaged-…``; its
     clinicians then type the passphrase once) rather than blocking every password change."""
-    with _keyring_lock, db.writing():
+    with _keyring_lock, db.writing() as session:
+        session.connection()  # takes the write lock now (BEGIN IMMEDIATE), not at the end
         try:
             data = _read_keyring(path)
         except UnlockError:

@@ -474,7 +474,7 @@ def test_two_processes_granting_at_once_lose_no_entry(
     path = _new_clinic(private_data_dir, demo_form)
     url = f"sqlite:///{path}"
     context = multiprocessing.get_context("fork")  # the cheaper KDF of the fixture carries over
-    groups = [[f"a{i}" for i in range(4)], [f"b{i}" for i in range(4)]]
+    groups = [[f"a{i}" for i in range(6)], [f"b{i}" for i in range(6)]]
     workers = [context.Process(target=_grant_many, args=(url, g)) for g in groups]
     for worker in workers:
         worker.start()
