@@ -185,3 +185,18 @@ def test_the_option_is_in_every_commands_help() -> None:
         done = run(command, "--help")
         assert "--passphrase-stdin" in done.stdout, command
     assert "tests only" in run("--help").stdout
+
+
+@pytest.mark.postgres
+def test_info_on_a_clinic_server_says_how_the_connection_is_protected(
+    postgres_migrated_url: str,
+) -> None:
+    done = run("--database", postgres_migrated_url, "info")
+    assert done.returncode == 0, done.stderr
+    assert "encrypted:       in transit: local server" in done.stdout
+    assert "at rest: the server's disk encryption" in done.stdout
+    remote = one_line(
+        run("--database", "postgresql+psycopg://clinic@db.example.org/clinic", "info")
+    )
+    assert "must be reached over TLS" in remote
+    assert "sslmode=verify-full" in remote
