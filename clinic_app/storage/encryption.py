@@ -435,6 +435,7 @@ def unlock(db_path: Path, login: str, password: str) -> str:
     data = _read_keyring(db_path)
     entry = data["logins"].get(_login_id(login))
     if entry is None:
+        _derive(password, secrets.token_bytes(16), dict(KDF))  # the same time as a wrong one
         raise NoKeyForLoginError()
     return _unwrap(entry, password, _login_ad(login))
 

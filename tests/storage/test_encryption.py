@@ -517,3 +517,24 @@ def test_restore_over_a_clinic_the_passphrase_no_longer_opens_says_what_to_do(
     _forget_all()
     with open_database(passphrase=PASSPHRASE) as db:
         assert records.count_patients(db) > 0
+
+
+def test_an_unknown_login_takes_as_long_as_a_wrong_password(
+    private_data_dir: Path, demo_form: Form, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+
+    monkeypatch.setattr(encryption, "KDF", {"time_cost": 3, "memory_cost": 65536, "parallelism": 1})
+    path = _new_clinic(private_data_dir, demo_form)
+    with open_database(passphrase=PASSPHRASE) as db:
+        encryption.grant(db, "dana", "dana's long password")
+
+    def took(login: str) -> float:
+        start = time.perf_counter()
+        with pytest.raises(encryption.UnlockError):
+            encryption.unlock(path, login, "a wrong password")
+        return time.perf_counter() - start
+
+    wrong = min(took("dana") for _ in range(3))
+    unknown = min(took("nobody") for _ in range(3))
+    assert unknown > wrong / 2  # no fast answer that tells which logins have a key
