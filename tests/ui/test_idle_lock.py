@@ -72,7 +72,9 @@ def patient(db) -> records.Patient:
 
 @pytest.fixture
 def locking_window(qtbot, db, mini_form, account, patient) -> MainWindow:
-    w = MainWindow(db, mini_form, account, idle_lock_ms=LOCK_MS)
+    """The window with an idle lock that waits a minute: a test that wants the lock to come by
+    itself shortens it (``set_interval_ms(LOCK_MS)``) once the screen is as it wants it."""
+    w = MainWindow(db, mini_form, account, idle_lock_ms=60_000)
     qtbot.addWidget(w)
     w.resize(1280, 800)
     w.show()
@@ -117,6 +119,9 @@ def test_the_watcher_fires_after_the_interval_and_input_postpones_it(qtbot) -> N
     target = QLineEdit()
     qtbot.addWidget(target)
     target.show()
+    target.activateWindow()
+    target.setFocus()
+    qtbot.waitUntil(target.hasFocus)
     watcher.start()
     for _ in range(4):  # typing every 150 ms for 600 ms: never idle for 300 ms
         qtbot.wait(150)
@@ -137,6 +142,7 @@ def test_locked_window_shows_no_patient_data_and_resumes_the_same_draft(
     before = " ".join(visible_text(window))
     assert "Lovelace" in before  # the walk sees what the screen shows
     shot(window, "1-before-lock")
+    window.locker.watcher.set_interval_ms(LOCK_MS)  # counted from the last keystroke
     with qtbot.waitSignal(window.locker.locked, timeout=5000):
         pass
     assert window.locker.is_locked
@@ -188,7 +194,6 @@ def test_another_clinician_saves_the_first_ones_draft_under_their_name(
     qtbot, db, locking_window: MainWindow, patient, other_account
 ) -> None:
     window = locking_window
-    window.locker.watcher.set_interval_ms(60_000)  # locked by hand below: no timing here
     line = open_draft(qtbot, window, patient)
     evaluation_id = window.page.evaluation.id
     qtbot.keyClicks(line.line, "58")
@@ -228,6 +233,7 @@ def test_a_dialog_of_patient_data_is_hidden_and_comes_back(
     assert dialog is not None
     assert "Lovelace" in " ".join(visible_text(window))
     dialog.findChild(QLineEdit, "activity").setText("sabre")  # typed, not saved yet
+    window.locker.watcher.set_interval_ms(LOCK_MS)
     with qtbot.waitSignal(window.locker.locked, timeout=5000):
         pass
     assert not dialog.isVisible()
@@ -247,8 +253,12 @@ def test_lock_now_and_sign_out(qtbot, db, locking_window: MainWindow, patient, o
     line = open_draft(qtbot, window, patient)
     qtbot.keyClicks(line.line, "41")
     evaluation_id = window.page.evaluation.id
+    assert window.page.saver.has_pending()  # typed, not saved yet (the autosave waits 0.8 s)
+    assert slr_left(db, evaluation_id) == {}
     window.actions_["lock"].trigger()  # Ctrl+L
     assert window.locker.is_locked
+    assert slr_left(db, evaluation_id) == {"left": 41}  # saved by the lock itself, first
+    assert not window.page.saver.has_pending()
     sign_in(window, "dana", PASSWORD)
     assert window.page.evaluation is not None
     window.actions_["sign_out"].trigger()
