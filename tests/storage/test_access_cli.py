@@ -158,3 +158,14 @@ def test_a_report_written_by_the_command_line_is_in_the_access_log(
     # A report that cannot be read is not recorded.
     assert main(["report", "999999", "--kind", "clinician", "-o", str(out)]) == 2
     assert len(json.loads(_out(capsys, "--action", "export", "--json"))) == 1
+
+
+def test_an_encrypted_clinic_needs_its_passphrase(
+    private_data_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("CLINIC_APP_ENCRYPTION")
+    monkeypatch.setenv("CLINIC_APP_PASSPHRASE", "the clinic's passphrase 7")
+    assert main(["demo"]) == 0
+    assert "demo" in _out(capsys, "--limit", "1")
+    monkeypatch.setenv("CLINIC_APP_PASSPHRASE", "not the passphrase at all")
+    assert "does not open" in _refused(capsys)
