@@ -109,6 +109,8 @@ def is_encrypted(path: Path) -> bool:
     start with their random salt). False for a missing, empty or plain SQLite file, and for one
     that starts with zeros (a sparse or wiped file, not a salt)."""
     try:
+        if not path.is_file():  # a FIFO or a device would block the read, or never end
+            return False
         with path.open("rb") as fh:
             head = fh.read(len(SQLITE_HEADER))
     except OSError:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import sqlite3
 import stat
 from collections.abc import Iterator
@@ -538,3 +539,13 @@ def test_an_unknown_login_takes_as_long_as_a_wrong_password(
     wrong = min(took("dana") for _ in range(3))
     unknown = min(took("nobody") for _ in range(3))
     assert unknown > wrong / 2  # no fast answer that tells which logins have a key
+
+
+def test_is_encrypted_never_reads_a_fifo_or_a_device(tmp_path: Path) -> None:
+    fifo = tmp_path / "clinic.db"
+    os.mkfifo(fifo)  # opening it for reading would block for ever
+    assert not encryption.is_encrypted(fifo)
+    assert not encryption.is_encrypted(Path("/dev/zero"))
+    assert not encryption.is_encrypted(tmp_path / "missing.db")
+    (tmp_path / "zeros.db").write_bytes(b"\x00" * 8192)  # sparse or wiped: not a salt
+    assert not encryption.is_encrypted(tmp_path / "zeros.db")
