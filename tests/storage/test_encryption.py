@@ -549,3 +549,30 @@ def test_is_encrypted_never_reads_a_fifo_or_a_device(tmp_path: Path) -> None:
     assert not encryption.is_encrypted(tmp_path / "missing.db")
     (tmp_path / "zeros.db").write_bytes(b"\x00" * 8192)  # sparse or wiped: not a salt
     assert not encryption.is_encrypted(tmp_path / "zeros.db")
+
+
+def test_encrypt_refuses_a_result_that_does_not_verify_and_keeps_the_plain_file(
+    private_data_dir: Path, demo_form: Form, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(encryption.ENCRYPTION_ENV, "off")
+    path = private_data_dir / "clinic.db"
+    with open_database() as db:
+        fill_demo(db, demo_form)
+    monkeypatch.delenv(encryption.ENCRYPTION_ENV)
+    plain = path.read_bytes()
+    real = encryption._encrypted_problem
+
+    def damaged_on_the_way(staged: Path, *args: object) -> str | None:
+        data = bytearray(staged.read_bytes())
+        data[5 * 4096 + 64] ^= 0xFF  # the encrypted copy damaged after the export
+        staged.write_bytes(bytes(data))
+        return real(staged, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(encryption, "_encrypted_problem", damaged_on_the_way)
+    with pytest.raises(DatabaseFileError, match="the encrypted copy does not verify"):
+        encryption.encrypt_database(path, PASSPHRASE)
+    assert path.read_bytes() == plain
+    assert not list(private_data_dir.glob(".clinic.db.encrypt*"))
+    with open_database() as db:  # still the plain clinic, as it was
+        assert not db.encrypted
+        assert records.count_patients(db) > 0
