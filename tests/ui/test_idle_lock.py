@@ -132,6 +132,34 @@ def test_the_watcher_fires_after_the_interval_and_input_postpones_it(qtbot) -> N
     assert target.text() == "aaaa"
 
 
+def test_mouse_input_through_the_window_postpones_it_too(qtbot) -> None:
+    """Platform input reaches a top-level window first: the watcher sees it there, also for a
+    widget without the focus (a click or a wheel turn on a list)."""
+    from PySide6.QtCore import QPoint, Qt
+    from PySide6.QtTest import QTest
+
+    top = QWidget()
+    qtbot.addWidget(top)
+    top.resize(300, 200)
+    top.show()
+    qtbot.waitExposed(top)
+    watcher = IdleWatcher(300)
+    fired: list[int] = []
+    watcher.idled.connect(lambda: fired.append(watcher.idle_ms()))
+    watcher.start()
+    handle = top.windowHandle()
+    for n in range(4):  # a mouse moved or clicked every 150 ms for 600 ms
+        qtbot.wait(150)
+        if n % 2:
+            QTest.mouseClick(handle, Qt.MouseButton.LeftButton, pos=QPoint(20 + n, 30))
+        else:
+            QTest.mouseMove(handle, QPoint(40 + n, 50))
+    assert fired == []
+    qtbot.waitUntil(lambda: bool(fired), timeout=2000)
+    watcher.stop()
+    assert not watcher._watched
+
+
 def test_locked_window_shows_no_patient_data_and_resumes_the_same_draft(
     qtbot, db, locking_window: MainWindow, patient
 ) -> None:

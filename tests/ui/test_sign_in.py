@@ -158,6 +158,8 @@ def _start(url: str, steps: list) -> tuple[int, dict]:
     seen: dict = {"errors": [], "before": []}
 
     def poll(left: int = 3000) -> None:
+        if seen.get("over"):
+            return  # the start is over: never touch a later test's windows
         windows = [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow)]
         shown = [w for w in windows if w.isVisible()]
         if shown:
@@ -186,8 +188,15 @@ def _start(url: str, steps: list) -> tuple[int, dict]:
             QTimer.singleShot(20, lambda: poll(left - 1))
 
     QTimer.singleShot(0, poll)
-    QTimer.singleShot(60000, QApplication.closeAllWindows)  # never hang the suite
-    return app_mod.run(url), seen
+    guard = QTimer()  # never hang the suite; stopped after, so no later test is closed by it
+    guard.setSingleShot(True)
+    guard.timeout.connect(QApplication.closeAllWindows)
+    guard.start(60000)
+    try:
+        return app_mod.run(url), seen
+    finally:
+        guard.stop()
+        seen["over"] = True
 
 
 def test_the_start_signs_in_before_the_window_on_a_plain_clinic(qtbot, db, db_url, account):
@@ -256,7 +265,7 @@ def test_a_login_without_a_key_here_gives_the_passphrase_once(qtbot, db_url, che
         w = QApplication.activeModalWidget()
         if isinstance(w, QInputDialog) and w.isVisible():
             give(w)
-        elif left:
+        elif left and not asked:
             QTimer.singleShot(10, lambda: answer_when_asked(left - 1))
 
     QTimer.singleShot(0, answer_when_asked)
@@ -276,7 +285,7 @@ def test_a_wrong_passphrase_is_one_line_and_changes_nothing(qtbot, db_url, cheap
         if isinstance(w, QInputDialog) and w.isVisible():
             w.setTextValue("not the passphrase at all")
             w.accept()
-        elif left:
+        elif left and not errors:
             QTimer.singleShot(10, lambda: wrong(left - 1))
 
     QTimer.singleShot(0, wrong)
@@ -287,7 +296,7 @@ def test_a_wrong_passphrase_is_one_line_and_changes_nothing(qtbot, db_url, cheap
         if isinstance(d, SignInDialog) and d.panel.error.text():
             errors.append(d.panel.error.text())
             d.reject()
-        elif left:
+        elif left and not errors:
             QTimer.singleShot(20, lambda: close_after_error(left - 1))
 
     QTimer.singleShot(0, close_after_error)

@@ -211,7 +211,11 @@ def test_damage_found_behind_the_first_page_is_refused_untouched(
         seen.append(box.text())
         box.accept()
 
+    over: list[bool] = []
+
     def message_box(left: int = 3000) -> None:  # the sign-in window is modal too: skip it
+        if seen or over:
+            return
         w = QApplication.activeModalWidget()
         if isinstance(w, QMessageBox) and w.isVisible():
             close(w)
@@ -219,8 +223,15 @@ def test_damage_found_behind_the_first_page_is_refused_untouched(
             QTimer.singleShot(10, lambda: message_box(left - 1))
 
     QTimer.singleShot(0, message_box)
-    QTimer.singleShot(30000, QApplication.closeAllWindows)  # never hang the suite
-    assert app_mod.run(db_url) == 1
+    guard = QTimer()  # never hang the suite; stopped after, so no later test is closed by it
+    guard.setSingleShot(True)
+    guard.timeout.connect(QApplication.closeAllWindows)
+    guard.start(30000)
+    try:
+        assert app_mod.run(db_url) == 1
+    finally:
+        guard.stop()
+        over.append(True)  # stops the poll above, had it not found its message
     assert seen
     assert str(path) in seen[0]
     assert hashlib.sha256(path.read_bytes()).hexdigest() == before
