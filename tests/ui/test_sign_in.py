@@ -22,6 +22,11 @@ from clinic_app.ui.sign_in import (
     runner_authenticate,
     runner_change_password,
 )
+from tests.storage.conftest import (  # noqa: F401 (fixtures)
+    postgres_migrated_url,
+    postgres_server,
+    postgres_template,
+)
 from tests.ui.conftest import OTHER_PASSWORD, PASSWORD
 from tests.ui.helpers import when_modal
 
@@ -322,3 +327,52 @@ def test_the_dialog_prefills_the_last_login_of_this_data_folder(qtbot, tmp_path)
     assert first.panel.login.text() == "dana"
     assert second.panel.login.text() == "lee"
     assert other.panel.login.text() == ""
+
+
+@pytest.mark.postgres
+def test_the_start_on_a_clinic_server(qtbot, request, cheap_hashing) -> None:
+    """PostgreSQL: opened first; a server without an admin starts with the first-start wizard
+    (no encryption page: the server's business), then the admin signs in at the next start."""
+    from clinic_app.ui.first_start import ADMIN, FirstStartDialog
+
+    url = request.getfixturevalue("postgres_migrated_url")
+    pages: list[int] = []
+
+    def set_up(wizard) -> None:
+        assert isinstance(wizard, FirstStartDialog)
+        wizard.fields["clinic_name"].setText("Praxis am Server")  # type: ignore[union-attr]
+        wizard.next_button.click()
+        pages.append(wizard.pages.currentIndex())
+        for key, value in (
+            ("login", "dana"),
+            ("display_name", "Dana Physio"),
+            ("password", PASSWORD),
+            ("password_again", PASSWORD),
+        ):
+            wizard.fields[key].setText(value)  # type: ignore[union-attr]
+        wizard.next_button.click()  # Create
+        wizard.kept.setChecked(True)
+        wizard.next_button.click()  # Finish
+
+    over: list[bool] = []
+
+    def close_window(left: int = 3000) -> None:
+        if over:
+            return
+        shown = [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow)]
+        if shown and shown[0].isVisible():
+            shown[0].close()
+        elif left:
+            QTimer.singleShot(20, lambda: close_window(left - 1))
+
+    when_modal(set_up, tries=2000)
+    QTimer.singleShot(0, close_window)
+    try:
+        assert app_mod.run(url) == 0
+    finally:
+        over.append(True)
+    assert pages == [ADMIN]
+    code, seen = _start(url, [("dana", "wrong one"), ("dana", PASSWORD)])
+    assert code == 0
+    assert seen["errors"] == ["wrong name or password"]
+    assert seen["clinician"].login == "dana"
