@@ -29,7 +29,14 @@ from typing import TYPE_CHECKING, Any
 import shiboken6
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QApplication, QDialog, QStackedWidget, QToolBar, QWidget
+from PySide6.QtWidgets import (
+    QApplication,
+    QDialog,
+    QStackedWidget,
+    QToolBar,
+    QToolTip,
+    QWidget,
+)
 
 from clinic_app.ui.sign_in import SignedIn, SignInPanel
 
@@ -267,6 +274,7 @@ class WindowLock(QObject):
             "actions": {},
             "dialogs": [],
         }
+        QToolTip.hideText()  # a tooltip may show a patient's name
         for dialog in _dialogs_of(w):
             self._saved["dialogs"].append(dialog)
             dialog.hide()  # a dialog in exec() returns "rejected"; one opened with open() waits
