@@ -175,6 +175,7 @@ def test_input_limits_are_named_in_the_message(place: Place) -> None:
 
 # The smallest command line of every subcommand (a new subcommand must be added here).
 MINIMAL = {
+    "access-log": [],
     "assess": [str(EXAMPLE)],
     "backup": [],
     "check-form": [],
