@@ -359,8 +359,12 @@ def test_the_start_on_a_clinic_server(qtbot, request, cheap_hashing) -> None:
     def close_window(left: int = 3000) -> None:
         if over:
             return
-        shown = [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow)]
-        if shown and shown[0].isVisible():
+        shown = [
+            w
+            for w in QApplication.topLevelWidgets()
+            if isinstance(w, MainWindow) and w.isVisible()  # not an earlier test's, closed
+        ]
+        if shown:
             shown[0].close()
         elif left:
             QTimer.singleShot(20, lambda: close_window(left - 1))
