@@ -437,7 +437,24 @@ class Opening(QObject):
             raise StorageError("the evaluation form cannot be used")
         if self.dialog is not None:
             self.dialog.panel.set_busy(True, "Opening the clinic…")
-        self.db = open_database(self.url, passphrase=passphrase)
+        # The integrity check and the daily backup take seconds on a big clinic: on a thread,
+        # the sign-in window stays responsive meanwhile.
+        box: dict[str, Any] = {}
+
+        def work() -> None:
+            try:
+                box["db"] = open_database(self.url, passphrase=passphrase)
+            except BaseException as err:  # handed back to the sign-in window
+                box["error"] = err
+
+        thread = threading.Thread(target=work, name="clinic_app unlock")
+        thread.start()
+        while thread.is_alive():
+            self.app.processEvents()
+            thread.join(0.005)
+        if "error" in box:
+            raise box["error"]
+        self.db = box["db"]
         for notice in self.db.notices:
             self.notices.append(notice)
         return typed
