@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -461,8 +460,9 @@ class FirstStartDialog(QDialog):
             self._folder = folder
             self._before = set(folder.iterdir()) if folder.exists() else None
         passphrase = self.text("passphrase") if self.encrypted else None
-        with _new_clinic_encrypted(self.encrypted):
-            self.db = open_database(self.url, passphrase=passphrase, backup=False)
+        self.db = open_database(
+            self.url, passphrase=passphrase, backup=False, new_encrypted=self.encrypted
+        )
         assert self.db is not None
         if self.encrypted and self.path is not None and not encryption.is_encrypted(self.path):
             raise StorageError(f"{self.path}: the new database was not encrypted")
@@ -596,23 +596,6 @@ class FirstStartDialog(QDialog):
             "With this key the admin can set a new password (clinic-app user recover).",
             "Keep it locked away, apart from the computer. It is shown only once.",
         ]
-
-
-@contextlib.contextmanager
-def _new_clinic_encrypted(encrypted: bool) -> Any:
-    """The new SQLite file made as the clinic chose at the first start: the database module
-    decides from ``CLINIC_APP_ENCRYPTION`` (off: plain, even with a passphrase given)."""
-    from clinic_app.storage.encryption import ENCRYPTION_ENV
-
-    old = os.environ.get(ENCRYPTION_ENV)
-    os.environ[ENCRYPTION_ENV] = "on" if encrypted else "off"
-    try:
-        yield
-    finally:
-        if old is None:
-            os.environ.pop(ENCRYPTION_ENV, None)
-        else:
-            os.environ[ENCRYPTION_ENV] = old
 
 
 def paint_recovery_sheet(device: QPagedPaintDevice, lines: list[str]) -> None:
