@@ -157,16 +157,20 @@ def _texts() -> str:
     return " ".join(out)
 
 
+def _main_windows() -> set[MainWindow]:
+    return {w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow)}
+
+
 def _start(url: str, steps: list) -> tuple[int, dict]:
     """Run the app on ``url``; answer the sign-in with ``steps`` (login, password) in turn, then
     note the main window and close it."""
     seen: dict = {"errors": [], "before": []}
+    earlier = _main_windows()  # an earlier test's window, even one left open, is not this start's
 
     def poll(left: int = 3000) -> None:
         if seen.get("over"):
             return  # the start is over: never touch a later test's windows
-        windows = [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow)]
-        shown = [w for w in windows if w.isVisible()]
+        shown = [w for w in _main_windows() - earlier if w.isVisible()]
         if shown:
             seen["clinician"] = shown[0].context.clinician
             model = shown[0].patients.model
@@ -355,15 +359,12 @@ def test_the_start_on_a_clinic_server(qtbot, request, cheap_hashing) -> None:
         wizard.next_button.click()  # Finish
 
     over: list[bool] = []
+    earlier = _main_windows()  # an earlier test's window, even one left open, is not this start's
 
     def close_window(left: int = 3000) -> None:
         if over:
             return
-        shown = [
-            w
-            for w in QApplication.topLevelWidgets()
-            if isinstance(w, MainWindow) and w.isVisible()  # not an earlier test's, closed
-        ]
+        shown = [w for w in _main_windows() - earlier if w.isVisible()]
         if shown:
             shown[0].close()
         elif left:
