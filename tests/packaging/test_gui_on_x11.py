@@ -1,8 +1,8 @@
 """The real main window opens on an X display: Xvfb, ``QT_QPA_PLATFORM=xcb``, ``clinic-app``.
 
 The offscreen platform of the other tests needs fewer libraries than a desktop; this starts the
-installed ``clinic-app`` on a fresh Xvfb with a demo database in a temporary data folder, answers
-"Who is using this computer?" like a user (Enter) and waits for the main window
+installed ``clinic-app`` on a fresh Xvfb with a demo database and one account in a temporary data
+folder, signs in by typing like a user (login, Tab, password, Enter) and waits for the main window
 (scripts/xvfb-open-window, also used by the bundle's smoke test). Bounded: 60 s for the window.
 """
 
@@ -48,6 +48,19 @@ def test_main_window_opens_under_xvfb(tmp_path: Path) -> None:
         [*_clinic_app(), "demo"], env=env, capture_output=True, text=True, timeout=120, check=False
     )
     assert demo.returncode == 0, demo.stderr
+    password = "smoke test password"
+    added = subprocess.run(
+        [*_clinic_app(), "user", "add", "smoke", "--role", "admin", "--role", "therapist"]
+        + ["--display-name", "Smoke Test", "--password-stdin"],
+        env=env,
+        input=password + "\n",
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert added.returncode == 0, added.stderr
+    env.update(SIGN_IN_LOGIN="smoke", SIGN_IN_PASSWORD=password)
     opened = subprocess.run(
         [str(ROOT / "scripts" / "xvfb-open-window"), *_clinic_app()],
         env=env,
@@ -58,3 +71,4 @@ def test_main_window_opens_under_xvfb(tmp_path: Path) -> None:
     )
     assert opened.returncode == 0, opened.stdout + opened.stderr
     assert "main window open" in opened.stdout
+    assert "posterior thigh evaluation" in opened.stdout  # the main window, not the sign-in
