@@ -81,7 +81,10 @@ class AppContext(QObject):
         self.clinician_changed.emit(clinician)
 
     def settings(self) -> QSettings:
-        """This user's settings (window layout, last section, the clinician remembered)."""
+        """This computer's window geometry, shared by every data folder (it says nothing of a
+        clinic or a clinician). What a workstation remembers per data folder (the evaluation
+        page's layout, the last login) is in ``ui/workstation.py``; clinic-wide settings are in
+        the database (``records.settings``)."""
         return QSettings()
 
     def stop(self) -> None:
