@@ -243,6 +243,7 @@ def test_another_clinician_saves_the_first_ones_draft_under_their_name(
     assert stored.status == "draft"
     assert "Lee Second" in window.statusBar().currentMessage()
     shot(window, "5-taken-over")
+    settle(qtbot, window)  # the sign-out event is written in the background, after the sign-in
     trail = [(e.actor, e.action) for e in records.access_log(db, actions=["sign_in", "sign_out"])]
     assert ("lee", "sign_in") in trail
     assert ("dana", "sign_out") in trail
