@@ -16,6 +16,7 @@ scripts that have no account): it seals with the installation key and the seal s
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, cast
@@ -145,6 +146,37 @@ def _write(s: Session, row: m.Evaluation, expected_version: int, **values: Any) 
         raise _conflict(row, expected_version)
 
 
+def _seal_signed(
+    s: Session,
+    row: m.Evaluation,
+    expected_version: int,
+    who: _Signer,
+    key: signer_seals.SignerKey,
+    now: datetime,
+    *,
+    prepared: Mapping[str, Any] | None = None,
+) -> str:
+    """Seal the draft as signed by ``who`` (a co-signature carries the ``prepared`` part) and
+    write it with the guarded UPDATE; the new content hash."""
+    probe = _probe(row, status="signed", signed_by=who.name, signed_at=now)
+    new_hash = _content_hash(probe)
+    seal, signature = sealing.make_seal(s, probe, key, role=who.role, prepared=prepared)
+    _write(
+        s,
+        row,
+        expected_version,
+        status="signed",
+        signed_by=who.name,
+        signed_at=now,
+        seal=seal,
+        signature=signature,
+        content_hash=new_hash,
+        updated_by=who.login,
+        updated_at=now,
+    )
+    return new_hash
+
+
 def _awaiting(row: m.Evaluation) -> StorageError:
     when = f" on {row.prepared_at:%Y-%m-%d}" if row.prepared_at else ""
     return StorageError(
@@ -205,22 +237,7 @@ def sign_evaluation(
             write_audit(s, who.login, "evaluation", row.id, "prepare", before, before, now)
             logger.info("evaluation %d prepared, awaiting co-signature", evaluation_id)
             return Signed(evaluation_id, expected_version + 1, who.name, now, before, True)
-        probe = _probe(row, status="signed", signed_by=who.name, signed_at=now)
-        new_hash = _content_hash(probe)
-        seal, signature = sealing.make_seal(s, probe, key, role=who.role)
-        _write(
-            s,
-            row,
-            expected_version,
-            status="signed",
-            signed_by=who.name,
-            signed_at=now,
-            seal=seal,
-            signature=signature,
-            content_hash=new_hash,
-            updated_by=who.login,
-            updated_at=now,
-        )
+        new_hash = _seal_signed(s, row, expected_version, who, key, now)
         write_audit(s, who.login, "evaluation", evaluation_id, "sign", before, new_hash, now)
     logger.info("evaluation %d signed (version %d)", evaluation_id, expected_version + 1)
     return Signed(evaluation_id, expected_version + 1, who.name, now, new_hash)
@@ -288,22 +305,7 @@ def cosign_evaluation(
                 f"({check_problem or 'changed after it was prepared'}); return it for changes"
             )
         before = row.content_hash
-        probe = _probe(row, status="signed", signed_by=who.name, signed_at=now)
-        new_hash = _content_hash(probe)
-        seal, signature = sealing.make_seal(s, probe, key, role=who.role, prepared=prepared)
-        _write(
-            s,
-            row,
-            expected_version,
-            status="signed",
-            signed_by=who.name,
-            signed_at=now,
-            seal=seal,
-            signature=signature,
-            content_hash=new_hash,
-            updated_by=who.login,
-            updated_at=now,
-        )
+        new_hash = _seal_signed(s, row, expected_version, who, key, now, prepared=prepared)
         write_audit(s, who.login, "evaluation", evaluation_id, "cosign", before, new_hash, now)
     logger.info("evaluation %d co-signed (version %d)", evaluation_id, expected_version + 1)
     return Signed(evaluation_id, expected_version + 1, who.name, now, new_hash)
