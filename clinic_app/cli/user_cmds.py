@@ -135,6 +135,14 @@ def _terminal(prompt: str, field: str) -> str:
     return text
 
 
+def _secret(args: argparse.Namespace, label: str) -> str:
+    """One secret (``label`` names it in messages): a line of stdin with --password-stdin, else
+    asked once on the terminal without echo."""
+    if args.password_stdin:
+        return _stdin_line(label)
+    return _terminal(f"{label[0].upper()}{label[1:]}: ", label)
+
+
 def _new_password(args: argparse.Namespace, label: str = "password") -> str:
     from clinic_app.storage.accounts import check_new_password
     from clinic_app.storage.errors import StorageError
@@ -313,10 +321,7 @@ def cmd_passwd(args: argparse.Namespace) -> int:
 
     with _storage_errors(_where(args)):
         login = _login(args)
-        if args.password_stdin:
-            old = _stdin_line("old password")
-        else:
-            old = _terminal("Old password: ", "old password")
+        old = _secret(args, "old password")
         new = _new_password(args, "new password")
         with _open(args) as db:
             accounts.change_password(db, login, old, new)
@@ -330,10 +335,7 @@ def cmd_recover(args: argparse.Namespace) -> int:
 
     with _storage_errors(_where(args)):
         login = _login(args)
-        if args.password_stdin:
-            key = _stdin_line("recovery key")
-        else:
-            key = _terminal("Recovery key: ", "recovery key")
+        key = _secret(args, "recovery key")
         new = _new_password(args, "new password")
         with _open(args) as db:
             fresh = accounts.recover(db, login, key, new)
