@@ -407,6 +407,27 @@ def _shown(value: object) -> str:
     return escape(text).replace(" ", "&nbsp;")
 
 
+def clinic_detail_fields(
+    parent: QWidget,
+) -> list[tuple[str, str, QLineEdit | QComboBox | QPlainTextEdit]]:
+    """The clinic's details as fields (key, label, widget): Settings and the first start show
+    the same ones. Made in this order, which is also the Tab order."""
+    name = QLineEdit(parent)
+    address = QPlainTextEdit(parent)
+    address.setTabChangesFocus(True)
+    address.setFixedHeight(58)
+    phone = QLineEdit(parent)
+    paper = QComboBox(parent)
+    paper.addItem("A4", "A4")
+    paper.addItem("US Letter", "Letter")
+    return [
+        ("clinic_name", "Clinic name *", name),
+        ("clinic_address", "Address", address),
+        ("clinic_phone", "Phone", phone),
+        ("paper_size", "Paper size", paper),
+    ]
+
+
 class ClinicDialog(_FormDialog):
     """First run and settings: the clinic's details and the clinician using this computer.
 
@@ -441,16 +462,8 @@ class ClinicDialog(_FormDialog):
             intro.setWordWrap(True)
             self.layout_.addWidget(intro)
         clinic = self._form("Clinic")
-        self._add(clinic, "clinic_name", "Clinic name *", QLineEdit(self))
-        address = QPlainTextEdit(self)
-        address.setTabChangesFocus(True)
-        address.setFixedHeight(58)
-        self._add(clinic, "clinic_address", "Address", address)
-        self._add(clinic, "clinic_phone", "Phone", QLineEdit(self))
-        paper = QComboBox(self)
-        paper.addItem("A4", "A4")
-        paper.addItem("US Letter", "Letter")
-        self._add(clinic, "paper_size", "Paper size", paper)
+        for key, label, widget in clinic_detail_fields(self):
+            self._add(clinic, key, label, widget)
         who = self._form("Clinician")
         self._add(
             who, "clinician_name", "Name *", QLineEdit(self), "As it should appear on reports"

@@ -44,7 +44,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from clinic_app.ui.dialogs import FieldError
+from clinic_app.ui.dialogs import FieldError, clinic_detail_fields
 
 if TYPE_CHECKING:
     from PySide6.QtGui import QPagedPaintDevice
@@ -154,16 +154,8 @@ class FirstStartDialog(QDialog):
         page, v, form = self._page(
             "The clinic's details print on every report. They can be changed later in Settings."
         )
-        self._field(form, "clinic_name", "Clinic name *", QLineEdit(page))
-        address = QPlainTextEdit(page)
-        address.setTabChangesFocus(True)
-        address.setFixedHeight(58)
-        self._field(form, "clinic_address", "Address", address)
-        self._field(form, "clinic_phone", "Phone", QLineEdit(page))
-        paper = QComboBox(page)
-        paper.addItem("A4", "A4")
-        paper.addItem("US Letter", "Letter")
-        self._field(form, "paper_size", "Paper size", paper)
+        for key, label, widget in clinic_detail_fields(page):
+            self._field(form, key, label, widget)
         v.addStretch(1)
         return page
 
