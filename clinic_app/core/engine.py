@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-from clinic_app.core.findings import Findings, Value
+from clinic_app.core.findings import Findings, Rows, Value
 from clinic_app.core.form import (
     NUMERIC_TYPES,
     RUN_LEVEL_RANK,
@@ -143,6 +143,8 @@ def _num(v: float) -> str:
 
 def format_value(item: Item, value: Value) -> str:
     """A recorded value as a clinician reads it: units, MMT as n/5, labels for choices."""
+    if isinstance(value, Rows):
+        return rows_text(item, value)
     if isinstance(value, tuple):
         return ", ".join(item.choice_label(v) for v in value) or "none"
     if isinstance(value, str):
@@ -155,6 +157,25 @@ def format_value(item: Item, value: Value) -> str:
     if unit in ("°", "%"):
         return f"{_num(value)}{unit}"
     return f"{_num(value)} {unit}".strip()
+
+
+def rows_text(item: Item, value: Rows) -> str:
+    """A ``rows`` value on one line per row: its cells in column order, units attached."""
+    lines = []
+    for row in value.rows:
+        cells = []
+        for column in item.columns:
+            cell = row.get(column.id)
+            if cell is None:
+                continue
+            if isinstance(cell, str):
+                shown = column.choice_label(cell) if column.choices else cell
+            else:
+                shown = f"{_num(cell)} {column.unit}".strip() if column.unit else _num(cell)
+                shown = shown if column.unit else f"{column.label.lower()} {shown}"
+            cells.append(shown)
+        lines.append(", ".join(cells))
+    return "; ".join(lines) or "none"
 
 
 def _side_note(side: Side, involved: Involved) -> str:
@@ -238,7 +259,7 @@ class _Evaluator:
             if isinstance(value, tuple):
                 return any(v in leaf.in_ for v in value)
             return value in leaf.in_
-        if item.type not in NUMERIC_TYPES or isinstance(value, str | tuple):
+        if item.type not in NUMERIC_TYPES or isinstance(value, str | tuple | Rows):
             return False
         assert leaf.op is not None
         assert leaf.threshold is not None

@@ -1,8 +1,10 @@
 """Findings: the values a therapist recorded, by item id (and side), checked against the form.
 
-A value is a number (number, scale, MMT), a string (choice, yes/no, positive/negative, text), or a
-sorted tuple of strings (multi, regions). A bilateral item holds ``{"left": v, "right": v}`` with
-either side optional. Missing values are normal: a therapist records only what they test.
+A value is a number (number, scale, MMT), a string (choice, yes/no, positive/negative, text), a
+sorted tuple of strings (multi, regions), or :class:`Rows` (a ``rows`` item such as a visit's
+interventions: a JSON list of objects keyed by column id). A bilateral item holds
+``{"left": v, "right": v}`` with either side optional. Missing values are normal: a therapist
+records only what they test.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from clinic_app.core.form import (
     NUMERIC_TYPES,
     SET_TYPES,
     SIDES,
+    Column,
     Form,
     Item,
     ItemType,
@@ -26,7 +29,19 @@ from clinic_app.core.form import (
 )
 
 Scalar = float | int | str
-Value = Scalar | tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Rows:
+    """The value of a ``rows`` item: each row maps column ids to a cell (blank cells left out)."""
+
+    rows: tuple[Mapping[str, Scalar], ...]
+
+    def plain(self) -> list[dict[str, Scalar]]:
+        return [dict(r) for r in self.rows]
+
+
+Value = Scalar | tuple[str, ...] | Rows
 SidedValue = Mapping[Side, Value]
 
 
@@ -67,6 +82,8 @@ class Findings:
 
     def to_dict(self) -> dict[str, Any]:
         def plain(v: Value) -> Any:
+            if isinstance(v, Rows):
+                return v.plain()
             return list(v) if isinstance(v, tuple) else v
 
         values: dict[str, Any] = {}
@@ -113,10 +130,79 @@ def _show_number(value: float) -> str:
     return f"{value:g}"
 
 
+def _check_cell(column: Column, value: Any, where: str) -> tuple[Scalar | None, str | None]:
+    """One cell of a ``rows`` item: blank text is no value; numbers within the column's range."""
+    if value is None:
+        return None, None
+    if column.type == "number":
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return None, f"{where}: {value!r} is not a number"
+        if isinstance(value, float) and not math.isfinite(value):
+            return None, f"{where}: {value!r} is not a finite number"
+        rng = column.range
+        assert rng is not None
+        unit = f" {column.unit}" if column.unit else ""
+        if not rng.min <= value <= rng.max:
+            shown = _show_number(value)
+            return None, f"{where}: {shown}{unit} is outside {rng.min:g}-{rng.max:g}{unit}"
+        if column.integer and value != int(value):
+            return None, f"{where}: {value:g} must be a whole number"
+        return (int(value) if column.integer else value), None
+    if not isinstance(value, str):
+        return None, f"{where}: {value!r} is not text"
+    if column.type == "choice":
+        allowed = [c.id for c in column.choices]
+        if value not in allowed:
+            return None, f"{where}: {value!r} is not one of {', '.join(allowed)}"
+        return value, None
+    control = next((c for c in value if c in _REFUSED_CONTROLS or c in "\n\r\t"), None)
+    if control is not None:
+        return None, f"{where}: contains a control character (U+{ord(control):04X})"
+    text = value.strip()
+    if len(text) > column.max_length:
+        return None, f"{where}: text is {len(text)} characters, the limit is {column.max_length}"
+    return (text or None), None
+
+
+def _check_rows(item: Item, value: Any, where: str) -> tuple[Value | None, str | None]:
+    """A ``rows`` value: a list of objects keyed by column id. An empty list is no value."""
+    if isinstance(value, Rows):
+        value = value.plain()
+    if isinstance(value, str | Mapping) or not isinstance(value, list | tuple):
+        return None, f"{where}: expected a list of rows ({', '.join(c.id for c in item.columns)})"
+    if len(value) > item.max_rows:
+        return None, f"{where}: {len(value)} rows, the limit is {item.max_rows}"
+    columns = {c.id: c for c in item.columns}
+    rows: list[Mapping[str, Scalar]] = []
+    for n, raw in enumerate(value, 1):
+        at = f"{where} row {n}"
+        if not isinstance(raw, Mapping):
+            return None, f"{at}: expected an object of column id to value"
+        unknown = [k for k in raw if k not in columns]
+        if unknown:
+            return None, f"{at}: {str(unknown[0])[:40]!r} is not a column of {item.label}"
+        row: dict[str, Scalar] = {}
+        for column in item.columns:
+            cell, problem = _check_cell(column, raw.get(column.id), f"{at} ({column.label})")
+            if problem:
+                return None, problem
+            if cell is not None:
+                row[column.id] = cell
+        if not row:
+            return None, f"{at}: the row is empty (remove it)"
+        missing = [c.label for c in item.columns if c.required and c.id not in row]
+        if missing:
+            return None, f"{at}: {missing[0]} is required"
+        rows.append(row)
+    return (Rows(tuple(rows)) if rows else None), None
+
+
 def _check_scalar(item: Item, value: Any, where: str) -> tuple[Value | None, str | None]:
     """Return the normalised value, or a problem naming the item and the value."""
     if value is None:
         return None, None
+    if item.type is ItemType.ROWS:
+        return _check_rows(item, value, where)
     if item.type in NUMERIC_TYPES:
         if isinstance(value, bool) or not isinstance(value, int | float):
             return None, f"{where}: {value!r} is not a number"
@@ -153,6 +239,15 @@ def _check_scalar(item: Item, value: Any, where: str) -> tuple[Value | None, str
     if value not in item.allowed:
         return None, f"{where}: {value!r} is not one of {', '.join(item.allowed)}"
     return value, None
+
+
+def check_value(item: Item, value: Any) -> Value | None:
+    """One one-sided value of ``item`` (stored JSON shape) as findings hold it; FindingsError
+    names the problem."""
+    v, problem = _check_scalar(item, value, item.id)
+    if problem:
+        raise FindingsError([problem])
+    return v
 
 
 def validate(form: Form, data: Any) -> Findings:

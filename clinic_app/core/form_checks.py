@@ -103,7 +103,7 @@ def _walk_conditions(cond: Condition, path: str) -> Iterator[tuple[Leaf, str]]:
             yield from _walk_conditions(c, f"{path}.any[{n}]")
 
 
-def _check_leaf(form: Form, leaf: Leaf, path: str) -> list[str]:
+def check_leaf(form: Form, leaf: Leaf, path: str) -> list[str]:
     item = form.items.get(leaf.item)
     if item is None:
         return [f"{path}.item: unknown item {leaf.item!r}"]
@@ -169,19 +169,42 @@ def cross_check(form: Form) -> list[str]:
             for n, ind in enumerate(rule.indicators):
                 where = f"{key}[{r_n}].indicators[{n}]"
                 for leaf, path in _walk_conditions(ind.when, f"{where}.when"):
-                    problems.extend(_check_leaf(form, leaf, path))
+                    problems.extend(check_leaf(form, leaf, path))
                 if ind.unless is not None:
                     for leaf, path in _walk_conditions(ind.unless, f"{where}.unless"):
-                        problems.extend(_check_leaf(form, leaf, path))
+                        problems.extend(check_leaf(form, leaf, path))
     for n, flag in enumerate(form.red_flags):
         for leaf, path in _walk_conditions(flag.when, f"red_flags[{n}].when"):
-            problems.extend(_check_leaf(form, leaf, path))
+            problems.extend(check_leaf(form, leaf, path))
     for n, run in enumerate(form.running):
         for leaf, path in _walk_conditions(run.when, f"running[{n}].when"):
-            problems.extend(_check_leaf(form, leaf, path))
+            problems.extend(check_leaf(form, leaf, path))
     if form.plan_section is not None and all(s.id != form.plan_section for s in form.sections):
         problems.append(f"plan_section: unknown section {form.plan_section!r}")
+    problems.extend(_check_records(form))
     problems.extend(_check_sources(form))
+    return problems
+
+
+def _check_records(form: Form) -> list[str]:
+    """Visit-note layout (``record``, ``include``) and the goals factors suggest."""
+    problems: list[str] = []
+    for s_n, section in enumerate(form.sections):
+        for n, item_id in enumerate(section.include):
+            where = f"sections[{s_n}].include[{n}]"
+            if item_id not in form.items:
+                problems.append(f"{where}: unknown item {item_id!r}")
+            elif form.section_of(item_id).id == section.id:
+                problems.append(f"{where}: item {item_id!r} is already in this section")
+    if form.plan_section is not None:
+        plan = next((s for s in form.sections if s.id == form.plan_section), None)
+        if plan is not None and plan.record == "visit":
+            problems.append("plan_section: the evaluation's plan cannot be a visit-only section")
+    for r_n, factor in enumerate(form.factors):
+        for g_n, goal in enumerate(factor.goals):
+            if goal.target is not None:
+                where = f"factors[{r_n}].goals[{g_n}].target"
+                problems.extend(check_leaf(form, goal.target, where))
     return problems
 
 
@@ -199,6 +222,9 @@ def citations(form: Form) -> Iterator[tuple[str, str]]:
                 yield f"{key}[{r_n}].sources[{n}]", text
             for n, ind in enumerate(rule.indicators):
                 yield f"{key}[{r_n}].indicators[{n}].source", ind.source
+    for r_n, factor in enumerate(form.factors):
+        for g_n, goal in enumerate(factor.goals):
+            yield f"factors[{r_n}].goals[{g_n}].source", goal.source
     for r_n, flag in enumerate(form.red_flags):
         for n, text in enumerate(flag.sources):
             yield f"red_flags[{r_n}].sources[{n}]", text

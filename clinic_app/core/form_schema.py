@@ -44,6 +44,7 @@ class ItemType(enum.StrEnum):
     POSNEG = "posneg"  # "positive" / "negative"
     REGIONS = "regions"  # a set of body-chart regions (per side when bilateral)
     TEXT = "text"  # free text
+    ROWS = "rows"  # a list of rows with the item's ``columns`` (a visit's interventions)
 
 
 CATEGORICAL_VALUES: dict[ItemType, tuple[str, ...]] = {
@@ -85,6 +86,31 @@ class Symmetry(_Strict):
     source: str = Field(min_length=1)
 
 
+class Column(_Strict):
+    """One column of a ``rows`` item: a short text, a number within ``range`` or a choice."""
+
+    id: Identifier
+    label: str = Field(min_length=1)
+    type: Literal["text", "number", "choice"]
+    unit: str = ""
+    range: Range | None = None
+    integer: bool = False
+    choices: tuple[Choice, ...] = ()
+    max_length: int = Field(default=200, ge=1, le=4000)
+    required: bool = False
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Column:
+        if (self.type == "choice") != bool(self.choices):
+            raise ValueError("a choice column needs choices; other columns take none")
+        if (self.type == "number") != (self.range is not None):
+            raise ValueError("a number column needs a range; other columns take none")
+        return self
+
+    def choice_label(self, value: str) -> str:
+        return next((c.label for c in self.choices if c.id == value), value)
+
+
 class Item(_Strict):
     id: Identifier
     label: str = Field(min_length=1)
@@ -100,9 +126,20 @@ class Item(_Strict):
     source: str = Field(min_length=1)
     # Copied into a re-evaluation? None: as the section says (see Form.carries_forward).
     carry_forward: bool | None = None
+    # A ``rows`` item: its columns and how many rows it holds at most.
+    columns: tuple[Column, ...] = ()
+    max_rows: int = Field(default=30, ge=1, le=200)
 
     @model_validator(mode="after")
     def _consistent(self) -> Item:
+        if (self.type is ItemType.ROWS) != bool(self.columns):
+            raise ValueError("a rows item needs columns; other types take none")
+        if self.type is ItemType.ROWS and self.bilateral:
+            raise ValueError("a rows item cannot be bilateral (give a side column instead)")
+        column_ids = [c.id for c in self.columns]
+        repeated = sorted({c for c in column_ids if column_ids.count(c) > 1})
+        if repeated:
+            raise ValueError(f"column id {repeated[0]!r} appears twice")
         needs_choices = self.type in (ItemType.CHOICE, ItemType.MULTI, ItemType.REGIONS)
         if needs_choices and not self.choices:
             raise ValueError(f"type {self.type.value} needs a list of choices")
@@ -194,6 +231,12 @@ class Section(_Strict):
     help: str = ""
     carry_forward: bool = True
     items: tuple[Item, ...] = Field(min_length=1)
+    # Which record shows the section: the evaluation (default), a visit note, or both. Any
+    # evaluation item can still be re-measured in a visit note (the therapist picks it).
+    record: Literal["evaluation", "visit", "both"] = "evaluation"
+    # Items of other sections that this page shows too, before its own (a visit note's
+    # subjective page asks today's pain, ``pain_now``, beside the visit's own questions).
+    include: tuple[Identifier, ...] = ()
 
 
 Op = Literal["<", "<=", ">", ">=", "=="]
@@ -295,9 +338,25 @@ class Rule(_Strict):
         return self
 
 
+class GoalTemplate(_Strict):
+    """A goal a factor suggests (the therapist accepts, edits or ignores it).
+
+    ``target`` is the measurable part, written like an indicator's test (``{item: nordic_force,
+    measure: deficit, op: "<", threshold: 10}``); without it the goal is functional text.
+    ``weeks``: the target date, counted from the episode's start.
+    """
+
+    term: Literal["short", "long"]
+    text: str = Field(min_length=1, max_length=500)
+    target: Leaf | None = None
+    weeks: int = Field(ge=1, le=104)
+    source: str = Field(min_length=1)
+
+
 class Factor(Rule):
     id: str = Field(pattern=r"^F[0-9]+$")
     region: str = Field(min_length=1)
+    goals: tuple[GoalTemplate, ...] = ()
 
 
 class Pattern(Rule):
@@ -408,6 +467,10 @@ class Form(_Strict):
         if item.carry_forward is not None:
             return item.carry_forward
         return self.section_of(item_id).carry_forward
+
+    def record_sections(self, record: Literal["evaluation", "visit"]) -> tuple[Section, ...]:
+        """The sections an evaluation (or a visit note) shows, in form order."""
+        return tuple(s for s in self.sections if s.record in (record, "both"))
 
     def section_of(self, item_id: str) -> Section:
         for s in self.sections:

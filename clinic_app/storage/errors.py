@@ -198,3 +198,26 @@ def describe_db_error(exc: BaseException) -> str:
         if needle in lowered:
             return f"{meaning} [{text}]"
     return text
+
+
+class StaleRecordError(StorageError):
+    """Someone else changed an episode or goal since this copy was loaded; nothing was written."""
+
+    def __init__(
+        self,
+        entity: str,
+        entity_id: int,
+        expected_version: int,
+        current_version: int,
+        changed_by: str | None,
+        changed_at: datetime | None,
+    ) -> None:
+        who = changed_by or "someone else"
+        when = f" at {changed_at:%Y-%m-%d %H:%M:%S} UTC" if changed_at else ""
+        super().__init__(
+            f"{entity} {entity_id} was changed by {who}{when} (version {current_version}, "
+            f"you had version {expected_version}); nothing was saved: reload it"
+        )
+        self.entity = entity
+        self.entity_id = entity_id
+        self.current_version = current_version

@@ -39,10 +39,14 @@ NAMING = {
 
 PAPER_SIZES = ("A4", "Letter")
 SEXES = ("female", "male", "other", "unknown")
-EVALUATION_KINDS = ("initial", "re_evaluation", "discharge")
+# A visit note (daily note) is an evaluation row of kind "visit": it shares the form, autosave,
+# signing, seal, addenda, conflict handling, audit and database locks of evaluations (0006).
+EVALUATION_KINDS = ("initial", "re_evaluation", "discharge", "visit")
 EVALUATION_STATUSES = ("draft", "signed")
 INVOLVED_SIDES = ("left", "right", "both")
 ROLES = ("admin", "therapist", "assistant", "student")
+GOAL_TERMS = ("short", "long")
+GOAL_STATUSES = ("not_started", "progressing", "met", "not_met", "discontinued")
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:
@@ -151,6 +155,123 @@ class FormSnapshot(Base):
     created_at: Mapped[datetime]
 
 
+class Episode(Base):
+    """An episode of care: one problem of one patient from referral to discharge (0006).
+
+    Evaluations and visit notes belong to an episode. ``end_date`` is set at discharge (or when
+    the episode is closed without one); an open episode has none.
+    """
+
+    __tablename__ = "episode"
+    __table_args__ = (
+        CheckConstraint(
+            "involved_side IS NULL OR " + _in("involved_side", INVOLVED_SIDES),
+            name="involved_side",
+        ),
+        CheckConstraint("end_date IS NULL OR end_date >= start_date", name="dates"),
+        CheckConstraint("version >= 1", name="version"),
+        Index("ix_episode_patient", "patient_id", "start_date", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id"))
+    title: Mapped[str] = mapped_column(String(200))
+    involved_side: Mapped[str | None] = mapped_column(String(10))
+    referral_source: Mapped[str] = mapped_column(String(200), default="")
+    referral_reason: Mapped[str] = mapped_column(Text, default="")
+    referral_date: Mapped[date | None] = mapped_column(Date)
+    start_date: Mapped[date] = mapped_column(Date)
+    end_date: Mapped[date | None] = mapped_column(Date)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime]
+    updated_by: Mapped[str] = mapped_column(String(100))
+    updated_at: Mapped[datetime]
+
+
+class PlanOfCare(Base):
+    """One version of an episode's plan of care. Append-only: the latest row is the plan in
+    force, earlier rows are its history (a recertification adds a row)."""
+
+    __tablename__ = "plan_of_care"
+    __table_args__ = (
+        CheckConstraint("visits_per_week IS NULL OR visits_per_week BETWEEN 1 AND 14", name="freq"),
+        CheckConstraint("duration_weeks IS NULL OR duration_weeks BETWEEN 1 AND 104", name="weeks"),
+        CheckConstraint(
+            "planned_visits IS NULL OR planned_visits BETWEEN 1 AND 400", name="visits"
+        ),
+        CheckConstraint("progress_every_visits BETWEEN 1 AND 100", name="progress_visits"),
+        CheckConstraint("progress_every_days BETWEEN 1 AND 365", name="progress_days"),
+        CheckConstraint("recert_days BETWEEN 1 AND 365", name="recert_days"),
+        Index("ix_plan_of_care_episode", "episode_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    episode_id: Mapped[int] = mapped_column(ForeignKey("episode.id"))
+    start_date: Mapped[date] = mapped_column(Date)  # the plan (or its recertification) starts
+    visits_per_week: Mapped[int | None] = mapped_column(Integer)
+    duration_weeks: Mapped[int | None] = mapped_column(Integer)
+    planned_visits: Mapped[int | None] = mapped_column(Integer)
+    interventions: Mapped[str] = mapped_column(Text, default="")
+    progress_every_visits: Mapped[int] = mapped_column(Integer)
+    progress_every_days: Mapped[int] = mapped_column(Integer)
+    recert_days: Mapped[int] = mapped_column(Integer)
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime]
+
+
+class Goal(Base):
+    """A short- or long-term goal of an episode (0006).
+
+    ``target`` is the measurable part as a form test (``{"item": "nordic_force", "measure":
+    "deficit", "op": "<", "threshold": 10}``, see ``core.form.Leaf``); None for a functional
+    goal. ``status`` is the clinician's; each change is kept in ``goal_status``.
+    """
+
+    __tablename__ = "goal"
+    __table_args__ = (
+        CheckConstraint(_in("term", GOAL_TERMS), name="term"),
+        CheckConstraint(_in("status", GOAL_STATUSES), name="status"),
+        CheckConstraint("version >= 1", name="version"),
+        Index("ix_goal_episode", "episode_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    episode_id: Mapped[int] = mapped_column(ForeignKey("episode.id"))
+    term: Mapped[str] = mapped_column(String(10))
+    text: Mapped[str] = mapped_column(String(500))
+    target: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    target_date: Mapped[date | None] = mapped_column(Date)
+    from_factor: Mapped[str | None] = mapped_column(String(10))  # the factor that suggested it
+    status: Mapped[str] = mapped_column(String(20), default="not_started")
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime]
+    updated_by: Mapped[str] = mapped_column(String(100))
+    updated_at: Mapped[datetime]
+
+
+class GoalStatus(Base):
+    """One status a clinician set on a goal, with the app's suggestion at the time. Append-only."""
+
+    __tablename__ = "goal_status"
+    __table_args__ = (
+        CheckConstraint(_in("status", GOAL_STATUSES), name="status"),
+        CheckConstraint(
+            "suggested IS NULL OR " + _in("suggested", GOAL_STATUSES), name="suggested"
+        ),
+        Index("ix_goal_status_goal", "goal_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    goal_id: Mapped[int] = mapped_column(ForeignKey("goal.id"))
+    status: Mapped[str] = mapped_column(String(20))
+    suggested: Mapped[str | None] = mapped_column(String(20))
+    note: Mapped[str] = mapped_column(String(500), default="")
+    set_by: Mapped[str] = mapped_column(String(100))
+    set_at: Mapped[datetime]
+
+
 class Evaluation(Base):
     """One visit's findings. Draft until signed; signed rows are locked by database triggers."""
 
@@ -163,10 +284,14 @@ class Evaluation(Base):
         ),
         CheckConstraint("version >= 1", name="version"),
         Index("ix_evaluation_patient", "patient_id", "eval_date", "id"),
+        Index("ix_evaluation_episode", "episode_id", "eval_date", "id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id"))
+    # The episode of care (0006): of the same patient (a trigger checks), never changed once
+    # signed (0004's lock covers every column).
+    episode_id: Mapped[int] = mapped_column(ForeignKey("episode.id"))
     clinician_id: Mapped[int | None] = mapped_column(ForeignKey("clinician.id"))
     kind: Mapped[str] = mapped_column(String(20))
     eval_date: Mapped[date] = mapped_column(Date)

@@ -6,8 +6,10 @@ So workstations connect as a role that owns nothing and has only these grants:
 
 - ``SELECT`` on every table (the app reads everything it shows);
 - ``INSERT, UPDATE`` on the tables whose rows the app edits: clinic, clinician, patient,
-  evaluation (drafts; the triggers refuse any change to a signed one);
-- ``INSERT`` only on form_snapshot, addendum and audit_event (append-only);
+  evaluation (drafts and visit notes; the triggers refuse any change to a signed one), setting,
+  episode and goal;
+- ``INSERT`` only on form_snapshot, addendum, audit_event, plan_of_care and goal_status
+  (append-only);
 - ``USAGE`` on the id sequences;
 - no ``DELETE``, ``TRUNCATE``, ``REFERENCES`` or ``TRIGGER`` anywhere, no ``CREATE`` on the
   schema, and no ownership: no ``ALTER``, no trigger or function changes.
@@ -24,8 +26,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from clinic_app.storage.database import Database
 
-EDITED = ("clinic", "clinician", "patient", "evaluation")
-APPEND_ONLY = ("form_snapshot", "addendum", "audit_event")
+EDITED = ("clinic", "clinician", "patient", "evaluation", "setting", "episode", "goal")
+APPEND_ONLY = ("form_snapshot", "addendum", "audit_event", "plan_of_care", "goal_status")
 READ_ONLY = ("alembic_version",)
 
 

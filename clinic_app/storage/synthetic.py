@@ -219,16 +219,20 @@ def generate(
         snapshot_id = _snapshot(db, s, form).id
         start = int(s.scalar(select(func.coalesce(func.max(m.Patient.id), 0))) or 0) + 1
         first_eval = int(s.scalar(select(func.coalesce(func.max(m.Evaluation.id), 0))) or 0) + 1
+        first_episode = int(s.scalar(select(func.coalesce(func.max(m.Episode.id), 0))) or 0) + 1
     pool = value_pool(form)
     variants = [_values(form, pool, rng) for _ in range(64)]
     patient_table = cast(Table, m.Patient.__table__)
     evaluation_table = cast(Table, m.Evaluation.__table__)
+    episode_table = cast(Table, m.Episode.__table__)
     eval_id = first_eval
+    episode_id = first_episode
     made_evaluations = 0
     for offset in range(0, patients, batch):
         ids = range(start + offset, start + min(offset + batch, patients))
         prows: list[dict[str, Any]] = []
         erows: list[dict[str, Any]] = []
+        eprows: list[dict[str, Any]] = []
         for pid in ids:
             given, family = rng.choice(GIVEN), rng.choice(FAMILY)
             prows.append(
@@ -251,11 +255,32 @@ def generate(
                 }
             )
             day = date(2025, 1, 1) + timedelta(days=rng.randrange(300))
+            if evaluations_per_patient:
+                eprows.append(
+                    {
+                        "id": episode_id,
+                        "patient_id": pid,
+                        "title": "Posterior thigh",
+                        "involved_side": None,
+                        "referral_source": "",
+                        "referral_reason": "",
+                        "referral_date": None,
+                        "start_date": day,
+                        "end_date": None,
+                        "version": 1,
+                        "created_by": user,
+                        "created_at": now,
+                        "updated_by": user,
+                        "updated_at": now,
+                    }
+                )
+                episode_id += 1
             for n in range(evaluations_per_patient):
                 findings = rng.choice(variants)
                 row = {
                     "id": eval_id,
                     "patient_id": pid,
+                    "episode_id": episode_id - 1,
                     "clinician_id": None,
                     "kind": "initial" if n == 0 else "re_evaluation",
                     "eval_date": day + timedelta(days=21 * n),
@@ -279,12 +304,14 @@ def generate(
                 eval_id += 1
         with db.writing() as s:
             s.execute(insert(patient_table), prows)
+            if eprows:
+                s.execute(insert(episode_table), eprows)
             if erows:
                 s.execute(insert(evaluation_table), erows)
         made_evaluations += len(erows)
     with db.writing() as s:
         if db.dialect == "postgresql":  # explicit ids do not advance the sequences
-            for table in ("patient", "evaluation"):
+            for table in ("patient", "episode", "evaluation"):
                 s.execute(
                     text(
                         f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "

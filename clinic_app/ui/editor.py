@@ -15,7 +15,7 @@ the status bar and the sign check) until it is mended.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from PySide6.QtCore import QSignalBlocker, QSize, Qt, Signal
@@ -40,6 +40,7 @@ from PySide6.QtWidgets import (
 from clinic_app.core.changes import previous_note
 from clinic_app.core.findings import Findings, FindingsError, empty
 from clinic_app.core.form import SIDES, Form, Item, Section, Side
+from clinic_app.core.visit import evaluation_sections
 from clinic_app.ui.fields import (
     Invalid,
     ValueEditor,
@@ -165,9 +166,15 @@ class EvaluationEditor(QWidget):
         findings: Findings | None = None,
         parent: QWidget | None = None,
         initial_section: str | None = None,
+        sections: Sequence[Section] | None = None,
     ):
         super().__init__(parent)
         self.form = form
+        # The pages shown: an evaluation's sections by default, a visit note's when given (see
+        # clinic_app.core.visit). Values are checked against the whole form either way.
+        self.sections: tuple[Section, ...] = (
+            tuple(sections) if sections is not None else evaluation_sections(form)
+        )
         self._findings = findings if findings is not None else empty(form)
         self._read_only = False
         self._carried: set[str] = set()
@@ -209,7 +216,7 @@ class EvaluationEditor(QWidget):
         self._holders: list[QWidget] = []
         self._page_index: dict[str, int] = {}
         self._section_of_item: dict[str, int] = {}
-        for n, section in enumerate(form.sections):
+        for n, section in enumerate(self.sections):
             entry = QTreeWidgetItem([section.title, ""])
             entry.setData(0, Qt.ItemDataRole.UserRole, section.id)
             entry.setToolTip(0, section.title)
@@ -305,7 +312,7 @@ class EvaluationEditor(QWidget):
         index = self._page_index.get(section_id)
         if index is None or self._read_only:
             return ()
-        ids = tuple(i.id for i in self.form.sections[index].items if i.id in self._carried)
+        ids = tuple(i.id for i in self.sections[index].items if i.id in self._carried)
         self._confirm(ids)
         return ids
 
@@ -327,7 +334,7 @@ class EvaluationEditor(QWidget):
 
     def _refresh_confirm_buttons(self) -> None:
         for index, page in self._built.items():
-            section = self.form.sections[index]
+            section = self.sections[index]
             left = sum(1 for i in section.items if i.id in self._carried)
             page.confirm_button.setVisible(left > 0 and not self._read_only)
             page.confirm_button.setText(f"Confirm {left} carried value{'s' if left > 1 else ''}")
@@ -355,13 +362,13 @@ class EvaluationEditor(QWidget):
         built = self._built.get(index)
         if built is not None:
             return built
-        page = SectionPage(self.form.sections[index], self._holders[index])
+        page = SectionPage(self.sections[index], self._holders[index])
         holder_layout = self._holders[index].layout()
         assert holder_layout is not None
         holder_layout.addWidget(page)
         self._built[index] = page
         page.confirm_button.clicked.connect(
-            functools.partial(self.confirm_section, self.form.sections[index].id)
+            functools.partial(self.confirm_section, self.sections[index].id)
         )
         for item_id, row in page.rows.items():
             self._rows[item_id] = row
@@ -378,7 +385,7 @@ class EvaluationEditor(QWidget):
         return page
 
     def built_sections(self) -> list[str]:
-        return [self.form.sections[n].id for n in sorted(self._built)]
+        return [self.sections[n].id for n in sorted(self._built)]
 
     def row(self, item_id: str) -> ItemRow:
         if item_id not in self._rows:
@@ -390,7 +397,7 @@ class EvaluationEditor(QWidget):
         return self.row(item_id).editors[side]
 
     def current_section(self) -> str:
-        return self.form.sections[self.pages.currentIndex()].id
+        return self.sections[self.pages.currentIndex()].id
 
     def current_page(self) -> SectionPage:
         return self.page(self.pages.currentIndex())
@@ -404,8 +411,8 @@ class EvaluationEditor(QWidget):
             self.focus_first_field()
 
     def step_section(self, step: int) -> None:
-        index = (self.pages.currentIndex() + step) % len(self.form.sections)
-        self.set_current_section(self.form.sections[index].id, focus=True)
+        index = (self.pages.currentIndex() + step) % len(self.sections)
+        self.set_current_section(self.sections[index].id, focus=True)
 
     def focus_first_field(self) -> None:
         page = self.current_page()
@@ -455,7 +462,7 @@ class EvaluationEditor(QWidget):
         """Counters per section: recorded/total, how many are only carried (↻, not re-measured),
         and ⚠ while a field holds a value that is not accepted."""
         invalid_sections = {self._section_of_item[item_id] for item_id, _ in self._invalid}
-        for n, section in enumerate(self.form.sections):
+        for n, section in enumerate(self.sections):
             entry = self._nav_entry(n)
             counter = f"{self.filled(section)}/{len(section.items)}"
             carried = sum(1 for i in section.items if i.id in self._carried)
@@ -531,4 +538,4 @@ class EvaluationEditor(QWidget):
         index = self.nav.indexOfTopLevelItem(current)
         self.page(index)
         self.pages.setCurrentIndex(index)
-        self.section_changed.emit(self.form.sections[index].id)
+        self.section_changed.emit(self.sections[index].id)

@@ -10,11 +10,13 @@ re-measured or confirmed. Untouched sections do not stop a signature; invalid fi
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from clinic_app.core.engine import RedFlagResult, assess
 from clinic_app.core.findings import Findings
-from clinic_app.core.form import Form, Item, Side
+from clinic_app.core.form import Form, Item, Section, Side
+from clinic_app.core.visit import evaluation_sections
 
 
 @dataclass(frozen=True)
@@ -36,10 +38,13 @@ def sign_check(
     findings: Findings,
     invalid: list[tuple[Item, Side | None, str]],
     carried: tuple[str, ...] | list[str],
+    sections: Sequence[Section] | None = None,
 ) -> SignCheck:
+    """What signing would seal: ``sections`` are the pages shown (an evaluation's by default)."""
+    shown = tuple(sections) if sections is not None else evaluation_sections(form)
     untouched = tuple(
         s.title
-        for s in form.sections
+        for s in shown
         if s.id != form.plan_section
         and all(findings.values.get(i.id) in (None, {}) for i in s.items)
     )

@@ -162,7 +162,7 @@ def test_cross_reference_problems(mini_data: dict[str, Any], mutate, expected: s
         (
             lambda d: d["sections"][0]["items"][1].update(type="slider"),
             "sections[0].items[1].type: Input should be 'number', 'scale', 'mmt', 'choice',"
-            " 'multi', 'yesno', 'posneg', 'regions' or 'text'",
+            " 'multi', 'yesno', 'posneg', 'regions', 'text' or 'rows'",
         ),
     ],
 )
@@ -190,7 +190,12 @@ def test_shipped_form_is_valid_and_complete(shipped_form) -> None:
         "tendon_local",
         "outcome_measures",
         "assessment_plan",
+        "visit_subjective",
+        "visit_treatment",
+        "visit_assessment",
+        "visit_plan",
     ]
+    assert [s.id for s in shipped_form.record_sections("visit")] == section_ids[-4:]
     assert [f.id for f in shipped_form.factors] == [f"F{n}" for n in range(1, 19)]
     assert all(item.source for item in shipped_form.items.values())
     assert all(item.help for item in shipped_form.items.values())

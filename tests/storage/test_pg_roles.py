@@ -109,9 +109,10 @@ ATTACKS = {
         "signed",
     ),
     "insert signed": (
-        "INSERT INTO evaluation (patient_id, kind, eval_date, form_snapshot_id, form_id, "
-        "form_version, findings, carried_forward, status, content_hash, version, created_by, "
-        "created_at, updated_by, updated_at) SELECT patient_id, kind, eval_date, "
+        "INSERT INTO evaluation (patient_id, episode_id, kind, eval_date, form_snapshot_id, "
+        "form_id, form_version, findings, carried_forward, status, content_hash, version, "
+        "created_by, created_at, updated_by, updated_at) SELECT patient_id, episode_id, kind, "
+        "eval_date, "
         "form_snapshot_id, form_id, form_version, findings, carried_forward, 'signed', "
         "content_hash, 1, 'x', now(), 'x', now() FROM evaluation LIMIT 1",
         "signed only by signing its draft",

@@ -487,6 +487,7 @@ class TestClinicAndAudit:
         assert [(e.entity, e.action, e.actor) for e in events] == [
             ("patient", "create", "alice"),
             ("patient", "update", "bob"),
+            ("episode", "create", "carol"),  # the first evaluation opens an episode
             ("evaluation", "create", "carol"),
             ("evaluation", "save_draft", "carol"),
             ("evaluation", "sign", "dave"),
@@ -496,10 +497,11 @@ class TestClinicAndAudit:
         ]
         assert events[0].before_digest is None
         assert events[1].before_digest == events[0].after_digest
-        assert events[3].after_digest == saved.content_hash
-        assert events[4].before_digest == saved.content_hash
-        assert events[4].after_digest == signed.content_hash
-        assert events[5].entity_id == note.id
+        assert events[2].entity_id == r.get_evaluation(db, ev.id).episode_id
+        assert events[4].after_digest == saved.content_hash
+        assert events[5].before_digest == saved.content_hash
+        assert events[5].after_digest == signed.content_hash
+        assert events[6].entity_id == note.id
         assert all(len(e.after_digest or "") == 64 for e in events)
 
     def test_user_required(self, db: Database) -> None:

@@ -39,10 +39,22 @@ from clinic_app.storage.records.clinic import (
     save_clinic,
     save_clinician,
 )
+from clinic_app.storage.records.episodes import (
+    care_due,
+    create_episode,
+    current_plan,
+    get_episode,
+    list_episodes,
+    plan_history,
+    save_plan,
+    timeline,
+    update_episode,
+)
 from clinic_app.storage.records.evaluations import (
     HASHED_FIELDS,
     add_addendum,
     content_hash,
+    episode_records,
     get_evaluation,
     list_evaluations,
     save_draft,
@@ -50,6 +62,14 @@ from clinic_app.storage.records.evaluations import (
     verify_evaluation,
 )
 from clinic_app.storage.records.forms import evaluation_form, remember_form
+from clinic_app.storage.records.goals import (
+    add_goal,
+    get_goal,
+    list_goals,
+    parse_target,
+    set_goal_status,
+    update_goal,
+)
 from clinic_app.storage.records.history import measure_history
 from clinic_app.storage.records.patients import (
     archive_patient,
@@ -73,18 +93,29 @@ from clinic_app.storage.records.signing import (
 from clinic_app.storage.records.values import (
     Addendum,
     AuditEntry,
+    CareDue,
     ClinicianInfo,
     ClinicInfo,
     DraftSaved,
+    Episode,
+    EpisodeInfo,
     Evaluation,
     EvaluationKind,
     EvaluationStatus,
     EvaluationSummary,
+    Goal,
+    GoalInfo,
+    GoalStatusEntry,
+    GoalStatusName,
+    GoalTerm,
     InvolvedSide,
     MeasurePoint,
     PaperSize,
     PatientChange,
+    PlanInfo,
+    PlanOfCare,
     Signed,
+    TimelineEntry,
 )
 from clinic_app.storage.sealing import Broken, seal_problems, verify_database
 from clinic_app.storage.values import (
@@ -159,4 +190,32 @@ __all__ = [
     "update_patient",
     "verify_database",
     "verify_evaluation",
+    # episodes of care (issue 15)
+    "CareDue",
+    "Episode",
+    "EpisodeInfo",
+    "Goal",
+    "GoalInfo",
+    "GoalStatusEntry",
+    "GoalStatusName",
+    "GoalTerm",
+    "PlanInfo",
+    "PlanOfCare",
+    "TimelineEntry",
+    "add_goal",
+    "care_due",
+    "episode_records",
+    "create_episode",
+    "current_plan",
+    "get_episode",
+    "get_goal",
+    "list_episodes",
+    "list_goals",
+    "parse_target",
+    "plan_history",
+    "save_plan",
+    "set_goal_status",
+    "timeline",
+    "update_episode",
+    "update_goal",
 ]

@@ -42,6 +42,7 @@ CHANGE_ACTIONS = (
     "create",
     "update",
     "save_draft",
+    "status",
     "sign",
     "addendum",
     "archive",

@@ -19,6 +19,7 @@ from sqlalchemy import select, update
 
 from clinic_app.core import findings as findings_mod
 from clinic_app.core.form import Form
+from clinic_app.core.goals import merged_values
 from clinic_app.storage import models as m
 from clinic_app.storage import sealing
 from clinic_app.storage._types import utcnow
@@ -41,6 +42,7 @@ from clinic_app.storage.records.forms import _form_of, _snapshot
 from clinic_app.storage.records.values import (
     Addendum,
     DraftSaved,
+    EpisodeInfo,
     Evaluation,
     EvaluationKind,
     EvaluationStatus,
@@ -50,6 +52,7 @@ from clinic_app.storage.records.values import (
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import CursorResult
+    from sqlalchemy.orm import Session
 
     from clinic_app.storage.database import Database
 
@@ -96,6 +99,7 @@ def _evaluation(row: m.Evaluation, addenda: Sequence[m.Addendum] = ()) -> Evalua
         prepared_by=row.prepared_by,
         prepared_at=row.prepared_at,
         returned=_returned(row),
+        episode_id=row.episode_id,
     )
 
 
@@ -122,6 +126,7 @@ def _summary(row: m.Evaluation) -> EvaluationSummary:
         updated_at=row.updated_at,
         prepared_by=row.prepared_by,
         prepared_at=row.prepared_at,
+        episode_id=row.episode_id,
     )
 
 
@@ -176,6 +181,59 @@ def _copy_forward(form: Form, previous: Mapping[str, Any]) -> dict[str, Any]:
     return kept
 
 
+def _place(
+    s: Session, patient: m.Patient, episode_id: int | None, on: date, user: str
+) -> m.Episode:
+    """The episode a new record goes into: the one named (of this patient, still open), else the
+    patient's open episode, else a new one starting that day."""
+    from clinic_app.storage.records import episodes
+
+    if episode_id is not None:
+        episode: m.Episode = get_row(s, m.Episode, "episode", episode_id)
+        if episode.patient_id != patient.id:
+            raise StorageError(f"episode {episode_id} belongs to another patient")
+        if episode.end_date is not None:
+            raise StorageError(
+                f"episode {episode_id} was closed on {episode.end_date.isoformat()}; "
+                "open a new episode (or reopen this one) first"
+            )
+        return episode
+    found = episodes.open_episode_row(s, patient.id)
+    if found is not None:
+        return found
+    info = EpisodeInfo(title=episodes.DEFAULT_TITLE, referral_source=patient.referring_provider)
+    return episodes.new_episode_row(s, patient.id, info, user, start=on)
+
+
+def _episode_side(s: Session, episode: m.Episode) -> str | None:
+    """The painful side of an episode: as set on it, else its latest evaluation's."""
+    if episode.involved_side is not None:
+        return episode.involved_side
+    return s.scalar(
+        select(m.Evaluation.involved_side)
+        .where(m.Evaluation.episode_id == episode.id, m.Evaluation.involved_side.is_not(None))
+        .order_by(m.Evaluation.eval_date.desc(), m.Evaluation.id.desc())
+        .limit(1)
+    )
+
+
+def _latest_values(
+    s: Session, patient_id: int, episode_id: int
+) -> tuple[dict[str, Any], int | None]:
+    """The latest value of every item over the episode's records (the patient's, when the
+    episode has none yet), and the id of the newest record."""
+    for where in (m.Evaluation.episode_id == episode_id, m.Evaluation.patient_id == patient_id):
+        rows = s.execute(
+            select(m.Evaluation.id, m.Evaluation.findings)
+            .where(where)
+            .order_by(m.Evaluation.eval_date, m.Evaluation.id)
+        ).all()
+        if rows:
+            merged = merged_values(r.findings.get("values", {}) for r in rows)
+            return merged, rows[-1].id
+    return {}, None
+
+
 def start_evaluation(
     db: Database,
     patient_id: int,
@@ -186,48 +244,54 @@ def start_evaluation(
     clinician_id: int | None = None,
     eval_date: date | None = None,
     copy_forward: bool | None = None,
+    episode_id: int | None = None,
 ) -> Evaluation:
-    """Start a draft evaluation of ``patient_id`` with ``form`` (stored as a snapshot).
+    """Start a draft evaluation (or a visit note, ``kind="visit"``) of ``patient_id`` with
+    ``form`` (stored as a snapshot), in ``episode_id`` (default: the patient's open episode, or a
+    new one).
 
-    ``copy_forward`` (default: for re-evaluations and discharges) copies the values of the
-    patient's latest evaluation that ``form`` carries forward and still accepts, and marks them
-    carried forward.
+    ``copy_forward`` (default: for re-evaluations and discharges) copies the latest value of each
+    item the form carries forward and still accepts, over the episode's records (evaluations and
+    visit notes), and marks them carried forward. A visit note starts empty: the therapist picks
+    what to re-measure.
     """
     user = require_user(user)
     if kind not in m.EVALUATION_KINDS:
         raise StorageError(f"evaluation kind must be one of {', '.join(m.EVALUATION_KINDS)}")
     if copy_forward is None:
-        copy_forward = kind != "initial"
+        copy_forward = kind not in ("initial", "visit")
     now = utcnow()
+    on = eval_date or now.date()
     with db.writing() as s:
         patient: m.Patient = get_row(s, m.Patient, "patient", patient_id)
         if patient.archived:
             raise StorageError(f"patient {patient_id} is archived; restore the patient first")
         if clinician_id is not None:
             get_row(s, m.Clinician, "clinician", clinician_id)
+        episode = _place(s, patient, episode_id, on, user)
+        if on < episode.start_date:
+            raise StorageError(
+                f"date: {on.isoformat()} is before episode {episode.id} starts "
+                f"({episode.start_date.isoformat()})"
+            )
         values: dict[str, Any] = {}
         carried_from: int | None = None
         if copy_forward:
-            previous = s.scalar(
-                select(m.Evaluation)
-                .where(m.Evaluation.patient_id == patient_id)
-                .order_by(m.Evaluation.eval_date.desc(), m.Evaluation.id.desc())
-                .limit(1)
-            )
-            if previous is not None:
-                values = _copy_forward(form, previous.findings.get("values", {}))
-                carried_from = previous.id
+            previous, carried_from = _latest_values(s, patient_id, episode.id)
+            values = _copy_forward(form, previous)
         findings = findings_mod.validate(form, {"values": values}).to_dict()
         snapshot = _snapshot(db, s, form)
         row = m.Evaluation(
             patient_id=patient_id,
+            episode_id=episode.id,
             clinician_id=clinician_id,
             kind=kind,
-            eval_date=eval_date or now.date(),
+            eval_date=on,
             form_snapshot_id=snapshot.id,
             form_id=form.id,
             form_version=form.version,
-            involved_side=_involved(form, findings["values"]),
+            involved_side=_involved(form, findings["values"])
+            or (_episode_side(s, episode) if kind == "visit" else None),
             findings=findings,
             carried_forward={"items": sorted(findings["values"]), "from_evaluation": carried_from},
             status="draft",
@@ -247,10 +311,11 @@ def start_evaluation(
         write_audit(s, user, "evaluation", row.id, "create", None, row.content_hash, now)
         started = _evaluation(row)
     logger.info(
-        "evaluation %d started for patient %d (%s, %d items carried forward)",
+        "evaluation %d started for patient %d (%s, episode %d, %d items carried forward)",
         started.id,
         patient_id,
         kind,
+        episode.id,
         len(started.carried_forward),
     )
     return started
@@ -367,11 +432,18 @@ def save_draft(
             get_row(s, m.Clinician, "clinician", clinician_id)
         before = row.content_hash
         now = utcnow()
+        if (new_meta["kind"] == "visit") != (row.kind == "visit"):
+            raise StorageError(
+                f"evaluation {row.id}: a visit note and an evaluation cannot turn into each other"
+            )
+        involved = _involved(form, new_values)
+        if involved is None and row.kind == "visit":
+            involved = row.involved_side  # a visit note takes its episode's side
         probe = _probe(
             row,
             findings=new_findings,
             carried_forward=new_carried,
-            involved_side=_involved(form, new_values),
+            involved_side=involved,
             **new_meta,
         )
         new_hash = _content_hash(probe)
@@ -478,13 +550,34 @@ def verify_evaluation(db: Database, evaluation_id: int) -> bool:
         return _content_hash(row) == row.content_hash
 
 
-def list_evaluations(db: Database, patient_id: int) -> list[EvaluationSummary]:
-    """A patient's evaluations, oldest first."""
+def list_evaluations(
+    db: Database,
+    patient_id: int,
+    *,
+    episode_id: int | None = None,
+    kinds: Iterable[str] | None = None,
+) -> list[EvaluationSummary]:
+    """A patient's evaluations and visit notes, oldest first (only ``episode_id``'s, and only
+    ``kinds``, when given)."""
     with db.reading() as s:
         get_row(s, m.Patient, "patient", patient_id)
+        query = select(m.Evaluation).where(m.Evaluation.patient_id == patient_id)
+        if episode_id is not None:
+            query = query.where(m.Evaluation.episode_id == episode_id)
+        if kinds is not None:
+            query = query.where(m.Evaluation.kind.in_(list(kinds)))
+        rows = s.scalars(query.order_by(m.Evaluation.eval_date, m.Evaluation.id))
+        return [_summary(r) for r in rows]
+
+
+def episode_records(db: Database, episode_id: int) -> list[Evaluation]:
+    """Every evaluation and visit note of an episode with its findings, oldest first (for
+    progress, note texts and the progress report; addenda not loaded)."""
+    with db.reading() as s:
+        get_row(s, m.Episode, "episode", episode_id)
         rows = s.scalars(
             select(m.Evaluation)
-            .where(m.Evaluation.patient_id == patient_id)
+            .where(m.Evaluation.episode_id == episode_id)
             .order_by(m.Evaluation.eval_date, m.Evaluation.id)
-        )
-        return [_summary(r) for r in rows]
+        ).all()
+        return [_evaluation(r) for r in rows]

@@ -54,6 +54,16 @@ SETTINGS: dict[str, SettingSpec] = {
     spec.key: spec
     for spec in (
         SettingSpec("idle_lock_minutes", 5, "idle lock (minutes)", _whole_number(1, 240)),
+        # Plan-of-care defaults (domain §10, the US Medicare convention; clinic-adjustable): a
+        # progress report every 10 visits or 30 days, whichever comes first; recertification of
+        # the plan at 90 days.
+        SettingSpec(
+            "progress_every_visits", 10, "progress report every (visits)", _whole_number(1, 100)
+        ),
+        SettingSpec(
+            "progress_every_days", 30, "progress report every (days)", _whole_number(1, 365)
+        ),
+        SettingSpec("recert_days", 90, "recertification after (days)", _whole_number(1, 365)),
         # No "allow a clinic server without TLS" here: it must be known before connecting, so it
         # is the workstation's CLINIC_APP_ALLOW_PLAIN_SERVER=1 (storage/database.py).
     )

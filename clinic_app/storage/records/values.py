@@ -14,9 +14,11 @@ from typing import Any, Literal, cast
 from clinic_app.storage.values import Patient
 
 PaperSize = Literal["A4", "Letter"]
-EvaluationKind = Literal["initial", "re_evaluation", "discharge"]
+EvaluationKind = Literal["initial", "re_evaluation", "discharge", "visit"]
 EvaluationStatus = Literal["draft", "signed"]
 InvolvedSide = Literal["left", "right", "both"]
+GoalTerm = Literal["short", "long"]
+GoalStatusName = Literal["not_started", "progressing", "met", "not_met", "discontinued"]
 
 
 @dataclass(frozen=True)
@@ -98,10 +100,15 @@ class Evaluation:
     prepared_at: datetime | None = None
     # A draft a therapist returned for changes: (by, at, reason).
     returned: tuple[str, datetime | None, str] | None = None
+    episode_id: int | None = None  # the episode of care (always set for stored rows, 0006)
 
     @property
     def is_signed(self) -> bool:
         return self.status == "signed"
+
+    @property
+    def is_visit(self) -> bool:
+        return self.kind == "visit"
 
     @property
     def awaiting_cosignature(self) -> bool:
@@ -131,6 +138,7 @@ class EvaluationSummary:
     updated_at: datetime
     prepared_by: str | None = None
     prepared_at: datetime | None = None
+    episode_id: int | None = None
 
     @property
     def awaiting_cosignature(self) -> bool:
@@ -191,3 +199,163 @@ class AuditEntry:
     action: str
     before_digest: str | None
     after_digest: str | None
+
+
+@dataclass(frozen=True)
+class EpisodeInfo:
+    """What is typed in for an episode of care (input of ``create_episode``/``update_episode``).
+
+    ``start_date`` None: today (on create). ``end_date`` set closes the episode.
+    """
+
+    title: str
+    involved_side: InvolvedSide | None = None
+    referral_source: str = ""
+    referral_reason: str = ""
+    referral_date: date | None = None
+    start_date: date | None = None
+    end_date: date | None = None
+
+
+@dataclass(frozen=True)
+class Episode:
+    id: int
+    patient_id: int
+    title: str
+    involved_side: InvolvedSide | None
+    referral_source: str
+    referral_reason: str
+    referral_date: date | None
+    start_date: date
+    end_date: date | None
+    version: int
+    created_by: str
+    created_at: datetime
+    updated_by: str
+    updated_at: datetime
+
+    @property
+    def is_open(self) -> bool:
+        return self.end_date is None
+
+
+@dataclass(frozen=True)
+class PlanInfo:
+    """A plan of care as typed in. ``None`` for the three intervals: the clinic's setting."""
+
+    start_date: date | None = None
+    visits_per_week: int | None = None
+    duration_weeks: int | None = None
+    planned_visits: int | None = None
+    interventions: str = ""
+    progress_every_visits: int | None = None
+    progress_every_days: int | None = None
+    recert_days: int | None = None
+
+
+@dataclass(frozen=True)
+class PlanOfCare:
+    id: int
+    episode_id: int
+    start_date: date
+    visits_per_week: int | None
+    duration_weeks: int | None
+    planned_visits: int | None
+    interventions: str
+    progress_every_visits: int
+    progress_every_days: int
+    recert_days: int
+    created_by: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class CareDue:
+    """What an episode's plan of care asks for next (``episodes.care_due``).
+
+    The progress report is due after ``every_visits`` visits or ``every_days`` days since the
+    last evaluation (initial or re-evaluation), whichever comes first; recertification
+    ``recert_days`` after the plan (or its last recertification) started.
+    """
+
+    episode_id: int
+    today: date
+    last_progress_id: int | None  # the evaluation the count starts from
+    last_progress_date: date
+    visits_since_progress: int
+    every_visits: int
+    every_days: int
+    progress_due_on: date
+    recert_due_on: date | None  # None without a plan of care
+    plan_id: int | None
+    closed: bool  # a closed episode has nothing due
+
+    @property
+    def visits_left(self) -> int:
+        return max(0, self.every_visits - self.visits_since_progress)
+
+    @property
+    def progress_due(self) -> bool:
+        return not self.closed and (
+            self.visits_since_progress >= self.every_visits or self.today >= self.progress_due_on
+        )
+
+    @property
+    def recert_due(self) -> bool:
+        return (
+            not self.closed and self.recert_due_on is not None and self.today >= self.recert_due_on
+        )
+
+
+@dataclass(frozen=True)
+class GoalInfo:
+    """A goal as typed in. ``target``: a form test (see ``core.goals``), None for a functional
+    goal."""
+
+    term: GoalTerm
+    text: str
+    target: Mapping[str, Any] | None = None
+    target_date: date | None = None
+    from_factor: str | None = None
+
+
+@dataclass(frozen=True)
+class GoalStatusEntry:
+    id: int
+    goal_id: int
+    status: GoalStatusName
+    suggested: GoalStatusName | None
+    note: str
+    set_by: str
+    set_at: datetime
+
+
+@dataclass(frozen=True)
+class Goal:
+    id: int
+    episode_id: int
+    term: GoalTerm
+    text: str
+    target: Mapping[str, Any] | None
+    target_date: date | None
+    from_factor: str | None
+    status: GoalStatusName
+    version: int
+    created_by: str
+    created_at: datetime
+    updated_by: str
+    updated_at: datetime
+    history: tuple[GoalStatusEntry, ...] = ()
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    """One line of an episode's timeline, oldest first: an evaluation or visit note, a plan of
+    care version, a goal set, or a goal's status change."""
+
+    on: date
+    what: Literal["evaluation", "visit", "plan", "goal", "goal_status", "episode"]
+    record_id: int
+    kind: str  # evaluation kind, or the goal status, or "start"/"end"
+    status: str  # draft / signed / awaiting co-signature, or ""
+    text: str  # one line for the list
