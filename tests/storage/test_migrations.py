@@ -21,23 +21,27 @@ from tests.data import make_v0001_db
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "clinic-0001.db"
 SAMPLE_0002 = Path(__file__).resolve().parents[1] / "data" / "clinic-0002.db"
 TABLES = make_v0001_db.TABLES
-LATER = {"search_name", "seal", "signature", "prev_hash", "hash"} | {  # 0005: accounts
-    "login",
-    "password_hash",
-    "roles",
-    "failed_attempts",
-    "last_failed_at",
-    "must_change_password",
-    "password_changed_at",
-    "signing_public_key",
-    "signing_key",
-    "key_certificate",
-    "key_certified_by",
-    "recovery_hash",
-    "prepared_by_id",
-    "prepared_by",
-    "prepared_at",
-} | {"episode_id"}  # 0006: episodes of care
+LATER = (
+    {"search_name", "seal", "signature", "prev_hash", "hash"}
+    | {  # 0005: accounts
+        "login",
+        "password_hash",
+        "roles",
+        "failed_attempts",
+        "last_failed_at",
+        "must_change_password",
+        "password_changed_at",
+        "signing_public_key",
+        "signing_key",
+        "key_certificate",
+        "key_certified_by",
+        "recovery_hash",
+        "prepared_by_id",
+        "prepared_by",
+        "prepared_at",
+    }
+    | {"episode_id"}
+)  # 0006: episodes of care
 # Objects the migrations make that the models do not describe (search indexes, FTS tables).
 EXTRA = {
     "patient_fts",

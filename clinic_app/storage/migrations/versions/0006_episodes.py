@@ -201,8 +201,9 @@ def _backfill(bind: sa.Connection) -> None:
         sa.column("id", sa.Integer),
     )
     rows = bind.execute(
-        sa.select(ev.c.id, ev.c.patient_id, ev.c.kind, ev.c.eval_date, ev.c.involved_side)
-        .order_by(ev.c.patient_id, ev.c.eval_date, ev.c.id)
+        sa.select(ev.c.id, ev.c.patient_id, ev.c.kind, ev.c.eval_date, ev.c.involved_side).order_by(
+            ev.c.patient_id, ev.c.eval_date, ev.c.id
+        )
     ).all()
     by_patient: dict[int, list[Any]] = {}
     for row in rows:
@@ -232,9 +233,7 @@ def _backfill(bind: sa.Connection) -> None:
             .returning(episode.c.id)
         )
         episode_id = result.scalar_one()
-        bind.execute(
-            ev.update().where(ev.c.patient_id == patient_id).values(episode_id=episode_id)
-        )
+        bind.execute(ev.update().where(ev.c.patient_id == patient_id).values(episode_id=episode_id))
 
 
 # -- SQLite ------------------------------------------------------------------------------------
@@ -273,8 +272,12 @@ SQLITE_TRIGGERS: dict[str, str] = {
     f"WHEN EXISTS (SELECT 1 FROM goal WHERE id = NEW.id) {_raise(NO_GOAL_DELETE)}",
 }
 for _table, _message in APPEND_ONLY.items():
-    SQLITE_TRIGGERS[f"{_table}_no_update"] = f"BEFORE UPDATE ON {_table} FOR EACH ROW {_raise(_message)}"
-    SQLITE_TRIGGERS[f"{_table}_no_delete"] = f"BEFORE DELETE ON {_table} FOR EACH ROW {_raise(_message)}"
+    SQLITE_TRIGGERS[f"{_table}_no_update"] = (
+        f"BEFORE UPDATE ON {_table} FOR EACH ROW {_raise(_message)}"
+    )
+    SQLITE_TRIGGERS[f"{_table}_no_delete"] = (
+        f"BEFORE DELETE ON {_table} FOR EACH ROW {_raise(_message)}"
+    )
     SQLITE_TRIGGERS[f"{_table}_no_replace"] = (
         f"BEFORE INSERT ON {_table} FOR EACH ROW "
         f"WHEN EXISTS (SELECT 1 FROM {_table} WHERE id = NEW.id) {_raise(_message)}"
@@ -351,6 +354,7 @@ def _sqlite_downgrade(bind: sa.Connection) -> None:
 
 
 # -- PostgreSQL --------------------------------------------------------------------------------
+
 
 def _pg_kind_check(bind: sa.Connection) -> str:
     names = [
