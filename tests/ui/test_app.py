@@ -90,7 +90,7 @@ def test_the_shipped_form_renders_every_item(qtbot) -> None:
     qtbot.addWidget(editor)
     editor.resize(1000, 700)
     editor.show()
-    for n, section in enumerate(form.sections):
+    for n, section in enumerate(editor.sections):  # an evaluation's pages
         editor.step_section(1) if n else editor.set_current_section(section.id)
         assert editor.current_section() == section.id
         assert editor.nav.topLevelItem(n).text(1) == f"0/{len(section.items)}"  # type: ignore[union-attr]
