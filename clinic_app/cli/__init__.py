@@ -143,7 +143,7 @@ def _silence_stdout() -> None:
 
 
 # Commands that never open the database: a broken database URL is not theirs to refuse.
-_NO_DATABASE = frozenset({"check-form", "assess", "install-desktop"})
+_NO_DATABASE = frozenset({"check-form", "assess", "score", "install-desktop"})
 
 
 def _uses_database(args: argparse.Namespace) -> bool:
