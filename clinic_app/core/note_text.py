@@ -3,15 +3,23 @@
 Many therapists must also document in the clinic's main EMR; this is the text they paste there.
 It is generated from the structured record and its form, never written per item: the form's
 sections say what is subjective, objective, assessment and plan, the labels name the findings and
-:mod:`clinic_app.core.progress` gives bilateral values and changes in the words the reports use.
+:mod:`clinic_app.core.progress` words bilateral values and changes as the reports do.
 
 Layout: a header (kind, date, patient, episode, signer), then the red flags when any fires (a red
-flag overrides everything else, and the note says so), then S / O / A / P. An evaluation's S is the
-section holding the painful-side item, O every other examined section with recorded findings, A
-the clinician's assessment text and what the app suggests (factors with their key evidence,
-patterns, source or victim), P the rest of the assessment-and-plan page and the goals with their
-status. A visit note's pages are S, O (re-measured items and treatment), A, P in form order: the
-first visit section is S, the last P, the one before it A, and the ones between O.
+flag overrides everything else, and the note says so), then S / O / A / P.
+
+- An evaluation's S is the section holding the painful-side item; O every other section it shows
+  with recorded findings (the red-flag screen, the items the red flags test, in one line); A the
+  clinician's assessment (the first text item of the form's plan section) and what the app
+  suggests (source or victim, factors and patterns with their key evidence); P the rest of the
+  plan section and the goals with their status. A re-evaluation or discharge adds, in brackets,
+  what changed since the episode's baseline.
+- A visit note's pages (``core.visit.visit_sections``) are S, O, A, P in form order: the first is
+  S, the last P, the one before it A, the ones between (re-measured items, treatment) O.
+
+To stay short (the EMR box is small): labels lose their bracketed notes ("Pain now (NPRS)" is
+"Pain now": the value says "3/10"), negative answers are grouped ("negative: FADIR, FABER"),
+evidence keeps its measured part (the thresholds stay in the app's report).
 
 Pure: the caller hands over plain values (``core.progress.Record`` for the episode's records,
 anything with the fields of ``records.Goal`` for the goals).
@@ -19,19 +27,22 @@ anything with the fields of ``records.Goal`` for the goals).
 
 from __future__ import annotations
 
+import re
 import textwrap
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from clinic_app.core.engine import Assessment, RuleResult, assess, format_value
+from clinic_app.core.engine import Assessment, Evidence, RuleResult, assess
 from clinic_app.core.form import Form, Item, ItemType, Leaf, Section
 from clinic_app.core.form_schema import AllOf, AnyOf, Condition
 from clinic_app.core.goals import STATUS_LABELS, merged_values
 from clinic_app.core.kinds import kind_label
 from clinic_app.core.progress import (
     Record,
+    change_between,
     findings_at,
     goal_progress,
     item_progress,
@@ -40,9 +51,20 @@ from clinic_app.core.progress import (
 from clinic_app.core.visit import evaluation_sections, remeasured_in, visit_sections
 
 WIDTH = 100
-EVIDENCE_LINES = 2  # the key evidence of a factor: its first lines
-SUGGESTED = "suggested by the app; the therapist decides"
+EVIDENCE_LINES = 2  # the key evidence of a factor: its first line or two
+EVIDENCE_CHARS = 70  # ... the second only when both are this short together
+SUGGESTED = "Suggested by the app; the therapist decides"
+RED_FLAG_HEADING = "RED FLAGS - a red flag overrides everything else in this note:"
+VISIT_LABEL = "Visit note"
 _TERM = {"short": "STG", "long": "LTG"}
+_ANSWERS = (ItemType.YESNO, ItemType.POSNEG)
+_SUMMARY = {
+    "source": "source (the findings point to the hamstring region itself)",
+    "victim": "victim (the findings point away from the hamstring)",
+    "both": "both (a local hamstring problem with causes elsewhere)",
+    "undetermined": "undetermined (no source or contributing factor in the findings)",
+}
+_BRACKETED = re.compile(r"\s*\([^)]*\)")
 # Typographic symbols an EMR text box may mangle, as plain ASCII. Names and free text keep their
 # Unicode: only these symbols are folded.
 _FOLD = str.maketrans(
@@ -57,7 +79,6 @@ _FOLD = str.maketrans(
         "’": "'",
         "“": '"',
         "”": '"',
-        "·": ".",
         "…": "...",
     }
 )
@@ -74,16 +95,16 @@ class EpisodeRef:
 
 def fold(text: str) -> str:
     """Typographic symbols as ASCII (≤ as <=, − as -); everything else unchanged."""
-    return text.translate(_FOLD)
+    return text.translate(_FOLD).replace(" · ", ", ")
 
 
-def one_line(text: str) -> str:
-    """Free text on one line: line breaks and runs of spaces become single spaces."""
+def one_line(text: object) -> str:
+    """Free text on one line: line breaks and runs of white space become single spaces."""
     return " ".join(str(text).split())
 
 
-def _wrap(text: str, indent: str = "", first: str | None = None) -> list[str]:
-    first = indent if first is None else first
+def _wrap(text: str, indent: str = "  ", first: str = "") -> list[str]:
+    """``text`` wrapped to :data:`WIDTH` (a very long word is broken, never overflows)."""
     return textwrap.wrap(
         text,
         WIDTH,
@@ -94,20 +115,122 @@ def _wrap(text: str, indent: str = "", first: str | None = None) -> list[str]:
     ) or [first.rstrip()]
 
 
-def _label(item: Item) -> str:
-    """The item's label without a trailing note in brackets ("Worst pain (NPRS)" stays)."""
-    return one_line(item.label)
+def _blank(value: Any) -> bool:
+    return value is None or value in ("", [], {}, ())
 
 
-def _shown(item: Item, value: Any) -> str:
-    """A stored value in words, on one line (free text squeezed)."""
-    if item.type is ItemType.TEXT:
-        return one_line(str(value))
-    return one_line(fold(value_text(item, value)))
+class _Note:
+    """What every part of one note needs: the form, its short labels, the record."""
+
+    def __init__(self, form: Form, record: Record, history: Sequence[Record]) -> None:
+        self.form = form
+        self.record = record
+        self.values = record.values
+        self.history = history
+        full = {i.id: one_line(i.label) for i in form.items.values()}
+        short = {k: _BRACKETED.sub("", v).strip() or v for k, v in full.items()}
+        counts = Counter(short.values())
+        self.labels = {k: short[k] if counts[short[k]] == 1 else full[k] for k in full}
+        self.changes = self._changes()
+        self.unchanged = self._unchanged()
+
+    def label(self, item: Item) -> str:
+        return self.labels.get(item.id, one_line(item.label))
+
+    def shown(self, item: Item, value: Any) -> str:
+        """A stored value in words, on one line (free text squeezed, symbols folded)."""
+        if item.type is ItemType.TEXT:
+            return one_line(value)
+        return one_line(fold(value_text(item, value)))
+
+    def _changes(self) -> dict[str, str]:
+        """For an evaluation after the episode's first record: what changed since the baseline,
+        by item id (sides without a change left out)."""
+        if self.record.kind == "visit" or len(self.history) < 2:
+            return {}
+        out = {}
+        for p in item_progress(self.form, self.history):
+            if p.latest_id != self.record.id or p.baseline_id == self.record.id:
+                continue
+            parts = [c for c in fold(p.change()).split(", ") if c and not c.endswith("no change")]
+            if parts:
+                out[p.item.id] = ", ".join(parts)
+        return out
+
+    def _unchanged(self) -> set[str]:
+        """Items of an evaluation after the baseline whose value is the baseline's (the first
+        earlier record holding them)."""
+        if self.record.kind == "visit" or len(self.history) < 2:
+            return set()
+        first: dict[str, Any] = {}
+        for r in self.history[:-1]:
+            for item_id, value in r.values.items():
+                first.setdefault(item_id, value)
+        return {k for k, v in self.values.items() if k in first and first[k] == v}
+
+    def items(
+        self, section: Section, skip: Iterable[str] = (), *, changed_only: bool = False
+    ) -> list[str]:
+        """ "Label: value" for the recorded items of ``section`` in form order, the change since
+        the baseline in brackets; yes/no and positive/negative answers grouped by answer at the
+        end ("positive: Slump test (L), FADIR"). ``changed_only``: only what changed since the
+        baseline (a re-evaluation's history)."""
+        skipped = set(skip)
+        parts: list[str] = []
+        grouped: dict[str, list[tuple[Item, str]]] = {}
+        for item in section.items:
+            value = self.values.get(item.id)
+            if item.id in skipped or _blank(value):
+                continue
+            if changed_only and item.id in self.unchanged:
+                continue
+            answer = _answer(item, value)
+            if answer is not None and item.id not in self.changes:
+                grouped.setdefault(answer[0], []).append((item, answer[1]))
+                continue
+            text = f"{self.label(item)}: {self.shown(item, value)}"
+            if item.id in self.changes:
+                text += f" [{self.changes[item.id]}]"
+            parts.append(text)
+        for word, entries in grouped.items():
+            if len(entries) == 1:
+                item, side = entries[0]
+                parts.append(f"{self.label(item)}{side}: {word}")
+            else:
+                parts.append(f"{word}: {', '.join(self.label(i) + side for i, side in entries)}")
+        return parts
+
+    def evidence(self, ev: Evidence) -> str:
+        """The measured part of an evidence line, with the short label."""
+        text = one_line(ev.text).split("; ")[0]
+        item = self.form.items.get(ev.item_id)
+        if item is not None:
+            short = self.label(item)
+            text = text.replace(one_line(item.label), short, 1)
+            # "X left 290 N vs right 235 N: 19% deficit, ...": the values are in O already.
+            pair = re.match(rf"{re.escape(short)} left .+? vs right .+?: (.+)$", text)
+            if pair:
+                text = f"{short}: {pair.group(1)}"
+        # The header names the painful side; the other side stays marked.
+        return fold(text.replace(" (painful side)", ""))
 
 
-# ---------------------------------------------------------------------------------------------
-# Which items are the red-flag screen: the ones the red flags test (from the form).
+def _answer(item: Item, value: Any) -> tuple[str, str] | None:
+    """A yes/no or positive/negative finding as (answer, side tag): ("positive", " (R)") when
+    only the right side is positive, ("negative", "") when every recorded side is negative."""
+    if item.type not in _ANSWERS or not isinstance(value, str | Mapping):
+        return None
+    if not isinstance(value, Mapping):
+        return (item.choice_label(value), "") if value in item.allowed else None
+    sides = {s: v for s, v in value.items() if v is not None}
+    if not sides or any(v not in item.allowed for v in sides.values()):
+        return None
+    words = set(sides.values())
+    if len(words) == 1:
+        word = words.pop()
+        return word, f" ({str(next(iter(sides)))[:1].upper()})" if len(sides) == 1 else ""
+    top = item.allowed[0]  # "yes" / "positive": the side that has it
+    return top, "".join(f" ({str(s)[:1].upper()})" for s, v in sides.items() if v == top)
 
 
 def _leaves(cond: Condition) -> Iterable[Leaf]:
@@ -127,91 +250,67 @@ def _screen_sections(form: Form) -> set[str]:
     return {s.id for s in form.sections if all(i.id in tested for i in s.items)}
 
 
+def _paragraph(title: str | None, parts: Sequence[str]) -> list[str]:
+    if not parts:
+        return []
+    head = f"{one_line(title)}: " if title else ""
+    return _wrap(head + "; ".join(parts) + ".")
+
+
 # ---------------------------------------------------------------------------------------------
-# Pieces
+# Header, red flags, goals
 
 
 def _header(
-    form: Form,
-    record: Record,
-    patient: str,
-    episode: EpisodeRef | None,
-    signer: str | None,
+    note: _Note, patient: str, episode: EpisodeRef | None, signer: str | None, visit_no: int
 ) -> list[str]:
-    kind = "Visit note" if record.kind == "visit" else kind_label(record.kind)
-    head = f"{kind.upper()} {record.on.isoformat()} - {one_line(patient)}"
-    lines = _wrap(head)
-    if episode is not None:
-        bits = [one_line(episode.title)]
-        if episode.side:
-            bits.append(f"{episode.side} side")
-        if episode.start is not None:
-            bits.append(f"since {episode.start.isoformat()}")
-        lines += _wrap(f"Episode: {', '.join(bits)}")
-    status = f"Signed by {one_line(signer)}" if record.status == "signed" and signer else "Draft"
-    lines.append(f"{status}; {one_line(form.title)}")
+    record = note.record
+    if record.kind == "visit":
+        kind = f"{VISIT_LABEL} {visit_no}" if visit_no else VISIT_LABEL
+    else:
+        kind = kind_label(record.kind)
+    lines = _wrap(f"{kind.upper()} {record.on.isoformat()} - {one_line(patient)}")
+    side = episode.side if episode is not None else None
+    if side is None and note.form.involved_side_item in note.form.items:
+        raw = note.values.get(note.form.involved_side_item)
+        side = raw if isinstance(raw, str) else None
+    bits = [one_line(episode.title)] if episode is not None and episode.title.strip() else []
+    if side:
+        bits.append("both sides" if side == "both" else f"{side} side")
+    if episode is not None and episode.start is not None:
+        bits.append(f"since {episode.start.isoformat()}")
+    signed = record.status == "signed"
+    status = f"Signed by {one_line(signer)}." if signed and signer else "Draft (not signed)."
+    episode_text = f"Episode: {', '.join(bits)}. " if bits else ""
+    lines += _wrap(episode_text + status)
     return lines
 
 
-def _red_flags(assessment: Assessment) -> list[str]:
+def _red_flags(note: _Note, assessment: Assessment) -> list[str]:
     if not assessment.red_flags:
         return []
-    lines = ["RED FLAGS - a red flag overrides everything else in this note:"]
+    lines = [RED_FLAG_HEADING]
     for flag in assessment.red_flags:
-        lines += _wrap(
-            fold(f"{flag.name} ({flag.urgency.value}): {one_line(flag.message)}"),
-            "  ",
-            "! ",
-        )
+        text = f"{one_line(flag.name)} ({flag.urgency.value}): {one_line(flag.message)}"
+        lines += _wrap(fold(text), "  ", "! ")
         for ev in flag.evidence[:EVIDENCE_LINES]:
-            lines += _wrap(fold(one_line(ev.text)), "    ", "  - ")
+            lines += _wrap(note.evidence(ev), "    ", "  - ")
     return lines
 
 
-def _items_text(section: Section, values: Mapping[str, Any], skip: set[str]) -> list[str]:
-    """ "Label value" for each recorded item of a section, in form order."""
-    out = []
-    for item in section.items:
-        value = values.get(item.id)
-        if item.id in skip or value is None or value in ("", [], {}):
-            continue
-        out.append(f"{_label(item)}: {_shown(item, value)}")
-    return out
-
-
-def _paragraph(title: str, parts: Sequence[str]) -> list[str]:
-    if not parts:
-        return []
-    return _wrap(f"{title}: " + "; ".join(parts) + ".", "  ", "")
-
-
-def _factor_lines(result: RuleResult) -> list[str]:
-    tags = [f"{result.strength}/{result.indicators}"]
-    if result.opinion:
-        tags.append("opinion")
-    if not result.confirmed:
-        tags.append("possible, not confirmed")
-    head = f"{result.name} ({', '.join(tags)})"
-    evidence = [one_line(e.text) for e in result.evidence[:EVIDENCE_LINES]]
-    text = f"{head}: {'; '.join(evidence)}" if evidence else head
-    return _wrap(fold(text), "    ", "  - ")
-
-
-def _goal_lines(
-    form: Form, goals: Sequence[Any], records: Sequence[Record], **kw: Any
-) -> list[str]:
+def _goal_lines(note: _Note, goals: Sequence[Any], **kw: Any) -> list[str]:
     lines: list[str] = []
-    for g in goal_progress(form, goals, records, **kw):
+    for g in goal_progress(note.form, goals, note.history, **kw):
         target = f"target {g.target_words}" if g.target_words else "functional"
-        by = f" by {g.target_date.isoformat()}" if g.target_date else ""
+        by = f", by {g.target_date.isoformat()}" if g.target_date else ""
         status = STATUS_LABELS.get(g.status, g.status)
-        text = f"{_TERM.get(g.term, g.term)} {one_line(g.text)} ({target}{by}): {status}"
+        text = f"{_TERM.get(g.term, g.term)}: {one_line(g.text)} ({target}{by}): {status}"
         if g.suggested != g.status:
             text += f" (app suggests {STATUS_LABELS.get(g.suggested, g.suggested)})"
         latest = g.suggestion.latest
-        if latest is not None and latest.text:
+        if latest is not None and latest.text and latest.text != "not measured":
             text += f"; latest {one_line(latest.text)}"
-        lines += _wrap(fold(text), "    ", "  - ")
+        lines += _wrap(fold(text), "  ", "- ")
     return lines
 
 
@@ -231,155 +330,162 @@ def note_text(
     assessment: Assessment | None = None,
     today: date | None = None,
 ) -> str:
-    """The plain-text note of ``record`` (an evaluation or a visit note).
+    """The plain-text note of ``record`` (an evaluation or a visit note), lines ≤ 100 characters.
 
-    ``records``: the episode's records oldest first (``record`` among them or not); only those up
+    ``records``: the episode's records, oldest first (``record`` among them or not); only those up
     to ``record`` count, so an old note reads as it did. ``assessment``: ``engine.assess`` of the
-    record's findings, when the caller has it (a visit is assessed on the episode's latest values
-    up to it, so its red flags show). ``today`` dates goal suggestions (default: the record's date).
+    record, when the caller has it; by default an evaluation is assessed on its own findings and
+    a visit on the episode's latest values up to it (so the episode's red flags show).
+    ``today`` dates the goal suggestions (default: the record's date).
     """
     history = _history(record, records)
+    note = _Note(form, record, history)
     side = episode.side if episode is not None else None
     if assessment is None:
         values = (
-            record.values if record.kind != "visit" else merged_values(r.values for r in history)
+            merged_values(r.values for r in history) if record.kind == "visit" else record.values
         )
         assessment = assess(form, findings_at(form, values, side))
-    lines = _header(form, record, patient, episode, signer)
-    lines += _red_flags(assessment)
+    visit_no = sum(1 for r in history if r.kind == "visit")
+    lines = _header(note, patient, episode, signer, visit_no)
+    lines += _red_flags(note, assessment)
     goal_kw = {"involved": side, "today": today or record.on}
     if record.kind == "visit":
-        lines += _visit(form, record, history, goals, goal_kw)
+        lines += _visit(note, goals, goal_kw)
     else:
-        lines += _evaluation(form, record, assessment, history, goals, goal_kw)
+        lines += _evaluation(note, assessment, goals, goal_kw)
     return "\n".join(line.rstrip() for line in lines) + "\n"
 
 
 def _history(record: Record, records: Sequence[Record]) -> list[Record]:
-    """The episode's records up to and including ``record`` (it last), oldest first."""
-    before = [r for r in records if r.id != record.id and (r.on, r.id) <= (record.on, record.id)]
+    """The episode's records up to ``record``, oldest first, ending with ``record`` itself."""
+    key = (record.on, record.id)
+    before = [r for r in records if r.id != record.id and (r.on, r.id) < key]
     return [*before, record]
 
 
 def _evaluation(
-    form: Form,
-    record: Record,
-    assessment: Assessment,
-    history: Sequence[Record],
-    goals: Sequence[Any],
-    goal_kw: Mapping[str, Any],
+    note: _Note, assessment: Assessment, goals: Sequence[Any], goal_kw: Mapping[str, Any]
 ) -> list[str]:
-    values = record.values
+    form, values = note.form, note.values
     sections = evaluation_sections(form)
     subjective = (
         {form.section_of(form.involved_side_item).id}
-        if form.involved_side_item in (form.items)
+        if form.involved_side_item in form.items
         else set()
     )
     screen = _screen_sections(form)
     skip = {form.involved_side_item}
-    since = _since_baseline(form, record, history)
+    later = len(note.history) > 1
     lines = ["S:"]
-    for section in sections:
-        if section.id in subjective:
-            lines += _paragraph(section.title, _items_text(section, values, skip)) or []
+    for section in (s for s in sections if s.id in subjective):
+        title = section.title if len(subjective) > 1 else None
+        lines += _paragraph(title, note.items(section, skip, changed_only=later))
+    if later and note.unchanged & {i.id for s in sections if s.id in subjective for i in s.items}:
+        lines.append(f"History otherwise as at the baseline ({note.history[0].on.isoformat()}).")
     lines.append("O:")
+    if note.changes:
+        lines.append(f"[ ] change since the baseline of {note.history[0].on.isoformat()}")
     for section in sections:
         if section.id in subjective or section.id == form.plan_section:
             continue
         if section.id in screen:
             lines += _screen_line(section, values, assessment)
-            continue
-        parts = _items_text(section, values, skip)
-        if since:
-            parts = [p + since.get(p.split(": ", 1)[0], "") for p in parts]
-        lines += _paragraph(section.title, parts)
+        else:
+            lines += _paragraph(section.title, note.items(section, skip))
     plan = next((s for s in sections if s.id == form.plan_section), None)
     texts = [i for i in plan.items if i.type is ItemType.TEXT] if plan is not None else []
     lines.append("A:")
-    if texts and values.get(texts[0].id):
-        lines += _wrap(one_line(str(values[texts[0].id])), "  ", "  ")
-    lines += _suggested(assessment)
+    if texts and not _blank(values.get(texts[0].id)):
+        lines += _wrap(one_line(values[texts[0].id]))
+    lines += _suggested(note, assessment)
     lines.append("P:")
     for item in texts[1:]:
-        if values.get(item.id):
-            lines += _wrap(f"{_label(item)}: {one_line(str(values[item.id]))}", "  ", "  ")
+        if not _blank(values.get(item.id)):
+            lines += _wrap(f"{note.label(item)}: {one_line(values[item.id])}")
     if goals:
-        lines.append("  Goals:")
-        lines += _goal_lines(form, goals, history, **goal_kw)
+        lines.append("Goal status:")
+        lines += _goal_lines(note, goals, **goal_kw)
     return lines
-
-
-def _since_baseline(form: Form, record: Record, history: Sequence[Record]) -> dict[str, str]:
-    """For a re-evaluation or discharge: " (baseline DATE: value, change)" by item label."""
-    if len(history) < 2:
-        return {}
-    out = {}
-    for p in item_progress(form, history):
-        if p.latest_id != record.id or p.baseline_id == record.id:
-            continue
-        change = fold(p.change())
-        out[_label(p.item)] = f" (baseline {p.baseline_text()}" + (
-            f", {change})" if change else ")"
-        )
-    return {k: fold(v) for k, v in out.items()}
 
 
 def _screen_line(section: Section, values: Mapping[str, Any], assessment: Assessment) -> list[str]:
-    asked = [i for i in section.items if values.get(i.id) is not None]
+    asked = [i for i in section.items if not _blank(values.get(i.id))]
     if not asked:
         return []
+    title = one_line(section.title)
     if assessment.red_flags:
-        fired = ", ".join(f.name for f in assessment.red_flags)
-        return _wrap(fold(f"{section.title}: positive ({fired}); see RED FLAGS."), "  ", "")
-    return [f"{section.title}: negative ({len(asked)} of {len(section.items)} items asked)."]
+        fired = ", ".join(one_line(f.name) for f in assessment.red_flags)
+        return _wrap(fold(f"{title}: POSITIVE ({fired}), see RED FLAGS."))
+    return [f"{title}: negative ({len(asked)} of {len(section.items)} asked)."]
 
 
-def _suggested(assessment: Assessment) -> list[str]:
-    lines = _wrap(fold(f"App summary ({SUGGESTED}): {assessment.summary.text}"), "  ", "  ")
-    if assessment.factors:
-        lines.append("  Factors:")
-        for result in assessment.factors:
-            lines += _factor_lines(result)
-    if assessment.patterns:
-        lines.append("  Patterns:")
-        for result in assessment.patterns:
-            lines += _factor_lines(result)
+def _suggested(note: _Note, assessment: Assessment) -> list[str]:
+    lines = [f"{SUGGESTED}:"]
+    lines += _wrap(
+        f"Source or victim: {_SUMMARY.get(assessment.summary.kind, assessment.summary.kind)}."
+    )
+    for title, results in (("Factors", assessment.factors), ("Patterns", assessment.patterns)):
+        if results:
+            lines.append(f"{title}:")
+            for result in results:
+                lines += _rule_lines(note, result)
     return lines
 
 
-def _visit(
-    form: Form,
-    record: Record,
-    history: Sequence[Record],
-    goals: Sequence[Any],
-    goal_kw: Mapping[str, Any],
-) -> list[str]:
-    values = record.values
-    remeasured = remeasured_in(form, values)
-    pages = [p for p in visit_sections(form, remeasured)]
+def _rule_lines(note: _Note, result: RuleResult) -> list[str]:
+    tags = [f"{result.strength}/{result.indicators}"]
+    if result.opinion:
+        tags.append("opinion")
+    if not result.confirmed:
+        tags.append("possible, not confirmed")
+    name = one_line(result.name)
+    head = f"{_BRACKETED.sub('', name).strip() or name} ({', '.join(tags)})"
+    evidence = _key_evidence([note.evidence(e) for e in result.evidence])
+    text = f"{head}: {'; '.join(evidence)}" if evidence else head
+    return _wrap(fold(text), "  ", "- ")
+
+
+def _key_evidence(lines: Sequence[str]) -> list[str]:
+    """The first evidence line, and the second when both fit in :data:`EVIDENCE_CHARS`."""
+    out = list(lines[:1])
+    if len(lines) > 1 and len(lines[0]) + len(lines[1]) <= EVIDENCE_CHARS:
+        out.append(lines[1])
+    return out[:EVIDENCE_LINES]
+
+
+# ---------------------------------------------------------------------------------------------
+# Visit note
+
+
+def _visit(note: _Note, goals: Sequence[Any], goal_kw: Mapping[str, Any]) -> list[str]:
+    form = note.form
+    remeasured = remeasured_in(form, note.values)
+    pages = list(visit_sections(form, remeasured))
     own = [p for p in pages if p.id in {s.id for s in form.sections}]
     s_page = own[0] if own else None
     p_page = own[-1] if len(own) > 1 else None
     a_page = own[-2] if len(own) > 2 else None
-    o_pages = [p for p in pages if p not in (s_page, a_page, p_page)]
     lines = ["S:"]
     if s_page is not None:
-        lines += _visit_items(s_page, values)
+        lines += _visit_items(note, s_page)
     lines.append("O:")
-    for page in o_pages:
-        if page.id not in {s.id for s in form.sections}:
-            lines += _remeasured(form, record, history, remeasured)
+    for page in pages:
+        if page in (s_page, a_page, p_page):
+            continue
+        if page in own:
+            lines += _visit_items(note, page)
         else:
-            lines += _treatment(page, values)
+            lines += _remeasured(note, remeasured)
     lines.append("A:")
     if goals:
-        lines += _goal_lines(form, goals, history, **goal_kw)
+        lines.append("Goals:")
+        lines += _goal_lines(note, goals, **goal_kw)
     if a_page is not None:
-        lines += _visit_items(a_page, values)
+        lines += _visit_items(note, a_page)
     lines.append("P:")
     if p_page is not None:
-        lines += _visit_items(p_page, values)
+        lines += _visit_items(note, p_page)
     return lines
 
 
@@ -389,72 +495,64 @@ def _fraction(item: Item, value: Any) -> str | None:
     if item.type is not ItemType.NUMBER or rng is None or rng.min != 0 or not item.integer:
         return None
     whole = f"{rng.max:g}"
-    if whole not in item.label.split() or not isinstance(value, int | float):
+    if whole not in item.label.replace(",", " ").split() or isinstance(value, bool):
+        return None
+    if not isinstance(value, int | float):
         return None
     return f"{value:g}/{whole} {item.unit}".strip()
 
 
-def _visit_items(section: Section, values: Mapping[str, Any]) -> list[str]:
+def _visit_items(note: _Note, section: Section) -> list[str]:
     lines = []
     for item in section.items:
-        value = values.get(item.id)
-        if value is None or value in ("", [], {}):
+        value = note.values.get(item.id)
+        if _blank(value):
             continue
         if item.type is ItemType.ROWS:
-            lines += _rows(item, value)
+            lines += _rows(note, item, value)
             continue
-        shown = _fraction(item, value) or _shown(item, value)
-        lines += _wrap(f"{_label(item)}: {shown}", "    ", "  ")
+        shown = _fraction(item, value) or note.shown(item, value)
+        lines += _wrap(f"{note.label(item)}: {shown}", "  ", "")
     return lines
 
 
-def _treatment(section: Section, values: Mapping[str, Any]) -> list[str]:
-    return _visit_items(section, values)
-
-
-def _rows(item: Item, value: Any) -> list[str]:
+def _rows(note: _Note, item: Item, value: Any) -> list[str]:
     """One line per row (its cells in column order), then the total of the minute columns."""
-    rows = value if isinstance(value, list) else []
-    lines = [f"  {_label(item)}:"]
-    total = 0.0
+    rows = [row for row in value if isinstance(row, Mapping)] if isinstance(value, list) else []
+    lines = [f"{note.label(item)}:"]
     timed = [c for c in item.columns if c.type == "number" and c.unit == "min"]
+    total = 0.0
     for row in rows:
-        if not isinstance(row, Mapping):
-            continue
-        shown = value_text(item, [row])
-        lines += _wrap(fold(one_line(shown)), "      ", "    - ")
+        lines += _wrap(one_line(fold(value_text(item, [row]))), "    ", "  - ")
         for column in timed:
             cell = row.get(column.id)
             if isinstance(cell, int | float) and not isinstance(cell, bool):
                 total += cell
     if timed and total:
-        lines.append(f"    Total: {total:g} {timed[0].unit}")
+        lines.append(f"  Total: {total:g} {timed[0].unit}")
     return lines
 
 
-def _remeasured(
-    form: Form, record: Record, history: Sequence[Record], remeasured: Sequence[str]
-) -> list[str]:
-    """Each re-measured item: today's value, the last one before (with its date) and the change
-    since the baseline."""
+def _remeasured(note: _Note, remeasured: Sequence[str]) -> list[str]:
+    """Each re-measured item: today's value, the last one before it (dated) and the change since
+    the episode's baseline."""
     if not remeasured:
         return []
-    before = item_progress(form, history[:-1])
-    last = {p.item.id: p for p in before}
-    since = {p.item.id: p for p in item_progress(form, history)}
-    lines = ["  Re-measured:"]
+    last = {p.item.id: p for p in item_progress(note.form, note.history[:-1])}
+    lines = ["Re-measured (last value; change since baseline):"]
     for item_id in remeasured:
-        item = form.item(item_id)
-        text = f"{_label(item)}: {_shown(item, record.values[item_id])}"
+        item = note.form.item(item_id)
+        now = note.values[item_id]
+        text = f"{note.label(item)}: {note.shown(item, now)}"
         prev = last.get(item_id)
-        if prev is not None:
-            text += f" (last {prev.latest_on.isoformat()}: {prev.latest_text()}"
-            change = since[item_id].change() if item_id in since else ""
-            text += f"; since baseline {change})" if change else ")"
-        else:
+        if prev is None:
             text += " (first measure)"
-        lines += _wrap(fold(one_line(text)), "      ", "    - ")
+        else:
+            change = fold(change_between(item, prev.baseline, now))
+            text += f" (last {prev.latest_on.isoformat()}: {fold(prev.latest_text())}"
+            text += f"; {change})" if change else ")"
+        lines += _wrap(one_line(text), "    ", "  - ")
     return lines
 
 
-__all__ = ["EVIDENCE_LINES", "SUGGESTED", "EpisodeRef", "format_value", "note_text"]
+__all__ = ["EVIDENCE_LINES", "SUGGESTED", "EpisodeRef", "fold", "note_text", "one_line"]

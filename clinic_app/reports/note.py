@@ -32,8 +32,7 @@ def note_text(db: Database, evaluation_id: int) -> str:
     row = r.get_evaluation(db, evaluation_id)
     form = r.evaluation_form(db, evaluation_id)
     patient = r.get_patient(db, row.patient_id)
-    name = f"{patient.given_name} {patient.family_name}".strip()
-    who = f"{name}, MRN {patient.mrn}" if patient.mrn else name
+    who = f"{patient.display_name}, MRN {patient.mrn}" if patient.mrn else patient.display_name
     episode_ref = None
     history: list[Record] = []
     goals: list[object] = []
