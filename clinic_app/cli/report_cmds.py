@@ -1,9 +1,11 @@
-"""``clinic-app report``: the clinician report or the patient handout as a PDF, headless.
+"""``clinic-app report``: the clinician report, the patient handout, the visit note, the progress
+report or the discharge summary as a PDF, headless.
 
 Either from a stored evaluation (``clinic-app report 12 --kind handout -o out.pdf``, database from
-the global ``--database`` or ``$CLINIC_APP_DATABASE_URL``) or from a findings file
-(``clinic-app report --findings f.json --kind clinician -o out.pdf``). reportlab and SQLAlchemy
-are imported only when the command runs.
+the global ``--database`` or ``$CLINIC_APP_DATABASE_URL``; a visit note's id gives the visit note
+PDF), from an episode (``clinic-app report 3 --kind progress|discharge -o out.pdf``: then the id is
+an episode id) or from a findings file (``clinic-app report --findings f.json --kind clinician -o
+out.pdf``). reportlab and SQLAlchemy are imported only when the command runs.
 """
 
 from __future__ import annotations
@@ -19,7 +21,9 @@ from typing import Any
 
 from clinic_app.logs import safe
 
-KINDS = ("clinician", "handout")
+KINDS = ("clinician", "handout", "visit", "progress", "discharge")
+EPISODE_KINDS = ("progress", "discharge")
+"""Kinds whose ID is an episode id."""
 
 log = logging.getLogger(__name__)
 
@@ -27,9 +31,10 @@ log = logging.getLogger(__name__)
 def register(sub: Any) -> None:
     p = sub.add_parser(
         "report",
-        help="write the clinician report or the patient handout as a PDF",
+        help="write a clinician report, handout, visit note or progress report as a PDF",
         description=(
-            "Write a PDF for a stored evaluation (EVALUATION_ID) or for a findings file "
+            "Write a PDF for a stored evaluation or visit note (ID), for an episode of care (ID "
+            "with --kind progress or discharge: then ID is an episode id) or for a findings file "
             "(--findings). The app suggests; the therapist decides."
         ),
     )
@@ -37,10 +42,21 @@ def register(sub: Any) -> None:
         "evaluation_id",
         nargs="?",
         type=_evaluation_id,
-        metavar="EVALUATION_ID",
-        help="id of a stored evaluation",
+        metavar="ID",
+        help=(
+            "id of a stored evaluation or visit note; with --kind progress or discharge, the id "
+            "of an episode of care"
+        ),
     )
-    p.add_argument("--kind", choices=KINDS, required=True, help="which document")
+    p.add_argument(
+        "--kind",
+        choices=KINDS,
+        help=(
+            "which document: clinician (default; for a visit note's id, the visit note), "
+            "handout, visit (a visit note), progress (progress report of an episode), discharge "
+            "(discharge summary of an episode)"
+        ),
+    )
     p.add_argument(
         "-o",
         "--output",
@@ -107,7 +123,7 @@ def _evaluation_id(text: str) -> int:
     if not 1 <= value < 2**63:
         shown = text if len(text) <= 40 else text[:40] + "…"
         raise argparse.ArgumentTypeError(
-            f"{shown!r} is not an evaluation id (a whole number from 1 to {2**63 - 1})"
+            f"{shown!r} is not an evaluation or episode id (a whole number from 1 to {2**63 - 1})"
         )
     return value
 
@@ -164,11 +180,11 @@ def _output_folder(out: Path) -> Path:
     return folder
 
 
-def _from_database(args: argparse.Namespace) -> Any:
+def _from_database(args: argparse.Namespace, kind: str) -> tuple[Any, Any]:
+    """The document's data and its builder, for a stored record (or an episode)."""
     from clinic_app.cli import UserError
     from clinic_app.cli.inputs import check_database_file
     from clinic_app.core.findings import FindingsError
-    from clinic_app.reports.records import report_data_for_evaluation
     from clinic_app.storage.database import default_url, open_database, sqlite_file
     from clinic_app.storage.errors import StorageError
 
@@ -179,9 +195,7 @@ def _from_database(args: argparse.Namespace) -> Any:
     except StorageError as err:
         raise UserError(str(err)) from None
     try:
-        data = report_data_for_evaluation(db, args.evaluation_id)
-        _record_export(db, args.evaluation_id)
-        return data
+        return _stored(db, args.evaluation_id, kind)
     except StorageError as err:
         raise UserError(str(err)) from None
     except FindingsError as err:
@@ -190,9 +204,48 @@ def _from_database(args: argparse.Namespace) -> Any:
         db.close()
 
 
-def _record_export(db: Any, evaluation_id: int) -> None:
-    """The access log (issue 14): the evaluation was read out for a PDF, by the command line
-    (the operating-system user is named, as ``clinic-app user`` does)."""
+def _stored(db: Any, record_id: int, kind: str) -> tuple[Any, Any]:
+    from clinic_app.cli import UserError
+    from clinic_app.core.kinds import kind_label
+    from clinic_app.reports import build_clinician_report, build_handout
+    from clinic_app.reports.episode_data import VISIT, progress_data, visit_note_data
+    from clinic_app.reports.records import report_data_for_evaluation
+    from clinic_app.storage.records import get_evaluation
+
+    if kind in EPISODE_KINDS:
+        from clinic_app.reports.progress_report import build_progress_report
+
+        episode_data = progress_data(db, record_id, kind)
+        if episode_data.evaluation_id is not None:
+            _record_export(db, episode_data.evaluation_id)
+        else:
+            _record_export(db, episode_data.episode.patient_id, entity="patient")
+        return episode_data, build_progress_report
+    ev = get_evaluation(db, record_id)
+    if ev.kind == VISIT:
+        if kind == "handout":
+            raise UserError(
+                f"record {record_id} is a visit note: its PDF is the visit note "
+                "(leave out --kind, or use --kind visit)"
+            )
+        from clinic_app.reports.visit_note import build_visit_note
+
+        note = visit_note_data(db, record_id)
+        _record_export(db, record_id)
+        return note, build_visit_note
+    if kind == "visit":
+        raise UserError(
+            f"record {record_id} is not a visit note (it is an {kind_label(ev.kind).lower()})"
+        )
+    data = report_data_for_evaluation(db, record_id)
+    _record_export(db, record_id)
+    return data, build_clinician_report if kind == "clinician" else build_handout
+
+
+def _record_export(db: Any, evaluation_id: int, *, entity: str = "evaluation") -> None:
+    """The access log (issue 14): the evaluation (or, for the report of an episode without its
+    evaluation, the patient) was read out for a PDF, by the command line (the operating-system
+    user is named, as ``clinic-app user`` does)."""
     import getpass
 
     from clinic_app.storage.accounts import Headless
@@ -203,25 +256,38 @@ def _record_export(db: Any, evaluation_id: int) -> None:
     except Exception:  # noqa: BLE001 - no login name (a container)
         who = ""
     actor = Headless(who).actor
-    log_access(db, actor=actor, action="export", entity="evaluation", entity_id=evaluation_id)
+    log_access(db, actor=actor, action="export", entity=entity, entity_id=evaluation_id)
 
 
 def cmd_report(args: argparse.Namespace) -> int:
     from clinic_app.cli import UserError
 
+    kind = args.kind or "clinician"
     if (args.evaluation_id is None) == (args.findings is None):
+        if kind in EPISODE_KINDS and args.findings is None:
+            raise UserError(f"--kind {kind}: give EPISODE_ID, the id of an episode of care")
         raise UserError("give either EVALUATION_ID or --findings FILE.json (one of them)")
+    if args.findings is not None and kind not in ("clinician", "handout"):
+        what = "EPISODE_ID" if kind in EPISODE_KINDS else "a visit note's id"
+        raise UserError(f"--kind {kind} is made from a stored record: give {what}, not --findings")
     out: Path = args.output
     folder = _output_folder(out)
-    data = _from_findings(args) if args.findings is not None else _from_database(args)
+    if args.findings is not None:
+        from clinic_app.reports import build_clinician_report, build_handout
 
-    from clinic_app.reports import build_clinician_report, build_handout
+        data: Any = _from_findings(args)
+        builder: Any = build_clinician_report if kind == "clinician" else build_handout
+    else:
+        data, builder = _from_database(args, kind)
+
+    from clinic_app.reports.data import ReportData
     from clinic_app.reports.layout import logo_problem
 
-    builder = build_clinician_report if args.kind == "clinician" else build_handout
-    logo = data.clinic.logo
+    header = data if isinstance(data, ReportData) else data.report
+    logo = header.clinic.logo
     if args.no_logo and logo is not None:
-        data = replace(data, clinic=replace(data.clinic, logo=None))
+        header = replace(header, clinic=replace(header.clinic, logo=None))
+        data = header if isinstance(data, ReportData) else replace(data, report=header)
     elif logo is not None:
         problem = logo_problem(logo)
         if problem is not None:  # never a PDF silently without the clinic's letterhead logo
@@ -249,11 +315,10 @@ def cmd_report(args: argparse.Namespace) -> int:
     # Not the file's name: a report is usually named after the patient.
     size = out.stat().st_size
     if args.evaluation_id is not None:
-        log.info(
-            "%s PDF of evaluation %d written (%d bytes)", safe(args.kind), args.evaluation_id, size
-        )
+        what = "episode" if kind in EPISODE_KINDS else "evaluation"
+        log.info("%s PDF of %s %d written (%d bytes)", safe(kind), what, args.evaluation_id, size)
     else:
-        log.info("%s PDF from a findings file written (%d bytes)", safe(args.kind), size)
+        log.info("%s PDF from a findings file written (%d bytes)", safe(kind), size)
     print(f"wrote {out}")
     return 0
 

@@ -341,3 +341,55 @@ def fit_header(data: ReportData) -> ReportData:
     if (clinic, clinician, patient) == (data.clinic, data.clinician, data.patient):
         return data
     return replace(data, clinic=clinic, clinician=clinician, patient=patient)
+
+
+def build_document(
+    target: Any,
+    paper: Paper,
+    decor: PageDecor,
+    make_story: Callable[[float], list[Flowable]],
+    *,
+    title: str,
+    author: str,
+    subject: str,
+) -> None:
+    """One frame per page inside the margins, the watermark behind each page, the running header
+    and footer of ``decor``: the page set-up of the clinician report, for the episode's documents
+    (visit note, progress report). ``make_story(width)`` gives the flowables; same input, same
+    bytes."""
+    from reportlab.platypus import BaseDocTemplate, Frame, PageTemplate
+
+    size = page_size(paper)
+    doc = BaseDocTemplate(
+        target if not hasattr(target, "__fspath__") else str(target),
+        pagesize=size,
+        leftMargin=MARGIN,
+        rightMargin=MARGIN,
+        topMargin=MARGIN,
+        bottomMargin=MARGIN,
+        title=title,
+        author=author,
+        subject=subject,
+        creator="clinic_app",
+        initialFontName=fonts.SANS,
+        invariant=1,
+    )
+    width = size[0] - 2 * MARGIN
+    frame = Frame(
+        MARGIN,
+        MARGIN,
+        width,
+        size[1] - 2 * MARGIN,
+        leftPadding=0,
+        rightPadding=0,
+        topPadding=0,
+        bottomPadding=0,
+        id="body",
+    )
+
+    def on_page(canvas: Canvas, _doc: object) -> None:
+        if decor.watermark:
+            draw_watermark(canvas, decor.watermark)
+
+    doc.addPageTemplates([PageTemplate(id="page", frames=[frame], onPage=on_page)])
+    doc.build(make_story(width), canvasmaker=canvas_maker(decor))

@@ -25,6 +25,7 @@ from clinic_app.reports.data import (
 if TYPE_CHECKING:
     from clinic_app.storage.database import Database
     from clinic_app.storage.records import Evaluation
+    from clinic_app.storage.values import Patient
 
 
 def report_data_for_evaluation(db: Database, evaluation_id: int) -> ReportData:
@@ -38,18 +39,7 @@ def report_data_for_evaluation(db: Database, evaluation_id: int) -> ReportData:
     ev = records.get_evaluation(db, evaluation_id)
     form = records.evaluation_form(db, evaluation_id)
     patient = records.get_patient(db, ev.patient_id)
-    stored_clinic = records.get_clinic(db)
-    clinic = (
-        ClinicInfo(
-            name=stored_clinic.name,
-            address=stored_clinic.address,
-            phone=stored_clinic.phone,
-            logo=stored_clinic.logo,
-            paper=stored_clinic.paper_size,
-        )
-        if stored_clinic is not None
-        else ClinicInfo(name="Clinic")
-    )
+    clinic = clinic_info(db)
     if ev.clinician_id is not None:
         who = records.get_clinician(db, ev.clinician_id)
         clinician = ClinicianInfo(who.name, who.credentials)
@@ -73,11 +63,7 @@ def report_data_for_evaluation(db: Database, evaluation_id: int) -> ReportData:
     return ReportData(
         clinic=clinic,
         clinician=clinician,
-        patient=PatientInfo(
-            name=f"{patient.given_name} {patient.family_name}".strip(),
-            date_of_birth=patient.date_of_birth,
-            mrn=patient.mrn,
-        ),
+        patient=patient_info(patient),
         evaluation=EvaluationInfo(
             date=ev.eval_date,
             kind=kind_label(ev.kind),
@@ -95,6 +81,31 @@ def report_data_for_evaluation(db: Database, evaluation_id: int) -> ReportData:
         findings=findings,
         carried=frozenset(ev.carried_forward),
         previous=previous,
+    )
+
+
+def clinic_info(db: Database) -> ClinicInfo:
+    """The clinic's letterhead as stored today (a plain "Clinic" before it is set up)."""
+    from clinic_app.storage import records
+
+    stored = records.get_clinic(db)
+    if stored is None:
+        return ClinicInfo(name="Clinic")
+    return ClinicInfo(
+        name=stored.name,
+        address=stored.address,
+        phone=stored.phone,
+        logo=stored.logo,
+        paper=stored.paper_size,
+    )
+
+
+def patient_info(patient: Patient) -> PatientInfo:
+    """What the documents print of a patient."""
+    return PatientInfo(
+        name=f"{patient.given_name} {patient.family_name}".strip(),
+        date_of_birth=patient.date_of_birth,
+        mrn=patient.mrn,
     )
 
 

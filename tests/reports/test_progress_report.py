@@ -1,0 +1,371 @@
+"""The progress report and discharge summary of an episode, built from a real SQLite file with the
+records API and read back with pypdf; the ``clinic-app report EPISODE --kind ...`` command."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from clinic_app.cli import main
+from clinic_app.core.form import Form
+from clinic_app.reports.episode_data import ReportKindError, progress_data
+from clinic_app.reports.progress_report import write_progress_report
+from clinic_app.storage import records as r
+from clinic_app.storage.database import Database, open_database
+from clinic_app.storage.errors import NotFoundError
+from tests.reports.conftest import EXAMPLES_DIR, Pdf
+
+START = date(2026, 9, 1)
+SIGNER = "Zoë Kim"
+
+
+def _values(name: str = "runner_left_proximal") -> dict[str, Any]:
+    return dict(json.loads((EXAMPLES_DIR / f"{name}.json").read_text())["values"])
+
+
+@dataclass
+class Episode:
+    db: Database
+    url: str
+    patient_id: int
+    episode_id: int
+    initial_id: int
+    visit_ids: list[int]
+    reeval_id: int | None = None
+    discharge_id: int | None = None
+    goal_ids: tuple[int, ...] = ()
+
+
+def _record(
+    db: Database,
+    form: Form,
+    patient_id: int,
+    episode_id: int,
+    kind: str,
+    on: date,
+    values: dict[str, Any],
+    *,
+    sign: bool,
+    clinician_id: int | None = None,
+    copy: bool = False,
+) -> int:
+    ev = r.start_evaluation(
+        db,
+        patient_id,
+        form,
+        user="dana",
+        kind=kind,  # type: ignore[arg-type]
+        eval_date=on,
+        episode_id=episode_id,
+        copy_forward=copy,
+        clinician_id=clinician_id,
+    )
+    if copy:  # carried forward, then these re-measured
+        values = {**ev.findings.get("values", {}), **values}
+    saved = r.save_draft(db, ev.id, {"values": values}, ev.version, user="dana")
+    if sign:
+        r.sign_evaluation(db, ev.id, saved.version, user=SIGNER)
+    return ev.id
+
+
+def visit_values(n: int, *, left: float, interventions: int = 3, **extra: Any) -> dict[str, Any]:
+    rows = [
+        {
+            "kind": "exercise",
+            "name": "Nordic hamstring lowers",
+            "sets": 3,
+            "reps": 6,
+            "load": "body",
+        },
+        {"kind": "manual", "name": "Soft tissue, posterior thigh", "minutes": 10},
+        {"kind": "education", "name": "Load and sitting advice", "minutes": 5},
+    ]
+    rows = (rows * (interventions // 3 + 1))[:interventions]
+    values: dict[str, Any] = {
+        "pain_now": max(0, 4 - n // 2),
+        "visit_pain_worst": 5,
+        "visit_report": "better",
+        "visit_report_text": f"Sat through a meeting, visit {n}.",
+        "hep_days": 5,
+        "hep_barriers": "Busy week at work.",
+        "interventions": rows,
+        "visit_impression": f"Tolerating load well (visit {n}).",
+        "next_visit_plan": "Re-test Nordic force next time.",
+        "program_changes": "Add a second set of bridges.",
+        "nordic_force": {"left": left, "right": 280},
+    }
+    values.update(extra)
+    return values
+
+
+def make_episode(
+    tmp_path: Path,
+    form: Form,
+    *,
+    visits: int = 4,
+    reeval: str | None = "signed",
+    discharge: str | None = None,
+    plan: bool = True,
+) -> Episode:
+    """An episode: a signed initial evaluation (Nordic L 190 / R 280 N), ``visits`` visit notes a
+    week apart (the left side growing to 210 N), goals, a plan of care, a re-evaluation and a
+    discharge evaluation ("signed", "draft" or None)."""
+    url = f"sqlite:///{tmp_path / 'clinic.db'}"
+    db = open_database(url, backup=False)
+    r.save_clinic(db, r.ClinicInfo("Lakeside Physio", "1 Shore Rd", "555 0199"), user="admin")
+    who = r.save_clinician(db, r.ClinicianInfo(SIGNER, "PT"), user="admin")
+    patient = r.create_patient(
+        db, r.PatientFields("Wang", "Fang 王芳", "M-15", date(1990, 1, 2)), user="admin"
+    )
+    episode = r.create_episode(
+        db,
+        patient.id,
+        r.EpisodeInfo("Left posterior thigh", "left", referral_source="Dr Ortiz", start_date=START),
+        user="dana",
+    )
+    initial = _values()
+    initial["nordic_force"] = {"left": 190, "right": 280}
+    initial["plan"] = "Load the hamstrings progressively; review sitting."
+    first = _record(
+        db, form, patient.id, episode.id, "initial", START, initial, sign=True, clinician_id=who.id
+    )
+    goals = (
+        r.add_goal(
+            db,
+            episode.id,
+            r.GoalInfo(
+                "short",
+                "Nordic deficit below 30%",
+                {"item": "nordic_force", "measure": "deficit", "op": "<", "threshold": 30},
+                START + timedelta(weeks=8),
+            ),
+            user="dana",
+            form=form,
+        ),
+        r.add_goal(
+            db,
+            episode.id,
+            r.GoalInfo(
+                "long",
+                "Nordic deficit below 10%",
+                {"item": "nordic_force", "measure": "deficit", "op": "<", "threshold": 10},
+                START + timedelta(weeks=12),
+            ),
+            user="dana",
+            form=form,
+        ),
+        r.add_goal(db, episode.id, r.GoalInfo("long", "Sit through a 2-hour meeting"), user="dana"),
+    )
+    r.set_goal_status(db, goals[0].id, "met", goals[0].version, user="dana")
+    if plan:
+        r.save_plan(
+            db,
+            episode.id,
+            r.PlanInfo(START, 2, 6, 12, "Progressive hamstring loading; manual therapy."),
+            user="dana",
+        )
+    ids = []
+    for n in range(1, visits + 1):
+        left = 190 + round(20 * n / visits)
+        ids.append(
+            _record(
+                db,
+                form,
+                patient.id,
+                episode.id,
+                "visit",
+                START + timedelta(days=2 * n),
+                visit_values(n, left=left),
+                sign=n % 2 == 1,
+            )
+        )
+    out = Episode(db, url, patient.id, episode.id, first, ids, goal_ids=tuple(g.id for g in goals))
+    last = START + timedelta(days=2 * visits + 1)
+    if reeval is not None:
+        values = {
+            "nordic_force": {"left": 210, "right": 280},
+            "pain_now": 2,
+            "plan": "Continue loading; start running drills.",
+        }
+        out.reeval_id = _record(
+            db,
+            form,
+            patient.id,
+            episode.id,
+            "re_evaluation",
+            last,
+            values,
+            sign=reeval == "signed",
+            copy=True,
+        )
+    if discharge is not None:
+        values = {"nordic_force": {"left": 260, "right": 280}, "pain_now": 0}
+        out.discharge_id = _record(
+            db,
+            form,
+            patient.id,
+            episode.id,
+            "discharge",
+            last + timedelta(days=7),
+            values,
+            sign=discharge == "signed",
+            copy=True,
+        )
+    return out
+
+
+@pytest.fixture
+def episode_maker(tmp_path: Path, form: Form) -> Callable[..., Episode]:
+    made: list[Episode] = []
+
+    def make(**kw: Any) -> Episode:
+        ep = make_episode(tmp_path, form, **kw)
+        made.append(ep)
+        return ep
+
+    yield make  # type: ignore[misc]
+    for ep in made:
+        ep.db.close()
+
+
+def _pdf(db: Database, episode_id: int, kind: str) -> Pdf:
+    stream = io.BytesIO()
+    write_progress_report(db, episode_id, kind, stream)
+    return Pdf(stream.getvalue())
+
+
+def test_progress_report_has_baseline_latest_goals_visits_and_signature(episode_maker) -> None:
+    ep = episode_maker(visits=4, reeval="signed")
+    pdf = _pdf(ep.db, ep.episode_id, "progress")
+    flat = pdf.flat
+    assert "Progress report" in flat
+    assert "Wang Fang 王芳" in flat
+    assert "L 190 N / R 280 N (32% deficit)" in flat  # baseline
+    assert "L 210 N / R 280 N (25% deficit)" in flat  # latest: the re-evaluation
+    assert "L +20 N" in flat
+    # goals: the clinician's status and the app's suggestion
+    assert "Nordic deficit below 30%" in flat
+    assert "Nordic deficit below 10%" in flat
+    assert "Sit through a 2-hour meeting" in flat
+    assert "met" in flat
+    assert "progressing" in flat
+    assert "not started" in flat
+    assert "4 visit notes from 3 Sept 2026 to 9 Sept 2026 (2 signed)" in flat or re.search(
+        r"4 visit notes from 3 Sep\w* 2026 to 9 Sep\w* 2026 \(2 signed\)", flat
+    )
+    assert "Planned in the plan of care: 12 visits" in flat
+    assert "Electronically signed" in flat
+    assert f"Signed by: {SIGNER}" in flat
+    assert "DRAFT" not in pdf.text
+    assert "young male field-sport athletes" in flat  # the Nordic cut-off is labelled
+    assert "Continue loading; start running drills." in flat  # the re-evaluation's plan
+    assert "2 a week" in flat
+    assert "6 weeks" in flat
+
+
+def test_unsigned_reevaluation_says_draft_on_every_page(episode_maker) -> None:
+    ep = episode_maker(visits=4, reeval="draft")
+    pdf = _pdf(ep.db, ep.episode_id, "progress")
+    for page in pdf.pages:
+        assert "DRAFT" in page
+        assert "re-evaluation of" in re.sub(r"\s+", " ", page)
+        assert "is not signed" in page
+    assert "Electronically signed" not in pdf.flat
+
+
+def test_no_discharge_evaluation_yet(episode_maker) -> None:
+    ep = episode_maker(visits=2, reeval="signed")
+    pdf = _pdf(ep.db, ep.episode_id, "discharge")
+    assert "Discharge summary" in pdf.flat
+    for page in pdf.pages:
+        assert "DRAFT: no discharge evaluation yet" in re.sub(r"\s+", " ", page)
+    assert "Electronically signed" not in pdf.flat
+
+
+def test_signed_discharge_reads_up_to_the_discharge(episode_maker) -> None:
+    ep = episode_maker(visits=3, reeval="signed", discharge="signed")
+    flat = _pdf(ep.db, ep.episode_id, "discharge").flat
+    assert "L 260 N / R 280 N (7% deficit)" in flat
+    assert "Electronically signed" in flat
+    data = progress_data(ep.db, ep.episode_id, "discharge")
+    long_goal = next(g for g in data.goals if g.text == "Nordic deficit below 10%")
+    assert long_goal.suggested == "met"
+    # the progress report still belongs to the re-evaluation: 210 N is its latest
+    assert "L 210 N / R 280 N (25% deficit)" in _pdf(ep.db, ep.episode_id, "progress").flat
+
+
+def test_bad_kind_and_unknown_episode(episode_maker) -> None:
+    ep = episode_maker(visits=1, reeval=None)
+    with pytest.raises(ReportKindError):
+        _pdf(ep.db, ep.episode_id, "handout")
+    with pytest.raises(NotFoundError):
+        _pdf(ep.db, 999, "progress")
+
+
+def test_thirty_visits_fit_and_are_fast(episode_maker) -> None:
+    ep = episode_maker(visits=30, reeval="signed")
+    write_progress_report(ep.db, ep.episode_id, "progress", io.BytesIO())  # warm
+    best = float("inf")
+    for _ in range(3):
+        t0 = time.perf_counter()
+        stream = io.BytesIO()
+        write_progress_report(ep.db, ep.episode_id, "progress", stream)
+        best = min(best, time.perf_counter() - t0)
+    pdf = Pdf(stream.getvalue())
+    assert "30 visit notes" in pdf.flat
+    assert best < 0.6, f"progress report of a 30-visit episode took {best * 1000:.0f} ms"
+
+
+# ---------------------------------------------------------------------------------------------
+# the command line
+
+
+def test_cli_writes_the_progress_report_and_logs_the_export(episode_maker, tmp_path: Path, capsys):
+    ep = episode_maker(visits=2, reeval="signed")
+    out = tmp_path / "p.pdf"
+    code = main(
+        ["--database", ep.url, "report", str(ep.episode_id), "--kind", "progress", "-o", str(out)]
+    )
+    assert code == 0, capsys.readouterr().err
+    assert capsys.readouterr().out.strip() == f"wrote {out}"
+    flat = Pdf(out.read_bytes()).flat
+    assert "L 210 N / R 280 N (25% deficit)" in flat
+    log = r.access_log(ep.db)
+    assert any(
+        (e.action, e.entity, e.entity_id) == ("export", "evaluation", ep.reeval_id) for e in log
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["999", "--kind", "progress"], "episode 999 does not exist"),
+        (["999", "--kind", "discharge"], "episode 999 does not exist"),
+        (["--findings", "x.json", "--kind", "progress"], "EPISODE_ID"),
+        (["abc", "--kind", "progress"], "not an evaluation or episode id"),
+        (["1", "--kind", "nonsense"], "invalid choice"),
+    ],
+)
+def test_cli_bad_input_is_one_line(
+    args: list[str], message: str, episode_maker, tmp_path: Path, capsys
+) -> None:
+    ep = episode_maker(visits=1, reeval=None)
+    out = tmp_path / "bad.pdf"
+    try:
+        code = main(["--database", ep.url, "report", *args, "-o", str(out)])
+    except SystemExit as stop:  # argparse's own refusal
+        code = stop.code  # type: ignore[assignment]
+    assert code == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err, err
+    assert len(err.splitlines()) in (1, 2)  # argparse prints its usage line first
+    assert not out.exists()
