@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError, model_validator
 
 from clinic_app.core.form_checks import _pydantic_problems, cited_sources
 from clinic_app.core.form_loading import _YAML_LOADER, _check_expansion, _check_structure
@@ -26,6 +26,9 @@ KIND = "questionnaire"
 Language = Annotated[str, Field(pattern=r"^[a-z]{2}$")]
 # A text in every language the questionnaire ships: ``{en: ..., de: ...}``.
 Text = dict[Language, Annotated[str, Field(min_length=1, max_length=2000)]]
+# Numbers in a questionnaire file are numbers: ``true`` is not a score of 1, nor "9" a threshold.
+Int = Annotated[int, Strict()]
+Float = Annotated[float, Strict()]
 _KIND_LINE = re.compile(r"^kind:\s*['\"]?questionnaire['\"]?\s*(#.*)?$", re.MULTILINE)
 
 
@@ -53,7 +56,7 @@ class Source(_Strict):
 
 
 class Option(_Strict):
-    score: int = Field(ge=0, le=1000)
+    score: Int = Field(ge=0, le=1000)
     label: Text
 
 
@@ -61,8 +64,8 @@ class Answer(_Strict):
     """What one item accepts: one of ``options`` (its score) or a whole number in min..max."""
 
     options: tuple[Option, ...] = ()
-    min: int | None = Field(default=None, ge=0, le=1000)
-    max: int | None = Field(default=None, ge=0, le=1000)
+    min: Int | None = Field(default=None, ge=0, le=1000)
+    max: Int | None = Field(default=None, ge=0, le=1000)
     min_label: Text | None = None
     max_label: Text | None = None
 
@@ -112,29 +115,29 @@ class Item(_Strict):
 
 
 class ScoreRange(_Strict):
-    min: float
-    max: float
+    min: Float
+    max: Float
 
 
 class Scoring(_Strict):
     method: Literal["sum", "mean"]
-    max_missing: int = Field(ge=0)
+    max_missing: Int = Field(ge=0)
     # A sum with missing items allowed is scaled up to all items (sum x items / answered).
     prorate: bool
     missing_source: str = Field(min_length=1)  # citation of the missing-item rule
     missing_note: str = Field(min_length=1)  # the rule in words (and why, when conservative)
     range: ScoreRange
     direction: Literal["higher_better", "lower_better"]
-    decimals: int = Field(ge=0, le=3)
+    decimals: Int = Field(ge=0, le=3)
     source: str = Field(min_length=1)
 
 
 class Threshold(_Strict):
-    points: float = Field(gt=0)
+    points: Float = Field(gt=0)
     # ``at_least``: a change equal to the threshold counts; ``more_than``: it must be larger.
     boundary: Literal["at_least", "more_than"]
     boundary_source: str = Field(min_length=1)
-    confidence: int | None = Field(default=None, ge=50, le=99)  # an MDC's confidence level
+    confidence: Int | None = Field(default=None, ge=50, le=99)  # an MDC's confidence level
     source: str = Field(min_length=1)
     note: str = ""
 
@@ -142,7 +145,7 @@ class Threshold(_Strict):
 class PercentThreshold(_Strict):
     """A relative MCID (NPRS: a 30% reduction), for improvements only."""
 
-    percent: float = Field(gt=0, le=100)
+    percent: Float = Field(gt=0, le=100)
     boundary: Literal["at_least", "more_than"]
     source: str = Field(min_length=1)
 
@@ -159,7 +162,7 @@ class Questionnaire(_Strict):
     id: Identifier
     title: str = Field(min_length=1, max_length=200)
     short: str = Field(min_length=1, max_length=20)
-    version: int = Field(ge=1)
+    version: Int = Field(ge=1)
     languages: tuple[Language, ...] = Field(min_length=1)
     licence: Licence
     sources: tuple[Source, ...] = Field(min_length=1)
@@ -233,13 +236,16 @@ def cross_check(q: Questionnaire) -> list[str]:
     if len(set(q.languages)) != len(q.languages):
         problems.append("languages: a language is listed twice")
     wanted = set(q.languages)
+    lacking: dict[str, list[str]] = {}  # language -> the places without a text in it
     for where, texts in _texts(q):
-        missing = sorted(wanted - set(texts))
+        for language in sorted(wanted - set(texts)):
+            lacking.setdefault(language, []).append(where)
         extra = sorted(set(texts) - wanted)
-        if missing:
-            problems.append(f"{where}: no text in {', '.join(missing)} (languages lists it)")
         if extra:
             problems.append(f"{where}: text in {', '.join(extra)}, which languages does not list")
+    for language, places in lacking.items():
+        more = f" (nor have {len(places) - 1} more texts)" if len(places) > 1 else ""
+        problems.append(f"{places[0]}: no text in {language}, which languages lists{more}")
     activity = [i.patient_activity for i in q.items]
     if any(activity) and not all(activity):
         problems.append("items: patient_activity must be the same for every item")
