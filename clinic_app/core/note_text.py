@@ -36,6 +36,7 @@ from datetime import date
 from typing import Any
 
 from clinic_app.core.engine import Assessment, Evidence, RuleResult, assess
+from clinic_app.core.findings import Findings, FindingsError, validate
 from clinic_app.core.form import Form, Item, ItemType, Leaf, Section
 from clinic_app.core.form_schema import AllOf, AnyOf, Condition
 from clinic_app.core.goals import STATUS_LABELS, merged_values
@@ -44,10 +45,12 @@ from clinic_app.core.progress import (
     Record,
     change_between,
     findings_at,
+    gap_text,
     goal_progress,
     item_progress,
     value_text,
 )
+from clinic_app.core.symmetry import compare
 from clinic_app.core.visit import evaluation_sections, remeasured_in, visit_sections
 
 WIDTH = 100
@@ -127,7 +130,8 @@ class _Note:
         self.record = record
         self.values = record.values
         self.history = history
-        full = {i.id: one_line(i.label) for i in form.items.values()}
+        self.form_items = form.items
+        full = {i.id: one_line(i.label) for i in self.form_items.values()}
         short = {k: _BRACKETED.sub("", v).strip() or v for k, v in full.items()}
         counts = Counter(short.values())
         self.labels = {k: short[k] if counts[short[k]] == 1 else full[k] for k in full}
@@ -141,7 +145,21 @@ class _Note:
         """A stored value in words, on one line (free text squeezed, symbols folded)."""
         if item.type is ItemType.TEXT:
             return one_line(value)
-        return one_line(fold(value_text(item, value)))
+        text = value_text(item, value)
+        # A difference below the minimal detectable difference is measurement noise: no gap
+        # shown. A deficit is always shown (a goal may be stricter than the form's threshold).
+        sym = item.symmetry
+        if isinstance(value, Mapping) and sym is not None and sym.method == "difference":
+            left, right = value.get("left"), value.get("right")
+            gap = gap_text(item, left, right)
+            if (
+                gap
+                and isinstance(left, int | float)
+                and isinstance(right, int | float)
+                and not compare(item, float(left), float(right), None).exceeds
+            ):
+                text = text.removesuffix(f" ({gap})")
+        return one_line(fold(text))
 
     def _changes(self) -> dict[str, str]:
         """For an evaluation after the episode's first record: what changed since the baseline,
@@ -152,9 +170,9 @@ class _Note:
         for p in item_progress(self.form, self.history):
             if p.latest_id != self.record.id or p.baseline_id == self.record.id:
                 continue
-            parts = [c for c in fold(p.change()).split(", ") if c and not c.endswith("no change")]
-            if parts:
-                out[p.item.id] = ", ".join(parts)
+            change = _changed(p.change())
+            if change != "no change":
+                out[p.item.id] = change
         return out
 
     def _unchanged(self) -> set[str]:
@@ -197,13 +215,14 @@ class _Note:
                 item, side = entries[0]
                 parts.append(f"{self.label(item)}{side}: {word}")
             else:
-                parts.append(f"{word}: {', '.join(self.label(i) + side for i, side in entries)}")
+                # " / " between labels: a label may hold a comma ("Low back pain, now or before").
+                parts.append(f"{word}: {' / '.join(self.label(i) + side for i, side in entries)}")
         return parts
 
     def evidence(self, ev: Evidence) -> str:
         """The measured part of an evidence line, with the short label."""
         text = one_line(ev.text).split("; ")[0]
-        item = self.form.items.get(ev.item_id)
+        item = self.form_items.get(ev.item_id)
         if item is not None:
             short = self.label(item)
             text = text.replace(one_line(item.label), short, 1)
@@ -213,6 +232,13 @@ class _Note:
                 text = f"{short}: {pair.group(1)}"
         # The header names the painful side; the other side stays marked.
         return fold(text.replace(" (painful side)", ""))
+
+
+def _changed(change: str) -> str:
+    """A change text without its unchanged sides ("L +30 N, R no change" is "L +30 N")."""
+    parts = [c for c in fold(change).split(", ") if c]
+    kept = [c for c in parts if not c.endswith("no change")]
+    return ", ".join(kept) if kept else ("no change" if parts else "")
 
 
 def _answer(item: Item, value: Any) -> tuple[str, str] | None:
@@ -265,11 +291,9 @@ def _header(
     note: _Note, patient: str, episode: EpisodeRef | None, signer: str | None, visit_no: int
 ) -> list[str]:
     record = note.record
-    if record.kind == "visit":
-        kind = f"{VISIT_LABEL} {visit_no}" if visit_no else VISIT_LABEL
-    else:
-        kind = kind_label(record.kind)
-    lines = _wrap(f"{kind.upper()} {record.on.isoformat()} - {one_line(patient)}")
+    kind = VISIT_LABEL if record.kind == "visit" else kind_label(record.kind)
+    number = f" (visit {visit_no})" if record.kind == "visit" and visit_no else ""
+    lines = _wrap(f"{kind.upper()} {record.on.isoformat()}{number} - {one_line(patient)}")
     side = episode.side if episode is not None else None
     if side is None and note.form.involved_side_item in note.form.items:
         raw = note.values.get(note.form.involved_side_item)
@@ -298,18 +322,32 @@ def _red_flags(note: _Note, assessment: Assessment) -> list[str]:
     return lines
 
 
-def _goal_lines(note: _Note, goals: Sequence[Any], **kw: Any) -> list[str]:
+def _goal_lines(note: _Note, goals: Sequence[Any], *, both: bool = False, **kw: Any) -> list[str]:
+    """A line per goal: term, text, target date, status (and the app's suggestion when it differs;
+    ``both``: always, with the target in words, as a visit's assessment shows them), the reading
+    now."""
     lines: list[str] = []
     for g in goal_progress(note.form, goals, note.history, **kw):
-        target = f"target {g.target_words}" if g.target_words else "functional"
-        by = f", by {g.target_date.isoformat()}" if g.target_date else ""
+        what = one_line(g.text) or g.target_words
+        when = [f"target {g.target_words}"] if both and g.target_words else []
+        if g.target is None:
+            when.append("functional")
+        if g.target_date is not None:
+            when.append(f"by {g.target_date.isoformat()}")
         status = STATUS_LABELS.get(g.status, g.status)
-        text = f"{_TERM.get(g.term, g.term)}: {one_line(g.text)} ({target}{by}): {status}"
-        if g.suggested != g.status:
-            text += f" (app suggests {STATUS_LABELS.get(g.suggested, g.suggested)})"
+        suggested = STATUS_LABELS.get(g.suggested, g.suggested)
+        text = f"{_TERM.get(g.term, g.term)} {what}" + (f" ({', '.join(when)})" if when else "")
+        # A functional goal has no suggestion beyond its date: the clinician judges it.
+        judged = g.target is None and g.suggested == "not_started"
+        if both:
+            text += f": set {status}" + ("" if judged else f", app suggests {suggested}")
+        else:
+            text += f": {status}"
+            if g.suggested != g.status and not judged:
+                text += f" (app suggests {suggested})"
         latest = g.suggestion.latest
-        if latest is not None and latest.text and latest.text != "not measured":
-            text += f"; latest {one_line(latest.text)}"
+        if latest is not None and latest.text and latest.met is not None:
+            text += f"; now {one_line(latest.text)}"
         lines += _wrap(fold(text), "  ", "- ")
     return lines
 
@@ -345,7 +383,7 @@ def note_text(
         values = (
             merged_values(r.values for r in history) if record.kind == "visit" else record.values
         )
-        assessment = assess(form, findings_at(form, values, side))
+        assessment = assess(form, _findings(form, values, side))
     visit_no = sum(1 for r in history if r.kind == "visit")
     lines = _header(note, patient, episode, signer, visit_no)
     lines += _red_flags(note, assessment)
@@ -355,6 +393,18 @@ def note_text(
     else:
         lines += _evaluation(note, assessment, goals, goal_kw)
     return "\n".join(line.rstrip() for line in lines) + "\n"
+
+
+def _findings(form: Form, values: Mapping[str, Any], side: str | None) -> Findings:
+    """The values as findings: checked all at once (fast), item by item only when something no
+    longer fits the form (``progress.findings_at`` leaves that out)."""
+    kept = dict(values)
+    if side in ("left", "right", "both") and form.involved_side_item not in kept:
+        kept[form.involved_side_item] = side
+    try:
+        return validate(form, {"values": kept})
+    except FindingsError:
+        return findings_at(form, values, side)
 
 
 def _history(record: Record, records: Sequence[Record]) -> list[Record]:
@@ -397,7 +447,7 @@ def _evaluation(
     texts = [i for i in plan.items if i.type is ItemType.TEXT] if plan is not None else []
     lines.append("A:")
     if texts and not _blank(values.get(texts[0].id)):
-        lines += _wrap(one_line(values[texts[0].id]))
+        lines += _wrap(f"{note.label(texts[0])}: {one_line(values[texts[0].id])}")
     lines += _suggested(note, assessment)
     lines.append("P:")
     for item in texts[1:]:
@@ -480,7 +530,7 @@ def _visit(note: _Note, goals: Sequence[Any], goal_kw: Mapping[str, Any]) -> lis
     lines.append("A:")
     if goals:
         lines.append("Goals:")
-        lines += _goal_lines(note, goals, **goal_kw)
+        lines += _goal_lines(note, goals, both=True, **goal_kw)
     if a_page is not None:
         lines += _visit_items(note, a_page)
     lines.append("P:")
@@ -548,7 +598,7 @@ def _remeasured(note: _Note, remeasured: Sequence[str]) -> list[str]:
         if prev is None:
             text += " (first measure)"
         else:
-            change = fold(change_between(item, prev.baseline, now))
+            change = _changed(change_between(item, prev.baseline, now))
             text += f" (last {prev.latest_on.isoformat()}: {fold(prev.latest_text())}"
             text += f"; {change})" if change else ")"
         lines += _wrap(one_line(text), "    ", "  - ")
