@@ -23,6 +23,8 @@ VIGNETTES = ROOT / "tests" / "core" / "vignettes"
 EXAMPLES = ROOT / "examples"
 USER_FALLBACK = "benchmark"
 
+import episode  # noqa: E402  (benchmarks/ is this script's folder: the episode figures' probes)
+
 
 def now_ms() -> float:
     return time.perf_counter_ns() / 1e6
@@ -697,6 +699,7 @@ PROBES: dict[str, Callable[..., dict[str, Any]]] = {
     "report_cold": probe_report_cold,
     "report_after_warmup": probe_report_after_warmup,
     "report_warm": probe_report_warm,
+    **episode.PROBES,
 }
 
 

@@ -32,6 +32,7 @@ ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
 import clinics  # noqa: E402  (benchmarks/ is not a package)
+import episode  # noqa: E402
 
 WORK = clinics.CACHE / "work"
 DEFAULT_SIZES = (1_000, 10_000, 100_000)
@@ -1138,7 +1139,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         " whose evaluations hold whole vignettes",
     )
     p.add_argument(
-        "--only", help="comma-separated subset: start,search,open,autosave,engine,reports,access"
+        "--only",
+        help="comma-separated subset: start,search,open,autosave,engine,reports,access,episode",
     )
     args = p.parse_args(argv)
     sizes = args.sizes or ",".join(map(str, QUICK_SIZES if args.quick else DEFAULT_SIZES))
@@ -1183,7 +1185,6 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("CLINIC_APP_ENCRYPTION", "off")
     cal_start = calibrate()
     dbs = working_copies(args.sizes, bench.log)
-    want = args.only or {"start", "search", "open", "autosave", "engine", "reports", "access"}
     figures: list[tuple[str, Any]] = [
         ("start", lambda: bench.starts(dbs)),
         ("search", lambda: bench.search(dbs)),
@@ -1192,7 +1193,9 @@ def main(argv: list[str] | None = None) -> int:
         ("engine", bench.engine),
         ("access", lambda: bench.access_log(working_copies(args.sizes, bench.log))),
         ("reports", lambda: bench.reports(dbs)),
+        ("episode", lambda: episode.measure(bench, sys.modules[__name__])),
     ]
+    want = args.only or {name for name, _ in figures}
     for name, measure in figures:
         if name not in want:
             continue
