@@ -145,7 +145,11 @@ def nice_range(
         pad = max(abs(lo) * 0.1, 1.0)
         lo, hi = lo - pad, hi + pad
     step = nice_step(hi - lo, count)
+    low, high = lo, hi
     lo, hi = math.floor(lo / step + 1e-9) * step, math.ceil(hi / step - 1e-9) * step
+    # a value on the edge would hide in the frame: one more step of room, within the limits
+    lo -= step if low - lo < step * 0.05 and low != 0 else 0
+    hi += step if hi - high < step * 0.05 else 0
     if limits is not None:
         lo, hi = max(lo, limits[0]), min(hi, limits[1])
     first = math.ceil(lo / step - 1e-9) * step
