@@ -40,6 +40,32 @@ if TYPE_CHECKING:
     from clinic_app.storage.database import Database
 
 MAX_AGE_YEARS = 120
+# The clinic-wide settings an admin edits in Settings: key, label, hint, range (records.settings
+# checks the same ranges when saving).
+ADMIN_SETTINGS = (
+    (
+        "idle_lock_minutes",
+        "Lock after (minutes)",
+        "minutes without use before a window hides patient data",
+        1,
+        240,
+    ),
+    (
+        "progress_every_visits",
+        "Progress report every (visits)",
+        "plan-of-care default: visits between progress reports",
+        1,
+        100,
+    ),
+    (
+        "progress_every_days",
+        "Progress report every (days)",
+        "plan-of-care default: days between progress reports",
+        1,
+        365,
+    ),
+    ("recert_days", "Recertify the plan after (days)", "plan-of-care default", 1, 365),
+)
 SEXES = (("unknown", "Not recorded"), ("female", "Female"), ("male", "Male"), ("other", "Other"))
 
 
@@ -472,13 +498,8 @@ class ClinicDialog(_FormDialog):
         self._add(who, "licence_number", "Licence number", QLineEdit(self))
         if admin:
             rules = self._form("Every workstation of the clinic")
-            self._add(
-                rules,
-                "idle_lock_minutes",
-                "Lock after (minutes)",
-                QLineEdit(self),
-                "minutes without use before a window hides patient data",
-            )
+            for key, label, hint, _low, _high in ADMIN_SETTINGS:
+                self._add(rules, key, label, QLineEdit(self), hint)
         self.storage_labels: dict[str, QLabel] = {}
         if show_storage:
             from clinic_app.paths import data_dir
@@ -496,15 +517,17 @@ class ClinicDialog(_FormDialog):
                 self.storage_labels[key] = lab
         self._finish()
 
-        def read(db: Database) -> tuple[ClinicInfo | None, Clinician | None, Any]:
+        def read(db: Database) -> tuple[ClinicInfo | None, Clinician | None, dict[str, Any]]:
             from clinic_app.storage import records
 
             who = None if clinician_id is None else records.get_clinician(db, clinician_id)
-            return records.get_clinic(db), who, records.get_setting(db, "idle_lock_minutes")
+            settings = {key: records.get_setting(db, key) for key, *_ in ADMIN_SETTINGS}
+            return records.get_clinic(db), who, settings
 
-        info, c, minutes = runner.call("Reading the clinic's details", read)
+        info, c, settings = runner.call("Reading the clinic's details", read)
         if admin:
-            self.set_text("idle_lock_minutes", str(minutes))
+            for key, value in settings.items():
+                self.set_text(key, str(value))
         if info is not None:
             self.set_text("clinic_name", info.name)
             self.set_text("clinic_address", info.address)
@@ -521,8 +544,8 @@ class ClinicDialog(_FormDialog):
         person = self.text("clinician_name")
         self.problem("clinic_name", None if name else "Enter the clinic's name")
         self.problem("clinician_name", None if person else "Enter the clinician's name")
-        minutes = self._idle_lock_minutes() if self.admin else None
-        if not name or not person or (self.admin and minutes is None):
+        rules = self._admin_settings() if self.admin else {}
+        if not name or not person or rules is None:
             return
         fields = {k: self.text(k) for k in ("clinic_address", "clinic_phone", "paper_size")}
         profile = ClinicianInfo(
@@ -544,8 +567,8 @@ class ClinicDialog(_FormDialog):
                 paper_size=fields["paper_size"],  # type: ignore[arg-type]
             )
             records.save_clinic(db, info, user=person)
-            if minutes is not None:
-                records.save_setting(db, "idle_lock_minutes", minutes, user=person)
+            for key, value in (rules or {}).items():
+                records.save_setting(db, key, value, user=person)
             return records.save_clinician(db, profile, user=person, clinician_id=clinician_id)
 
         save = self.buttons.button(QDialogButtonBox.StandardButton.Save)
@@ -570,13 +593,21 @@ class ClinicDialog(_FormDialog):
             changes=Changes(clinic=True),
         )
 
-    def _idle_lock_minutes(self) -> int | None:
-        """The minutes typed for the idle lock, or None (the problem shown beside the field)."""
-        text = self.text("idle_lock_minutes")
-        low, high = 1, 240  # records.settings checks the same range when saving
-        value = int(text) if text.isdigit() else None
-        ok = value is not None and low <= value <= high
-        self.problem(
-            "idle_lock_minutes", None if ok else f"Enter whole minutes from {low} to {high}"
-        )
-        return value if ok else None
+    def _admin_settings(self) -> dict[str, int] | None:
+        """The clinic-wide numbers typed (idle lock, plan-of-care intervals), or None with each
+        problem shown beside its field."""
+        out: dict[str, int] = {}
+        ok = True
+        for key, label, _hint, low, high in ADMIN_SETTINGS:
+            text = self.text(key)
+            value = int(text) if text.isdigit() else None
+            good = value is not None and low <= value <= high
+            if key == "idle_lock_minutes":
+                problem = f"Enter whole minutes from {low} to {high}"
+            else:
+                problem = f"{label}: enter a whole number from {low} to {high}"
+            self.problem(key, None if good else problem)
+            if good and value is not None:
+                out[key] = value
+            ok = ok and good
+        return out if ok else None

@@ -21,13 +21,14 @@ import gc
 from datetime import datetime
 from html import escape
 from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent
 from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
+    QMenu,
     QMessageBox,
     QSplitter,
     QStackedWidget,
@@ -35,8 +36,10 @@ from PySide6.QtWidgets import (
 )
 
 from clinic_app.storage.values import Clinician, Patient
+from clinic_app.ui import window_menus
 from clinic_app.ui.context import AppContext
 from clinic_app.ui.documents import DocumentActions
+from clinic_app.ui.episode_actions import EpisodeActions
 from clinic_app.ui.evaluation_page import EvaluationPage
 from clinic_app.ui.gc_guard import ensure_gui_thread_gc
 from clinic_app.ui.idle_lock import WindowLock
@@ -111,6 +114,7 @@ class MainWindow(QMainWindow):
         self.detail = PatientDetail(self.context, self.stack)
         self.page = EvaluationPage(self.context, self)
         self.documents = DocumentActions(self.context, self.page, self)
+        self.episodes = EpisodeActions(self.context, self.detail, self)
         self.stack.addWidget(self.detail)
         self.stack.addWidget(self.page)
         self.splitter.addWidget(self.patients)
@@ -134,6 +138,10 @@ class MainWindow(QMainWindow):
         self.page.back_requested.connect(self.on_page_back_requested)
         self.page.status_changed.connect(self.on_page_status_changed)
         self.documents.status.connect(self.on_documents_status)
+        self.episodes.status.connect(self.on_documents_status)
+        self.detail.selection_changed.connect(self._update_actions)
+        self.actions_: dict[str, QAction] = {}
+        self.admin_menu: QMenu  # made by window_menus.build_menus
         self.context.clinician_changed.connect(self.on_context_clinician_changed)
         self._build_menus()
         self.restore_settings()
@@ -280,102 +288,14 @@ class MainWindow(QMainWindow):
 
     # -- menus -----------------------------------------------------------------------------------
 
-    def _action(self, menu: Any, text: str, slot: Any, shortcut: Any = None) -> QAction:
-        action = QAction(text, self)
-        if shortcut is not None:
-            action.setShortcut(QKeySequence(shortcut))
-        action.triggered.connect(slot)
-        menu.addAction(action)
-        return action
-
     def _build_menus(self) -> None:
-        bar = self.menuBar()
-        file = bar.addMenu("&File")
-        self.actions_: dict[str, QAction] = {}
-        a = self.actions_
-        a["new_patient"] = self._action(
-            file, "&New patient…", self.on_new_patient_triggered, "Ctrl+Shift+N"
-        )
-        a["new_evaluation"] = self._action(
-            file, "New &evaluation", self.on_new_evaluation_triggered, QKeySequence.StandardKey.New
-        )
-        a["save_now"] = self._action(
-            file, "&Save now", self.on_save_now_triggered, QKeySequence.StandardKey.Save
-        )
-        file.addSeparator()
-        a["export_report"] = self._action(
-            file, "Export &report…", self.on_export_report_triggered, "Ctrl+E"
-        )
-        a["export_handout"] = self._action(
-            file, "Export &handout…", self.on_export_handout_triggered
-        )
-        a["print_handout"] = self._action(
-            file, "&Print handout…", self.on_print_handout_triggered, QKeySequence.StandardKey.Print
-        )
-        a["preview"] = self._action(file, "Pre&view report", self.on_preview_triggered)
-        file.addSeparator()
-        a["backup"] = self._action(file, "&Backup…", self.on_backup_triggered)
-        a["settings"] = self._action(file, "&Settings…", self.on_settings_triggered)
-        a["change_password"] = self._action(
-            file, "Change my &password…", lambda: self._open("accounts_dialog.ChangePassword")
-        )
-        file.addSeparator()
-        a["lock"] = self._action(file, "&Lock now", self.on_lock_triggered, "Ctrl+L")
-        a["sign_out"] = self._action(file, "Sign &out", self.on_sign_out_triggered)
-        file.addSeparator()
-        a["quit"] = self._action(file, "&Quit", self.close, QKeySequence.StandardKey.Quit)
-        go = bar.addMenu("&Go")
-        a["next_section"] = self._action(
-            go, "Next section\tCtrl+PgDown", self.on_next_section_triggered
-        )
-        a["previous_section"] = self._action(
-            go, "Previous section\tCtrl+PgUp", self.on_previous_section_triggered
-        )
-        a["find_patient"] = self._action(
-            go, "&Find patient", self.on_find_patient_triggered, "Ctrl+F"
-        )
-        a["back"] = self._action(
-            go, "&Back to the patient", self.on_page_back_requested, "Alt+Left"
-        )
-        # Admins only (ui/access_log.py, ui/accounts_dialog.py); shown per signed-in clinician.
-        self.admin_menu = bar.addMenu("&Admin")
-        a["access_log"] = self._action(
-            self.admin_menu, "&Access log…", lambda: self._open("access_log.AccessLog")
-        )
-        a["accounts"] = self._action(
-            self.admin_menu, "A&ccounts…", lambda: self._open("accounts_dialog.Accounts")
-        )
-        self.context.clinician_changed.connect(lambda _c: self._update_actions())
-        self._update_actions()
+        window_menus.build_menus(self)
 
     def _update_actions(self) -> None:
-        """Only the list, the search box and Quit work until :meth:`attach`; the rest as the
-        screen allows. Every handler below the menus runs only from an enabled action or from
-        a panel that exists once attached. While locked the lock keeps them disabled."""
-        self._update_admin_actions()
-        if self.locker is not None and self.locker.is_locked:
-            return
-        if not self.is_ready:
-            for key, action in self.actions_.items():
-                action.setEnabled(key in ("quit", "find_patient"))
-            return
-        for action in self.actions_.values():
-            action.setEnabled(True)
-        has_patient = self.detail.patient is not None
-        has_eval = self.page.evaluation is not None and self.stack.currentWidget() is self.page
-        self.actions_["new_evaluation"].setEnabled(has_patient)
-        for key in ("export_report", "export_handout", "print_handout", "preview", "save_now"):
-            self.actions_[key].setEnabled(has_eval)
-        self.actions_["back"].setEnabled(has_eval)
-        self.actions_["backup"].setEnabled(self.db.path is not None)
-        self._update_admin_actions()
+        window_menus.update_actions(self)
 
     def _update_admin_actions(self) -> None:
-        """The Admin menu only for a clinician with the admin role."""
-        admin = "admin" in getattr(self.clinician, "roles", ())
-        self.admin_menu.menuAction().setVisible(admin)
-        for key in ("access_log", "accounts"):
-            self.actions_[key].setEnabled(admin and self.is_ready)
+        window_menus.update_admin_actions(self)
 
     # -- settings --------------------------------------------------------------------------------
 
@@ -516,6 +436,12 @@ class MainWindow(QMainWindow):
         if not self.page.close_evaluation():
             return
         form, user, clinician_id = self.form, self.user, self.clinician.id
+        # Into the episode selected on the patient view (when open); else the patient's open
+        # episode, or a new one (records.start_evaluation).
+        episode = self.detail.selected_episode()
+        episode_id = episode.id if episode is not None and episode.is_open else None
+        if kind == "visit" and episode_id is None:
+            return  # a visit note belongs to an open episode (the button says so)
 
         def op(db: Database) -> Evaluation:
             from clinic_app.storage import records
@@ -527,10 +453,11 @@ class MainWindow(QMainWindow):
                 user=user,
                 kind=kind,  # type: ignore[arg-type]
                 clinician_id=clinician_id,
+                episode_id=episode_id,
             )
 
         self.context.runner.run(
-            "Starting the evaluation",
+            "Starting the visit note" if kind == "visit" else "Starting the evaluation",
             op,
             on_success=lambda ev: self.open_evaluation(ev, patient),
             parent=self,

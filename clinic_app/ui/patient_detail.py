@@ -1,28 +1,23 @@
-"""One patient's details and evaluations (right-hand side of the main window).
+"""One patient's details, episodes of care and their timeline (right side of the main window).
 
-What it shows is read through the operation runner (one read for the whole evaluation list:
-summaries, clinicians and main factors) and refreshed when an operation's ``Changes`` name this
-patient or their evaluations.
+What it shows is read through the operation runner (one read for the episodes and the selected
+episode's timeline with clinicians and main factors, ``ui.episode_panel``) and refreshed when an
+operation's ``Changes`` name this patient or their evaluations.
 """
 
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QFrame,
     QGridLayout,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QPushButton,
-    QTableWidget,
-    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
@@ -30,98 +25,38 @@ from PySide6.QtWidgets import (
 from clinic_app.storage.values import Patient
 from clinic_app.ui.access_log import record_access
 from clinic_app.ui.context import AppContext
+from clinic_app.ui.episode_panel import EpisodePanel, EpisodeView, EvaluationRow, read_episode_view
 from clinic_app.ui.operations import Changes, show_failure
 from clinic_app.ui.patient_model import SEX_LABELS, age_on
-from clinic_app.ui.text import KIND_LABELS
 
 if TYPE_CHECKING:
     from clinic_app.storage.database import Database
-    from clinic_app.storage.records import Evaluation
-
-
-# An assistant's or student's signature awaits a therapist's co-signature (issue 14).
-STATUS_LABELS = {
-    "signed": "Signed",
-    "draft": "Draft",
-    "awaiting co-signature": "Draft · awaiting co-signature",
-}
-
-
-@dataclass(frozen=True)
-class EvaluationRow:
-    """One line of the patient's evaluation list, read in one operation."""
-
-    id: int
-    eval_date: date
-    kind: str
-    status: str
-    clinician: str
-    main_factors: str
-
-
-def read_evaluation_rows(db: Database, patient_id: int) -> list[EvaluationRow]:
-    """The operation behind the list: summaries, clinician names and each one's main factors."""
-    from clinic_app.storage import records
-
-    names: dict[int, str] = {}
-    rows = []
-    for ev in records.list_evaluations(db, patient_id):
-        full = records.get_evaluation(db, ev.id)
-        clinician = ""
-        if full.clinician_id is not None:
-            if full.clinician_id not in names:
-                names[full.clinician_id] = records.get_clinician(db, full.clinician_id).name
-            clinician = names[full.clinician_id]
-        rows.append(
-            EvaluationRow(
-                ev.id,
-                ev.eval_date,
-                ev.kind,
-                "awaiting co-signature" if ev.awaiting_cosignature else ev.status,
-                clinician or full.created_by,
-                _main_factors(db, full),
-            )
-        )
-    return rows
-
-
-def _main_factors(db: Database, ev: Evaluation) -> str:
-    from clinic_app.core.engine import assess
-    from clinic_app.core.findings import FindingsError, validate
-    from clinic_app.storage import records
-    from clinic_app.storage.errors import StorageError
-
-    try:
-        form = records.evaluation_form(db, ev.id)
-        result = assess(form, validate(form, dict(ev.findings)))
-    except (StorageError, FindingsError):
-        return ""
-    names = [f.name for f in result.factors[:3]]
-    if result.red_flags:
-        names.insert(0, f"⚠ {result.red_flags[0].name}")
-    return "; ".join(names) or "–"
+    from clinic_app.storage.records import Episode
 
 
 class PatientDetail(QWidget):
-    """One patient's demographics and evaluations.
+    """One patient's demographics, episodes of care and the selected episode's timeline.
 
-    Signals: ``evaluation_opened(int)`` — an evaluation id to open;
-    ``new_evaluation_requested(str)`` — "initial" or "re_evaluation";
-    ``edit_requested()`` — the Edit patient button; ``archive_requested(bool)`` — archive (True)
-    or restore (False) the patient shown.
+    Signals: ``evaluation_opened(int)`` — an evaluation or visit note id to open;
+    ``new_evaluation_requested(str)`` — "initial", "re_evaluation", "discharge" or "visit" (in
+    the selected episode); ``edit_requested()`` — the Edit patient button;
+    ``archive_requested(bool)`` — archive (True) or restore (False) the patient shown;
+    ``episode_action(str)`` — "new", "edit", "plan" or "goals" for the selected episode;
+    ``selection_changed()`` — another patient or episode is shown (the window's menus follow).
     """
 
     evaluation_opened = Signal(int)
     new_evaluation_requested = Signal(str)
     edit_requested = Signal()
     archive_requested = Signal(bool)
+    episode_action = Signal(str)
+    selection_changed = Signal()
 
     def __init__(self, context: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.context = context
         self.patient: Patient | None = None
         self._viewed_id: int | None = None  # the patient whose viewing is in the access log
-        self.evaluations: list[EvaluationRow] = []
         layout = QVBoxLayout(self)
         layout.setContentsMargins(20, 14, 20, 14)
         layout.setSpacing(10)
@@ -172,15 +107,47 @@ class PatientDetail(QWidget):
         line.setProperty("role", "rowRule")
         layout.addWidget(line)
         head = QHBoxLayout()
-        evals = QLabel("Evaluations", self)
-        evals.setProperty("role", "panelTitle")
-        head.addWidget(evals, 1)
+        title = QLabel("Episodes of care", self)
+        title.setProperty("role", "panelTitle")
+        head.addWidget(title, 1)
+        self.episode_buttons: dict[str, QPushButton] = {}
+        for key, text, tip in (
+            ("new", "New episode…", "A new problem: its side, referral and start (Ctrl+Alt+N)"),
+            ("edit", "Edit episode…", "Title, side, referral; an end date closes it (Ctrl+Alt+E)"),
+            (
+                "plan",
+                "Plan of care…",
+                "Frequency, duration, interventions (Ctrl+Shift+P)",
+            ),
+            ("goals", "Goals…", "Short- and long-term goals with their status (Ctrl+Shift+G)"),
+        ):
+            button = QPushButton(text, self)
+            button.setObjectName(f"episode_{key}")
+            button.setToolTip(tip)
+            button.clicked.connect(functools.partial(self.episode_action.emit, key))
+            head.addWidget(button)
+            self.episode_buttons[key] = button
+        layout.addLayout(head)
+        self.episodes = EpisodePanel(self)
+        self.episodes.episode_selected.connect(self.on_episodes_episode_selected)
+        self.episodes.record_opened.connect(self.evaluation_opened)
+        self.table = self.episodes.table
+        row = QHBoxLayout()
         self.new_eval_button = QPushButton("New evaluation", self)
+        self.new_eval_button.setToolTip("An initial evaluation in the selected open episode")
         self.new_eval_button.clicked.connect(
             functools.partial(self.new_evaluation_requested.emit, "initial")
         )
+        self.visit_button = QPushButton("New visit note", self)
+        self.visit_button.setObjectName("newVisitButton")
+        self.visit_button.setToolTip("A daily note in the selected open episode (Ctrl+Shift+V)")
+        self.visit_button.clicked.connect(
+            functools.partial(self.new_evaluation_requested.emit, "visit")
+        )
         self.re_eval_button = QPushButton("New re-evaluation", self)
-        self.re_eval_button.setToolTip("Starts from the values of the last evaluation")
+        self.re_eval_button.setToolTip(
+            "A re-evaluation / progress report, starting from the latest values"
+        )
         self.re_eval_button.clicked.connect(
             functools.partial(self.new_evaluation_requested.emit, "re_evaluation")
         )
@@ -192,55 +159,45 @@ class PatientDetail(QWidget):
             functools.partial(self.new_evaluation_requested.emit, "discharge")
         )
         self.open_button = QPushButton("Open", self)
+        self.open_button.setToolTip("Open the evaluation or visit note selected (Enter)")
         self.open_button.clicked.connect(self.on_open_button_clicked)
         for b in (
+            self.visit_button,
             self.new_eval_button,
             self.re_eval_button,
             self.discharge_button,
-            self.open_button,
         ):
-            head.addWidget(b)
-        layout.addLayout(head)
-        self.table = QTableWidget(0, 5, self)
-        self.table.setObjectName("evaluationTable")
-        self.table.setHorizontalHeaderLabels(
-            ["Date", "Kind", "Status", "Clinician", "Main factors"]
-        )
-        self.table.verticalHeader().hide()
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setShowGrid(False)
-        self.table.setWordWrap(True)
-        self.table.setAlternatingRowColors(True)
-        h = self.table.horizontalHeader()
-        for col in range(4):
-            h.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
-        h.setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
-        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.table.itemActivated.connect(self.on_table_item_activated)
-        self.table.itemDoubleClicked.connect(self.on_table_item_activated)
-        layout.addWidget(self.table, 1)
+            row.addWidget(b)
+        row.addStretch(1)
+        row.addWidget(self.open_button)
+        layout.addLayout(row)
+        layout.addWidget(self.episodes, 1)
         self.show_patient(None)
 
+    @property
+    def evaluations(self) -> list[EvaluationRow]:
+        """The selected episode's evaluations and visit notes, newest first."""
+        return self.episodes.records
+
+    def selected_episode(self) -> Episode | None:
+        return self.episodes.selected
+
     def show_patient(self, patient: Patient | None) -> None:
+        changed = patient is None or self.patient is None or patient.id != self.patient.id
         self.patient = patient
         enabled = patient is not None
         for w in (self.edit_button, self.archive_button, self.open_button):
             w.setEnabled(enabled)
-        # An archived patient's records can be read, not added to: restore first.
-        active = enabled and patient is not None and not patient.archived
-        for w in (self.new_eval_button, self.re_eval_button, self.discharge_button):
-            w.setEnabled(active)
         archived = patient is not None and patient.archived
         self.archive_button.setText("Restore…" if archived else "Archive…")
         if patient is None:
             self.name.setText("No patient selected")
             for lab in self.fact_labels.values():
                 lab.setText("")
-            self.evaluations = []
-            self.table.setRowCount(0)
+            self.episodes.show_view(None)
+            self._enable_record_buttons()
             self._record_view(None)
+            self.selection_changed.emit()
             return
         suffix = " (archived)" if patient.archived else ""
         self.name.setText(f"{patient.given_name} {patient.family_name}{suffix}")
@@ -256,7 +213,8 @@ class PatientDetail(QWidget):
         }
         for key, lab in self.fact_labels.items():
             lab.setText(values[key])
-        self.refresh_evaluations()
+        shown = self.selected_episode()
+        self.refresh_evaluations(None if changed or shown is None else shown.id)
         self._record_view(patient)  # after the list's read: that read does not wait for it
 
     def _record_view(self, patient: Patient | None) -> None:
@@ -270,48 +228,70 @@ class PatientDetail(QWidget):
         self._viewed_id = pid
 
     def on_runner_changed(self, changes: Changes) -> None:
-        """Refresh when an operation changed the evaluations of the patient shown."""
-        if self.patient is not None and self.patient.id in changes.evaluations_of:
-            self.refresh_evaluations()
+        """Refresh when an operation changed the evaluations (or episodes) of the patient shown;
+        the episode of a record just started is selected."""
+        if self.patient is None or self.patient.id not in changes.evaluations_of:
+            return
+        shown = self.selected_episode()
+        self.refresh_evaluations(None if shown is None else shown.id, follow=changes.evaluations)
 
-    def refresh_evaluations(self) -> None:
+    def refresh_evaluations(
+        self, episode_id: int | None = None, follow: frozenset[int] = frozenset()
+    ) -> None:
+        """Read the episodes again and show ``episode_id`` (default: the newest open one); when
+        ``follow`` names a record of another episode of the patient, that episode is shown."""
         if self.patient is None:
             return
         pid = self.patient.id
+
+        def read(db: Database) -> EpisodeView:
+            from clinic_app.storage import records
+
+            wanted = episode_id
+            for eid in follow:
+                try:
+                    ev = records.get_evaluation(db, eid)
+                except Exception:  # noqa: BLE001 - gone meanwhile: keep the episode shown
+                    continue
+                if ev.patient_id == pid and ev.episode_id is not None:
+                    wanted = ev.episode_id
+            return read_episode_view(db, pid, wanted)
+
         try:
-            rows = self.context.runner.call(
-                "Reading the patient's evaluations", lambda db: read_evaluation_rows(db, pid)
+            view: EpisodeView | None = self.context.runner.call(
+                "Reading the patient's episodes", read
             )
         except Exception as err:
-            rows = []
-            show_failure(self, "Reading the patient's evaluations", err)
-        self.evaluations = rows
-        follow_up = bool(rows) and not self.patient.archived
+            view = None
+            show_failure(self, "Reading the patient's episodes", err)
+        self.episodes.show_view(view)
+        self._enable_record_buttons()
+        self.selection_changed.emit()
+
+    def _enable_record_buttons(self) -> None:
+        patient = self.patient
+        # An archived patient's records can be read, not added to: restore first.
+        active = patient is not None and not patient.archived
+        episode = self.selected_episode()
+        is_open = episode is not None and episode.is_open
+        self.new_eval_button.setEnabled(active)
+        self.visit_button.setEnabled(active and is_open)
+        follow_up = active and bool(self.evaluations) and (episode is None or is_open)
         self.re_eval_button.setEnabled(follow_up)
         self.discharge_button.setEnabled(follow_up)
-        self.table.setRowCount(len(rows))
-        for row, ev in enumerate(rows):
-            cells = [
-                ev.eval_date.isoformat(),
-                KIND_LABELS.get(ev.kind, ev.kind),
-                STATUS_LABELS.get(ev.status, ev.status),
-                ev.clinician,
-                ev.main_factors,
-            ]
-            for col, text in enumerate(cells):
-                item = QTableWidgetItem(text)
-                item.setData(Qt.ItemDataRole.UserRole, ev.id)
-                if col == 4:
-                    item.setToolTip(text)
-                self.table.setItem(row, col, item)
-        if rows:
-            self.table.selectRow(0)
+        self.episode_buttons["new"].setEnabled(active)
+        for key in ("edit", "plan", "goals"):
+            self.episode_buttons[key].setEnabled(patient is not None and episode is not None)
+
+    def on_episodes_episode_selected(self, episode: Episode) -> None:
+        self.refresh_evaluations(episode.id)
+
+    def show_episode(self, episode_id: int) -> None:
+        """Select the patient's episode ``episode_id`` (after it was created or edited)."""
+        self.refresh_evaluations(episode_id)
 
     def selected_evaluation_id(self) -> int | None:
-        row = self.table.currentRow()
-        if row < 0 or row >= len(self.evaluations):
-            return None
-        return self.evaluations[row].id
+        return self.episodes.selected_record_id()
 
     def on_archive_button_clicked(self) -> None:
         if self.patient is not None:
@@ -320,9 +300,4 @@ class PatientDetail(QWidget):
     def on_open_button_clicked(self) -> None:
         ev = self.selected_evaluation_id()
         if ev is not None:
-            self.evaluation_opened.emit(ev)
-
-    def on_table_item_activated(self, item: QTableWidgetItem) -> None:
-        ev = item.data(Qt.ItemDataRole.UserRole)
-        if isinstance(ev, int):
             self.evaluation_opened.emit(ev)
