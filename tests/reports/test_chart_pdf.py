@@ -38,6 +38,11 @@ def mean_difference(a: Image.Image, b: Image.Image) -> float:
     return float(ImageStat.Stat(diff).mean[0])
 
 
+def load(path: Path) -> Image.Image:
+    with Image.open(path) as image:
+        return image.convert("RGB")
+
+
 def compare_with_reference(image: Image.Image, name: str) -> float:
     """The difference from ``tests/data/charts/NAME.png`` (written when CHART_REFERENCE=write)."""
     path = CHARTS / f"{name}.png"
@@ -45,7 +50,7 @@ def compare_with_reference(image: Image.Image, name: str) -> float:
         CHARTS.mkdir(parents=True, exist_ok=True)
         image.convert("RGB").save(path, optimize=True)
     assert path.exists(), f"no reference image {path} (write it with CHART_REFERENCE=write)"
-    return mean_difference(image, Image.open(path))
+    return mean_difference(image, load(path))
 
 
 def without_series(chart: ch.Chart, role: str) -> ch.Chart:
@@ -68,8 +73,7 @@ def render(pdf: Path) -> Image.Image:
     tool = need_tool("pdftoppm")
     root = pdf.with_suffix("")
     subprocess.run([tool, "-png", "-r", "72", "-singlefile", str(pdf), str(root)], check=True)
-    with Image.open(root.with_suffix(".png")) as image:
-        return image.convert("RGB")
+    return load(root.with_suffix(".png"))
 
 
 def test_chart_in_a_story_reads_back(form: Form, tmp_path: Path) -> None:
@@ -131,4 +135,4 @@ def test_rendered_page_matches_reference(
 
 
 def compare_with_reference_only(image: Image.Image, name: str) -> float:
-    return mean_difference(image, Image.open(CHARTS / f"{name}.png"))
+    return mean_difference(image, load(CHARTS / f"{name}.png"))
