@@ -9,6 +9,7 @@ the app supports a decision, the clinician makes it.
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFont, QFontMetrics
@@ -28,7 +29,7 @@ from PySide6.QtWidgets import (
 
 from clinic_app.core.engine import Assessment, RedFlagResult, RuleResult, RunningGuidance, assess
 from clinic_app.core.findings import Findings
-from clinic_app.core.form import Form, RunLevel, Urgency
+from clinic_app.core.form import Form, RunLevel, Section, Urgency
 from clinic_app.ui.editor import EvaluationEditor
 
 URGENCY_COLOURS: dict[Urgency, tuple[str, str, str]] = {
@@ -341,11 +342,13 @@ class EvaluationView(QWidget):
     """The editor with the red-flag banner above it and the live assessment beside it.
 
     Signals: ``findings_changed(Findings)`` — relayed from the editor after each accepted edit;
-    ``assessed(Assessment)`` — the assessment recomputed from those findings.
+    ``assessed(Assessment)`` — the assessment recomputed from those findings;
+    ``confirmed(tuple)`` — relayed from the editor (carried values confirmed).
     """
 
     findings_changed = Signal(object)
     assessed = Signal(object)
+    confirmed = Signal(object)
 
     def __init__(
         self,
@@ -353,6 +356,7 @@ class EvaluationView(QWidget):
         findings: Findings | None = None,
         parent: QWidget | None = None,
         initial_section: str | None = None,
+        sections: Sequence[Section] | None = None,
     ):
         super().__init__(parent)
         self.form = form
@@ -367,7 +371,7 @@ class EvaluationView(QWidget):
         self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
         self.splitter.setObjectName("evaluationSplitter")
         self.splitter.setChildrenCollapsible(False)
-        self.editor = EvaluationEditor(form, findings, self.splitter, initial_section)
+        self.editor = EvaluationEditor(form, findings, self.splitter, initial_section, sections)
         self.panel = AssessmentPanel(self.splitter)
         self.panel.setMinimumWidth(240)
         self.splitter.addWidget(self.editor)
@@ -377,14 +381,42 @@ class EvaluationView(QWidget):
         self.splitter.setSizes([820, 380])
         layout.addWidget(self.splitter, 1)
         self.editor.findings_changed.connect(self.on_editor_findings_changed)
+        self.editor.confirmed.connect(self.confirmed)
         self.assessment = self._recompute(self.editor.findings)
+
+    def replace_editor(self, sections: Sequence[Section], section: str | None = None) -> None:
+        """A new editor showing ``sections`` with the same findings, carried and previous
+        values (a visit note's pages change when an item is picked for re-measuring). The
+        caller flushes first and reconnects what it had connected to the old editor."""
+        old = self.editor
+        sizes = self.splitter.sizes()
+        editor = EvaluationEditor(
+            self.form, old.findings, None, section or old.current_section(), sections
+        )
+        editor.set_read_only(old.is_read_only())
+        editor.set_carried(old.carried())
+        editor.set_previous(old.previous(), old.previous_dates())
+        self.splitter.replaceWidget(0, editor)
+        old.findings_changed.disconnect(self.on_editor_findings_changed)
+        old.confirmed.disconnect(self.confirmed)
+        old.hide()
+        old.deleteLater()
+        self.editor = editor
+        self.splitter.setSizes(sizes)
+        editor.findings_changed.connect(self.on_editor_findings_changed)
+        editor.confirmed.connect(self.confirmed)
 
     def set_findings(self, findings: Findings) -> None:
         self.editor.set_findings(findings)
         self.assessment = self._recompute(findings)
 
+    def assessed_findings(self, findings: Findings) -> Findings:
+        """The findings the assessment and the red flags are read from (a visit note's own
+        values over the episode's; an evaluation's own)."""
+        return findings
+
     def _recompute(self, findings: Findings) -> Assessment:
-        assessment = assess(self.form, findings)
+        assessment = assess(self.form, self.assessed_findings(findings))
         self.banner.show_flags(assessment.red_flags)
         self.panel.show_assessment(assessment)
         return assessment

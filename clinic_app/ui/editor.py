@@ -15,10 +15,11 @@ the status bar and the sign check) until it is mended.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date
 from typing import Any
 
-from PySide6.QtCore import QSignalBlocker, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, QSignalBlocker, QSize, Qt, Signal
 from PySide6.QtGui import QKeySequence, QResizeEvent, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -39,7 +40,8 @@ from PySide6.QtWidgets import (
 
 from clinic_app.core.changes import previous_note
 from clinic_app.core.findings import Findings, FindingsError, empty
-from clinic_app.core.form import SIDES, Form, Item, Section, Side
+from clinic_app.core.form import SIDES, Form, Item, ItemType, Section, Side
+from clinic_app.core.progress import change_between, value_text
 from clinic_app.core.visit import evaluation_sections
 from clinic_app.ui.fields import (
     Invalid,
@@ -106,8 +108,19 @@ class SectionPage(QScrollArea):
             previous_bilateral = sided
             row = ItemRow(item, body)
             self.rows[item.id] = row
-            grid.addWidget(row.label, r, 0)
             top = Qt.AlignmentFlag.AlignTop
+            if item.type is not ItemType.ROWS:
+                grid.addWidget(row.label, r, 0)
+            else:  # a table: the whole width, under its label
+                grid.addWidget(row.label, r, 0, 1, 4)
+                grid.addWidget(row.editors[None], r + 1, 0, 1, 4)
+                grid.addWidget(row.error, r + 2, 0, 1, 4)
+                line = QFrame(body)
+                line.setFrameShape(QFrame.Shape.HLine)
+                line.setProperty("role", "rowRule")
+                grid.addWidget(line, r + 3, 0, 1, 4)
+                r += 4
+                continue
             if item.bilateral and not is_whole_item(item):
                 grid.addWidget(row.editors["left"], r, 1, top)
                 grid.addWidget(row.editors["right"], r, 2, top)
@@ -120,10 +133,12 @@ class SectionPage(QScrollArea):
             line.setProperty("role", "rowRule")
             grid.addWidget(line, r + 2, 0, 1, 4)
             r += 3
+        self._outer = outer
         outer.addLayout(grid)
         outer.addStretch(1)
         self.setWidget(body)
         self._body = body
+        body.installEventFilter(self)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         chain = self.focus_widgets()
         for a, b in zip(chain, chain[1:], strict=False):
@@ -131,6 +146,11 @@ class SectionPage(QScrollArea):
 
     def focus_widgets(self) -> list[QWidget]:
         return [w for row in self.rows.values() for w in row.focus_widgets()]
+
+    def add_above_items(self, widget: QWidget) -> None:
+        """Show ``widget`` between the page's help and its items (e.g. a visit's goals)."""
+        widget.setParent(self._body)
+        self._outer.insertWidget(self._outer.count() - 2, widget)
 
     def minimumSizeHint(self) -> QSize:
         # Narrower than its rows would clip the side-to-side column: let the splitter know.
@@ -140,10 +160,20 @@ class SectionPage(QScrollArea):
     def resizeEvent(self, event: QResizeEvent) -> None:
         # QScrollArea ignores height-for-width: wrapped labels would overlap the next row when
         # the page is narrow, so the body is given the height its layout needs at this width.
+        self._fit_body()
+        super().resizeEvent(event)
+
+    def _fit_body(self) -> None:
         layout = self._body.layout()
         if layout is not None and layout.hasHeightForWidth():
             self._body.setMinimumHeight(layout.totalHeightForWidth(self.viewport().width()))
-        super().resizeEvent(event)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        # A row that grew (a table given rows) asks for a new layout: the height follows.
+        body = getattr(self, "_body", None)  # QScrollArea filters its widget before it is kept
+        if body is not None and watched is body and event.type() == QEvent.Type.LayoutRequest:
+            self._fit_body()
+        return super().eventFilter(watched, event)
 
 
 class EvaluationEditor(QWidget):
@@ -153,12 +183,14 @@ class EvaluationEditor(QWidget):
     invalid text leaves its field at the value it had before the typing began; read
     :meth:`invalid_fields`); ``section_changed(str)`` — the visible section's id;
     ``confirmed(tuple)`` — carried-forward item ids the clinician confirmed (touched, or a whole
-    section with its button or Ctrl+Return).
+    section with its button or Ctrl+Return); ``page_built(str)`` — a section's page was built
+    (they are built when first shown; :meth:`built_page`).
     """
 
     findings_changed = Signal(object)
     section_changed = Signal(str)
     confirmed = Signal(object)
+    page_built = Signal(str)
 
     def __init__(
         self,
@@ -179,6 +211,7 @@ class EvaluationEditor(QWidget):
         self._read_only = False
         self._carried: set[str] = set()
         self._previous: dict[str, Any] = {}
+        self._previous_on: dict[str, date] = {}
         # (item id, side) -> the value before the current typing began, and -> why the text
         # shown is not accepted. See the module docstring.
         self._typing_from: dict[tuple[str, Side | None], Any] = {}
@@ -293,11 +326,22 @@ class EvaluationEditor(QWidget):
                     ed.set_read_only(read_only)
         self._refresh_confirm_buttons()
 
-    def set_previous(self, values: dict[str, Any]) -> None:
-        """The last visit's values (by item id), shown beside every re-measured item."""
+    def set_previous(
+        self, values: Mapping[str, Any], dates: Mapping[str, date] | None = None
+    ) -> None:
+        """The last visit's values (by item id), shown beside every re-measured item; with
+        ``dates`` (a visit note's: each value's own date) as "Last 10 Sep: L 210 N / R 280 N
+        (25% deficit) · now L +20 N"."""
         self._previous = dict(values)
+        self._previous_on = dict(dates or {})
         for row in self._rows.values():
             self._show_previous(row)
+
+    def previous(self) -> dict[str, Any]:
+        return dict(self._previous)
+
+    def previous_dates(self) -> dict[str, date]:
+        return dict(self._previous_on)
 
     def _show_previous(self, row: ItemRow) -> None:
         item_id = row.item.id
@@ -305,7 +349,16 @@ class EvaluationEditor(QWidget):
         if previous is None or item_id in self._carried:
             row.set_previous("")
             return
-        row.set_previous(previous_note(row.item, previous, self._findings.values.get(item_id)))
+        current = self._findings.values.get(item_id)
+        on = self._previous_on.get(item_id)
+        if on is None:
+            row.set_previous(previous_note(row.item, previous, current))
+            return
+        text = value_text(row.item, previous)
+        change = change_between(row.item, previous, current) if current is not None else ""
+        if change:
+            text += f" · now {change}"
+        row.set_previous(text, f"Last {on.day} {on:%b}")
 
     def confirm_section(self, section_id: str) -> tuple[str, ...]:
         """Confirm every carried value of a section as still true (one key, one click)."""
@@ -382,7 +435,20 @@ class EvaluationEditor(QWidget):
         for row in page.rows.values():
             row.update_asymmetry(self._findings, involved)
         self._refresh_confirm_buttons()
+        self.page_built.emit(self.sections[index].id)
         return page
+
+    def built_page(self, section_id: str) -> SectionPage | None:
+        """The page of ``section_id`` if it was built (shown at least once)."""
+        index = self._page_index.get(section_id)
+        return None if index is None else self._built.get(index)
+
+    def section_of(self, item_id: str) -> str:
+        """The id of the page (of those shown) that holds ``item_id``."""
+        return self.sections[self._section_of_item[item_id]].id
+
+    def has_item(self, item_id: str) -> bool:
+        return item_id in self._section_of_item
 
     def built_sections(self) -> list[str]:
         return [self.sections[n].id for n in sorted(self._built)]

@@ -18,12 +18,15 @@ from clinic_app.ui.fields import (
     ToggleEditor,
     ValueEditor,
 )
+from clinic_app.ui.rows_editor import RowsEditor
 
 
 def editor_for(item: Item, parent: QWidget | None = None) -> ValueEditor:
     """The editor of one value of ``item`` (one side when bilateral, unless whole-item)."""
     if item.type is ItemType.NUMBER:
         return NumberEditor(item, parent)
+    if item.type is ItemType.ROWS:
+        return RowsEditor(item, parent)
     if item.type in (ItemType.MMT, ItemType.SCALE, ItemType.CHOICE):
         return ComboEditor(item, parent)
     if item.type in (ItemType.YESNO, ItemType.POSNEG):

@@ -11,15 +11,14 @@ what it stores goes through the operation runner, whose ``changed`` signal tells
 from __future__ import annotations
 
 import logging
-from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, QSettings, QSize, Qt, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
-    QInputDialog,
     QLabel,
     QMessageBox,
     QPushButton,
@@ -27,13 +26,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from clinic_app.storage.errors import ConflictError
 from clinic_app.storage.values import Patient
 from clinic_app.ui import signing
 from clinic_app.ui.access_log import record_access
 from clinic_app.ui.context import AppContext
-from clinic_app.ui.operations import Changes, show_failure
-from clinic_app.ui.questions import ask
+from clinic_app.ui.operations import show_failure
+from clinic_app.ui.page_actions import PageActions
 from clinic_app.ui.text import KIND_LABELS, local_datetime, local_time
 
 if TYPE_CHECKING:
@@ -44,6 +42,7 @@ if TYPE_CHECKING:
     from clinic_app.ui.assessment import EvaluationView
     from clinic_app.ui.autosave import DraftAutosaver
     from clinic_app.ui.conflict_dialog import ConflictDialog
+    from clinic_app.ui.visit_view import VisitContext
 
 logger = logging.getLogger(__name__)
 
@@ -52,7 +51,7 @@ logger = logging.getLogger(__name__)
 SERVER_AWAY = "clinic server unreachable, changes kept on this computer"
 
 
-class EvaluationPage(QWidget):
+class EvaluationPage(PageActions):
     """The evaluation being edited (or read, once signed), with its status bar of actions.
 
     Signals: ``back_requested()`` — return to the patient; ``signed(int)`` — evaluation signed;
@@ -76,6 +75,7 @@ class EvaluationPage(QWidget):
         self.conflict_dialog: ConflictDialog | None = None
         self.addendum_draft = ""  # an addendum typed but not stored (the write failed)
         self._spare: EvaluationView | None = None  # the closed view, kept for the same form
+        self.visit: VisitContext | None = None  # the open visit note's episode (else None)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
@@ -106,6 +106,20 @@ class EvaluationPage(QWidget):
         )
         h.addWidget(self.cosign_button)
         h.addWidget(self.return_button)
+        self.remeasure_button = QPushButton("Re-measure…", bar)
+        self.remeasure_button.setToolTip("Find an item to re-measure today (Ctrl+M)")
+        self.remeasure_button.clicked.connect(self.focus_remeasure)
+        h.addWidget(self.remeasure_button)
+        self.copy_button = QPushButton("Copy note text", bar)
+        self.copy_button.setToolTip(
+            "Copy the note for the clinic's main record to the clipboard (Ctrl+Shift+C)"
+        )
+        self.copy_button.clicked.connect(self.copy_note_text)
+        h.addWidget(self.copy_button)
+        for keys, slot in (("Ctrl+M", self.focus_remeasure), ("Ctrl+Shift+C", self.copy_note_text)):
+            shortcut = QShortcut(QKeySequence(keys), self)
+            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            shortcut.activated.connect(slot)
         self.addendum_button = QPushButton("Add addendum…", bar)
         self.addendum_button.clicked.connect(self.on_addendum_button_clicked)
         h.addWidget(self.addendum_button)
@@ -187,7 +201,6 @@ class EvaluationPage(QWidget):
                 show_failure(self, "Opening the evaluation", err)
                 return
         from clinic_app.core.findings import FindingsError, validate
-        from clinic_app.ui.assessment import EvaluationView
 
         self.form = form
         self.seal_problems = []
@@ -207,6 +220,48 @@ class EvaluationPage(QWidget):
             return
         self.evaluation = evaluation
         self.patient = patient
+        self.visit = None
+        if evaluation.kind == "visit":
+            if not self._open_visit(evaluation, form, findings):
+                self.evaluation = None
+                return
+        else:
+            self._open_view(form, findings)
+        assert self.view is not None
+        self.view.editor.set_carried(evaluation.carried_forward)
+        if self.visit is None:
+            self.view.editor.set_previous(self._previous_values(evaluation, form))
+        self._attach_saver(evaluation)
+        self._show_state()
+        self._restore_layout(self.view)
+        record_access(self.context, "open", "evaluation", evaluation.id, parent=self)
+        self.opened.emit(evaluation.id)
+
+    def _open_visit(self, evaluation: Evaluation, form: Form, findings: Findings) -> bool:
+        """Build the view of a visit note over its episode (read on the worker)."""
+        from clinic_app.ui.visit_view import VisitView, load_visit_context
+
+        try:
+            context = self.context.runner.call(
+                "Opening the visit note", lambda db: load_visit_context(db, form, evaluation)
+            )
+        except Exception as err:
+            show_failure(self, "Opening the visit note", err)
+            return False
+        if self._spare is not None:
+            self._spare.hide()
+        self.visit = context
+        view = VisitView(form, findings, evaluation, context, self)
+        self.view = view
+        self.body.addWidget(view)
+        view.findings_changed.connect(self.on_view_findings_changed)
+        view.picker.picked.connect(self.on_visit_item_picked)
+        view.picker.removed.connect(self.on_visit_item_removed)
+        return True
+
+    def _open_view(self, form: Form, findings: Findings) -> None:
+        from clinic_app.ui.assessment import EvaluationView
+
         spare, self._spare = self._spare, None
         if spare is not None and spare.form is form:
             # Building the view's rows costs 50-100 ms; refilling the same form's rows ~10 ms.
@@ -222,13 +277,6 @@ class EvaluationPage(QWidget):
             self.view = EvaluationView(form, findings, self, initial_section=self.last_section())
             self.body.addWidget(self.view)
             self.view.findings_changed.connect(self.on_view_findings_changed)
-        self.view.editor.set_carried(evaluation.carried_forward)
-        self.view.editor.set_previous(self._previous_values(evaluation, form))
-        self._attach_saver(evaluation)
-        self._show_state()
-        self._restore_layout(self.view)
-        record_access(self.context, "open", "evaluation", evaluation.id, parent=self)
-        self.opened.emit(evaluation.id)
 
     def _previous_values(self, evaluation: Evaluation, form: Form) -> dict[str, object]:
         """The values of the evaluation this one was carried from, to show the change beside
@@ -255,7 +303,7 @@ class EvaluationPage(QWidget):
         assert self.saver is None
         self.saver = DraftAutosaver(self.context.runner, evaluation, self.context.user, parent=self)
         self.view.findings_changed.connect(self.saver.on_findings_changed)
-        self.view.editor.confirmed.connect(self.on_editor_confirmed)
+        self.view.confirmed.connect(self.on_editor_confirmed)
         self.saver.saved.connect(self.on_saver_saved)
         self.saver.conflicted.connect(self.on_saver_conflicted)
         self.saver.failed.connect(self.on_saver_failed)
@@ -267,7 +315,7 @@ class EvaluationPage(QWidget):
             return
         if self.view is not None:
             self.view.findings_changed.disconnect(saver.on_findings_changed)
-            self.view.editor.confirmed.disconnect(self.on_editor_confirmed)
+            self.view.confirmed.disconnect(self.on_editor_confirmed)
         saver.detach()
         saver.deleteLater()
 
@@ -278,6 +326,8 @@ class EvaluationPage(QWidget):
         ``open`` reuses it when the evaluation's form is this very object (the database hands
         out one Form per content, see ``records.remember_form``).
         """
+        from clinic_app.ui import visit_view  # noqa: F401 - imported now, not at the first visit
+
         if self.view is not None or self._spare is not None:
             return
         from clinic_app.core.findings import empty
@@ -310,7 +360,10 @@ class EvaluationPage(QWidget):
         if self.view is not None:
             self.remember_layout()
         self._drop_saver()
-        if self.view is not None:
+        if self.visit is not None and self.view is not None:  # a visit's own pages: not kept
+            self.view.hide()
+            self.view.deleteLater()
+        elif self.view is not None:
             # Not setParent(None): that turns hundreds of styled widgets into a hidden top-level
             # window and re-polishes them all (18-75 ms). Kept hidden: the next evaluation of the
             # same form reuses it (see open).
@@ -318,6 +371,7 @@ class EvaluationPage(QWidget):
             self._spare = self.view
         self.view = None
         self.evaluation = None
+        self.visit = None
         return True
 
     def flush(self) -> bool:
@@ -332,9 +386,13 @@ class EvaluationPage(QWidget):
         if ev is None or p is None or self.view is None:
             return
         kind = KIND_LABELS.get(ev.kind, ev.kind)
-        self.title.setText(
-            f"<b>{p.given_name} {p.family_name}</b> · {kind} · {ev.eval_date:%Y-%m-%d}"
-        )
+        if self.visit is not None:
+            kind = f"Visit note {self.visit.number} — {ev.eval_date:%Y-%m-%d}"
+            self.title.setText(f"<b>{p.given_name} {p.family_name}</b> · {kind}")
+        else:
+            self.title.setText(
+                f"<b>{p.given_name} {p.family_name}</b> · {kind} · {ev.eval_date:%Y-%m-%d}"
+            )
         signed, awaiting = ev.is_signed, ev.awaiting_cosignature
         me = self.context.clinician
         self.view.editor.set_read_only(signed or awaiting)
@@ -350,6 +408,11 @@ class EvaluationPage(QWidget):
         elif ev.returned is not None:
             self.cosign_banner.setText(signing.returned_text(ev))
         self.addendum_button.setVisible(signed)
+        editable = not signed and not awaiting
+        self.remeasure_button.setVisible(self.visit is not None and editable)
+        picker = getattr(self.view, "picker", None)
+        if picker is not None:
+            picker.setVisible(editable)
         self.addendum_button.setEnabled(True)
         broken = signed and bool(self.seal_problems)
         self.seal_banner.setVisible(broken)
@@ -434,241 +497,6 @@ class EvaluationPage(QWidget):
         except OSError:
             logger.exception("the unsaved changes could not be kept in the data folder")
             return None
-
-    def on_saver_conflicted(self, err: ConflictError) -> None:
-        self.status_changed.emit("Not saved: changed elsewhere")
-        self.resolve_conflict(err)
-
-    def resolve_conflict(self, err: ConflictError) -> None:
-        from clinic_app.core.findings import validate
-        from clinic_app.ui.conflict_dialog import ConflictDialog
-
-        if self.view is None or self.saver is None or self.form is None:
-            return
-        mine = self.saver.pending or self.view.editor.findings
-        dialog = ConflictDialog(self.form, mine, err, self)
-        self.conflict_dialog = dialog
-        dialog.exec()
-        self.conflict_dialog = None
-        if dialog.choice == "mine":
-            self.saver.keep_mine(err)
-        elif dialog.choice == "theirs":
-            theirs = self.saver.take_theirs(err)
-            self.view.set_findings(validate(self.form, theirs))
-            self.status_changed.emit(f"Showing {err.changed_by or 'their'} version")
-        elif dialog.choice == "copy":
-            self.save_as_copy(mine)
-
-    def save_as_copy(self, mine: Findings) -> None:
-        """Keep theirs where it is and store mine as a new draft evaluation of the same patient.
-
-        The editor keeps showing mine, read-only, until the copy is stored and opened; if that
-        fails, the conflict stays unresolved and mine stays on the screen.
-        """
-        ev, p, form = self.evaluation, self.patient, self.form
-        if ev is None or p is None or form is None or self.view is None:
-            return
-        self._drop_saver()  # the old draft is theirs now: no saver may write mine over it
-        self.view.editor.set_read_only(True)
-        ctx = self.context
-        user, clinician_id = ctx.user, ctx.clinician.id
-
-        def op(db: Database) -> tuple[Evaluation, datetime]:
-            from clinic_app.storage import records
-
-            copy = records.start_evaluation(
-                db,
-                p.id,
-                form,
-                user=user,
-                kind=ev.kind,
-                clinician_id=clinician_id,
-                copy_forward=False,
-            )
-            saved = records.save_draft(db, copy.id, mine, copy.version, user=user)
-            return records.get_evaluation(db, copy.id), saved.updated_at
-
-        def done(result: tuple[Evaluation, datetime]) -> None:
-            copied, at = result
-            self.open(copied, p, form)
-            self.status_changed.emit(f"Saved as a copy {local_time(at)}")
-
-        def failed(err: BaseException) -> None:
-            show_failure(self, "Saving your version as a copy", err)
-            if self.evaluation is ev and self.view is not None:
-                self._attach_saver(ev)  # back to the conflict: mine is still pending
-                assert self.saver is not None
-                self.saver.on_findings_changed(mine)
-                self.view.editor.set_read_only(False)
-                self.status_changed.emit("Not saved: changed elsewhere")
-
-        ctx.runner.run(
-            "Saving your version as a copy",
-            op,
-            on_success=done,
-            on_failure=failed,
-            parent=self,
-            changes=lambda r: Changes.evaluation(r[0].id, p.id),
-        )
-
-    # -- signing and addenda ----------------------------------------------------------------
-
-    def on_sign_button_clicked(self) -> None:
-        ev = self.evaluation
-        if ev is None or self.saver is None or self.view is None or self.form is None:
-            return
-        from clinic_app.ui.sign_check import confirmation_text, refusal_text, sign_check
-
-        editor = self.view.editor
-        check = sign_check(self.form, editor.findings, editor.invalid_fields(), editor.carried())
-        if check.refused:
-            self.status_changed.emit("Not signed: a field holds a value that is not accepted")
-            box = QMessageBox(QMessageBox.Icon.Warning, "Not signed", refusal_text(check))
-            box.setParent(self, box.windowFlags())
-            box.setTextFormat(Qt.TextFormat.RichText)
-            box.exec()
-            return
-        if not self.flush():
-            QMessageBox.information(
-                self, "Not signed", "The evaluation has changes that are not saved yet; try again."
-            )
-            return
-        me = self.context.clinician
-        answer = ask(
-            self,
-            "Sign evaluation",
-            confirmation_text(check, me.name, cosign=signing.prepares(me)),
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
-        )
-        if answer != QMessageBox.StandardButton.Yes:
-            return
-        # Nothing may be typed while the signature is asked for and on its way.
-        self.view.editor.set_read_only(True)
-        self.sign_button.setEnabled(False)
-        self.status_changed.emit("Signing…")
-        self._with_password(
-            "Signing the evaluation", "Sign", signing.sign_op(ev.id, self.saver.version, me.id)
-        )
-
-    def _with_password(self, what: str, action: str, op: Any) -> None:
-        """Ask the signed-in clinician's password, then sign (or co-sign) with it."""
-        ev = self.evaluation
-        assert ev is not None
-
-        def done(signed: Evaluation) -> None:
-            if self.evaluation is not None and self.evaluation.id == ev.id:
-                self._after_signing(signed, "Signed: awaiting co-signature by a therapist")
-
-        def failed(err: BaseException) -> None:
-            if self.evaluation is None or self.evaluation.id != ev.id:
-                return
-            self._show_state()  # editable again, exactly as it was
-            if isinstance(err, ConflictError) and action == "Sign":
-                self.resolve_conflict(err)
-            else:  # a co-signature has no edits of its own to keep: say why, nothing signed
-                self.status_changed.emit("Not signed")
-                show_failure(self, what, err)
-
-        def cancelled() -> None:
-            self.status_changed.emit("Not signed")
-            self._show_state()
-
-        self.password_dialog = signing.with_password(
-            self,
-            self.context,
-            what,
-            action,
-            op,
-            on_success=done,
-            on_failure=failed,
-            on_cancel=cancelled,
-            changes=Changes.evaluation(ev.id, ev.patient_id),
-        )
-
-    def _after_signing(self, ev: Evaluation, status: str) -> None:
-        """Show ``ev`` as signed, co-signed, prepared or returned by the operation just done."""
-        self.evaluation = ev
-        if ev.is_signed:
-            self._drop_saver()
-        elif self.saver is not None:
-            self.saver.version = ev.version
-        self._show_state()
-        self.status_changed.emit(f"Signed by {ev.signed_by}" if ev.is_signed else status)
-        if ev.is_signed:
-            self.signed.emit(ev.id)
-
-    def on_cosign_button_clicked(self) -> None:
-        ev = self.evaluation
-        if ev is None or not ev.awaiting_cosignature:
-            return
-        if not signing.ask_cosign(self, ev, self.context.clinician.name):
-            return
-        self.cosign_button.setEnabled(False)
-        op = signing.cosign_op(ev.id, ev.version, self.context.clinician.id)
-        self._with_password("Co-signing the evaluation", "Co-sign", op)
-
-    def on_return_button_clicked(self) -> None:
-        ev = self.evaluation
-        if ev is None or not ev.awaiting_cosignature:
-            return
-
-        def done(returned: Evaluation) -> None:
-            if self.evaluation is not None and self.evaluation.id == ev.id:
-                self._after_signing(returned, f"Returned to {ev.prepared_by} for changes")
-
-        signing.return_for_changes(self, self.context, ev, done)
-
-    def on_addendum_button_clicked(self) -> None:
-        ev = self.evaluation
-        if ev is None:
-            return
-        text, ok = QInputDialog.getMultiLineText(
-            self,
-            "Add addendum",
-            f"Addendum to the signed evaluation, as {self.context.user}:",
-            self.addendum_draft,
-        )
-        if not ok:
-            return
-        if not text.strip():
-            self.addendum_draft = ""
-            return
-        self.add_addendum(text)
-
-    def add_addendum(self, text: str) -> None:
-        """Store ``text`` as an addendum; if that fails it is kept for the next try."""
-        ev = self.evaluation
-        if ev is None:
-            return
-        user, body = self.context.user, text.strip()
-        self.addendum_draft = text  # until it is stored
-        self.addendum_button.setEnabled(False)
-
-        def op(db: Database) -> Evaluation:
-            from clinic_app.storage import records
-
-            records.add_addendum(db, ev.id, body, user=user)
-            return records.get_evaluation(db, ev.id)
-
-        def done(updated: Evaluation) -> None:
-            self.addendum_draft = ""
-            if self.evaluation is not None and self.evaluation.id == ev.id:
-                self.evaluation = updated
-                self._show_state()
-
-        def failed(err: BaseException) -> None:
-            self.addendum_button.setEnabled(True)
-            self.status_changed.emit("Addendum not saved: your text is kept")
-            show_failure(self, "Adding the addendum", err)
-
-        self.context.runner.run(
-            "Adding the addendum",
-            op,
-            on_success=done,
-            on_failure=failed,
-            parent=self,
-            changes=Changes.evaluation(ev.id, ev.patient_id),
-        )
 
 
 def invalid_fields_text(invalid: list[tuple[Item, Side | None, str]]) -> str:

@@ -88,6 +88,7 @@ class ItemRow:
         self.label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.carried = False
         self.previous_text = ""  # "L 58°, +4°" (the last visit's value) for a re-measured item
+        self.previous_prefix = "Last visit"  # or "Last 10 Sep" (a visit note: the value's date)
         self._render_label()
         if item.help:
             self.label.setToolTip(item.help)
@@ -137,7 +138,7 @@ class ItemRow:
                 text += f"<span style='color:{SECONDARY_COLOUR}; {small}'> · </span>"
         elif self.previous_text:
             text += (
-                f"<span style='color:{CARRIED_COLOUR}; {small}'>Last visit: "
+                f"<span style='color:{CARRIED_COLOUR}; {small}'>{self.previous_prefix}: "
                 f"{html.escape(self.previous_text)}</span><br>"
             )
         if self.details_text:
@@ -147,10 +148,11 @@ class ItemRow:
             )
         self.label.setText(text)
 
-    def set_previous(self, text: str) -> None:
+    def set_previous(self, text: str, prefix: str = "Last visit") -> None:
         """Show the last visit's value and the change beside a re-measured value."""
-        if text != self.previous_text:
+        if text != self.previous_text or prefix != self.previous_prefix:
             self.previous_text = text
+            self.previous_prefix = prefix
             self._render_label()
 
     def set_carried(self, carried: bool) -> None:

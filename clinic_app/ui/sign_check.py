@@ -39,8 +39,11 @@ def sign_check(
     invalid: list[tuple[Item, Side | None, str]],
     carried: tuple[str, ...] | list[str],
     sections: Sequence[Section] | None = None,
+    assessed: Findings | None = None,
 ) -> SignCheck:
-    """What signing would seal: ``sections`` are the pages shown (an evaluation's by default)."""
+    """What signing would seal: ``sections`` are the pages shown (an evaluation's by default);
+    the red flags are read from ``assessed`` when given (a visit note: the episode's latest
+    values with the visit's over them), else from ``findings``."""
     shown = tuple(sections) if sections is not None else evaluation_sections(form)
     untouched = tuple(
         s.title
@@ -51,7 +54,7 @@ def sign_check(
     carried_set = set(carried)
     return SignCheck(
         invalid=tuple(invalid),
-        red_flags=assess(form, findings).red_flags,
+        red_flags=assess(form, assessed if assessed is not None else findings).red_flags,
         untouched=untouched,
         carried=tuple(i.label for i in form.items.values() if i.id in carried_set),
     )
@@ -73,7 +76,9 @@ def refusal_text(check: SignCheck) -> str:
     )
 
 
-def confirmation_text(check: SignCheck, who: str, *, cosign: bool = False) -> str:
+def confirmation_text(
+    check: SignCheck, who: str, *, cosign: bool = False, what: str = "evaluation"
+) -> str:
     """The question before signing: what is set, what is missing, then "Sign as …?"."""
     parts: list[str] = []
     if check.red_flags:
@@ -97,13 +102,13 @@ def confirmation_text(check: SignCheck, who: str, *, cosign: bool = False) -> st
         parts.append("<b>Nothing recorded in:</b> " + html.escape(", ".join(check.untouched)) + ".")
     if cosign:  # an assistant or student (issue 14)
         parts.append(
-            f"Sign this evaluation as <b>{html.escape(who)}</b>?<br><br>It then awaits a "
+            f"Sign this {what} as <b>{html.escape(who)}</b>?<br><br>It then awaits a "
             "therapist's co-signature and cannot be changed unless a therapist returns it for "
             "changes."
         )
     else:
         parts.append(
-            f"Sign this evaluation as <b>{html.escape(who)}</b>?<br><br>A signed evaluation "
+            f"Sign this {what} as <b>{html.escape(who)}</b>?<br><br>A signed {what} "
             "cannot be changed; corrections are added as addenda."
         )
     return "<br><br>".join(parts)

@@ -92,13 +92,17 @@ def _open_main_window(db: Any, args: argparse.Namespace, log: Log) -> tuple[Any,
 def _open_editor(db: Any, args: argparse.Namespace) -> tuple[Any, Any, Any]:
     """(window, editor, saver): the evaluation editor wired to the autosaver, as the window does."""
     from clinic_app.core.findings import validate
+    from clinic_app.core.visit import visit_sections
     from clinic_app.storage import records
     from clinic_app.ui.autosave import DraftAutosaver
     from clinic_app.ui.editor import EvaluationEditor
 
     evaluation = records.get_evaluation(db, args.evaluation)
     form = records.evaluation_form(db, args.evaluation)
-    editor = EvaluationEditor(form, validate(form, dict(evaluation.findings)))
+    sections = None
+    if evaluation.kind == "visit":  # its pages, with every item it may re-measure picked
+        sections = visit_sections(form, [i.id for i in form.items.values()])
+    editor = EvaluationEditor(form, validate(form, dict(evaluation.findings)), sections=sections)
     editor.resize(1000, 700)
     editor.show()
     clinician = records.get_clinician(db, args.clinician)
@@ -175,7 +179,9 @@ def main(argv: list[str] | None = None) -> int:
     for step in steps:
 
         def focus(step: Step = step) -> None:
-            section = editor.form.section_of(step.item).id
+            # The page that shows the item (a visit note's pages are not the form's sections).
+            shown = getattr(editor, "section_of", None)
+            section = shown(step.item) if shown else editor.form.section_of(step.item).id
             editor.set_current_section(section)
             widget = editor.editor(step.item, step.side).focus_widgets()[0]
             window.activateWindow()

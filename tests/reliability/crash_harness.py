@@ -1,10 +1,11 @@
 """Parent side of the crash test: prepare a database, start the GUI driver, SIGKILL it, check.
 
 One run (:func:`crash_once`): a fresh SQLite database in its own folder with a clinician, a
-patient and a draft evaluation of the shipped form; ``crash_driver`` types the plan into the real
-window; at a random moment (seeded) the process gets SIGKILL; then the database is checked
-(``PRAGMA integrity_check``), reopened the way the app starts (``open_database``), and the stored
-findings are compared with the keystroke log:
+patient and a draft evaluation of the shipped form (or, ``kind="visit"``, a draft visit note of the
+patient's episode: an initial evaluation and a visit before it, so its re-measured page is
+there); ``crash_driver`` types the plan into the real window; at a random moment (seeded) the
+process gets SIGKILL; then the database is checked (``PRAGMA integrity_check``), reopened the
+way the app starts (``open_database``), and the stored findings are compared with the keystroke log:
 
 - the stored findings must be exactly one of the states the editor held (or the starting state):
   anything else would be data silently changed;
@@ -52,14 +53,28 @@ PLAN_STEPS: tuple[dict[str, Any], ...] = (
     {"item": "hip_abd_force", "side": "left", "text": "163", "pause_after": FIELD_PAUSE},
     {"item": "assessment", "side": None, "text": "L proximal, overload", "pause_after": 0},
 )
+# A visit note: a number on its first page, a bilateral measure on its "Re-measured today" page
+# (picked because the visit before re-measured it), then the patient's report typed straight on.
+VISIT_PLAN_STEPS: tuple[dict[str, Any], ...] = (
+    {"item": "hep_days", "side": None, "text": "5", "pause_after": FIELD_PAUSE},
+    {"item": "nordic_force", "side": "left", "text": "245", "pause_after": FIELD_PAUSE},
+    {"item": "nordic_force", "side": "right", "text": "270", "pause_after": FIELD_PAUSE},
+    {
+        "item": "visit_report_text",
+        "side": None,
+        "text": "Stairs easier, sore after",
+        "pause_after": 0,
+    },
+)
+PLANS: dict[str, tuple[dict[str, Any], ...]] = {"evaluation": PLAN_STEPS, "visit": VISIT_PLAN_STEPS}
 # Slack on top of the autosave delay: the save itself (~20 ms), timer and scheduling jitter.
 SLACK = 0.5
 # Every RESTART_EVERY-th run starts the real app again on the killed database before any check.
 RESTART_EVERY = 4
 
 
-def plan_duration() -> float:
-    return 0.2 + sum(len(s["text"]) * PACE + s["pause_after"] for s in PLAN_STEPS)
+def plan_duration(kind: str = "evaluation") -> float:
+    return 0.2 + sum(len(s["text"]) * PACE + s["pause_after"] for s in PLANS[kind])
 
 
 def runs_setting() -> int:
@@ -91,12 +106,20 @@ def jobs_setting() -> int:
     return int(raw) if raw.strip().isdigit() and int(raw) > 0 else DEFAULT_JOBS
 
 
-def crash_many(base: Path, runs: int, seed: int, jobs: int) -> list[RunResult]:
-    """``runs`` crash runs (seeds ``seed``, ``seed + 1``, ...), ``jobs`` at a time, in run order."""
+def crash_many(
+    base: Path, runs: int, seed: int, jobs: int, kind: str = "evaluation"
+) -> list[RunResult]:
+    """``runs`` crash runs (seeds ``seed``, ``seed + 1``, ...), ``jobs`` at a time, in run order,
+    typing into an evaluation or (``kind="visit"``) a visit note."""
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         futures = [
             pool.submit(
-                crash_once, base / f"run{n:03d}", n, seed + n, restart=n % RESTART_EVERY == 0
+                crash_once,
+                base / f"run{n:03d}",
+                n,
+                seed + n,
+                restart=n % RESTART_EVERY == 0,
+                kind=kind,
             )
             for n in range(runs)
         ]
@@ -117,13 +140,14 @@ class Prepared:
 _IN_PROCESS = threading.Lock()
 
 
-def prepare(folder: Path) -> Prepared:
-    """A new database with a clinician, a patient and an empty draft of the shipped form."""
+def prepare(folder: Path, kind: str = "evaluation") -> Prepared:
+    """A new database with a clinician, a patient and an empty draft of the shipped form (an
+    evaluation, or a visit note of the patient's episode)."""
     with _IN_PROCESS:
-        return _prepare(folder)
+        return _prepare(folder, kind)
 
 
-def _prepare(folder: Path) -> Prepared:
+def _prepare(folder: Path, kind: str = "evaluation") -> Prepared:
     from clinic_app.core.form import load_form
     from clinic_app.paths import default_form_path
     from clinic_app.storage import records
@@ -140,10 +164,42 @@ def _prepare(folder: Path) -> Prepared:
             records.PatientFields(given_name="Kim", family_name="Runner", mrn="CRASH-1"),
             user="setup",
         )
+        form = load_form(default_form_path())
         evaluation = records.start_evaluation(
-            db, patient.id, load_form(default_form_path()), user="setup", clinician_id=clinician.id
+            db, patient.id, form, user="setup", clinician_id=clinician.id
         )
+        if kind == "visit":
+            evaluation = _visit_after(db, form, evaluation, clinician.id)
     return Prepared(folder, db_file, clinician.id, patient.id, evaluation.id)
+
+
+def _visit_after(db: Any, form: Any, initial: Any, clinician_id: int) -> Any:
+    """A new visit note after ``initial`` (given values) and a first visit that re-measured the
+    Nordic: the new note opens with its "Re-measured today" page."""
+    from datetime import timedelta
+
+    from clinic_app.storage import records
+
+    values = {"involved_side": "left", "nordic_force": {"left": 210, "right": 280}}
+    records.save_draft(db, initial.id, {"values": values}, initial.version, user="setup")
+    episode = records.get_evaluation(db, initial.id).episode_id
+    earlier = None
+    for days in (7, 14):
+        visit = records.start_evaluation(
+            db,
+            initial.patient_id,
+            form,
+            user="setup",
+            kind="visit",
+            clinician_id=clinician_id,
+            eval_date=initial.eval_date + timedelta(days=days),
+            episode_id=episode,
+        )
+        if earlier is None:
+            redo = {"values": {"nordic_force": {"left": 230}}}
+            records.save_draft(db, visit.id, redo, visit.version, user="setup")
+            earlier = visit
+    return visit
 
 
 @dataclass
@@ -282,7 +338,13 @@ def restart_app(prepared: Prepared, plan: Path, env: Mapping[str, str]) -> dict[
 
 
 def crash_once(
-    folder: Path, run: int, seed: int, *, mode: str = "auto", restart: bool = False
+    folder: Path,
+    run: int,
+    seed: int,
+    *,
+    mode: str = "auto",
+    restart: bool = False,
+    kind: str = "evaluation",
 ) -> RunResult:
     """One typed session killed with SIGKILL at a random moment, then checked.
 
@@ -290,12 +352,12 @@ def crash_once(
     that its editor shows what the database holds.
     """
     rng = random.Random(seed)
-    kill_after = rng.uniform(0.3, plan_duration() + 1.0)
+    kill_after = rng.uniform(0.3, plan_duration(kind) + 1.0)
     result = RunResult(run=run, seed=seed, kill_after=kill_after)
-    prepared = prepare(folder)
+    prepared = prepare(folder, kind)
     log = folder / "keys.jsonl"
     plan = folder / "plan.json"
-    plan.write_text(json.dumps({"pace": PACE, "steps": list(PLAN_STEPS)}), encoding="utf-8")
+    plan.write_text(json.dumps({"pace": PACE, "steps": list(PLANS[kind])}), encoding="utf-8")
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", CLINIC_APP_DATA_DIR=str(folder / "data"))
     env.pop("CLINIC_APP_DATABASE_URL", None)
     stderr = open(folder / "driver.stderr", "wb")  # noqa: SIM115 - closed below

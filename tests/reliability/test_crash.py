@@ -8,6 +8,9 @@ on the killed database, and its editor must show what the database holds. The da
 had on screen, and hold every keystroke older than the autosave window. The loss window of each
 run (age at the kill of the oldest keystroke not stored) is reported at the end of the pytest run.
 
+The same runs are made typing into a visit note (``kind="visit"``: a number on its first page, a
+bilateral measure on its "Re-measured today" page, the patient's report), held to the same window.
+
 ``RELIABILITY_CRASH_RUNS`` (default 20) sets the number of runs, ``RELIABILITY_SEED`` the seed;
 ``scripts/crash_soak.py`` runs the same harness with a table per run.
 """
@@ -23,12 +26,15 @@ from tests.reliability import report
 
 
 @pytest.mark.slow
-def test_sigkill_while_typing_loses_nothing_older_than_the_autosave_window(tmp_path: Path) -> None:
+@pytest.mark.parametrize("kind", ["evaluation", "visit"])
+def test_sigkill_while_typing_loses_nothing_older_than_the_autosave_window(
+    tmp_path: Path, kind: str
+) -> None:
     runs = harness.runs_setting()
     seed = harness.seed_setting()
     window = harness.autosave_window()
-    results = harness.crash_many(tmp_path, runs, seed, harness.jobs_setting())
-    summary = harness.summary(results, window)
+    results = harness.crash_many(tmp_path, runs, seed, harness.jobs_setting(), kind=kind)
+    summary = f"[{kind}] " + harness.summary(results, window)
     report.add(summary)
     report.add(
         f"  reproduce: RELIABILITY_SEED={seed} RELIABILITY_CRASH_RUNS={runs} "

@@ -1,0 +1,273 @@
+"""A visit note (daily note) on the evaluation page: its pages, the episode behind it, its goals.
+
+A visit note is an evaluation row of kind ``visit``: the page saves, signs, seals and resolves
+conflicts for it exactly as for an evaluation. What differs is what it shows:
+
+- the form's visit pages (``core.visit.visit_sections``) with a "Re-measured today" page of the
+  evaluation items the therapist picked (those re-measured at the previous visit of the episode
+  are picked when a new visit opens), each with its last value in the episode and that value's
+  date beside it;
+- the red-flag banner and the assessment read from the episode's latest values with the visit's
+  own values over them (a red flag found at the initial evaluation stays on every visit until a
+  later record clears it);
+- on the visit's assessment page, the progress toward each goal of the episode, suggested from
+  the latest values as they are typed (``core.progress.goal_progress``): the therapist decides.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+from clinic_app.core.changes import previous_values
+from clinic_app.core.findings import Findings
+from clinic_app.core.form import Form, ItemType
+from clinic_app.core.goals import STATUS_LABELS, merged_values
+from clinic_app.core.progress import GoalProgress, Record, findings_at, goal_progress
+from clinic_app.core.visit import remeasured_in, visit_sections
+from clinic_app.ui.assessment import EvaluationView
+from clinic_app.ui.remeasure import RemeasurePicker
+
+if TYPE_CHECKING:
+    from clinic_app.storage.database import Database
+    from clinic_app.storage.records import Evaluation
+
+ASSESSMENT_SECTION = "visit_assessment"  # the page the goals are shown on (if the form has it)
+TERM_LABELS = {"short": "Short-term", "long": "Long-term"}
+
+
+@dataclass(frozen=True)
+class VisitContext:
+    """What a visit note shows from the rest of its episode (read once, when it opens)."""
+
+    number: int  # the visit's place among the episode's visit notes (1 for the first)
+    remeasured: tuple[str, ...]  # items picked at opening
+    previous: dict[str, Any] = field(default_factory=dict)  # latest earlier value (findings shape)
+    previous_on: dict[str, date] = field(default_factory=dict)  # ... and its record's date
+    earlier: tuple[Record, ...] = ()  # the episode's records before this one, oldest first
+    goals: tuple[Any, ...] = ()  # records.Goal values
+    involved: str | None = None
+
+
+def load_visit_context(db: Database, form: Form, evaluation: Evaluation) -> VisitContext:
+    """Read the episode of ``evaluation`` (a visit note) for its page; runs on the worker."""
+    from clinic_app.storage import records
+
+    episode_id = evaluation.episode_id
+    if episode_id is None:
+        own = dict(evaluation.findings.get("values", {}))
+        return VisitContext(number=1, remeasured=remeasured_in(form, own))
+    episode = records.get_episode(db, episode_id)
+    rows = records.episode_records(db, episode_id)
+    here = (evaluation.eval_date, evaluation.id)
+    before = [r for r in rows if (r.eval_date, r.id) < here and r.id != evaluation.id]
+    visits = [r for r in rows if r.kind == "visit"]
+    number = next((n for n, r in enumerate(visits, 1) if r.id == evaluation.id), len(visits) + 1)
+    earlier = tuple(
+        Record(r.id, r.kind, r.eval_date, dict(r.findings.get("values", {})), r.status)
+        for r in before
+    )
+    own = dict(evaluation.findings.get("values", {}))
+    last_visit = next((r for r in reversed(earlier) if r.kind == "visit"), None)
+    picked = set(remeasured_in(form, own))
+    if last_visit is not None:
+        picked.update(remeasured_in(form, last_visit.values))
+    latest: dict[str, Any] = {}
+    latest_on: dict[str, date] = {}
+    for record in earlier:
+        for item_id, value in record.values.items():
+            item = form.items.get(item_id)
+            if item is None or value is None or item.type in (ItemType.TEXT, ItemType.ROWS):
+                continue
+            latest[item_id], latest_on[item_id] = value, record.on
+    previous = previous_values(form, latest)
+    return VisitContext(
+        number=number,
+        remeasured=tuple(i for i in form.items if i in picked),
+        previous=previous,
+        previous_on={i: latest_on[i] for i in previous},
+        earlier=earlier,
+        goals=tuple(records.list_goals(db, episode_id)),
+        involved=episode.involved_side,
+    )
+
+
+def program_exercises(
+    form: Form, earlier: Sequence[Record], involved: str | None
+) -> tuple[str, ...]:
+    """The exercises of the patient's current program: the ones the handout of the episode's
+    latest values gives (names; none before the first record)."""
+    if not earlier:
+        return ()
+    from clinic_app.core.engine import assess
+    from clinic_app.reports.content import ContentError, choose_exercises
+
+    try:
+        latest = findings_at(form, merged_values(r.values for r in earlier), involved)
+        a = assess(form, latest)
+        return tuple(e.name for e in choose_exercises(a.exercises, a.advice))
+    except (ContentError, OSError, ValueError):
+        return ()
+
+
+def goal_lines(progress: Sequence[GoalProgress]) -> str:
+    """The goals as rich text: term, goal, target, latest reading, suggested and set status."""
+    if not progress:
+        return "<i>No goals are set for this episode yet.</i>"
+    lines = []
+    for g in progress:
+        s = g.suggestion
+        target = f" — target {html.escape(g.target_words)}" if g.target_words else ""
+        if g.target_date is not None:
+            target += f" by {g.target_date:%Y-%m-%d}"
+        latest = s.latest.text if s.latest is not None and s.latest.text else "not measured"
+        set_by = STATUS_LABELS.get(g.status, g.status)
+        lines.append(
+            f"<b>{TERM_LABELS.get(g.term, g.term)}:</b> {html.escape(g.text)}{target}<br>"
+            f"&nbsp;&nbsp;Latest: {html.escape(latest)} · suggested: "
+            f"<b>{html.escape(STATUS_LABELS.get(s.status, s.status))}</b>"
+            f" <span style='color:#5f6b76'>({html.escape(s.reason)}; status set: "
+            f"{html.escape(set_by)})</span>"
+        )
+    return "<br>".join(lines)
+
+
+class GoalsBox(QLabel):
+    """The "Progress toward goals" block of the visit's assessment page (display only).
+
+    Signals: none.
+    """
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("goalProgress")
+        self.setAccessibleName("Progress toward goals")
+        self.setTextFormat(Qt.TextFormat.RichText)
+        self.setWordWrap(True)
+        self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.setStyleSheet(
+            "QLabel#goalProgress { background: #f4f7f9; border: 1px solid #d8dee4;"
+            " border-radius: 4px; padding: 8px 10px; }"
+        )
+        self.progress: list[GoalProgress] = []
+
+    def show_progress(self, progress: list[GoalProgress]) -> None:
+        self.progress = progress
+        self.setText("<b>Progress toward goals</b><br>" + goal_lines(progress))
+
+
+class VisitView(EvaluationView):
+    """A visit note's editor, red-flag banner and assessment, over the rest of its episode.
+
+    Signals: as :class:`~clinic_app.ui.assessment.EvaluationView`.
+    """
+
+    def __init__(
+        self,
+        form: Form,
+        findings: Findings,
+        evaluation: Evaluation,
+        context: VisitContext,
+        parent: QWidget | None = None,
+        initial_section: str | None = None,
+    ) -> None:
+        self.context = context
+        self.evaluation_id = evaluation.id
+        self.eval_date = evaluation.eval_date
+        involved = context.involved
+        self._base = findings_at(form, merged_values(r.values for r in context.earlier), involved)
+        self.remeasured: tuple[str, ...] = context.remeasured
+        self.goals_box: GoalsBox | None = None
+        self._program: tuple[str, ...] | None = None  # read when the interventions show
+        super().__init__(
+            form, findings, parent, initial_section, visit_sections(form, self.remeasured)
+        )
+        self.picker = RemeasurePicker(form, self.is_remeasured, self)
+        layout = self.layout()
+        assert isinstance(layout, QVBoxLayout)
+        layout.insertWidget(1, self.picker)
+        self._wire_editor()
+
+    def is_remeasured(self, item_id: str) -> bool:
+        return item_id in self.remeasured
+
+    # -- the episode under the visit -------------------------------------------------------------
+
+    def assessed_findings(self, findings: Findings) -> Findings:
+        if not self._base.values:
+            return findings
+        values = merged_values([self._base.values, findings.values])
+        return Findings(self.form.id, self.form.version, values)
+
+    def goal_progress(self, findings: Findings) -> list[GoalProgress]:
+        own = findings.to_dict()["values"]
+        now = Record(self.evaluation_id, "visit", self.eval_date, own, "draft")
+        return goal_progress(
+            self.form,
+            self.context.goals,
+            [*self.context.earlier, now],
+            involved=self.context.involved,
+            today=self.eval_date,
+        )
+
+    def _wire_editor(self) -> None:
+        editor = self.editor
+        editor.set_previous(self.context.previous, self.context.previous_on)
+        editor.page_built.connect(self.on_editor_page_built)
+        for section in editor.built_sections():
+            self.on_editor_page_built(section)
+
+    def program(self) -> tuple[str, ...]:
+        if self._program is None:
+            c = self.context
+            self._program = program_exercises(self.form, c.earlier, c.involved)
+        return self._program
+
+    def _give_program(self, item_id: str) -> None:
+        from clinic_app.ui.rows_editor import RowsEditor
+
+        ed = self.editor.editor(item_id)
+        if isinstance(ed, RowsEditor):
+            ed.set_program(self.program())
+
+    def on_editor_page_built(self, section_id: str) -> None:
+        page = self.editor.built_page(section_id)
+        if page is None:
+            return
+        for item_id, row in page.rows.items():
+            if row.item.type is ItemType.ROWS:
+                self._give_program(item_id)
+        if section_id == ASSESSMENT_SECTION and self.goals_box is None:
+            self.goals_box = GoalsBox()
+            page.add_above_items(self.goals_box)
+            self.goals_box.show_progress(self.goal_progress(self.editor.findings))
+
+    def on_editor_findings_changed(self, findings: Findings) -> None:
+        if self.goals_box is not None:
+            self.goals_box.show_progress(self.goal_progress(findings))
+        super().on_editor_findings_changed(findings)
+
+    def set_findings(self, findings: Findings) -> None:
+        """Show ``findings`` (e.g. "take theirs"): items they re-measured join the page."""
+        new = [i for i in remeasured_in(self.form, findings.values) if i not in self.remeasured]
+        super().set_findings(findings)
+        if new:
+            self.set_remeasured((*self.remeasured, *new))
+        if self.goals_box is not None:
+            self.goals_box.show_progress(self.goal_progress(findings))
+
+    # -- re-measuring -----------------------------------------------------------------------------
+
+    def set_remeasured(self, item_ids: Sequence[str], section: str | None = None) -> None:
+        """Show ``item_ids`` on the "Re-measured today" page (a new editor, same findings)."""
+        self.remeasured = tuple(i for i in self.form.items if i in set(item_ids))
+        self.goals_box = None
+        self.replace_editor(visit_sections(self.form, self.remeasured), section)
+        self._wire_editor()
+        self.picker.refresh()
