@@ -181,15 +181,20 @@ def item_progress(form: Form, records: Sequence[Record]) -> list[ItemProgress]:
 def findings_at(form: Form, values: Mapping[str, Any], involved: str | None) -> Findings:
     """Findings from merged stored values (what the form no longer accepts is left out), with
     the episode's painful side when the values do not name one."""
-    kept: dict[str, Any] = {}
-    for item_id, value in values.items():
-        if item_id not in form.items:
-            continue
-        try:
-            validate(form, {"values": {item_id: value}})
-        except FindingsError:
-            continue
-        kept[item_id] = value
+    items = form.items
+    kept: dict[str, Any] = {k: v for k, v in values.items() if k in items}
+    try:  # the usual case, all at once; one by one only when something no longer fits
+        validate(form, {"values": kept})
+    except FindingsError:
+        kept = {}
+        for item_id, value in values.items():
+            if item_id not in items:
+                continue
+            try:
+                validate(form, {"values": {item_id: value}})
+            except FindingsError:
+                continue
+            kept[item_id] = value
     if involved in ("left", "right", "both") and form.involved_side_item not in kept:
         kept[form.involved_side_item] = involved
     return validate(form, {"values": kept})

@@ -319,11 +319,15 @@ def progress_data(
     signed = [e for e in rows if e.kind != VISIT and e.status == "signed"]
     source = signed[-1] if signed else next((e for e in reversed(rows) if e.kind != VISIT), None)
     if source is not None:
-        src_form = r.evaluation_form(db, source.id)
-        try:
-            found = findings_mod.validate(src_form, dict(source.findings))
-        except findings_mod.FindingsError:
-            found = None
+        found: findings_mod.Findings | None
+        if owner is not None and source.id == owner.id:  # gathered with the header already
+            src_form, found = report.form, report.findings
+        else:
+            src_form = r.evaluation_form(db, source.id)
+            try:
+                found = findings_mod.validate(src_form, dict(source.findings))
+            except findings_mod.FindingsError:
+                found = None
         if found is not None:
             a = assess(src_form, found)
             exercises = tuple(choose_exercises(a.exercises, a.advice))

@@ -53,7 +53,9 @@ def _measures(data: ProgressData, s: Styles, width: float) -> list[Flowable]:
     out: list[Flowable] = [CondPageBreak(40 * mm), para("Baseline and latest values", s["h1"])]
     changed = [p for p in data.items if not _unchanged(p)]
     same = [p for p in data.items if _unchanged(p)]
-    if not changed:
+    if not data.items:
+        out.append(para("No item was measured more than once in this episode yet.", s["body"]))
+    elif not changed:
         out.append(para("No re-measured item changed in this episode.", s["body"]))
     else:
         head = [para(h, s["cell_bold"]) for h in ("Measure", "Baseline", "Latest", "Change")]
@@ -214,7 +216,7 @@ def _plan(data: ProgressData, s: Styles) -> list[Flowable]:
 def _signature(data: ProgressData, s: Styles, width: float) -> list[Flowable]:
     if data.evaluation_id is None:
         assert data.draft_line is not None
-        return [Spacer(1, 8), draft_box(f"{data.draft_line}: this report is not signed.", s, width)]
+        return [Spacer(1, 8), draft_box(f"{data.draft_line}; this report is not signed.", s, width)]
     out = clinician._addenda(data.report, s)
     if data.draft_line is not None and not data.report.evaluation.awaiting_cosignature:
         return [

@@ -349,9 +349,7 @@ def decor(rd: ReportData, title: str, extra: str | None = None) -> layout.PageDe
         bits.append(f"MRN {p.mrn}")
     bits.append(format_date(rd.evaluation.date))
     state = clinician._state(rd)
-    footer = " · ".join(bits) + " · " + state
-    if extra:
-        footer = f"{extra} · {footer}"
+    footer = " · ".join([extra, *bits] if extra else [*bits, state])
     return layout.PageDecor(
         footer_left=footer,
         header_left=rd.clinic.name,

@@ -369,3 +369,54 @@ def test_cli_bad_input_is_one_line(
     assert message in err, err
     assert len(err.splitlines()) in (1, 2)  # argparse prints its usage line first
     assert not out.exists()
+
+
+def test_an_episode_with_nothing_recorded(tmp_path: Path) -> None:
+    with open_database(f"sqlite:///{tmp_path / 'empty.db'}", backup=False) as db:
+        patient = r.create_patient(db, r.PatientFields("Ana", "Li", "E-1"), user="admin")
+        episode = r.create_episode(db, patient.id, r.EpisodeInfo("Right thigh"), user="dana")
+        pdf = _pdf(db, episode.id, "discharge")
+    flat = pdf.flat
+    assert "No item was measured more than once in this episode yet." in flat
+    assert "No goal is recorded for this episode." in flat
+    assert "No visit note in this episode yet." in flat
+    assert "No plan of care is recorded for this episode." in flat
+    assert all("DRAFT: no discharge evaluation yet" in p for p in pdf.pages)
+
+
+def test_a_red_flag_of_the_episode_comes_first(episode_maker, form: Form) -> None:
+    ep = episode_maker(visits=2, reeval=None)
+    _record(
+        ep.db,
+        form,
+        ep.patient_id,
+        ep.episode_id,
+        "visit",
+        START + timedelta(days=20),
+        visit_values(3, left=200, rf_gap="yes"),
+        sign=False,
+    )
+    flat = _pdf(ep.db, ep.episode_id, "progress").flat
+    assert "Possible tendon avulsion" in flat
+    assert flat.index("Possible tendon avulsion") < flat.index("Baseline and latest values")
+
+
+def test_a_broken_seal_of_the_reevaluation_is_printed_on_every_page(
+    episode_maker, tmp_path: Path
+) -> None:
+    import sqlite3
+
+    ep = episode_maker(visits=2, reeval="signed")
+    path = tmp_path / "clinic.db"
+    ep.db.close()
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("DROP TRIGGER evaluation_signed_no_update")
+    conn.execute(
+        "UPDATE evaluation SET findings = json_set(findings, '$.values.pain_now', 9) WHERE id = ?",
+        (ep.reeval_id,),
+    )
+    conn.close()
+    ep.db = open_database(ep.url, migrate=False, backup=False)
+    pdf = _pdf(ep.db, ep.episode_id, "progress")
+    assert "This record was changed after it was signed: findings" in pdf.flat
+    assert all("SEAL BROKEN" in page for page in pdf.pages)
