@@ -37,7 +37,7 @@ from typing import Any
 
 from clinic_app.core.engine import Assessment, Evidence, RuleResult, assess
 from clinic_app.core.findings import Findings, FindingsError, validate
-from clinic_app.core.form import Form, Item, ItemType, Leaf, Section
+from clinic_app.core.form import NUMERIC_TYPES, Form, Item, ItemType, Leaf, Section
 from clinic_app.core.form_schema import AllOf, AnyOf, Condition
 from clinic_app.core.goals import STATUS_LABELS, merged_values
 from clinic_app.core.kinds import kind_label
@@ -56,16 +56,26 @@ from clinic_app.core.visit import evaluation_sections, remeasured_in, visit_sect
 WIDTH = 100
 EVIDENCE_LINES = 2  # the key evidence of a factor: its first line or two
 EVIDENCE_CHARS = 70  # ... the second only when both are this short together
+# An evaluation's note aims at fewer characters than this (an EMR text box is small). Over it,
+# the note is made again with less detail (``_Note.detail``): 1, one evidence line per factor and
+# goals without the app's suggestion; 2, goals without dates, only the strongest factors and
+# pattern with evidence (the others named on one line), and a re-evaluation's O only with what
+# changed since the baseline (the rest named); 3, bilateral answers that are the same on both
+# sides named together ("None (both sides): Piriformis tenderness / ...").
+BUDGET = 2000
+DETAIL_STEPS = 4
+BOTH_SIDES = "(both sides)"
+TOP_RULES = 3
 SUGGESTED = "Suggested by the app; the therapist decides"
 RED_FLAG_HEADING = "RED FLAGS - a red flag overrides everything else in this note:"
 VISIT_LABEL = "Visit note"
 _TERM = {"short": "STG", "long": "LTG"}
 _ANSWERS = (ItemType.YESNO, ItemType.POSNEG)
 _SUMMARY = {
-    "source": "source (the findings point to the hamstring region itself)",
-    "victim": "victim (the findings point away from the hamstring)",
-    "both": "both (a local hamstring problem with causes elsewhere)",
-    "undetermined": "undetermined (no source or contributing factor in the findings)",
+    "source": "source (the hamstring region itself)",
+    "victim": "victim (causes away from the hamstring)",
+    "both": "both (a local problem plus causes elsewhere)",
+    "undetermined": "undetermined by these findings",
 }
 _BRACKETED = re.compile(r"\s*\([^)]*\)")
 # Typographic symbols an EMR text box may mangle, as plain ASCII. Names and free text keep their
@@ -137,6 +147,8 @@ class _Note:
         self.labels = {k: short[k] if counts[short[k]] == 1 else full[k] for k in full}
         self.changes = self._changes()
         self.unchanged = self._unchanged()
+        self.detail = 0
+        self.goal_cache: dict[tuple[Any, ...], list[Any]] = {}
 
     def label(self, item: Item) -> str:
         return self.labels.get(item.id, one_line(item.label))
@@ -146,6 +158,13 @@ class _Note:
         if item.type is ItemType.TEXT:
             return one_line(value)
         text = value_text(item, value)
+        if (
+            isinstance(value, Mapping)
+            and item.type not in NUMERIC_TYPES
+            and set(value) == {"left", "right"}
+            and value["left"] == value["right"]
+        ):
+            return f"{one_line(fold(value_text(item, value['left'])))} {BOTH_SIDES}"
         # A difference below the minimal detectable difference is measurement noise: no gap
         # shown. A deficit is always shown (a goal may be stricter than the form's threshold).
         sym = item.symmetry
@@ -203,6 +222,9 @@ class _Note:
             if changed_only and item.id in self.unchanged:
                 continue
             answer = _answer(item, value)
+            same = _same_both_sides(item, value) if self.detail >= 3 else None
+            if answer is None and same is not None:
+                answer = (f"{same} {BOTH_SIDES}", "")
             if answer is not None and item.id not in self.changes:
                 grouped.setdefault(answer[0], []).append((item, answer[1]))
                 continue
@@ -232,6 +254,16 @@ class _Note:
                 text = f"{short}: {pair.group(1)}"
         # The header names the painful side; the other side stays marked.
         return fold(text.replace(" (painful side)", ""))
+
+
+def _same_both_sides(item: Item, value: Any) -> str | None:
+    """The answer of a non-numeric bilateral finding with the same answer on both sides ("None"
+    for tenderness); numbers keep their values (a baseline to compare with later)."""
+    if item.type in NUMERIC_TYPES or not isinstance(value, Mapping):
+        return None
+    if set(value) != {"left", "right"} or value["left"] != value["right"]:
+        return None
+    return one_line(fold(value_text(item, value["left"])))
 
 
 def _changed(change: str) -> str:
@@ -287,17 +319,29 @@ def _paragraph(title: str | None, parts: Sequence[str]) -> list[str]:
 # Header, red flags, goals
 
 
+def _painful_side(form: Form, episode: EpisodeRef | None, history: Sequence[Record]) -> str | None:
+    """The episode's involved side, else the latest one its records name."""
+    if episode is not None and episode.side in ("left", "right", "both"):
+        return episode.side
+    for r in reversed(history):
+        raw = r.values.get(form.involved_side_item)
+        if raw in ("left", "right", "both"):
+            return str(raw)
+    return None
+
+
 def _header(
-    note: _Note, patient: str, episode: EpisodeRef | None, signer: str | None, visit_no: int
+    note: _Note,
+    patient: str,
+    episode: EpisodeRef | None,
+    signer: str | None,
+    visit_no: int,
+    side: str | None,
 ) -> list[str]:
     record = note.record
     kind = VISIT_LABEL if record.kind == "visit" else kind_label(record.kind)
     number = f" (visit {visit_no})" if record.kind == "visit" and visit_no else ""
     lines = _wrap(f"{kind.upper()} {record.on.isoformat()}{number} - {one_line(patient)}")
-    side = episode.side if episode is not None else None
-    if side is None and note.form.involved_side_item in note.form.items:
-        raw = note.values.get(note.form.involved_side_item)
-        side = raw if isinstance(raw, str) else None
     bits = [one_line(episode.title)] if episode is not None and episode.title.strip() else []
     if side:
         bits.append("both sides" if side == "both" else f"{side} side")
@@ -322,17 +366,51 @@ def _red_flags(note: _Note, assessment: Assessment) -> list[str]:
     return lines
 
 
-def _goal_lines(note: _Note, goals: Sequence[Any], *, both: bool = False, **kw: Any) -> list[str]:
-    """A line per goal: term, text, target date, status (and the app's suggestion when it differs;
-    ``both``: always, with the target in words, as a visit's assessment shows them), the reading
-    now."""
+@dataclass(frozen=True)
+class _GoalOn:
+    """A goal with the status it had on the note's day."""
+
+    id: int
+    term: str
+    text: str
+    target: Mapping[str, Any] | None
+    target_date: date | None
+    status: str
+
+
+def status_on(goal: Any, day: date) -> str:
+    """The status ``goal`` had on ``day``: its last status set on or before that day (a goal
+    starts "not started"); a goal without a ``history`` has only its current ``status``."""
+    history = getattr(goal, "history", None)
+    if not history:
+        return str(goal.status)
+    status = "not_started"
+    for entry in history:
+        at = entry.set_at
+        if (at.astimezone().date() if at.tzinfo else at.date()) <= day:
+            status = entry.status
+    return status
+
+
+def _goal_lines(note: _Note, goals: Sequence[Any], *, visit: bool = False, **kw: Any) -> list[str]:
+    """A line per goal: term, text, target date and the status it had on the note's day, with the
+    app's suggestion when it differs. ``visit``: as a visit's assessment shows them, with the
+    target in words, both statuses and the reading now (an evaluation shows the values in O)."""
     lines: list[str] = []
-    for g in goal_progress(note.form, goals, note.history, **kw):
+    both = visit
+    dated = [
+        _GoalOn(g.id, g.term, g.text, g.target, g.target_date, status_on(g, note.record.on))
+        for g in goals
+    ]
+    key = (id(goals), visit)
+    if key not in note.goal_cache:
+        note.goal_cache[key] = goal_progress(note.form, dated, note.history, **kw)
+    for g in note.goal_cache[key]:
         what = one_line(g.text) or g.target_words
         when = [f"target {g.target_words}"] if both and g.target_words else []
         if g.target is None:
             when.append("functional")
-        if g.target_date is not None:
+        if g.target_date is not None and note.detail < 2:
             when.append(f"by {g.target_date.isoformat()}")
         status = STATUS_LABELS.get(g.status, g.status)
         suggested = STATUS_LABELS.get(g.suggested, g.suggested)
@@ -343,10 +421,10 @@ def _goal_lines(note: _Note, goals: Sequence[Any], *, both: bool = False, **kw: 
             text += f": set {status}" + ("" if judged else f", app suggests {suggested}")
         else:
             text += f": {status}"
-            if g.suggested != g.status and not judged:
+            if g.suggested != g.status and not judged and note.detail < 1:
                 text += f" (app suggests {suggested})"
         latest = g.suggestion.latest
-        if latest is not None and latest.text and latest.met is not None:
+        if visit and latest is not None and latest.text and latest.met is not None:
             text += f"; now {one_line(latest.text)}"
         lines += _wrap(fold(text), "  ", "- ")
     return lines
@@ -378,20 +456,29 @@ def note_text(
     """
     history = _history(record, records)
     note = _Note(form, record, history)
-    side = episode.side if episode is not None else None
+    side = _painful_side(form, episode, history)
     if assessment is None:
         values = (
             merged_values(r.values for r in history) if record.kind == "visit" else record.values
         )
         assessment = assess(form, _findings(form, values, side))
     visit_no = sum(1 for r in history if r.kind == "visit")
-    lines = _header(note, patient, episode, signer, visit_no)
+    lines = _header(note, patient, episode, signer, visit_no, side)
     lines += _red_flags(note, assessment)
     goal_kw = {"involved": side, "today": today or record.on}
     if record.kind == "visit":
-        lines += _visit(note, goals, goal_kw)
-    else:
-        lines += _evaluation(note, assessment, goals, goal_kw)
+        return _joined(lines + _visit(note, goals, goal_kw))
+    # Over the budget, less detail of the app's suggestions and the goals, step by step; the
+    # findings, the clinician's own words and the red flags are never cut.
+    for detail in range(DETAIL_STEPS):
+        note.detail = detail
+        text = _joined(lines + _evaluation(note, assessment, goals, goal_kw))
+        if len(text) <= BUDGET:
+            break
+    return text
+
+
+def _joined(lines: Sequence[str]) -> str:
     return "\n".join(line.rstrip() for line in lines) + "\n"
 
 
@@ -436,13 +523,20 @@ def _evaluation(
     lines.append("O:")
     if note.changes:
         lines.append(f"[ ] change since the baseline of {note.history[0].on.isoformat()}")
+    # Over the budget, a re-evaluation's O shows what changed and names what did not.
+    short_o = later and note.detail >= 2
+    same: list[Item] = []
     for section in sections:
         if section.id in subjective or section.id == form.plan_section:
             continue
         if section.id in screen:
             lines += _screen_line(section, values, assessment)
         else:
-            lines += _paragraph(section.title, note.items(section, skip))
+            lines += _paragraph(section.title, note.items(section, skip, changed_only=short_o))
+            same += [i for i in section.items if short_o and i.id in note.unchanged]
+    if same:
+        labels = " / ".join(note.label(i) for i in same)
+        lines += _wrap(f"As at the baseline: {labels}.")
     plan = next((s for s in sections if s.id == form.plan_section), None)
     texts = [i for i in plan.items if i.type is ItemType.TEXT] if plan is not None else []
     lines.append("A:")
@@ -475,23 +569,38 @@ def _suggested(note: _Note, assessment: Assessment) -> list[str]:
     lines += _wrap(
         f"Source or victim: {_SUMMARY.get(assessment.summary.kind, assessment.summary.kind)}."
     )
+    others: list[RuleResult] = []
     for title, results in (("Factors", assessment.factors), ("Patterns", assessment.patterns)):
+        if note.detail >= 2:
+            top = TOP_RULES if title == "Factors" else 1
+            results, rest = results[:top], results[top:]
+            others += rest
         if results:
             lines.append(f"{title}:")
             for result in results:
                 lines += _rule_lines(note, result)
+    if others:
+        named = ", ".join(_rule_head(r) for r in others)
+        lines += _wrap(fold(f"Also suggested: {named}."))
     return lines
 
 
-def _rule_lines(note: _Note, result: RuleResult) -> list[str]:
+def _rule_head(result: RuleResult) -> str:
+    """ "Name (indicators fired/defined, opinion, possible)"."""
     tags = [f"{result.strength}/{result.indicators}"]
     if result.opinion:
         tags.append("opinion")
     if not result.confirmed:
         tags.append("possible, not confirmed")
     name = one_line(result.name)
-    head = f"{_BRACKETED.sub('', name).strip() or name} ({', '.join(tags)})"
+    return f"{_BRACKETED.sub('', name).strip() or name} ({', '.join(tags)})"
+
+
+def _rule_lines(note: _Note, result: RuleResult) -> list[str]:
+    head = _rule_head(result)
     evidence = _key_evidence([note.evidence(e) for e in result.evidence])
+    if note.detail >= 1:
+        evidence = evidence[:1]
     text = f"{head}: {'; '.join(evidence)}" if evidence else head
     return _wrap(fold(text), "  ", "- ")
 
@@ -530,7 +639,7 @@ def _visit(note: _Note, goals: Sequence[Any], goal_kw: Mapping[str, Any]) -> lis
     lines.append("A:")
     if goals:
         lines.append("Goals:")
-        lines += _goal_lines(note, goals, both=True, **goal_kw)
+        lines += _goal_lines(note, goals, visit=True, **goal_kw)
     if a_page is not None:
         lines += _visit_items(note, a_page)
     lines.append("P:")
