@@ -16,7 +16,15 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    Strict,
+    ValidationError,
+    model_validator,
+)
 
 from clinic_app.core.form_checks import _pydantic_problems, cited_sources
 from clinic_app.core.form_loading import _YAML_LOADER, _check_expansion, _check_structure
@@ -30,6 +38,9 @@ Text = dict[Language, Annotated[str, Field(min_length=1, max_length=2000)]]
 Int = Annotated[int, Strict()]
 Float = Annotated[float, Strict()]
 _KIND_LINE = re.compile(r"^kind:\s*['\"]?questionnaire['\"]?\s*(#.*)?$", re.MULTILINE)
+# A questionnaire that lost its ``kind`` line still has these two top-level keys (a form has not).
+_SCORING_LINE = re.compile(r"^scoring:", re.MULTILINE)
+_ITEMS_LINE = re.compile(r"^items:", re.MULTILINE)
 
 
 class QuestionnaireError(FormError):
@@ -170,6 +181,7 @@ class Questionnaire(_Strict):
     items: tuple[Item, ...] = Field(min_length=1, max_length=200)
     scoring: Scoring
     change: Change
+    _by_id: dict[str, Item] = PrivateAttr(default_factory=dict)
 
     @model_validator(mode="after")
     def _scoring_rules(self) -> Questionnaire:
@@ -186,8 +198,12 @@ class Questionnaire(_Strict):
     def item_ids(self) -> tuple[str, ...]:
         return tuple(i.id for i in self.items)
 
+    def model_post_init(self, context: Any, /) -> None:
+        for item in reversed(self.items):  # a repeated id (refused by cross_check): the first
+            self._by_id[item.id] = item
+
     def item(self, item_id: str) -> Item | None:
-        return next((i for i in self.items if i.id == item_id), None)
+        return self._by_id.get(item_id)
 
     @property
     def higher_better(self) -> bool:
@@ -273,8 +289,11 @@ def cross_check(q: Questionnaire) -> list[str]:
 
 
 def looks_like_questionnaire(text: str) -> bool:
-    """Whether a YAML text says ``kind: questionnaire`` at its top level (check-form's switch)."""
-    return _KIND_LINE.search(text) is not None
+    """Whether a YAML text is meant as a questionnaire (check-form's switch): it says
+    ``kind: questionnaire`` at its top level, or has top-level ``items`` and ``scoring``."""
+    if _KIND_LINE.search(text) is not None:
+        return True
+    return _SCORING_LINE.search(text) is not None and _ITEMS_LINE.search(text) is not None
 
 
 def parse_questionnaire(data: Any, name: str = "<questionnaire>") -> Questionnaire:

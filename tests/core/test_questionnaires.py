@@ -96,6 +96,15 @@ def test_the_form_is_not_taken_for_a_questionnaire() -> None:
     assert not looks_like_questionnaire(default_form_path().read_text(encoding="utf-8"))
     assert looks_like_questionnaire("# x\nkind: 'questionnaire'  # yes\n")
     assert not looks_like_questionnaire("  kind: questionnaire\n")  # not at the top level
+    assert looks_like_questionnaire("id: x\nitems: []\nscoring: {}\n")  # lost its kind line
+
+
+def test_a_questionnaire_without_its_kind_line_is_told_so(tmp_path: Path, capsys) -> None:
+    data = shipped_data("nprs")
+    del data["kind"]
+    path = write(tmp_path, data)
+    assert main(["check-form", str(path)]) == 1
+    assert capsys.readouterr().err == f"{path}: kind: required key is missing\n"
 
 
 def _set(path: str, value: Any) -> Any:
