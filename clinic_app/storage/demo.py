@@ -33,7 +33,7 @@ import logging
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any, cast
 
@@ -299,6 +299,12 @@ def _add_record(
     return True
 
 
+def _noon(on: date) -> datetime:
+    """When a story's goal was set or reviewed: noon UTC of its day (the same date in every time
+    zone the clinic could be in), or now for today before noon."""
+    return min(datetime.combine(on, time(12), tzinfo=UTC), datetime.now(UTC))
+
+
 def _review_goals(
     tx: Database,
     form: Form,
@@ -332,6 +338,7 @@ def _review_goals(
             user=user,
             suggested=shown.suggested,
             note=note,
+            at=_noon(on),
         )
 
 
@@ -382,6 +389,7 @@ def _fill_episode(
                 r.GoalInfo(**goal.info, target_date=target_date),
                 user=clinician.name,
                 form=form,
+                at=_noon(on),
             )
             goals[added.id] = goal
         if reviewed or any(d == day for g in story.goals for d, _, _ in g.decisions):

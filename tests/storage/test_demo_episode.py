@@ -24,7 +24,7 @@ from clinic_app.storage import records as r
 from clinic_app.storage.database import Database, open_database
 from clinic_app.storage.errors import StorageError
 
-TODAY = date(2026, 6, 15)
+TODAY = date(2025, 3, 14)  # in the past on any machine running this
 
 
 @pytest.fixture(scope="module")
@@ -122,6 +122,12 @@ def test_demo_command_in_a_new_data_folder_makes_a_whole_episode(
         assert nordic_goal.target["measure"] == "deficit"
         assert [h.status for h in nordic_goal.history] == ["progressing", "met"]
         assert all(h.status == h.suggested for h in nordic_goal.history)
+        # Set and reviewed on the story's days, not on the day the demo ran.
+        assert {g.created_at.date() for g in goals} == {episode.start_date}
+        assert [h.set_at.date() for h in nordic_goal.history] == [
+            review.eval_date,
+            records[-1].eval_date,
+        ]
         functional = next(g for g in goals if g.target is None)
         assert functional.status == "met"  # the clinician's judgement, not a suggestion
         assert functional.history[-1].suggested != "met"
@@ -136,6 +142,7 @@ def test_demo_command_in_a_new_data_folder_makes_a_whole_episode(
 
         timeline = r.timeline(db, episode.id)
         whats = [t.what for t in timeline]
+        assert all(episode.start_date <= t.on <= episode.end_date for t in timeline)
         assert whats.count("visit") == len(visits)
         assert whats.count("plan") == 2
         assert "goal_status" in whats
@@ -154,6 +161,12 @@ def test_demo_command_in_a_new_data_folder_makes_a_whole_episode(
         assert episode.patient_id == nowak.id
         assert len(r.list_episodes(db, nowak.id)) == 2  # the closed one and today's problem
         before = _counts(db)
+
+    # The discharge's note text gives the goals the statuses they had that day.
+    note = run("note", str(records[-1].id))
+    assert note.returncode == 0, note.stderr
+    line = next(x for x in note.stdout.splitlines() if "Nordic force side-to-side" in x)
+    assert ": met" in line, note.stdout
 
     verified = run("verify")
     assert verified.returncode == 0, verified.stdout + verified.stderr
@@ -273,3 +286,30 @@ def test_a_demo_without_episodes_still_loads(tmp_path: Path) -> None:
     (folder / "demo.json").write_text(json.dumps(data), encoding="utf-8")
     *_, episodes = demo.load_demo(folder)
     assert episodes == ()
+
+
+def test_a_goal_set_earlier_keeps_its_day_and_the_audit_keeps_the_real_time(db: Database) -> None:
+    from datetime import UTC, datetime
+
+    patient = r.create_patient(db, r.PatientFields("Ada", "Lovelace", "M-1"), user="t")
+    episode = r.create_episode(
+        db, patient.id, r.EpisodeInfo("Left thigh", start_date=date(2025, 1, 6)), user="t"
+    )
+    earlier = datetime(2025, 1, 6, 12, tzinfo=UTC)
+    goal = r.add_goal(db, episode.id, r.GoalInfo("short", "Sit an hour"), user="t", at=earlier)
+    assert goal.created_at == earlier
+    later = datetime(2025, 2, 3, 12, tzinfo=UTC)
+    goal = r.set_goal_status(db, goal.id, "met", goal.version, user="t", at=later)
+    assert [h.set_at for h in goal.history] == [later]
+    events = [e for e in r.audit_events(db) if e.entity == "goal"]
+    assert all(e.at.date() > later.date() for e in events)  # entered now, not back-dated
+    for bad, message in (
+        (datetime(2999, 1, 1, tzinfo=UTC), "in the future"),
+        (datetime(2025, 2, 3, 12), "time zone"),
+    ):
+        with pytest.raises(StorageError, match=message):
+            r.set_goal_status(db, goal.id, "not_met", goal.version, user="t", at=bad)
+        with pytest.raises(StorageError, match=message):
+            r.add_goal(db, episode.id, r.GoalInfo("long", "Run"), user="t", at=bad)
+    assert r.get_goal(db, goal.id).status == "met"
+    assert len(r.list_goals(db, episode.id)) == 1

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Mapping
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, cast
 
 from pydantic import ValidationError
@@ -124,23 +125,45 @@ def _values(info: GoalInfo, form: Form | None) -> dict[str, Any]:
     }
 
 
+def _when(at: datetime | None) -> datetime:
+    """``at`` (a decision made earlier and entered now, e.g. the demo's story), else now."""
+    now = utcnow()
+    if at is None:
+        return now
+    if at.tzinfo is None:
+        raise StorageError("goal date: a time with its time zone is needed")
+    if at > now:
+        raise StorageError(f"goal date: {at.isoformat()} is in the future")
+    return at
+
+
 def _audit(s: Session, user: str, row: m.Goal, action: str, before: str | None) -> None:
     write_audit(s, user, "goal", row.id, action, before, digest(row_state(row)))
 
 
 def add_goal(
-    db: Database, episode_id: int, info: GoalInfo, *, user: str, form: Form | None = None
+    db: Database,
+    episode_id: int,
+    info: GoalInfo,
+    *,
+    user: str,
+    form: Form | None = None,
+    at: datetime | None = None,
 ) -> Goal:
-    """Add a goal to an episode (status not started). ``form`` checks a target against it."""
+    """Add a goal to an episode (status not started). ``form`` checks a target against it.
+
+    ``at``: when the goal was set, if earlier than now (its audit event keeps the real time).
+    """
     user = require_user(user)
     values = _values(info, form)
+    set_on = _when(at)
     with db.writing() as s:
         episode: m.Episode = get_row(s, m.Episode, "episode", episode_id)
         if values["target_date"] is not None and values["target_date"] < episode.start_date:
             raise StorageError(
                 f"target date: {values['target_date'].isoformat()} is before the episode starts"
             )
-        now = utcnow()
+        now = set_on
         row = m.Goal(
             episode_id=episode_id,
             status="not_started",
@@ -202,10 +225,14 @@ def set_goal_status(
     user: str,
     suggested: GoalStatusName | None = None,
     note: str = "",
+    at: datetime | None = None,
 ) -> Goal:
     """Set a goal's status (the clinician's decision), keeping it in the goal's history with the
-    status the app suggested at the time (``suggested``) and an optional note."""
+    status the app suggested at the time (``suggested``) and an optional note. ``at``: when it
+    was decided, if earlier than now (the history's ``set_at``; the audit event keeps the real
+    time)."""
     user = require_user(user)
+    decided = _when(at)
     if status not in m.GOAL_STATUSES:
         raise StorageError(f"goal status: must be one of {', '.join(m.GOAL_STATUSES)}")
     if suggested is not None and suggested not in m.GOAL_STATUSES:
@@ -226,7 +253,7 @@ def set_goal_status(
                 suggested=suggested,
                 note=note,
                 set_by=user,
-                set_at=now,
+                set_at=decided,
             )
         )
         s.flush()
