@@ -80,21 +80,8 @@ _SUMMARY = {
 _BRACKETED = re.compile(r"\s*\([^)]*\)")
 # Typographic symbols an EMR text box may mangle, as plain ASCII. Names and free text keep their
 # Unicode: only these symbols are folded.
-_FOLD = str.maketrans(
-    {
-        "≤": "<=",
-        "≥": ">=",
-        "→": "->",
-        "—": "-",
-        "–": "-",
-        "−": "-",
-        "‘": "'",
-        "’": "'",
-        "“": '"',
-        "”": '"',
-        "…": "...",
-    }
-)
+_ASCII = ("<=", ">=", "->", "-", "-", "-", "'", "'", '"', '"', "...")
+_FOLD = str.maketrans(dict(zip("≤≥→—–−‘’“”…", _ASCII, strict=True)))
 
 
 @dataclass(frozen=True)
@@ -118,14 +105,10 @@ def one_line(text: object) -> str:
 
 def _wrap(text: str, indent: str = "  ", first: str = "") -> list[str]:
     """``text`` wrapped to :data:`WIDTH` (a very long word is broken, never overflows)."""
-    return textwrap.wrap(
-        text,
-        WIDTH,
-        initial_indent=first,
-        subsequent_indent=indent,
-        break_long_words=True,
-        break_on_hyphens=False,
-    ) or [first.rstrip()]
+    wrapped = textwrap.wrap(
+        text, WIDTH, initial_indent=first, subsequent_indent=indent, break_on_hyphens=False
+    )
+    return wrapped or [first.rstrip()]
 
 
 def _blank(value: Any) -> bool:
@@ -294,12 +277,8 @@ def _answer(item: Item, value: Any) -> tuple[str, str] | None:
 def _leaves(cond: Condition) -> Iterable[Leaf]:
     if isinstance(cond, Leaf):
         yield cond
-    elif isinstance(cond, AllOf):
-        for c in cond.all:
-            yield from _leaves(c)
-    elif isinstance(cond, AnyOf):
-        for c in cond.any:
-            yield from _leaves(c)
+    for c in cond.all if isinstance(cond, AllOf) else cond.any if isinstance(cond, AnyOf) else ():
+        yield from _leaves(c)
 
 
 def _screen_sections(form: Form) -> set[str]:
@@ -712,6 +691,3 @@ def _remeasured(note: _Note, remeasured: Sequence[str]) -> list[str]:
             text += f"; {change})" if change else ")"
         lines += _wrap(one_line(text), "    ", "  - ")
     return lines
-
-
-__all__ = ["EVIDENCE_LINES", "SUGGESTED", "EpisodeRef", "fold", "note_text", "one_line"]
