@@ -106,7 +106,7 @@ class ProgressData:
     plan_texts: tuple[tuple[str, str], ...]
     plan_from: str
     latest: Assessment
-    """The form's rules over the latest values (red flags first)."""
+    """The form's rules over the episode's latest values, to today (red flags first)."""
     today: date
 
 
@@ -277,7 +277,7 @@ def progress_data(
         raise ReportKindError(f"report kind {kind!r}: expected progress or discharge")
     report_kind: ReportKind = "progress" if kind == "progress" else "discharge"
     episode = r.get_episode(db, episode_id)
-    rows = r.episode_records(db, episode_id)
+    rows = everything = r.episode_records(db, episode_id)
     wanted = EVALUATION_KIND[report_kind]
     owner = next((e for e in reversed(rows) if e.kind == wanted), None)
     words = KIND_WORDS[report_kind]
@@ -356,6 +356,7 @@ def progress_data(
         program_changes=changes,
         plan_texts=tuple(plan_texts),
         plan_from=plan_from,
-        latest=latest_assessment(form, recs, involved),
+        # a red flag recorded after the report's evaluation still comes first
+        latest=latest_assessment(form, records_of(everything), involved),
         today=on,
     )

@@ -330,15 +330,19 @@ def test_thirty_visits_fit_and_are_fast(episode_maker) -> None:
 
 
 def test_cli_writes_the_progress_report_and_logs_the_export(episode_maker, tmp_path: Path, capsys):
-    ep = episode_maker(visits=2, reeval="signed")
+    ep = episode_maker(visits=2, reeval="draft")  # a signed one prints the sealed paper size
+    r.save_clinic(
+        ep.db, r.ClinicInfo("Lakeside Physio", "1 Shore Rd", paper_size="Letter"), user="admin"
+    )
     out = tmp_path / "p.pdf"
     code = main(
         ["--database", ep.url, "report", str(ep.episode_id), "--kind", "progress", "-o", str(out)]
     )
     assert code == 0, capsys.readouterr().err
     assert capsys.readouterr().out.strip() == f"wrote {out}"
-    flat = Pdf(out.read_bytes()).flat
-    assert "L 210 N / R 280 N (25% deficit)" in flat
+    pdf = Pdf(out.read_bytes())
+    assert "L 210 N / R 280 N (25% deficit)" in pdf.flat
+    assert round(float(pdf.reader.pages[0].mediabox.width)) == 612  # the clinic's paper
     log = r.access_log(ep.db)
     assert any(
         (e.action, e.entity, e.entity_id) == ("export", "evaluation", ep.reeval_id) for e in log
@@ -385,7 +389,8 @@ def test_an_episode_with_nothing_recorded(tmp_path: Path) -> None:
 
 
 def test_a_red_flag_of_the_episode_comes_first(episode_maker, form: Form) -> None:
-    ep = episode_maker(visits=2, reeval=None)
+    """Even one recorded in a visit after the report's re-evaluation: a red flag overrides."""
+    ep = episode_maker(visits=2, reeval="signed")
     _record(
         ep.db,
         form,
