@@ -99,7 +99,8 @@ def red_flag_banner(data: ReportData, latest: object, s: Styles, width: float) -
     out.insert(
         1,
         para(
-            "A red flag overrides everything below: deal with it before treatment goes on as planned.",
+            "A red flag overrides everything below: deal with it before treatment goes on "
+            "as planned.",
             s["alert_title"],
         ),
     )
