@@ -66,7 +66,8 @@ class Score:
             return f"{q.short}: incomplete: {self.reason}"
         r = q.scoring.range
         better = "higher" if q.higher_better else "lower"
-        count = f"{len(self.answered)} of {len(q.items)} items answered"
+        count = f"{len(self.answered)} of {len(q.items)} item{'' if len(q.items) == 1 else 's'}"
+        count += " answered"
         how = "mean" if q.scoring.method == "mean" else "total"
         return (
             f"{q.short} {how} {self.value_text()} (range {r.min:g}–{r.max:g}, {better} is better; "
@@ -434,6 +435,8 @@ def compare(previous: Score, current: Score) -> Comparison:
     items = _item_changes(q, previous, current)
     differ = [i.item for i in items if i.change is None]
     note = ""
+    if q.change.mdc is None and flag:
+        note = f"{q.short} has no MDC in its file, so real change is judged by the MCID"
     if differ:
         note = (
             f"the activities are not the same both times ({', '.join(differ)}), so the two "

@@ -121,6 +121,21 @@ def test_a_broken_questionnaire_file_is_one_line(tmp_path: Path, capsys) -> None
     assert line.startswith(f"clinic-app score: {broken}: scoring.direction: ")
 
 
+@pytest.mark.parametrize("name", ["/dev/zero", "folder", "fifo.yaml"])
+def test_a_special_file_as_questionnaire_is_one_line(tmp_path: Path, capsys, name: str) -> None:
+    answers = lefs_file(tmp_path, EXAMPLE)
+    path = Path(name) if name.startswith("/") else tmp_path / name
+    if name == "folder":
+        path.mkdir()
+    elif name == "fifo.yaml":
+        os.mkfifo(path)
+    code, _, err = run(capsys, str(path), str(answers))
+    assert code == 2
+    [line] = err.splitlines()
+    assert line.startswith(f"clinic-app score: {path}: is a "), line
+    assert line.endswith("not a questionnaire file"), line
+
+
 def test_an_unknown_name_is_one_line(tmp_path: Path, capsys) -> None:
     code, _, err = run(capsys, "visa_h", str(lefs_file(tmp_path, EXAMPLE)))
     assert code == 2

@@ -121,7 +121,7 @@ def test_psfs_keeps_the_patients_own_words() -> None:
 def test_nprs_is_the_rating_itself() -> None:
     s = score(NPRS, nprs(7))
     assert s.value == 7
-    assert s.text() == "NPRS total 7 (range 0–10, lower is better; 1 of 1 items answered)"
+    assert s.text() == "NPRS total 7 (range 0–10, lower is better; 1 of 1 item answered)"
     assert not score(NPRS, nprs(None)).complete
 
 
@@ -237,6 +237,7 @@ def test_nprs_two_points_or_thirty_percent() -> None:
     assert not points.met
     assert percent.met
     assert one_of_three.flag == "real change"
+    assert one_of_three.note == "NPRS has no MDC in its file, so real change is judged by the MCID"
     one_of_ten = compare(score(NPRS, nprs(10)), score(NPRS, nprs(9)))  # 1 point, 10%
     assert [v.met for v in one_of_ten.verdicts] == [False, False]
     assert one_of_ten.flag == "within measurement noise"
