@@ -7,7 +7,10 @@ marker. See ``clinic_app/core/chart.py`` for the design shared with the PDF.
 
 from __future__ import annotations
 
+import ctypes
 import math
+import sys
+from functools import lru_cache
 from pathlib import Path
 
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt
@@ -40,6 +43,22 @@ from clinic_app.paths import resources_dir
 
 HOVER_RADIUS = 12.0
 _fonts_loaded = False
+
+
+def _give_back_none(before: int) -> None:
+    """Undo the references to None that PySide6 6.12 drops on CPython 3.11.
+
+    Each call of a Qt method returning nothing gives back None without taking a reference
+    (harmless from 3.12 on, where None is immortal); painting a chart makes hundreds of such
+    calls, and a few dozen repaints would bring None's count to zero and abort the process
+    ("none_dealloc"). Called after painting with the count from before it; a no-op when
+    nothing was lost.
+    """
+    if sys.version_info >= (3, 12):
+        return
+    lost = before - sys.getrefcount(None)
+    if lost > 0:
+        ctypes.c_ssize_t.from_address(id(None)).value += lost
 
 
 def _load_fonts() -> None:
@@ -77,9 +96,11 @@ class ChartWidget(QWidget):
         return self._chart
 
     def set_chart(self, chart: Chart | None) -> None:
+        before = sys.getrefcount(None)
         self._chart, self._size, self.hovered = chart, (0, 0), None
         self.setAccessibleName(chart.title if chart else "")
         self.update()
+        _give_back_none(before)
 
     def primitives(self) -> tuple[Primitive, ...]:
         """The layout for the current size (computed once per size)."""
@@ -102,6 +123,13 @@ class ChartWidget(QWidget):
         return best
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802 (Qt)
+        before = sys.getrefcount(None)
+        try:
+            self._hover_at(event)
+        finally:
+            _give_back_none(before)
+
+    def _hover_at(self, event: QMouseEvent) -> None:
         pos = event.position()
         found = self.marker_at(pos.x(), pos.y())
         if found is not self.hovered:
@@ -122,6 +150,13 @@ class ChartWidget(QWidget):
         super().leaveEvent(event)  # type: ignore[arg-type]
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt)
+        before = sys.getrefcount(None)
+        try:
+            self._paint()
+        finally:
+            _give_back_none(before)
+
+    def _paint(self) -> None:
         painter = QPainter(self)
         try:
             painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
@@ -131,12 +166,13 @@ class ChartWidget(QWidget):
             if self.hovered is not None:
                 m = self.hovered
                 painter.setPen(QPen(QColor(m.colour), 1.5))
-                painter.setBrush(Qt.BrushStyle.NoBrush)
-                painter.drawEllipse(QPointF(m.x, m.y), m.size, m.size)
+                painter.setBrush(QBrush())
+                painter.drawEllipse(QRectF(m.x - m.size, m.y - m.size, 2 * m.size, 2 * m.size))
         finally:
             painter.end()
 
 
+@lru_cache(maxsize=64)
 def _pen(colour: str, width: float, dash: tuple[float, ...] = ()) -> QPen:
     pen = QPen(QColor(colour), width)
     pen.setCapStyle(Qt.PenCapStyle.FlatCap)
@@ -148,18 +184,26 @@ def _pen(colour: str, width: float, dash: tuple[float, ...] = ()) -> QPen:
 
 def paint(painter: QPainter, prims: tuple[Primitive, ...]) -> None:
     """Draw core chart primitives (y down, points = logical pixels) with ``painter``."""
+    before = sys.getrefcount(None)
+    try:
+        _paint_all(painter, prims)
+    finally:
+        _give_back_none(before)
+
+
+def _paint_all(painter: QPainter, prims: tuple[Primitive, ...]) -> None:
     fonts: dict[tuple[float, bool], QFont] = {}
     for p in prims:
         if isinstance(p, Rect):
-            painter.setPen(_pen(p.stroke, p.width) if p.stroke else Qt.PenStyle.NoPen)
-            painter.setBrush(QBrush(QColor(p.fill)) if p.fill else Qt.BrushStyle.NoBrush)
+            painter.setPen(_pen(p.stroke, p.width) if p.stroke else QPen(QColor(0, 0, 0, 0), 0))
+            painter.setBrush(QBrush(QColor(p.fill)) if p.fill else QBrush())
             painter.drawRect(QRectF(p.x, p.y, p.w, p.h))
         elif isinstance(p, Line):
             painter.setPen(_pen(p.colour, p.width, p.dash))
             painter.drawLine(QPointF(p.x1, p.y1), QPointF(p.x2, p.y2))
         elif isinstance(p, Polyline):
             painter.setPen(_pen(p.colour, p.width, p.dash))
-            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.setBrush(QBrush())
             painter.drawPolyline(QPolygonF([QPointF(x, y) for x, y in p.points]))
         elif isinstance(p, Marker):
             _marker(painter, p)
@@ -180,13 +224,15 @@ def paint(painter: QPainter, prims: tuple[Primitive, ...]) -> None:
 
 def _marker(painter: QPainter, p: Marker) -> None:
     painter.setPen(_pen(p.colour, 1.2))
-    painter.setBrush(QBrush(QColor(p.colour)) if p.filled else Qt.BrushStyle.NoBrush)
+    painter.setBrush(QBrush(QColor(p.colour)) if p.filled else QBrush())
     r = p.size / 2
     if p.shape == "circle":
-        painter.drawEllipse(QPointF(p.x, p.y), r, r)
+        painter.drawEllipse(QRectF(p.x - r, p.y - r, 2 * r, 2 * r))
+        return
+    if p.shape == "square":  # a rectangle paints several times faster than a polygon
+        painter.drawRect(QRectF(p.x - r, p.y - r, 2 * r, 2 * r))
         return
     corners = {
-        "square": ((-r, -r), (r, -r), (r, r), (-r, r)),
         "diamond": ((0, -r * 1.2), (r * 1.2, 0), (0, r * 1.2), (-r * 1.2, 0)),
         "up": ((-r, r), (r, r), (0, -r)),  # y down: the tip points up
         "down": ((-r, -r), (r, -r), (0, r)),
