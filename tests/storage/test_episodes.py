@@ -409,3 +409,22 @@ def test_every_mutation_writes_an_audit_event(db: Database, form: Form) -> None:
         ("evaluation", ev.id, "addendum", "joe"),
     ]
     assert r.verify_database(db) == []  # the chain holds the new entities too
+
+
+def test_a_draft_date_stays_within_its_episode(db: Database, form: Form) -> None:
+    """Moving a draft's date (save_draft eval_date=) out of its episode is refused."""
+    pid = patient(db)
+    ep = r.create_episode(db, pid, r.EpisodeInfo("T", start_date=D0), user="dana").id
+    ev = r.start_evaluation(
+        db, pid, form, user="d", kind="visit", eval_date=D0 + timedelta(3), episode_id=ep
+    )
+    with pytest.raises(StorageError, match="date: 2026-02-20 is before episode") as err:
+        r.save_draft(db, ev.id, ev.findings, ev.version, user="d", eval_date=D0 - timedelta(10))
+    assert "\n" not in str(err.value)
+    moved = r.save_draft(db, ev.id, ev.findings, ev.version, user="d", eval_date=D0)
+    assert moved.changed
+    r.update_episode(db, ep, r.EpisodeInfo("T", end_date=D0 + timedelta(5)), 1, user="d")
+    with pytest.raises(StorageError, match="is after episode .* ended"):
+        r.save_draft(db, ev.id, ev.findings, moved.version, user="d", eval_date=D0 + timedelta(6))
+    stored = r.get_evaluation(db, ev.id)
+    assert (stored.eval_date, stored.version) == (D0, moved.version)

@@ -332,6 +332,21 @@ def _findings_dict(form: Form, data: Mapping[str, Any] | findings_mod.Findings) 
     return validated.to_dict()
 
 
+def _check_in_episode(s: Session, episode_id: int, on: date) -> None:
+    """A record's date stays within its episode (a draft's date may be changed)."""
+    episode: m.Episode = get_row(s, m.Episode, "episode", episode_id)
+    if on < episode.start_date:
+        raise StorageError(
+            f"date: {on.isoformat()} is before episode {episode.id} starts "
+            f"({episode.start_date.isoformat()})"
+        )
+    if episode.end_date is not None and on > episode.end_date:
+        raise StorageError(
+            f"date: {on.isoformat()} is after episode {episode.id} ended "
+            f"({episode.end_date.isoformat()})"
+        )
+
+
 def _locked(row: m.Evaluation) -> EvaluationSignedError:
     logger.info("evaluation %d is signed: change refused", row.id)
     return EvaluationSignedError(row.id, row.signed_by, row.signed_at)
@@ -430,6 +445,8 @@ def save_draft(
             raise StorageError(f"evaluation kind must be one of {', '.join(m.EVALUATION_KINDS)}")
         if clinician_id is not None:
             get_row(s, m.Clinician, "clinician", clinician_id)
+        if new_meta["eval_date"] != row.eval_date:
+            _check_in_episode(s, row.episode_id, new_meta["eval_date"])
         before = row.content_hash
         now = utcnow()
         if (new_meta["kind"] == "visit") != (row.kind == "visit"):
