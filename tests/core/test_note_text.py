@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +19,15 @@ import pytest
 import yaml
 
 from clinic_app.core.form import Form, parse_form
-from clinic_app.core.note_text import RED_FLAG_HEADING, SUGGESTED, WIDTH, EpisodeRef, note_text
+from clinic_app.core.note_text import (
+    BUDGET,
+    RED_FLAG_HEADING,
+    SUGGESTED,
+    WIDTH,
+    EpisodeRef,
+    note_text,
+    status_on,
+)
 from clinic_app.core.progress import Record
 from clinic_app.paths import default_form_path
 
@@ -297,3 +305,51 @@ def test_old_notes_read_as_they_did(shipped_form: Form) -> None:
         shipped_form, visit_record(), patient=PATIENT, episode=EPISODE, records=records, goals=GOALS
     )
     assert text == visit_note(shipped_form)
+
+
+@dataclass(frozen=True)
+class Entry:
+    status: str
+    set_at: datetime
+
+
+def test_goals_show_the_status_they_had_on_the_notes_day(shipped_form: Form) -> None:
+    history = (
+        Entry("progressing", datetime(2026, 3, 16, 9, 0)),
+        Entry("met", datetime(2026, 4, 20, 9, 0)),
+    )
+    goal = replace(GOALS[2], status="met")
+    with_history = type("G", (), {**goal.__dict__, "history": history})()
+    assert status_on(with_history, date(2026, 3, 2)) == "not_started"
+    assert status_on(with_history, date(2026, 3, 16)) == "progressing"
+    assert status_on(with_history, date(2026, 5, 1)) == "met"
+    assert status_on(goal, date(2026, 3, 2)) == "met"  # no history: the status as it is
+    visit = visit_record()
+    text = note_text(
+        shipped_form,
+        visit,
+        patient="A. B.",
+        episode=EPISODE,
+        records=[evaluation_record(), visit],
+        goals=[with_history],
+    )
+    assert (
+        "Sit through a 2-hour meeting without pain (functional, by 2026-05-25): set progressing"
+        in text
+    )
+
+
+def test_over_the_budget_detail_goes_never_a_red_flag(shipped_form: Form) -> None:
+    values = {**vignette("runner_left_proximal"), **vignette("cauda_equina")}
+    values["assessment"] = "Long clinical reasoning. " * 40
+    record = Record(5, "initial", date(2026, 3, 2), values, "draft")
+    text = note_text(shipped_form, record, patient="A. B.", episode=EPISODE, goals=GOALS)
+    assert len(text) > BUDGET  # the findings and the clinician's words are never cut
+    short = note_text(shipped_form, record, patient="A. B.", episode=EPISODE)
+    flags = [x for x in text.splitlines() if x.startswith(("! ", "  - "))]
+    assert flags
+    assert flags == [x for x in short.splitlines() if x.startswith(("! ", "  - "))]
+    assert text.splitlines()[2] == RED_FLAG_HEADING
+    assert "Also suggested:" in text  # the least detail
+    assert ("Long clinical reasoning. " * 40).strip() in " ".join(text.split())
+    assert_layout(text)
