@@ -446,7 +446,7 @@ def save_draft(
         if clinician_id is not None:
             get_row(s, m.Clinician, "clinician", clinician_id)
         if new_meta["eval_date"] != row.eval_date:
-            _check_in_episode(s, row.episode_id, new_meta["eval_date"])
+            _check_in_episode(s, row.episode_id, cast(date, new_meta["eval_date"]))
         before = row.content_hash
         now = utcnow()
         if (new_meta["kind"] == "visit") != (row.kind == "visit"):
