@@ -37,14 +37,19 @@ def register(sub: Any) -> None:
         "the reason is printed); 2 a file or an argument refused (one line naming it).",
     )
     score.add_argument(
-        "name", help="a shipped questionnaire (lefs, psfs, nprs) or a questionnaire file"
+        "name",
+        metavar="NAME",
+        help="a shipped questionnaire (lefs, psfs, nprs) or a questionnaire file",
     )
     score.add_argument(
         "answers",
+        metavar="ANSWERS.json",
         type=Path,
         help='answers JSON: {"questionnaire": "lefs", "answers": {"q01": 4, ...}} (see README)',
     )
-    score.add_argument("--previous", type=Path, help="earlier answers, to show the change")
+    score.add_argument(
+        "--previous", metavar="ANSWERS.json", type=Path, help="earlier answers: show the change"
+    )
     score.add_argument("--json", action="store_true", help="print JSON instead of text")
     score.set_defaults(handler=cmd_score)
 
