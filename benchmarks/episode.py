@@ -4,8 +4,9 @@
 anew each run, never a cached clinic), the demo (``clinic-app demo``: clinic, clinicians, demo
 patients) plus one patient with a 30-visit episode: a signed initial evaluation, a plan of care,
 the demo episode's goals, 30 visit notes re-measuring the demo's items (every 10th followed by a
-re-evaluation), all signed but the last two. Its values come from the demo episode's files
-(``resources/demo/lukasz_nowak_left_thigh``). Then, each in a process of its own:
+re-evaluation, at which each goal is set to the status suggested), all signed but the last two.
+Its values come from the demo episode's files (``resources/demo/lukasz_nowak_left_thigh``).
+Then, each in a process of its own:
 
 - **episode: timeline** — ``records.timeline(db, episode_id)``; target ≤ 50 ms.
 - **episode: note text** — ``clinic_app.reports.note.note_text(db, id)`` of the latest signed
@@ -110,6 +111,7 @@ def build_episode(db: Any, form: Any, visits: int = VISITS, today: date | None =
         visit_ids.append(add("visit", on, values, n < visits - 2))
         if (n + 1) % REVIEW_EVERY == 0 and n + 1 < visits:
             reviews.append(add("re_evaluation", on, by_kind["re_evaluation"][0], True))
+            _review_goals(db, form, episode, on, user)
     signed = visit_ids[: visits - 2]
     richest = max(signed, key=lambda i: len(r.get_evaluation(db, i).values))
     return {
@@ -122,6 +124,25 @@ def build_episode(db: Any, form: Any, visits: int = VISITS, today: date | None =
         "richest_visit": richest,
         "records": len(r.episode_records(db, episode.id)),
     }
+
+
+def _review_goals(db: Any, form: Any, episode: Any, on: date, user: str) -> None:
+    """Each goal set to the status the records so far suggest, on ``on`` (a goal history)."""
+    from datetime import UTC, datetime, time
+
+    from clinic_app.core import progress
+    from clinic_app.storage import records as r
+
+    records = [
+        progress.Record(e.id, e.kind, e.eval_date, e.values, e.status)
+        for e in r.episode_records(db, episode.id)
+    ]
+    goals = r.list_goals(db, episode.id)
+    shown = progress.goal_progress(form, goals, records, involved=episode.involved_side, today=on)
+    at = min(datetime.combine(on, time(12), tzinfo=UTC), datetime.now(UTC))
+    for goal, g in zip(goals, shown, strict=True):
+        if g.suggested != goal.status:
+            r.set_goal_status(db, goal.id, g.suggested, goal.version, user=user, at=at)
 
 
 def probe_episode_build(url: str, visits: int = VISITS) -> dict[str, Any]:
