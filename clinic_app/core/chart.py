@@ -7,11 +7,11 @@ any dated scores by :func:`score_chart`. :func:`layout` then turns a chart into 
 (lines, polylines, rectangles, markers, texts) in points for a given box. Every decision (the
 scale, which ticks to keep, where a label goes, which title to shorten, how an off-scale value
 is marked, what a hover shows) is taken in ``layout``; the two backends are painters only:
-``reports/chart_pdf.py`` copies the primitives into a reportlab ``Drawing`` and
-``ui/chart_widget.py`` paints them with QPainter. So the printed chart and the one on screen
-cannot disagree, both are tested through the same numbers, and no chart library is needed
-(QtCharts would add 160 MB of PySide6-Addons; rendering reportlab to SVG for a QSvgWidget would
-lose hover and scale badly with the widget's size).
+``reports/chart_pdf.py`` puts the primitives on a reportlab canvas (a Flowable, or a
+``Drawing``) and ``ui/chart_widget.py`` paints them with QPainter. So the printed chart and the
+one on screen cannot disagree, both are tested through the same numbers, and no chart library
+is needed (QtCharts would add 160 MB of PySide6-Addons; reportlab rendered to SVG for a
+QSvgWidget would need QtSvg, lose hover, and re-render the whole SVG at every widget size).
 
 Coordinates: points (1/72 inch; one logical pixel on screen), origin at the top-left of the
 box, **y grows downwards** (as in Qt). The PDF painter flips y (reportlab's y grows upwards).
