@@ -33,7 +33,7 @@ from clinic_app.reports.data import EvaluationInfo, ReportData, format_date
 if TYPE_CHECKING:
     from clinic_app.reports.content import Exercise
     from clinic_app.storage.database import Database
-    from clinic_app.storage.records import CareDue, Episode, Evaluation, PlanOfCare
+    from clinic_app.storage.records import CareDue, Episode, Evaluation, Goal, PlanOfCare
 
 ReportKind = Literal["progress", "discharge"]
 REPORT_KINDS: tuple[ReportKind, ...] = ("progress", "discharge")
@@ -130,6 +130,14 @@ def latest_assessment(form: Form, records: Sequence[Record], involved: str | Non
     return assess(form, latest)
 
 
+def goals_on(goals: Sequence[Goal], day: date) -> list[Goal]:
+    """The goals with the status the clinician had set on ``day`` (a later decision is not
+    printed on an earlier note; as the note text does)."""
+    from clinic_app.core.note_text import status_on
+
+    return [replace(g, status=status_on(g, day)) for g in goals]  # type: ignore[arg-type]
+
+
 def _planned(plan: PlanOfCare | None) -> int | None:
     if plan is None:
         return None
@@ -184,7 +192,11 @@ def visit_note_data(db: Database, evaluation_id: int) -> VisitNoteData:
             )
         )
     goals = goal_progress(
-        form, r.list_goals(db, episode.id), recs, involved=involved, today=ev.eval_date
+        form,
+        goals_on(r.list_goals(db, episode.id), ev.eval_date),
+        recs,
+        involved=involved,
+        today=ev.eval_date,
     )
     return VisitNoteData(
         report=report,
@@ -307,7 +319,9 @@ def progress_data(
     recs = records_of(rows)
     involved = episode.involved_side
     progress = item_progress(form, recs)
-    goals = goal_progress(form, r.list_goals(db, episode_id), recs, involved=involved, today=on)
+    goals = goal_progress(
+        form, goals_on(r.list_goals(db, episode_id), on), recs, involved=involved, today=on
+    )
     visits = [e for e in rows if e.kind == VISIT]
     evaluations = tuple(
         EvaluationLine(e.id, kind_label(e.kind), e.eval_date, e.status)

@@ -141,7 +141,7 @@ def goals_table(
         )
     w = width
     return [
-        clinician._grid(rows, [w * 0.25, w * 0.2, w * 0.22, w * 0.2, w * 0.13]),
+        clinician._grid(rows, [w * 0.24, w * 0.2, w * 0.22, w * 0.19, w * 0.15]),
         Spacer(1, 2),
         para(GOALS_NOTE, s["small"]),
     ]

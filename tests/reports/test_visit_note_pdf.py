@@ -243,3 +243,17 @@ def test_cli_refuses_with_one_line(
     assert message in err
     assert not out.exists()
     assert not r.access_log(episode.db, actions=["export"])
+
+
+def test_goals_show_the_status_set_by_the_visit_day(episode: Episode, form: Form) -> None:
+    """A status the clinician set after the visit is not printed on it."""
+    from datetime import UTC, datetime
+
+    goal = r.get_goal(episode.db, episode.goal_ids[1])
+    on = datetime.combine(START + timedelta(days=20), datetime.min.time(), UTC).replace(hour=12)
+    r.set_goal_status(episode.db, goal.id, "progressing", goal.version, user="dana", at=on)
+    before = visit_note_data(episode.db, episode.visit_ids[0])  # 3 Sep: before it was set
+    after = visit_note_data(episode.db, _visit(episode, form, visit_values(5, left=220)))  # 1 Oct
+    status = {g.goal_id: g.status for g in before.goals}
+    assert status[goal.id] == "not_started"
+    assert {g.goal_id: g.status for g in after.goals}[goal.id] == "progressing"
