@@ -44,7 +44,7 @@ KIND_NAMES = {
 def _record_id(text: str) -> int:
     if not text.isascii() or not text.isdigit():
         raise argparse.ArgumentTypeError(f"{text[:40]!r} is not a record number (1, 2, 3...)")
-    value = int(text)
+    value = int(text) if len(text) <= 20 else MAX_ID + 1  # int() refuses 4,300+ digits
     if not 1 <= value <= MAX_ID:
         shown = text if len(text) <= 20 else f"{text[:12]}... ({len(text)} digits)"
         raise argparse.ArgumentTypeError(f"{shown} is not a record number (1 to {MAX_ID:,})")
@@ -52,7 +52,7 @@ def _record_id(text: str) -> int:
 
 
 def _limit(text: str) -> int:
-    if not text.isascii() or not text.isdigit() or not 1 <= int(text) <= MAX_LIMIT:
+    if not text.isascii() or not text.isdigit() or len(text) > 6 or not 1 <= int(text) <= MAX_LIMIT:
         raise argparse.ArgumentTypeError(
             f"{text[:40]!r} is not a number of rows (1 to {MAX_LIMIT:,})"
         )

@@ -242,6 +242,8 @@ BAD: list[tuple[list[str], str]] = [
     (["evaluations", "--patient", "1.5"], "argument --patient: '1.5' is not a record number"),
     (["evaluations", "--patient", "٣"], "argument --patient: '٣' is not a record number"),
     (["visits", "--patient", "9" * 400], "argument --patient: 999999999999... (400 digits)"),
+    (["visits", "--patient", "7" * 5000], "argument --patient: 777777777777... (5000 digits)"),
+    (["patients", "--limit", "1" * 5000], "argument --limit: '1111111111"),
     (["visits", "--patient", str(2**31)], "argument --patient: 2147483648 is not a record"),
     (["episodes", "--episode", "x1"], "argument --episode: 'x1' is not a record number"),
     (["patients", "--limit", "0"], "argument --limit: '0' is not a number of rows"),
