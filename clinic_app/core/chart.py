@@ -24,8 +24,8 @@ dashed) besides their colour; bands are light fills, goal lines dash-dotted with
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any, Literal
 
@@ -192,7 +192,7 @@ def score_chart(
         bands = (
             Band(base - mcid, base + mcid, f"baseline ± MCID {mcid:g} ({way} is better)", "mcid"),
         )
-    fmt = "{:g}" + (unit if unit[:1] in ("/", "%", "°") else f" {unit}" if unit else "")
+    fmt = _unit_format(unit)
     return _chart(title, unit, (Series(label, "score", pts),), bands, tuple(goals), limits, fmt)
 
 
@@ -217,7 +217,7 @@ def measure_chart(
     limits = _limits(item)
     if not item.bilateral:
         pts = tuple(
-            Point(r.on, float(v), _kind(r.kind))
+            Point(r.on, float(v), r.kind.replace("_", "-"))
             for r in records
             if _number(v := r.values.get(item_id)) is not None
         )
@@ -229,14 +229,17 @@ def measure_chart(
     sides: tuple[Role, Role] = ("left", "right")
     for side in sides:
         pts = tuple(
-            Point(r.on, float(v), _kind(r.kind))
+            Point(r.on, float(v), r.kind.replace("_", "-"))
             for r in records
             if isinstance(pair := r.values.get(item_id), Mapping)
             and _number(v := pair.get(side)) is not None
         )
         label = side.capitalize() + (" (painful side)" if involved == side else "")
         series.append(Series(label, side, pts))
-    return _chart(item.label, item.unit, tuple(series), (), lines, limits, fmt)
+    chart = _chart(item.label, item.unit, tuple(series), (), lines, limits, fmt)
+    if item.type is ItemType.MMT:  # whole grades on the axis, 0-5
+        chart = replace(chart, y_range=(0.0, 5.25), y_ticks=(0.0, 1.0, 2.0, 3.0, 4.0, 5.0))
+    return chart
 
 
 def gap_chart(
@@ -280,7 +283,7 @@ def gap_chart(
             asym = compare(item, left, right, None)
             value = asym.difference if method == "difference" else asym.deficit_pct
         if value is not None:
-            pts.append(Point(r.on, round(value, 1), _kind(r.kind)))
+            pts.append(Point(r.on, round(value, 1), r.kind.replace("_", "-")))
     bands: tuple[Band, ...] = ()
     limits: tuple[float, float] | None
     unit, fmt = "%", "{:g}%"
@@ -293,7 +296,7 @@ def gap_chart(
         measures: tuple[str, ...] = ("lsi",)
     elif method == "difference":
         unit = "grades" if item.type is ItemType.MMT else item.unit
-        title, fmt = f"{item.label}: side-to-side difference", "{:g}" + (f" {unit}" if unit else "")
+        title, fmt = f"{item.label}: side-to-side difference", _unit_format(unit)
         rng = item.value_range
         limits = (0.0, float(rng.max - rng.min)) if rng is not None else None
         if threshold is not None:
@@ -318,6 +321,7 @@ def _chart(
     limits: tuple[float, float] | None,
     fmt: str,
 ) -> Chart:
+    series = tuple(replace(s, points=tuple(sorted(s.points, key=lambda p: p.on))) for s in series)
     points = [p for s in series for p in s.points]
     values = [p.value for p in points]
     values += [g.value for g in goals] + [v for b in bands for v in (b.low, b.high)]
@@ -326,8 +330,8 @@ def _chart(
     return Chart(title, unit, x_range, y_range, ticks, series, bands, goals, fmt)
 
 
-def _kind(kind: str) -> str:
-    return kind.replace("_", "-")
+def _unit_format(unit: str) -> str:
+    return "{:g}" + (unit if unit[:1] in ("/", "%", "°") else f" {unit}" if unit else "")
 
 
 def _number(value: Any) -> float | None:
@@ -342,6 +346,8 @@ def _limits(item: Item) -> tuple[float, float] | None:
 
 
 def _value_format(item: Item) -> str:
+    if item.type is ItemType.MMT:
+        return "{:g}/5"
     sample = format_value(item, 7.0)  # "7 N", "7°", "7/10", "7 reps"
     return sample.replace("7", "{:g}", 1) if "7" in sample else "{:g}"
 
@@ -462,12 +468,6 @@ class Frame:
     bottom: float
 
 
-class _Canvas:
-    def __init__(self) -> None:
-        self.out: list[Primitive] = []
-        self.add = self.out.append
-
-
 # advance widths of DejaVu Sans / Bold for " " to "~" (both painters use these faces), packed as
 # chr(48 + em / 0.02); other characters count 0.7 em (the ellipsis 1 em)
 _WIDTHS = (
@@ -520,9 +520,10 @@ def plot_frame(chart: Chart, width: float, height: float) -> Frame:
 
 
 def _layout(chart: Chart, width: float, height: float) -> tuple[tuple[Primitive, ...], Frame]:
-    c = _Canvas()
+    out: list[Primitive] = []
+    add = out.append
     pad = 6.0
-    c.add(
+    add(
         Text(
             pad,
             pad + TITLE_SIZE,
@@ -534,7 +535,7 @@ def _layout(chart: Chart, width: float, height: float) -> tuple[tuple[Primitive,
         )
     )
     legend_y = pad + TITLE_SIZE + 13
-    _legend(c, chart, pad, legend_y, width - pad)
+    _legend(add, chart, pad, legend_y, width - pad)
     tick_labels = [chart.value_text(t) for t in chart.y_ticks]
     label_w = max((text_width(t, SMALL) for t in tick_labels), default=20.0)
     frame = Frame(
@@ -544,14 +545,14 @@ def _layout(chart: Chart, width: float, height: float) -> tuple[tuple[Primitive,
         bottom=height - pad - SMALL - 6,
     )
     if frame.bottom - frame.top < 20 or frame.right - frame.left < 40:
-        return tuple(c.out), frame  # too small to plot: title only
+        return tuple(out), frame  # too small to plot: title only
     lo, hi = chart.y_range
 
     def y_of(v: float) -> float:
         v = min(max(v, lo), hi)
         return frame.bottom - (v - lo) / (hi - lo) * (frame.bottom - frame.top)
 
-    c.add(
+    add(
         Rect(
             frame.left,
             frame.top,
@@ -566,18 +567,16 @@ def _layout(chart: Chart, width: float, height: float) -> tuple[tuple[Primitive,
         b_lo, b_hi = max(band.low, lo), min(band.high, hi)
         if b_hi > b_lo:
             top, bottom = y_of(b_hi), y_of(b_lo)
-            c.add(
-                Rect(frame.left, top, frame.right - frame.left, bottom - top, BAND_FILL[band.kind])
-            )
+            add(Rect(frame.left, top, frame.right - frame.left, bottom - top, BAND_FILL[band.kind]))
     for t, label in zip(chart.y_ticks if not chart.empty else (), tick_labels, strict=False):
         y = y_of(t)
         if frame.top + 0.5 < y < frame.bottom - 0.5:
-            c.add(Line(frame.left, y, frame.right, y, GRID, 0.5))
-        c.add(Text(frame.left - 4, y + SMALL * 0.35, label, SMALL, MUTED, "end"))
+            add(Line(frame.left, y, frame.right, y, GRID, 0.5))
+        add(Text(frame.left - 4, y + SMALL * 0.35, label, SMALL, MUTED, "end"))
     if chart.empty or chart.x_range is None:
         mid = (frame.top + frame.bottom) / 2
-        c.add(Text((frame.left + frame.right) / 2, mid, EMPTY_TEXT, 9.0, MUTED, "middle"))
-        return tuple(c.out), frame
+        add(Text((frame.left + frame.right) / 2, mid, EMPTY_TEXT, 9.0, MUTED, "middle"))
+        return tuple(out), frame
     first, last = chart.x_range
     inner_l, inner_r = frame.left + 10, frame.right - 10
     span = (last - first).days
@@ -587,20 +586,20 @@ def _layout(chart: Chart, width: float, height: float) -> tuple[tuple[Primitive,
             return (inner_l + inner_r) / 2
         return inner_l + (d - first).days / span * (inner_r - inner_l)
 
-    _x_ticks(c, chart, frame, x_of)
+    _x_ticks(add, chart, frame, x_of)
     drawn = [[(x_of(p.on), y_of(p.value)) for p in s.points] for s in chart.series]
     for goal in chart.goals:
         if lo <= goal.value <= hi:
             y = y_of(goal.value)
-            c.add(Line(frame.left, y, frame.right, y, GOAL_COLOUR, 1.0, GOAL_DASH))
+            add(Line(frame.left, y, frame.right, y, GOAL_COLOUR, 1.0, GOAL_DASH))
             text = elide(goal.label, SMALL, frame.right - frame.left - 8)
-            c.add(_goal_text(text, y, frame, [p for pts in drawn for p in pts]))
+            add(_goal_text(text, y, frame, [p for pts in drawn for p in pts]))
     for s, pts in zip(chart.series, drawn, strict=True):
         if not s.points:
             continue
         colour = COLOURS[s.role]
         if len(pts) > 1:
-            c.add(Polyline(tuple(pts), colour, 1.5, DASHES[s.role]))
+            add(Polyline(tuple(pts), colour, 1.5, DASHES[s.role]))
         size = MARKER if len(pts) <= 30 else 4.0
         for p, (x, y) in zip(s.points, pts, strict=True):
             shape: Shape = SHAPES[s.role]
@@ -612,8 +611,8 @@ def _layout(chart: Chart, width: float, height: float) -> tuple[tuple[Primitive,
             off = " (off the scale)" if shape in ("up", "down") else ""
             tip = f"{s.label}: {chart.value_text(p.value)}{off}"
             when = date_text(p.on, True) + (f" ({p.note})" if p.note else "")
-            c.add(Marker(x, y, shape, size, colour, filled, f"{tip}\n{when}"))
-    return tuple(c.out), frame
+            add(Marker(x, y, shape, size, colour, filled, f"{tip}\n{when}"))
+    return tuple(out), frame
 
 
 def _goal_text(text: str, y: float, frame: Frame, points: list[tuple[float, float]]) -> Text:
@@ -641,7 +640,7 @@ def _goal_text(text: str, y: float, frame: Frame, points: list[tuple[float, floa
     return best[1] if best is not None else Text(frame.left + 4, y - 3, text, SMALL, GOAL_COLOUR)
 
 
-def _x_ticks(c: _Canvas, chart: Chart, frame: Frame, x_of: Any) -> None:
+def _x_ticks(add: Callable[[Primitive], None], chart: Chart, frame: Frame, x_of: Any) -> None:
     """Date labels under the plot at visit dates, thinned so they never overlap."""
     assert chart.x_range is not None
     first, last = chart.x_range
@@ -659,11 +658,13 @@ def _x_ticks(c: _Canvas, chart: Chart, frame: Frame, x_of: Any) -> None:
         dates = keep
     for d in dates:
         x = x_of(d)
-        c.add(Line(x, frame.bottom, x, frame.bottom + 3, AXIS, 0.75))
-        c.add(Text(x, frame.bottom + 3 + SMALL, date_text(d, with_year), SMALL, MUTED, "middle"))
+        add(Line(x, frame.bottom, x, frame.bottom + 3, AXIS, 0.75))
+        add(Text(x, frame.bottom + 3 + SMALL, date_text(d, with_year), SMALL, MUTED, "middle"))
 
 
-def _legend(c: _Canvas, chart: Chart, x: float, y: float, right: float) -> None:
+def _legend(
+    add: Callable[[Primitive], None], chart: Chart, x: float, y: float, right: float
+) -> None:
     """Markers and bands named in one row under the title (cut off when the row is full)."""
     entries: list[tuple[str, str]] = []
     for s in chart.series:
@@ -682,9 +683,9 @@ def _legend(c: _Canvas, chart: Chart, x: float, y: float, right: float) -> None:
         mid = y - SMALL * 0.35
         if what in COLOURS:
             colour = COLOURS[what]
-            c.add(Line(x, mid, x + swatch, mid, colour, 1.5, DASHES[what]))
-            c.add(Marker(x + swatch / 2, mid, SHAPES[what], MARKER, colour, FILLED[what]))
+            add(Line(x, mid, x + swatch, mid, colour, 1.5, DASHES[what]))
+            add(Marker(x + swatch / 2, mid, SHAPES[what], MARKER, colour, FILLED[what]))
         elif what in BAND_FILL:
-            c.add(Rect(x, mid - 4, swatch, 8, BAND_FILL[what], AXIS, 0.5))
-        c.add(Text(x + swatch + (3 if swatch else 0), y, label, SMALL, MUTED if not what else TEXT))
+            add(Rect(x, mid - 4, swatch, 8, BAND_FILL[what], AXIS, 0.5))
+        add(Text(x + swatch + (3 if swatch else 0), y, label, SMALL, MUTED if not what else TEXT))
         x += need + 10

@@ -334,3 +334,34 @@ def test_nice_range_covers_the_values(values: list[float]) -> None:
     assert list(ticks) == sorted(ticks)
     assert lo - slack <= ticks[0]
     assert ticks[-1] <= hi + slack
+
+
+def test_other_item_types(shipped_form: Form) -> None:
+    records = [
+        Record(
+            i,
+            "visit",
+            START + timedelta(days=10 * i),
+            {
+                "knee_flex_mmt_90": {"left": 3 + i / 2, "right": 5},
+                "slr_deg": {"left": 55 + 5 * i, "right": 80},
+                "pain_now": 7 - i,
+            },
+        )
+        for i in reversed(range(5))  # newest first: the chart puts them in date order
+    ]
+    mmt = ch.measure_chart(shipped_form, "knee_flex_mmt_90", records)
+    assert mmt.y_ticks == (0, 1, 2, 3, 4, 5)
+    assert mmt.value_text(4) == "4/5"
+    assert [p.value for p in mmt.series[0].points] == [3, 3.5, 4, 4.5, 5]
+    grades = ch.gap_chart(shipped_form, "knee_flex_mmt_90", records)
+    assert grades.value_text(2) == "2 grades"
+    assert [p.value for p in grades.series[0].points] == [2, 1.5, 1, 0.5, 0]
+    slr = ch.gap_chart(shipped_form, "slr_deg", records)
+    assert slr.value_text(7) == "7°"
+    assert slr.bands[0].label.startswith("below ")
+    assert "measurement noise" in slr.bands[0].label
+    pain = ch.measure_chart(shipped_form, "pain_now", records, mcid=2, better="lower")
+    assert pain.value_text(3) == "3/10"
+    assert [p.value for p in pain.series[0].points] == [7, 6, 5, 4, 3]
+    assert (pain.bands[0].low, pain.bands[0].high) == (5, 9)
