@@ -42,6 +42,12 @@ def full_window(qtbot, db, clinician) -> MainWindow:
     return w
 
 
+@pytest.fixture
+def window(full_window: MainWindow) -> MainWindow:
+    """These tests run on the shipped form: the episode views are built for its visit pages."""
+    return full_window
+
+
 def show_patient(window: MainWindow, mrn: str = "E-1") -> records.Patient:
     patient = records.create_patient(
         window.db, records.PatientFields("Ella", "Episode", mrn), user="t"
@@ -312,3 +318,70 @@ def test_new_visit_note_goes_into_the_selected_open_episode(
     qtbot.waitUntil(lambda: window.stack.currentWidget() is window.page, timeout=5000)
     assert window.page.evaluation.episode_id == older.id
     assert records.list_evaluations(db, patient.id, episode_id=newer.id) == []
+
+
+def test_export_progress_report_and_discharge_summary(
+    qtbot, full_window: MainWindow, db, tmp_path
+) -> None:
+    """Episode → Export progress report…: written on the worker, 0600, the status bar says so;
+    the PDF reads back with the episode's records."""
+    import stat
+
+    from pypdf import PdfReader
+
+    window = full_window
+    patient = show_patient(window)
+    start = date.today() - timedelta(days=20)
+    ep = records.create_episode(
+        db, patient.id, EpisodeInfo("Left posterior thigh", "left", start_date=start), user="t"
+    )
+    records.start_evaluation(
+        db, patient.id, window.form, user="t", eval_date=start, episode_id=ep.id
+    )
+    records.start_evaluation(
+        db, patient.id, window.form, user="t", kind="re_evaluation", episode_id=ep.id
+    )
+    window.detail.refresh_evaluations(ep.id)
+    assert window.actions_["export_progress"].isEnabled()
+    for kind in ("progress", "discharge"):
+        path = tmp_path / f"{kind}.pdf"
+        with qtbot.waitSignal(
+            window.episodes.status,
+            timeout=10000,
+            check_params_cb=lambda t: t.startswith("Exported"),
+        ):
+            assert window.episodes.export_report(kind, str(path))
+        settle(qtbot, window)
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+        text = " ".join(page.extract_text() for page in PdfReader(path).pages)
+        text = " ".join(text.split())
+        heading = "Progress report" if kind == "progress" else "Discharge summary"
+        assert heading in text
+        assert "Patient Ella Episode" in text
+        assert "Left posterior thigh" in text
+        assert window.statusBar().currentMessage().startswith("Exported the ")
+
+
+def test_export_failure_leaves_no_file_and_says_why(
+    qtbot, full_window: MainWindow, db, tmp_path
+) -> None:
+    window = full_window
+    patient = show_patient(window)
+    ep = records.create_episode(db, patient.id, EpisodeInfo("Left"), user="t")
+    window.detail.refresh_evaluations(ep.id)
+    records.update_episode(db, ep.id, EpisodeInfo("Left"), ep.version, user="t")  # still fine
+    link = tmp_path / "link.pdf"
+    link.symlink_to(tmp_path / "elsewhere.pdf")
+    seen: list[str] = []
+
+    def read(box) -> None:
+        seen.append(box.text())
+        box.accept()
+
+    when_modal(read)
+    window.episodes.export_report("progress", str(link))
+    qtbot.waitUntil(lambda: bool(seen), timeout=10000)
+    settle(qtbot, window)
+    assert "Exporting the progress report did not work" in seen[0]
+    assert not (tmp_path / "elsewhere.pdf").exists()
+    assert link.is_symlink()

@@ -20,7 +20,9 @@ from clinic_app.ui.episode_panel import day_text
 from clinic_app.ui.main_window import MainWindow
 from clinic_app.ui.plan_dialog import PlanDialog
 from tests.ui.helpers import settle
-from tests.ui.test_episodes_ui import show_patient
+from tests.ui.test_episodes_ui import full_window, show_patient, window
+
+__all__ = ["full_window", "window"]  # the fixtures (the shipped form), imported for these tests
 
 
 def episode_since(window: MainWindow, db, days: int):
