@@ -4,7 +4,10 @@ The window wires its screens together and owns nothing they store: every read an
 through the operation runner of its :class:`~clinic_app.ui.context.AppContext`, and after an
 operation changed something the runner's ``changed`` signal reaches ``on_runner_changed`` here and
 in each screen, which refresh what they show. Export, print, preview and backup live in
-:class:`~clinic_app.ui.documents.DocumentActions`.
+:class:`~clinic_app.ui.documents.DocumentActions`; the episode of care's dialogs and documents
+(new/edit episode, visit note, plan of care, goals, progress report, discharge summary) in
+:class:`~clinic_app.ui.episode_actions.EpisodeActions`; the menus and which of their actions are
+enabled in ``clinic_app.ui.window_menus``.
 
 The window is complete when constructed: the patient list, the patient's details, the evaluation
 page and the document actions all exist from ``__init__``. It can appear before the database is
