@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QByteArray, QSettings, QSize, Qt, Signal
+from PySide6.QtCore import QByteArray, QSettings, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QFrame,
@@ -42,7 +42,7 @@ if TYPE_CHECKING:
     from clinic_app.ui.assessment import EvaluationView
     from clinic_app.ui.autosave import DraftAutosaver
     from clinic_app.ui.conflict_dialog import ConflictDialog
-    from clinic_app.ui.visit_view import VisitContext
+    from clinic_app.ui.visit_view import VisitContext, VisitView
 
 logger = logging.getLogger(__name__)
 
@@ -76,6 +76,7 @@ class EvaluationPage(PageActions):
         self.addendum_draft = ""  # an addendum typed but not stored (the write failed)
         self._spare: EvaluationView | None = None  # the closed view, kept for the same form
         self.visit: VisitContext | None = None  # the open visit note's episode (else None)
+        self._spare_visit: VisitView | None = None  # the closed visit note's view, kept
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
@@ -251,13 +252,36 @@ class EvaluationPage(PageActions):
         if self._spare is not None:
             self._spare.hide()
         self.visit = context
-        view = VisitView(form, findings, evaluation, context, self)
+        spare, self._spare_visit = self._spare_visit, None
+        if spare is not None and spare.form is form:
+            spare.reuse(findings, evaluation, context)
+            spare.show()
+            self.view = spare
+            return True
+        if spare is not None:
+            spare.deleteLater()
+        view = VisitView(form, findings, evaluation, context, self, read_goals=self._read_goals)
         self.view = view
         self.body.addWidget(view)
+        self._connect_visit(view)
+        return True
+
+    def _connect_visit(self, view: VisitView) -> None:
         view.findings_changed.connect(self.on_view_findings_changed)
         view.picker.picked.connect(self.on_visit_item_picked)
         view.picker.removed.connect(self.on_visit_item_removed)
-        return True
+
+    def _read_goals(self, episode_id: int) -> list[Any]:
+        """The episode's goals, for a visit's assessment page (none shown if not readable)."""
+        from clinic_app.storage import records
+
+        try:
+            return self.context.runner.call(
+                "Reading the goals", lambda db: records.list_goals(db, episode_id)
+            )
+        except Exception:  # the goals box is a help beside the record: the page still opens
+            logger.warning("goals of episode %d not read", episode_id)
+            return []
 
     def _open_view(self, form: Form, findings: Findings) -> None:
         from clinic_app.ui.assessment import EvaluationView
@@ -342,6 +366,23 @@ class EvaluationPage(PageActions):
         view.resize(self.expected_view_size())
         view.grab()
         self._spare = view
+        QTimer.singleShot(0, lambda: self.prepare_visit(form))
+
+    def prepare_visit(self, form: Form) -> None:
+        """Build a visit note's view for ``form`` ahead of time, hidden (as :meth:`prepare`)."""
+        if self._spare_visit is not None or self.visit is not None:
+            return
+        from clinic_app.core.findings import empty
+        from clinic_app.ui.visit_view import VisitContext, VisitView
+
+        context = VisitContext(number=1, remeasured=())
+        view = VisitView(form, empty(form), None, context, self, read_goals=self._read_goals)
+        view.hide()
+        self.body.addWidget(view)
+        self._connect_visit(view)
+        view.resize(self.expected_view_size())
+        view.grab()
+        self._spare_visit = view
 
     def expected_view_size(self) -> QSize:
         """The editor's size once open: the whole width of the window's central area (the
@@ -360,9 +401,12 @@ class EvaluationPage(PageActions):
         if self.view is not None:
             self.remember_layout()
         self._drop_saver()
-        if self.visit is not None and self.view is not None:  # a visit's own pages: not kept
+        if self.visit is not None and self.view is not None:  # kept for the next visit note
+            from clinic_app.ui.visit_view import VisitView
+
             self.view.hide()
-            self.view.deleteLater()
+            if isinstance(self.view, VisitView):
+                self._spare_visit = self.view
         elif self.view is not None:
             # Not setParent(None): that turns hundreds of styled widgets into a hidden top-level
             # window and re-polishes them all (18-75 ms). Kept hidden: the next evaluation of the

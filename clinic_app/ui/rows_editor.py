@@ -164,16 +164,21 @@ class _Table(QTableWidget):
         ):
             forward = key == Qt.Key.Key_Tab and not mods & Qt.KeyboardModifier.ShiftModifier
             if self._at_edge(forward):
-                QWidget.focusNextPrevChild(self, forward)
+                self._leave(forward)
                 return
         super().keyPressEvent(event)
+
+    def _leave(self, forward: bool) -> None:
+        """On to the widget after (or before) the table, as Tab does elsewhere."""
+        self.setFocus(Qt.FocusReason.TabFocusReason)
+        QWidget.focusNextPrevChild(self, forward)
 
     def closeEditor(self, editor: QWidget, hint: QAbstractItemDelegate.EndEditHint) -> None:
         forward = hint == QAbstractItemDelegate.EndEditHint.EditNextItem
         backward = hint == QAbstractItemDelegate.EndEditHint.EditPreviousItem
         if (forward or backward) and self._at_edge(forward):
             super().closeEditor(editor, QAbstractItemDelegate.EndEditHint.NoHint)
-            QWidget.focusNextPrevChild(self, forward)
+            self._leave(forward)
             return
         super().closeEditor(editor, hint)
 
@@ -306,6 +311,8 @@ class RowsEditor(ValueEditor):
             return None, None
         if c.type == "choice":
             value = cell.data(ROLE_VALUE) if cell is not None else None
+            if value is not None and c.choice_label(value) != text:
+                value = None  # the text shown is not the choice picked: read the text
             if value is None:  # typed text, not picked: a label or id
                 value = next(
                     (x.id for x in c.choices if text.casefold() in (x.label.casefold(), x.id)),

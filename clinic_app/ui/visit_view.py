@@ -17,7 +17,7 @@ conflicts for it exactly as for an evaluation. What differs is what it shows:
 from __future__ import annotations
 
 import html
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -51,7 +51,8 @@ class VisitContext:
     previous: dict[str, Any] = field(default_factory=dict)  # latest earlier value (findings shape)
     previous_on: dict[str, date] = field(default_factory=dict)  # ... and its record's date
     earlier: tuple[Record, ...] = ()  # the episode's records before this one, oldest first
-    goals: tuple[Any, ...] = ()  # records.Goal values
+    goals: tuple[Any, ...] | None = None  # records.Goal values (None: read when shown)
+    episode_id: int | None = None
     involved: str | None = None
 
 
@@ -93,8 +94,8 @@ def load_visit_context(db: Database, form: Form, evaluation: Evaluation) -> Visi
         previous=previous,
         previous_on={i: latest_on[i] for i in previous},
         earlier=earlier,
-        goals=tuple(records.list_goals(db, episode_id)),
         involved=episode.involved_side,
+        episode_id=episode_id,
     )
 
 
@@ -172,14 +173,19 @@ class VisitView(EvaluationView):
         self,
         form: Form,
         findings: Findings,
-        evaluation: Evaluation,
+        evaluation: Evaluation | None,
         context: VisitContext,
         parent: QWidget | None = None,
         initial_section: str | None = None,
+        read_goals: Callable[[int], Sequence[Any]] | None = None,
     ) -> None:
         self.context = context
-        self.evaluation_id = evaluation.id
-        self.eval_date = evaluation.eval_date
+        # The episode's goals are read when the assessment page first shows (not at opening).
+        self._read_goals = read_goals
+        self._goals: tuple[Any, ...] | None = context.goals
+        # None: built ahead of time, hidden, for the next visit note (see ``reuse``).
+        self.evaluation_id = evaluation.id if evaluation is not None else 0
+        self.eval_date = evaluation.eval_date if evaluation is not None else date.today()
         involved = context.involved
         self._base = findings_at(form, merged_values(r.values for r in context.earlier), involved)
         self.remeasured: tuple[str, ...] = context.remeasured
@@ -205,12 +211,19 @@ class VisitView(EvaluationView):
         values = merged_values([self._base.values, findings.values])
         return Findings(self.form.id, self.form.version, values)
 
+    def goals(self) -> tuple[Any, ...]:
+        if self._goals is None:
+            episode = self.context.episode_id
+            read = self._read_goals
+            self._goals = tuple(read(episode)) if read is not None and episode is not None else ()
+        return self._goals
+
     def goal_progress(self, findings: Findings) -> list[GoalProgress]:
         own = findings.to_dict()["values"]
         now = Record(self.evaluation_id, "visit", self.eval_date, own, "draft")
         return goal_progress(
             self.form,
-            self.context.goals,
+            self.goals(),
             [*self.context.earlier, now],
             involved=self.context.involved,
             today=self.eval_date,
@@ -243,9 +256,10 @@ class VisitView(EvaluationView):
         for item_id, row in page.rows.items():
             if row.item.type is ItemType.ROWS:
                 self._give_program(item_id)
-        if section_id == ASSESSMENT_SECTION and self.goals_box is None:
-            self.goals_box = GoalsBox()
-            page.add_above_items(self.goals_box)
+        if section_id == ASSESSMENT_SECTION:
+            if self.goals_box is None:
+                self.goals_box = GoalsBox()
+                page.add_above_items(self.goals_box)
             self.goals_box.show_progress(self.goal_progress(self.editor.findings))
 
     def on_editor_findings_changed(self, findings: Findings) -> None:
@@ -261,6 +275,37 @@ class VisitView(EvaluationView):
             self.set_remeasured((*self.remeasured, *new))
         if self.goals_box is not None:
             self.goals_box.show_progress(self.goal_progress(findings))
+
+    def reuse(self, findings: Findings, evaluation: Evaluation, context: VisitContext) -> None:
+        """Show another visit note of the same form in this (hidden, closed) view: building a
+        view's widgets costs more than refilling them, so the page keeps the last one."""
+        self.context = context
+        self.evaluation_id = evaluation.id
+        self.eval_date = evaluation.eval_date
+        self._goals = context.goals
+        self._program = None
+        self._base = findings_at(
+            self.form, merged_values(r.values for r in context.earlier), context.involved
+        )
+        self.picker.clear()
+        editor = self.editor
+        if context.remeasured != self.remeasured or editor.is_read_only():
+            self.remeasured = context.remeasured
+            self.goals_box = None
+            self.replace_editor(visit_sections(self.form, self.remeasured), self.editor_start())
+            self.editor.set_findings(findings)
+            self.editor.set_read_only(False)
+            self._wire_editor()
+            self.assessment = self._recompute(findings)
+        else:
+            self.editor.set_current_section(self.editor_start())
+            self.editor.set_previous(context.previous, context.previous_on)
+            self.set_findings(findings)
+            for section in self.editor.built_sections():
+                self.on_editor_page_built(section)
+
+    def editor_start(self) -> str:
+        return self.editor.sections[0].id if self.editor.sections else ""
 
     # -- re-measuring -----------------------------------------------------------------------------
 

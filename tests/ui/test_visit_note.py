@@ -356,3 +356,42 @@ def test_copy_note_text_flushes_and_copies(
     qtbot.waitUntil(lambda: "Note text copied" in messages, timeout=4000)
     assert QApplication.clipboard().text() == f"S: note of {visit.id}"
     assert seen == [{"hep_days": 5}]  # the draft was saved before the note was made
+
+
+def test_the_next_visit_note_reuses_the_view_and_shows_only_its_own(
+    qtbot: Any, make_window: Any, db: Any, db_url: str, shipped_form: Form
+) -> None:
+    patient, first_visit = episode_with_visit(
+        db,
+        shipped_form,
+        first={**FIRST, "rf_gap": "yes"},
+        visits=({"nordic_force": {"left": 230}},),
+    )
+    other = records.create_patient(
+        db, records.PatientFields(given_name="Lee", family_name="Walker", mrn="V-2"), user="t"
+    )
+    ev = records.start_evaluation(db, other.id, shipped_form, user="t", eval_date=START)
+    second = records.start_evaluation(
+        db, other.id, shipped_form, user="t", kind="visit", eval_date=START + timedelta(days=3)
+    )
+    assert second.episode_id == records.get_evaluation(db, ev.id).episode_id
+    window = opened(qtbot, make_window, db, patient, first_visit)
+    page = window.page
+    view = page.view
+    qtbot.keyClicks(view.editor.editor("nordic_force", "left").focus_widgets()[0], "260")
+    view.editor.set_current_section("visit_assessment")
+    assert view.goals_box is not None
+    assert view.banner.isVisible()
+    assert page.close_evaluation()
+    window.open_evaluation(records.get_evaluation(db, second.id), other)
+    assert page.view is view  # the same widgets, refilled
+    assert "Lee Walker" in page.title.text()
+    assert "Visit note 1" in page.title.text()
+    assert "remeasured" not in [s.id for s in view.editor.sections]
+    assert not view.banner.isVisible()  # the other patient's red flag is not this one's
+    view.editor.set_current_section("visit_assessment")
+    assert view.goals_box is not None
+    assert "No goals are set" in view.goals_box.text()
+    qtbot.keyClicks(view.editor.editor("hep_days").focus_widgets()[0], "4")
+    qtbot.waitUntil(lambda: stored(db_url, second.id)[1] == {"hep_days": 4}, timeout=4000)
+    assert stored(db_url, first_visit.id)[1] == {"nordic_force": {"left": 260}}
