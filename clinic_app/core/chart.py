@@ -134,14 +134,10 @@ def nice_range(
 ) -> tuple[tuple[float, float], tuple[float, ...]]:
     """A value range covering ``values`` on nice ticks, kept within ``limits`` (the item's
     expected range) when given; equal values get a range around them."""
-    finite = [v for v in values if math.isfinite(v)]
-    if limits is not None:
-        finite = [min(max(v, limits[0]), limits[1]) for v in finite]
-    if not finite:
-        lo, hi = limits if limits is not None else (0.0, 1.0)
-    else:
-        lo, hi = min(finite), max(finite)
-    if hi - lo < 1e-9:
+    edge = limits if limits is not None else (-1e9, 1e9)  # no chart needs more than a billion
+    finite = [min(max(v, edge[0]), edge[1]) for v in values if math.isfinite(v)]
+    lo, hi = (min(finite), max(finite)) if finite else (limits or (0.0, 1.0))
+    if hi - lo < max(1e-9, abs(hi) * 1e-9):
         pad = max(abs(lo) * 0.1, 1.0)
         lo, hi = lo - pad, hi + pad
     step = nice_step(hi - lo, count)
@@ -153,12 +149,8 @@ def nice_range(
     if limits is not None:
         lo, hi = max(lo, limits[0]), min(hi, limits[1])
     first = math.ceil(lo / step - 1e-9) * step
-    ticks = []
-    t = first
-    while t <= hi + step * 1e-6:
-        ticks.append(round(t, 10))
-        t += step
-    return (lo, hi), tuple(ticks)
+    n = min(int((hi - first) / step + 1e-6) + 1, 50)
+    return (lo, hi), tuple(round(first + i * step, 10) for i in range(n))
 
 
 # ---------------------------------------------------------------------------------------------

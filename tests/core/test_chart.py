@@ -323,7 +323,7 @@ def test_everything_stays_in_the_box(shipped_form: Form, size: tuple[int, int]) 
                 assert -1 <= p.y <= h + 1
 
 
-@given(st.lists(st.floats(-1e6, 1e6, allow_nan=False), min_size=1, max_size=30))
+@given(st.lists(st.floats(-1e9, 1e9, allow_nan=False), min_size=1, max_size=30))
 def test_nice_range_covers_the_values(values: list[float]) -> None:
     (lo, hi), ticks = ch.nice_range(values)
     slack = (hi - lo) * 1e-6
@@ -365,3 +365,21 @@ def test_other_item_types(shipped_form: Form) -> None:
     assert pain.value_text(3) == "3/10"
     assert [p.value for p in pain.series[0].points] == [7, 6, 5, 4, 3]
     assert (pain.bands[0].low, pain.bands[0].high) == (5, 9)
+
+
+@given(st.lists(st.floats(allow_nan=True, allow_infinity=True), max_size=10))
+def test_nice_range_of_anything_is_finite_and_short(values: list[float]) -> None:
+    (lo, hi), ticks = ch.nice_range(values)
+    assert math.isfinite(lo)
+    assert math.isfinite(hi)
+    assert lo < hi
+    assert 1 <= len(ticks) <= 50
+
+
+def test_hostile_numbers_draw_quickly() -> None:
+    for values in ([1e308, -1e308], [1e15, 1e15 + 0.001], [5e-324, 1e-300], [-0.0, 0.0]):
+        chart = ch.score_chart(
+            "Hostile", [(START + timedelta(days=i), v) for i, v in enumerate(values)]
+        )
+        prims = ch.layout(chart, 480, 240)
+        assert len(data_markers(prims)) == 2
