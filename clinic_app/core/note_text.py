@@ -677,7 +677,7 @@ def _remeasured(note: _Note, remeasured: Sequence[str]) -> list[str]:
     if not remeasured:
         return []
     last = {p.item.id: p for p in item_progress(note.form, note.history[:-1])}
-    lines = ["Re-measured (last value; change since baseline):"]
+    lines = ["Re-measured:"]
     for item_id in remeasured:
         item = note.form.item(item_id)
         now = note.values[item_id]
@@ -688,6 +688,6 @@ def _remeasured(note: _Note, remeasured: Sequence[str]) -> list[str]:
         else:
             change = _changed(change_between(item, prev.baseline, now))
             text += f" (last {prev.latest_on.isoformat()}: {fold(prev.latest_text())}"
-            text += f"; {change})" if change else ")"
+            text += f"; since baseline {change})" if change else ")"
         lines += _wrap(one_line(text), "    ", "  - ")
     return lines

@@ -107,7 +107,7 @@ def test_note_prints_the_evaluation_and_the_visit(stored, capsys) -> None:
     flat = " ".join(visit.split())
     assert visit.startswith("VISIT NOTE 2026-03-16 (visit 1) - Müller, Łukasz, MRN M-1\n")
     assert "Home program, days done of the last 7: 5/7 days" in visit
-    assert "(last 2026-03-02: L 210 N / R 280 N (25% deficit); L +30 N)" in flat
+    assert "(last 2026-03-02: L 210 N / R 280 N (25% deficit); since baseline L +30 N)" in flat
     assert "  Total: 8 min" in visit
     assert "set not started, app suggests progressing" in flat
     assert "Draft (not signed)." in visit
