@@ -41,6 +41,8 @@ if TYPE_CHECKING:
 BODY_PT = 9.5
 TITLES = {"progress": "Progress report", "discharge": "Discharge summary"}
 SIDES = {"left": "left", "right": "right", "both": "both sides"}
+REFERRAL_CELL = 240
+"""Characters of the referral shown in the identity table (the whole text follows it)."""
 
 
 def _dated(text: str, on: object, draft: bool) -> str:
@@ -241,6 +243,9 @@ def story(data: ProgressData, width: float) -> list[Flowable]:
         else f"no {KIND_WORDS[data.kind]} yet"
     )
     referral = ", ".join(x for x in (ep.referral_source, ep.referral_reason) if x) or "not recorded"
+    whole_referral = None
+    if len(referral) > REFERRAL_CELL:  # a table cell cannot split across pages: in full below
+        whole_referral, referral = referral, layout.cut_text(referral, REFERRAL_CELL)
     out: list[Flowable] = [
         layout.letterhead(rd.clinic, s, width),
         Spacer(1, 8),
@@ -258,6 +263,8 @@ def story(data: ProgressData, width: float) -> list[Flowable]:
         ),
         *clinician._seal_warning(rd, s, width),
     ]
+    if whole_referral is not None:
+        out += text_block("Referral", whole_referral, s)
     if data.draft_line is not None:
         out += [Spacer(1, 6), draft_box(data.draft_line, s, width)]
     out += red_flag_banner(rd, data.latest, s, width)

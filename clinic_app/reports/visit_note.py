@@ -264,7 +264,11 @@ def _remeasured(data: VisitNoteData, s: Styles, width: float) -> list[Flowable]:
     head = [para(h, s["cell_bold"]) for h in ("Measure", "Last value (date)", "Today", "Change")]
     rows: list[list[Flowable | str]] = [head]
     marked = False
+    texts: list[Flowable] = []
     for r in data.remeasured:
+        if r.item.type in (ItemType.TEXT, ItemType.ROWS) and not r.item.bilateral:
+            texts += text_block(r.item.label, value_text(r.item, r.now), s)  # may be long
+            continue
         marked = marked or athletes_cutoff(form, r.item)
         before = (
             f"{value_text(r.item, r.before)} ({format_date(r.before_on)})"
@@ -281,13 +285,12 @@ def _remeasured(data: VisitNoteData, s: Styles, width: float) -> list[Flowable]:
             ]
         )
     w = width
-    out: list[Flowable] = [
-        para("Re-measured today", s["h2"]),
-        clinician._grid(rows, [w * 0.28, w * 0.28, w * 0.24, w * 0.2]),
-    ]
+    out: list[Flowable] = [para("Re-measured today", s["h2"])]
+    if len(rows) > 1:
+        out.append(clinician._grid(rows, [w * 0.28, w * 0.28, w * 0.24, w * 0.2]))
     if marked:
         out.append(para(ATHLETES_NOTE, s["small"]))
-    return out
+    return out + texts
 
 
 def story(data: VisitNoteData, width: float) -> list[Flowable]:

@@ -425,3 +425,43 @@ def test_a_broken_seal_of_the_reevaluation_is_printed_on_every_page(
     pdf = _pdf(ep.db, ep.episode_id, "progress")
     assert "This record was changed after it was signed: findings" in pdf.flat
     assert all("SEAL BROKEN" in page for page in pdf.pages)
+
+
+def test_hostile_texts_lay_out_inside_the_page(tmp_path: Path, form: Form) -> None:
+    from clinic_app.reports import layout
+    from tests.reports.test_visit_note_pdf import _words_outside
+
+    ep = make_episode(tmp_path, form, visits=2, reeval="draft")
+    try:
+        episode = r.get_episode(ep.db, ep.episode_id)
+        r.update_episode(
+            ep.db,
+            ep.episode_id,
+            r.EpisodeInfo(
+                "王芳" * 100,
+                "left",
+                referral_source="R" * 200,
+                referral_reason="Lange Überweisung ohne Ende " * 800,
+                start_date=START,
+            ),
+            episode.version,
+            user="dana",
+        )
+        r.add_goal(ep.db, ep.episode_id, r.GoalInfo("short", "G" * 500), user="dana")
+        r.save_plan(
+            ep.db,
+            ep.episode_id,
+            r.PlanInfo(START, 7, 52, 364, ("Intervention " * 400)[:4000]),
+            user="dana",
+        )
+        out = tmp_path / "hostile.pdf"
+        write_progress_report(ep.db, ep.episode_id, "progress", out)
+    finally:
+        ep.db.close()
+    pdf = Pdf(out.read_bytes())
+    assert "王芳王芳" in pdf.flat
+    assert "GGGG" in pdf.flat
+    assert all("DRAFT" in page for page in pdf.pages)
+    width = float(pdf.reader.pages[0].mediabox.width)
+    outside = _words_outside(out, width - layout.MARGIN, layout.MARGIN)
+    assert not outside, outside[:5]

@@ -163,6 +163,8 @@ def test_hostile_values_lay_out_inside_the_page(episode: Episode, form: Form, tm
         hep_barriers="y" * 500,
         visit_impression=unbroken,
         next_visit_plan="Plan " * 700,
+        scar_where="Narbe " * 50,  # a re-measured text item
+        psfs_activity_1="王" * 200,
     )
     values["interventions"] = rows
     visit = _visit(episode, form, values)
@@ -175,6 +177,7 @@ def test_hostile_values_lay_out_inside_the_page(episode: Episode, form: Form, tm
     assert "Total: 5400 minutes, 30 interventions" in flat
     assert "30. WWW" in flat
     assert "王芳王芳" in flat
+    assert "Narbe Narbe" in flat
     width = float(pdf.reader.pages[0].mediabox.width)
     outside = _words_outside(out, width - layout.MARGIN, layout.MARGIN)
     assert not outside, outside[:5]
