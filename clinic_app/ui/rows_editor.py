@@ -218,6 +218,8 @@ class RowsEditor(ValueEditor):
         )
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setTabKeyNavigation(True)
+        # The "What" column stretches and the others are narrow: no sideways scrolling.
+        self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         header = self.table.horizontalHeader()
         for n, c in enumerate(self.columns):
             if c.type == "text" and c.max_length > 60:
@@ -447,7 +449,6 @@ class RowsEditor(ValueEditor):
         rows = max(self.table.rowCount(), 1)
         h = self.table.horizontalHeader().sizeHint().height()
         h += rows * self.table.verticalHeader().defaultSectionSize() + 2 * self.table.frameWidth()
-        h += self.table.horizontalScrollBar().sizeHint().height()
         self.table.setFixedHeight(min(h, 420))
         self.updateGeometry()  # the page makes room for the rows now, not at the next resize
 

@@ -395,3 +395,42 @@ def test_the_next_visit_note_reuses_the_view_and_shows_only_its_own(
     qtbot.keyClicks(view.editor.editor("hep_days").focus_widgets()[0], "4")
     qtbot.waitUntil(lambda: stored(db_url, second.id)[1] == {"hep_days": 4}, timeout=4000)
     assert stored(db_url, first_visit.id)[1] == {"nordic_force": {"left": 260}}
+
+
+def test_copy_note_text_copies_the_real_note_of_the_saved_visit(
+    qtbot: Any, make_window: Any, db: Any, shipped_form: Form
+) -> None:
+    from clinic_app.reports.note import note_text
+
+    patient, visit = episode_with_visit(db, shipped_form, first=FIRST)
+    window = opened(qtbot, make_window, db, patient, visit)
+    page = window.page
+    page.on_visit_item_picked("nordic_force")
+    qtbot.keyClicks(focused(), "250")  # the left field has the focus after the pick
+    messages: list[str] = []
+    page.status_changed.connect(messages.append)
+    page.copy_button.click()
+    qtbot.waitUntil(lambda: "Note text copied" in messages, timeout=4000)
+    copied = QApplication.clipboard().text()
+    assert copied == note_text(db, visit.id)
+    assert "250" in copied
+
+
+def test_the_sign_check_of_a_visit_names_its_own_pages_and_the_episode_red_flags(
+    shipped_form: Form,
+) -> None:
+    from clinic_app.core.visit import visit_sections
+    from clinic_app.ui.sign_check import confirmation_text, sign_check
+
+    sections = visit_sections(shipped_form, ["nordic_force"])
+    own = validate(shipped_form, {"values": {"nordic_force": {"left": 250}}})
+    episode = validate(shipped_form, {"values": {"rf_gap": "yes", "nordic_force": {"left": 250}}})
+    check = sign_check(shipped_form, own, [], [], sections=sections, assessed=episode)
+    assert "Re-measured today" not in check.untouched
+    assert "Visit: treatment" in check.untouched
+    assert all(s.title in [x.title for x in sections] for s in sections)
+    assert not any(t == "Hamstring strength" for t in check.untouched)
+    assert [f.id for f in check.red_flags] == ["R1"]
+    text = confirmation_text(check, "Dana Physio", what="visit note")
+    assert "Sign this visit note as <b>Dana Physio</b>?" in text
+    assert "A signed visit note cannot be changed" in text
