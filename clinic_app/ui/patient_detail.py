@@ -112,8 +112,12 @@ class PatientDetail(QWidget):
         head.addWidget(title, 1)
         self.episode_buttons: dict[str, QPushButton] = {}
         for key, text, tip in (
-            ("new", "New episode…", "A new problem: its side, referral and start (Ctrl+Alt+N)"),
-            ("edit", "Edit episode…", "Title, side, referral; an end date closes it (Ctrl+Alt+E)"),
+            ("new", "New episode…", "A new problem: its side, referral and start (Ctrl+Shift+O)"),
+            (
+                "edit",
+                "Edit episode…",
+                "Title, side, referral; an end date closes it (Ctrl+Shift+E)",
+            ),
             (
                 "plan",
                 "Plan of care…",

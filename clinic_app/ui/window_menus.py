@@ -76,9 +76,11 @@ def build_menus(w: MainWindow) -> None:
     add(file, "quit", "&Quit", w.close, QKeySequence.StandardKey.Quit)
 
     ep = w.episodes  # clinic_app.ui.episode_actions.EpisodeActions
+    # Ctrl+Shift, never Ctrl+Alt: Ctrl+Alt is AltGr on Windows (AltGr+E is €, AltGr+N is ń on a
+    # Polish keyboard), and typing those in a field must not open a dialog.
     episode = bar.addMenu("E&pisode")
-    add(episode, "new_episode", "&New episode…", ep.on_new_episode_triggered, "Ctrl+Alt+N")
-    add(episode, "edit_episode", "&Edit episode…", ep.on_edit_episode_triggered, "Ctrl+Alt+E")
+    add(episode, "new_episode", "&New episode…", ep.on_new_episode_triggered, "Ctrl+Shift+O")
+    add(episode, "edit_episode", "&Edit episode…", ep.on_edit_episode_triggered, "Ctrl+Shift+E")
     add(episode, "new_visit", "New &visit note", ep.on_new_visit_triggered, "Ctrl+Shift+V")
     episode.addSeparator()
     add(episode, "plan_of_care", "&Plan of care…", ep.on_plan_of_care_triggered, "Ctrl+Shift+P")

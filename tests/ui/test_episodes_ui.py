@@ -62,7 +62,9 @@ def show_patient(window: MainWindow, mrn: str = "E-1") -> records.Patient:
 def open_episode_dialog(qtbot, window: MainWindow) -> EpisodeDialog:
     window.detail.setFocus()
     qtbot.keyClick(
-        window, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier
+        window,
+        Qt.Key.Key_O,
+        Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier,
     )
     qtbot.waitUntil(lambda: isinstance(QApplication.activeModalWidget(), EpisodeDialog))
     dialog = QApplication.activeModalWidget()
@@ -175,7 +177,9 @@ def test_closing_an_episode_from_edit(qtbot, window: MainWindow, db) -> None:
     window.detail.refresh_evaluations(ep.id)
     window.detail.setFocus()
     qtbot.keyClick(
-        window, Qt.Key.Key_E, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier
+        window,
+        Qt.Key.Key_E,
+        Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier,
     )
     qtbot.waitUntil(lambda: isinstance(QApplication.activeModalWidget(), EpisodeDialog))
     dialog = QApplication.activeModalWidget()
@@ -385,3 +389,38 @@ def test_export_failure_leaves_no_file_and_says_why(
     assert "Exporting the progress report did not work" in seen[0]
     assert not (tmp_path / "elsewhere.pdf").exists()
     assert link.is_symlink()
+
+
+def test_hostile_text_is_shown_as_text(qtbot, window: MainWindow, db) -> None:
+    """Markup typed into an episode is shown literally (the header is rich text)."""
+    patient = show_patient(window)
+    ep = records.create_episode(
+        db,
+        patient.id,
+        EpisodeInfo("<b>Left</b> & <img src=x>", referral_source="<i>Dr</i>"),
+        user="t",
+    )
+    window.detail.refresh_evaluations(ep.id)
+    header = window.detail.episodes.header.text()
+    assert "&lt;b&gt;Left&lt;/b&gt; &amp; &lt;img src=x&gt;" in header
+    assert "&lt;i&gt;Dr&lt;/i&gt;" in header
+    assert window.detail.episodes.episode_list.item(0).text().startswith("<b>Left</b> & <img")
+
+
+def test_referral_long_after_the_start_is_refused_beside_the_field(
+    qtbot, window: MainWindow, db
+) -> None:
+    patient = show_patient(window)
+    dialog = open_episode_dialog(qtbot, window)
+    qtbot.keyClicks(dialog.fields["title"].widget, "Left")
+    dialog.fields["start_date"].widget.setText("2026-01-01")
+    dialog.fields["referral_date"].widget.setText("2027-06-01")
+    dialog.fields["referral_reason"].widget.setPlainText("x" * 20)
+    dialog.buttons.accepted.emit()
+    settle(qtbot, window)
+    assert dialog.isVisible()
+    assert dialog.problems() == {
+        "referral_date": "Referral date: more than a year after the episode starts"
+    }
+    assert records.list_episodes(db, patient.id) == []
+    dialog.reject()
