@@ -23,6 +23,11 @@ from clinic_app.storage import records as r
 from clinic_app.storage.database import Database, open_database
 from clinic_app.storage.errors import NotFoundError
 from tests.reports.conftest import EXAMPLES_DIR, Pdf
+from tests.storage.conftest import (  # noqa: F401 - the throwaway PostgreSQL server's fixtures
+    postgres_migrated_url,
+    postgres_server,
+    postgres_template,
+)
 
 START = date(2026, 9, 1)
 SIGNER = "Zoë Kim"
@@ -115,11 +120,12 @@ def make_episode(
     reeval: str | None = "signed",
     discharge: str | None = None,
     plan: bool = True,
+    url: str | None = None,
 ) -> Episode:
     """An episode: a signed initial evaluation (Nordic L 190 / R 280 N), ``visits`` visit notes a
     week apart (the left side growing to 210 N), goals, a plan of care, a re-evaluation and a
     discharge evaluation ("signed", "draft" or None)."""
-    url = f"sqlite:///{tmp_path / 'clinic.db'}"
+    url = url or f"sqlite:///{tmp_path / 'clinic.db'}"
     db = open_database(url, backup=False)
     r.save_clinic(db, r.ClinicInfo("Lakeside Physio", "1 Shore Rd", "555 0199"), user="admin")
     who = r.save_clinician(db, r.ClinicianInfo(SIGNER, "PT"), user="admin")
@@ -465,3 +471,21 @@ def test_hostile_texts_lay_out_inside_the_page(tmp_path: Path, form: Form) -> No
     width = float(pdf.reader.pages[0].mediabox.width)
     outside = _words_outside(out, width - layout.MARGIN, layout.MARGIN)
     assert not outside, outside[:5]
+
+
+@pytest.mark.postgres
+def test_on_postgresql(tmp_path: Path, form: Form, request: pytest.FixtureRequest) -> None:
+    """The same documents from a real PostgreSQL server (the storage tests' throwaway one)."""
+    url = str(request.getfixturevalue("postgres_migrated_url"))
+    ep = make_episode(tmp_path, form, visits=3, reeval="signed", url=url)
+    try:
+        flat = _pdf(ep.db, ep.episode_id, "progress").flat
+        stream = io.BytesIO()
+        from clinic_app.reports.visit_note import write_visit_note
+
+        write_visit_note(ep.db, ep.visit_ids[0], stream)
+    finally:
+        ep.db.close()
+    assert "L 210 N / R 280 N (25% deficit)" in flat
+    assert f"Signed by: {SIGNER}" in flat
+    assert "S: Subjective" in Pdf(stream.getvalue()).flat
