@@ -221,7 +221,8 @@ class _Note:
                 parts.append(f"{self.label(item)}{side}: {word}")
             else:
                 # " / " between labels: a label may hold a comma ("Low back pain, now or before").
-                parts.append(f"{word}: {' / '.join(self.label(i) + side for i, side in entries)}")
+                named = " / ".join(self.label(i) + side for i, side in entries)
+                parts.append(f"{word[:1].upper()}{word[1:]}: {named}")
         return parts
 
     def evidence(self, ev: Evidence) -> str:
