@@ -118,9 +118,7 @@ class PlanDialog(_FormDialog):
         for col in (0, 1, 3):
             h.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
         h.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
-        self.history.verticalHeader().setSectionResizeMode(
-            QHeaderView.ResizeMode.ResizeToContents
-        )
+        self.history.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.history.setMinimumHeight(110)
         self.layout_.addWidget(self.history, 1)
         self._finish()
