@@ -7,9 +7,7 @@ marker. See ``clinic_app/core/chart.py`` for the design shared with the PDF.
 
 from __future__ import annotations
 
-import ctypes
 import math
-import sys
 from functools import lru_cache
 from pathlib import Path
 
@@ -43,22 +41,6 @@ from clinic_app.paths import resources_dir
 
 HOVER_RADIUS = 12.0
 _fonts_loaded = False
-
-
-def _give_back_none(before: int) -> None:
-    """Undo the references to None that PySide6 6.12 drops on CPython 3.11.
-
-    Each call of a Qt method returning nothing gives back None without taking a reference
-    (harmless from 3.12 on, where None is immortal); painting a chart makes hundreds of such
-    calls, and a few dozen repaints would bring None's count to zero and abort the process
-    ("none_dealloc"). Called after painting with the count from before it; a no-op when
-    nothing was lost.
-    """
-    if sys.version_info >= (3, 12):
-        return
-    lost = before - sys.getrefcount(None)
-    if lost > 0:
-        ctypes.c_ssize_t.from_address(id(None)).value += lost
 
 
 def _load_fonts() -> None:
@@ -96,11 +78,9 @@ class ChartWidget(QWidget):
         return self._chart
 
     def set_chart(self, chart: Chart | None) -> None:
-        before = sys.getrefcount(None)
         self._chart, self._size, self.hovered = chart, (0, 0), None
         self.setAccessibleName(chart.title if chart else "")
         self.update()
-        _give_back_none(before)
 
     def primitives(self) -> tuple[Primitive, ...]:
         """The layout for the current size (computed once per size)."""
@@ -123,13 +103,6 @@ class ChartWidget(QWidget):
         return best
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802 (Qt)
-        before = sys.getrefcount(None)
-        try:
-            self._hover_at(event)
-        finally:
-            _give_back_none(before)
-
-    def _hover_at(self, event: QMouseEvent) -> None:
         pos = event.position()
         found = self.marker_at(pos.x(), pos.y())
         if found is not self.hovered:
@@ -150,13 +123,6 @@ class ChartWidget(QWidget):
         super().leaveEvent(event)  # type: ignore[arg-type]
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt)
-        before = sys.getrefcount(None)
-        try:
-            self._paint()
-        finally:
-            _give_back_none(before)
-
-    def _paint(self) -> None:
         painter = QPainter(self)
         try:
             painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
@@ -184,14 +150,6 @@ def _pen(colour: str, width: float, dash: tuple[float, ...] = ()) -> QPen:
 
 def paint(painter: QPainter, prims: tuple[Primitive, ...]) -> None:
     """Draw core chart primitives (y down, points = logical pixels) with ``painter``."""
-    before = sys.getrefcount(None)
-    try:
-        _paint_all(painter, prims)
-    finally:
-        _give_back_none(before)
-
-
-def _paint_all(painter: QPainter, prims: tuple[Primitive, ...]) -> None:
     fonts: dict[tuple[float, bool], QFont] = {}
     for p in prims:
         if isinstance(p, Rect):

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QToolTip, QVBoxLayout, QWidget
 from clinic_app.core import chart as ch
 from clinic_app.core.form import Form, load_form
 from clinic_app.paths import default_form_path
+from clinic_app.ui import NONE_RESERVE
 from clinic_app.ui.chart_widget import ChartWidget
 from tests.core.test_chart import GOALS, episode, visits
 from tests.reports.test_chart_pdf import (
@@ -121,8 +122,8 @@ def test_accessible_name_is_the_title(qtbot: Any, form: Form) -> None:
 
 @pytest.mark.qt_log_ignore("This plugin does not support raise")
 def test_many_repaints_keep_none_alive(qtbot: Any, form: Form) -> None:
-    """PySide6 6.12 on CPython 3.11 drops a reference to None on every void Qt call; the widget
-    gives them back, so hundreds of repaints and hovers cannot abort the process."""
+    """PySide6 6.12 on CPython 3.11 drops a reference to None on every void Qt call (painting a
+    chart makes hundreds); clinic_app.ui keeps None alive, so repaints cannot abort the process."""
     widget = shown(qtbot, ch.measure_chart(form, "nordic_force", visits(55)))
     marker = widget.markers()[0]
     before = sys.getrefcount(None)
@@ -130,5 +131,7 @@ def test_many_repaints_keep_none_alive(qtbot: Any, form: Form) -> None:
         widget.grab()
         widget.set_chart(widget.chart())
         qtbot.mouseMove(widget, QPoint(round(marker.x), round(marker.y) + i % 3))
-    # the test's own void calls (mouseMove) still drop one each; painting drops ~600 unguarded
-    assert before - sys.getrefcount(None) < 1000
+    lost = before - sys.getrefcount(None)
+    assert lost >= 0
+    if sys.version_info < (3, 12):
+        assert sys.getrefcount(None) > NONE_RESERVE // 2  # the reserve is far from used up
