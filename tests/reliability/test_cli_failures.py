@@ -184,15 +184,18 @@ MINIMAL = {
     "grant": ["workstation"],
     "info": [],
     "install-desktop": [],
+    "list": ["patients"],
     "logo": ["--remove"],
+    "note": ["1"],
     "report": ["1", "--kind", "clinician", "-o", "x.pdf"],
     "restore": ["plain.txt"],
+    "score": ["lefs", str(REPO / "examples" / "lefs_answers.json")],
     "screenshots": ["shots"],
     "synthetic": ["--patients", "1"],
     "user": ["list"],
     "verify": [],
 }
-NO_DATABASE = {"assess", "check-form", "install-desktop"}
+NO_DATABASE = {"assess", "check-form", "install-desktop", "score"}
 
 
 def test_every_subcommand_is_in_the_sweep() -> None:
