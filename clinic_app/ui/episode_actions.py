@@ -47,8 +47,13 @@ class EpisodeActions(QObject):
         self.dialog: QWidget | None = None  # the last dialog opened (tests look at it)
         detail.episode_action.connect(self.on_detail_episode_action)
 
-    def _episode(self) -> Episode | None:
-        return self.detail.selected_episode() if self.detail.patient is not None else None
+    def _episode(self, *, to_change: bool = False) -> Episode | None:
+        """The episode selected; None when there is none, or ``to_change`` it while the patient
+        is archived (their records can be read, not added to: restore first)."""
+        patient = self.detail.patient
+        if patient is None or (to_change and patient.archived):
+            return None
+        return self.detail.selected_episode()
 
     def on_detail_episode_action(self, key: str) -> None:
         {
@@ -67,7 +72,7 @@ class EpisodeActions(QObject):
         self._episode_dialog(patient.id, None)
 
     def on_edit_episode_triggered(self) -> None:
-        episode = self._episode()
+        episode = self._episode(to_change=True)
         if episode is not None:
             self._episode_dialog(episode.patient_id, episode)
 
@@ -93,7 +98,7 @@ class EpisodeActions(QObject):
     def on_plan_of_care_triggered(self) -> None:
         from clinic_app.ui.plan_dialog import PlanDialog
 
-        episode = self._episode()
+        episode = self._episode(to_change=True)
         if episode is None:
             return
         try:
@@ -108,7 +113,7 @@ class EpisodeActions(QObject):
     def on_goals_triggered(self) -> None:
         from clinic_app.ui.goals_dialog import GoalsDialog
 
-        episode = self._episode()
+        episode = self._episode(to_change=True)
         if episode is None:
             return
         dialog = GoalsDialog(self.context, episode, parent=self.parent_widget)

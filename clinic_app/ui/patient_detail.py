@@ -284,8 +284,8 @@ class PatientDetail(QWidget):
         self.re_eval_button.setEnabled(follow_up)
         self.discharge_button.setEnabled(follow_up)
         self.episode_buttons["new"].setEnabled(active)
-        for key in ("edit", "plan", "goals"):
-            self.episode_buttons[key].setEnabled(patient is not None and episode is not None)
+        for key in ("edit", "plan", "goals"):  # they change the episode: restore first
+            self.episode_buttons[key].setEnabled(active and episode is not None)
 
     def on_episodes_episode_selected(self, episode: Episode) -> None:
         self.refresh_evaluations(episode.id)

@@ -17,7 +17,8 @@ MainWindow = Any
 
 # What needs an evaluation open on the page, and what needs the patient view with an episode.
 EVALUATION_ACTIONS = ("export_report", "export_handout", "print_handout", "preview", "save_now")
-EPISODE_ACTIONS = ("edit_episode", "plan_of_care", "goals", "export_progress", "export_discharge")
+EPISODE_ACTIONS = ("edit_episode", "plan_of_care", "goals")  # not for an archived patient
+EPISODE_DOCUMENTS = ("export_progress", "export_discharge")
 
 
 def add_action(
@@ -132,6 +133,8 @@ def update_actions(w: MainWindow) -> None:
     w.actions_["new_episode"].setEnabled(active)
     w.actions_["new_visit"].setEnabled(active and episode is not None and episode.is_open)
     for key in EPISODE_ACTIONS:
+        w.actions_[key].setEnabled(active and episode is not None)
+    for key in EPISODE_DOCUMENTS:
         w.actions_[key].setEnabled(episode is not None)
     w.actions_["back"].setEnabled(has_eval)
     w.actions_["backup"].setEnabled(w.db.path is not None)

@@ -424,3 +424,21 @@ def test_referral_long_after_the_start_is_refused_beside_the_field(
     }
     assert records.list_episodes(db, patient.id) == []
     dialog.reject()
+
+
+def test_an_archived_patients_episodes_are_read_not_changed(qtbot, window: MainWindow, db) -> None:
+    patient = show_patient(window)
+    ep = records.create_episode(db, patient.id, EpisodeInfo("Left"), user="t")
+    records.start_evaluation(db, patient.id, window.form, user="t", episode_id=ep.id)
+    archived = records.archive_patient(db, patient.id, user="t", archived=True).patient
+    window.detail.show_patient(archived)
+    window._update_actions()
+    assert window.detail.evaluations  # still listed
+    for key in ("new", "edit", "plan", "goals"):
+        assert not window.detail.episode_buttons[key].isEnabled(), key
+    for key in ("new_episode", "edit_episode", "new_visit", "plan_of_care", "goals"):
+        assert not window.actions_[key].isEnabled(), key
+    assert window.actions_["export_progress"].isEnabled()  # documents can still be made
+    window.episodes.on_goals_triggered()
+    window.episodes.on_edit_episode_triggered()
+    assert window.episodes.dialog is None
