@@ -303,8 +303,16 @@ class GoalsDialog(QDialog):
         self.set_button.setEnabled(False)
 
         def failed(err: BaseException) -> None:
+            from clinic_app.storage.errors import StaleRecordError
+
             self.set_button.setEnabled(True)
             show_failure(self, what, err)  # the note typed stays in its box
+            if isinstance(err, StaleRecordError):
+                # Show what the other window set; the status chosen and the note stay, so
+                # pressing Set status again decides over the newer version.
+                chosen = self.status_box.currentIndex()
+                self.reload()
+                self.status_box.setCurrentIndex(chosen)
 
         self.context.runner.run(
             what,

@@ -246,3 +246,53 @@ def test_a_stale_goal_shows_the_message_and_keeps_the_note(
     assert dialog.set_button.isEnabled()
     assert [h.set_by for h in records.get_goal(db, goal.id).history] == ["Lee"]
     dialog.accept()
+
+
+def test_a_second_window_setting_the_same_goal_is_told_and_keeps_its_note(
+    qtbot, full_window: MainWindow, db, clinician
+) -> None:
+    """Two windows on the same clinic open Goals… for one goal; the second to set a status is
+    refused with the StaleRecordError message, shown the newer status with its own choice and
+    note kept, and can then set it."""
+    from tests.ui.test_episodes_ui import shipped_form
+
+    first = full_window
+    _patient, ep = episode_with_evaluation(first, db, {"left": 200, "right": 290})
+    goal = records.add_goal(db, ep.id, GoalInfo("long", "Back to football", None), user="t")
+    second = MainWindow(db, shipped_form(), clinician)
+    qtbot.addWidget(second)
+    second.resize(1280, 800)
+    second.show()
+    second.patients.select_patient(_patient.id)
+    second.detail.refresh_evaluations(ep.id)
+    first.episodes.on_goals_triggered()
+    second.episodes.on_goals_triggered()
+    mine, theirs = first.episodes.dialog, second.episodes.dialog
+    assert isinstance(mine, GoalsDialog)
+    assert isinstance(theirs, GoalsDialog)
+    mine.status_box.setCurrentIndex(mine.status_box.findData("progressing"))
+    mine.set_button.click()
+    settle(qtbot, first)
+    theirs.status_box.setCurrentIndex(theirs.status_box.findData("discontinued"))
+    theirs.note.setText("moved abroad")
+    seen: list[str] = []
+    when_modal(lambda box: (seen.append(box.text()), box.accept()))
+    theirs.set_button.click()
+    qtbot.waitUntil(lambda: bool(seen), timeout=5000)
+    settle(qtbot, second)
+    assert f"goal {goal.id} was changed by {first.user}" in seen[0]
+    assert theirs.note.text() == "moved abroad"
+    assert [h.status for h in records.get_goal(db, goal.id).history] == ["progressing"]
+    # The second window shows what the first set, its own choice and note still there.
+    assert theirs.table.item(0, 4).text() == "progressing"
+    assert theirs.status_box.currentData() == "discontinued"
+    theirs.set_button.click()  # now over the newer version
+    settle(qtbot, second)
+    assert [h.status for h in records.get_goal(db, goal.id).history] == [
+        "progressing",
+        "discontinued",
+    ]
+    assert records.get_goal(db, goal.id).history[-1].note == "moved abroad"
+    mine.accept()
+    theirs.accept()
+    second.close()
