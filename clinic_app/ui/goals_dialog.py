@@ -263,8 +263,9 @@ class GoalsDialog(QDialog):
         prog = self.suggestion_for(goal.id)
         wanted = prog.suggestion.status if prog is not None else goal.status
         self.status_box.setCurrentIndex(max(0, self.status_box.findData(wanted)))
-        lines = [escape(status_line(h)) for h in reversed(goal.history)]
-        made = f"Set {local_datetime(goal.created_at)} by {escape(goal.created_by)}"
+        lines = ["<b>History of this goal</b> (newest first)"]
+        lines += [escape(status_line(h)) for h in reversed(goal.history)]
+        made = f"Goal added {local_datetime(goal.created_at)} by {escape(goal.created_by)}"
         if goal.from_factor:
             made += f" (suggested for factor {escape(goal.from_factor)})"
         self.history.setText("<br>".join([*lines, made]))
