@@ -132,6 +132,7 @@ class _Note:
         self.unchanged = self._unchanged()
         self.detail = 0
         self.goal_cache: dict[tuple[Any, ...], list[Any]] = {}
+        self.paragraphs: dict[tuple[Any, ...], list[str]] = {}
 
     def label(self, item: Item) -> str:
         return self.labels.get(item.id, one_line(item.label))
@@ -187,6 +188,18 @@ class _Note:
             for item_id, value in r.values.items():
                 first.setdefault(item_id, value)
         return {k for k, v in self.values.items() if k in first and first[k] == v}
+
+    def paragraph(
+        self, title: str | None, section: Section, skip: set[str], *, changed_only: bool
+    ) -> list[str]:
+        """A section's findings as a wrapped paragraph, made once per level of detail that
+        changes it (the budget makes a note again with less detail)."""
+        key = (title, section.id, changed_only, self.detail >= 3)
+        if key not in self.paragraphs:
+            parts = self.items(section, skip, changed_only=changed_only)
+            head = f"{one_line(title)}: " if title else ""
+            self.paragraphs[key] = _wrap(head + "; ".join(parts) + ".") if parts else []
+        return self.paragraphs[key]
 
     def items(
         self, section: Section, skip: Iterable[str] = (), *, changed_only: bool = False
@@ -286,13 +299,6 @@ def _screen_sections(form: Form) -> set[str]:
     """Sections every item of which a red flag tests: the red-flag screen."""
     tested = {leaf.item for flag in form.red_flags for leaf in _leaves(flag.when)}
     return {s.id for s in form.sections if all(i.id in tested for i in s.items)}
-
-
-def _paragraph(title: str | None, parts: Sequence[str]) -> list[str]:
-    if not parts:
-        return []
-    head = f"{one_line(title)}: " if title else ""
-    return _wrap(head + "; ".join(parts) + ".")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -497,7 +503,7 @@ def _evaluation(
     lines = ["S:"]
     for section in (s for s in sections if s.id in subjective):
         title = section.title if len(subjective) > 1 else None
-        lines += _paragraph(title, note.items(section, skip, changed_only=later))
+        lines += note.paragraph(title, section, skip, changed_only=later)
     if later and note.unchanged & {i.id for s in sections if s.id in subjective for i in s.items}:
         lines.append(f"History otherwise as at the baseline ({note.history[0].on.isoformat()}).")
     lines.append("O:")
@@ -512,7 +518,7 @@ def _evaluation(
         if section.id in screen:
             lines += _screen_line(section, values, assessment)
         else:
-            lines += _paragraph(section.title, note.items(section, skip, changed_only=short_o))
+            lines += note.paragraph(section.title, section, skip, changed_only=short_o)
             same += [i for i in section.items if short_o and i.id in note.unchanged]
     if same:
         labels = " / ".join(note.label(i) for i in same)
@@ -578,19 +584,12 @@ def _rule_head(result: RuleResult) -> str:
 
 def _rule_lines(note: _Note, result: RuleResult) -> list[str]:
     head = _rule_head(result)
-    evidence = _key_evidence([note.evidence(e) for e in result.evidence])
-    if note.detail >= 1:
+    # The first evidence line, and the second when both are short together (not over the budget).
+    evidence = [note.evidence(e) for e in result.evidence[:EVIDENCE_LINES]]
+    if note.detail >= 1 or sum(map(len, evidence)) > EVIDENCE_CHARS:
         evidence = evidence[:1]
     text = f"{head}: {'; '.join(evidence)}" if evidence else head
     return _wrap(fold(text), "  ", "- ")
-
-
-def _key_evidence(lines: Sequence[str]) -> list[str]:
-    """The first evidence line, and the second when both fit in :data:`EVIDENCE_CHARS`."""
-    out = list(lines[:1])
-    if len(lines) > 1 and len(lines[0]) + len(lines[1]) <= EVIDENCE_CHARS:
-        out.append(lines[1])
-    return out[:EVIDENCE_LINES]
 
 
 # ---------------------------------------------------------------------------------------------
