@@ -292,6 +292,7 @@ class EpisodePanel(QWidget):
 
     def show_view(self, view: EpisodeView | None) -> None:
         """Fill the list, the header, the due line and the timeline from ``view``."""
+        keep = self.selected_record_id()  # selected again after the fill, when still there
         self.view = view
         self._filling = True
         try:
@@ -305,7 +306,7 @@ class EpisodePanel(QWidget):
         self.due.setVisible(bool(text))
         self.due.setStyleSheet(DUE_STYLE if warn else PLAIN_STYLE)
         self.due.setProperty("due", warn)
-        self._fill_table(() if view is None else view.rows)
+        self._fill_table(() if view is None else view.rows, keep)
 
     def _fill_list(self, view: EpisodeView | None) -> None:
         self.episode_list.clear()
@@ -339,7 +340,9 @@ class EpisodePanel(QWidget):
         line = " ".join(referral)
         self.header.setText(title + (f"<br>{line[0].upper()}{line[1:]}" if line else ""))
 
-    def _fill_table(self, rows: tuple[TimelineRow, ...] | list[TimelineRow]) -> None:
+    def _fill_table(
+        self, rows: tuple[TimelineRow, ...] | list[TimelineRow], keep: int | None = None
+    ) -> None:
         self.table.setUpdatesEnabled(False)
         try:
             self.table.setRowCount(len(rows))
@@ -378,8 +381,23 @@ class EpisodePanel(QWidget):
             widest = max(metrics.horizontalAdvance(str(t or "")) for t in texts)
             self.table.setColumnWidth(col, widest + 24)
         first = next((n for n, r in enumerate(rows) if r.record is not None), 0 if rows else -1)
+        if keep is not None:
+            first = next(
+                (n for n, r in enumerate(rows) if r.record is not None and r.record.id == keep),
+                first,
+            )
         if first >= 0:
             self.table.selectRow(first)
+
+    def select_record(self, record_id: int) -> bool:
+        """Select the timeline's line of evaluation or visit note ``record_id`` (if shown)."""
+        if self.view is None:
+            return False
+        for n, row in enumerate(self.view.rows):
+            if row.record is not None and row.record.id == record_id:
+                self.table.selectRow(n)
+                return True
+        return False
 
     def selected_record_id(self) -> int | None:
         row = self.table.currentRow()

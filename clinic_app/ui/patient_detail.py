@@ -269,6 +269,9 @@ class PatientDetail(QWidget):
             view = None
             show_failure(self, "Reading the patient's episodes", err)
         self.episodes.show_view(view)
+        for eid in follow:  # a record just started or changed: its line is selected
+            if self.episodes.select_record(eid):
+                break
         self._enable_record_buttons()
         self.selection_changed.emit()
 

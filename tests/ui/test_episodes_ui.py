@@ -281,6 +281,7 @@ def test_timeline_lists_records_and_opens_a_visit(qtbot, full_window: MainWindow
     settle(qtbot, window)
     window.on_page_back_requested()
     assert window.stack.currentWidget() is window.detail
+    assert window.detail.selected_evaluation_id() == visits[0].id  # still the one opened
     # A plan line is not a record: activating it opens nothing.
     table.setCurrentCell(3, 1)
     assert window.detail.selected_evaluation_id() is None
@@ -316,6 +317,7 @@ def test_new_visit_note_goes_into_the_selected_open_episode(
     window.on_page_back_requested()
     settle(qtbot, window)
     assert window.detail.selected_episode().id == older.id
+    assert window.detail.selected_evaluation_id() == ev.id  # the note just written
     assert [r.kind for r in window.detail.evaluations] == ["visit"]
     # New evaluation goes into the selected episode too.
     window.detail.new_eval_button.click()
