@@ -133,6 +133,7 @@ class _Note:
         self.detail = 0
         self.goal_cache: dict[tuple[Any, ...], list[Any]] = {}
         self.paragraphs: dict[tuple[Any, ...], list[str]] = {}
+        self.layout: tuple[Any, ...] = ()
 
     def label(self, item: Item) -> str:
         return self.labels.get(item.id, one_line(item.label))
@@ -491,13 +492,11 @@ def _evaluation(
     note: _Note, assessment: Assessment, goals: Sequence[Any], goal_kw: Mapping[str, Any]
 ) -> list[str]:
     form, values = note.form, note.values
-    sections = evaluation_sections(form)
-    subjective = (
-        {form.section_of(form.involved_side_item).id}
-        if form.involved_side_item in form.items
-        else set()
-    )
-    screen = _screen_sections(form)
+    if not note.layout:  # the same for every level of detail
+        side_item = form.involved_side_item
+        subjective = {form.section_of(side_item).id} if side_item in note.form_items else set()
+        note.layout = (evaluation_sections(form), subjective, _screen_sections(form))
+    sections, subjective, screen = note.layout
     skip = {form.involved_side_item}
     later = len(note.history) > 1
     lines = ["S:"]
