@@ -24,7 +24,7 @@ SAMPLE = Path(__file__).resolve().parents[1] / "data" / "clinic-0005.db"
 TABLES = ("clinic", "patient", "clinician", "form_snapshot", "evaluation", "addendum")
 NEW_TABLES = ("episode", "plan_of_care", "goal", "goal_status")
 SIGNED_LOCK = "signed"
-DOWNGRADE_REFUSED = "visit notes exist; revision 0005 cannot hold them"
+DOWNGRADE_REFUSED = "revision 0005 cannot hold visit notes"
 
 
 @pytest.fixture(autouse=True)
@@ -255,7 +255,7 @@ def test_downgrade_is_refused_once_a_visit_note_exists(any_0005: str, form: Form
         before = _rows(db)
         with pytest.raises(RuntimeError, match=DOWNGRADE_REFUSED) as refused:
             _downgrade(db)
-        assert str(refused.value).startswith("1 visit notes exist")
+        assert str(refused.value).startswith("1 visit note exists")
         assert "\n" not in str(refused.value)
         assert db.schema_revision() == migrate.HEAD
         assert _tables(db) >= set(NEW_TABLES)

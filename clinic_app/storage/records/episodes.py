@@ -52,6 +52,7 @@ TITLES = {
     "both": "Posterior thigh, both sides",
 }
 DEFAULT_TITLE = "Posterior thigh"
+MAX_REASON = 4000
 # Evaluations a progress count starts from (a visit never resets it).
 PROGRESS_KINDS = ("initial", "re_evaluation")
 KIND_TEXT = {
@@ -87,6 +88,14 @@ def _episode(row: m.Episode) -> Episode:
 
 def _checked(info: EpisodeInfo, start: date) -> dict[str, Any]:
     t = m.Episode.__table__.c
+    for name in ("title", "referral_source", "referral_reason"):
+        if not isinstance(getattr(info, name), str):
+            raise StorageError(f"episode {name.replace('_', ' ')}: must be text")
+    if len(info.referral_reason) > MAX_REASON:
+        raise StorageError(
+            f"referral reason: {len(info.referral_reason)} characters is too long "
+            f"(at most {MAX_REASON})"
+        )
     title = checked_text(t.title, "episode title", info.title)
     if not title:
         raise StorageError("episode title: required (e.g. 'Left posterior thigh')")
@@ -267,6 +276,11 @@ def save_plan(db: Database, episode_id: int, info: PlanInfo, *, user: str) -> Pl
         raise StorageError(f"planned interventions: {len(text)} characters (at most 4000)")
     with db.writing() as s:
         episode: m.Episode = get_row(s, m.Episode, "episode", episode_id)
+        if episode.end_date is not None:
+            raise StorageError(
+                f"episode {episode_id} was closed on {episode.end_date.isoformat()}; "
+                "reopen it before changing its plan of care"
+            )
         start = info.start_date or utcnow().date()
         if start < episode.start_date:
             raise StorageError(
@@ -436,13 +450,18 @@ def timeline(db: Database, episode_id: int) -> list[TimelineEntry]:
     for g in goal_rows:
         out.append(
             TimelineEntry(
-                g.created_at.date(), "goal", g.id, g.term, "", f"Goal set ({g.term}-term): {g.text}"
+                g.created_at.astimezone().date(),
+                "goal",
+                g.id,
+                g.term,
+                "",
+                f"Goal set ({g.term}-term): {g.text}",
             )
         )
     for c in changes:
         out.append(
             TimelineEntry(
-                c.set_at.date(),
+                c.set_at.astimezone().date(),
                 "goal_status",
                 c.goal_id,
                 c.status,

@@ -159,6 +159,11 @@ def add_goal(
     set_on = _when(at)
     with db.writing() as s:
         episode: m.Episode = get_row(s, m.Episode, "episode", episode_id)
+        if episode.end_date is not None:
+            raise StorageError(
+                f"episode {episode_id} was closed on {episode.end_date.isoformat()}; "
+                "reopen it before adding goals"
+            )
         if values["target_date"] is not None and values["target_date"] < episode.start_date:
             raise StorageError(
                 f"target date: {values['target_date'].isoformat()} is before the episode starts"

@@ -9,7 +9,7 @@
 
 Existing evaluations are placed in one episode per patient: it starts on the first evaluation,
 takes the involved side of the first evaluation that records one and the patient's referring
-provider, and ends on a discharge when the discharge is the patient's last evaluation.
+provider, and ends on a discharge when a signed discharge is the patient's last evaluation.
 
 SQLite cannot change a CHECK constraint or make a column NOT NULL with ALTER TABLE, and a table
 rebuild would drop the lock triggers and trip the addenda's foreign key inside the upgrade's
@@ -174,6 +174,7 @@ def _backfill(bind: sa.Connection) -> None:
         sa.column("eval_date", sa.Date),
         sa.column("involved_side", sa.String),
         sa.column("episode_id", sa.Integer),
+        sa.column("status", sa.String),
     )
     patient = sa.table(
         "patient", sa.column("id", sa.Integer), sa.column("referring_provider", sa.String)
@@ -201,7 +202,9 @@ def _backfill(bind: sa.Connection) -> None:
         sa.column("id", sa.Integer),
     )
     rows = bind.execute(
-        sa.select(ev.c.id, ev.c.patient_id, ev.c.kind, ev.c.eval_date, ev.c.involved_side).order_by(
+        sa.select(
+            ev.c.id, ev.c.patient_id, ev.c.kind, ev.c.eval_date, ev.c.involved_side, ev.c.status
+        ).order_by(
             ev.c.patient_id, ev.c.eval_date, ev.c.id
         )
     ).all()
@@ -223,7 +226,11 @@ def _backfill(bind: sa.Connection) -> None:
                 referral_reason="",
                 referral_date=None,
                 start_date=evaluations[0].eval_date,
-                end_date=last.eval_date if last.kind == "discharge" else None,
+                end_date=(
+                    last.eval_date
+                    if last.kind == "discharge" and last.status == "signed"
+                    else None
+                ),
                 version=1,
                 created_by=BY,
                 created_at=now,
@@ -437,7 +444,8 @@ def downgrade() -> None:
     visits = bind.exec_driver_sql("SELECT count(*) FROM evaluation WHERE kind = 'visit'").scalar()
     if visits:
         raise RuntimeError(
-            f"{visits} visit notes exist; revision 0005 cannot hold them (downgrade refused)"
+            f"{visits} visit note{'' if visits == 1 else 's'} exist{'s' if visits == 1 else ''}; "
+            "revision 0005 cannot hold visit notes (downgrade refused)"
         )
     if bind.dialect.name == "sqlite":
         _sqlite_downgrade(bind)
