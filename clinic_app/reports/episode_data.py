@@ -138,6 +138,12 @@ def goals_on(goals: Sequence[Goal], day: date) -> list[Goal]:
     return [replace(g, status=status_on(g, day)) for g in goals]  # type: ignore[arg-type]
 
 
+def _plan_on(plans: Sequence[PlanOfCare], day: date) -> PlanOfCare | None:
+    """The plan of care in force on ``day`` (the last one started by then; else the first)."""
+    started = [p for p in plans if p.start_date <= day]
+    return started[-1] if started else (plans[0] if plans else None)
+
+
 def _planned(plan: PlanOfCare | None) -> int | None:
     if plan is None:
         return None
@@ -363,7 +369,7 @@ def progress_data(
         visits=tuple(e.eval_date for e in visits),
         visits_signed=sum(1 for e in visits if e.status == "signed"),
         evaluations=evaluations,
-        plan=r.current_plan(db, episode_id),
+        plan=_plan_on(r.plan_history(db, episode_id), on),
         due=r.care_due(db, episode_id, on),
         exercises=exercises,
         program_from=program_from,

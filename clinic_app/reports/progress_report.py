@@ -164,12 +164,13 @@ def _care(data: ProgressData, s: Styles, width: float) -> list[Flowable]:
         ),
     ]
     due = data.due
-    if due is not None and not due.closed:
+    end = data.episode.end_date
+    closed = end is not None and data.today >= end  # the report's day, not today's
+    if due is not None and not closed:
         rows.append(
             (
                 "Progress report due",
-                f"{format_date(due.progress_due_on)} or after {due.every_visits} visits "
-                f"({due.visits_since_progress} since {format_date(due.last_progress_date)})",
+                f"{format_date(due.progress_due_on)} or after {due.every_visits} visits",
                 "Recertification due",
                 format_date(due.recert_due_on) if due.recert_due_on else "not set",
             )
