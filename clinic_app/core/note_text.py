@@ -31,7 +31,7 @@ import re
 import textwrap
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
@@ -302,8 +302,7 @@ def _screen_sections(form: Form) -> set[str]:
     return {s.id for s in form.sections if all(i.id in tested for i in s.items)}
 
 
-# ---------------------------------------------------------------------------------------------
-# Header, red flags, goals
+# --- Header, red flags, goals --------------------------------------------------------------------
 
 
 def _painful_side(form: Form, episode: EpisodeRef | None, history: Sequence[Record]) -> str | None:
@@ -391,7 +390,12 @@ def _goal_lines(note: _Note, goals: Sequence[Any], *, visit: bool = False, **kw:
     ]
     key = (id(goals), visit)
     if key not in note.goal_cache:
-        note.goal_cache[key] = goal_progress(note.form, dated, note.history, **kw)
+        targets = {note.form.involved_side_item}
+        for g in goals:
+            if isinstance(g.target, Mapping):
+                targets.update(str(g.target.get(k)) for k in ("item", "per") if g.target.get(k))
+        history = _only(note.history, targets)
+        note.goal_cache[key] = goal_progress(note.form, dated, history, **kw)
     for g in note.goal_cache[key]:
         what = one_line(g.text) or g.target_words
         when = [f"target {g.target_words}"] if both and g.target_words else []
@@ -417,8 +421,7 @@ def _goal_lines(note: _Note, goals: Sequence[Any], *, visit: bool = False, **kw:
     return lines
 
 
-# ---------------------------------------------------------------------------------------------
-# The note
+# --- The note ------------------------------------------------------------------------------------
 
 
 def note_text(
@@ -479,6 +482,12 @@ def _findings(form: Form, values: Mapping[str, Any], side: str | None) -> Findin
         return validate(form, {"values": kept})
     except FindingsError:
         return findings_at(form, values, side)
+
+
+def _only(records: Sequence[Record], item_ids: Iterable[str]) -> list[Record]:
+    """The records with only these items' values (progress reads no other: a long episode fast)."""
+    keep = set(item_ids)
+    return [replace(r, values={k: v for k, v in r.values.items() if k in keep}) for r in records]
 
 
 def _history(record: Record, records: Sequence[Record]) -> list[Record]:
@@ -591,8 +600,7 @@ def _rule_lines(note: _Note, result: RuleResult) -> list[str]:
     return _wrap(fold(text), "  ", "- ")
 
 
-# ---------------------------------------------------------------------------------------------
-# Visit note
+# --- Visit note ----------------------------------------------------------------------------------
 
 
 def _visit(note: _Note, goals: Sequence[Any], goal_kw: Mapping[str, Any]) -> list[str]:
@@ -632,11 +640,9 @@ def _fraction(item: Item, value: Any) -> str | None:
     if item.type is not ItemType.NUMBER or rng is None or rng.min != 0 or not item.integer:
         return None
     whole = f"{rng.max:g}"
-    if whole not in item.label.replace(",", " ").split() or isinstance(value, bool):
-        return None
-    if not isinstance(value, int | float):
-        return None
-    return f"{value:g}/{whole} {item.unit}".strip()
+    named = whole in item.label.replace(",", " ").split()
+    number = isinstance(value, int | float) and not isinstance(value, bool)
+    return f"{value:g}/{whole} {item.unit}".strip() if named and number else None
 
 
 def _visit_items(note: _Note, section: Section) -> list[str]:
@@ -675,7 +681,7 @@ def _remeasured(note: _Note, remeasured: Sequence[str]) -> list[str]:
     the episode's baseline."""
     if not remeasured:
         return []
-    last = {p.item.id: p for p in item_progress(note.form, note.history[:-1])}
+    last = {p.item.id: p for p in item_progress(note.form, _only(note.history[:-1], remeasured))}
     lines = ["Re-measured:"]
     for item_id in remeasured:
         item = note.form.item(item_id)
