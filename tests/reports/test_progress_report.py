@@ -447,7 +447,7 @@ def test_hostile_texts_lay_out_inside_the_page(tmp_path: Path, form: Form) -> No
                 "王芳" * 100,
                 "left",
                 referral_source="R" * 200,
-                referral_reason="Lange Überweisung ohne Ende " * 800,
+                referral_reason=("Lange Überweisung ohne Ende " * 200)[:4000],
                 start_date=START,
             ),
             episode.version,
