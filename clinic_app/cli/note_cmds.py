@@ -79,7 +79,13 @@ def cmd_note(args: argparse.Namespace) -> int:
         raise UserError("stored findings do not fit the form: " + "; ".join(err.problems)) from None
     finally:
         db.close()
-    sys.stdout.write(text)
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        raise  # the command line's own one line (the reader left: `note 5 | head -1`)
+    except OSError as err:  # a full disk behind `> file`
+        raise UserError(f"cannot print the note: {err.strerror or err}") from None
     return 0
 
 

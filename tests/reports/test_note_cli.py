@@ -252,3 +252,21 @@ def test_demo_notes_length_and_time(tmp_path: Path, form: Form) -> None:
     )
     assert evaluations[len(evaluations) // 2] < 2000
     assert times[len(times) // 2] < 100  # loose: a loaded test machine; the benchmark says 20
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+def test_a_full_disk_behind_the_output_is_one_line(stored) -> None:
+    url, ids = stored
+    with open("/dev/full", "w") as full:  # noqa: PTH123 - a device, not a path to build
+        done = subprocess.run(
+            [sys.executable, "-m", "clinic_app", "--database", url, "note", str(ids["visit"])],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        "clinic-app note: cannot print the note: No space left on device"
+    ]
