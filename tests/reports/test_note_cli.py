@@ -270,3 +270,36 @@ def test_a_full_disk_behind_the_output_is_one_line(stored) -> None:
     assert done.stderr.strip().splitlines() == [
         "clinic-app note: cannot print the note: No space left on device"
     ]
+
+
+def test_an_encrypted_clinic_with_the_passphrase_on_stdin(tmp_path: Path) -> None:
+    import os
+
+    from clinic_app.storage import encryption
+
+    env = os.environ.copy()
+    env.pop(encryption.ENCRYPTION_ENV, None)  # a user's default: encrypted
+    env.pop(encryption.PASSPHRASE_ENV, None)
+    url = f"sqlite:///{tmp_path / 'clinic.db'}"
+    passphrase = b"correct horse battery staple\n"
+
+    def run(*args: str, stdin: bytes = b"") -> subprocess.CompletedProcess[bytes]:
+        return subprocess.run(
+            [sys.executable, "-m", "clinic_app", "--database", url, *args],
+            input=stdin,
+            capture_output=True,
+            env=env,
+            timeout=180,
+            check=False,
+        )
+
+    assert run("--passphrase-stdin", "demo", stdin=passphrase).returncode == 0
+    assert b"SQLite format 3" not in (tmp_path / "clinic.db").read_bytes()
+    done = run("note", "1", "--passphrase-stdin", stdin=passphrase)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.decode().startswith("INITIAL EVALUATION")
+    refused = run("note", "1")  # no passphrase, no terminal
+    assert refused.returncode == 2
+    assert b"--passphrase-stdin" in refused.stderr
+    assert len(refused.stderr.decode().strip().splitlines()) == 1
+    assert refused.stdout == b""
