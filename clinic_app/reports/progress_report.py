@@ -268,7 +268,7 @@ def story(data: ProgressData, width: float) -> list[Flowable]:
         out += text_block("Referral", whole_referral, s)
     if data.draft_line is not None:
         out += [Spacer(1, 6), draft_box(data.draft_line, s, width)]
-    out += red_flag_banner(rd, data.latest, s, width)
+    out += red_flag_banner(data.latest, s, width)
     out += [
         Spacer(1, 6),
         clinician._box(

@@ -15,7 +15,7 @@ from reportlab.lib import colors
 from reportlab.lib.units import mm
 from reportlab.platypus import CondPageBreak, Flowable, KeepTogether, Paragraph, Spacer
 
-from clinic_app.core.engine import format_value
+from clinic_app.core.engine import Assessment, format_value
 from clinic_app.core.findings import Findings, Rows
 from clinic_app.core.form import Form, Item, ItemType, Section
 from clinic_app.core.goals import STATUS_LABELS
@@ -88,11 +88,8 @@ def status_text(data: ReportData) -> str:
     return "Signed" if ev.is_signed else "Draft (not signed)"
 
 
-def red_flag_banner(data: ReportData, latest: object, s: Styles, width: float) -> list[Flowable]:
+def red_flag_banner(latest: Assessment, s: Styles, width: float) -> list[Flowable]:
     """The clinician report's red-flag boxes, only when a flag fires (it overrides the rest)."""
-    from clinic_app.core.engine import Assessment
-
-    assert isinstance(latest, Assessment)
     if not latest.red_flags:
         return []
     out = clinician._red_flags(latest, s, width)
@@ -316,7 +313,7 @@ def story(data: VisitNoteData, width: float) -> list[Flowable]:
         ),
         *clinician._seal_warning(rd, s, width),
     ]
-    out += red_flag_banner(rd, data.latest, s, width)
+    out += red_flag_banner(data.latest, s, width)
     pages = visit_sections(rd.form, ())
     done: set[str] = set()
     for n, section in enumerate(pages):
