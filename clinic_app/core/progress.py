@@ -148,10 +148,11 @@ def item_progress(form: Form, records: Sequence[Record]) -> list[ItemProgress]:
     Text, rows and the involved-side item are left out: progress is about measures. For a
     bilateral item each side keeps its own first and last value.
     """
+    items = form.items  # a property: read once, not per value
     found: dict[str, dict[str, Any]] = {}
     for record in records:
         for item_id, value in record.values.items():
-            item = form.items.get(item_id)
+            item = items.get(item_id)
             if item is None or value is None or item_id == form.involved_side_item:
                 continue
             if item.type in (ItemType.TEXT, ItemType.ROWS):
@@ -175,7 +176,7 @@ def item_progress(form: Form, records: Sequence[Record]) -> list[ItemProgress]:
                 entry["latest"] = value
             entry["latest_on"], entry["latest_id"] = record.on, record.id
             entry["times"] += 1
-    return [ItemProgress(item=form.items[i], **found[i]) for i in form.items if i in found]
+    return [ItemProgress(item=items[i], **found[i]) for i in items if i in found]
 
 
 def findings_at(form: Form, values: Mapping[str, Any], involved: str | None) -> Findings:
