@@ -189,7 +189,7 @@ MINIMAL = {
     "note": ["1"],
     "report": ["1", "--kind", "clinician", "-o", "x.pdf"],
     "restore": ["plain.txt"],
-    "score": ["lefs", str(REPO / "examples" / "lefs_answers.json")],
+    "score": ["lefs", str(REPO / "examples" / "questionnaires" / "lefs_answers.json")],
     "screenshots": ["shots"],
     "synthetic": ["--patients", "1"],
     "user": ["list"],
