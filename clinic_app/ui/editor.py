@@ -281,7 +281,8 @@ class EvaluationEditor(QWidget):
 
         self._refresh_derived(None)
         start = self._page_index.get(initial_section or "", 0)
-        self.nav.setCurrentItem(self._nav_entry(start))
+        if self.sections:  # (a form without pages of this kind shows none)
+            self.nav.setCurrentItem(self._nav_entry(start))
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         # Whole section titles when there is room; a narrower list on small screens.

@@ -366,7 +366,8 @@ class EvaluationPage(PageActions):
         view.resize(self.expected_view_size())
         view.grab()
         self._spare = view
-        QTimer.singleShot(0, lambda: self.prepare_visit(form))
+        if form.record_sections("visit"):  # a form with visit notes: one of those too, next
+            QTimer.singleShot(0, self, lambda: self.prepare_visit(form))
 
     def prepare_visit(self, form: Form) -> None:
         """Build a visit note's view for ``form`` ahead of time, hidden (as :meth:`prepare`)."""

@@ -111,6 +111,7 @@ class PageActions(QWidget):
                 kind=ev.kind,
                 clinician_id=clinician_id,
                 copy_forward=False,
+                episode_id=ev.episode_id,  # a visit note's copy stays in its episode
             )
             saved = records.save_draft(db, copy.id, mine, copy.version, user=user)
             return records.get_evaluation(db, copy.id), saved.updated_at

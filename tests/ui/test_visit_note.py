@@ -434,3 +434,27 @@ def test_the_sign_check_of_a_visit_names_its_own_pages_and_the_episode_red_flags
     text = confirmation_text(check, "Dana Physio", what="visit note")
     assert "Sign this visit note as <b>Dana Physio</b>?" in text
     assert "A signed visit note cannot be changed" in text
+
+
+def test_saving_mine_as_a_copy_keeps_the_visit_in_its_episode(
+    qtbot: Any, make_window: Any, db: Any, db_url: str, shipped_form: Form
+) -> None:
+    patient, visit = episode_with_visit(db, shipped_form, first=FIRST)
+    records.create_episode(
+        db, patient.id, records.EpisodeInfo(title="Right thigh"), user="t"
+    )  # a newer open episode: the copy must not land there
+    window = opened(qtbot, make_window, db, patient, visit)
+    other = open_database(db_url, backup=False)
+    records.save_draft(other, visit.id, {"values": {"hep_days": 2}}, visit.version, user="Sam")
+    other.close()
+    when_modal(lambda dialog: press(dialog, "Save mine as a copy"))
+    qtbot.keyClicks(window.page.view.editor.editor("hep_days").focus_widgets()[0], "6")
+    qtbot.waitUntil(
+        lambda: window.page.evaluation is not None and window.page.evaluation.id != visit.id,
+        timeout=4000,
+    )
+    copy = records.get_evaluation(db, window.page.evaluation.id)
+    assert copy.kind == "visit"
+    assert copy.episode_id == visit.episode_id
+    assert dict(copy.findings["values"]) == {"hep_days": 6}
+    assert stored(db_url, visit.id)[1] == {"hep_days": 2}
