@@ -126,12 +126,18 @@ class Item(_Strict):
     source: str = Field(min_length=1)
     # Copied into a re-evaluation? None: as the section says (see Form.carries_forward).
     carry_forward: bool | None = None
+    # A score's minimal clinically important difference (in the item's unit) and which way is
+    # better: progress charts draw the baseline ± MCID band (cite it in ``help``/``source``).
+    mcid: float | None = Field(default=None, gt=0)
+    better: Literal["higher", "lower"] = "higher"
     # A ``rows`` item: its columns and how many rows it holds at most.
     columns: tuple[Column, ...] = ()
     max_rows: int = Field(default=30, ge=1, le=200)
 
     @model_validator(mode="after")
     def _consistent(self) -> Item:
+        if self.mcid is not None and (self.type not in NUMERIC_TYPES or self.bilateral):
+            raise ValueError("mcid is only for one-sided numbers and scores")
         if (self.type is ItemType.ROWS) != bool(self.columns):
             raise ValueError("a rows item needs columns; other types take none")
         if self.type is ItemType.ROWS and self.bilateral:

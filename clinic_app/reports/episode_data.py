@@ -108,6 +108,10 @@ class ProgressData:
     latest: Assessment
     """The form's rules over the episode's latest values, to today (red flags first)."""
     today: date
+    records: tuple[Record, ...] = ()
+    """The records the report reads (up to its evaluation), for the progress charts."""
+    goal_rows: tuple[Any, ...] = ()
+    """The episode's goals as stored (their targets draw goal lines on the charts)."""
 
 
 def records_of(evaluations: Sequence[Evaluation]) -> list[Record]:
@@ -379,4 +383,6 @@ def progress_data(
         # a red flag recorded after the report's evaluation still comes first
         latest=latest_assessment(form, records_of(everything), involved),
         today=on,
+        records=tuple(recs),
+        goal_rows=tuple(goals_on(r.list_goals(db, episode_id), on)),
     )

@@ -16,6 +16,7 @@ from reportlab.lib import colors
 from reportlab.lib.units import mm
 from reportlab.platypus import CondPageBreak, Flowable, Spacer
 
+from clinic_app.core.form import NUMERIC_TYPES
 from clinic_app.core.progress import ItemProgress
 from clinic_app.reports import clinician, layout
 from clinic_app.reports.data import format_date
@@ -43,6 +44,58 @@ TITLES = {"progress": "Progress report", "discharge": "Discharge summary"}
 SIDES = {"left": "left", "right": "right", "both": "both sides"}
 REFERRAL_CELL = 240
 """Characters of the referral shown in the identity table (the whole text follows it)."""
+MAX_CHARTS = 6
+"""Charts in one report: the items with goals first, then scores with an MCID, then the rest."""
+CHART_HEIGHT = 52 * mm
+
+
+def _charts(data: ProgressData, s: Styles, width: float) -> list[Flowable]:
+    """Progress charts of the re-measured numbers (core.chart, drawn by reports.chart_pdf):
+    left/right with goal lines, the side-to-side gap when a goal is written on it, and scores
+    with the baseline ± MCID band the form gives."""
+    from clinic_app.core.chart import Chart, gap_chart, measure_chart
+    from clinic_app.reports.chart_pdf import chart_flowable
+
+    form = data.report.form
+    targets: dict[str, set[str]] = {}
+    for goal in data.goal_rows:
+        target = goal.target or {}
+        if isinstance(target.get("item"), str):
+            targets.setdefault(target["item"], set()).add(str(target.get("measure", "value")))
+    numeric = [p.item for p in data.items if p.item.type in NUMERIC_TYPES]
+    numeric.sort(key=lambda i: (i.id not in targets, i.mcid is None))
+    involved = data.episode.involved_side
+    charts: list[Chart] = []
+    for item in numeric:
+        if len(charts) >= MAX_CHARTS:
+            break
+        charts.append(
+            measure_chart(
+                form,
+                item.id,
+                data.records,
+                data.goal_rows,
+                involved,
+                mcid=item.mcid,
+                better=item.better,
+            )
+        )
+        if item.bilateral and targets.get(item.id, set()) - {"value"}:
+            charts.append(gap_chart(form, item.id, data.records, data.goal_rows, involved))
+    if not charts:
+        return []
+    out: list[Flowable] = [CondPageBreak(CHART_HEIGHT + 20 * mm), para("Progress charts", s["h1"])]
+    out.append(
+        para(
+            "Each measure over the episode's records; dashed lines are goal targets, shaded "
+            "bands the side-to-side threshold or the baseline ± the minimal clinically "
+            "important difference.",
+            s["small"],
+        )
+    )
+    for chart in charts[:MAX_CHARTS]:
+        out += [Spacer(1, 4), chart_flowable(chart, width, CHART_HEIGHT)]
+    return out
 
 
 def _dated(text: str, on: object, draft: bool) -> str:
@@ -279,6 +332,7 @@ def story(data: ProgressData, width: float) -> list[Flowable]:
         ),
     ]
     out += _measures(data, s, width)
+    out += _charts(data, s, width)
     out += [CondPageBreak(40 * mm), para("Goals", s["h1"])]
     out += goals_table(rd.form, data.goals, s, width)
     out += _visits(data, s, width)

@@ -205,6 +205,27 @@ def _place(
     return episodes.new_episode_row(s, patient.id, info, user, start=on)
 
 
+def _name_episode(s: Session, episode_id: int, side: str, user: str) -> None:
+    """An episode the app opened on its own ("Posterior thigh", no side) takes the side an
+    evaluation records, and its title ("Left posterior thigh"); one the clinician named keeps
+    what they wrote."""
+    from clinic_app.storage.records import episodes
+
+    episode = s.get(m.Episode, episode_id)
+    if episode is None or episode.involved_side is not None:
+        return
+    if episode.title != episodes.DEFAULT_TITLE:
+        return
+    before = digest(row_state(episode))
+    episode.involved_side = side
+    episode.title = episodes.default_title(side)
+    episode.version += 1
+    episode.updated_by = user
+    episode.updated_at = utcnow()
+    s.flush()
+    write_audit(s, user, "episode", episode.id, "update", before, digest(row_state(episode)))
+
+
 def _episode_side(s: Session, episode: m.Episode) -> str | None:
     """The painful side of an episode: as set on it, else its latest evaluation's."""
     if episode.involved_side is not None:
@@ -496,6 +517,9 @@ def save_draft(
                 raise _awaiting_cosignature(row)
             raise _conflict(row, expected_version)
         write_audit(s, user, "evaluation", row.id, "save_draft", before, new_hash, now)
+        side_now = probe.involved_side
+        if side_now is not None and side_now != row.involved_side and row.kind != "visit":
+            _name_episode(s, row.episode_id, side_now, user)
         saved = DraftSaved(
             row.id,
             True,
