@@ -299,7 +299,7 @@ def validate(form: Form, data: Any) -> Findings:
             if sided:
                 values[item_id] = sided
         else:
-            if isinstance(raw, Mapping):
+            if isinstance(raw, Mapping) and item.type is not ItemType.ROWS:
                 problems.append(f"{item_id}: {item.label} is one-sided; a side cannot be given")
                 continue
             v, problem = _check_scalar(item, raw, item_id)
