@@ -11,14 +11,10 @@ from collections.abc import Sequence
 
 from reportlab.lib import colors
 from reportlab.lib.units import mm
-from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
-    BaseDocTemplate,
     CondPageBreak,
     Flowable,
-    Frame,
     KeepTogether,
-    PageTemplate,
     Paragraph,
     Spacer,
     Table,
@@ -29,7 +25,7 @@ from clinic_app.core.engine import Assessment, RuleResult, format_value
 from clinic_app.core.findings import Findings
 from clinic_app.core.form import NUMERIC_TYPES, SIDES, Form, Item, ItemType, Side, cited_sources
 from clinic_app.core.symmetry import DEFICIT_FORMULA, Asymmetry, grades_text
-from clinic_app.reports import fonts, layout
+from clinic_app.reports import layout
 from clinic_app.reports.data import ReportData, format_date, format_datetime
 from clinic_app.reports.drawings import BarRow, body_chart_drawing, side_to_side_drawing
 from clinic_app.reports.fonts import markup, multiline
@@ -594,41 +590,15 @@ def build_clinician_report(data: ReportData, target: Target) -> None:
 
 
 def build(data: ReportData, target: Target) -> None:
-    decor = _decor(data)
-    size = layout.page_size(data.clinic.paper)
-    doc = BaseDocTemplate(
-        target if not hasattr(target, "__fspath__") else str(target),
-        pagesize=size,
-        leftMargin=layout.MARGIN,
-        rightMargin=layout.MARGIN,
-        topMargin=layout.MARGIN,
-        bottomMargin=layout.MARGIN,
+    layout.build_document(
+        target,
+        data.clinic.paper,
+        _decor(data),
+        lambda width: story(data, width),
         title=f"Clinician report: {data.patient.name}",
         author=data.clinician.display,
         subject=f"{data.evaluation.kind}, {format_date(data.evaluation.date)}",
-        creator="clinic_app",
-        initialFontName=fonts.SANS,
-        invariant=1,  # same input, same bytes: no creation timestamp in the file
     )
-    width = size[0] - 2 * layout.MARGIN
-    frame = Frame(
-        layout.MARGIN,
-        layout.MARGIN,
-        width,
-        size[1] - 2 * layout.MARGIN,
-        leftPadding=0,
-        rightPadding=0,
-        topPadding=0,
-        bottomPadding=0,
-        id="body",
-    )
-
-    def on_page(canvas: Canvas, _doc: object) -> None:
-        if decor.watermark:
-            layout.draw_watermark(canvas, decor.watermark)
-
-    doc.addPageTemplates([PageTemplate(id="page", frames=[frame], onPage=on_page)])
-    doc.build(story(data, width), canvasmaker=layout.canvas_maker(decor))
 
 
 __all__ = ["Target", "build_clinician_report", "marked_regions", "story"]
