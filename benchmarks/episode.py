@@ -39,6 +39,8 @@ VISITS = 30
 REVIEW_EVERY = 10  # a re-evaluation after every 10th visit (the progress-report default)
 SIZE = f"{VISITS} visits"
 TARGETS = {"timeline_ms": 50.0, "note_ms": 20.0, "progress_report_ms": 200.0, "open_visit_ms": 50.0}
+CHART_TARGETS = {"qt_ms": 30.0, "pdf_ms": 50.0, "score_ms": 1.0}  # issue 16
+CHART_VISITS = 50
 USER = "benchmark"
 
 
@@ -264,7 +266,114 @@ def probe_open_visit_via(url: str, visit_id: int) -> dict[str, Any]:
     }
 
 
+def probe_charts(repeats: int) -> dict[str, Any]:
+    """A 50-visit Nordic chart drawn by both painters, and LEFS scoring (issue 16's figures).
+
+    Qt: describe + lay out + paint into the widget + grab it as a QImage; PDF: describe + lay
+    out + draw the Flowable on a page of a canvas (the document's fonts are registered once per
+    process, as in a report)."""
+    import io
+    from datetime import timedelta
+
+    from PySide6.QtWidgets import QApplication
+    from reportlab.pdfgen.canvas import Canvas
+
+    from clinic_app.core import chart as ch
+    from clinic_app.core.form import load_form
+    from clinic_app.core.progress import Record
+    from clinic_app.core.questionnaire import shipped
+    from clinic_app.core.scoring import parse_answers, score
+    from clinic_app.paths import default_form_path
+    from clinic_app.reports.chart_pdf import chart_flowable
+    from clinic_app.ui.chart_widget import ChartWidget
+
+    app = QApplication.instance() or QApplication(["bench"])
+    form = load_form(default_form_path())
+    start = date(2026, 1, 5)
+    recs = [
+        Record(
+            n,
+            "visit",
+            start + timedelta(days=3 * n),
+            {"nordic_force": {"left": 200 + 2 * n, "right": 300 + (n % 5)}},
+        )
+        for n in range(CHART_VISITS)
+    ]
+    widget = ChartWidget(ch.measure_chart(form, "nordic_force", recs))
+    widget.resize(480, 240)
+    widget.show()
+    app.processEvents()
+
+    def qt() -> None:
+        widget.set_chart(ch.measure_chart(form, "nordic_force", recs))
+        widget.grab().toImage()
+
+    def pdf() -> None:
+        canvas = Canvas(io.BytesIO())
+        chart_flowable(ch.measure_chart(form, "nordic_force", recs), 480, 240).drawOn(
+            canvas, 40, 400
+        )
+        canvas.showPage()
+
+    lefs = shipped("lefs")
+    answers = parse_answers(
+        lefs, {"questionnaire": "lefs", "answers": {f"q{n:02d}": n % 5 for n in range(1, 21)}}
+    )
+    first_qt = now_ms()
+    qt()
+    first_qt = now_ms() - first_qt
+    _, qt_ms, qt_cpu = _samples(qt, repeats)
+    _, pdf_ms, pdf_cpu = _samples(pdf, repeats)
+    _, score_ms, _ = _samples(lambda: score(lefs, answers), repeats * 10)
+    return {
+        "qt_first_ms": first_qt,
+        "qt_ms": qt_ms,
+        "qt_cpu_ms": qt_cpu,
+        "pdf_ms": pdf_ms,
+        "pdf_cpu_ms": pdf_cpu,
+        "score_ms": score_ms,
+    }
+
+
+def chart_rows(bench: Any, h: ModuleType) -> None:
+    Row, p50, pct = h.Row, h.p50, h.pct
+    r = h.run_probe("episode_charts", {"repeats": 10 if bench.args.quick else 30})
+    bench.raw.setdefault("episode", {})["charts"] = r
+    for label, key, note in (
+        ("chart of 50 visits, Qt (describe, paint, grab)", "qt", "ChartWidget 480×240"),
+        ("chart of 50 visits, PDF (describe, draw on a page)", "pdf", "chart_flowable 480×240"),
+    ):
+        ms = r[f"{key}_ms"]
+        target = CHART_TARGETS[f"{key}_ms"]
+        bench.rows.append(
+            Row(
+                f"charts: {label}",
+                f"{CHART_VISITS} visits",
+                p50(ms),
+                pct(ms, 95),
+                "ms",
+                f"≤ {target:.0f}",
+                p50(ms) <= target,
+                f"{note}; CPU p50 {p50(r[f'{key}_cpu_ms']):.1f} ms",
+            )
+        )
+    ms = r["score_ms"]
+    bench.rows.append(
+        Row(
+            "questionnaires: score a LEFS answer set",
+            "20 items",
+            p50(ms),
+            pct(ms, 95),
+            "ms",
+            "≤ 1",
+            p50(ms) <= CHART_TARGETS["score_ms"],
+            "core.scoring.score",
+        )
+    )
+
+
 PROBES = {
+    "episode_charts": probe_charts,
     "episode_build": probe_episode_build,
     "episode": probe_episode,
     "episode_open_via": probe_open_visit_via,
@@ -369,6 +478,7 @@ def measure(bench: Any, h: ModuleType) -> None:
                 )
             )
         _open_visit(bench, h, url, built)
+        chart_rows(bench, h)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
