@@ -256,3 +256,20 @@ def goal_progress(
             )
         )
     return out
+
+
+def chartable(form: Form, records: Sequence[Record], goals: Sequence[Any] = ()) -> list[Item]:
+    """The numbers measured more than once over ``records``, in the order a chart list shows
+    them: those a goal targets first, then scores with an MCID, then the rest (each group in form
+    order). The progress report and the patient view's charts both use it."""
+    targeted = {
+        str(goal.target.get("item"))
+        for goal in goals
+        if getattr(goal, "target", None) is not None and isinstance(goal.target, Mapping)
+    }
+    items = [
+        p.item
+        for p in item_progress(form, records)
+        if p.item.type in NUMERIC_TYPES and p.remeasured
+    ]
+    return sorted(items, key=lambda i: (i.id not in targeted, i.mcid is None))

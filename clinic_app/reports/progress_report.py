@@ -16,8 +16,7 @@ from reportlab.lib import colors
 from reportlab.lib.units import mm
 from reportlab.platypus import CondPageBreak, Flowable, Spacer
 
-from clinic_app.core.form import NUMERIC_TYPES
-from clinic_app.core.progress import ItemProgress
+from clinic_app.core.progress import ItemProgress, chartable
 from clinic_app.reports import clinician, layout
 from clinic_app.reports.data import format_date
 from clinic_app.reports.episode_data import KIND_WORDS, ProgressData, progress_data
@@ -62,8 +61,7 @@ def _charts(data: ProgressData, s: Styles, width: float) -> list[Flowable]:
         target = goal.target or {}
         if isinstance(target.get("item"), str):
             targets.setdefault(target["item"], set()).add(str(target.get("measure", "value")))
-    numeric = [p.item for p in data.items if p.item.type in NUMERIC_TYPES]
-    numeric.sort(key=lambda i: (i.id not in targets, i.mcid is None))
+    numeric = chartable(form, data.records, data.goal_rows)
     involved = data.episode.involved_side
     charts: list[Chart] = []
     for item in numeric:

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -25,6 +26,7 @@ from PySide6.QtWidgets import (
 from clinic_app.storage.values import Patient
 from clinic_app.ui.access_log import record_access
 from clinic_app.ui.context import AppContext
+from clinic_app.ui.episode_charts import EpisodeCharts, read_chart_data
 from clinic_app.ui.episode_panel import EpisodePanel, EpisodeView, EvaluationRow, read_episode_view
 from clinic_app.ui.operations import Changes, show_failure
 from clinic_app.ui.patient_model import SEX_LABELS, age_on
@@ -175,7 +177,15 @@ class PatientDetail(QWidget):
         row.addStretch(1)
         row.addWidget(self.open_button)
         layout.addLayout(row)
-        layout.addWidget(self.episodes, 1)
+        # The timeline, and beside it the episode's progress charts (read when first shown).
+        self.tabs = QTabWidget(self)
+        self.tabs.setObjectName("episodeTabs")
+        self.tabs.addTab(self.episodes, "&Timeline")
+        self.charts = EpisodeCharts(self)
+        self.tabs.addTab(self.charts, "Progress &charts")
+        self.tabs.currentChanged.connect(self.on_tabs_current_changed)
+        self._charts_of: int | None = None  # the episode whose charts are shown
+        layout.addWidget(self.tabs, 1)
         self.show_patient(None)
 
     @property
@@ -269,6 +279,9 @@ class PatientDetail(QWidget):
             view = None
             show_failure(self, "Reading the patient's episodes", err)
         self.episodes.show_view(view)
+        self._charts_of = None  # read again when the charts tab is next shown
+        if self.tabs.currentWidget() is self.charts:
+            self.refresh_charts()
         for eid in follow:  # a record just started or changed: its line is selected
             if self.episodes.select_record(eid):
                 break
@@ -289,6 +302,30 @@ class PatientDetail(QWidget):
         self.episode_buttons["new"].setEnabled(active)
         for key in ("edit", "plan", "goals"):  # they change the episode: restore first
             self.episode_buttons[key].setEnabled(active and episode is not None)
+
+    def on_tabs_current_changed(self, _index: int) -> None:
+        if self.tabs.currentWidget() is self.charts:
+            self.refresh_charts()
+
+    def refresh_charts(self) -> None:
+        """Read the selected episode's records for its charts (once per episode and change)."""
+        episode = self.selected_episode()
+        if episode is None:
+            self.charts.show_data(None)
+            self._charts_of = None
+            return
+        if self._charts_of == episode.id:
+            return
+        try:
+            data = self.context.runner.call(
+                "Reading the progress charts",
+                functools.partial(read_chart_data, episode_id=episode.id),
+            )
+        except Exception as err:
+            data = None
+            show_failure(self, "Reading the progress charts", err)
+        self.charts.show_data(data)
+        self._charts_of = episode.id if data is not None else None
 
     def on_episodes_episode_selected(self, episode: Episode) -> None:
         self.refresh_evaluations(episode.id)
