@@ -96,9 +96,15 @@ def cmd_assess(args: argparse.Namespace) -> int:
 
 
 def _is_questionnaire(path: Path) -> bool:
+    """Whether check-form should read ``path`` as a questionnaire. A file that cannot be read
+    as text is not one: the form loader then reports it in its own words (exit 1)."""
     from clinic_app.core.questionnaire import looks_like_questionnaire
 
-    return looks_like_questionnaire(questionnaire_text(path))
+    try:
+        text = questionnaire_text(path)
+    except UserError:
+        return False
+    return looks_like_questionnaire(text)
 
 
 def _check_questionnaire(path: Path) -> int:

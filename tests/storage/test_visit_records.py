@@ -236,7 +236,7 @@ BAD_ROWS: list[tuple[Any, str]] = [
     ([{"name": "Nordic"}], "row 1: Type is required"),
     ([{"kind": "surgery", "name": "x"}], "row 1 (Type): 'surgery' is not one of"),
     ([_row(name="")], "row 1: What is required"),
-    ({"kind": "exercise"}, "one-sided; a side cannot be given"),
+    ({"kind": "exercise"}, "expected a list of rows"),
     ("Nordic 3x6", "expected a list of rows"),
     ([["exercise", "Nordic"]], "row 1: expected an object"),
 ]
