@@ -81,9 +81,10 @@ def load_visit_context(db: Database, form: Form, evaluation: Evaluation) -> Visi
         picked.update(remeasured_in(form, last_visit.values))
     latest: dict[str, Any] = {}
     latest_on: dict[str, date] = {}
+    items = form.items  # a property: read once
     for record in earlier:
         for item_id, value in record.values.items():
-            item = form.items.get(item_id)
+            item = items.get(item_id)
             if item is None or value is None or item.type in (ItemType.TEXT, ItemType.ROWS):
                 continue
             latest[item_id], latest_on[item_id] = value, record.on
@@ -289,7 +290,7 @@ class VisitView(EvaluationView):
         )
         self.picker.clear()
         editor = self.editor
-        if context.remeasured != self.remeasured or editor.is_read_only():
+        if context.remeasured != self.remeasured:
             self.remeasured = context.remeasured
             self.goals_box = None
             self.replace_editor(visit_sections(self.form, self.remeasured), self.editor_start())
@@ -297,7 +298,9 @@ class VisitView(EvaluationView):
             self.editor.set_read_only(False)
             self._wire_editor()
             self.assessment = self._recompute(findings)
-        else:
+        else:  # same pages: refill them (a signed note left them read-only: the page decides)
+            if editor.is_read_only():
+                editor.set_read_only(False)
             self.editor.set_current_section(self.editor_start())
             self.editor.set_previous(context.previous, context.previous_on)
             self.set_findings(findings)

@@ -80,7 +80,8 @@ def test_demo_command_in_a_new_data_folder_makes_a_whole_episode(
         assert 35 <= (records[-1].eval_date - records[0].eval_date).days <= 49
         (review,) = [e for e in records if e.kind == "re_evaluation"]
         assert 21 <= (review.eval_date - episode.start_date).days <= 35  # about four weeks
-        assert all(e.is_signed and e.seal for e in records)  # visit notes signed too
+        assert all(e.is_signed for e in records)  # visit notes signed too
+        assert all(r.get_evaluation(db, e.id).seal for e in records)  # and sealed
         assert episode.end_date == records[-1].eval_date  # closed on the discharge date
         assert episode.involved_side == "left"
         assert any(r.get_evaluation(db, e.id).addenda for e in visits)

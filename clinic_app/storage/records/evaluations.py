@@ -16,6 +16,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import select, update
+from sqlalchemy.orm import defer
 
 from clinic_app.core import findings as findings_mod
 from clinic_app.core.form import Form
@@ -69,7 +70,9 @@ def _addendum(row: m.Addendum) -> Addendum:
     )
 
 
-def _evaluation(row: m.Evaluation, addenda: Sequence[m.Addendum] = ()) -> Evaluation:
+def _evaluation(
+    row: m.Evaluation, addenda: Sequence[m.Addendum] = (), *, with_seal: bool = True
+) -> Evaluation:
     carried = row.carried_forward or {}
     return Evaluation(
         id=row.id,
@@ -94,7 +97,7 @@ def _evaluation(row: m.Evaluation, addenda: Sequence[m.Addendum] = ()) -> Evalua
         updated_by=row.updated_by,
         updated_at=row.updated_at,
         addenda=tuple(_addendum(a) for a in addenda),
-        seal=json.loads(json.dumps(row.seal)) if row.seal else None,
+        seal=json.loads(json.dumps(row.seal)) if with_seal and row.seal else None,
         prepared_by_id=row.prepared_by_id,
         prepared_by=row.prepared_by,
         prepared_at=row.prepared_at,
@@ -613,12 +616,14 @@ def list_evaluations(
 
 def episode_records(db: Database, episode_id: int) -> list[Evaluation]:
     """Every evaluation and visit note of an episode with its findings, oldest first (for
-    progress, note texts and the progress report; addenda not loaded)."""
+    progress, note texts and the progress report; addenda and seals not loaded: ``seal`` is
+    None, read a record with :func:`get_evaluation` for its seal)."""
     with db.reading() as s:
         get_row(s, m.Episode, "episode", episode_id)
         rows = s.scalars(
             select(m.Evaluation)
+            .options(defer(m.Evaluation.seal))  # the whole signed report: not needed here
             .where(m.Evaluation.episode_id == episode_id)
             .order_by(m.Evaluation.eval_date, m.Evaluation.id)
         ).all()
-        return [_evaluation(r) for r in rows]
+        return [_evaluation(r, with_seal=False) for r in rows]
