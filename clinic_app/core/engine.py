@@ -32,6 +32,8 @@ from clinic_app.core.form import (
     Urgency,
     mmt_grade,
 )
+from clinic_app.core.program import Program
+from clinic_app.core.responses import Response, score_of
 from clinic_app.core.symmetry import DEFICIT_FORMULA, Asymmetry, compare, grades_text, lsi, other
 
 _OPS: dict[Op, Callable[[float, float], bool]] = {
@@ -145,6 +147,10 @@ def format_value(item: Item, value: Value) -> str:
     """A recorded value as a clinician reads it: units, MMT as n/5, labels for choices."""
     if isinstance(value, Rows):
         return rows_text(item, value)
+    if isinstance(value, Response):
+        return response_text(value)
+    if isinstance(value, Program):
+        return program_text(value)
     if isinstance(value, tuple):
         return ", ".join(item.choice_label(v) for v in value) or "none"
     if isinstance(value, str):
@@ -157,6 +163,29 @@ def format_value(item: Item, value: Value) -> str:
     if unit in ("°", "%"):
         return f"{_num(value)}{unit}"
     return f"{_num(value)} {unit}".strip()
+
+
+def response_text(value: Response) -> str:
+    """A questionnaire response on one line: its score (or why none) and who answered."""
+    scored = score_of(value)
+    shown = (
+        scored.text()
+        if not scored.complete
+        else f"{scored.questionnaire.short} {scored.value_text()}"
+    )
+    return f"{shown} ({value.reported_by}-reported)"
+
+
+def program_text(value: Program) -> str:
+    """A home program on one line: each exercise with its dose."""
+    parts = []
+    for ex in value.exercises:
+        dose = "×".join(str(n) for n in (ex.sets, ex.reps) if n is not None)
+        if ex.hold_seconds is not None:
+            dose = f"{dose} {ex.hold_seconds} s hold".strip()
+        side = "" if ex.side == "both" else f" {ex.side}"
+        parts.append(f"{ex.exercise}{side} {dose}".strip())
+    return "; ".join(parts) or "no exercises"
 
 
 def rows_text(item: Item, value: Rows) -> str:
@@ -259,7 +288,9 @@ class _Evaluator:
             if isinstance(value, tuple):
                 return any(v in leaf.in_ for v in value)
             return value in leaf.in_
-        if item.type not in NUMERIC_TYPES or isinstance(value, str | tuple | Rows):
+        if item.type not in NUMERIC_TYPES or isinstance(
+            value, str | tuple | Rows | Response | Program
+        ):
             return False
         assert leaf.op is not None
         assert leaf.threshold is not None

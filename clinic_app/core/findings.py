@@ -1,9 +1,11 @@
 """Findings: the values a therapist recorded, by item id (and side), checked against the form.
 
 A value is a number (number, scale, MMT), a string (choice, yes/no, positive/negative, text), a
-sorted tuple of strings (multi, regions), or :class:`Rows` (a ``rows`` item such as a visit's
-interventions: a JSON list of objects keyed by column id). A bilateral item holds
-``{"left": v, "right": v}`` with either side optional. Missing values are normal: a therapist
+sorted tuple of strings (multi, regions), :class:`Rows` (a ``rows`` item such as a visit's
+interventions: a JSON list of objects keyed by column id), a questionnaire
+:class:`~clinic_app.core.responses.Response` or a home
+:class:`~clinic_app.core.program.Program`. A bilateral item holds ``{"left": v, "right": v}``
+with either side optional. Missing values are normal: a therapist
 records only what they test.
 """
 
@@ -27,6 +29,8 @@ from clinic_app.core.form import (
     ItemType,
     Side,
 )
+from clinic_app.core.program import Program, check_program
+from clinic_app.core.responses import Response, check_response
 
 Scalar = float | int | str
 
@@ -41,7 +45,9 @@ class Rows:
         return [dict(r) for r in self.rows]
 
 
-Value = Scalar | tuple[str, ...] | Rows
+Value = Scalar | tuple[str, ...] | Rows | Response | Program
+# Item types whose one-sided value is a JSON object (not a side mapping).
+STRUCTURED_TYPES = frozenset({ItemType.ROWS, ItemType.QUESTIONNAIRE, ItemType.PROGRAM})
 SidedValue = Mapping[Side, Value]
 
 
@@ -82,7 +88,7 @@ class Findings:
 
     def to_dict(self) -> dict[str, Any]:
         def plain(v: Value) -> Any:
-            if isinstance(v, Rows):
+            if isinstance(v, Rows | Response | Program):
                 return v.plain()
             return list(v) if isinstance(v, tuple) else v
 
@@ -203,6 +209,10 @@ def _check_scalar(item: Item, value: Any, where: str) -> tuple[Value | None, str
         return None, None
     if item.type is ItemType.ROWS:
         return _check_rows(item, value, where)
+    if item.type is ItemType.QUESTIONNAIRE:
+        return check_response(item, value, where)
+    if item.type is ItemType.PROGRAM:
+        return check_program(item, value, where)
     if item.type in NUMERIC_TYPES:
         if isinstance(value, bool) or not isinstance(value, int | float):
             return None, f"{where}: {value!r} is not a number"
@@ -299,7 +309,7 @@ def validate(form: Form, data: Any) -> Findings:
             if sided:
                 values[item_id] = sided
         else:
-            if isinstance(raw, Mapping) and item.type is not ItemType.ROWS:
+            if isinstance(raw, Mapping) and item.type not in STRUCTURED_TYPES:
                 problems.append(f"{item_id}: {item.label} is one-sided; a side cannot be given")
                 continue
             v, problem = _check_scalar(item, raw, item_id)

@@ -196,6 +196,7 @@ def _check_records(form: Form) -> list[str]:
                 problems.append(f"{where}: unknown item {item_id!r}")
             elif form.section_of(item_id).id == section.id:
                 problems.append(f"{where}: item {item_id!r} is already in this section")
+    problems.extend(_check_questionnaire_items(form))
     if form.plan_section is not None:
         plan = next((s for s in form.sections if s.id == form.plan_section), None)
         if plan is not None and plan.record == "visit":
@@ -205,6 +206,34 @@ def _check_records(form: Form) -> list[str]:
             if goal.target is not None:
                 where = f"factors[{r_n}].goals[{g_n}].target"
                 problems.extend(check_leaf(form, goal.target, where))
+    return problems
+
+
+def _check_questionnaire_items(form: Form) -> list[str]:
+    """A questionnaire item names a shipped questionnaire; its score item is a one-sided number."""
+    from clinic_app.core.questionnaire import shipped_ids  # imports this module
+
+    problems: list[str] = []
+    known = shipped_ids()
+    for s_n, section in enumerate(form.sections):
+        for i_n, item in enumerate(section.items):
+            if item.type is not ItemType.QUESTIONNAIRE:
+                continue
+            where = f"sections[{s_n}].items[{i_n}]"
+            if item.questionnaire not in known:
+                problems.append(
+                    f"{where}.questionnaire: {item.questionnaire!r} is not a shipped "
+                    f"questionnaire ({', '.join(known)})"
+                )
+            if item.score_item is None:
+                continue
+            target = form.items.get(item.score_item)
+            if target is None:
+                problems.append(f"{where}.score_item: unknown item {item.score_item!r}")
+            elif target.type not in NUMERIC_TYPES or target.bilateral:
+                problems.append(
+                    f"{where}.score_item: {item.score_item!r} is not a one-sided number"
+                )
     return problems
 
 

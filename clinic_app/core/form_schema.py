@@ -45,6 +45,10 @@ class ItemType(enum.StrEnum):
     REGIONS = "regions"  # a set of body-chart regions (per side when bilateral)
     TEXT = "text"  # free text
     ROWS = "rows"  # a list of rows with the item's ``columns`` (a visit's interventions)
+    # The answers to one of ``forms/questionnaires/`` (item by item, who reported them); its
+    # score is also written to ``score_item`` so goals, charts and notes read one number.
+    QUESTIONNAIRE = "questionnaire"
+    PROGRAM = "program"  # the home program: chosen exercises with their doses (core/program.py)
 
 
 CATEGORICAL_VALUES: dict[ItemType, tuple[str, ...]] = {
@@ -133,9 +137,19 @@ class Item(_Strict):
     # A ``rows`` item: its columns and how many rows it holds at most.
     columns: tuple[Column, ...] = ()
     max_rows: int = Field(default=30, ge=1, le=200)
+    # A ``questionnaire`` item: which shipped questionnaire, and the number item its score fills.
+    questionnaire: Identifier | None = None
+    score_item: Identifier | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> Item:
+        structured = (ItemType.ROWS, ItemType.QUESTIONNAIRE, ItemType.PROGRAM)
+        if self.type in structured and self.bilateral:
+            raise ValueError(f"a {self.type.value} item cannot be bilateral")
+        if (self.type is ItemType.QUESTIONNAIRE) != (self.questionnaire is not None):
+            raise ValueError("a questionnaire item names its questionnaire; other types take none")
+        if self.score_item is not None and self.type is not ItemType.QUESTIONNAIRE:
+            raise ValueError("score_item is only for questionnaire items")
         if self.mcid is not None and (self.type not in NUMERIC_TYPES or self.bilateral):
             raise ValueError("mcid is only for one-sided numbers and scores")
         if (self.type is ItemType.ROWS) != bool(self.columns):
@@ -243,6 +257,8 @@ class Section(_Strict):
     # Items of other sections that this page shows too, before its own (a visit note's
     # subjective page asks today's pain, ``pain_now``, beside the visit's own questions).
     include: tuple[Identifier, ...] = ()
+    # Where a visit note's page goes in the SOAP note text (None: by its place, see note_text).
+    soap: Literal["S", "O", "A", "P"] | None = None
 
 
 Op = Literal["<", "<=", ">", ">=", "=="]

@@ -521,7 +521,7 @@ def _evaluation(
     short_o = later and note.detail >= 2
     same: list[Item] = []
     for section in sections:
-        if section.id in subjective or section.id == form.plan_section:
+        if section.id in subjective or section.id == form.plan_section or section.soap == "P":
             continue
         if section.id in screen:
             lines += _screen_line(section, values, assessment)
@@ -541,6 +541,9 @@ def _evaluation(
     for item in texts[1:]:
         if not _blank(values.get(item.id)):
             lines += _wrap(f"{note.label(item)}: {one_line(values[item.id])}")
+    for section in sections:  # the home program
+        if section.soap == "P" and section.id != form.plan_section:
+            lines += note.paragraph(None, section, skip, changed_only=False)
     if goals:
         lines.append("Goal status:")
         lines += _goal_lines(note, goals, **goal_kw)
@@ -603,35 +606,41 @@ def _rule_lines(note: _Note, result: RuleResult) -> list[str]:
 # --- Visit note ----------------------------------------------------------------------------------
 
 
+def _soap_of(pages: Sequence[Section], own: Sequence[Section]) -> dict[str, str]:
+    """Each page's SOAP letter: its ``soap`` when the form says, else by its place among the
+    visit's own pages (first S, last P, the one before it A, the rest and re-measured items O)."""
+    unplaced = [p for p in own if p.soap is None]
+    by_place: dict[str, str] = {}
+    if unplaced:
+        by_place[unplaced[0].id] = "S"
+    if len(unplaced) > 1:
+        by_place[unplaced[-1].id] = "P"
+    if len(unplaced) > 2:
+        by_place[unplaced[-2].id] = "A"
+    return {p.id: p.soap or by_place.get(p.id, "O") for p in pages}
+
+
 def _visit(note: _Note, goals: Sequence[Any], goal_kw: Mapping[str, Any]) -> list[str]:
     form = note.form
     remeasured = remeasured_in(form, note.values)
     pages = list(visit_sections(form, remeasured))
-    own = [p for p in pages if p.id in {s.id for s in form.sections}]
-    s_page = own[0] if own else None
-    p_page = own[-1] if len(own) > 1 else None
-    a_page = own[-2] if len(own) > 2 else None
-    lines = ["S:"]
-    if s_page is not None:
-        lines += _visit_items(note, s_page)
-    lines.append("O:")
-    for page in pages:
-        if page in (s_page, a_page, p_page):
-            continue
-        if page in own:
-            lines += _visit_items(note, page)
-        else:
-            lines += _remeasured(note, remeasured)
-    lines.append("A:")
+    own_ids = {s.id for s in form.sections}
+    own = [p for p in pages if p.id in own_ids]
+    letter = _soap_of(pages, own)
+
+    def block(wanted: str) -> list[str]:
+        out: list[str] = []
+        for page in pages:
+            if letter[page.id] != wanted:
+                continue
+            out += _visit_items(note, page) if page.id in own_ids else _remeasured(note, remeasured)
+        return out
+
+    lines = ["S:", *block("S"), "O:", *block("O"), "A:"]
     if goals:
         lines.append("Goals:")
         lines += _goal_lines(note, goals, visit=True, **goal_kw)
-    if a_page is not None:
-        lines += _visit_items(note, a_page)
-    lines.append("P:")
-    if p_page is not None:
-        lines += _visit_items(note, p_page)
-    return lines
+    return [*lines, *block("A"), "P:", *block("P")]
 
 
 def _fraction(item: Item, value: Any) -> str | None:

@@ -18,7 +18,14 @@ from typing import Any
 
 from clinic_app.core.changes import change_text
 from clinic_app.core.engine import format_value
-from clinic_app.core.findings import Findings, FindingsError, Value, check_value, validate
+from clinic_app.core.findings import (
+    STRUCTURED_TYPES,
+    Findings,
+    FindingsError,
+    Value,
+    check_value,
+    validate,
+)
 from clinic_app.core.form import NUMERIC_TYPES, SIDES, Form, Item, ItemType, Leaf
 from clinic_app.core.goals import GoalStatus, Suggestion, merged_values, suggest, target_text
 from clinic_app.core.symmetry import compare
@@ -101,7 +108,7 @@ def _typed(item: Item, value: Any) -> Value:
     """A stored JSON value as findings hold it (sets as tuples, rows as Rows)."""
     if isinstance(value, list) and item.type is not ItemType.ROWS:
         return tuple(value)
-    if item.type is ItemType.ROWS:
+    if item.type in STRUCTURED_TYPES:
         try:
             checked = check_value(item, value)
         except FindingsError:

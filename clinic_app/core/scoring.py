@@ -246,6 +246,8 @@ def _ids_text(q: Questionnaire) -> str:
 def _json_kind(value: Any) -> str:
     if isinstance(value, bool):
         return f"{str(value).lower()} (a boolean)"
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"{value!r} (not a finite number)"
     if isinstance(value, float):
         return (
             f"{value!r} (a fraction)" if value != int(value) else f"{value!r} (not a whole number)"

@@ -162,7 +162,7 @@ def test_cross_reference_problems(mini_data: dict[str, Any], mutate, expected: s
         (
             lambda d: d["sections"][0]["items"][1].update(type="slider"),
             "sections[0].items[1].type: Input should be 'number', 'scale', 'mmt', 'choice',"
-            " 'multi', 'yesno', 'posneg', 'regions', 'text' or 'rows'",
+            " 'multi', 'yesno', 'posneg', 'regions', 'text', 'rows', 'questionnaire' or 'program'",
         ),
     ],
 )
@@ -194,8 +194,9 @@ def test_shipped_form_is_valid_and_complete(shipped_form) -> None:
         "visit_treatment",
         "visit_assessment",
         "visit_plan",
+        "home_program",
     ]
-    assert [s.id for s in shipped_form.record_sections("visit")] == section_ids[-4:]
+    assert [s.id for s in shipped_form.record_sections("visit")] == section_ids[-5:]
     assert [f.id for f in shipped_form.factors] == [f"F{n}" for n in range(1, 19)]
     assert all(item.source for item in shipped_form.items.values())
     assert all(item.help for item in shipped_form.items.values())
