@@ -20,8 +20,15 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QCoreApplication, QObject, Qt, QTimer, Signal
-from PySide6.QtWidgets import QApplication, QDialog, QInputDialog, QLineEdit, QMessageBox
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QApplication,
+    QDialog,
+    QInputDialog,
+    QLineEdit,
+    QMessageBox,
+    QWidget,
+)
 
 from clinic_app.paths import resources_dir
 from clinic_app.ui.gc_guard import ensure_gui_thread_gc
@@ -66,10 +73,70 @@ def add_fallback_font(app: QApplication) -> None:
     app.setFont(font)
 
 
+# What a dialog's first keystroke should go into: the first of these in its Tab order.
+_INPUTS = (
+    "QLineEdit",
+    "QPlainTextEdit",
+    "QTextEdit",
+    "QAbstractSpinBox",
+    "QComboBox",
+)
+
+
+def first_input(dialog: QWidget) -> QWidget | None:
+    """The first field of ``dialog`` in its Tab order that a person can type into (None when
+    it has none, e.g. a message box: its default button keeps the focus)."""
+    seen: set[int] = set()
+    w = dialog.nextInFocusChain()
+    while w is not None and w is not dialog and id(w) not in seen:
+        seen.add(id(w))
+        typable = any(w.inherits(name) for name in _INPUTS) and not (
+            w.inherits("QLineEdit") and w.isReadOnly()  # type: ignore[attr-defined]
+        )
+        if (
+            typable
+            and w.window() is dialog
+            and w.isVisibleTo(dialog)
+            and w.isEnabled()
+            and w.focusPolicy() & Qt.FocusPolicy.TabFocus
+        ):
+            return w
+        w = w.nextInFocusChain()
+    return None
+
+
+class DialogFocus(QObject):
+    """Every dialog opens with the keyboard in its first field (issue 18): Qt gives the focus
+    to the first widget made, which in a dialog that makes its buttons first is *Save*, so a
+    name typed at once went nowhere. A dialog that chose its focus itself keeps it; one
+    without a field keeps Qt's choice (its default button).
+
+    Installed once on the application (:func:`install_dialog_focus`). Signals: none.
+    """
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt's name)
+        if event.type() == QEvent.Type.Show and isinstance(watched, QDialog):
+            current = watched.focusWidget()
+            if current is None or current.inherits("QAbstractButton"):
+                field = first_input(watched)
+                if field is not None:
+                    field.setFocus(Qt.FocusReason.TabFocusReason)
+        return False
+
+
+def install_dialog_focus(app: QApplication) -> None:
+    """Install :class:`DialogFocus` on ``app`` (once; calling again does nothing)."""
+    if app.findChild(DialogFocus, "dialogFocus") is None:
+        focus = DialogFocus(app)
+        focus.setObjectName("dialogFocus")
+        app.installEventFilter(focus)
+
+
 def apply_style(app: QApplication) -> None:
     app.setStyle("Fusion")
     app.setStyleSheet(style_sheet())
     add_fallback_font(app)
+    install_dialog_focus(app)
 
 
 class StartupLoader(QObject):
