@@ -73,6 +73,9 @@ class Range(_Strict):
 class Choice(_Strict):
     id: Identifier
     label: str = Field(min_length=1)
+    # An age band (years, both ends included): lets a ``from_patient: age_group`` item be
+    # filled from the date of birth.
+    ages: Range | None = None
 
 
 class Symmetry(_Strict):
@@ -140,6 +143,11 @@ class Item(_Strict):
     # A ``questionnaire`` item: which shipped questionnaire, and the number item its score fills.
     questionnaire: Identifier | None = None
     score_item: Identifier | None = None
+    # Other words a clinician searches the item by ("slr", "nordic"): the command palette.
+    synonyms: tuple[Annotated[str, Field(min_length=1, max_length=60)], ...] = ()
+    # Answered by the patient record (sex, or the age band from the date of birth): filled in
+    # when an evaluation starts, shown as such, still changeable (core/derived.py).
+    from_patient: Literal["sex", "age_group"] | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> Item:
@@ -148,6 +156,10 @@ class Item(_Strict):
             raise ValueError(f"a {self.type.value} item cannot be bilateral")
         if (self.type is ItemType.QUESTIONNAIRE) != (self.questionnaire is not None):
             raise ValueError("a questionnaire item names its questionnaire; other types take none")
+        if self.from_patient is not None and self.type is not ItemType.CHOICE:
+            raise ValueError("from_patient is only for choice items")
+        if self.from_patient == "age_group" and any(c.ages is None for c in self.choices):
+            raise ValueError("from_patient age_group needs 'ages' on every choice")
         if self.score_item is not None and self.type is not ItemType.QUESTIONNAIRE:
             raise ValueError("score_item is only for questionnaire items")
         if self.mcid is not None and (self.type not in NUMERIC_TYPES or self.bilateral):
@@ -259,6 +271,9 @@ class Section(_Strict):
     include: tuple[Identifier, ...] = ()
     # Where a visit note's page goes in the SOAP note text (None: by its place, see note_text).
     soap: Literal["S", "O", "A", "P"] | None = None
+    # Answerable "all no" with one shortcut (a screen of yes/no questions, e.g. red flags):
+    # only its unanswered yes/no items become "no", each still shown and changeable.
+    all_no: bool = False
 
 
 Op = Literal["<", "<=", ">", ">=", "=="]
