@@ -16,12 +16,15 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Literal
 
+from clinic_app.core.library import Dose, ExerciseDef, Library, no_stretch_advice
+
 if TYPE_CHECKING:
-    from clinic_app.core.form_schema import Item
+    from clinic_app.core.engine import Assessment, RedFlagResult, RuleResult
+    from clinic_app.core.form_schema import Form, Item
 
 ProgramSide = Literal["left", "right", "both"]
 PROGRAM_SIDES: tuple[ProgramSide, ...] = ("left", "right", "both")
@@ -46,6 +49,98 @@ _CONTROLS = frozenset(chr(c) for c in (*range(0x20), 0x7F)) - {"\n", "\r", "\t"}
 
 
 @dataclass(frozen=True)
+class Snapshot:
+    """The library's words for one exercise as they were when it went into the program.
+
+    A signed program keeps them, so its handout prints the same title, steps and pictures a
+    year later even after the clinic edited the exercise or a new release reworded it. Pictures
+    are named by SHA-256: the picture table keeps every picture a program refers to
+    (``storage.records.programs.keep_pictures``), and pictures are never changed or deleted.
+    """
+
+    title: str
+    purpose: str = ""
+    steps: tuple[str, ...] = ()
+    dose_text: str = ""
+    safety: str = ""
+    pictures: tuple[str, ...] = ()
+    origin: str = "shipped"
+    version: int = 1
+
+    def plain(self) -> dict[str, Any]:
+        return {
+            "title": self.title,
+            "purpose": self.purpose,
+            "steps": list(self.steps),
+            "dose_text": self.dose_text,
+            "safety": self.safety,
+            "pictures": list(self.pictures),
+            "origin": self.origin,
+            "version": self.version,
+        }
+
+
+SNAPSHOT_LIMITS: dict[str, int] = {
+    "title": 100,
+    "purpose": 400,
+    "step": 300,
+    "dose_text": 200,
+    "safety": 300,
+}
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+
+def _snapshot(raw: Any, at: str) -> tuple[Snapshot | None, str | None]:
+    if raw is None:
+        return None, None
+    if not isinstance(raw, Mapping):
+        return None, f"{at} snapshot: expected an object with title and steps"
+    known = {"title", "purpose", "steps", "dose_text", "safety", "pictures", "origin", "version"}
+    extra = sorted(str(k) for k in raw if k not in known)
+    if extra:
+        return None, f"{at} snapshot: {extra[0][:40]!r} is not a field of a snapshot"
+    texts: dict[str, str] = {}
+    for key in ("title", "purpose", "dose_text", "safety"):
+        text, problem = _text(raw.get(key), f"{at} snapshot {key}", SNAPSHOT_LIMITS[key], False)
+        if problem:
+            return None, problem
+        texts[key] = text
+    if not texts["title"]:
+        return None, f"{at} snapshot title: empty"
+    steps = raw.get("steps", [])
+    if not isinstance(steps, list) or len(steps) > 12:
+        return None, f"{at} snapshot steps: expected a list of at most 12 steps"
+    kept = []
+    for n, step in enumerate(steps, 1):
+        text, problem = _text(step, f"{at} snapshot step {n}", SNAPSHOT_LIMITS["step"], False)
+        if problem:
+            return None, problem
+        kept.append(text)
+    pictures = raw.get("pictures", [])
+    if not isinstance(pictures, list) or len(pictures) > 2:
+        return None, f"{at} snapshot pictures: expected at most 2 picture hashes"
+    bad = next((p for p in pictures if not isinstance(p, str) or not _SHA256.match(p)), None)
+    if bad is not None:
+        return None, f"{at} snapshot pictures: {str(bad)[:20]!r} is not a SHA-256"
+    origin = raw.get("origin", "shipped")
+    if origin not in ("shipped", "clinic"):
+        return None, f"{at} snapshot origin: {str(origin)[:20]!r} is not shipped or clinic"
+    version = raw.get("version", 1)
+    if isinstance(version, bool) or not isinstance(version, int) or not 1 <= version <= 10**6:
+        return None, f"{at} snapshot version: {str(version)[:20]!r} is not a version number"
+    return Snapshot(
+        texts["title"],
+        texts["purpose"],
+        tuple(kept),
+        texts["dose_text"],
+        texts["safety"],
+        tuple(pictures),
+        origin,
+        version,
+    ), None
+
+
+@dataclass(frozen=True)
 class ProgramExercise:
     """One exercise of the program with its dose (blank fields left out)."""
 
@@ -60,6 +155,7 @@ class ProgramExercise:
     instruction: str = ""  # a personal instruction for this patient
     reason: str = ""  # why it is in the program ("for: weak glutes (F3)")
     confirmed: str = ""  # a safety warning the therapist confirmed when adding it
+    snapshot: Snapshot | None = None  # what the handout prints, as it was when chosen
 
     def plain(self) -> dict[str, Any]:
         out: dict[str, Any] = {"exercise": self.exercise, "side": self.side}
@@ -69,6 +165,8 @@ class ProgramExercise:
         for key in TEXT_LIMITS:
             if getattr(self, key):
                 out[key] = getattr(self, key)
+        if self.snapshot is not None:
+            out["snapshot"] = self.snapshot.plain()
         return out
 
 
@@ -109,7 +207,7 @@ def _text(value: Any, where: str, limit: int, lines: bool) -> tuple[str, str | N
 def _exercise(raw: Any, where: str) -> tuple[ProgramExercise | None, str | None]:
     if not isinstance(raw, Mapping):
         return None, f"{where}: expected an object with at least 'exercise'"
-    known = {"exercise", "side", *DOSE_LIMITS, *TEXT_LIMITS}
+    known = {"exercise", "side", "snapshot", *DOSE_LIMITS, *TEXT_LIMITS}
     extra = sorted(str(k) for k in raw if k not in known)
     if extra:
         return None, f"{where}: {extra[0][:40]!r} is not a field of a program exercise"
@@ -138,6 +236,10 @@ def _exercise(raw: Any, where: str) -> tuple[ProgramExercise | None, str | None]
         if problem:
             return None, problem
         fields[key] = text
+    snapshot, problem = _snapshot(raw.get("snapshot"), at)
+    if problem:
+        return None, problem
+    fields["snapshot"] = snapshot
     return ProgramExercise(**fields), None
 
 
@@ -186,3 +288,205 @@ def check_program(item: Item, value: Any, where: str) -> tuple[Program | None, s
     if not program.exercises and not program.note:
         return None, None
     return program, None
+
+
+# ---------------------------------------------------------------------------------------------
+# Choosing, checking and snapshotting a program against the library
+
+MIN_SUGGESTED = 3
+MAX_SUGGESTED = 6
+GENERAL_REASON = "for: a safe general start (few factors point to other exercises)"
+
+
+def choose(
+    suggested: Sequence[str],
+    allowed: Callable[[str], bool],
+    general: Sequence[str],
+    low: int = MIN_SUGGESTED,
+    high: int = MAX_SUGGESTED,
+) -> list[str]:
+    """The exercise ids of a suggested program: the suggested ones in order (once each, only
+    the allowed), at most ``high``; a list shorter than ``low`` is filled from ``general``."""
+    chosen = [eid for eid in dict.fromkeys(suggested) if allowed(eid)][:high]
+    for eid in general:
+        if len(chosen) >= low:
+            break
+        if eid not in chosen and allowed(eid):
+            chosen.append(eid)
+    return chosen
+
+
+def _lower_first(name: str) -> str:
+    if len(name) > 1 and name[0].isupper() and not name[1].isupper():
+        return name[0].lower() + name[1:]
+    return name
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip(" ,") + "…"
+
+
+def reason_for(factors: Sequence[tuple[str, str]]) -> str:
+    """ "for: weak or under-active glutes (F3), eccentric hamstring weakness (F6)"."""
+    named = ", ".join(f"{_lower_first(name)} ({fid})" for fid, name in factors)
+    return _cut(f"for: {named}", TEXT_LIMITS["reason"])
+
+
+def _names(results: Sequence[Any]) -> str:
+    return ", ".join(f"{r.id} {r.name}" for r in results)
+
+
+def safety_warnings(
+    exercise: ExerciseDef,
+    assessment: Assessment,
+    no_stretch: frozenset[str] | None = None,
+) -> list[str]:
+    """Why ``exercise`` should not be in this patient's program now, each reason in words.
+
+    The rules are data: a ``stretch``-tagged exercise while a fired factor, pattern or red flag
+    gives an advice marked ``no_stretches`` (``resources/handout/advice.yaml``: an irritated
+    nerve or tendon); a ``loading``-tagged exercise while a red flag whose form entry says
+    ``overrides: {exercise: stop}`` is set; any exercise while a red flag asks for the
+    emergency handout. The editor shows these and asks for an explicit confirmation; the
+    suggestion leaves such exercises out.
+    """
+    rules = no_stretch_advice() if no_stretch is None else no_stretch
+    out: list[str] = []
+    emergency = [f for f in assessment.red_flags if f.emergency_handout]
+    if emergency:
+        out.append(
+            f"{exercise.title}: an emergency red flag is set ({_names(emergency)}); the handout "
+            "carries the emergency message only, no exercises"
+        )
+    if exercise.stretch:
+        fired: list[RedFlagResult | RuleResult] = [
+            *assessment.red_flags,
+            *assessment.patterns,
+            *assessment.factors,
+        ]
+        given = [r for r in fired if rules.intersection(r.advice)]
+        if given:
+            out.append(
+                f"{exercise.title} puts the back of the thigh on stretch, and an irritated nerve "
+                f"or tendon is suspected ({_names(given)}): stretching can make it worse; "
+                "strengthen through range instead"
+            )
+    if exercise.loading:
+        stops = [f for f in assessment.red_flags if getattr(f, "stops_exercise", False)]
+        if stops:
+            out.append(
+                f"{exercise.title} loads the leg, and a red flag stops exercise until it has "
+                f"been checked ({_names(stops)})"
+            )
+    return out
+
+
+def entry_for(exercise: ExerciseDef, reason: str = "", confirmed: str = "") -> ProgramExercise:
+    """A new program entry for ``exercise`` with its default dose and a snapshot of its words."""
+    d = exercise.defaults
+    return ProgramExercise(
+        exercise=exercise.id,
+        sets=d.sets,
+        reps=d.reps,
+        hold_seconds=d.hold_seconds,
+        frequency=_cut(d.frequency, TEXT_LIMITS["frequency"]),
+        reason=_cut(reason, TEXT_LIMITS["reason"]),
+        confirmed=_cut(confirmed, TEXT_LIMITS["confirmed"]),
+        snapshot=snapshot_of(exercise),
+    )
+
+
+def suggest_program(form: Form | None, assessment: Assessment, library: Library) -> Program:
+    """The program the factors suggest, each exercise with its reason: the first thing the
+    therapist sees in the editor, to change at will (the app suggests, the therapist decides).
+
+    The fired factors' exercises in the factors' rank order, at most six, none with a safety
+    warning; fewer than three are topped up with the library's general exercises. An emergency
+    red flag gives an empty program. ``form`` names the factors when the assessment does not.
+    """
+    if assessment.emergency:
+        return Program(())
+    names = {f.id: f.name for f in (form.factors if form is not None else ())}
+    by_exercise: dict[str, list[tuple[str, str]]] = {}
+    for factor in assessment.factors:
+        for eid in factor.exercises:
+            by_exercise.setdefault(eid, []).append(
+                (factor.id, factor.name or names.get(factor.id, ""))
+            )
+    rules = no_stretch_advice()
+
+    def allowed(eid: str) -> bool:
+        ex = library.get(eid)
+        return ex is not None and not safety_warnings(ex, assessment, rules)
+
+    ids = choose(list(by_exercise), allowed, [e.id for e in library.general()])
+    return Program(
+        tuple(
+            entry_for(
+                library[eid], reason_for(by_exercise[eid]) if eid in by_exercise else GENERAL_REASON
+            )
+            for eid in ids
+        )
+    )
+
+
+def check_against(program: Program, library: Library) -> list[str]:
+    """Problems of a well-formed program against the library: an exercise that is not in it
+    (each message names the exercise and its place)."""
+    out = []
+    for n, ex in enumerate(program.exercises, 1):
+        if ex.exercise not in library and ex.snapshot is None:
+            out.append(f"program exercise {n} ({ex.exercise}): not in the exercise library")
+    return out
+
+
+def snapshot_of(exercise: ExerciseDef) -> Snapshot:
+    return Snapshot(
+        title=_cut(exercise.title, SNAPSHOT_LIMITS["title"]),
+        purpose=_cut(exercise.purpose, SNAPSHOT_LIMITS["purpose"]),
+        steps=tuple(_cut(s, SNAPSHOT_LIMITS["step"]) for s in exercise.steps[:12]),
+        dose_text=_cut(exercise.dose_text, SNAPSHOT_LIMITS["dose_text"]),
+        safety=_cut(exercise.safety, SNAPSHOT_LIMITS["safety"]),
+        pictures=tuple(p.sha256 for p in exercise.pictures[:2]),
+        origin=exercise.origin,
+        version=exercise.version,
+    )
+
+
+def with_snapshots(program: Program, library: Library, refresh: bool = False) -> Program:
+    """``program`` with a snapshot on every exercise the library knows; an existing snapshot is
+    kept unless ``refresh`` (the therapist chose to take the library's current words)."""
+    out = []
+    for ex in program.exercises:
+        if (ex.snapshot is None or refresh) and ex.exercise in library:
+            ex = replace(ex, snapshot=snapshot_of(library[ex.exercise]))
+        out.append(ex)
+    return Program(tuple(out), program.note)
+
+
+def resolve(entry: ProgramExercise, library: Library) -> ExerciseDef | None:
+    """What to print for one program entry: its snapshot's words when it has one (pictures
+    looked up by hash among the library's; a missing one is left out, see
+    ``storage.records.programs.program_library`` for the stored ones), else the library's
+    current exercise; None when neither exists."""
+    current = library.get(entry.exercise)
+    snap = entry.snapshot
+    if snap is None:
+        return current
+    known = {p.sha256: p for e in library.values() for p in e.pictures}
+    return ExerciseDef(
+        id=entry.exercise,
+        title=snap.title,
+        purpose=snap.purpose,
+        steps=snap.steps,
+        region=current.region if current else "",
+        kind=current.kind if current else "strength",
+        factors=current.factors if current else (),
+        tags=current.tags if current else (),
+        defaults=current.defaults if current else Dose(),
+        pictures=tuple(known[s] for s in snap.pictures if s in known),
+        origin="clinic" if snap.origin == "clinic" else "shipped",
+        version=snap.version,
+        dose_text=snap.dose_text,
+        safety=snap.safety,
+    )
