@@ -93,6 +93,7 @@ class RedFlagResult:
     advice: tuple[str, ...]
     overrides_running: RunLevel | None = None
     emergency_handout: bool = False
+    stops_exercise: bool = False  # the form's ``overrides: {exercise: stop}``
 
 
 @dataclass(frozen=True)
@@ -460,6 +461,7 @@ class _Evaluator:
             advice=flag.advice,
             overrides_running=flag.overrides.running,
             emergency_handout=flag.overrides.handout == "emergency",
+            stops_exercise=flag.overrides.exercise == "stop",
         )
 
     def running(self, flags: Sequence[RedFlagResult] = ()) -> RunningGuidance | None:

@@ -425,11 +425,14 @@ class Overrides(_Strict):
     ``running``: the running guidance becomes this level, with the flag as its reason, even when
     the run answers say green. ``handout``: ``emergency`` leaves only the emergency message,
     when to seek help and the clinic's contact on the patient handout (no exercises, tips or
-    traffic light).
+    traffic light). ``exercise``: ``stop`` means no loading exercise until the flag has been
+    checked: the program suggests none, and adding one asks the therapist to confirm
+    (``core.program.safety_warnings``).
     """
 
     running: RunLevel | None = None
     handout: Literal["emergency"] | None = None
+    exercise: Literal["stop"] | None = None
 
 
 class RedFlag(_Strict):
