@@ -47,6 +47,8 @@ INVOLVED_SIDES = ("left", "right", "both")
 ROLES = ("admin", "therapist", "assistant", "student")
 GOAL_TERMS = ("short", "long")
 GOAL_STATUSES = ("not_started", "progressing", "met", "not_met", "discontinued")
+PICTURE_MEDIA_TYPES = ("image/svg+xml", "image/png", "image/jpeg")
+MAX_PICTURE_BYTES = 2 * 1024 * 1024
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:
@@ -367,3 +369,55 @@ class AuditEvent(Base):
     # One hash chain over every event, in id order (0004; ``storage.sealing``).
     prev_hash: Mapped[str | None] = mapped_column(String(64))
     hash: Mapped[str | None] = mapped_column(String(64))
+
+
+class LibraryExercise(Base):
+    """One version of one of the clinic's own exercises (0007). Append-only: an edit is a new
+    version, the newest is the one offered; ``definition`` is ``core.library``'s JSON shape."""
+
+    __tablename__ = "library_exercise"
+    __table_args__ = (
+        UniqueConstraint("exercise_id", "version"),
+        CheckConstraint("version >= 1", name="version"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    exercise_id: Mapped[str] = mapped_column(String(80))
+    version: Mapped[int] = mapped_column(Integer)
+    definition: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime]
+
+
+class LibraryPicture(Base):
+    """A picture of an exercise, addressed by the SHA-256 of its bytes (0007). Immutable."""
+
+    __tablename__ = "library_picture"
+    __table_args__ = (
+        UniqueConstraint("sha256"),
+        CheckConstraint(_in("media_type", PICTURE_MEDIA_TYPES), name="media_type"),
+        CheckConstraint(f"size BETWEEN 1 AND {MAX_PICTURE_BYTES}", name="size"),
+        CheckConstraint("length(sha256) = 64", name="sha256"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    media_type: Mapped[str] = mapped_column(String(20))
+    size: Mapped[int] = mapped_column(Integer)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime]
+
+
+class ProgramTemplate(Base):
+    """A saved home program under a name (0007). Append-only: the newest row of a name is the
+    template; ``program`` is ``core.program``'s JSON shape."""
+
+    __tablename__ = "program_template"
+    __table_args__ = (Index("ix_program_template_name", "name", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    program: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime]

@@ -8,8 +8,8 @@ So workstations connect as a role that owns nothing and has only these grants:
 - ``INSERT, UPDATE`` on the tables whose rows the app edits: clinic, clinician, patient,
   evaluation (drafts and visit notes; the triggers refuse any change to a signed one), setting,
   episode and goal;
-- ``INSERT`` only on form_snapshot, addendum, audit_event, plan_of_care and goal_status
-  (append-only);
+- ``INSERT`` only on form_snapshot, addendum, audit_event, plan_of_care, goal_status and the
+  exercise library's tables (append-only);
 - ``USAGE`` on the id sequences;
 - no ``DELETE``, ``TRUNCATE``, ``REFERENCES`` or ``TRIGGER`` anywhere, no ``CREATE`` on the
   schema, and no ownership: no ``ALTER``, no trigger or function changes.
@@ -27,7 +27,16 @@ if TYPE_CHECKING:
     from clinic_app.storage.database import Database
 
 EDITED = ("clinic", "clinician", "patient", "evaluation", "setting", "episode", "goal")
-APPEND_ONLY = ("form_snapshot", "addendum", "audit_event", "plan_of_care", "goal_status")
+APPEND_ONLY = (
+    "form_snapshot",
+    "addendum",
+    "audit_event",
+    "plan_of_care",
+    "goal_status",
+    "library_exercise",
+    "library_picture",
+    "program_template",
+)
 READ_ONLY = ("alembic_version",)
 
 
