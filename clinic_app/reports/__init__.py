@@ -51,12 +51,13 @@ def build_clinician_report(data: ReportData, target: Target) -> None:
     build(fit_header(data), target)
 
 
-def build_handout(data: ReportData, target: Target) -> None:
-    """Write the patient handout PDF to ``target`` (a path or a binary stream)."""
+def build_handout(data: ReportData, target: Target, large_print: bool = False) -> None:
+    """Write the patient handout PDF to ``target`` (a path or a binary stream); ``large_print``
+    sets every text at 14 pt or more."""
     from clinic_app.reports.handout import build
     from clinic_app.reports.layout import fit_header
 
-    build(fit_header(data), target)
+    build(fit_header(data), target, large_print=large_print)
 
 
 def warm_up(form: Form | None = None) -> None:

@@ -18,6 +18,11 @@ from typing import Any
 
 import yaml
 
+from clinic_app.core.engine import Assessment
+from clinic_app.core.findings import Findings
+from clinic_app.core.form import Form, ItemType
+from clinic_app.core.library import Library, Picture
+from clinic_app.core.program import Program, ProgramExercise, resolve, suggest_program
 from clinic_app.paths import resources_dir
 from clinic_app.reports import figures
 
@@ -226,3 +231,111 @@ def choose_exercises(
         if eid not in chosen and allowed(eid):
             chosen.append(eid)
     return [lib[eid] for eid in chosen]
+
+
+# ---------------------------------------------------------------------------------------------
+# The home program as printed: one card per program entry, in the program's order
+
+
+@dataclass(frozen=True)
+class Card:
+    """One exercise of the handout, in the patient's words, with its picture."""
+
+    number: int
+    exercise_id: str
+    title: str
+    purpose: str
+    dose: str
+    steps: tuple[str, ...]
+    safety: str = ""
+    side: str = ""
+    """ "" for both sides, else "left" or "right"."""
+    load: str = ""
+    instruction: str = ""
+    progression: str = ""
+    picture: Picture | None = None
+
+
+def _times(n: int) -> str:
+    return {1: "once", 2: "twice"}.get(n, f"{n} times")
+
+
+def dose_words(entry: ProgramExercise, default: str = "") -> str:
+    """The dose of a program entry as a sentence ("3 sets of 10. Hold each one for 5 seconds.
+    Once a day."); the library's dose in words when the therapist gave no numbers."""
+    sets, reps, hold = entry.sets, entry.reps, entry.hold_seconds
+    parts: list[str] = []
+    if reps is not None:
+        parts.append(f"{sets} sets of {reps}" if sets else f"{reps} times")
+        if hold:
+            parts.append(f"Hold each one for {hold} seconds")
+    elif hold is not None:
+        held = f"Hold for {hold} seconds"
+        parts.append(f"{held}, {_times(sets)}" if sets else held)
+    elif sets is not None:
+        parts.append(f"{sets} sets")
+    if not parts:
+        text = default
+        if entry.frequency:
+            text = f"{text.rstrip('. ')}. {_sentence(entry.frequency)}" if text else entry.frequency
+        return _sentence(text) if text else ""
+    if entry.frequency:
+        parts.append(entry.frequency)
+    return " ".join(_sentence(p) for p in parts)
+
+
+def _sentence(text: str) -> str:
+    text = text.strip()
+    if not text:
+        return ""
+    text = text[0].upper() + text[1:]
+    return text if text[-1] in ".!?" else text + "."
+
+
+def program_cards(program: Program, library: Library) -> list[Card]:
+    """The cards of ``program`` in its order: its words from each entry's snapshot (or the
+    library's current exercise), its dose and the therapist's notes. An entry neither knows is
+    left out and logged (the command line and the editor refuse such programs first)."""
+    cards: list[Card] = []
+    for entry in program.exercises:
+        ex = resolve(entry, library)
+        if ex is None:
+            logger.warning("handout: exercise %r is not in the library; left out", entry.exercise)
+            continue
+        cards.append(
+            Card(
+                number=len(cards) + 1,
+                exercise_id=entry.exercise,
+                title=ex.title,
+                purpose=ex.purpose,
+                dose=dose_words(entry, ex.dose_text),
+                steps=ex.steps,
+                safety=ex.safety,
+                side="" if entry.side == "both" else entry.side,
+                load=entry.load,
+                instruction=entry.instruction,
+                progression=entry.progression,
+                picture=ex.pictures[0] if ex.pictures else None,
+            )
+        )
+    return cards
+
+
+def stored_program(form: Form, findings: Findings) -> Program | None:
+    """The program recorded in the findings (the form's first ``program`` item with a value)."""
+    for item in form.items.values():
+        if item.type == ItemType.PROGRAM:
+            value = findings.get(item.id)
+            if isinstance(value, Program) and (value.exercises or value.note):
+                return value
+    return None
+
+
+def handout_program(
+    form: Form, findings: Findings, assessment: Assessment, library: Library
+) -> Program:
+    """What the handout prints: the therapist's stored program, else the suggested one (what
+    the factors suggest, as before there were programs). An emergency red flag prints no
+    exercises at all; that is the handout's own check, before this is asked."""
+    stored = stored_program(form, findings)
+    return stored if stored is not None else suggest_program(form, assessment, library)

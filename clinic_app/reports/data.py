@@ -14,6 +14,7 @@ from typing import Any, Literal, NamedTuple
 from clinic_app.core.engine import Assessment, assess
 from clinic_app.core.findings import Findings
 from clinic_app.core.form import Form
+from clinic_app.core.library import Library
 
 Paper = Literal["A4", "Letter"]
 Status = Literal["draft", "signed"]
@@ -117,6 +118,9 @@ class ReportData:
     """Items carried forward from the last visit and not re-measured or confirmed: marked."""
     previous: Mapping[str, Any] = field(default_factory=dict)
     """The last visit's values (item id to stored value), printed beside re-measured items."""
+    library: Library | None = None
+    """The exercises a home program names, with their pictures (the shipped ones plus the
+    clinic's); None: the shipped library. The handout prints the program's exercises from it."""
 
     def resolved_assessment(self) -> Assessment:
         return self.assessment if self.assessment is not None else assess(self.form, self.findings)

@@ -1,9 +1,12 @@
 """Line drawings of the home exercises, described once in pure Python.
 
-Each exercise is a *pose* (joint angles of a side-view stick person, as in a physio handout) plus a
-few props (floor, bench, step, weight) and arrows for the movement. The same primitive shapes are
-written to ``resources/exercises/<id>.svg`` (``python -m clinic_app.reports.figures``) and drawn
-into the PDF with reportlab, so the handout and the shipped SVG files cannot drift apart; a test
+Each exercise is two *poses* (joint angles of a side-view stick person, as in a physio handout):
+the start position on the left and the end position on the right, with an arrow for the
+movement in the end frame, plus a few props (floor, bench, step, weight). One model for all of
+them keeps the line weight, the proportions, the floor line and the colours (which print as
+distinct greys) the same. The shapes are written to ``resources/exercises/<id>.svg``
+(``scripts/draw_exercises.py``); the handout prints those files through
+:mod:`clinic_app.reports.pictures`, the same way as a clinic's own SVG pictures, and a test
 checks the files are current.
 
 Coordinates: poses are computed with y up from the floor (y = 0) and converted to the SVG
@@ -13,15 +16,12 @@ convention (y down) in a ``VIEW_W`` × ``VIEW_H`` box.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from clinic_app.paths import resources_dir
-
-if TYPE_CHECKING:
-    from reportlab.graphics.shapes import Drawing
 
 Point = tuple[float, float]
 
@@ -227,16 +227,37 @@ def arrow(start: Point, control: Point, end: Point, color: str = ARROW) -> list[
 
 
 # ---------------------------------------------------------------------------------------------
-# the exercises
+# the exercises: each builder gives (start frame, end frame); the end frame carries the arrow
+
+Frames = tuple[list[Shape], list[Shape]]
+
+
+def _leg_to(hip: Point, ankle: Point, foot: float, knee_up: bool = True) -> Leg:
+    """The leg angles that put the ankle at ``ankle`` (two-link inverse kinematics), so a foot
+    planted in one frame stays planted in the other."""
+    dx, dy = ankle[0] - hip[0], ankle[1] - hip[1]
+    d = min(math.hypot(dx, dy), THIGH + SHIN - 0.01)
+    base = math.degrees(math.atan2(dy, dx))
+    bend = math.degrees(math.acos((THIGH**2 + d**2 - SHIN**2) / (2 * THIGH * d)))
+    thigh = base + bend if knee_up else base - bend
+    knee = _add(hip, THIGH, thigh)
+    shin = math.degrees(math.atan2(ankle[1] - knee[1], ankle[0] - knee[0]))
+    return Leg(thigh, shin, foot)
+
+
+def _people(pose: Pose) -> tuple[list[Shape], dict[str, Point]]:
+    far, near, j = _person(pose)
+    return [*far, *near], j
+
 
 _BRIDGE_RISE = math.degrees(math.asin(30.5 / (TORSO + THIGH)))
 
 
-def _bridge(single: bool) -> tuple[list[Shape], list[Shape]]:
+def _bridge(single: bool) -> Frames:
     flat = 180 + _BRIDGE_RISE
     planted = Leg(_BRIDGE_RISE, -80, 0)
     lifted = Leg(_BRIDGE_RISE, _BRIDGE_RISE, 75)
-    pose = Pose(
+    top = Pose(
         torso=flat,
         head=166,
         near_leg=lifted if single else planted,
@@ -246,46 +267,68 @@ def _bridge(single: bool) -> tuple[list[Shape], list[Shape]]:
         anchor="shoulder",
         at=(62, 5),
     )
-    far, near, j = _person(pose)
-    hx, hy = j["hip"]
-    return [*far, *near], arrow((hx, hy + 12), (hx + 1, hy + 22), (hx, hy + 34))
-
-
-def _glute_bridge() -> list[Shape]:
-    person, arrows = _bridge(single=False)
-    return [floor(), *person, *arrows]
-
-
-def _single_leg_bridge() -> list[Shape]:
-    person, arrows = _bridge(single=True)
-    return [floor(), *person, *arrows]
-
-
-def _hip_thrust() -> list[Shape]:
-    bench = box(22, 0, 50, 29)
-    pose = Pose(
-        torso=180,
-        head=165,
-        near_leg=Leg(0, -90, 0),
-        near_arm=Arm(10, 25),
-        anchor="shoulder",
-        at=(70, 36),
+    end, j = _people(top)
+    hip = (62 + TORSO, 5.0)
+    foot = _leg_to(hip, j["far_ankle" if single else "near_ankle"], 0)
+    raised = Leg(foot.thigh, foot.thigh, foot.thigh + 75)
+    start, _ = _people(
+        Pose(
+            torso=180,
+            head=172,
+            near_leg=raised if single else foot,
+            far_leg=foot if single else None,
+            near_arm=None,
+            far_arm=Arm(0, 0),
+            anchor="shoulder",
+            at=(62, 5),
+        )
     )
-    far, near, j = _person(pose)
     hx, hy = j["hip"]
-    bar = plate((hx, hy + 14), 12)
-    return [
+    return [floor(), *start], [
         floor(),
-        bench,
-        *far,
-        *near,
-        bar,
-        *arrow((hx + 24, hy + 8), (hx + 25, hy + 20), (hx + 24, hy + 32)),
+        *end,
+        *arrow((hx, hy + 12), (hx + 1, hy + 22), (hx, hy + 34)),
     ]
 
 
-def _romanian_deadlift() -> list[Shape]:
-    pose = Pose(
+def _hip_thrust() -> Frames:
+    def frame(low: bool) -> tuple[list[Shape], dict[str, Point]]:
+        shoulder = (70.0, 36.0)
+        if low:
+            hip = (shoulder[0] + math.sqrt(TORSO**2 - 24**2), 12.0)
+            torso = math.degrees(math.atan2(shoulder[1] - hip[1], shoulder[0] - hip[0]))
+            leg = _leg_to(hip, ankle, 0)
+            pose = Pose(torso=torso, head=torso + 14, near_leg=leg, near_arm=Arm(-12, 2))
+        else:
+            pose = Pose(torso=180, head=165, near_leg=Leg(0, -90, 0), near_arm=Arm(10, 25))
+        pose = Pose(**{**pose.__dict__, "anchor": "shoulder", "at": shoulder})
+        person, j = _people(pose)
+        hx, hy = j["hip"]
+        return [floor(), box(22, 0, 50, 29), *person, plate((hx, hy + 14), 12)], j
+
+    ankle = Pose(180, Leg(0, -90, 0), None, anchor="shoulder", at=(70, 36)).joints()["near_ankle"]
+    start, _ = frame(low=True)
+    end, j = frame(low=False)
+    hx, hy = j["hip"]
+    return start, [*end, *arrow((hx + 24, hy + 8), (hx + 25, hy + 20), (hx + 24, hy + 32))]
+
+
+def _romanian_deadlift() -> Frames:
+    def frame(pose: Pose) -> tuple[list[Shape], dict[str, Point]]:
+        far, near, j = _person(pose)
+        hx, hy = j["near_hand"]
+        bar = Stroke(((hx - 2, FLOOR_Y - hy), (hx + 2, FLOOR_Y - hy)), WEIGHT, 4)
+        return [floor(), *far, plate((hx, hy), 11), bar, *near], j
+
+    upright = Pose(
+        torso=90,
+        head=92,
+        near_leg=Leg(-84, -98, 0),
+        near_arm=Arm(-80, -84),
+        anchor="near_ankle",
+        at=(104, 3),
+    )
+    hinged = Pose(
         torso=20,
         head=28,
         near_leg=Leg(-74, -100, 0),
@@ -293,48 +336,48 @@ def _romanian_deadlift() -> list[Shape]:
         anchor="near_ankle",
         at=(104, 3),
     )
-    far, near, j = _person(pose)
-    hx, hy = j["near_hand"]
-    bar = Stroke(((hx - 2, FLOOR_Y - hy), (hx + 2, FLOOR_Y - hy)), WEIGHT, 4)
+    start, _ = frame(upright)
+    end, j = frame(hinged)
     sx, sy = j["shoulder"]
-    return [
-        floor(),
-        *far,
-        plate((hx, hy), 11),
-        bar,
-        *near,
-        *arrow((sx + 26, sy - 6), (sx + 36, sy + 22), (sx + 14, sy + 42)),
-    ]
+    return start, [*end, *arrow((sx + 4, sy + 56), (sx + 40, sy + 46), (sx + 22, sy + 10))]
 
 
-def _nordic_curl() -> list[Shape]:
-    lean = 62
-    pose = Pose(
-        torso=lean,
-        near_leg=Leg(lean + 180, 180, 196),
-        near_arm=Arm(-25, -5),
-        anchor="near_knee",
-        at=(98, 6),
-    )
-    far, near, j = _person(pose)
-    ax, ay = j["near_ankle"]
-    knee_pad = box(84, 0, 30, 3, radius=1.5)
-    post = box(ax - 22, 0, 6, 14, radius=1)
-    strap = box(ax - 22, ay + 4, 30, 7, radius=3)
+def _nordic_curl() -> Frames:
+    def frame(lean: float, arm: Arm) -> tuple[list[Shape], dict[str, Point]]:
+        pose = Pose(
+            torso=lean,
+            near_leg=Leg(lean + 180, 180, 196),
+            near_arm=arm,
+            anchor="near_knee",
+            at=(98, 6),
+        )
+        person, j = _people(pose)
+        ax, ay = j["near_ankle"]
+        props = [box(84, 0, 30, 3, radius=1.5), box(ax - 22, 0, 6, 14, radius=1)]
+        return [floor(), *props, *person, box(ax - 22, ay + 4, 30, 7, radius=3)], j
+
+    start, _ = frame(90, Arm(-55, 35))
+    end, j = frame(45, Arm(-40, -10))
     sx, sy = j["head"]
-    return [
-        floor(),
-        knee_pad,
-        post,
-        *far,
-        *near,
-        strap,
-        *arrow((sx + 14, sy + 4), (sx + 48, sy - 6), (sx + 56, sy - 48)),
-    ]
+    return start, [*end, *arrow((sx - 34, sy + 34), (sx - 4, sy + 34), (sx + 10, sy + 14))]
 
 
-def _weighted_squat() -> list[Shape]:
-    pose = Pose(
+def _weighted_squat() -> Frames:
+    def frame(pose: Pose) -> tuple[list[Shape], dict[str, Point]]:
+        person, j = _people(pose)
+        hx, hy = j["near_hand"]
+        bell = Box(hx - 5, FLOOR_Y - hy - 12, 10, 22, WEIGHT, "#2b333c", 1.2, 2)
+        return [floor(), *person, bell], j
+
+    standing = Pose(
+        torso=90,
+        head=92,
+        near_leg=Leg(-88, -94, 0),
+        near_arm=Arm(-80, 50),
+        anchor="near_ankle",
+        at=(112, 3),
+    )
+    squat = Pose(
         torso=64,
         head=78,
         near_leg=Leg(-14, -116, 0),
@@ -342,128 +385,163 @@ def _weighted_squat() -> list[Shape]:
         anchor="near_ankle",
         at=(112, 3),
     )
-    far, near, j = _person(pose)
-    hx, hy = j["near_hand"]
-    bell = [
-        Box(hx - 5, FLOOR_Y - hy - 12, 10, 22, WEIGHT, "#2b333c", 1.2, 2),
-    ]
-    return [
-        floor(),
-        *far,
-        *near,
-        *bell,
-        *arrow((166, 40), (168, 70), (166, 104)),
-    ]
+    start, _ = frame(standing)
+    end, _ = frame(squat)
+    return start, [*end, *arrow((166, 104), (168, 70), (166, 40))]
 
 
-def _dead_bug() -> list[Shape]:
-    pose = Pose(
-        torso=180,
-        head=168,
-        near_leg=Leg(12, 8, 82),
-        far_leg=Leg(90, 0, 80),
-        near_arm=Arm(90, 90),
-        far_arm=Arm(163, 172),
-        anchor="hip",
-        at=(128, 6),
+def _dead_bug() -> Frames:
+    table = Leg(90, 0, 80)
+    start, _ = _people(
+        Pose(
+            torso=180,
+            head=168,
+            near_leg=table,
+            far_leg=table,
+            near_arm=Arm(90, 90),
+            far_arm=Arm(90, 90),
+            anchor="hip",
+            at=(128, 6),
+        )
     )
-    far, near, j = _person(pose)
+    end, j = _people(
+        Pose(
+            torso=180,
+            head=168,
+            near_leg=Leg(12, 8, 82),
+            far_leg=table,
+            near_arm=Arm(90, 90),
+            far_arm=Arm(163, 172),
+            anchor="hip",
+            at=(128, 6),
+        )
+    )
     tx, ty = j["near_toe"]
     hx, hy = j["far_hand"]
-    return [
+    return [floor(), *start], [
         floor(),
-        *far,
-        *near,
+        *end,
         *arrow((tx - 10, ty + 36), (tx + 14, ty + 34), (tx + 10, ty + 12)),
         *arrow((hx + 36, hy + 38), (hx + 4, hy + 40), (hx - 2, hy + 14)),
     ]
 
 
-def _side_plank() -> list[Shape]:
+def _side_plank() -> Frames:
     legs = -12
-    pose = Pose(
-        torso=180 + legs,
-        near_leg=Leg(legs, legs, legs + 90),
-        near_arm=Arm(-90, 180),
-        far_arm=Arm(92, 90),
-        anchor="near_ankle",
-        at=(198, 4),
+    end, j = _people(
+        Pose(
+            torso=180 + legs,
+            near_leg=Leg(legs, legs, legs + 90),
+            near_arm=Arm(-90, 180),
+            far_arm=Arm(92, 90),
+            anchor="near_ankle",
+            at=(198, 4),
+        )
     )
-    far, near, j = _person(pose)
+    hip_y, shoulder_y = 5.0, 4.0 + UPPER_ARM
+    torso = 180 - math.degrees(math.asin((shoulder_y - hip_y) / TORSO))
+    start, _ = _people(
+        Pose(
+            torso=torso,
+            near_leg=Leg(0, 0, 90),
+            near_arm=Arm(-90, 180),
+            far_arm=Arm(-28, -12),
+            anchor="near_ankle",
+            at=(198, 4),
+        )
+    )
     hx, hy = j["hip"]
-    return [floor(), *far, *near, *arrow((hx, hy + 10), (hx + 1, hy + 22), (hx, hy + 34))]
-
-
-def _hip_flexor_march() -> list[Shape]:
-    pose = Pose(
-        torso=90,
-        near_leg=Leg(4, -90, 0),
-        far_leg=Leg(-90, -90, 0),
-        near_arm=Arm(-125, -15),
-        far_arm=Arm(-55, 195),
-        anchor="far_ankle",
-        at=(104, 3),
-    )
-    far, near, j = _person(pose)
-    kx, ky = j["near_knee"]
-    return [floor(), *far, *near, *arrow((kx + 22, ky - 36), (kx + 24, ky - 18), (kx + 22, ky + 2))]
-
-
-def _calf_raise(bent: bool) -> list[Shape]:
-    step_h = 16.0
-    leg = Leg(-62, -112, -32) if bent else Leg(-90, -90, -32)
-    pose = Pose(
-        torso=96 if bent else 90,
-        near_leg=leg,
-        near_arm=Arm(-74, -62),
-        far_arm=Arm(-20, 0),
-        anchor="near_toe",
-        at=(118, step_h + 3),
-    )
-    far, near, j = _person(pose)
-    hx = j["far_hand"][0]
-    tx = j["near_toe"][0]
-    step = box(tx - 9, 0, 60, step_h)
-    wall = box(max(hx + 4, tx + 58), 0, 8, 150, radius=0)
-    ax, ay = j["near_ankle"]
-    return [
+    return [floor(), *start], [
         floor(),
-        step,
-        wall,
-        *far,
-        *near,
+        *end,
+        *arrow((hx, hy + 10), (hx + 1, hy + 22), (hx, hy + 34)),
+    ]
+
+
+def _hip_flexor_march() -> Frames:
+    def pose(near: Leg) -> Pose:
+        return Pose(
+            torso=90,
+            near_leg=near,
+            far_leg=Leg(-90, -90, 0),
+            near_arm=Arm(-125, -15),
+            far_arm=Arm(-55, 195),
+            anchor="far_ankle",
+            at=(104, 3),
+        )
+
+    start, _ = _people(pose(Leg(-92, -90, 0)))
+    end, j = _people(pose(Leg(4, -90, 0)))
+    kx, ky = j["near_knee"]
+    return [floor(), *start], [
+        floor(),
+        *end,
+        *arrow((kx + 22, ky - 36), (kx + 24, ky - 18), (kx + 22, ky + 2)),
+    ]
+
+
+def _calf_raise(bent: bool) -> Frames:
+    step_h = 16.0
+    thigh, shin = (-62.0, -112.0) if bent else (-90.0, -90.0)
+
+    def pose(foot: float) -> Pose:
+        return Pose(
+            torso=96 if bent else 90,
+            near_leg=Leg(thigh, shin, foot),
+            near_arm=Arm(-74, -62),
+            far_arm=Arm(-20, 0),
+            anchor="near_toe",
+            at=(118, step_h + 3),
+        )
+
+    up = pose(-32).joints()
+    tx = up["near_toe"][0]
+    wall_x = max(up["far_hand"][0] + 4, tx + 24)
+    props: list[Shape] = [
+        floor(),
+        box(tx - 9, 0, wall_x - tx + 9, step_h),
+        box(wall_x, 0, 8, 150, radius=0),
+    ]
+    start, _ = _people(pose(10))
+    end, j = _people(pose(-32))
+    ax, ay = j["near_ankle"]
+    return [*props, *start], [
+        *props,
+        *end,
         *arrow((ax - 12, ay - 16), (ax - 13, ay - 2), (ax - 12, ay + 14)),
     ]
 
 
-def _dynamic_hamstring_warmup() -> list[Shape]:
-    pose = Pose(
-        torso=92,
-        near_leg=Leg(-38, -38, -10),
-        far_leg=Leg(-90, -90, 0),
-        near_arm=Arm(-70, -30),
-        far_arm=Arm(-160, -175),
-        anchor="far_ankle",
-        at=(120, 3),
-    )
-    far, near, j = _person(pose)
-    hx = j["far_hand"][0]
-    wall = box(hx - 10, 0, 8, 150, radius=0)
+def _dynamic_hamstring_warmup() -> Frames:
+    def pose(near: Leg) -> Pose:
+        return Pose(
+            torso=92,
+            near_leg=near,
+            far_leg=Leg(-90, -90, 0),
+            near_arm=Arm(-70, -30),
+            far_arm=Arm(-160, -175),
+            anchor="far_ankle",
+            at=(120, 3),
+        )
+
+    hand = pose(Leg(-90, -90, 0)).joints()["far_hand"][0]
+    wall = box(hand - 10, 0, 8, 150, radius=0)
+    start, _ = _people(pose(Leg(-118, -130, -40)))
+    end, j = _people(pose(Leg(-38, -38, -10)))
     tx, ty = j["near_toe"]
-    return [
+    return [floor(), wall, *start], [
         floor(),
         wall,
-        *far,
-        *near,
-        *arrow((tx - 30, ty - 20), (tx + 14, ty - 22), (tx + 16, ty + 16)),
+        *end,
+        *arrow((tx - 62, ty - 6), (tx - 24, ty - 30), (tx + 2, ty - 12)),
     ]
 
 
-_BUILDERS = {
+_BUILDERS: dict[str, tuple[str, Callable[[], Frames]]] = {
     "romanian_deadlift": ("Romanian deadlift", _romanian_deadlift),
-    "glute_bridge": ("Glute bridge", _glute_bridge),
+    "glute_bridge": ("Glute bridge", lambda: _bridge(single=False)),
     "hip_thrust": ("Hip thrust", _hip_thrust),
-    "single_leg_bridge": ("Single-leg bridge", _single_leg_bridge),
+    "single_leg_bridge": ("Single-leg bridge", lambda: _bridge(single=True)),
     "nordic_curl": ("Nordic curl", _nordic_curl),
     "weighted_squat": ("Weighted squat", _weighted_squat),
     "dead_bug": ("Dead bug", _dead_bug),
@@ -475,15 +553,52 @@ _BUILDERS = {
 }
 
 FIGURE_IDS: tuple[str, ...] = tuple(_BUILDERS)
+FRAME_GAP = 16.0
+"""White space between the start and the end frame (the step chevron sits in it)."""
+FRAME_MARGIN = 14.0
+"""Floor left and right of what a frame shows."""
 
 
 @cache
 def figure(exercise_id: str) -> Figure:
-    """The drawing of one exercise (cached); KeyError for an unknown id."""
+    """The drawing of one exercise, start frame left and end frame right (cached); KeyError for
+    an unknown id. Both frames share one crop (empty sky above, empty floor at the sides), so
+    the two figures keep one scale and fill as much of a printed card as they can."""
     title, build = _BUILDERS[exercise_id]
-    shapes = build()
-    top = max(0.0, min(_top(s) for s in shapes) - 8.0)
-    return Figure(exercise_id, title, tuple(_shift(s, -top) for s in shapes), VIEW_W, VIEW_H - top)
+    start, end = build()
+    ground = floor()
+    start = [s for s in start if s != ground]
+    end = [s for s in end if s != ground]
+    everything = (*start, *end)
+    top = max(0.0, min(_top(s) for s in everything) - 8.0)
+    left = max(0.0, min(_extent(s)[0] for s in everything) - FRAME_MARGIN)
+    right = min(VIEW_W, max(_extent(s)[1] for s in everything) + FRAME_MARGIN)
+    frame_w = right - left
+    floor_y = ground.points[0][1]
+    height = VIEW_H - top
+    mid = (FLOOR_Y - top) / 2 + 6
+    x0 = frame_w
+    chevron = Fill(((x0 + 3, mid - 7), (x0 + FRAME_GAP - 3, mid), (x0 + 3, mid + 7)), PROP_LINE)
+
+    def framed(shapes: list[Shape], dx: float) -> list[Shape]:
+        line = Stroke(((dx + 4, floor_y), (dx + frame_w - 4, floor_y)), PROP_LINE, ground.width)
+        return [_shift(line, 0.0, -top), *(_shift(s, dx - left, -top) for s in shapes)]
+
+    shapes = [*framed(start, 0.0), chevron, *framed(end, frame_w + FRAME_GAP)]
+    return Figure(exercise_id, title, tuple(shapes), round(2 * frame_w + FRAME_GAP, 1), height)
+
+
+def _extent(s: Shape) -> tuple[float, float]:
+    """Leftmost and rightmost x a shape paints."""
+    if isinstance(s, Stroke):
+        xs = [p[0] for p in s.points]
+        return min(xs) - s.width / 2, max(xs) + s.width / 2
+    if isinstance(s, Disc):
+        return s.center[0] - s.r - s.width / 2, s.center[0] + s.r + s.width / 2
+    if isinstance(s, Box):
+        return s.x - s.width / 2, s.x + s.w + s.width / 2
+    xs = [p[0] for p in s.points]
+    return min(xs), max(xs)
 
 
 def _top(s: Shape) -> float:
@@ -496,19 +611,25 @@ def _top(s: Shape) -> float:
     return min(p[1] for p in s.points)
 
 
-def _shift(s: Shape, dy: float) -> Shape:
-    """Move a shape vertically (cropping empty sky above lying figures)."""
+def _shift(s: Shape, dx: float, dy: float) -> Shape:
+    """Move a shape (into its frame, and up to crop empty sky above lying figures)."""
+
+    def move(points: tuple[Point, ...]) -> tuple[Point, ...]:
+        return tuple((round(x + dx, 1), round(y + dy, 1)) for x, y in points)
+
     if isinstance(s, Stroke):
-        return Stroke(tuple((x, round(y + dy, 1)) for x, y in s.points), s.color, s.width, s.dash)
+        return Stroke(move(s.points), s.color, s.width, s.dash)
     if isinstance(s, Disc):
-        return Disc((s.center[0], round(s.center[1] + dy, 1)), s.r, s.fill, s.stroke, s.width)
+        return Disc(move((s.center,))[0], s.r, s.fill, s.stroke, s.width)
     if isinstance(s, Box):
-        return Box(s.x, round(s.y + dy, 1), s.w, s.h, s.fill, s.stroke, s.width, s.radius)
-    return Fill(tuple((x, round(y + dy, 1)) for x, y in s.points), s.color)
+        return Box(
+            round(s.x + dx, 1), round(s.y + dy, 1), s.w, s.h, s.fill, s.stroke, s.width, s.radius
+        )
+    return Fill(move(s.points), s.color)
 
 
 # ---------------------------------------------------------------------------------------------
-# output: SVG text and reportlab drawings
+# output: SVG text
 
 
 def _pts(points: tuple[Point, ...]) -> str:
@@ -563,83 +684,6 @@ def write_svgs(directory: Path | None = None) -> list[Path]:
         path.write_text(to_svg(figure(fid)), encoding="utf-8")
         written.append(path)
     return written
-
-
-@dataclass
-class _Cache:
-    drawings: dict[tuple[str, float], Drawing] = field(default_factory=dict)
-
-
-_cache = _Cache()
-
-
-def drawing(exercise_id: str, width: float) -> Drawing:
-    """A reportlab Drawing of the figure scaled to ``width`` points (cached per size)."""
-    key = (exercise_id, width)
-    if key in _cache.drawings:
-        return _cache.drawings[key]
-    from reportlab.graphics.shapes import Circle, Drawing, Group, Polygon, PolyLine, Rect
-    from reportlab.lib.colors import HexColor
-
-    fig = figure(exercise_id)
-    scale = width / fig.width
-    height = fig.height * scale
-
-    def flip(points: tuple[Point, ...]) -> list[float]:
-        flat: list[float] = []
-        for x, y in points:
-            flat.extend((x, fig.height - y))
-        return flat
-
-    group = Group()
-    for s in fig.shapes:
-        if isinstance(s, Stroke):
-            group.add(
-                PolyLine(
-                    flip(s.points),
-                    strokeColor=HexColor(s.color),
-                    strokeWidth=s.width,
-                    strokeLineCap=1,
-                    strokeLineJoin=1,
-                    strokeDashArray=list(s.dash) or None,
-                )
-            )
-        elif isinstance(s, Disc):
-            group.add(
-                Circle(
-                    s.center[0],
-                    fig.height - s.center[1],
-                    s.r,
-                    fillColor=HexColor(s.fill),
-                    strokeColor=HexColor(s.stroke) if s.stroke else None,
-                    strokeWidth=s.width,
-                )
-            )
-        elif isinstance(s, Box):
-            group.add(
-                Rect(
-                    s.x,
-                    fig.height - s.y - s.h,
-                    s.w,
-                    s.h,
-                    rx=s.radius,
-                    ry=s.radius,
-                    fillColor=HexColor(s.fill),
-                    strokeColor=HexColor(s.stroke),
-                    strokeWidth=s.width,
-                )
-            )
-        else:
-            group.add(Polygon(flip(s.points), fillColor=HexColor(s.color), strokeColor=None))
-    group.scale(scale, scale)
-    from clinic_app.reports import fonts
-
-    fonts.register_fonts()
-    d = Drawing(width, height)
-    d.initialFontName = fonts.SANS  # else reportlab adds an unembedded Helvetica
-    d.add(group)
-    _cache.drawings[key] = d
-    return d
 
 
 if __name__ == "__main__":

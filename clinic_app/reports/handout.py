@@ -10,6 +10,7 @@ everyday tips and the traffic light go where they leave the smallest gaps (see :
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -28,7 +29,8 @@ from reportlab.platypus import (
 )
 
 from clinic_app.core.engine import Assessment, RedFlagResult
-from clinic_app.reports import content, figures, fonts, layout
+from clinic_app.core.library import shipped_library
+from clinic_app.reports import content, fonts, layout, pictures
 from clinic_app.reports.data import ReportData, format_date
 from clinic_app.reports.drawings import TRAFFIC_ORDER, lamp_colour, traffic_light_drawing
 from clinic_app.reports.layout import Styles, para
@@ -37,11 +39,17 @@ from clinic_app.reports.layout_types import Target
 BODY_PT = 12.0
 STEP_PT = 11.5
 """The exercises' numbered steps (may go to 11.5 pt, never below)."""
+LARGE_BODY_PT = 15.0
+LARGE_STEP_PT = 14.5
+"""Large print for readers who need it: every text at 14 pt or more, headings larger too."""
 LEADING = 1.25
 """Line spacing of body text, as a multiple of the type size."""
-PICTURE_SHARE = 0.27
-"""The part of an exercise card's width given to its drawing."""
+PICTURE_SHARE = 0.33
+"""The part of an exercise card's width given to its pictures (start and end side by side)."""
+PICTURE_H = 40 * mm
+LARGE_PICTURE_H = 42 * mm
 CARD_GAP = 6.0
+logger = logging.getLogger(__name__)
 SIDE_MARGIN = 15 * mm
 TOP_MARGIN = 15 * mm
 BOTTOM_MARGIN = 15 * mm
@@ -141,36 +149,72 @@ def _found(a: Assessment, s: Styles) -> list[Flowable]:
     ]
 
 
-def _exercise_card(ex: content.Exercise, number: int, s: Styles, width: float) -> Flowable:
-    """Name across the top; the drawing beside purpose, dose and caution; numbered steps below."""
-    pic_w = round(width * PICTURE_SHARE)
-    drawing = figures.drawing(ex.figure, pic_w - 14) if ex.figure else Spacer(1, 1)
-    about: list[Flowable] = [
-        para(ex.purpose, s["card_body"]),
-        para(f"<b>How much:</b> {content_markup(ex.dose)}", s["card_body"], raw=True),
-        para(f"<b>Take care:</b> {content_markup(ex.safety)}", s["card_last"], raw=True),
+def _picture(card: content.Card, width: float, max_height: float) -> Flowable:
+    """The exercise's picture (the shipped drawing, or the clinic's own PNG, JPEG or SVG); a
+    picture that cannot be drawn is left out with a log line rather than losing the handout."""
+    pic = card.picture
+    if pic is None:
+        return Spacer(1, 1)
+    try:
+        return pictures.picture_flowable(pic.media_type, pic.data, width, max_height)
+    except Exception:  # noqa: BLE001 - a damaged stored picture must not stop the handout
+        logger.warning("handout: the picture of %r cannot be drawn; left out", card.exercise_id)
+        return Spacer(1, 1)
+
+
+def _exercise_card(card: content.Card, s: Styles, width: float, large: bool) -> Flowable:
+    """Name across the top; the start and end pictures beside purpose, dose, the therapist's
+    notes and the caution; numbered steps below. In large print the picture goes above the text
+    across the card, so the text keeps a readable line length."""
+    title = f"{card.number}. {card.title}"
+    if card.side:
+        title += f" ({card.side} side only)"
+    about: list[Flowable] = [para(card.purpose, s["card_body"])] if card.purpose else []
+    lines = [
+        ("How much", card.dose),
+        ("Use", card.load),
+        ("Your note", card.instruction),
+        ("Next step", card.progression),
+        ("Take care", card.safety),
     ]
-    steps = [para(step, s["step"], bullet=f"{n}.") for n, step in enumerate(ex.steps, start=1)]
-    rows = [[para(f"{number}. {ex.name}", s["card_title"]), ""], [drawing, about], [steps, ""]]
-    t = Table(rows, colWidths=[pic_w, width - pic_w], spaceAfter=CARD_GAP)
+    for label, value in lines:
+        if value:
+            markup = f"<b>{label}:</b> {content_markup(value)}"
+            about.append(para(markup, s["card_body"], raw=True))
+    steps = [para(step, s["step"], bullet=f"{n}.") for n, step in enumerate(card.steps, start=1)]
+    head = para(title, s["card_title"])
+    if large:
+        picture = _picture(card, width - 16, LARGE_PICTURE_H)
+        rows: list[list[object]] = [[head], [picture], [about], [steps]]
+        widths = [width]
+        spans: list[tuple[object, ...]] = [("ALIGN", (0, 1), (0, 1), "CENTER")]
+    else:
+        pic_w = round(width * PICTURE_SHARE)
+        picture = _picture(card, pic_w - 12, PICTURE_H)
+        rows = [[head, ""], [picture, about], [steps, ""]]
+        widths = [pic_w, width - pic_w]
+        spans = [
+            ("SPAN", (0, 0), (1, 0)),
+            ("SPAN", (0, 2), (1, 2)),
+            ("VALIGN", (0, 1), (0, 1), "MIDDLE"),
+            ("ALIGN", (0, 1), (0, 1), "CENTER"),
+            ("LEFTPADDING", (1, 1), (1, 1), 4),
+        ]
+    t = Table(rows, colWidths=widths, spaceAfter=CARD_GAP)
     t.setStyle(
         layout.table_style(
             [
-                ("SPAN", (0, 0), (1, 0)),
-                ("SPAN", (0, 2), (1, 2)),
                 ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                ("VALIGN", (0, 1), (0, 1), "MIDDLE"),
-                ("ALIGN", (0, 1), (0, 1), "CENTER"),
                 ("BOX", (0, 0), (-1, -1), 0.8, layout.RULE),
                 ("BACKGROUND", (0, 0), (-1, 0), layout.SHADE),
                 ("LINEBELOW", (0, 0), (-1, 0), 0.6, layout.RULE),
                 ("LEFTPADDING", (0, 0), (-1, -1), 8),
                 ("RIGHTPADDING", (0, 0), (-1, -1), 8),
-                ("LEFTPADDING", (1, 1), (1, 1), 4),
                 ("TOPPADDING", (0, 0), (-1, -1), 3),
                 ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
                 ("TOPPADDING", (0, 1), (-1, 1), 4),
-                ("BOTTOMPADDING", (0, 2), (-1, 2), 4),
+                ("BOTTOMPADDING", (0, -1), (-1, -1), 4),
+                *spans,
             ]
         )
     )
@@ -183,19 +227,39 @@ def content_markup(text: str) -> str:
     return markup(text)
 
 
-def _exercises(a: Assessment, s: Styles, width: float) -> list[Flowable]:
+def handout_cards(data: ReportData, a: Assessment | None = None) -> list[content.Card]:
+    """The exercise cards this handout prints: the stored program's, else the suggested one's;
+    none with an emergency red flag."""
+    a = a if a is not None else data.resolved_assessment()
+    if a.emergency:
+        return []
+    library = data.library if data.library is not None else shipped_library(data.form)
+    program = content.handout_program(data.form, data.findings, a, library)
+    return content.program_cards(program, library)
+
+
+def _exercises(
+    data: ReportData, a: Assessment, s: Styles, width: float, large: bool
+) -> list[Flowable]:
     text = content.handout_text()
-    chosen = content.choose_exercises(a.exercises, a.advice)
+    cards = handout_cards(data, a)
+    program = content.stored_program(data.form, data.findings)
     head: list[Flowable] = [
         para(text.text("exercises_heading"), s["h1"]),
         para(text.text("exercises_intro"), s["body"]),
     ]
     if a.red_flags:
         head.append(para(text.text("exercises_wait"), s["bold"]))
+    if program is not None and program.note:
+        note = [para(text.text("program_note_heading"), s["card_title"])]
+        note += [para(p, s["box_last"]) for p in program.note.splitlines() if p.strip()]
+        head += [_box(note, width, layout.ACCENT, layout.SHADE, pad=6), Spacer(1, 6)]
+    if not cards:
+        return [KeepTogether(head)]
     out: list[Flowable] = []
-    for n, ex in enumerate(chosen, start=1):
-        card = _exercise_card(ex, n, s, width)
-        out.append(KeepTogether([*head, card] if n == 1 else [card]))
+    for card in cards:
+        flow = _exercise_card(card, s, width, large)
+        out.append(KeepTogether([*head, flow] if card.number == 1 else [flow]))
     return out
 
 
@@ -306,10 +370,13 @@ def _help(data: ReportData, s: Styles, width: float) -> list[Flowable]:
     return [KeepTogether(block)]
 
 
-def _styles() -> Styles:
-    s = layout.make_styles(BODY_PT, leading=LEADING)
-    s["body"].spaceAfter = BODY_PT * 0.35  # paragraphs stay apart, a little closer than 0.45
-    s["bullet"].spaceAfter = BODY_PT * 0.25
+def _styles(large: bool = False) -> Styles:
+    """The handout's styles; ``large``: large print (every text at 14 pt or more)."""
+    body, step_pt = (LARGE_BODY_PT, LARGE_STEP_PT) if large else (BODY_PT, STEP_PT)
+    small, clinic_small = (14.0, 14.0) if large else (11.0, 10.0)
+    s = layout.make_styles(body, leading=LEADING)
+    s["body"].spaceAfter = body * 0.35  # paragraphs stay apart, a little closer than 0.45
+    s["bullet"].spaceAfter = body * 0.25
 
     def add(name: str, parent: str, **kw: object) -> None:
         s.by_name[name] = ParagraphStyle(name, parent=s[parent], **kw)
@@ -317,24 +384,30 @@ def _styles() -> Styles:
     add(
         "step",
         "body",
-        fontSize=STEP_PT,
-        bulletFontSize=STEP_PT,
-        leading=STEP_PT * 1.2,
-        leftIndent=STEP_PT * 1.5,
+        fontSize=step_pt,
+        bulletFontSize=step_pt,
+        leading=step_pt * 1.2,
+        leftIndent=step_pt * 1.5,
         bulletIndent=0,
         spaceAfter=1,
     )
-    add("card_body", "body", spaceAfter=BODY_PT * 0.2)
+    add("card_body", "body", spaceAfter=body * 0.2)
     add("card_last", "card_body", spaceAfter=0)
     add("card_title", "h2", spaceBefore=0, spaceAfter=0, textColor=layout.ACCENT)
     add("box_last", "body", spaceAfter=0)
     add("lamp", "body", spaceAfter=0)
-    add("tip", "body", spaceAfter=BODY_PT * 0.3)
-    add("item", "bullet", spaceAfter=BODY_PT * 0.2)
-    add("small", "small", fontSize=11, leading=14)
+    add("tip", "body", spaceAfter=body * 0.3)
+    add("item", "bullet", spaceAfter=body * 0.2)
+    add("small", "small", fontSize=small, leading=small * 1.27)
     add("lead", "body", spaceAfter=0)
     add("clinic", "h2", spaceBefore=0, spaceAfter=1, textColor=layout.ACCENT, alignment=TA_RIGHT)
-    add("clinic_small", "small", fontSize=10, leading=12.5, alignment=TA_RIGHT)
+    add(
+        "clinic_small",
+        "small",
+        fontSize=clinic_small,
+        leading=clinic_small * 1.25,
+        alignment=TA_RIGHT,
+    )
     return s
 
 
@@ -441,8 +514,10 @@ def _arrange(
     return best
 
 
-def story(data: ReportData, width: float, height: float) -> list[Flowable]:
-    s = _styles()
+def story(
+    data: ReportData, width: float, height: float, large_print: bool = False
+) -> list[Flowable]:
+    s = _styles(large_print)
     a = data.resolved_assessment()
     if a.emergency:
         return _emergency_story(data, a, s, width)
@@ -453,14 +528,14 @@ def story(data: ReportData, width: float, height: float) -> list[Flowable]:
     head += _found(a, s)
     movable = {
         "tips": _tips(a, s),
-        "exercises": _exercises(a, s, width),
+        "exercises": _exercises(data, a, s, width, large_print),
         "running": _traffic_light(a, s, width),
     }
     return _arrange(head, movable, _help(data, s, width), width, height)
 
 
-def build(data: ReportData, target: Target) -> None:
-    """Write the handout PDF to a path or a binary stream."""
+def build(data: ReportData, target: Target, large_print: bool = False) -> None:
+    """Write the handout PDF to a path or a binary stream (``large_print``: 15 pt body)."""
     size = layout.page_size(data.clinic.paper)
     name = data.patient.name
     decor = layout.PageDecor(
@@ -498,4 +573,4 @@ def build(data: ReportData, target: Target) -> None:
         id="body",
     )
     doc.addPageTemplates([PageTemplate(id="page", frames=[frame])])
-    doc.build(story(data, width, height), canvasmaker=layout.canvas_maker(decor))
+    doc.build(story(data, width, height, large_print), canvasmaker=layout.canvas_maker(decor))

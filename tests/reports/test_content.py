@@ -220,9 +220,17 @@ def test_bad_content_flags_are_refused(monkeypatch, tmp_path, name, entry, expec
 
 
 def test_drawings_scale_to_the_requested_width() -> None:
-    d = figures.drawing("glute_bridge", 150)
+    from clinic_app.reports import pictures
+
+    svg = (figures.exercises_dir() / "glute_bridge.svg").read_bytes()
+    d = pictures.svg_drawing(svg, 150)
     assert d.width == 150
     assert 0 < d.height < 150
+    tall = pictures.svg_drawing(
+        (figures.exercises_dir() / "calf_raise_bent.svg").read_bytes(), 150, 40
+    )
+    assert tall.height == pytest.approx(40)
+    assert tall.width < 150
 
 
 def _syllables(word: str) -> int:

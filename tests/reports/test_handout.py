@@ -6,21 +6,24 @@ import pytest
 
 from clinic_app.core.engine import assess
 from clinic_app.core.form import Form
+from clinic_app.core.library import shipped_library
+from clinic_app.core.program import suggest_program
 from clinic_app.reports import build_handout, content
 from tests.reports.conftest import EXAMPLES, MakeData, build_pdf, with_values
 
 
 def _exercise_names_in(flat: str) -> list[str]:
-    return [ex.name for ex in content.exercises().values() if ex.name in flat]
+    return [ex.title for ex in shipped_library().values() if f". {ex.title}" in flat]
 
 
 @pytest.mark.parametrize("name", EXAMPLES)
-def test_handout_has_what_we_found_and_three_to_six_exercises(
+def test_handout_has_what_we_found_and_the_suggested_exercises(
     name: str, form: Form, example, make_data: MakeData
 ) -> None:
     findings = example(name)
     result = assess(form, findings)
-    pdf = build_pdf(build_handout, make_data(findings, patient="Zoë Müller"))
+    data = make_data(findings, patient="Zoë Müller")
+    pdf = build_pdf(build_handout, data)
     flat = pdf.flat
     assert "Zoë Müller" in flat
     assert "What we found" in flat
@@ -28,9 +31,11 @@ def test_handout_has_what_we_found_and_three_to_six_exercises(
         if r.plain:
             assert " ".join(r.plain.split()) in flat
     shown = _exercise_names_in(flat)
-    assert 3 <= len(shown) <= 6, shown
-    expected = content.choose_exercises(result.exercises, result.advice)
-    assert [e.name for e in expected] == sorted(shown, key=flat.index)
+    # without a stored program: the suggestion (3-6, fewer when a red flag stops loading)
+    suggested = suggest_program(form, result, shipped_library(form))
+    assert 1 <= len(shown) <= 6, shown
+    expected = [shipped_library()[e.exercise].title for e in suggested.exercises]
+    assert expected == sorted(shown, key=flat.index)
     assert "How much:" in flat
     assert "Running: your traffic light" in flat
     assert "When to contact us or get help" in flat

@@ -6,10 +6,9 @@ import re
 
 import pytest
 
-from clinic_app.core.engine import assess
-from clinic_app.core.findings import Findings
 from clinic_app.core.form import Form
-from clinic_app.reports import build_handout, content
+from clinic_app.reports import ReportData, build_handout, content
+from clinic_app.reports.handout import handout_cards
 from clinic_app.storage import demo
 from tests.reports.conftest import EXAMPLES, MakeData, Pdf, build_pdf, with_values
 
@@ -30,9 +29,8 @@ def _page_of(pages: list[str], text: str) -> int:
     return found[0]
 
 
-def _check_layout(form: Form, findings: Findings, pdf: Pdf) -> None:
-    result = assess(form, findings)
-    chosen = content.choose_exercises(result.exercises, result.advice)
+def _check_layout(data: ReportData, pdf: Pdf) -> None:
+    chosen = handout_cards(data)
     pages = _pages(pdf)
     limit = 3 if len(chosen) <= 3 else 4
     assert len(pages) <= limit, f"{len(chosen)} exercises on {len(pages)} pages"
@@ -43,37 +41,37 @@ def _check_layout(form: Form, findings: Findings, pdf: Pdf) -> None:
     assert help_page == _page_of(pages, " ".join(text.paragraphs("help_items")[-1].split()))
     for ex in chosen:
         # a card never splits: its last step follows its name on the same page
-        page = pages[_page_of(pages, ex.name)]
-        assert " ".join(ex.steps[-1].split()) in page[page.index(ex.name) :], ex.name
+        page = pages[_page_of(pages, ex.title)]
+        assert " ".join(ex.steps[-1].split()) in page[page.index(ex.title) :], ex.title
 
 
 def test_demo_like_full_handout_has_at_most_four_pages(form: Form, make_data: MakeData) -> None:
     findings = demo.demo_findings(form, demo.PATIENTS[0].visits[0][2])
-    result = assess(form, findings)
-    assert len(content.choose_exercises(result.exercises, result.advice)) == 6
-    pdf = build_pdf(build_handout, make_data(findings))
+    data = make_data(findings)
+    assert len(handout_cards(data)) == 6
+    pdf = build_pdf(build_handout, data)
     assert len(pdf.pages) <= 4
     pages = _pages(pdf)
     heading = content.handout_text().text("help_heading")
     # page 1 names the phone in its heading too: look for the contact box's "phone ..." line
     assert _page_of(pages, heading) == _page_of(pages, "phone +1 555 0100") == len(pages) - 1
-    _check_layout(form, findings, pdf)
+    _check_layout(data, pdf)
 
 
 @pytest.mark.parametrize(("name", "values"), DEMO_VISITS, ids=[v[0] for v in DEMO_VISITS])
 def test_demo_handouts_are_short_and_keep_blocks_whole(
     name: str, values: dict[str, object], form: Form, make_data: MakeData
 ) -> None:
-    findings = demo.demo_findings(form, values)
-    _check_layout(form, findings, build_pdf(build_handout, make_data(findings)))
+    data = make_data(demo.demo_findings(form, values))
+    _check_layout(data, build_pdf(build_handout, data))
 
 
 @pytest.mark.parametrize("name", EXAMPLES)
 def test_example_handouts_are_short_and_keep_blocks_whole(
     name: str, form: Form, example, make_data: MakeData
 ) -> None:
-    findings = example(name)
-    _check_layout(form, findings, build_pdf(build_handout, make_data(findings)))
+    data = make_data(example(name))
+    _check_layout(data, build_pdf(build_handout, data))
 
 
 def test_red_flag_box_is_on_page_one(form: Form, example, make_data: MakeData) -> None:
