@@ -214,8 +214,12 @@ def choose_exercises(
     """The home program: the factors' exercises in order, 3 to 6 of them.
 
     Unknown ids are skipped; while an active advice says ``no_stretches`` no stretch is ever
-    included; a short list is filled with the general exercises, in their order.
+    included; a short list is filled with the general exercises, in their order. The choice
+    itself is ``core.program.choose`` (``core.program.suggest_program`` makes the editable
+    program with reasons and the red-flag checks from the same rule).
     """
+    from clinic_app.core.program import choose
+
     lib = exercises() if library is None else library
     tips_lib = advice() if advice_library is None else advice_library
     no_stretch = any(tips_lib[a].no_stretches for a in active_advice if a in tips_lib)
@@ -224,12 +228,8 @@ def choose_exercises(
         ex = lib.get(eid)
         return ex is not None and not (no_stretch and ex.stretch)
 
-    chosen = [eid for eid in dict.fromkeys(suggested) if allowed(eid)][:MAX_EXERCISES]
-    for eid in (e.id for e in general_exercises(lib)):
-        if len(chosen) >= MIN_EXERCISES:
-            break
-        if eid not in chosen and allowed(eid):
-            chosen.append(eid)
+    general = [e.id for e in general_exercises(lib)]
+    chosen = choose(suggested, allowed, general, MIN_EXERCISES, MAX_EXERCISES)
     return [lib[eid] for eid in chosen]
 
 
