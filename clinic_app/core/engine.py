@@ -33,7 +33,7 @@ from clinic_app.core.form import (
     mmt_grade,
 )
 from clinic_app.core.program import Program
-from clinic_app.core.responses import Response, score_of
+from clinic_app.core.responses import Response, summary_text
 from clinic_app.core.symmetry import DEFICIT_FORMULA, Asymmetry, compare, grades_text, lsi, other
 
 _OPS: dict[Op, Callable[[float, float], bool]] = {
@@ -167,14 +167,8 @@ def format_value(item: Item, value: Value) -> str:
 
 
 def response_text(value: Response) -> str:
-    """A questionnaire response on one line: its score (or why none) and who answered."""
-    scored = score_of(value)
-    shown = (
-        scored.text()
-        if not scored.complete
-        else f"{scored.questionnaire.short} {scored.value_text()}"
-    )
-    return f"{shown} ({value.reported_by}-reported)"
+    """A questionnaire response on one line: "LEFS 52/80 (patient-reported)", or why none."""
+    return summary_text(value)
 
 
 def program_text(value: Program) -> str:

@@ -118,6 +118,16 @@ class Column(_Strict):
         return next((c.label for c in self.choices if c.id == value), value)
 
 
+class Mdc(_Strict):
+    """A measure's minimal detectable change (in the item's unit): a change between two visits
+    smaller than it is measurement noise. ``boundary`` says whether a change of exactly it counts
+    as real (``at_least``) or must be larger (``more_than``); ``source`` cites the number."""
+
+    points: float = Field(gt=0)
+    boundary: Literal["at_least", "more_than"] = "at_least"
+    source: str = Field(min_length=1)
+
+
 class Item(_Strict):
     id: Identifier
     label: str = Field(min_length=1)
@@ -137,6 +147,8 @@ class Item(_Strict):
     # better: progress charts draw the baseline ± MCID band (cite it in ``help``/``source``).
     mcid: float | None = Field(default=None, gt=0)
     better: Literal["higher", "lower"] = "higher"
+    # A measure's MDC: the re-evaluation and discharge say "real change" only beyond it.
+    mdc: Mdc | None = None
     # A ``rows`` item: its columns and how many rows it holds at most.
     columns: tuple[Column, ...] = ()
     max_rows: int = Field(default=30, ge=1, le=200)
@@ -164,6 +176,8 @@ class Item(_Strict):
             raise ValueError("score_item is only for questionnaire items")
         if self.mcid is not None and (self.type not in NUMERIC_TYPES or self.bilateral):
             raise ValueError("mcid is only for one-sided numbers and scores")
+        if self.mdc is not None and self.type not in NUMERIC_TYPES:
+            raise ValueError("mdc is only for numbers and scores")
         if (self.type is ItemType.ROWS) != bool(self.columns):
             raise ValueError("a rows item needs columns; other types take none")
         if self.type is ItemType.ROWS and self.bilateral:

@@ -50,6 +50,8 @@ from clinic_app.core.progress import (
     item_progress,
     value_text,
 )
+from clinic_app.core.real_change import short_text
+from clinic_app.core.responses import covered_scores
 from clinic_app.core.symmetry import compare
 from clinic_app.core.visit import evaluation_sections, remeasured_in, visit_sections
 
@@ -175,6 +177,8 @@ class _Note:
             if p.latest_id != self.record.id or p.baseline_id == self.record.id:
                 continue
             change = _changed(p.change())
+            if p.flags:  # real change or measurement noise (core.real_change)
+                change = f"{change}; {fold(short_text(p.flags))}" if change else short_text(p.flags)
             if change != "no change":
                 out[p.item.id] = change
         return out
@@ -209,7 +213,7 @@ class _Note:
         the baseline in brackets; yes/no and positive/negative answers grouped by answer at the
         end ("positive: Slump test (L), FADIR"). ``changed_only``: only what changed since the
         baseline (a re-evaluation's history)."""
-        skipped = set(skip)
+        skipped = set(skip) | covered_scores(self.form, self.values)
         parts: list[str] = []
         grouped: dict[str, list[tuple[Item, str]]] = {}
         for item in section.items:
@@ -226,6 +230,8 @@ class _Note:
                 grouped.setdefault(answer[0], []).append((item, answer[1]))
                 continue
             text = f"{self.label(item)}: {self.shown(item, value)}"
+            if item.type is ItemType.QUESTIONNAIRE:  # "LEFS 52/80 (patient-reported)"
+                text = self.shown(item, value)
             if item.id in self.changes:
                 text += f" [{self.changes[item.id]}]"
             parts.append(text)

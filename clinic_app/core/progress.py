@@ -28,6 +28,7 @@ from clinic_app.core.findings import (
 )
 from clinic_app.core.form import NUMERIC_TYPES, SIDES, Form, Item, ItemType, Leaf
 from clinic_app.core.goals import GoalStatus, Suggestion, merged_values, suggest, target_text
+from clinic_app.core.real_change import ChangeFlag, change_flags, flags_text, score_change_text
 from clinic_app.core.symmetry import compare
 
 
@@ -54,10 +55,17 @@ class ItemProgress:
     latest_on: date
     latest_id: int
     times: int  # how many records hold it
+    # Real change or measurement noise (core.real_change): for questionnaires and measures with
+    # an MDC, per side for a bilateral one; empty when the measure has no threshold.
+    flags: tuple[ChangeFlag, ...] = ()
 
     @property
     def remeasured(self) -> bool:
         return self.times > 1
+
+    def verdict(self) -> str:
+        """ "real change (+18 points: ...)" / "within measurement noise (...)", or ""."""
+        return flags_text(self.flags) if self.remeasured else ""
 
     def baseline_text(self) -> str:
         return value_text(self.item, self.baseline)
@@ -92,7 +100,7 @@ def value_text(item: Item, value: Any) -> str:
     """A stored value in words; bilateral as "L 210 N / R 280 N (25% deficit)"."""
     if value is None:
         return "—"
-    if isinstance(value, Mapping):
+    if isinstance(value, Mapping) and item.type not in STRUCTURED_TYPES:
         left, right = value.get("left"), value.get("right")
         shown = " / ".join(
             f"{s[0].upper()} {format_value(item, _typed(item, v))}"
@@ -135,6 +143,8 @@ def gap_text(item: Item, left: Any, right: Any) -> str:
 
 
 def change_between(item: Item, before: Any, after: Any) -> str:
+    if item.type is ItemType.QUESTIONNAIRE:  # a JSON object, not sides: the score's change
+        return score_change_text(item, before, after)
     if isinstance(before, Mapping) or isinstance(after, Mapping):
         b = before if isinstance(before, Mapping) else {}
         a = after if isinstance(after, Mapping) else {}
@@ -183,7 +193,13 @@ def item_progress(form: Form, records: Sequence[Record]) -> list[ItemProgress]:
                 entry["latest"] = value
             entry["latest_on"], entry["latest_id"] = record.on, record.id
             entry["times"] += 1
-    return [ItemProgress(item=items[i], **found[i]) for i in items if i in found]
+    out = []
+    for i in items:
+        if i in found:
+            entry = found[i]
+            flags = change_flags(form, items[i], entry["baseline"], entry["latest"])
+            out.append(ItemProgress(item=items[i], **entry, flags=flags))
+    return out
 
 
 def findings_at(form: Form, values: Mapping[str, Any], involved: str | None) -> Findings:

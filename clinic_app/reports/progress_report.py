@@ -17,7 +17,7 @@ from reportlab.lib.units import mm
 from reportlab.platypus import CondPageBreak, Flowable, Spacer
 
 from clinic_app.core.progress import ItemProgress, chartable
-from clinic_app.reports import clinician, layout
+from clinic_app.reports import clinician, fonts, layout
 from clinic_app.reports.data import format_date
 from clinic_app.reports.episode_data import KIND_WORDS, ProgressData, progress_data
 from clinic_app.reports.layout import Styles, para
@@ -46,6 +46,13 @@ REFERRAL_CELL = 240
 MAX_CHARTS = 6
 """Charts in one report: the items with goals first, then scores with an MCID, then the rest."""
 CHART_HEIGHT = 52 * mm
+FLAG_NOTE = (
+    "“Real change”: the change passes the measure's minimal detectable change (MDC; a "
+    "questionnaire without one: its minimal clinically important difference), so it is more than "
+    "measurement error; “within measurement noise”: it does not. A change of exactly the "
+    "threshold counts as the questionnaire file or the form says (at least, or more than). "
+    "Measures without a threshold in the form get no flag."
+)
 
 
 def _charts(data: ProgressData, s: Styles, width: float) -> list[Flowable]:
@@ -121,15 +128,17 @@ def _measures(data: ProgressData, s: Styles, width: float) -> list[Flowable]:
                     para(item_label(form, p.item), s["cell"]),
                     para(_baseline(p, data), s["cell"]),
                     para(_latest(p, data), s["cell"]),
-                    para(_change(p), s["cell"]),
+                    _change_cell(p, s),
                 ]
             )
         w = width
-        out.append(clinician._grid(rows, [w * 0.26, w * 0.27, w * 0.27, w * 0.2]))
+        out.append(clinician._grid(rows, [w * 0.22, w * 0.22, w * 0.22, w * 0.34]))
         notes = [
             "Baseline: the first value recorded in the episode; latest: the last one. Bilateral "
             "measures show both sides and the side-to-side gap of that day."
         ]
+        if any(p.flags for p in changed):
+            notes.append(FLAG_NOTE)
         if any(p.baseline_id in data.drafts or p.latest_id in data.drafts for p in changed):
             notes.append("“draft” marks a value from a record not signed yet.")
         if marked:
@@ -148,6 +157,20 @@ def _measures(data: ProgressData, s: Styles, width: float) -> list[Flowable]:
             )
         )
     return out
+
+
+def _change_cell(p: ItemProgress, s: Styles) -> Flowable:
+    """The change, then the plain flag: "real change" when it passes the measure's MDC (or a
+    questionnaire's MCID where its file gives no MDC), else "within measurement noise"."""
+    text = fonts.markup(_change(p))
+    if p.flags:
+        for flag in p.flags:
+            side = f"{flag.side[0].upper()} " if flag.side else ""
+            text += (
+                f"<br/><b>{fonts.markup(side + flag.flag)}</b> "
+                f"<font size='{BODY_PT - 2}'>({fonts.markup(flag.why)})</font>"
+            )
+    return para(text, s["cell"], raw=True)
 
 
 def _change(p: ItemProgress) -> str:

@@ -232,6 +232,22 @@ def unknown_items(form: Form) -> set[str]:
     return used - set(form.items)
 
 
+def _reported_on(form: Form, values: Mapping[str, Any], on: date) -> dict[str, Any]:
+    """A demo record's questionnaire answers were given on its day (the files hold no date,
+    the days count from today); a score item must be what its answers score."""
+    from clinic_app.core.responses import score_mismatches
+
+    wrong = score_mismatches(form, values)
+    if wrong:
+        raise ValueError(f"demo record of {on.isoformat()}: {wrong[0]}")
+    out = dict(values)
+    for key, value in values.items():
+        item = form.items.get(key)
+        if item is not None and item.questionnaire and isinstance(value, Mapping):
+            out[key] = {"reported_at": f"{on.isoformat()}T10:00", **value}
+    return out
+
+
 def demo_findings(form: Form, values: Mapping[str, Any]) -> findings_mod.Findings:
     """The demo values the form has, validated (raises FindingsError for a bad value)."""
     known = {k: v for k, v in values.items() if k in form.items}
@@ -290,7 +306,8 @@ def _add_record(
         eval_date=on,
         episode_id=episode_id,
     )
-    saved = r.save_draft(tx, ev.id, demo_findings(form, values), ev.version, user=clinician.name)
+    found = demo_findings(form, _reported_on(form, values, on))
+    saved = r.save_draft(tx, ev.id, found, ev.version, user=clinician.name)
     if not sign:
         return False
     r.sign_evaluation(tx, ev.id, saved.version, user=clinician.name)
