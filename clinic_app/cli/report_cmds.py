@@ -95,6 +95,20 @@ def register(sub: Any) -> None:
         help="paper size (with --findings; stored evaluations use the clinic setting)",
     )
     p.add_argument(
+        "--program",
+        type=Path,
+        metavar="PROGRAM.json",
+        help=(
+            "with --kind handout: print this home program (the JSON shape of a stored program, "
+            "see examples/program_isometrics.json) instead of the stored or suggested one"
+        ),
+    )
+    p.add_argument(
+        "--large-print",
+        action="store_true",
+        help="with --kind handout: large print (every text at 14 pt or more)",
+    )
+    p.add_argument(
         "--no-logo",
         action="store_true",
         help="leave the clinic logo out (to print while a damaged stored logo is being replaced)",
@@ -270,6 +284,9 @@ def cmd_report(args: argparse.Namespace) -> int:
     if args.findings is not None and kind not in ("clinician", "handout"):
         what = "EPISODE_ID" if kind in EPISODE_KINDS else "a visit note's id"
         raise UserError(f"--kind {kind} is made from a stored record: give {what}, not --findings")
+    if (args.program is not None or args.large_print) and kind != "handout":
+        flag = "--program" if args.program is not None else "--large-print"
+        raise UserError(f"{flag} is for the handout: add --kind handout")
     out: Path = args.output
     folder = _output_folder(out)
     if args.findings is not None:
@@ -282,6 +299,13 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     from clinic_app.reports.data import ReportData
     from clinic_app.reports.layout import logo_problem
+
+    if args.program is not None:
+        data = _with_program(data, args.program)
+    if args.large_print:
+        from functools import partial
+
+        builder = partial(builder, large_print=True)
 
     header = data if isinstance(data, ReportData) else data.report
     logo = header.clinic.logo
@@ -321,6 +345,51 @@ def cmd_report(args: argparse.Namespace) -> int:
         log.info("%s PDF from a findings file written (%d bytes)", safe(kind), size)
     print(f"wrote {out}")
     return 0
+
+
+PROGRAM_LIMIT = 1024 * 1024
+"""A program file holds at most 30 exercises of a few hundred characters: 1 MB is plenty."""
+
+
+def _with_program(data: Any, path: Path) -> Any:
+    """``data`` with the program of ``path`` as its home program; a program that cannot be
+    printed (not JSON, a field of the wrong shape, an impossible dose, an exercise the library
+    does not know) is one line naming the exercise and the field, before any PDF is written."""
+    import json
+
+    from clinic_app.cli import UserError
+    from clinic_app.core.findings import FindingsError
+    from clinic_app.core.form import ItemType
+    from clinic_app.core.library import shipped_library
+    from clinic_app.core.program import ProgramError, check_against, parse_program
+    from clinic_app.storage.errors import StorageError
+    from clinic_app.storage.input_files import read_limited_text
+
+    try:
+        text = read_limited_text(path, PROGRAM_LIMIT, "program file")
+    except StorageError as err:
+        raise UserError(str(err)) from None
+    try:
+        raw = json.loads(text)
+    except (json.JSONDecodeError, RecursionError) as err:
+        where = f" (line {err.lineno})" if isinstance(err, json.JSONDecodeError) else ""
+        raise UserError(f"{path}: not a JSON program{where}") from None
+    try:
+        program = parse_program(raw, where=str(path))
+    except ProgramError as err:
+        raise UserError(err.problems[0]) from None
+    library = data.library if data.library is not None else shipped_library(data.form)
+    unknown = check_against(program, library)
+    if unknown:
+        raise UserError(f"{path}: {unknown[0]}")
+    item = next((i for i in data.form.items.values() if i.type == ItemType.PROGRAM), None)
+    if item is None:
+        raise UserError(f"{path}: the form has no home program item to print a program from")
+    try:
+        findings = data.findings.with_value(data.form, item.id, program.plain())
+    except FindingsError as err:
+        raise UserError(f"{path}: {err.problems[0]}") from None
+    return replace(data, findings=findings, assessment=None)
 
 
 def cmd_logo(args: argparse.Namespace) -> int:

@@ -81,7 +81,16 @@ def report_data_for_evaluation(db: Database, evaluation_id: int) -> ReportData:
         findings=findings,
         carried=frozenset(ev.carried_forward),
         previous=previous,
+        library=_library(db, form),
     )
+
+
+def _library(db: Database, form: Any) -> Any:
+    """The exercises a stored program may name: the shipped ones and the clinic's own (with
+    their pictures), so the handout prints a clinic exercise with its imported picture."""
+    from clinic_app.storage.records.programs import load_library
+
+    return load_library(db, form)
 
 
 def clinic_info(db: Database) -> ClinicInfo:
