@@ -32,6 +32,7 @@ COMMAND_MODULES = (
     "clinic_app.cli.access_cmds",  # the access log (issue 14)
     "clinic_app.cli.list_cmds",  # list patients/episodes/evaluations/visits (issue 15)
     "clinic_app.cli.note_cmds",  # the note text for the clinic's main record (issue 15)
+    "clinic_app.cli.exercise_cmds",  # the exercise library (issue 17)
 )
 
 
