@@ -27,7 +27,8 @@ from clinic_app.reports import (
 )
 
 EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "examples"
-EXAMPLES = sorted(p.stem for p in EXAMPLES_DIR.glob("*.json"))
+EXAMPLES = sorted(p.stem for p in EXAMPLES_DIR.glob("*.json") if not p.stem.startswith("program_"))
+"""The findings files (``program_*.json`` are home programs for ``report --program``)."""
 ON_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
