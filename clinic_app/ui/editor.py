@@ -49,6 +49,7 @@ from clinic_app.ui.fields import (
     is_whole_item,
 )
 from clinic_app.ui.item_row import ItemRow, problem_text
+from clinic_app.ui.keyboard import EditorKeys
 
 
 class SectionPage(QScrollArea):
@@ -272,12 +273,15 @@ class EvaluationEditor(QWidget):
             ("Alt+Up", -1),
         ):
             sc = QShortcut(QKeySequence(keys), self)
-            sc.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            # From anywhere in the window (the assessment beside, the bar above); only while
+            # this editor shows (a hidden one's shortcuts are off).
+            sc.setContext(Qt.ShortcutContext.WindowShortcut)
             sc.activated.connect(functools.partial(self.step_section, step))
         for keys in ("Ctrl+Return", "Ctrl+Enter"):
             sc = QShortcut(QKeySequence(keys), self)
             sc.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
             sc.activated.connect(self.confirm_current_section)
+        self.keys = EditorKeys(self)  # one Tab stop per item, Enter, sides, "all no" (issue 18)
 
         self._refresh_derived(None)
         start = self._page_index.get(initial_section or "", 0)
@@ -436,6 +440,7 @@ class EvaluationEditor(QWidget):
         for row in page.rows.values():
             row.update_asymmetry(self._findings, involved)
         self._refresh_confirm_buttons()
+        self.keys.attach(page)
         self.page_built.emit(self.sections[index].id)
         return page
 
@@ -475,7 +480,11 @@ class EvaluationEditor(QWidget):
             return
         self.nav.setCurrentItem(self._nav_entry(index))
         if focus:
-            self.focus_first_field()
+            self.keys.focus_first_unanswered()
+
+    def focus_item(self, item_id: str, side: Side | None = None) -> QWidget:
+        """Show ``item_id``'s page and focus its field (the command palette's jump)."""
+        return self.keys.focus_item(item_id, side)
 
     def step_section(self, step: int) -> None:
         index = (self.pages.currentIndex() + step) % len(self.sections)

@@ -5,6 +5,13 @@ value the user entered, or :class:`Invalid` when the text cannot even be read as
 the value against the form is not done here: the evaluation editor hands it to
 ``Findings.with_value`` so that the rules live in one place (core), and shows the reason beside the
 field when it is refused.
+
+Keyboard (issue 18): each editor has one Tab stop (:meth:`ValueEditor.tab_widget`); single keys
+answer (:meth:`ValueEditor.answer_key`: Y/N, P/N, a choice's first letter or its number; grades,
+scores and numbers are typed); ``clinic_app.ui.keyboard`` adds Enter (next item) and Left/Right
+(the other side) around them. A new editor (a questionnaire, the home program) fits by keeping
+``focus_widgets()[0]`` as its Tab stop, or setting ``inner_navigation`` when it moves its own
+focus (a table): then Enter and the arrows are left to it.
 """
 
 from __future__ import annotations
@@ -12,7 +19,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, QRectF, Qt, Signal
+from PySide6.QtGui import QFocusEvent, QKeyEvent, QPainter, QPaintEvent, QPalette, QPen
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -82,6 +90,8 @@ class ValueEditor(QWidget):
     edited = Signal(object)
     finished = Signal()
     typed = False  # the value is typed key by key, so it passes through prefixes
+    # The editor moves focus inside itself (a table): Enter and the arrows are its own.
+    inner_navigation = False
 
     def __init__(self, item: Item, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -98,6 +108,35 @@ class ValueEditor(QWidget):
     def focus_widgets(self) -> list[QWidget]:
         """The widgets that take keyboard focus, in tab order."""
         raise NotImplementedError
+
+    def tab_widget(self) -> QWidget:
+        """The one widget Tab stops at (the item's other widgets are reached by arrows)."""
+        return self.focus_widgets()[0]
+
+    def set_accessible(self, name: str, description: str) -> None:
+        """Name the field for screen readers ("Passive straight leg raise, left"), with the
+        item's help as its description."""
+        w = self.tab_widget()
+        w.setAccessibleName(name)
+        w.setAccessibleDescription(description)
+
+    def answer_key(self, watched: QObject, event: QKeyEvent) -> bool:
+        """Answer from one key pressed in ``watched`` (one of :meth:`focus_widgets`); True when
+        the key was used. Typed editors leave keys to their line edit."""
+        return False
+
+    def leaves_by(self, watched: QObject, key: int) -> bool:
+        """Whether Left/Right pressed in ``watched`` moves to the other side (a line edit only
+        from the end or the start of its text, or with all of it selected)."""
+        line = watched if isinstance(watched, QLineEdit) else None
+        if isinstance(watched, QComboBox) and watched.isEditable():
+            line = watched.lineEdit()
+        if line is None:
+            return True
+        if line.hasSelectedText() and len(line.selectedText()) == len(line.text()):
+            return True  # everything selected (arrived by Tab): the arrow moves on
+        at = line.cursorPosition()
+        return at == len(line.text()) if key == Qt.Key.Key_Right else at == 0
 
     def set_invalid(self, invalid: bool) -> None:
         for w in self.focus_widgets():
@@ -215,6 +254,31 @@ class ComboEditor(ValueEditor):
     def on_line_text_edited(self, text: str) -> None:
         self.edited.emit(self.parse(text))
 
+    def answer_key(self, watched: QObject, event: QKeyEvent) -> bool:
+        """A choice by its number (1 is the first) unless a label starts with a digit ("20-29":
+        then the digits search the labels, as letters do); Delete clears. Grades and scores
+        are typed into the field."""
+        if self.typed or self.item.type is not ItemType.CHOICE:
+            return False
+        key, text = event.key(), event.text()
+        if key in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace):
+            self.combo.setCurrentIndex(0)
+            return True
+        labels = [c.label for c in self.item.choices]
+        if text.isdigit() and not any(lab[:1].isdigit() for lab in labels):
+            n = int(text)
+            if 1 <= n <= len(labels):
+                self.combo.setCurrentIndex(n)
+            return True  # a number that is no choice changes nothing
+        if len(text) == 1 and (text.isalpha() or text.isdigit()):
+            low = text.lower()
+            starts = [n + 1 for n, lab in enumerate(labels) if lab.lower().startswith(low)]
+            if starts:
+                later = [n for n in starts if n > self.combo.currentIndex()]
+                self.combo.setCurrentIndex((later or starts)[0])
+            return True  # a letter no choice starts with changes nothing
+        return False
+
     def on_line_editing_finished(self) -> None:
         line = self.combo.lineEdit()
         assert line is not None
@@ -247,22 +311,27 @@ class ComboEditor(ValueEditor):
 
 
 class ToggleEditor(ValueEditor):
-    """Two compact toggle buttons (Yes/No, Pos/Neg); pressing the lit one clears the value."""
+    """Two compact toggle buttons (Yes/No, Pos/Neg); pressing the lit one clears the value.
+
+    One focus for the pair: Y/N (P/N) answer, Up/Down switch, Space or Delete clear; the
+    buttons take clicks only, and a frame shows where the keyboard is.
+    """
 
     LABELS = {"yes": "Yes", "no": "No", "positive": "Pos", "negative": "Neg"}
 
     def __init__(self, item: Item, parent: QWidget | None = None) -> None:
         super().__init__(item, parent)
         layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setContentsMargins(3, 3, 3, 3)
         layout.setSpacing(0)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.buttons: dict[str, QToolButton] = {}
         values = CATEGORICAL_VALUES[item.type]
         for n, value in enumerate(values):
             b = QToolButton(self)
             b.setText(self.LABELS.get(value, value))
             b.setCheckable(True)
-            b.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+            b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
             b.setAccessibleName(f"{item.label}: {value}")
             b.setProperty("segment", "first" if n == 0 else "last")
             b.setProperty("value", value)
@@ -270,6 +339,7 @@ class ToggleEditor(ValueEditor):
             layout.addWidget(b)
             self.buttons[value] = b
         layout.addStretch(1)
+        self.setAccessibleName(item.label)
 
     def on_button_clicked(self, checked: bool) -> None:
         sender = self.sender()
@@ -278,6 +348,61 @@ class ToggleEditor(ValueEditor):
             if v != value:
                 b.setChecked(False)
         self.edited.emit(value if checked else None)
+
+    def choose(self, value: str | None) -> None:
+        """Set the value as the user would (emits ``edited`` when it changes)."""
+        if value == self.value():
+            return
+        self.set_value(value)
+        self.edited.emit(value)
+
+    def answer_key(self, watched: QObject, event: QKeyEvent) -> bool:
+        key, text = event.key(), event.text().lower()
+        values = list(self.buttons)
+        for value in values:
+            if text and self.LABELS[value].lower().startswith(text):
+                self.choose(value)
+                return True
+        if key in (Qt.Key.Key_Up, Qt.Key.Key_Down):
+            now = self.value()
+            step = 1 if key == Qt.Key.Key_Down else -1
+            n = values.index(now) + step if now in values else (0 if step > 0 else -1)
+            self.choose(values[n % len(values)])
+            return True
+        if key in (Qt.Key.Key_Space, Qt.Key.Key_Delete, Qt.Key.Key_Backspace):
+            self.choose(None)
+            return True
+        return bool(text.strip()) and text.isprintable()  # another letter: nothing changes
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if self.isEnabled() and self.answer_key(self, event):
+            event.accept()
+            return
+        super().keyPressEvent(event)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        super().paintEvent(event)
+        if self.hasFocus():
+            first = self.buttons[next(iter(self.buttons))].geometry()
+            last = self.buttons[list(self.buttons)[-1]].geometry()
+            p = QPainter(self)
+            p.setRenderHint(QPainter.RenderHint.Antialiasing)
+            p.setPen(QPen(self.palette().color(QPalette.ColorRole.Highlight), 2))
+            p.drawRoundedRect(QRectF(first.united(last)).adjusted(-2, -2, 2, 2), 4, 4)
+            p.end()
+
+    def focusInEvent(self, event: QFocusEvent) -> None:
+        self.update()
+        super().focusInEvent(event)
+
+    def focusOutEvent(self, event: QFocusEvent) -> None:
+        self.update()
+        super().focusOutEvent(event)
+
+    def set_accessible(self, name: str, description: str) -> None:
+        super().set_accessible(name, description)
+        for value, b in self.buttons.items():
+            b.setAccessibleName(f"{name}: {self.LABELS[value]}")
 
     def value(self) -> str | None:
         for v, b in self.buttons.items():
@@ -290,7 +415,7 @@ class ToggleEditor(ValueEditor):
             b.setChecked(v == value)
 
     def focus_widgets(self) -> list[QWidget]:
-        return list(self.buttons.values())
+        return [self]
 
 
 class MultiEditor(ValueEditor):
@@ -313,6 +438,43 @@ class MultiEditor(ValueEditor):
     def value(self) -> list[str] | None:
         chosen = [cid for cid, box in self.boxes.items() if box.isChecked()]
         return chosen or None
+
+    def answer_key(self, watched: QObject, event: QKeyEvent) -> bool:
+        """A choice's number (1 is the first) ticks or unticks it; a letter ticks the one choice
+        starting with it, or moves to the next of several; the arrows move between choices."""
+        boxes = list(self.boxes.values())
+        if watched not in boxes:
+            return False
+        here = boxes.index(watched)
+        key, text = event.key(), event.text()
+        if key in (Qt.Key.Key_Up, Qt.Key.Key_Down, Qt.Key.Key_Left, Qt.Key.Key_Right):
+            step = 1 if key in (Qt.Key.Key_Down, Qt.Key.Key_Right) else -1
+            boxes[(here + step) % len(boxes)].setFocus(Qt.FocusReason.TabFocusReason)
+            return True
+        if text.isdigit():
+            n = int(text) if text != "0" else 10
+            if 1 <= n <= len(boxes):
+                boxes[n - 1].setFocus(Qt.FocusReason.TabFocusReason)
+                boxes[n - 1].toggle()
+            return True
+        if len(text) == 1 and text.isalpha():
+            starts = [n for n, b in enumerate(boxes) if b.text().lower().startswith(text.lower())]
+            if len(starts) == 1:
+                boxes[starts[0]].setFocus(Qt.FocusReason.TabFocusReason)
+                boxes[starts[0]].toggle()
+            elif starts:
+                later = [n for n in starts if n > here]
+                boxes[(later or starts)[0]].setFocus(Qt.FocusReason.TabFocusReason)
+            return True
+        return False
+
+    def set_accessible(self, name: str, description: str) -> None:
+        """The group carries the item's name; each box says its choice ("Pain quality: Ache")."""
+        self.setAccessibleName(name)
+        self.setAccessibleDescription(description)
+        for box in self.boxes.values():
+            box.setAccessibleName(f"{name}: {box.text()}")
+            box.setAccessibleDescription(description)
 
     def on_box_toggled(self, _checked: bool) -> None:
         self.edited.emit(self.value())

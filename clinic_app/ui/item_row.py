@@ -87,31 +87,30 @@ class ItemRow:
         self.label.setWordWrap(True)
         self.label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.carried = False
+        self.from_patient = False  # the value shown is the one the patient record gives
         self.previous_text = ""  # "L 58°, +4°" (the last visit's value) for a re-measured item
         self.previous_prefix = "Last visit"  # or "Last 10 Sep" (a visit note: the value's date)
         self._render_label()
         if item.help:
             self.label.setToolTip(item.help)
         self.editors: dict[Side | None, ValueEditor] = {}
-        if item.bilateral and not is_whole_item(item):
-            for side in SIDES:
-                ed = editor_for(item, page)
-                ed.setObjectName(f"{item.id}.{side}")
-                for w in ed.focus_widgets():
-                    value = w.property("value")
-                    suffix = f": {value}" if isinstance(value, str) else ""
-                    w.setAccessibleName(f"{item.label}, {side}{suffix}")
-                    if item.help:
-                        w.setToolTip(item.help)
-                self.editors[side] = ed
-        else:
+        sides: tuple[Side | None, ...] = (
+            SIDES if item.bilateral and not is_whole_item(item) else (None,)
+        )
+        for side in sides:
             ed = editor_for(item, page)
-            ed.setObjectName(item.id)
-            if item.help:
-                for w in ed.focus_widgets():
+            ed.setObjectName(item.id if side is None else f"{item.id}.{side}")
+            # Screen readers: "Passive straight leg raise, left", the help as the description.
+            ed.set_accessible(item.label if side is None else f"{item.label}, {side}", item.help)
+            for n, w in enumerate(ed.focus_widgets()):
+                if item.help:
                     w.setToolTip(item.help)
-            self.editors[None] = ed
-        self.label.setBuddy(next(iter(self.editors.values())).focus_widgets()[0])
+                if (n or side == "right") and not ed.inner_navigation:
+                    # One Tab stop per item: the right side and the other choices are reached
+                    # with the arrow keys (clinic_app.ui.keyboard), and still by a click.
+                    w.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
+            self.editors[side] = ed
+        self.label.setBuddy(self.tab_widget())
         self.asymmetry = QLabel("", page)
         self.asymmetry.setProperty("role", "asymmetry")
         self.asymmetry.setMinimumWidth(90)
@@ -127,8 +126,13 @@ class ItemRow:
     def _render_label(self) -> None:
         text = f"<b>{html.escape(self.item.label)}</b>"
         small = "font-size:small"
-        if self.carried or self.details_text or self.previous_text:
+        if self.carried or self.details_text or self.previous_text or self.from_patient:
             text += "<br>"
+        if self.from_patient:
+            text += (
+                f"<span style='color:{CARRIED_COLOUR}; {small}'>from the patient record; "
+                "change it here if it differs</span><br>"
+            )
         if self.carried:
             text += (
                 f"<span style='color:{CARRIED_COLOUR}; {small}'>↻ from last visit, not "
@@ -169,6 +173,16 @@ class ItemRow:
 
     def focus_widgets(self) -> list[QWidget]:
         return [w for ed in self.editors.values() for w in ed.focus_widgets()]
+
+    def tab_widget(self) -> QWidget:
+        """The item's one Tab stop (the left side's, or the only one)."""
+        return next(iter(self.editors.values())).tab_widget()
+
+    def set_from_patient(self, from_patient: bool) -> None:
+        """Say that the value shown came from the patient record (until it is changed)."""
+        if from_patient != self.from_patient:
+            self.from_patient = from_patient
+            self._render_label()
 
     def show_problem(self, side: Side | None, problem: str | None) -> None:
         if problem is None:

@@ -494,6 +494,13 @@ class MainWindow(QMainWindow):
         # The evaluation gets the whole width; "← Patient" brings the patient list back.
         self.patients.hide()
         self._update_actions()
+        # Sex and age band from the record, filled into a new draft (ui/keyboard.py, issue 18).
+        self.page.view.editor.keys.use_patient_record(
+            patient.sex,
+            patient.date_of_birth,
+            evaluation.eval_date,
+            fill=evaluation.version == 1 and evaluation.status == "draft",
+        )
         self.page.view.editor.focus_first_field()
 
     def on_page_back_requested(self) -> None:

@@ -12,6 +12,8 @@ from typing import Any
 
 from PySide6.QtGui import QAction, QKeySequence
 
+from clinic_app.ui.palette import open_palette
+
 # The window is a clinic_app.ui.main_window.MainWindow (not imported: that module imports this).
 MainWindow = Any
 
@@ -99,6 +101,7 @@ def build_menus(w: MainWindow) -> None:
     add(go, "next_section", "Next section\tCtrl+PgDown", w.on_next_section_triggered)
     add(go, "previous_section", "Previous section\tCtrl+PgUp", w.on_previous_section_triggered)
     add(go, "find_patient", "&Find patient", w.on_find_patient_triggered, "Ctrl+F")
+    add(go, "palette", "&Jump to item or action…", lambda: open_palette(w), "Ctrl+K")
     add(go, "back", "&Back to the patient", w.on_page_back_requested, "Alt+Left")
     # Admins only (ui/access_log.py, ui/accounts_dialog.py); shown per signed-in clinician.
     w.admin_menu = bar.addMenu("&Admin")

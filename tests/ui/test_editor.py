@@ -78,7 +78,7 @@ def test_bilateral_values_typed_by_keyboard_show_the_asymmetry_live(qtbot, mini_
     left = line(editor, "hip_flexor_force", "left")
     assert left.hasFocus()
     qtbot.keyClicks(left, "200")
-    qtbot.keyClick(left, Qt.Key.Key_Tab)
+    qtbot.keyClick(left, Qt.Key.Key_Right)  # one Tab stop per item: the arrow to the right side
     right = line(editor, "hip_flexor_force", "right")
     assert right.hasFocus()
     with qtbot.waitSignal(editor.findings_changed):
@@ -206,13 +206,10 @@ def test_tab_order_follows_the_form(qtbot, mini_form) -> None:
         w = QApplication.focusWidget()
         seen.append(w.accessibleName())
         qtbot.keyClick(w, Qt.Key.Key_Tab)
-    assert seen == [
+    assert seen[:3] == [  # one stop per item (issue 18), on its left side
         "Hip flexor strength, left",
-        "Hip flexor strength, right",
         "Hip flexor MMT, left",
-        "Hip flexor MMT, right",
-        "Trendelenburg, left: positive",
-        "Trendelenburg, left: negative",
+        "Trendelenburg, left",
     ]
 
 

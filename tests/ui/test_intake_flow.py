@@ -96,7 +96,7 @@ def test_intake_flow_end_to_end(qtbot, window: MainWindow, db_url: str) -> None:
     left = number(window, "hip_flexor_force", "left").line
     assert left.hasFocus()
     qtbot.keyClicks(left, "180")
-    qtbot.keyClick(left, Qt.Key.Key_Tab)
+    qtbot.keyClick(left, Qt.Key.Key_Right)  # the right side (one Tab stop per item, issue 18)
     qtbot.keyClicks(QApplication.focusWidget(), "260")
     assert [r.text(0) for r in view.panel.result_items()] == [
         "F1 Weak hip flexors on the opposite side"

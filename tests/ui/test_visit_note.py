@@ -157,7 +157,7 @@ def test_writing_a_visit_note_keyboard_only_stores_exactly_what_was_typed(
     assert "Last 10 Sep" in label
     assert "L 210 N / R 280 N (25% deficit)" in label
     type_keys(qtbot, "250")
-    key(qtbot, Qt.Key.Key_Tab)
+    key(qtbot, Qt.Key.Key_Right)  # the right side (one Tab stop per item, issue 18)
     type_keys(qtbot, "275")
     assert "9%" in editor.row("nordic_force").asymmetry.text()  # the gap, live
     # The treatment page (Alt+Down), a row added with Ctrl+Enter, its cells typed and tabbed.

@@ -1,0 +1,238 @@
+"""Charting by keyboard in the evaluation editor (issue 18): one Tab stop per item.
+
+Around the per-type single-key answers of ``clinic_app.ui.fields`` (Y/N, P/N, a choice's letter
+or number, typed grades and numbers), this adds what crosses editors:
+
+- **Enter** moves to the next item (from the last item of a page to the next page); Shift+Tab
+  goes back; free text keeps Enter for its new lines, a table (``inner_navigation``) its own.
+- **Left/Right** move between the sides of a bilateral item (a typed value only from the end or
+  the start of its text, so the cursor still moves inside "123").
+- **Alt+N** answers "no" to every unanswered yes/no item of a section the form marks ``all_no``
+  (the red-flag screen): what was answered stays, each answer stays shown and changeable.
+- A section clicked or chosen in the list (or reached by Ctrl+PgDown / Alt+Down) puts the focus
+  on its first unanswered item, so the next key is an answer, not lost in the list.
+- Values the patient record gives (``from_patient`` items) are filled when a new evaluation is
+  opened and marked as such while they still equal the record.
+
+The editor is a :class:`clinic_app.ui.editor.EvaluationEditor` (typed ``Any``: that module
+imports this one).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
+
+from PySide6.QtCore import QEvent, QObject, QSignalBlocker, Qt
+from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
+from PySide6.QtWidgets import QWidget
+
+from clinic_app.core.form import SIDES, ItemType, Side
+from clinic_app.ui.fields import ValueEditor
+
+ALL_NO_KEYS = "Alt+N"
+ENTER_KEYS = (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+OWN_KEYS_TYPES = (ItemType.ROWS, ItemType.TEXT)  # Enter is theirs (a table's, a new line)
+NAV_KEYS = (Qt.Key.Key_Tab, Qt.Key.Key_Backtab, *ENTER_KEYS, Qt.Key.Key_Left, Qt.Key.Key_Right)
+
+Editor = Any  # clinic_app.ui.editor.EvaluationEditor
+
+
+def answered(editor: Editor, item_id: str, side: Side | None) -> bool:
+    """Whether the field holds a value (a whole bilateral item: either side)."""
+    findings = editor.findings
+    if side is None and editor.form.item(item_id).bilateral:
+        return bool(findings.sides(item_id))
+    return findings.get(item_id, side) not in (None, {}, ())
+
+
+def first_unanswered(editor: Editor, index: int) -> tuple[str, Side | None] | None:
+    """The first field of section ``index`` without a value (None when all are answered)."""
+    for item in editor.sections[index].items:
+        row = editor.row(item.id)
+        for side in row.editors:
+            if not answered(editor, item.id, side):
+                return item.id, side
+    return None
+
+
+class EditorKeys(QObject):
+    """The editor's keyboard: an event filter on every field, the "all no" shortcut, the
+    section list's clicks, and the patient record's values.
+
+    Signals: none (answers go through the editors' ``edited`` signals like any other edit).
+    """
+
+    def __init__(self, editor: Editor) -> None:
+        super().__init__(editor)
+        self.editor = editor
+        self._where: dict[QObject, tuple[str, Side | None]] = {}
+        self._record: dict[str, Any] = {}  # item id -> the value the patient record gives
+        shortcut = QShortcut(QKeySequence(ALL_NO_KEYS), editor)
+        shortcut.setContext(Qt.ShortcutContext.WindowShortcut)
+        shortcut.activated.connect(self.on_all_no_activated)
+        self.all_no_shortcut = shortcut
+        editor.nav.itemClicked.connect(self.on_nav_chosen)
+        editor.nav.itemActivated.connect(self.on_nav_chosen)
+        editor.findings_changed.connect(self.on_editor_findings_changed)
+
+    # -- pages -----------------------------------------------------------------------------------
+
+    def attach(self, page: Any) -> None:
+        """Watch the fields of a page just built (``SectionPage``)."""
+        for item_id, row in page.rows.items():
+            for side, ed in row.editors.items():
+                for w in ed.focus_widgets():
+                    self._where[w] = (item_id, side)
+                    w.installEventFilter(self)
+                    w.destroyed.connect(self._forget)
+            self._mark(item_id)
+
+    def _forget(self, obj: QObject) -> None:
+        self._where.pop(obj, None)
+
+    # -- moving ----------------------------------------------------------------------------------
+
+    def focus_item(self, item_id: str, side: Side | None = None) -> QWidget:
+        """Show the page of ``item_id`` and put the focus on its field (``side`` of a bilateral
+        item, else its first). Returns the focused widget."""
+        editor = self.editor
+        editor.set_current_section(editor.section_of(item_id))
+        row = editor.row(item_id)
+        ed: ValueEditor = row.editors.get(side) or next(iter(row.editors.values()))
+        target = ed.tab_widget()
+        target.setFocus(Qt.FocusReason.TabFocusReason)
+        editor.current_page().ensureWidgetVisible(target)
+        return target
+
+    def focus_first_unanswered(self) -> None:
+        """The focus on the current page's first unanswered field (its first when all are)."""
+        editor = self.editor
+        index = editor.pages.currentIndex()
+        target = first_unanswered(editor, index)
+        if target is None:
+            editor.focus_first_field()
+        else:
+            self.focus_item(*target)
+
+    def next_item(self, item_id: str, step: int = 1) -> None:
+        """The focus on the item after (``step`` 1) or before (-1) ``item_id``, across pages."""
+        editor = self.editor
+        order = [i.id for s in editor.sections for i in s.items]
+        n = order.index(item_id) + step
+        if 0 <= n < len(order):
+            self.focus_item(order[n])
+
+    def on_nav_chosen(self, *_args: object) -> None:
+        self.focus_first_unanswered()
+
+    # -- keys ------------------------------------------------------------------------------------
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() != QEvent.Type.KeyPress or watched not in self._where:
+            return super().eventFilter(watched, event)
+        assert isinstance(event, QKeyEvent)
+        mods = event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier
+        if mods & ~Qt.KeyboardModifier.ShiftModifier:
+            return False  # Ctrl/Alt combinations are shortcuts
+        item_id, side = self._where[watched]
+        editor = self.editor
+        row = editor.row(item_id)
+        ed: ValueEditor = row.editors[side]
+        if ed.inner_navigation or row.item.type is ItemType.ROWS:
+            return False
+        key = event.key()
+        if key in ENTER_KEYS and row.item.type not in OWN_KEYS_TYPES and not mods:
+            self.next_item(item_id, 1)
+            return True
+        if key in (Qt.Key.Key_Left, Qt.Key.Key_Right) and side in SIDES and not mods:
+            other: Side = "right" if key == Qt.Key.Key_Right else "left"
+            if ed.leaves_by(watched, key):
+                if other != side:
+                    self._cross(row, side, other, watched)
+                return True  # past the outer side: nothing (never a changed answer)
+        if editor.is_read_only():
+            return False
+        return ed.answer_key(watched, event)
+
+    def _cross(self, row: Any, side: Side, other: Side, watched: QObject) -> None:
+        """To the other side's field, at the same choice of a list of check boxes."""
+        here = row.editors[side].focus_widgets()
+        there = row.editors[other].focus_widgets()
+        n = here.index(watched) if watched in here else 0
+        target = there[min(n, len(there) - 1)]
+        target.setFocus(Qt.FocusReason.TabFocusReason)
+
+    # -- "all no" --------------------------------------------------------------------------------
+
+    def on_all_no_activated(self) -> None:
+        self.answer_all_no(self.editor.current_section())
+
+    def answer_all_no(self, section_id: str) -> list[str]:
+        """Answer "no" to each unanswered yes/no item of ``section_id`` if the form allows it
+        there (``all_no``); an answer already given is never changed. Returns the items
+        answered. Each goes through the editor as a click would (checked, stored, assessed)."""
+        editor = self.editor
+        section = next((s for s in editor.sections if s.id == section_id), None)
+        if section is None or not section.all_no or editor.is_read_only():
+            return []
+        done = []
+        for item in section.items:
+            if item.type is not ItemType.YESNO:
+                continue
+            row = editor.row(item.id)
+            for side, ed in row.editors.items():
+                if answered(editor, item.id, side):
+                    continue
+                blocker = QSignalBlocker(ed)
+                ed.set_value("no")
+                del blocker
+                editor.on_value_edited(item, side, "no")
+                done.append(item.id)
+        first = first_unanswered(editor, editor.pages.currentIndex())
+        if done and first is None:  # all answered: on to the next page's first question
+            editor.step_section(1)
+        return done
+
+    # -- the patient record ----------------------------------------------------------------------
+
+    def use_patient_record(
+        self, sex: str, date_of_birth: date | None, on: date, *, fill: bool
+    ) -> list[str]:
+        """Remember what the patient record answers and, with ``fill`` (a new evaluation),
+        put it into each such item still unanswered. Returns the items filled."""
+        from clinic_app.core.derived import patient_values
+
+        editor = self.editor
+        values = patient_values(editor.form, sex, date_of_birth, on)
+        self._record = {k: v for k, v in values.items() if editor.has_item(k)}
+        filled = []
+        if fill and not editor.is_read_only():
+            for item_id, value in self._record.items():
+                if answered(editor, item_id, None):
+                    continue
+                item = editor.form.item(item_id)
+                ed = editor.editor(item_id)
+                blocker = QSignalBlocker(ed)
+                ed.set_value(value)
+                del blocker
+                editor.on_value_edited(item, None, value)
+                filled.append(item_id)
+        for item_id in editor.form.items:
+            self._mark(item_id)
+        return filled
+
+    def record_values(self) -> Mapping[str, Any]:
+        return dict(self._record)
+
+    def _mark(self, item_id: str) -> None:
+        row = self.editor._rows.get(item_id)
+        if row is None or row.item.from_patient is None:
+            return
+        given = self._record.get(item_id)
+        row.set_from_patient(given is not None and self.editor.findings.get(item_id) == given)
+
+    def on_editor_findings_changed(self, _findings: object) -> None:
+        for item_id in self._record:
+            self._mark(item_id)

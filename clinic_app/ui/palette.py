@@ -1,0 +1,214 @@
+"""The command palette (Ctrl+K): jump to any item of the open evaluation, or run an action.
+
+Items are found by their label, the form's ``synonyms`` ("slr", "nordic", "thomas"), a short
+label, the id, or the initials of the label ("pslr" for *Passive straight leg raise*); every word
+typed must match. Actions are the window's own menu actions (enabled ones only), so the palette
+can never do what the menus would not. Nothing here names a clinical measure: the words come
+from the form.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
+from PySide6.QtGui import QAction, QKeyEvent
+from PySide6.QtWidgets import (
+    QDialog,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+if TYPE_CHECKING:  # the menus import this module before any form is loaded
+    from clinic_app.core.form import Item
+
+MAX_SHOWN = 60
+WORD = re.compile(r"[a-z0-9]+")
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One line of the palette: an item to jump to, or an action to trigger."""
+
+    title: str
+    detail: str  # the section, or the action's shortcut
+    words: tuple[str, ...]  # label, synonyms, short label, id (lower case)
+    initials: str
+    item_id: str | None = None
+    action: QAction | None = None
+
+
+def _plain(text: str) -> str:
+    return text.replace("&", "").split("\t")[0].replace("…", "").strip()
+
+
+def _initials(text: str) -> str:
+    return "".join(w[0] for w in WORD.findall(text.lower()))
+
+
+def item_entry(item: Item, section_title: str) -> Entry:
+    note_label = getattr(item, "note_label", None)  # a short label, when the form has one
+    words = [item.label, *item.synonyms, item.id.replace("_", " ")]
+    if note_label:
+        words.append(note_label)
+    return Entry(
+        title=item.label,
+        detail=section_title,
+        words=tuple(w.lower() for w in words),
+        initials=_initials(item.label),
+        item_id=item.id,
+    )
+
+
+def action_entry(action: QAction) -> Entry:
+    title = _plain(action.text())
+    keys = action.shortcut().toString()
+    return Entry(
+        title=title,
+        detail=keys,
+        words=(title.lower(), "action"),
+        initials=_initials(title),
+        action=action,
+    )
+
+
+def score(query: str, entry: Entry) -> int | None:
+    """How well ``entry`` matches ``query`` (higher is better); None when it does not."""
+    terms = WORD.findall(query.lower())
+    if not terms:
+        return 0
+    whole = " ".join(terms)
+    best = 0
+    for n, word in enumerate(entry.words):
+        synonym = 0 < n < len(entry.words)  # the label is first
+        if word == whole:
+            best = max(best, 100 if synonym else 95)
+        elif word.startswith(whole):
+            best = max(best, 85 if synonym else 80)
+        elif f" {whole}" in f" {word}":
+            best = max(best, 70)
+        elif whole in word:
+            best = max(best, 55)
+    if entry.initials.startswith(whole.replace(" ", "")):
+        best = max(best, 65)
+    elif whole.replace(" ", "") in entry.initials and len(whole) > 1:
+        best = max(best, 50)
+    if best:
+        return best
+    text = " ".join(entry.words)
+    if all(t in text for t in terms):
+        return 40
+    return None
+
+
+def search(query: str, entries: Sequence[Entry]) -> list[Entry]:
+    """The matching entries, best first; among equals the shorter title (the closer match),
+    then form order, then actions."""
+    scored = [(s, n, e) for n, e in enumerate(entries) if (s := score(query, e)) is not None]
+    scored.sort(key=lambda t: (-t[0], len(t[2].title), t[1]))
+    return [e for _, _, e in scored]
+
+
+class CommandPalette(QDialog):
+    """A search box over the editor's items and the window's actions; Enter jumps or runs.
+
+    Signals: none (a chosen item is focused in ``editor``; a chosen action is triggered after
+    the palette closed).
+    """
+
+    def __init__(
+        self, editor: Any | None, actions: Iterable[QAction], parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Jump to an item or an action")
+        self.editor = editor  # clinic_app.ui.editor.EvaluationEditor, or None
+        self.entries: list[Entry] = []
+        if editor is not None:
+            for section in editor.sections:
+                for item in section.items:
+                    self.entries.append(item_entry(item, section.title))
+        for action in actions:
+            if action.isEnabled() and action.isVisible() and _plain(action.text()):
+                self.entries.append(action_entry(action))
+        layout = QVBoxLayout(self)
+        self.search_box = QLineEdit(self)
+        self.search_box.setObjectName("paletteSearch")
+        self.search_box.setPlaceholderText("An item (slr, nordic…) or an action (sign, export…)")
+        self.search_box.setAccessibleName("Find an item or an action")
+        self.search_box.textChanged.connect(self.on_search_box_text_changed)
+        self.search_box.installEventFilter(self)
+        layout.addWidget(self.search_box)
+        self.results = QListWidget(self)
+        self.results.setObjectName("paletteResults")
+        self.results.setAccessibleName("Matches")
+        self.results.itemActivated.connect(self.on_results_item_activated)
+        layout.addWidget(self.results, 1)
+        hint = QLabel("Enter jumps there · Esc closes", self)
+        hint.setProperty("role", "secondary")
+        layout.addWidget(hint)
+        self.resize(560, 420)
+        self.chosen: Entry | None = None
+        self.on_search_box_text_changed("")
+        self.search_box.setFocus()
+
+    def shown(self) -> list[Entry]:
+        return [
+            self.results.item(n).data(Qt.ItemDataRole.UserRole) for n in range(self.results.count())
+        ]
+
+    def on_search_box_text_changed(self, text: str) -> None:
+        self.results.clear()
+        for entry in search(text, self.entries)[:MAX_SHOWN]:
+            kind = "" if entry.item_id is not None else "Action · "
+            line = QListWidgetItem(f"{entry.title}    — {kind}{entry.detail}".rstrip(" —"))
+            line.setData(Qt.ItemDataRole.UserRole, entry)
+            self.results.addItem(line)
+        if self.results.count():
+            self.results.setCurrentRow(0)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.search_box and event.type() == QEvent.Type.KeyPress:
+            assert isinstance(event, QKeyEvent)
+            key = event.key()
+            if key in (Qt.Key.Key_Down, Qt.Key.Key_Up):
+                row = self.results.currentRow() + (1 if key == Qt.Key.Key_Down else -1)
+                if 0 <= row < self.results.count():
+                    self.results.setCurrentRow(row)
+                return True
+            if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+                current = self.results.currentItem()
+                if current is not None:
+                    self.on_results_item_activated(current)
+                return True
+        return super().eventFilter(watched, event)
+
+    def on_results_item_activated(self, line: QListWidgetItem) -> None:
+        entry: Entry = line.data(Qt.ItemDataRole.UserRole)
+        self.chosen = entry
+        self.accept()
+        if entry.item_id is not None and self.editor is not None:
+            self.editor.focus_item(entry.item_id)
+        elif entry.action is not None:
+            # After the palette is gone: an action that opens a dialog gets a clean stack.
+            QTimer.singleShot(0, entry.action.trigger)
+
+
+def open_palette(window: Any) -> CommandPalette:
+    """The palette over ``window`` (a ``MainWindow``): its open editor's items (when an
+    evaluation shows) and its enabled menu actions."""
+    page = getattr(window, "page", None)
+    view = getattr(page, "view", None)
+    showing = view is not None and window.stack.currentWidget() is page
+    editor = view.editor if view is not None and showing else None
+    actions = [a for key, a in window.actions_.items() if key != "palette"]
+    palette = CommandPalette(editor, actions, window)
+    palette.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    palette.open()
+    return palette

@@ -1,0 +1,102 @@
+"""The command palette (Ctrl+K, issue 18): items by label, synonym or abbreviation; actions."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QApplication
+
+from clinic_app.core.form import Form, load_form
+from clinic_app.paths import default_form_path
+from clinic_app.ui.assessment import EvaluationView
+from clinic_app.ui.main_window import MainWindow
+from clinic_app.ui.palette import CommandPalette, item_entry, search
+
+
+@pytest.fixture(scope="module")
+def shipped() -> Form:
+    return load_form(default_form_path())
+
+
+def entries(form: Form):
+    return [item_entry(i, form.section_of(i.id).title) for i in form.items.values()]
+
+
+@pytest.mark.parametrize(
+    ("query", "first"),
+    [
+        ("slr", "slr_deg"),  # a synonym
+        ("SLR", "slr_deg"),
+        ("nordic", "nordic_force"),
+        ("thomas", "thomas_result"),  # both Thomas items, the shorter label first
+        ("ake", "ake_deg"),
+        ("mbks", "modified_bent_knee_stretch"),
+        ("sbe", "side_bridge_s"),  # the label's initials: Side Bridge Endurance
+        ("straight leg", "slr_deg"),  # words of the label
+        ("heel raise", "heel_raise_reps"),
+    ],
+)
+def test_items_found_by_synonym_abbreviation_or_label(shipped: Form, query, first) -> None:
+    found = search(query, entries(shipped))
+    assert found, query
+    assert found[0].item_id == first, [e.item_id for e in found[:5]]
+    if query == "thomas":
+        assert {e.item_id for e in found[:2]} == {"thomas_deg", "thomas_result"}
+
+
+def test_no_match_and_hostile_queries(shipped: Form) -> None:
+    all_entries = entries(shipped)
+    assert search("zzzqqq", all_entries) == []
+    assert len(search("", all_entries)) == len(all_entries)  # nothing typed: everything
+    for hostile in ("%", "'; drop table", "\\", "(", "*" * 500, "ü" * 40):
+        search(hostile, all_entries)  # never raises
+
+
+def test_palette_jumps_to_the_item(qtbot, shipped: Form) -> None:
+    view = EvaluationView(shipped)
+    qtbot.addWidget(view)
+    view.resize(1280, 800)
+    view.show()
+    view.activateWindow()
+    qtbot.waitUntil(view.isActiveWindow)
+    sign = QAction("&Sign…", view)
+    hidden = QAction("Disabled thing", view)
+    hidden.setEnabled(False)
+    palette = CommandPalette(view.editor, [sign, hidden], view)
+    qtbot.addWidget(palette)
+    palette.show()
+    qtbot.keyClicks(palette.search_box, "nordic")
+    shown = palette.shown()
+    assert shown[0].item_id == "nordic_force"
+    qtbot.keyClick(palette.search_box, Qt.Key.Key_Return)
+    assert not palette.isVisible()
+    assert view.editor.current_section() == shipped.section_of("nordic_force").id
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is not None)
+    assert QApplication.focusWidget().accessibleName() == "Nordic hamstring force, left"
+    # Actions are listed (enabled ones only) and found by their words.
+    again = CommandPalette(view.editor, [sign, hidden], view)
+    qtbot.addWidget(again)
+    qtbot.keyClicks(again.search_box, "sign")
+    titles = [e.title for e in again.shown()]
+    assert "Sign" in titles
+    assert "Disabled thing" not in [e.title for e in again.entries]
+    triggered = []
+    sign.triggered.connect(lambda: triggered.append(True))
+    while again.shown()[again.results.currentRow()].action is not sign:
+        qtbot.keyClick(again.search_box, Qt.Key.Key_Down)
+    qtbot.keyClick(again.search_box, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: bool(triggered))
+
+
+def test_ctrl_k_in_the_window_lists_the_menu_actions(qtbot, window: MainWindow) -> None:
+    window.patients.setFocus()
+    qtbot.keyClick(window, Qt.Key.Key_K, Qt.KeyboardModifier.ControlModifier)
+    palette = window.findChild(CommandPalette)
+    assert palette is not None
+    qtbot.waitUntil(palette.isVisible)
+    assert palette.editor is None  # no evaluation open: actions only
+    qtbot.keyClicks(palette.search_box, "find patient")
+    assert palette.shown()[0].action is window.actions_["find_patient"]
+    qtbot.keyClick(palette.search_box, Qt.Key.Key_Escape)
+    qtbot.waitUntil(lambda: not palette.isVisible())
