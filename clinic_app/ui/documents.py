@@ -27,6 +27,7 @@ from clinic_app.ui.text import report_file_name
 if TYPE_CHECKING:
     from clinic_app.storage.database import Database
     from clinic_app.ui.evaluation_page import EvaluationPage
+    from clinic_app.ui.pdf_preview import PdfPreviewDialog
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +75,7 @@ class DocumentActions(QObject):
         self.page = page
         self.parent_widget = parent
         self.previews: list[Path] = []
+        self.preview_dialog: PdfPreviewDialog | None = None  # the last preview shown
         remove_previews()  # what an earlier run left behind (it crashed, or was killed)
         from PySide6.QtCore import QCoreApplication
 
@@ -224,24 +226,40 @@ class DocumentActions(QObject):
             self._record("print")
             self.status.emit(f"Sent {sent} pages to the printer")
 
-    def preview(self) -> Path | None:
-        from PySide6.QtCore import QUrl
-        from PySide6.QtGui import QDesktopServices
+    def preview(self, kind: str = "report") -> Path | None:
+        """Build the report (or handout) and show it in the app's own print preview.
 
-        what = "Previewing the report"
+        In the app, not the system's PDF viewer: a computer without one showed nothing at all.
+        """
+        what = f"Previewing the {KIND_WORDS[kind]}"
         data = self.report_data(what)
         p = self.page.patient
         if data is None or p is None:
             return None
         folder = Path(tempfile.mkdtemp(prefix=PREVIEW_PREFIX))  # 0700: only this user
         self.previews.append(folder)
-        path = folder / report_file_name(p, data.evaluation.date, "report")
-        if not self._build("report", data, path, what):
+        path = folder / report_file_name(p, data.evaluation.date, kind)
+        if not self._build(kind, data, path, what):
             return None
         self._record("preview")
-        QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
-        self.status.emit(f"Preview: {path}")
+        self.show_preview(path, f"Preview: {KIND_WORDS[kind]}")
+        self.status.emit(f"Preview: {path.name}")
         return path
+
+    def show_preview(self, path: Path, title: str) -> PdfPreviewDialog:
+        """The print preview of ``path`` (not modal: the record stays usable beside it)."""
+        from clinic_app.ui.pdf_preview import PdfPreviewDialog
+
+        dialog = PdfPreviewDialog(path, title, self.parent_widget, job_name=path.stem)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.printed.connect(self.on_preview_printed)
+        self.preview_dialog = dialog
+        dialog.show()
+        return dialog
+
+    def on_preview_printed(self, pages: int) -> None:
+        self._record("print")
+        self.status.emit(f"Sent {pages} pages to the printer")
 
     def backup(self) -> None:
         """Copy the SQLite database to a file the user chooses (SQLite's online backup)."""

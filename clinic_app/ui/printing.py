@@ -80,13 +80,15 @@ def print_pdf(
     dpi: int = DEFAULT_DPI,
     job_name: str | None = None,
     progress: Callable[[int, int], bool] | None = None,
+    paper_size: QPageSize.PageSizeId | None = None,
 ) -> int:
     """Print every page of ``pdf`` as one native job; return the number of pages sent.
 
     ``printer``: a QPrinter (e.g. set up by a QPrintDialog), a printer name, or None for the
     default printer; a page range chosen in the print dialog is honoured. ``progress(done,
     total)`` is called after each page; returning False cancels the job. Raises PrintError with a
-    plain message on any problem.
+    plain message on any problem. ``paper_size``: print on that paper (each page scaled to
+    fit) instead of each page's own size.
     """
     from PySide6.QtPdf import QPdfDocument
 
@@ -117,6 +119,8 @@ def print_pdf(
     total = len(pages)
 
     def page_size(index: int) -> QPageSize:
+        if paper_size is not None:  # chosen in the preview: each page scaled to fit it
+            return QPageSize(paper_size)
         points = document.pagePointSize(index)
         return QPageSize(
             QSizeF(points.width(), points.height()),
