@@ -3,8 +3,8 @@
 Built with the ``fhir.resources`` 8.3 models of its ``R4B`` subpackage (FHIR 4.3.0). R4B is the
 R4-family model set that exists for pydantic 2; fhir.resources 6.x, the last release whose
 default models are plain R4 (4.0.1), needs pydantic 1, which this app (pydantic 2 for its form
-schema) cannot install beside it. Every resource below exists in R4 with the same elements, so
-an R4 server reads the bundle; the version is in ``meta`` of nothing, as R4 and R4B share it.
+schema) cannot install beside it. Every resource and element used below exists in R4 with the
+same meaning, so an R4 server reads the bundle.
 
 What goes in, one resource per thing the clinic keeps: the Patient; a Practitioner per
 clinician who recorded, signed, prepared or co-signed; an EpisodeOfCare, a CarePlan (the plan of
@@ -40,6 +40,7 @@ from clinic_app.core import findings as findings_mod
 from clinic_app.core.kinds import kind_label
 from clinic_app.interop import fhir_codes as codes
 from clinic_app.interop.fhir_findings import RecordContext, record_resources
+from clinic_app.storage.errors import StorageError
 
 if TYPE_CHECKING:
     from clinic_app.core.form import Form
@@ -63,7 +64,7 @@ _GOAL_STATUS = {
 }
 
 
-class ExportError(ValueError):
+class ExportError(StorageError):
     """The bundle could not be made (a stored record does not fit its form)."""
 
 

@@ -105,6 +105,13 @@ def _observation(
     return obs
 
 
+def _text(text: Any, language: str) -> str:
+    """A questionnaire text in the response's language (else English, else any)."""
+    if isinstance(text, Mapping):
+        return str(text.get(language) or text.get("en") or next(iter(text.values()), ""))
+    return str(text)
+
+
 def _response(
     form: Form, item: Item, value: Response, ctx: RecordContext, practitioner: str | None
 ) -> dict[str, Any]:
@@ -118,7 +125,7 @@ def _response(
             continue
         entry: dict[str, Any] = {
             "linkId": q_item.id,
-            "text": answers.activities.get(q_item.id) or q_item.text,
+            "text": answers.activities.get(q_item.id) or _text(q_item.text, value.language),
             "answer": [{"valueInteger": given}],
         }
         items.append(entry)
