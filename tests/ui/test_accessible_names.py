@@ -28,7 +28,8 @@ def accessible(widget: QWidget) -> tuple[str, str]:
     as its name (Qt names it through the label's "labelled by" relation there): its own
     accessible name is read then."""
     iface = QAccessible.queryAccessibleInterface(widget)
-    assert iface is not None and iface.isValid()
+    assert iface is not None
+    assert iface.isValid()
     name = iface.text(QAccessible.Text.Name)
     if isinstance(widget, QComboBox):
         name = widget.accessibleName()
