@@ -132,6 +132,8 @@ class Item(_Strict):
     id: Identifier
     label: str = Field(min_length=1)
     help: str = ""
+    # A shorter label for the note text pasted into the clinic's main record ("PSLR", "AKE").
+    note_label: str | None = Field(default=None, min_length=1, max_length=40)
     type: ItemType
     unit: str = ""
     range: Range | None = None

@@ -126,7 +126,7 @@ class _Note:
         self.values = record.values
         self.history = history
         self.form_items = form.items
-        full = {i.id: one_line(i.label) for i in self.form_items.values()}
+        full = {i.id: one_line(i.note_label or i.label) for i in self.form_items.values()}
         short = {k: _BRACKETED.sub("", v).strip() or v for k, v in full.items()}
         counts = Counter(short.values())
         self.labels = {k: short[k] if counts[short[k]] == 1 else full[k] for k in full}

@@ -294,7 +294,7 @@ def test_re_evaluation_says_what_changed_since_the_baseline(shipped_form: Form) 
     assert "Pain now: 1/10 [-2/10]" in s_part
     assert "Duration" not in s_part  # unchanged history is not repeated
     assert "History otherwise as at the baseline (2026-03-02)." in s_part
-    assert "Nordic hamstring force: L 260 N / R 280 N (7% deficit) [L +50 N]" in rest
+    assert "Nordic: L 260 N / R 280 N (7% deficit) [L +50 N]" in rest
     assert_layout(text)
 
 

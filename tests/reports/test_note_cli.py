@@ -96,7 +96,7 @@ def test_note_prints_the_evaluation_and_the_visit(stored, capsys) -> None:
     assert lines[0] == "INITIAL EVALUATION 2026-03-02 - Müller, Łukasz, MRN M-1"
     assert "Signed by Zoë Kim." in lines[1]
     assert [x for x in lines if x in ("S:", "O:", "A:", "P:")] == ["S:", "O:", "A:", "P:"]
-    assert "Nordic hamstring force: L 210 N / R 280 N (25% deficit)" in text
+    assert "Nordic: L 210 N / R 280 N (25% deficit)" in text
     assert "Assessment: Left proximal tendinopathy; load error." in text
     assert "- STG Nordic deficit below 10%: not started" in text  # over the budget: no date
     assert all(len(x) <= WIDTH for x in lines)
