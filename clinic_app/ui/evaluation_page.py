@@ -10,7 +10,9 @@ what it stores goes through the operation runner, whose ``changed`` signal tells
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -31,7 +33,7 @@ from clinic_app.ui import signing
 from clinic_app.ui.access_log import record_access
 from clinic_app.ui.context import AppContext
 from clinic_app.ui.operations import show_failure
-from clinic_app.ui.page_actions import PageActions
+from clinic_app.ui.page_actions import PageActions, record_word
 from clinic_app.ui.text import KIND_LABELS, local_datetime, local_time
 
 if TYPE_CHECKING:
@@ -180,7 +182,8 @@ class EvaluationPage(PageActions):
     def _restore_layout(self, view: EvaluationView) -> None:
         s = self.layout_settings()
         state = s.value("evaluation/splitter")
-        if isinstance(state, QByteArray):
+        # (restoring lays the splitter out again, ~2-6 ms: not when it already is so)
+        if isinstance(state, QByteArray) and view.splitter.saveState() != state:
             view.splitter.restoreState(state)
         section = s.value("evaluation/last_section")
         if isinstance(section, str):
@@ -190,81 +193,69 @@ class EvaluationPage(PageActions):
 
     def open(self, evaluation: Evaluation, patient: Patient, form: Form | None = None) -> None:
         """Show ``evaluation`` in the editor (its form snapshot is read unless given)."""
-        if not self.close_evaluation():
+        shown = self.view
+        # The view shown stays visible until the next one is known: reopening it then costs no
+        # hiding and showing of its hundreds of widgets (~5-15 ms each way).
+        if not self.close_evaluation(hide=False):
             return
-        if form is None:
-            eid = evaluation.id
-            try:
-                form = self.context.runner.call(
-                    "Opening the evaluation", lambda db: _evaluation_form(db, eid)
-                )
-            except Exception as err:
-                show_failure(self, "Opening the evaluation", err)
-                return
+        what = f"Opening the {record_word(evaluation.kind)}"
+        try:
+            # One read on the worker: a round trip of the runner costs more than each query.
+            read = self.context.runner.call(what, lambda db: _open_read(db, evaluation, form))
+        except Exception as err:
+            self._hide_views()
+            show_failure(self, what, err)
+            return
         from clinic_app.core.findings import FindingsError, validate
 
+        form = read.form
         self.form = form
-        self.seal_problems = []
-        if evaluation.is_signed:
-            eid = evaluation.id
-            try:
-                self.seal_problems = self.context.runner.call(
-                    "Checking the signed record", lambda db: _seal_problems(db, eid)
-                )
-            except Exception as err:
-                show_failure(self, "Checking the signed record", err)
-                return
+        self.seal_problems = read.seal_problems
         try:
             findings = validate(form, dict(evaluation.findings))
         except FindingsError as err:  # stored values the form snapshot refuses: show, not crash
+            self._hide_views()
             QMessageBox.warning(self, "Cannot open the evaluation", "\n".join(err.problems[:10]))
             return
         self.evaluation = evaluation
         self.patient = patient
         self.visit = None
-        if evaluation.kind == "visit":
-            if not self._open_visit(evaluation, form, findings):
-                self.evaluation = None
-                return
+        if read.visit is not None:
+            self._open_visit(evaluation, form, findings, read.visit)
         else:
             self._open_view(form, findings)
         assert self.view is not None
+        if shown is not None and shown is not self.view:
+            shown.hide()
+        self.view.show()
         self.view.editor.set_carried(evaluation.carried_forward)
         if self.visit is None:
-            self.view.editor.set_previous(self._previous_values(evaluation, form))
+            self.view.editor.set_previous(read.previous)
         self._attach_saver(evaluation)
         self._show_state()
         self._restore_layout(self.view)
         record_access(self.context, "open", "evaluation", evaluation.id, parent=self)
         self.opened.emit(evaluation.id)
 
-    def _open_visit(self, evaluation: Evaluation, form: Form, findings: Findings) -> bool:
-        """Build the view of a visit note over its episode (read on the worker)."""
-        from clinic_app.ui.visit_view import VisitView, load_visit_context
+    def _open_visit(
+        self, evaluation: Evaluation, form: Form, findings: Findings, context: VisitContext
+    ) -> None:
+        """Show a visit note over its episode (``context``, read with the note) in the visit
+        view kept from the last one when it has the same form, else in a new one."""
+        from clinic_app.ui.visit_view import VisitView
 
-        try:
-            context = self.context.runner.call(
-                "Opening the visit note", lambda db: load_visit_context(db, form, evaluation)
-            )
-        except Exception as err:
-            show_failure(self, "Opening the visit note", err)
-            return False
-        if self._spare is not None:
-            self._spare.hide()
         self.visit = context
         spare, self._spare_visit = self._spare_visit, None
         if spare is not None and spare.form is form:
             spare.reuse(findings, evaluation, context)
-            spare.show()
             self.view = spare
-            return True
+            return
         if spare is not None:
             spare.deleteLater()
         view = VisitView(form, findings, evaluation, context, self, read_goals=self._read_goals)
         self.view = view
         self.body.addWidget(view)
         self._connect_visit(view)
-        return True
 
     def _connect_visit(self, view: VisitView) -> None:
         view.findings_changed.connect(self.on_view_findings_changed)
@@ -301,20 +292,6 @@ class EvaluationPage(PageActions):
             self.view = EvaluationView(form, findings, self, initial_section=self.last_section())
             self.body.addWidget(self.view)
             self.view.findings_changed.connect(self.on_view_findings_changed)
-
-    def _previous_values(self, evaluation: Evaluation, form: Form) -> dict[str, object]:
-        """The values of the evaluation this one was carried from, to show the change beside
-        each re-measured item (none when it was not carried from one, or cannot be read)."""
-        source = evaluation.carried_from
-        if source is None:
-            return {}
-        try:
-            return self.context.runner.call(
-                "Opening the evaluation", lambda db: _previous_values(db, form, source)
-            )
-        except Exception:  # the change column is a help, not the record: open without it
-            logger.warning("previous values of evaluation %d not read", evaluation.id)
-            return {}
 
     def on_editor_confirmed(self, item_ids: tuple[str, ...]) -> None:
         if self.saver is not None and self.view is not None:
@@ -354,6 +331,10 @@ class EvaluationPage(PageActions):
 
         if self.view is not None or self._spare is not None:
             return
+        if self.context.ready:
+            self.context.runner.run(
+                "Preparing to open records", warm_open_reads, on_failure=_not_warmed
+            )
         from clinic_app.core.findings import empty
         from clinic_app.ui.assessment import EvaluationView
 
@@ -395,8 +376,17 @@ class EvaluationPage(PageActions):
         bar_height = bar.sizeHint().height() if bar is not None else 0
         return QSize(area.width(), max(area.height() - bar_height, 1))
 
-    def close_evaluation(self) -> bool:
-        """Flush and drop the open evaluation. False if a conflict is still unresolved."""
+    def _hide_views(self) -> None:
+        """Nothing open: no view shows (one left visible by ``close_evaluation(hide=False)``)."""
+        for view in (self._spare, self._spare_visit):
+            if view is not None:
+                view.hide()
+
+    def close_evaluation(self, hide: bool = True) -> bool:
+        """Flush and drop the open evaluation. False if a conflict is still unresolved.
+
+        ``hide=False`` (:meth:`open`, about to show the next one, with no event handled in
+        between) leaves its view on screen for the next open to reuse or hide."""
         if self.saver is not None and not self.flush():
             return False
         if self.view is not None:
@@ -405,14 +395,16 @@ class EvaluationPage(PageActions):
         if self.visit is not None and self.view is not None:  # kept for the next visit note
             from clinic_app.ui.visit_view import VisitView
 
-            self.view.hide()
+            if hide:
+                self.view.hide()
             if isinstance(self.view, VisitView):
                 self._spare_visit = self.view
         elif self.view is not None:
             # Not setParent(None): that turns hundreds of styled widgets into a hidden top-level
             # window and re-polishes them all (18-75 ms). Kept hidden: the next evaluation of the
             # same form reuses it (see open).
-            self.view.hide()
+            if hide:
+                self.view.hide()
             self._spare = self.view
         self.view = None
         self.evaluation = None
@@ -551,22 +543,65 @@ def invalid_fields_text(invalid: list[tuple[Item, Side | None, str]]) -> str:
     return f"Not accepted: {', '.join(names[:3])}{more}"
 
 
-def _previous_values(db: Database, form: Form, evaluation_id: int) -> dict[str, object]:
+@dataclass(frozen=True)
+class OpenRead:
+    """What opening a record reads besides the record itself, in one operation."""
+
+    form: Form  # the form snapshot it was recorded with
+    seal_problems: list[str]  # a signed record's seal check (empty: sound, or not signed)
+    visit: VisitContext | None  # a visit note's episode (None for an evaluation)
+    previous: dict[str, object]  # an evaluation's values it was carried from (else empty)
+
+
+def _open_read(db: Database, evaluation: Evaluation, form: Form | None) -> OpenRead:
+    """The form, the seal check, a visit note's episode and goals, or the values an
+    evaluation was carried from: what :meth:`EvaluationPage.open` needs, read on the worker."""
+    from clinic_app.storage import records
+
+    eid = evaluation.id
+    if form is None:
+        form = records.evaluation_form(db, eid)
+    problems = records.seal_problems(db, eid) if evaluation.is_signed else []
+    if evaluation.kind == "visit":
+        from clinic_app.ui.visit_view import load_visit_context
+
+        return OpenRead(form, problems, load_visit_context(db, form, evaluation), {})
+    return OpenRead(form, problems, None, _previous_values(db, form, evaluation))
+
+
+def _previous_values(db: Database, form: Form, evaluation: Evaluation) -> dict[str, object]:
+    """The values of the evaluation this one was carried from, to show the change beside
+    each re-measured item (none when it was not carried from one, or cannot be read: the
+    change column is a help, not the record)."""
     from clinic_app.core.changes import previous_values
     from clinic_app.storage import records
 
-    return previous_values(
-        form, records.get_evaluation(db, evaluation_id).findings.get("values", {})
-    )
+    source = evaluation.carried_from
+    if source is None:
+        return {}
+    try:
+        values = records.get_evaluation(db, source).findings.get("values", {})
+    except Exception:  # noqa: BLE001 - whatever the reason, the page opens without it
+        logger.warning("previous values of evaluation %d not read", evaluation.id)
+        return {}
+    return previous_values(form, values)
 
 
-def _evaluation_form(db: Database, evaluation_id: int) -> Form:
-    from clinic_app.storage import records
-
-    return records.evaluation_form(db, evaluation_id)
+def _not_warmed(err: BaseException) -> None:
+    logger.info("the reads of an open were not prepared ahead (%s)", type(err).__name__)
 
 
-def _seal_problems(db: Database, evaluation_id: int) -> list[str]:
-    from clinic_app.storage import records
+def warm_open_reads(db: Database) -> None:
+    """Run once, before the first open, what the first open would otherwise pay for on the
+    worker (~40 ms: the signing keys and their cryptography modules, the first compilation of
+    the queries): a record's first open then costs what the next ones do. Reads no record."""
+    from clinic_app.storage import records, sealing, signer_seals  # noqa: F401
+    from clinic_app.storage.errors import StorageError
+    from clinic_app.storage.records.evaluations import episode_values
 
-    return records.seal_problems(db, evaluation_id)
+    sealing.trusted_keys()
+    records.seal_problems(db, 0)  # (no record 0: nothing is read but the statement compiled)
+    for read in (lambda: episode_values(db, 0), lambda: records.evaluation_form(db, 0)):
+        with contextlib.suppress(StorageError):
+            read()
+    records.list_goals(db, 0)

@@ -173,7 +173,7 @@ class PageActions(QWidget):
             self,
             "Sign evaluation",
             confirmation_text(
-                check, me.name, cosign=signing.prepares(me), what=_record_word(ev.kind)
+                check, me.name, cosign=signing.prepares(me), what=record_word(ev.kind)
             ),
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
         )
@@ -391,5 +391,5 @@ class PageActions(QWidget):
         )
 
 
-def _record_word(kind: str) -> str:
+def record_word(kind: str) -> str:
     return "visit note" if kind == "visit" else "evaluation"

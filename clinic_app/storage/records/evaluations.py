@@ -21,6 +21,7 @@ from sqlalchemy.orm import defer
 from clinic_app.core import findings as findings_mod
 from clinic_app.core.form import Form
 from clinic_app.core.goals import merged_values
+from clinic_app.core.progress import Record
 from clinic_app.storage import models as m
 from clinic_app.storage import sealing
 from clinic_app.storage._types import utcnow
@@ -627,3 +628,30 @@ def episode_records(db: Database, episode_id: int) -> list[Evaluation]:
             .order_by(m.Evaluation.eval_date, m.Evaluation.id)
         ).all()
         return [_evaluation(r, with_seal=False) for r in rows]
+
+
+def episode_values(db: Database, episode_id: int) -> tuple[str | None, list[Record]]:
+    """An episode's painful side and its records' values, oldest first: what a visit note's
+    page reads from the rest of its episode when it opens. Only the columns progress needs (no
+    addenda, seal or metadata: a thirtieth visit opens as quickly as the first), in one session.
+    """
+    with db.reading() as s:
+        rows = s.execute(
+            select(
+                m.Evaluation.id,
+                m.Evaluation.kind,
+                m.Evaluation.eval_date,
+                m.Evaluation.status,
+                m.Evaluation.findings,
+            )
+            .where(m.Evaluation.episode_id == episode_id)
+            .order_by(m.Evaluation.eval_date, m.Evaluation.id)
+        ).all()
+        episode: m.Episode = get_row(s, m.Episode, "episode", episode_id)
+        side = episode.involved_side
+    # the JSON column is decoded afresh for each query: these dicts are this caller's own
+    out = [
+        Record(r.id, r.kind, r.eval_date, (r.findings or {}).get("values", {}), r.status)
+        for r in rows
+    ]
+    return side, out
