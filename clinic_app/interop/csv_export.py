@@ -271,16 +271,16 @@ def finding_rows(
         day = (p.day(rec.mrn, rec.eval_date) if p else rec.eval_date).isoformat()
         for item in form.items.values():
             raw = found.values.get(item.id)
-            if raw is None or (p is not None and item.type in FREE_TEXT):
+            if raw is None or raw == "" or (p is not None and item.type in FREE_TEXT):
                 continue
             if isinstance(raw, Mapping):
                 pairs: list[tuple[str, Any]] = [(s, raw[s]) for s in SIDES if s in raw]
             else:
                 pairs = [("", raw)]
             for side, value in pairs:
-                text = cell(item, value)
-                if text == "":
-                    continue
+                if value == "":
+                    continue  # blank text is no finding
+                text = cell(item, value)  # "" for no choice ticked, an incomplete questionnaire
                 yield (
                     patient,
                     episode,

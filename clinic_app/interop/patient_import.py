@@ -100,7 +100,7 @@ def _read(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
     if nul >= 0:
         line = text.count("\n", 0, nul) + 1
         raise InputFileError(path, f"holds a NUL byte (line {line}); not a CSV text file")
-    reader = csv.reader(io.StringIO(text, newline=""))
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     rows: list[tuple[int, list[str]]] = []
     try:
         header = next(reader, None)
