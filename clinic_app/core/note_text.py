@@ -384,11 +384,11 @@ def status_on(goal: Any, day: date) -> str:
     return status
 
 
-def _goal_lines(note: _Note, goals: Sequence[Any], *, visit: bool = False, **kw: Any) -> list[str]:
+def _goal_texts(note: _Note, goals: Sequence[Any], *, visit: bool = False, **kw: Any) -> list[str]:
     """A line per goal: term, text, target date and the status it had on the note's day, with the
     app's suggestion when it differs. ``visit``: as a visit's assessment shows them, with the
     target in words, both statuses and the reading now (an evaluation shows the values in O)."""
-    lines: list[str] = []
+    texts: list[str] = []
     both = visit
     dated = [
         _GoalOn(g.id, g.term, g.text, g.target, g.target_date, status_on(g, note.record.on))
@@ -423,8 +423,29 @@ def _goal_lines(note: _Note, goals: Sequence[Any], *, visit: bool = False, **kw:
         latest = g.suggestion.latest
         if visit and latest is not None and latest.text and latest.met is not None:
             text += f"; now {one_line(latest.text)}"
-        lines += _wrap(fold(text), "  ", "- ")
-    return lines
+        texts.append(text)
+    return texts
+
+
+def _goal_lines(note: _Note, goals: Sequence[Any], *, visit: bool = False, **kw: Any) -> list[str]:
+    """The goal lines, wrapped (see :func:`_goal_texts`)."""
+    return [
+        line
+        for t in _goal_texts(note, goals, visit=visit, **kw)
+        for line in _wrap(fold(t), "  ", "- ")
+    ]
+
+
+def _goal_status_block(note: _Note, goals: Sequence[Any], **kw: Any) -> list[str]:
+    """An evaluation's goals under "Goal status:"; when every goal has the same status (and no
+    suggestion differs), it is said once in the heading instead of on every line."""
+    texts = _goal_texts(note, goals, **kw)
+    endings = {t.rsplit(": ", 1)[-1] for t in texts}
+    heading = "Goal status:"
+    if len(texts) > 1 and len(endings) == 1 and all(": " in t for t in texts):
+        heading = f"Goal status (all {endings.pop()}):"
+        texts = [t.rsplit(": ", 1)[0] for t in texts]
+    return [heading, *(line for t in texts for line in _wrap(fold(t), "  ", "- "))]
 
 
 # --- The note ------------------------------------------------------------------------------------
@@ -551,8 +572,7 @@ def _evaluation(
         if section.soap == "P" and section.id != form.plan_section:
             lines += note.paragraph(None, section, skip, changed_only=False)
     if goals:
-        lines.append("Goal status:")
-        lines += _goal_lines(note, goals, **goal_kw)
+        lines += _goal_status_block(note, goals, **goal_kw)
     return lines
 
 

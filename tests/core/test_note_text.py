@@ -354,3 +354,19 @@ def test_over_the_budget_detail_goes_never_a_red_flag(shipped_form: Form) -> Non
     assert "Also suggested:" in text  # the least detail
     assert ("Long clinical reasoning. " * 40).strip() in " ".join(text.split())
     assert_layout(text)
+
+
+def test_one_status_for_every_goal_is_said_once(shipped_form: Form) -> None:
+    """At an initial evaluation every goal is usually "not started": the heading says it once;
+    with one goal different, each line keeps its own status."""
+    functional = [replace(g, target=None, status="not_started") for g in GOALS]
+    text = evaluation_note(shipped_form, goals=functional)
+    lines = text.splitlines()
+    start = lines.index("Goal status (all not started):")
+    assert lines[start + 1] == "- STG Nordic force deficit below 10% (functional)"
+    assert not any(line.endswith(": not started") for line in lines)
+    mixed = [*functional[:2], replace(functional[2], status="met")]
+    text = evaluation_note(shipped_form, goals=mixed)
+    assert "Goal status:" in text.splitlines()
+    assert text.count(": not started") == 2
+    assert_layout(text)
