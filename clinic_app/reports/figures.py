@@ -29,12 +29,18 @@ VIEW_W = 240.0
 VIEW_H = 170.0
 FLOOR_Y = 160.0  # SVG y of the floor line
 
+# Each role keeps its own grey when printed in black and white (luminance 0-255 in brackets):
+# near limbs (54), weights (80), the arrow (109), props' outlines and the floor (137), far limbs
+# (168), props' fill (228). tests/reports/test_pictures.py checks they stay apart.
 NEAR = "#1f3b57"
 FAR = "#9aabbd"
 ARROW = "#d9480f"
 PROP_FILL = "#e3e8ee"
-PROP_LINE = "#5f6b78"
+PROP_LINE = "#808b97"
 WEIGHT = "#47525e"
+WEIGHT_LINE = "#2b333c"
+PALETTE = (NEAR, FAR, ARROW, PROP_FILL, PROP_LINE, WEIGHT, WEIGHT_LINE, "#ffffff")
+"""Every colour a drawing uses."""
 LIMB_W = 7.0
 
 # segment lengths of the stick person (units of the view box)
@@ -194,7 +200,7 @@ def box(x: float, y: float, w: float, h: float, radius: float = 2.0) -> Box:
 
 
 def plate(center: Point, r: float = 11.0) -> Disc:
-    return Disc(_svg(center), r, WEIGHT, "#2b333c", 1.5)
+    return Disc(_svg(center), r, WEIGHT, WEIGHT_LINE, 1.5)
 
 
 def arrow(start: Point, control: Point, end: Point, color: str = ARROW) -> list[Shape]:
@@ -366,7 +372,7 @@ def _weighted_squat() -> Frames:
     def frame(pose: Pose) -> tuple[list[Shape], dict[str, Point]]:
         person, j = _people(pose)
         hx, hy = j["near_hand"]
-        bell = Box(hx - 5, FLOOR_Y - hy - 12, 10, 22, WEIGHT, "#2b333c", 1.2, 2)
+        bell = Box(hx - 5, FLOOR_Y - hy - 12, 10, 22, WEIGHT, WEIGHT_LINE, 1.2, 2)
         return [floor(), *person, bell], j
 
     standing = Pose(
