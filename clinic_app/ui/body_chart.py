@@ -88,6 +88,7 @@ class BodyChartWidget(QWidget):
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
         self.setMinimumSize(180, 320)
         self.setAccessibleName("Body chart, seen from behind")
+        self.help_text = ""  # the item's help, said after the region under the keyboard
         self.setToolTip("")
 
     # -- values ----------------------------------------------------------------------------------
@@ -261,7 +262,8 @@ class BodyChartWidget(QWidget):
         if self._cursor is not None:
             rid, side = self._cursor
             state = "marked" if rid in self._selected[side] else "not marked"
-            self.setAccessibleDescription(f"{self.labels[rid]}, {side}: {state}")
+            here = f"{self.labels[rid]}, {side}: {state}"
+            self.setAccessibleDescription(f"{here}. {self.help_text}" if self.help_text else here)
         self.update()
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
@@ -280,7 +282,7 @@ class BodyChartWidget(QWidget):
             self._cursor = (self.allowed[(n + step) % len(self.allowed)], side)
         elif key in (Qt.Key.Key_Left, Qt.Key.Key_Right):
             self._cursor = (rid, "left" if key == Qt.Key.Key_Left else "right")
-        elif key in (Qt.Key.Key_Space, Qt.Key.Key_Return, Qt.Key.Key_Enter):
+        elif key == Qt.Key.Key_Space:  # Enter moves on to the next item (ui/keyboard.py)
             self._cursor = cur
             self.toggle(*cur)
         else:
@@ -313,7 +315,8 @@ class BodyChartEditor(ValueEditor):
         self.summary.setWordWrap(True)
         self.summary.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         hint = QLabel(
-            "Click a region to mark it; click again to clear. Keyboard: arrows move, Space marks.",
+            "Click a region to mark it; click again to clear. Keyboard: arrows move, Space "
+            "marks, Enter goes on.",
             self,
         )
         hint.setProperty("role", "secondary")
@@ -354,3 +357,8 @@ class BodyChartEditor(ValueEditor):
 
     def focus_widgets(self) -> list[QWidget]:
         return [self.chart]
+
+    def set_accessible(self, name: str, description: str) -> None:
+        self.chart.setAccessibleName(name)
+        self.chart.help_text = description
+        self.chart.setAccessibleDescription(description)

@@ -19,8 +19,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import QEvent, QObject, QRectF, Qt, Signal
-from PySide6.QtGui import QFocusEvent, QKeyEvent, QPainter, QPaintEvent, QPalette, QPen
+from PySide6.QtCore import QEvent, QObject, QRect, Qt, Signal
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -112,6 +112,10 @@ class ValueEditor(QWidget):
     def tab_widget(self) -> QWidget:
         """The one widget Tab stops at (the item's other widgets are reached by arrows)."""
         return self.focus_widgets()[0]
+
+    def focus_area(self, widget: QWidget) -> QRect:
+        """Where the focus frame goes when ``widget`` has the focus (its coordinates)."""
+        return widget.rect()
 
     def set_accessible(self, name: str, description: str) -> None:
         """Name the field for screen readers ("Passive straight leg raise, left"), with the
@@ -314,7 +318,7 @@ class ToggleEditor(ValueEditor):
     """Two compact toggle buttons (Yes/No, Pos/Neg); pressing the lit one clears the value.
 
     One focus for the pair: Y/N (P/N) answer, Up/Down switch, Space or Delete clear; the
-    buttons take clicks only, and a frame shows where the keyboard is.
+    buttons take clicks only (the editor's focus ring, ``ui/keyboard.py``, shows the focus).
     """
 
     LABELS = {"yes": "Yes", "no": "No", "positive": "Pos", "negative": "Neg"}
@@ -380,24 +384,12 @@ class ToggleEditor(ValueEditor):
             return
         super().keyPressEvent(event)
 
-    def paintEvent(self, event: QPaintEvent) -> None:
-        super().paintEvent(event)
-        if self.hasFocus():
-            first = self.buttons[next(iter(self.buttons))].geometry()
-            last = self.buttons[list(self.buttons)[-1]].geometry()
-            p = QPainter(self)
-            p.setRenderHint(QPainter.RenderHint.Antialiasing)
-            p.setPen(QPen(self.palette().color(QPalette.ColorRole.Highlight), 2))
-            p.drawRoundedRect(QRectF(first.united(last)).adjusted(-2, -2, 2, 2), 4, 4)
-            p.end()
-
-    def focusInEvent(self, event: QFocusEvent) -> None:
-        self.update()
-        super().focusInEvent(event)
-
-    def focusOutEvent(self, event: QFocusEvent) -> None:
-        self.update()
-        super().focusOutEvent(event)
+    def focus_area(self, widget: QWidget) -> QRect:
+        """The two buttons, not the empty room beside them."""
+        area = QRect()
+        for b in self.buttons.values():
+            area = area.united(b.geometry())
+        return area
 
     def set_accessible(self, name: str, description: str) -> None:
         super().set_accessible(name, description)

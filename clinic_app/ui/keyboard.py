@@ -3,8 +3,10 @@
 Around the per-type single-key answers of ``clinic_app.ui.fields`` (Y/N, P/N, a choice's letter
 or number, typed grades and numbers), this adds what crosses editors:
 
-- **Enter** moves to the next item (from the last item of a page to the next page); Shift+Tab
-  goes back; free text keeps Enter for its new lines, a table (``inner_navigation``) its own.
+- **Enter** moves to the next item still to answer (from the last item of a page to the next
+  page): a value filled from the patient record or carried forward is passed over, Tab still
+  stops at every item and Shift+Tab goes back; free text keeps Enter for its new lines, a table
+  (``inner_navigation``) its own.
 - **Left/Right** move between the sides of a bilateral item (a typed value only from the end or
   the start of its text, so the cursor still moves inside "123").
 - **Alt+N** answers "no" to every unanswered yes/no item of a section the form marks ``all_no``
@@ -24,12 +26,12 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-from PySide6.QtCore import QEvent, QObject, QSignalBlocker, Qt
-from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
-from PySide6.QtWidgets import QWidget
+from PySide6.QtCore import QEvent, QObject, QRect, QSignalBlocker, Qt
+from PySide6.QtGui import QKeyEvent, QKeySequence, QPainter, QPaintEvent, QPalette, QPen, QShortcut
+from PySide6.QtWidgets import QApplication, QHBoxLayout, QPushButton, QWidget
 
-from clinic_app.core.form import SIDES, ItemType, Side
-from clinic_app.ui.fields import ValueEditor
+from clinic_app.core.form import SIDES, Item, ItemType, Side
+from clinic_app.ui.fields import ValueEditor, is_whole_item
 
 ALL_NO_KEYS = "Alt+N"
 ENTER_KEYS = (Qt.Key.Key_Return, Qt.Key.Key_Enter)
@@ -47,14 +49,65 @@ def answered(editor: Editor, item_id: str, side: Side | None) -> bool:
     return findings.get(item_id, side) not in (None, {}, ())
 
 
+def fields_of(item: Item) -> tuple[Side | None, ...]:
+    """The fields of an item: one per side, or one for the whole item."""
+    return SIDES if item.bilateral and not is_whole_item(item) else (None,)
+
+
+def unanswered_field(editor: Editor, item: Item) -> tuple[str, Side | None] | None:
+    for side in fields_of(item):
+        if not answered(editor, item.id, side):
+            return item.id, side
+    return None
+
+
 def first_unanswered(editor: Editor, index: int) -> tuple[str, Side | None] | None:
     """The first field of section ``index`` without a value (None when all are answered)."""
     for item in editor.sections[index].items:
-        row = editor.row(item.id)
-        for side in row.editors:
-            if not answered(editor, item.id, side):
-                return item.id, side
+        found = unanswered_field(editor, item)
+        if found is not None:
+            return found
     return None
+
+
+class FocusRing(QWidget):
+    """A frame drawn around the field that has the keyboard (any kind: a drop-down, a check
+    box, the body chart), above the page, so the focus is always visible whatever the style.
+
+    Signals: none.
+    """
+
+    MARGIN = 3
+
+    def __init__(self, parent: QWidget) -> None:
+        super().__init__(parent)
+        self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.setObjectName("focusRing")
+        self.target: QWidget | None = None
+        self.area = QRect()
+        self.hide()
+
+    def follow(self, target: QWidget | None, area: QRect | None = None) -> None:
+        """Frame ``area`` of ``target`` (its coordinates; all of it by default), or hide."""
+        self.target = target
+        body = self.parentWidget()
+        if target is None or body is None or not body.isAncestorOf(target):
+            self.hide()
+            return
+        self.area = area if area is not None else target.rect()
+        m = self.MARGIN
+        top_left = target.mapTo(body, self.area.topLeft())
+        self.setGeometry(QRect(top_left, self.area.size()).adjusted(-m, -m, m, m))
+        self.raise_()
+        self.show()
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        p = QPainter(self)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        p.setPen(QPen(self.palette().color(QPalette.ColorRole.Highlight), 2))
+        p.drawRoundedRect(self.rect().adjusted(1, 1, -1, -1), 4, 4)
+        p.end()
 
 
 class EditorKeys(QObject):
@@ -76,11 +129,33 @@ class EditorKeys(QObject):
         editor.nav.itemClicked.connect(self.on_nav_chosen)
         editor.nav.itemActivated.connect(self.on_nav_chosen)
         editor.findings_changed.connect(self.on_editor_findings_changed)
+        self._rings: dict[QObject, FocusRing] = {}  # page body -> its ring
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            app.focusChanged.connect(self.on_app_focus_changed)
 
     # -- pages -----------------------------------------------------------------------------------
 
     def attach(self, page: Any) -> None:
         """Watch the fields of a page just built (``SectionPage``)."""
+        body = page.widget()
+        self._rings[body] = FocusRing(body)
+        body.installEventFilter(self)
+        if page.section.all_no:
+            bar = QWidget()
+            line = QHBoxLayout(bar)
+            line.setContentsMargins(0, 2, 0, 2)
+            button = QPushButton(f"Answer the rest “No” ({ALL_NO_KEYS})", bar)
+            button.setObjectName(f"{page.section.id}.all_no")
+            button.setToolTip(
+                "Every question here not answered yet becomes “No”; answers given stay. Each "
+                "stays shown and can still be changed."
+            )
+            section_id = page.section.id
+            button.clicked.connect(lambda: self.answer_all_no(section_id))
+            line.addWidget(button)
+            line.addStretch(1)
+            page.add_above_items(bar)
         for item_id, row in page.rows.items():
             for side, ed in row.editors.items():
                 for w in ed.focus_widgets():
@@ -116,20 +191,39 @@ class EditorKeys(QObject):
         else:
             self.focus_item(*target)
 
-    def next_item(self, item_id: str, step: int = 1) -> None:
-        """The focus on the item after (``step`` 1) or before (-1) ``item_id``, across pages."""
+    def next_item(self, item_id: str) -> None:
+        """The focus on the next item after ``item_id`` still to answer (its first empty side),
+        across pages; the plain next item when every later one is answered."""
         editor = self.editor
-        order = [i.id for s in editor.sections for i in s.items]
-        n = order.index(item_id) + step
-        if 0 <= n < len(order):
-            self.focus_item(order[n])
+        order = [i for s in editor.sections for i in s.items]
+        n = next(k for k, i in enumerate(order) if i.id == item_id)
+        for item in order[n + 1 :]:
+            found = unanswered_field(editor, item)
+            if found is not None:
+                self.focus_item(*found)
+                return
+        if n + 1 < len(order):
+            self.focus_item(order[n + 1].id)
 
     def on_nav_chosen(self, *_args: object) -> None:
         self.focus_first_unanswered()
 
     # -- keys ------------------------------------------------------------------------------------
 
+    def on_app_focus_changed(self, _old: QWidget | None, now: QWidget | None) -> None:
+        where = self._where.get(now) if now is not None else None
+        area = None
+        if now is not None and where is not None:
+            row = self.editor._rows.get(where[0])
+            if row is not None:
+                area = row.editors[where[1]].focus_area(now)
+        for ring in self._rings.values():
+            ring.follow(now if where is not None else None, area)
+
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched in self._rings and event.type() in (QEvent.Type.Resize, QEvent.Type.Show):
+            ring = self._rings[watched]
+            ring.follow(ring.target, ring.area)  # the page was laid out anew: the field moved
         if event.type() != QEvent.Type.KeyPress or watched not in self._where:
             return super().eventFilter(watched, event)
         assert isinstance(event, QKeyEvent)
@@ -144,7 +238,7 @@ class EditorKeys(QObject):
             return False
         key = event.key()
         if key in ENTER_KEYS and row.item.type not in OWN_KEYS_TYPES and not mods:
-            self.next_item(item_id, 1)
+            self.next_item(item_id)
             return True
         if key in (Qt.Key.Key_Left, Qt.Key.Key_Right) and side in SIDES and not mods:
             other: Side = "right" if key == Qt.Key.Key_Right else "left"

@@ -12,7 +12,7 @@ from datetime import date
 
 import pytest
 from PySide6.QtCore import QPoint, Qt
-from PySide6.QtWidgets import QApplication, QComboBox, QLineEdit, QWidget
+from PySide6.QtWidgets import QApplication, QComboBox, QLineEdit, QPushButton, QWidget
 
 from clinic_app.core.form import Form, load_form
 from clinic_app.paths import default_form_path
@@ -102,6 +102,21 @@ def test_arrows_cross_sides_and_enter_moves_on(qtbot, shipped: Form) -> None:
     nxt = editor.sections[editor.sections.index(last) + 1]
     assert editor.current_section() == nxt.id
     assert focused().accessibleName().startswith(nxt.items[0].label)
+
+
+def test_the_focus_is_always_framed(qtbot, shipped: Form) -> None:
+    view = shown_view(qtbot, shipped)
+    editor = view.editor
+    for item_id, side in (("trendelenburg", "right"), ("onset", None), ("onset_mechanism", None)):
+        target = editor.focus_item(item_id, side)
+        ring = editor.current_page().widget().findChild(QWidget, "focusRing")
+        assert ring is not None
+        assert ring.isVisible(), item_id
+        area = editor.editor(item_id, side).focus_area(target)
+        where = target.mapTo(ring.parentWidget(), area.topLeft())
+        assert ring.geometry().contains(where), item_id
+    view.panel.setFocus()
+    assert not editor.current_page().widget().findChild(QWidget, "focusRing").isVisible()
 
 
 def test_wrong_keys_change_nothing(qtbot, shipped: Form) -> None:
@@ -264,6 +279,12 @@ def test_all_no_on_the_red_flag_screen(qtbot, shipped_window: MainWindow, db_url
     editor = window.page.view.editor
     section = next(s for s in editor.sections if s.id == "red_flags")
     assert section.all_no
+    editor.set_current_section("red_flags")
+    button = editor.built_page("red_flags").findChild(QPushButton, "red_flags.all_no")
+    assert button is not None  # the same for the mouse: "Answer the rest No (Alt+N)"
+    assert editor.built_page("hips") is None or not editor.built_page("hips").findChild(
+        QPushButton, "hips.all_no"
+    )
     editor.focus_item("rf_gap")
     keys(qtbot, "y")  # answered before: never overwritten
     key(qtbot, Qt.Key.Key_N, Alt)
@@ -306,6 +327,11 @@ def test_sex_and_age_band_come_from_the_patient_record(
     assert stored(window, db_url, evaluation.id)["sex"] == "male"
     assert "from the patient record" not in row.label.text()
     assert "from the patient record" in editor.row("age_group").label.text()
+    # Enter passes over what is already answered: from the painful side straight to the onset.
+    editor.focus_item("involved_side")
+    keys(qtbot, "l")
+    key(qtbot, Qt.Key.Key_Return)
+    assert focused().accessibleName() == "Onset"
 
 
 def test_unknown_record_fills_nothing(qtbot, shipped_window: MainWindow, db_url: str) -> None:
