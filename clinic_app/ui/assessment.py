@@ -31,6 +31,7 @@ from clinic_app.core.engine import Assessment, RedFlagResult, RuleResult, Runnin
 from clinic_app.core.findings import Findings
 from clinic_app.core.form import Form, RunLevel, Section, Urgency
 from clinic_app.ui.editor import EvaluationEditor
+from clinic_app.ui.steady_layout import keep_still
 
 URGENCY_COLOURS: dict[Urgency, tuple[str, str, str]] = {
     # background, text, border
@@ -380,6 +381,7 @@ class EvaluationView(QWidget):
         self.splitter.setStretchFactor(1, 2)
         self.splitter.setSizes([820, 380])
         layout.addWidget(self.splitter, 1)
+        keep_still(self.splitter, lambda: self.editor)  # the banner does not move the form
         self.editor.findings_changed.connect(self.on_editor_findings_changed)
         self.editor.confirmed.connect(self.confirmed)
         self.assessment = self._recompute(self.editor.findings)

@@ -15,8 +15,10 @@ from datetime import date
 from html import escape
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QAction, QResizeEvent
 from PySide6.QtWidgets import (
+    QApplication,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -26,6 +28,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QMessageBox,
     QPlainTextEdit,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -99,6 +102,48 @@ class FieldError(QLabel):
     def show_problem(self, problem: str | None) -> None:
         self.setText(problem or "")
         self.setVisible(bool(problem))
+
+
+class PathLabel(QLabel):
+    """A file or folder path that fits any width: elided in the middle (the start and the file
+    name stay readable), the whole path in the tooltip, and *Copy the full path* on right-click.
+    A long data folder used to run off the dialog's edge (issue 18). Signals: none."""
+
+    def __init__(self, path: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.full_path = path
+        self.setToolTip(path)
+        self.setAccessibleName(path)
+        self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.setMinimumWidth(self.fontMetrics().horizontalAdvance("/…/clinic.db") + 8)
+        self.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+        copy = QAction("Copy the full path", self)
+        copy.triggered.connect(self.on_copy_triggered)
+        self.addAction(copy)
+        self._fit()
+
+    def set_path(self, path: str) -> None:
+        self.full_path = path
+        self.setToolTip(path)
+        self._fit()
+
+    def sizeHint(self) -> QSize:  # noqa: N802 (Qt's name)
+        hint = super().sizeHint()
+        return QSize(self.fontMetrics().horizontalAdvance(self.full_path) + 8, hint.height())
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        self._fit()
+
+    def _fit(self) -> None:
+        room = max(0, self.contentsRect().width())
+        self.setText(
+            self.fontMetrics().elidedText(self.full_path, Qt.TextElideMode.ElideMiddle, room)
+        )
+
+    def on_copy_triggered(self) -> None:
+        QApplication.clipboard().setText(self.full_path)
 
 
 @dataclass
@@ -500,7 +545,7 @@ class ClinicDialog(_FormDialog):
             rules = self._form("Every workstation of the clinic")
             for key, label, hint, _low, _high in ADMIN_SETTINGS:
                 self._add(rules, key, label, QLineEdit(self), hint)
-        self.storage_labels: dict[str, QLabel] = {}
+        self.storage_labels: dict[str, PathLabel] = {}
         if show_storage:
             from clinic_app.paths import data_dir
 
@@ -509,10 +554,8 @@ class ClinicDialog(_FormDialog):
                 ("data_dir", "Data folder", str(data_dir())),
                 ("database", "Database", runner.db.display_url),
             ):
-                lab = QLabel(value, self)
+                lab = PathLabel(value, self)
                 lab.setObjectName(key)
-                lab.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-                lab.setWordWrap(True)
                 store.addRow(label, lab)
                 self.storage_labels[key] = lab
         self._finish()

@@ -44,7 +44,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from clinic_app.ui.dialogs import FieldError, clinic_detail_fields
+from clinic_app.ui.dialogs import FieldError, PathLabel, clinic_detail_fields
 
 if TYPE_CHECKING:
     from PySide6.QtGui import QPagedPaintDevice
@@ -156,6 +156,10 @@ class FirstStartDialog(QDialog):
         )
         for key, label, widget in clinic_detail_fields(page):
             self._field(form, key, label, widget)
+        if self.path is not None:  # where it is kept: elided in the middle, never cut off
+            self.folder_label = PathLabel(str(self.path.parent), page)
+            self.folder_label.setObjectName("dataFolder")
+            form.addRow("Data folder", self.folder_label)
         v.addStretch(1)
         return page
 

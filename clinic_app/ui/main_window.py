@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMenu,
     QMessageBox,
+    QSizePolicy,
     QSplitter,
     QStackedWidget,
     QWidget,
@@ -106,7 +107,6 @@ class MainWindow(QMainWindow):
         self.splitter.setObjectName("mainSplitter")
         self.splitter.setChildrenCollapsible(False)
         self.patients = PatientListPanel(None, self.splitter, first_page=first_page)
-        self.patients.setMinimumWidth(250)
         self.stack = QStackedWidget(self.splitter)
         self.opening = QLabel("Opening the clinic database…", self.stack)
         self.opening.setObjectName("openingLabel")
@@ -125,6 +125,10 @@ class MainWindow(QMainWindow):
         self.splitter.setStretchFactor(0, 0)
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setSizes([360, 920])
+        # Only the screen shown sets how narrow the right side may get: an editor built once
+        # (and kept) would otherwise hold the patient view at its width, and the splitter
+        # squeezed the patient list instead (issue 18).
+        self.stack.currentChanged.connect(self.on_stack_current_changed)
         self.setCentralWidget(self.splitter)
         self.saved_label = QLabel(self)
         self.saved_label.setObjectName("savedLabel")
@@ -502,6 +506,15 @@ class MainWindow(QMainWindow):
             fill=evaluation.version == 1 and evaluation.status == "draft",
         )
         self.page.view.editor.focus_first_field()
+
+    def on_stack_current_changed(self, _index: int) -> None:
+        shown = self.stack.currentWidget()
+        for i in range(self.stack.count()):
+            screen = self.stack.widget(i)
+            ignored = QSizePolicy.Policy.Ignored
+            policy = QSizePolicy.Policy.Preferred if screen is shown else ignored
+            if screen is not None:
+                screen.setSizePolicy(policy, policy)
 
     def on_page_back_requested(self) -> None:
         if not self.page.close_evaluation():

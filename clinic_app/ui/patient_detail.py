@@ -28,12 +28,16 @@ from clinic_app.ui.access_log import record_access
 from clinic_app.ui.context import AppContext
 from clinic_app.ui.episode_charts import EpisodeCharts, read_chart_data
 from clinic_app.ui.episode_panel import EpisodePanel, EpisodeView, EvaluationRow, read_episode_view
+from clinic_app.ui.flow_layout import FlowLayout
 from clinic_app.ui.operations import Changes, show_failure
 from clinic_app.ui.patient_model import SEX_LABELS, age_on
 
 if TYPE_CHECKING:
     from clinic_app.storage.database import Database
     from clinic_app.storage.records import Episode
+
+
+MIN_WIDTH = 560
 
 
 class PatientDetail(QWidget):
@@ -108,10 +112,12 @@ class PatientDetail(QWidget):
         line.setFrameShape(QFrame.Shape.HLine)
         line.setProperty("role", "rowRule")
         layout.addWidget(line)
-        head = QHBoxLayout()
+        # The two rows of buttons wrap when the view is narrow (1024 px with the list beside it):
+        # as plain rows they set a minimum width that squeezed the patient list (issue 18).
         title = QLabel("Episodes of care", self)
         title.setProperty("role", "panelTitle")
-        head.addWidget(title, 1)
+        layout.addWidget(title)
+        head = FlowLayout()
         self.episode_buttons: dict[str, QPushButton] = {}
         for key, text, tip in (
             ("new", "New episode…", "A new problem: its side, referral and start (Ctrl+Shift+O)"),
@@ -138,7 +144,7 @@ class PatientDetail(QWidget):
         self.episodes.episode_selected.connect(self.on_episodes_episode_selected)
         self.episodes.record_opened.connect(self.evaluation_opened)
         self.table = self.episodes.table
-        row = QHBoxLayout()
+        row = FlowLayout()
         self.new_eval_button = QPushButton("New evaluation", self)
         self.new_eval_button.setToolTip("An initial evaluation in the selected open episode")
         self.new_eval_button.clicked.connect(
@@ -174,7 +180,6 @@ class PatientDetail(QWidget):
             self.discharge_button,
         ):
             row.addWidget(b)
-        row.addStretch(1)
         row.addWidget(self.open_button)
         layout.addLayout(row)
         # The timeline, and beside it the episode's progress charts (read when first shown).
@@ -186,6 +191,8 @@ class PatientDetail(QWidget):
         self.tabs.currentChanged.connect(self.on_tabs_current_changed)
         self._charts_of: int | None = None  # the episode whose charts are shown
         layout.addWidget(self.tabs, 1)
+        # However far the splitter is dragged, the timeline keeps room for its columns.
+        self.setMinimumWidth(MIN_WIDTH)
         self.show_patient(None)
 
     @property

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QSizePolicy,
+    QStyle,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -31,6 +32,9 @@ if TYPE_CHECKING:
     from clinic_app.ui.operations import OperationRunner
 
 SEARCH_DEBOUNCE_MS = 150
+# What the Name column and the count beneath the list keep room for, however narrow the panel.
+NAME_SAMPLE = "Nowak, Łukasz"
+COUNT_SAMPLES = ("1,000,000 patients", "50 best matches", "Could not read the list")
 
 
 class PatientListPanel(QWidget):
@@ -98,6 +102,11 @@ class PatientListPanel(QWidget):
             header.resizeSection(col, metrics.horizontalAdvance(sample) + 24)
         header.setSectionHidden(3, True)  # sex and activity: in the patient's details
         header.setSectionHidden(4, True)
+        # The Name column never collapses ("Ł…" at 1024 px, issue 18): it keeps room for a
+        # usual name, and the panel is never narrower than its three columns need.
+        name_room = metrics.horizontalAdvance(NAME_SAMPLE) + 16
+        header.setMinimumSectionSize(min(name_room, header.sectionSize(1)))
+        self._columns_width = name_room + header.sectionSize(1) + header.sectionSize(2)
         layout.addWidget(self.view, 1)
         bottom = QHBoxLayout()
         self.count = QLabel(self)
@@ -105,6 +114,10 @@ class PatientListPanel(QWidget):
         # Its text changes on every search: a label sized by its text would lay the whole panel
         # out again each time (~1 ms a keystroke, benchmarks/). It takes the room it is given.
         self.count.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        # ...but never less than its longest text ("1 pati" at 1024 px, issue 18).
+        self.count.setMinimumWidth(
+            max(self.count.fontMetrics().horizontalAdvance(t) for t in COUNT_SAMPLES) + 4
+        )
         bottom.addWidget(self.count, 1)
         self.archived = QCheckBox("Archived", self)
         self.archived.setObjectName("showArchived")
@@ -115,6 +128,12 @@ class PatientListPanel(QWidget):
         self.new_button.setEnabled(runner is not None)
         bottom.addWidget(self.new_button)
         layout.addLayout(bottom)
+        frame = 2 * self.view.frameWidth()
+        scroll_bar = self.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent)
+        margins = layout.contentsMargins()
+        self.setMinimumWidth(
+            self._columns_width + frame + scroll_bar + margins.left() + margins.right()
+        )
 
         self.debounce = QTimer(self)
         self.debounce.setSingleShot(True)

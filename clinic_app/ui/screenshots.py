@@ -19,10 +19,11 @@ from PySide6.QtCore import (
     QCoreApplication,
     QMessageLogContext,
     QSettings,
+    Qt,
     QtMsgType,
     qInstallMessageHandler,
 )
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtWidgets import QAbstractScrollArea, QApplication, QLabel, QWidget
 
 from clinic_app.core.form import Form
 from clinic_app.storage.database import Database
@@ -49,6 +50,68 @@ def size_problem(size: tuple[int, int]) -> str | None:
 
 
 EDITOR_SECTIONS = ("hips", "eccentric_strength", "flexibility")
+
+
+def _inside_scrolled_area(w: QWidget) -> bool:
+    """Whether ``w`` sits in a scroll area's or item view's viewport, where being larger than
+    the visible part is what scrolling is for."""
+    p = w.parentWidget()
+    while p is not None:
+        grand = p.parentWidget()
+        if isinstance(grand, QAbstractScrollArea) and grand.viewport() is p:
+            return True
+        p = grand
+    return False
+
+
+def _label_problem(label: QLabel) -> str | None:
+    """Whether a label's text does not fit (cut on the right or below) without a tooltip that
+    shows it whole."""
+    text = label.text()
+    if not text or label.pixmap() is not None and not label.pixmap().isNull() or label.toolTip():
+        return None
+    room = label.contentsRect()
+    if label.wordWrap():
+        needed = label.heightForWidth(label.width())
+        if needed > label.height() + 1:
+            return f"needs {needed} px of height, has {label.height()}"
+        return None
+    plain = label.textFormat() == Qt.TextFormat.PlainText or (
+        label.textFormat() == Qt.TextFormat.AutoText and "<" not in text
+    )
+    if plain:
+        width = max(label.fontMetrics().horizontalAdvance(line) for line in text.splitlines())
+    else:  # rich text: what the label itself asks for, less its margins
+        width = label.sizeHint().width() - (label.width() - room.width())
+    if width > room.width() + 1:
+        return f"text needs {width} px, has {room.width()}"
+    return None
+
+
+def layout_problems(root: QWidget) -> list[str]:
+    """What is clipped in ``root`` as laid out now: a visible child reaching outside its
+    parent's visible area, and a label whose text is cut without a tooltip (issue 18)."""
+    problems: list[str] = []
+    for w in root.findChildren(QWidget):
+        if w.isWindow() or not w.isVisibleTo(root) or _inside_scrolled_area(w):
+            continue
+        parent = w.parentWidget()
+        if parent is None or isinstance(parent, QAbstractScrollArea):
+            continue  # a scroll area's own bars and corner are placed by Qt around its frame
+        name = f"{type(w).__name__} {w.objectName()!r}"
+        if isinstance(w, QLabel):
+            name += f" {w.text()[:40]!r}"
+        box = w.geometry()
+        if not box.isEmpty() and not parent.rect().contains(box):
+            problems.append(
+                f"{name}: {box.getRect()} outside its {type(parent).__name__}'s "
+                f"{parent.rect().getRect()}"
+            )
+        if isinstance(w, QLabel):
+            why = _label_problem(w)
+            if why is not None:
+                problems.append(f"{name}: {why}")
+    return problems
 
 
 def _settle(app: QApplication, rounds: int = 4) -> None:

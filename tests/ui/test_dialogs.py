@@ -75,8 +75,8 @@ def test_settings_dialog_shows_where_the_data_lives_and_saves(
 ) -> None:
     dialog = ClinicDialog(runner, clinician_id=clinician.id)
     qtbot.addWidget(dialog)
-    assert dialog.storage_labels["database"].text() == db_url
-    assert dialog.storage_labels["data_dir"].text().endswith("data")
+    assert dialog.storage_labels["database"].full_path == db_url
+    assert dialog.storage_labels["data_dir"].full_path.endswith("data")
     assert dialog.fields["clinician_name"].widget.text() == "Dana Physio"  # type: ignore[union-attr]
     dialog.fields["clinic_name"].widget.setText("")  # type: ignore[union-attr]
     dialog.buttons.button(QDialogButtonBox.StandardButton.Save).click()

@@ -1,0 +1,226 @@
+"""The window at 1024x700 and at 200 %: nothing clipped, nothing collapsed (issue 18).
+
+``screenshots.layout_problems`` walks every visible widget: a child reaching outside its parent's
+visible area, or a label whose text does not fit without a tooltip, is a problem. The patient
+list's Name column and count keep their room however far the splitter is dragged; a long data
+folder is elided in the middle with the whole path in its tooltip; the red-flag banner appearing
+does not move the form under the pointer. The 200 % run is a child process with
+``QT_SCALE_FACTOR=2`` (a scale factor is fixed when Qt starts).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+from clinic_app.core.form import Form, load_form
+from clinic_app.paths import default_form_path
+from clinic_app.storage import records
+from clinic_app.ui.patient_list import NAME_SAMPLE
+from clinic_app.ui.screenshots import layout_problems
+
+ROOT = Path(__file__).resolve().parents[2]
+PEOPLE = (
+    ("Łukasz", "Nowak", "P-0001", "1991-04-12"),
+    ("芳", "王", "P-0002", "1991-04-30"),
+    ("María José", "Núñez-Castellanos", "P-0003", "1971-07-22"),
+)
+
+
+@functools.cache
+def shipped_form() -> Form:
+    return load_form(default_form_path())
+
+
+def add_people(db) -> None:
+    from datetime import date
+
+    for given, family, mrn, born in PEOPLE:
+        records.create_patient(
+            db,
+            records.PatientFields(given, family, mrn, date_of_birth=date.fromisoformat(born)),
+            user="t",
+        )
+
+
+def test_the_checker_finds_a_clipped_label_and_a_child_outside(qtbot) -> None:
+    box = QWidget()
+    qtbot.addWidget(box)
+    box.resize(120, 60)
+    label = QLabel("A label far too long for its little box", box)
+    label.setGeometry(0, 0, 100, 20)
+    QVBoxLayout()  # (no layout: the geometry stays as set)
+    outside = QWidget(box)
+    outside.setGeometry(100, 40, 50, 30)
+    box.show()
+    problems = layout_problems(box)
+    assert any("text needs" in p for p in problems), problems
+    assert any("outside" in p for p in problems), problems
+    label.setToolTip(label.text())  # elided on purpose, shown whole on hover: allowed
+    outside.hide()
+    assert layout_problems(box) == []
+
+
+def test_list_keeps_its_name_column_and_count_at_1024(qtbot, window) -> None:
+    add_people(window.db)
+    window.patients.model.reload()
+    window.resize(1024, 700)
+    qtbot.waitUntil(lambda: window.width() == 1024)
+    assert window.patients.select_patient(records.get_patient_by_mrn(window.db, "P-0001").id)
+    view = window.patients.view
+    name_room = view.fontMetrics().horizontalAdvance(NAME_SAMPLE)
+    for sizes in ([0, 5000], [5000, 0], [360, 660]):
+        window.splitter.setSizes(sizes)
+        qtbot.wait(20)
+        assert view.columnWidth(0) >= name_room, (sizes, window.splitter.sizes())
+        count = window.patients.count
+        assert count.fontMetrics().horizontalAdvance(count.text()) <= count.contentsRect().width()
+        # The three columns fit the view: no column pushed out of sight.
+        header = view.horizontalHeader()
+        assert header.length() <= view.viewport().width() + 1, sizes
+        assert layout_problems(window) == [], sizes
+
+
+def test_a_long_data_folder_is_elided_in_the_middle_not_cut(
+    qtbot, runner, clinician, tmp_path, monkeypatch
+) -> None:
+    from clinic_app.ui.dialogs import ClinicDialog
+
+    long = tmp_path / ("a-very-long-folder-name-for-the-clinic-data-" * 4) / "data"
+    long.mkdir(parents=True)
+    monkeypatch.setenv("CLINIC_APP_DATA_DIR", str(long))
+    dialog = ClinicDialog(runner, clinician.id, admin=True)
+    qtbot.addWidget(dialog)
+    dialog.resize(520, 600)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    label = dialog.storage_labels["data_dir"]
+    assert label.full_path == str(long)
+    assert label.toolTip() == str(long)
+    assert "…" in label.text()
+    assert label.text().endswith("data")  # the end of the path stays readable
+    assert label.geometry().right() <= label.parentWidget().rect().right()
+    assert layout_problems(dialog) == []
+    label.actions()[0].trigger()
+    from PySide6.QtWidgets import QApplication
+
+    assert QApplication.clipboard().text() == str(long)
+
+
+def test_the_first_start_shows_its_data_folder_whole_or_elided(qtbot, tmp_path) -> None:
+    from clinic_app.ui.first_start import FirstStartDialog
+
+    folder = tmp_path / ("clinic-data-folder-with-a-long-name-" * 5)
+    wizard = FirstStartDialog(f"sqlite:///{folder / 'clinic.db'}")
+    qtbot.addWidget(wizard)
+    wizard.resize(560, 520)
+    wizard.show()
+    qtbot.waitExposed(wizard)
+    assert wizard.folder_label.toolTip() == str(folder)
+    assert layout_problems(wizard) == []
+
+
+def test_the_red_flag_banner_does_not_move_the_form_under_the_pointer(qtbot) -> None:
+    from clinic_app.ui.assessment import EvaluationView
+
+    view = EvaluationView(shipped_form())
+    qtbot.addWidget(view)
+    view.resize(1024, 700)
+    view.show()
+    qtbot.waitExposed(view)
+    view.editor.set_current_section("red_flags")
+    qtbot.wait(50)
+    toggle = view.editor.editor("rf_cannot_bear_weight")
+    below = view.editor.editor("rf_fever")  # further down: the one the pointer goes to next
+    before = below.mapTo(view, QPoint(0, 0)).y()
+    button = toggle.buttons["yes"]  # type: ignore[attr-defined]
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(view.banner.isVisible)
+    qtbot.wait(50)
+    assert view.banner.height() > 20
+    assert abs(below.mapTo(view, QPoint(0, 0)).y() - before) <= 1
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)  # cleared: the banner goes
+    qtbot.waitUntil(lambda: not view.banner.isVisible())
+    qtbot.wait(50)
+    assert abs(below.mapTo(view, QPoint(0, 0)).y() - before) <= 1
+
+
+CHILD = r"""
+import json, os, sys
+from datetime import date
+os.environ["QT_QPA_PLATFORM"] = "offscreen"
+from PySide6.QtCore import QCoreApplication, QSettings
+from PySide6.QtWidgets import QApplication
+app = QApplication([])
+QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, sys.argv[2])
+from clinic_app.storage import records
+from clinic_app.storage.database import open_database
+from clinic_app.ui.app import apply_style
+from clinic_app.ui.main_window import MainWindow
+from clinic_app.ui.screenshots import layout_problems
+from tests.ui.conftest import DATA
+from clinic_app.core.form import load_form
+apply_style(app)
+db = open_database(f"sqlite:///{sys.argv[1]}", backup=False, new_encrypted=False)
+who = records.save_clinician(db, records.ClinicianInfo(name="Dana"), user="t")
+for given, family, mrn, born in json.loads(sys.argv[3]):
+    records.create_patient(db, records.PatientFields(given, family, mrn,
+        date_of_birth=date.fromisoformat(born)), user="t")
+w = MainWindow(db, load_form(DATA / "mini_form.yaml"), who)
+w.resize(1024, 700)
+w.show()
+for _ in range(20):
+    app.processEvents()
+out = {"ratio": w.devicePixelRatio(), "size": [w.width(), w.height()], "problems": []}
+for sizes in ([0, 5000], [5000, 0]):
+    w.splitter.setSizes(sizes)
+    for _ in range(10):
+        app.processEvents()
+    out["problems"] += layout_problems(w)
+    out["name_column"] = w.patients.view.columnWidth(0)
+print(json.dumps(out))
+w.context.stop()
+db.close()
+"""
+
+
+@pytest.mark.parametrize("scale", ["1", "2"])
+def test_nothing_clipped_at_1024x700_at_100_and_200_percent(tmp_path, scale) -> None:
+    (tmp_path / "data").mkdir()
+    env = {
+        **os.environ,
+        "QT_SCALE_FACTOR": scale,
+        "CLINIC_APP_DATA_DIR": str(tmp_path / "data"),
+        "PYTHONPATH": str(ROOT),
+    }
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            CHILD,
+            str(tmp_path / "data" / "clinic.db"),
+            str(tmp_path),
+            json.dumps(PEOPLE),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    out = json.loads(done.stdout.strip().splitlines()[-1])
+    assert out["ratio"] == float(scale)
+    assert out["size"] == [1024, 700]
+    assert out["problems"] == []
+    assert out["name_column"] >= 90
