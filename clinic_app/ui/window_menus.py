@@ -63,6 +63,7 @@ def build_menus(w: MainWindow) -> None:
         QKeySequence.StandardKey.Print,
     )
     add(file, "preview", "Pre&view report", w.on_preview_triggered)
+    add(file, "export_fhir", "Export &FHIR…", lambda: export_fhir(w))
     file.addSeparator()
     add(file, "backup", "&Backup…", w.on_backup_triggered)
     add(file, "settings", "&Settings…", w.on_settings_triggered)
@@ -129,6 +130,7 @@ def update_actions(w: MainWindow) -> None:
     has_patient = patient is not None
     has_eval = w.page.evaluation is not None and w.stack.currentWidget() is w.page
     w.actions_["new_evaluation"].setEnabled(has_patient)
+    w.actions_["export_fhir"].setEnabled(has_patient)
     for key in EVALUATION_ACTIONS:
         w.actions_[key].setEnabled(has_eval)
     episode = w.detail.selected_episode() if on_detail else None
@@ -150,3 +152,31 @@ def update_admin_actions(w: MainWindow) -> None:
     w.admin_menu.menuAction().setVisible(admin)
     for key in ("access_log", "accounts"):
         w.actions_[key].setEnabled(admin and w.is_ready)
+
+def export_fhir(w: MainWindow, path: str | None = None) -> int:
+    """File → Export FHIR…: the shown patient's whole record as a FHIR bundle (issue 20),
+    built, validated and written on the worker (``interop.files``), logged as an export.
+    Returns the runner's job number (0 when nothing was started)."""
+    from pathlib import Path
+
+    from PySide6.QtWidgets import QFileDialog
+
+    patient = w.detail.patient
+    if patient is None:
+        return 0
+    if path is None:
+        suggested = str(Path.home() / f"patient-{patient.id}-fhir.json")
+        path, _ = QFileDialog.getSaveFileName(w, "Export FHIR", suggested, "FHIR JSON (*.json)")
+    if not path:
+        return 0
+    target, actor, patient_id = Path(path), w.clinician.login or w.context.user, patient.id
+
+    def op(db: Any) -> int:
+        from clinic_app.interop.files import export_fhir_file
+
+        return export_fhir_file(db, patient_id, target, actor=actor)
+
+    def done(count: int) -> None:
+        w.statusBar().showMessage(f"Exported {target} ({count} FHIR resources)", 8000)
+
+    return int(w.context.runner.run("Exporting the FHIR record", op, on_success=done, parent=w))
