@@ -375,7 +375,7 @@ def sniff_media_type(data: bytes) -> MediaType | None:
     if data.startswith(b"\xff\xd8\xff"):
         return "image/jpeg"
     head = data[:512].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
-    if head.startswith((b"<?xml", b"<svg", b"<!--")) and b"<svg" in data[:4096].lower():
+    if head.startswith(b"<") and b"<svg" in data[:4096].lower():
         return "image/svg+xml"
     return None
 
