@@ -33,6 +33,7 @@ sys.path.insert(0, str(HERE))
 
 import clinics  # noqa: E402  (benchmarks/ is not a package)
 import episode  # noqa: E402
+import interop  # noqa: E402  (issue 20: FHIR/CSV export, patient import)
 
 WORK = clinics.CACHE / "work"
 DEFAULT_SIZES = (1_000, 10_000, 100_000)
@@ -1140,7 +1141,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     p.add_argument(
         "--only",
-        help="comma-separated subset: start,search,open,autosave,engine,reports,access,episode",
+        help="comma-separated subset: start,search,open,autosave,engine,reports,access,episode,"
+        "interop",
     )
     args = p.parse_args(argv)
     sizes = args.sizes or ",".join(map(str, QUICK_SIZES if args.quick else DEFAULT_SIZES))
@@ -1194,6 +1196,7 @@ def main(argv: list[str] | None = None) -> int:
         ("access", lambda: bench.access_log(working_copies(args.sizes, bench.log))),
         ("reports", lambda: bench.reports(dbs)),
         ("episode", lambda: episode.measure(bench, sys.modules[__name__])),
+        ("interop", lambda: interop.measure(bench, sys.modules[__name__])),
     ]
     want = args.only or {name for name, _ in figures}
     for name, measure in figures:

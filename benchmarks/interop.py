@@ -1,0 +1,205 @@
+"""Interop figures (issue 20): the FHIR export of the demo's largest patient, the CSV export and
+the import of a patient list.
+
+``python benchmarks/interop.py`` (or ``run.py --only interop``) builds the demo clinic
+(``clinic-app demo``) in a temporary data folder of its own and times, in this process:
+
+- **interop: export fhir** — ``interop.fhir.build_bundle`` of the patient with the most records
+  (the demo's 10-record episode), with the signed PDFs (one report build per signed record) and
+  without them (``--no-pdf``), validation by ``fhir.resources`` included; the first build of the
+  process apart (imports, fonts); the JSON size.
+- **interop: export csv** — ``export_csv(findings)``, plain and pseudonymised.
+- **interop: import patients** — ``plan_import`` + ``run_import`` of a 2,000-row patient list.
+
+No target: these are figures of work a person starts and waits for once, reported so a change
+that makes them ten times slower is seen.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+IMPORT_ROWS = 2000
+
+
+def _ms(start: float) -> float:
+    return (time.perf_counter() - start) * 1000
+
+
+def figures(repeats: int = 5) -> dict[str, Any]:
+    """Build the demo in a temporary data folder and time the exports and the import."""
+    folder = Path(tempfile.mkdtemp(prefix="interop-bench-"))
+    before = {k: os.environ.get(k) for k in ("CLINIC_APP_DATA_DIR", "CLINIC_APP_ENCRYPTION")}
+    os.environ["CLINIC_APP_DATA_DIR"] = str(folder / "data")
+    os.environ["CLINIC_APP_ENCRYPTION"] = "off"
+    try:
+        from clinic_app.core.form import load_form
+        from clinic_app.interop import csv_export, patient_import
+        from clinic_app.interop.fhir import build_bundle
+        from clinic_app.paths import default_form_path
+        from clinic_app.storage import records as r
+        from clinic_app.storage.database import open_database
+        from clinic_app.storage.demo import fill_demo
+
+        db = open_database(f"sqlite:///{folder / 'clinic.db'}", backup=False)
+        try:
+            fill_demo(db, load_form(default_form_path()))
+            patients = r.list_patients(db, include_archived=True)
+            largest = max(patients, key=lambda p: len(r.list_evaluations(db, p.id)))
+            records = len(r.list_evaluations(db, largest.id))
+            start = time.perf_counter()
+            bundle = build_bundle(db, largest.id)
+            first = _ms(start)
+            with_pdf, without_pdf = [], []
+            for _ in range(repeats):
+                start = time.perf_counter()
+                bundle = build_bundle(db, largest.id)
+                with_pdf.append(_ms(start))
+                start = time.perf_counter()
+                plain = build_bundle(db, largest.id, include_pdf=False)
+                without_pdf.append(_ms(start))
+            size = len(json.dumps(bundle, ensure_ascii=False).encode("utf-8"))
+            plain_size = len(json.dumps(plain, ensure_ascii=False).encode("utf-8"))
+            out = folder / "csv"
+            p = csv_export.Pseudonymiser(b"benchmark key of 32 bytes......")
+            csv_plain, csv_pseudo = [], []
+            for _ in range(repeats):
+                start = time.perf_counter()
+                rows = csv_export.export_csv(db, "findings", out).rows
+                csv_plain.append(_ms(start))
+                start = time.perf_counter()
+                csv_export.export_csv(db, "findings", out, pseudonymiser=p)
+                csv_pseudo.append(_ms(start))
+            listing = folder / "patients.csv"
+            lines = ["mrn,family_name,given_name,date_of_birth,sex"]
+            lines += [
+                f"B-{n},Family{n},Given{n},1980-01-{n % 28 + 1:02d},female"
+                for n in range(IMPORT_ROWS)
+            ]
+            listing.write_text("\n".join(lines) + "\n", "utf-8")
+            start = time.perf_counter()
+            plan = patient_import.plan_import(db, listing)
+            plan_ms = _ms(start)
+            start = time.perf_counter()
+            made = patient_import.run_import(db, plan, user="benchmark")
+            run_ms = _ms(start)
+        finally:
+            db.close()
+        return {
+            "patient_records": records,
+            "resources": len(bundle["entry"]),
+            "first_ms": first,
+            "fhir_ms": with_pdf,
+            "fhir_no_pdf_ms": without_pdf,
+            "bytes": size,
+            "bytes_no_pdf": plain_size,
+            "csv_rows": rows,
+            "csv_ms": csv_plain,
+            "csv_pseudonymised_ms": csv_pseudo,
+            "import_rows": len(made),
+            "import_plan_ms": plan_ms,
+            "import_run_ms": run_ms,
+        }
+    finally:
+        for key, value in before.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def measure(bench: Any, h: ModuleType) -> None:
+    """Add the interop rows to ``bench`` (``h``: run.py)."""
+    Row, p50, pct = h.Row, h.p50, h.pct
+    f = figures(3 if bench.args.quick else 5)
+    bench.raw["interop"] = f
+    size = f"{f['patient_records']} records"
+    bench.rows.append(
+        Row(
+            "interop: export fhir, signed PDFs included",
+            size,
+            p50(f["fhir_ms"]),
+            pct(f["fhir_ms"], 95),
+            "ms",
+            "",
+            None,
+            f"{f['resources']} resources, {f['bytes'] / 1e6:.1f} MB JSON; first build of the "
+            f"process {f['first_ms']:,.0f} ms",
+        )
+    )
+    bench.rows.append(
+        Row(
+            "interop: export fhir --no-pdf",
+            size,
+            p50(f["fhir_no_pdf_ms"]),
+            pct(f["fhir_no_pdf_ms"], 95),
+            "ms",
+            "",
+            None,
+            f"{f['bytes_no_pdf'] / 1e6:.2f} MB JSON; validation by fhir.resources included",
+        )
+    )
+    bench.rows.append(
+        Row(
+            "interop: export csv findings (plain / pseudonymised)",
+            f"{f['csv_rows']} rows",
+            p50(f["csv_ms"]),
+            pct(f["csv_ms"], 95),
+            "ms",
+            "",
+            None,
+            f"pseudonymised p50 {p50(f['csv_pseudonymised_ms']):.0f} ms",
+        )
+    )
+    bench.rows.append(
+        Row(
+            "interop: import patients (plan + one transaction)",
+            f"{f['import_rows']} rows",
+            f["import_plan_ms"] + f["import_run_ms"],
+            None,
+            "ms",
+            "",
+            None,
+            f"plan {f['import_plan_ms']:.0f} ms, run {f['import_run_ms']:.0f} ms",
+        )
+    )
+
+
+def main() -> int:
+    f = figures()
+    med = statistics.median
+    print(
+        f"export fhir of the largest demo patient ({f['patient_records']} records, "
+        f"{f['resources']} resources):"
+    )
+    print(
+        f"  with signed PDFs: median {med(f['fhir_ms']):.0f} ms "
+        f"(first of the process {f['first_ms']:.0f} ms), {f['bytes'] / 1e6:.2f} MB"
+    )
+    print(
+        f"  without PDFs:     median {med(f['fhir_no_pdf_ms']):.0f} ms, "
+        f"{f['bytes_no_pdf'] / 1e6:.2f} MB"
+    )
+    print(
+        f"export csv findings ({f['csv_rows']} rows): median {med(f['csv_ms']):.0f} ms, "
+        f"pseudonymised {med(f['csv_pseudonymised_ms']):.0f} ms"
+    )
+    print(
+        f"import patients ({f['import_rows']} rows): plan {f['import_plan_ms']:.0f} ms, "
+        f"run {f['import_run_ms']:.0f} ms"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
