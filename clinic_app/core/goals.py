@@ -236,16 +236,23 @@ def suggest(
     return Suggestion("progressing", f"latest: {now.text}", first, now)
 
 
+def _sided(value: Any) -> bool:
+    """A bilateral value ({"left": …, "right": …}), not a structured one that is also a JSON
+    object (a home program, questionnaire answers): those are whole values, never merged."""
+    return isinstance(value, Mapping) and set(value) <= {"left", "right"}
+
+
 def merged_values(records: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
     """The latest value of every item over ``records`` (findings ``values``, oldest first).
 
     A bilateral item takes each side from the latest record that has it, so a visit that
-    re-measured only the left side keeps the right side of the evaluation before.
+    re-measured only the left side keeps the right side of the evaluation before. A structured
+    value (a program, questionnaire answers) is taken whole from the latest record.
     """
     out: dict[str, Any] = {}
     for values in records:
         for item_id, value in values.items():
-            if isinstance(value, Mapping) and isinstance(out.get(item_id), Mapping):
+            if _sided(value) and _sided(out.get(item_id)):
                 out[item_id] = {**out[item_id], **value}
             else:
                 out[item_id] = value

@@ -19,7 +19,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import defer
 
 from clinic_app.core import findings as findings_mod
-from clinic_app.core.form import Form
+from clinic_app.core.form import Form, ItemType
 from clinic_app.core.goals import merged_values
 from clinic_app.core.progress import Record
 from clinic_app.storage import models as m
@@ -243,11 +243,14 @@ def _episode_side(s: Session, episode: m.Episode) -> str | None:
 
 
 def _latest_values(
-    s: Session, patient_id: int, episode_id: int
+    s: Session, patient_id: int, episode_id: int, *, any_episode: bool = True
 ) -> tuple[dict[str, Any], int | None]:
     """The latest value of every item over the episode's records (the patient's, when the
-    episode has none yet), and the id of the newest record."""
-    for where in (m.Evaluation.episode_id == episode_id, m.Evaluation.patient_id == patient_id):
+    episode has none yet and ``any_episode``), and the id of the newest record."""
+    wheres = [m.Evaluation.episode_id == episode_id]
+    if any_episode:
+        wheres.append(m.Evaluation.patient_id == patient_id)
+    for where in wheres:
         rows = s.execute(
             select(m.Evaluation.id, m.Evaluation.findings)
             .where(where)
@@ -257,6 +260,20 @@ def _latest_values(
             merged = merged_values(r.findings.get("values", {}) for r in rows)
             return merged, rows[-1].id
     return {}, None
+
+
+def _current_program(
+    s: Session, form: Form, patient_id: int, episode_id: int
+) -> tuple[dict[str, Any], int | None]:
+    """The episode's current home program (items of type ``program`` the form carries
+    forward): a visit note starts from it, then the therapist adjusts the dose (issue 17).
+    Only this episode's records: another episode's program is another problem's."""
+    programs = [i.id for i in form.items.values() if i.type is ItemType.PROGRAM]
+    if not programs:
+        return {}, None
+    previous, newest = _latest_values(s, patient_id, episode_id, any_episode=False)
+    values = _copy_forward(form, {k: previous[k] for k in programs if k in previous})
+    return values, newest if values else None
 
 
 def start_evaluation(
@@ -277,8 +294,8 @@ def start_evaluation(
 
     ``copy_forward`` (default: for re-evaluations and discharges) copies the latest value of each
     item the form carries forward and still accepts, over the episode's records (evaluations and
-    visit notes), and marks them carried forward. A visit note starts empty: the therapist picks
-    what to re-measure.
+    visit notes), and marks them carried forward. A visit note starts with only the episode's
+    current home program (marked carried): the therapist picks what to re-measure.
     """
     user = require_user(user)
     if kind not in m.EVALUATION_KINDS:
@@ -304,6 +321,8 @@ def start_evaluation(
         if copy_forward:
             previous, carried_from = _latest_values(s, patient_id, episode.id)
             values = _copy_forward(form, previous)
+        elif kind == "visit":
+            values, carried_from = _current_program(s, form, patient_id, episode.id)
         findings = findings_mod.validate(form, {"values": values}).to_dict()
         snapshot = _snapshot(db, s, form)
         row = m.Evaluation(

@@ -1,0 +1,126 @@
+"""The home program carries into the next visit note of its episode (issue 17), and only there.
+
+Real SQLite databases and the shipped form: the visit note's draft, as stored, starts from the
+current program (marked carried, so the sign check reminds the therapist to look at it); nothing
+else of the earlier record comes with it; another episode's program stays in its episode.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+
+from clinic_app.core.findings import validate
+from clinic_app.core.form import Form, load_form
+from clinic_app.paths import default_form_path
+from clinic_app.storage import records
+
+START = date(2026, 9, 10)
+PROGRAM = {
+    "exercises": [
+        {"exercise": "glute_bridge", "side": "both", "sets": 3, "reps": 12},
+        {"exercise": "side_plank", "side": "left", "sets": 2, "hold_seconds": 30},
+    ],
+    "note": "Isometrics first.",
+}
+
+
+@pytest.fixture(scope="module")
+def shipped_form() -> Form:
+    return load_form(default_form_path())
+
+
+def _patient(db: Any, mrn: str = "P-1") -> Any:
+    fields = records.PatientFields(given_name="Ada", family_name="Hill", mrn=mrn)
+    return records.create_patient(db, fields, user="t")
+
+
+def _record(
+    db: Any, form: Form, patient_id: int, values: dict[str, Any], **kw: Any
+) -> records.Evaluation:
+    ev = records.start_evaluation(db, patient_id, form, user="t", **kw)
+    records.save_draft(db, ev.id, validate(form, {"values": values}), ev.version, user="t")
+    return records.get_evaluation(db, ev.id)
+
+
+def test_a_new_visit_note_starts_from_the_current_program(db, shipped_form: Form) -> None:
+    p = _patient(db)
+    first = _record(
+        db, shipped_form, p.id, {"home_program": PROGRAM, "pain_now": 4}, eval_date=START
+    )
+    visit = records.start_evaluation(
+        db, p.id, shipped_form, user="t", kind="visit", eval_date=START + timedelta(days=7)
+    )
+    stored = records.get_evaluation(db, visit.id)
+    assert stored.episode_id == first.episode_id
+    assert stored.findings["values"] == {"home_program": PROGRAM}  # nothing else comes with it
+    assert stored.carried_forward == ("home_program",)
+
+
+def test_the_latest_program_of_the_episode_carries(db, shipped_form: Form) -> None:
+    p = _patient(db)
+    _record(db, shipped_form, p.id, {"home_program": PROGRAM}, eval_date=START)
+    changed = {"exercises": [{"exercise": "nordic_curl", "side": "both", "sets": 1, "reps": 5}]}
+    second = _record(
+        db,
+        shipped_form,
+        p.id,
+        {"home_program": changed},
+        kind="visit",
+        eval_date=START + timedelta(days=7),
+    )
+    # the second visit started from the first program, and stored the changed one
+    assert second.findings["values"]["home_program"] == changed
+    third = records.start_evaluation(
+        db, p.id, shipped_form, user="t", kind="visit", eval_date=START + timedelta(days=14)
+    )
+    assert records.get_evaluation(db, third.id).findings["values"] == {
+        "home_program": {"exercises": [changed["exercises"][0]]}
+    }
+
+
+def test_a_visit_without_any_program_before_starts_empty(db, shipped_form: Form) -> None:
+    p = _patient(db)
+    _record(db, shipped_form, p.id, {"pain_now": 3}, eval_date=START)
+    visit = records.start_evaluation(
+        db, p.id, shipped_form, user="t", kind="visit", eval_date=START + timedelta(days=1)
+    )
+    stored = records.get_evaluation(db, visit.id)
+    assert stored.findings["values"] == {}
+    assert stored.carried_forward == ()
+
+
+def test_another_episodes_program_does_not_carry(db, shipped_form: Form) -> None:
+    p = _patient(db)
+    first = _record(db, shipped_form, p.id, {"home_program": PROGRAM}, eval_date=START)
+    episode = records.get_episode(db, first.episode_id)
+    records.update_episode(
+        db,
+        episode.id,
+        records.EpisodeInfo(
+            title=episode.title, start_date=START, end_date=START + timedelta(days=30)
+        ),
+        episode.version,
+        user="t",
+    )
+    info = records.EpisodeInfo(title="Right calf", start_date=START + timedelta(days=40))
+    other = records.create_episode(db, p.id, info, user="t")
+    visit = records.start_evaluation(
+        db,
+        p.id,
+        shipped_form,
+        user="t",
+        kind="visit",
+        episode_id=other.id,
+        eval_date=START + timedelta(days=41),
+    )
+    assert records.get_evaluation(db, visit.id).findings["values"] == {}
+
+
+def test_an_initial_evaluation_does_not_carry_a_program(db, shipped_form: Form) -> None:
+    p = _patient(db)
+    _record(db, shipped_form, p.id, {"home_program": PROGRAM}, eval_date=START)
+    again = records.start_evaluation(db, p.id, shipped_form, user="t", eval_date=START)
+    assert records.get_evaluation(db, again.id).findings["values"] == {}
