@@ -24,17 +24,19 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QStackedWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QApplication, QLabel, QStackedWidget, QVBoxLayout, QWidget
 
 from clinic_app.core.changes import previous_values
 from clinic_app.core.findings import Findings
 from clinic_app.core.form import Form, ItemType, Section
 from clinic_app.core.goals import STATUS_LABELS, merged_values
 from clinic_app.core.progress import GoalProgress, Record, findings_at, goal_progress
-from clinic_app.core.visit import remeasured_in, visit_sections
+from clinic_app.core.visit import REMEASURED_SECTION, remeasured_in, visit_sections
 from clinic_app.ui.assessment import EvaluationView
-from clinic_app.ui.editor import EvaluationEditor
+from clinic_app.ui.editor import EvaluationEditor, SectionPage
+from clinic_app.ui.episode_charts import ChartData
 from clinic_app.ui.remeasure import RemeasurePicker
+from clinic_app.ui.visit_chart import VisitChart, chartable_item
 
 if TYPE_CHECKING:
     from clinic_app.storage.database import Database
@@ -202,6 +204,7 @@ class VisitView(EvaluationView):
         self._base = findings_at(form, merged_values(r.values for r in context.earlier), involved)
         self.remeasured: tuple[str, ...] = context.remeasured
         self.goals_box: GoalsBox | None = None
+        self.chart: VisitChart | None = None  # under the "Re-measured today" items, once shown
         self._program: tuple[str, ...] | None = None  # read when the interventions show
         super().__init__(
             form, findings, parent, initial_section, visit_sections(form, self.remeasured)
@@ -222,6 +225,9 @@ class VisitView(EvaluationView):
         assert isinstance(layout, QVBoxLayout)
         layout.insertWidget(1, self.picker)
         self._wire_editor()
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            app.focusChanged.connect(self.on_app_focus_changed)
 
     def is_remeasured(self, item_id: str) -> bool:
         return item_id in self.remeasured
@@ -267,6 +273,8 @@ class VisitView(EvaluationView):
         episode shown now."""
         page = self.editor.built_page(ASSESSMENT_SECTION)
         self.goals_box = page.findChild(GoalsBox) if page is not None else None
+        page = self.editor.built_page(REMEASURED_SECTION)
+        self.chart = page.findChild(VisitChart) if page is not None else None
         for section in self.editor.built_sections():
             self.on_editor_page_built(section)
 
@@ -295,11 +303,51 @@ class VisitView(EvaluationView):
                 self.goals_box = GoalsBox()
                 page.add_above_items(self.goals_box)
             self.goals_box.show_progress(self.goal_progress(self.editor.findings))
+        if section_id == REMEASURED_SECTION:
+            self._chart_page(page)
 
     def on_editor_findings_changed(self, findings: Findings) -> None:
         if self.goals_box is not None:
             self.goals_box.show_progress(self.goal_progress(findings))
+        chart = self.chart
+        if chart is not None and chart.item_id is not None:
+            chart.value_changed(findings.to_dict()["values"].get(chart.item_id))
         super().on_editor_findings_changed(findings)
+
+    # -- the chart of the item in focus -----------------------------------------------------------
+
+    def chart_data(self) -> ChartData:
+        """The episode as the charts draw it, this visit (as typed now) the last record."""
+        c = self.context
+        records = tuple(self.records_with(self.editor.findings))
+        return ChartData(c.episode_id or 0, self.form, records, self.goals(), c.involved)
+
+    def _chart_page(self, page: SectionPage) -> None:
+        """The chart under the re-measured items (made the first time the page shows), on the
+        first number of the page; the episode may be another one since it was last drawn."""
+        if self.chart is None:
+            self.chart = VisitChart(self.form, self.chart_data)
+            body = page.widget()
+            box = body.layout() if body is not None else None
+            if not isinstance(box, QVBoxLayout):
+                return
+            self.chart.setParent(body)
+            box.insertWidget(box.count() - 1, self.chart)  # (after the items, before the stretch)
+        numbers = [i for i in page.rows if chartable_item(self.form, i)]
+        self.chart.reset(numbers[0] if numbers else None)
+
+    def on_app_focus_changed(self, _old: QWidget | None, new: QWidget | None) -> None:
+        """The keyboard went to another field: chart its item if it is a re-measured one."""
+        chart = self.chart
+        if chart is None or new is None or not chart.isVisible():
+            return
+        page = self.editor.built_page(REMEASURED_SECTION)
+        if page is None or not page.isAncestorOf(new):
+            return
+        for item_id, row in page.rows.items():
+            if any(ed is new or ed.isAncestorOf(new) for ed in row.editors.values()):
+                chart.set_item(item_id)
+                return
 
     def set_findings(self, findings: Findings) -> None:
         """Show ``findings`` (e.g. "take theirs"): items they re-measured join the page."""
