@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Literal
 
-from clinic_app.core.library import Dose, ExerciseDef, Library, no_stretch_advice
+from clinic_app.core.library import Dose, ExerciseDef, Library, Picture, no_stretch_advice
 
 if TYPE_CHECKING:
     from clinic_app.core.engine import Assessment, RedFlagResult, RuleResult
@@ -464,16 +464,22 @@ def with_snapshots(program: Program, library: Library, refresh: bool = False) ->
     return Program(tuple(out), program.note)
 
 
-def resolve(entry: ProgramExercise, library: Library) -> ExerciseDef | None:
-    """What to print for one program entry: its snapshot's words when it has one (pictures
-    looked up by hash among the library's; a missing one is left out, see
-    ``storage.records.programs.program_library`` for the stored ones), else the library's
-    current exercise; None when neither exists."""
+def resolve(
+    entry: ProgramExercise, library: Library, pictures: Mapping[str, Picture] | None = None
+) -> ExerciseDef | None:
+    """What to print for one program entry: its snapshot's words when it has one, else the
+    library's current exercise; None when neither exists.
+
+    A snapshot's pictures are looked up by hash in ``pictures`` (the stored ones:
+    ``storage.records.program_pictures``), then among the library's; one found in neither is
+    left out. The rest (tags, region, defaults) is the library's, as it only guides editing.
+    """
     current = library.get(entry.exercise)
     snap = entry.snapshot
     if snap is None:
         return current
     known = {p.sha256: p for e in library.values() for p in e.pictures}
+    known.update(pictures or {})
     return ExerciseDef(
         id=entry.exercise,
         title=snap.title,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import json
+from dataclasses import replace as changed_copy
 from pathlib import Path
 
 import pytest
@@ -17,8 +18,8 @@ import sqlalchemy as sa
 from PIL import Image
 
 from clinic_app.core.form import Form, load_form
-from clinic_app.core.library import shipped_library
-from clinic_app.core.program import parse_program, with_snapshots
+from clinic_app.core.library import Picture, shipped_library
+from clinic_app.core.program import parse_program, resolve, with_snapshots
 from clinic_app.paths import default_form_path
 from clinic_app.storage import records as r
 from clinic_app.storage.database import Database
@@ -79,6 +80,13 @@ def test_a_program_round_trips_as_a_signed_sealed_finding(db: Database, shipped:
     assert back.plain() == program.plain()
     hashes = [h for e in back.exercises if e.snapshot for h in e.snapshot.pictures]
     assert set(r.get_pictures(db, hashes)) == set(hashes)  # the handout needs no files
+    # a later release redraws and rewords the bridge: the signed program still prints its own
+    redrawn = Picture.of(b'<svg xmlns="http://www.w3.org/2000/svg"/>', "image/svg+xml")
+    later = lib.merged([changed_copy(lib["glute_bridge"], title="Hip lift", pictures=(redrawn,))])
+    shown = resolve(back.exercises[0], later, r.program_pictures(db, back))
+    assert shown is not None
+    assert shown.title == "Bridge"
+    assert shown.pictures == lib["glute_bridge"].pictures
     assert r.verify_database(db) == []
 
     changed = json.dumps({"values": {**values, "home_program": {"exercises": []}}})

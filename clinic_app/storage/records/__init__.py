@@ -92,6 +92,7 @@ from clinic_app.storage.records.programs import (
     keep_pictures,
     list_templates,
     load_library,
+    program_pictures,
     save_template,
     update_exercise,
 )
@@ -249,6 +250,7 @@ __all__ = [
     "keep_pictures",
     "list_templates",
     "load_library",
+    "program_pictures",
     "save_template",
     "update_exercise",
 ]

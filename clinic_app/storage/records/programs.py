@@ -187,6 +187,13 @@ def get_pictures(db: Database, hashes: Iterable[str]) -> dict[str, Picture]:
         return {row.sha256: _picture(row) for row in rows}
 
 
+def program_pictures(db: Database, program: Program) -> dict[str, Picture]:
+    """The stored pictures ``program``'s snapshots name (for ``core.program.resolve``)."""
+    return get_pictures(
+        db, (h for e in program.exercises if e.snapshot for h in e.snapshot.pictures)
+    )
+
+
 def keep_pictures(db: Database, program: Program, library: Library, *, user: str) -> int:
     """Store every picture ``program``'s snapshots name that the library holds (the shipped
     drawings live in files a later release may redraw); returns how many were new."""
