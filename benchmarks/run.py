@@ -33,6 +33,7 @@ sys.path.insert(0, str(HERE))
 
 import clinics  # noqa: E402  (benchmarks/ is not a package)
 import episode  # noqa: E402
+import handout as handout_bench  # noqa: E402
 import interop  # noqa: E402  (issue 20: FHIR/CSV export, patient import)
 
 WORK = clinics.CACHE / "work"
@@ -1196,6 +1197,7 @@ def main(argv: list[str] | None = None) -> int:
         ("access", lambda: bench.access_log(working_copies(args.sizes, bench.log))),
         ("reports", lambda: bench.reports(dbs)),
         ("episode", lambda: episode.measure(bench, sys.modules[__name__])),
+        ("handout", lambda: handout_bench.measure(bench, sys.modules[__name__])),
         ("interop", lambda: interop.measure(bench, sys.modules[__name__])),
     ]
     want = args.only or {name for name, _ in figures}
