@@ -15,10 +15,8 @@ from datetime import date
 from html import escape
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QAction, QResizeEvent
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QApplication,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -28,7 +26,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QMessageBox,
     QPlainTextEdit,
-    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -38,6 +35,7 @@ from clinic_app.storage.records import ClinicianInfo, ClinicInfo, Patient, Patie
 from clinic_app.storage.search import parse_date
 from clinic_app.storage.values import PATIENT_FIELDS, Clinician
 from clinic_app.ui.operations import Changes, OperationRunner, show_failure
+from clinic_app.ui.path_label import PathLabel
 
 if TYPE_CHECKING:
     from clinic_app.storage.database import Database
@@ -102,48 +100,6 @@ class FieldError(QLabel):
     def show_problem(self, problem: str | None) -> None:
         self.setText(problem or "")
         self.setVisible(bool(problem))
-
-
-class PathLabel(QLabel):
-    """A file or folder path that fits any width: elided in the middle (the start and the file
-    name stay readable), the whole path in the tooltip, and *Copy the full path* on right-click.
-    A long data folder used to run off the dialog's edge (issue 18). Signals: none."""
-
-    def __init__(self, path: str, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.full_path = path
-        self.setToolTip(path)
-        self.setAccessibleName(path)
-        self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        self.setMinimumWidth(self.fontMetrics().horizontalAdvance("/…/clinic.db") + 8)
-        self.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
-        copy = QAction("Copy the full path", self)
-        copy.triggered.connect(self.on_copy_triggered)
-        self.addAction(copy)
-        self._fit()
-
-    def set_path(self, path: str) -> None:
-        self.full_path = path
-        self.setToolTip(path)
-        self._fit()
-
-    def sizeHint(self) -> QSize:  # noqa: N802 (Qt's name)
-        hint = super().sizeHint()
-        return QSize(self.fontMetrics().horizontalAdvance(self.full_path) + 8, hint.height())
-
-    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802
-        super().resizeEvent(event)
-        self._fit()
-
-    def _fit(self) -> None:
-        room = max(0, self.contentsRect().width())
-        self.setText(
-            self.fontMetrics().elidedText(self.full_path, Qt.TextElideMode.ElideMiddle, room)
-        )
-
-    def on_copy_triggered(self) -> None:
-        QApplication.clipboard().setText(self.full_path)
 
 
 @dataclass
@@ -294,6 +250,18 @@ class PatientDialog(_FormDialog):
         note.setProperty("role", "secondary")
         self.layout_.addWidget(note)
         self._finish()
+        # A new patient's MRN proposed from the clinic's pattern (Settings); typing another
+        # one uses that instead. Saving takes the next free number if another workstation
+        # took this one meanwhile (records.mrn).
+        self.mrn_pattern, self.proposed_mrn = ("", "") if patient else self._propose_mrn()
+        if self.proposed_mrn:
+            mrn_field = self.fields["mrn"].widget
+            assert isinstance(mrn_field, QLineEdit)
+            mrn_field.setText(self.proposed_mrn)
+            mrn_field.setToolTip(
+                "The next number of the clinic's pattern; type another MRN to use that one"
+            )
+            mrn_field.setAccessibleDescription(mrn_field.toolTip())
         if patient is not None:
             for key in ("given_name", "family_name", "mrn", "activity", "phone", "email"):
                 self.set_text(key, getattr(patient, key))
@@ -303,6 +271,29 @@ class PatientDialog(_FormDialog):
                 self.set_text("date_of_birth", patient.date_of_birth.isoformat())
         self.setMinimumWidth(520)
 
+    def _propose_mrn(self) -> tuple[str, str]:
+        """The clinic's MRN pattern and its next free number ("" and "" when MRNs are typed,
+        or when the database cannot say: the field is then simply empty)."""
+
+        today = self.today  # not self: the worker must hold no reference to a widget
+
+        def read(db: Database) -> tuple[str, str]:
+            from clinic_app.storage import records
+            from clinic_app.storage.records.mrn import next_mrn
+
+            pattern = str(records.get_setting(db, "mrn_pattern") or "")
+            return pattern, next_mrn(db, pattern, today) if pattern else ""
+
+        try:
+            result: tuple[str, str] = self.runner.call("Proposing an MRN", read)
+        except Exception:  # no proposal; saving will say what is wrong with the database
+            return "", ""
+        return result
+
+    def is_proposed_mrn(self, mrn: str) -> bool:
+        """Whether ``mrn`` is the automatic proposal (not typed): saving may renumber it."""
+        return bool(self.proposed_mrn) and mrn == self.proposed_mrn
+
     def check(self) -> PatientFields | None:
         """The typed fields if they can be saved; else shows each problem and returns None."""
         ok = True
@@ -311,7 +302,7 @@ class PatientDialog(_FormDialog):
             self.problem(key, f"Enter the {label}" if missing else None)
             ok = ok and not missing
         mrn = self.text("mrn")
-        taken_by = self._mrn_taken_by(mrn) if mrn else None
+        taken_by = self._mrn_taken_by(mrn) if mrn and not self.is_proposed_mrn(mrn) else None
         if not mrn:
             self.problem("mrn", "Enter the medical record number")
         else:
@@ -361,11 +352,16 @@ class PatientDialog(_FormDialog):
         if data is None:
             return
         original, user = self.original, self.user
+        pattern = self.mrn_pattern if self.is_proposed_mrn(data.mrn) else ""
+        today = self.today
 
         def op(db: Database) -> Patient | tuple[str, str]:
             """The stored patient; or ("taken", who) when the MRN belongs to someone else."""
             from clinic_app.storage import records
+            from clinic_app.storage.records.mrn import create_patient_numbered
 
+            if pattern and original is None:  # the proposal, or the next free number
+                return create_patient_numbered(db, data, pattern, user=user, today=today)
             other = records.get_patient_by_mrn(db, data.mrn)
             if other is not None and (original is None or other.id != original.id):
                 return ("taken", other.display_name)
@@ -545,6 +541,13 @@ class ClinicDialog(_FormDialog):
             rules = self._form("Every workstation of the clinic")
             for key, label, hint, _low, _high in ADMIN_SETTINGS:
                 self._add(rules, key, label, QLineEdit(self), hint)
+            self._add(
+                rules,
+                "mrn_pattern",
+                "Automatic MRN",
+                QLineEdit(self),
+                "e.g. P{year}-{n:05}; empty: MRNs are typed",
+            )
         self.storage_labels: dict[str, PathLabel] = {}
         if show_storage:
             from clinic_app.paths import data_dir
@@ -564,7 +567,8 @@ class ClinicDialog(_FormDialog):
             from clinic_app.storage import records
 
             who = None if clinician_id is None else records.get_clinician(db, clinician_id)
-            settings = {key: records.get_setting(db, key) for key, *_ in ADMIN_SETTINGS}
+            keys = [key for key, *_ in ADMIN_SETTINGS] + ["mrn_pattern"]
+            settings = {key: records.get_setting(db, key) for key in keys}
             return records.get_clinic(db), who, settings
 
         info, c, settings = runner.call("Reading the clinic's details", read)
@@ -636,11 +640,17 @@ class ClinicDialog(_FormDialog):
             changes=Changes(clinic=True),
         )
 
-    def _admin_settings(self) -> dict[str, int] | None:
-        """The clinic-wide numbers typed (idle lock, plan-of-care intervals), or None with each
-        problem shown beside its field."""
-        out: dict[str, int] = {}
-        ok = True
+    def _admin_settings(self) -> dict[str, int | str] | None:
+        """The clinic-wide values typed (idle lock, plan-of-care intervals, the MRN pattern),
+        or None with each problem shown beside its field."""
+        from clinic_app.storage.records.mrn import pattern_problem
+
+        out: dict[str, int | str] = {}
+        pattern = self.text("mrn_pattern")
+        why = pattern_problem(pattern)
+        self.problem("mrn_pattern", None if why is None else f"The MRN pattern {why}")
+        ok = why is None
+        out["mrn_pattern"] = pattern
         for key, label, _hint, low, high in ADMIN_SETTINGS:
             text = self.text(key)
             value = int(text) if text.isdigit() else None

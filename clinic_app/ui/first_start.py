@@ -44,7 +44,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from clinic_app.ui.dialogs import FieldError, PathLabel, clinic_detail_fields
+from clinic_app.ui.dialogs import FieldError, clinic_detail_fields
+from clinic_app.ui.path_label import PathLabel
 
 if TYPE_CHECKING:
     from PySide6.QtGui import QPagedPaintDevice

@@ -50,6 +50,12 @@ def _yes_no(value: Any) -> str | None:
     return None if isinstance(value, bool) else "must be true or false"
 
 
+def _mrn_pattern(value: Any) -> str | None:
+    from clinic_app.storage.records.mrn import pattern_problem
+
+    return pattern_problem(value)
+
+
 SETTINGS: dict[str, SettingSpec] = {
     spec.key: spec
     for spec in (
@@ -64,6 +70,8 @@ SETTINGS: dict[str, SettingSpec] = {
             "progress_every_days", 30, "progress report every (days)", _whole_number(1, 365)
         ),
         SettingSpec("recert_days", 90, "recertification after (days)", _whole_number(1, 365)),
+        # Automatic MRNs (records/mrn.py): empty means they are typed; e.g. "P{year}-{n:05}".
+        SettingSpec("mrn_pattern", "", "MRN pattern", _mrn_pattern),
         # No "allow a clinic server without TLS" here: it must be known before connecting, so it
         # is the workstation's CLINIC_APP_ALLOW_PLAIN_SERVER=1 (storage/database.py).
     )
