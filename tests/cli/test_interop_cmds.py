@@ -218,8 +218,18 @@ def test_import_patients(
     assert count() == start + 2
     fifo = tmp_path / "fifo.csv"
     os.mkfifo(fifo)
+    latin = tmp_path / "latin1.csv"
+    latin.write_bytes("mrn,family_name\nL-1,Müller\n".encode("latin-1"))
+    nul = tmp_path / "nul.csv"
+    nul.write_bytes(b"mrn,family_name\nL-1,M\x00\n")
+    huge = tmp_path / "huge.csv"
+    with huge.open("wb") as fh:
+        fh.truncate(64 * 1024 * 1024)  # sparse
     for target, message in (
         ("/dev/zero", "character device"),
+        (str(latin), "not UTF-8"),
+        (str(nul), "NUL byte"),
+        (str(huge), "the limit for a patient list"),
         (str(fifo), "FIFO"),
         (str(tmp_path), "is a folder"),
         (str(tmp_path / "none.csv"), "file not found"),
