@@ -35,6 +35,7 @@ import clinics  # noqa: E402  (benchmarks/ is not a package)
 import episode  # noqa: E402
 import handout as handout_bench  # noqa: E402
 import interop  # noqa: E402  (issue 20: FHIR/CSV export, patient import)
+import library as library_bench  # noqa: E402  (issue 17: the exercise library)
 
 WORK = clinics.CACHE / "work"
 DEFAULT_SIZES = (1_000, 10_000, 100_000)
@@ -1199,6 +1200,7 @@ def main(argv: list[str] | None = None) -> int:
         ("episode", lambda: episode.measure(bench, sys.modules[__name__])),
         ("handout", lambda: handout_bench.measure(bench, sys.modules[__name__])),
         ("interop", lambda: interop.measure(bench, sys.modules[__name__])),
+        ("library", lambda: library_bench.measure(bench, sys.modules[__name__])),
     ]
     want = args.only or {name for name, _ in figures}
     for name, measure in figures:

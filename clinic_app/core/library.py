@@ -59,7 +59,7 @@ TEXT_LIMITS: dict[str, int] = {
 EXERCISE_ID = re.compile(r"^[a-z][a-z0-9_:-]{0,79}$")
 _TAG = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")
 _FACTOR = re.compile(r"^[A-Z][0-9]{1,3}$")
-_CONTROLS = frozenset(chr(c) for c in (*range(0x20), 0x7F))
+_CONTROLS = re.compile(r"[\x00-\x1f\x7f]")
 
 
 class LibraryError(ValueError):
@@ -175,7 +175,7 @@ def _text(
     if not isinstance(value, str):
         problems.append(f"{at} {key}: {str(value)[:40]!r} is not text")
         return ""
-    if any(c in _CONTROLS for c in value):
+    if _CONTROLS.search(value):
         problems.append(f"{at} {key}: contains a control character")
         return ""
     text = " ".join(value.split())
@@ -487,7 +487,7 @@ def check_picture(data: bytes, media_type: str | None = None, caption: str = "")
                 f"the picture is {width} x {height} px; the limit is {MAX_PICTURE_PIXELS} px a side"
             )
     text = " ".join(caption.split())
-    if len(text) > TEXT_LIMITS["caption"] or any(c in _CONTROLS for c in text):
+    if len(text) > TEXT_LIMITS["caption"] or _CONTROLS.search(text):
         raise PictureError(
             f"the caption is too long or has control characters (limit {TEXT_LIMITS['caption']})"
         )
