@@ -292,13 +292,16 @@ def _sentence(text: str) -> str:
     return text if text[-1] in ".!?" else text + "."
 
 
-def program_cards(program: Program, library: Library) -> list[Card]:
+def program_cards(
+    program: Program, library: Library, pictures: Mapping[str, Picture] | None = None
+) -> list[Card]:
     """The cards of ``program`` in its order: its words from each entry's snapshot (or the
-    library's current exercise), its dose and the therapist's notes. An entry neither knows is
-    left out and logged (the command line and the editor refuse such programs first)."""
+    library's current exercise), its pictures by hash (``pictures``: the stored ones first), its
+    dose and the therapist's notes. An entry neither knows is left out and logged (the command
+    line and the editor refuse such programs first)."""
     cards: list[Card] = []
     for entry in program.exercises:
-        ex = resolve(entry, library)
+        ex = resolve(entry, library, pictures)
         if ex is None:
             logger.warning("handout: exercise %r is not in the library; left out", entry.exercise)
             continue

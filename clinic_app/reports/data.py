@@ -14,7 +14,7 @@ from typing import Any, Literal, NamedTuple
 from clinic_app.core.engine import Assessment, assess
 from clinic_app.core.findings import Findings
 from clinic_app.core.form import Form
-from clinic_app.core.library import Library
+from clinic_app.core.library import Library, Picture
 
 Paper = Literal["A4", "Letter"]
 Status = Literal["draft", "signed"]
@@ -121,6 +121,9 @@ class ReportData:
     library: Library | None = None
     """The exercises a home program names, with their pictures (the shipped ones plus the
     clinic's); None: the shipped library. The handout prints the program's exercises from it."""
+    pictures: Mapping[str, Picture] = field(default_factory=dict)
+    """Stored pictures by SHA-256 that the program's snapshots name: a signed program prints
+    the pictures it was signed with, even after a release redraws the shipped ones."""
 
     def resolved_assessment(self) -> Assessment:
         return self.assessment if self.assessment is not None else assess(self.form, self.findings)

@@ -24,6 +24,7 @@ from reportlab.platypus import (
     Frame,
     KeepTogether,
     PageTemplate,
+    Paragraph,
     Spacer,
     Table,
 )
@@ -235,7 +236,7 @@ def handout_cards(data: ReportData, a: Assessment | None = None) -> list[content
         return []
     library = data.library if data.library is not None else shipped_library(data.form)
     program = content.handout_program(data.form, data.findings, a, library)
-    return content.program_cards(program, library)
+    return content.program_cards(program, library, data.pictures)
 
 
 def _exercises(
@@ -514,9 +515,43 @@ def _arrange(
     return best
 
 
+class _WrapOnce(Paragraph):  # type: ignore[misc]  # reportlab has no type hints
+    """A paragraph that keeps its line breaks for the width it was last wrapped at.
+
+    The handout's story is measured once to arrange it (:func:`_arrange`), and reportlab then
+    wraps every paragraph again when a KeepTogether checks its fit, when the frame places it and
+    when a table draws its cells: 3-4 line breakings of the same text at the same width, most of
+    the time of a build. The breaks depend on the width only, so the first one is kept.
+    """
+
+    def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:
+        if getattr(self, "_wrapped_at", None) != availWidth:
+            super().wrap(availWidth, availHeight)
+            self._wrapped_at = availWidth
+        return float(self.width), float(self.height)
+
+
+def _wrap_once(flowables: Sequence[object]) -> None:
+    for f in flowables:
+        if type(f) is Paragraph:
+            f.__class__ = _WrapOnce
+        elif isinstance(f, KeepTogether):
+            _wrap_once(f._content)
+        elif isinstance(f, Table):
+            for row in f._cellvalues:
+                for cell in row:
+                    _wrap_once(cell if isinstance(cell, list | tuple) else [cell])
+
+
 def story(
     data: ReportData, width: float, height: float, large_print: bool = False
 ) -> list[Flowable]:
+    flow = _story(data, width, height, large_print)
+    _wrap_once(flow)
+    return flow
+
+
+def _story(data: ReportData, width: float, height: float, large_print: bool) -> list[Flowable]:
     s = _styles(large_print)
     a = data.resolved_assessment()
     if a.emergency:
@@ -531,7 +566,9 @@ def story(
         "exercises": _exercises(data, a, s, width, large_print),
         "running": _traffic_light(a, s, width),
     }
-    return _arrange(head, movable, _help(data, s, width), width, height)
+    tail = _help(data, s, width)
+    _wrap_once([*head, *(f for part in movable.values() for f in part), *tail])
+    return _arrange(head, movable, tail, width, height)
 
 
 def build(data: ReportData, target: Target, large_print: bool = False) -> None:

@@ -35,6 +35,7 @@ def report_data_for_evaluation(db: Database, evaluation_id: int) -> ReportData:
     values no longer fit the evaluation's form snapshot.
     """
     from clinic_app.storage import records
+    from clinic_app.storage.records import programs
 
     ev = records.get_evaluation(db, evaluation_id)
     form = records.evaluation_form(db, evaluation_id)
@@ -81,16 +82,19 @@ def report_data_for_evaluation(db: Database, evaluation_id: int) -> ReportData:
         findings=findings,
         carried=frozenset(ev.carried_forward),
         previous=previous,
-        library=_library(db, form),
+        library=programs.load_library(db, form),
+        pictures=_program_pictures(db, form, findings),
     )
 
 
-def _library(db: Database, form: Any) -> Any:
-    """The exercises a stored program may name: the shipped ones and the clinic's own (with
-    their pictures), so the handout prints a clinic exercise with its imported picture."""
-    from clinic_app.storage.records.programs import load_library
+def _program_pictures(db: Database, form: Any, findings: Any) -> dict[str, Any]:
+    """The stored pictures the evaluation's home program names (its snapshots), so the handout
+    prints the pictures it was signed with, whatever the library holds today."""
+    from clinic_app.reports.content import stored_program
+    from clinic_app.storage.records import programs
 
-    return load_library(db, form)
+    program = stored_program(form, findings)
+    return programs.program_pictures(db, program) if program is not None else {}
 
 
 def clinic_info(db: Database) -> ClinicInfo:

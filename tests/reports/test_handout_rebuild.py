@@ -168,3 +168,30 @@ def test_the_signed_handout_rebuilt_a_year_later_is_the_same(
     assert "Wall sit hold" in first.flat
     assert "Wall squat" not in again.flat
     assert (123, 77) in _image_sizes(again)
+
+
+def test_the_signed_handout_keeps_its_drawings_after_a_release_redraws_them(
+    signed_program: tuple[str, int, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The program was signed with today's bridge drawing; a later release ships another one
+    (here: the bridge drawn in red). The signed handout still prints the one it was signed with
+    (kept in the database by SHA-256), and a new handout would print the new one."""
+    import shutil
+
+    from clinic_app.core import library as library_mod
+
+    url, ev_id, _ = signed_program
+    first = _handout(url, ev_id, tmp_path / "first.pdf")
+
+    redrawn = tmp_path / "drawings"
+    shutil.copytree(library_mod.drawings_dir(), redrawn)
+    bridge = redrawn / "glute_bridge.svg"
+    bridge.write_text(bridge.read_text(encoding="utf-8").replace("#1f3b57", "#ff0000"), "utf-8")
+    monkeypatch.setattr(library_mod, "drawings_dir", lambda: redrawn)
+    library_mod._cached.cache_clear()
+    try:
+        assert b"#ff0000" in library_mod.shipped_library()["glute_bridge"].pictures[0].data
+        again = _handout(url, ev_id, tmp_path / "again.pdf")
+    finally:
+        library_mod._cached.cache_clear()
+    assert again.data == first.data
