@@ -356,7 +356,8 @@ class Library(Mapping[str, ExerciseDef]):
                 continue
             if region and _words(region) not in _words(ex.region):
                 continue
-            if purpose and _words(purpose) not in (ex.kind, _words(ex.purpose)):
+            wanted = _words(purpose or "")
+            if wanted and wanted != ex.kind and wanted not in _words(ex.purpose):
                 continue
             if factor and factor.strip().upper() not in ex.factors:
                 continue

@@ -91,6 +91,13 @@ def test_search_by_text_region_purpose_and_factor(shipped_form: Form) -> None:
     ]
     assert {e.id for e in lib.search(region="calves")} == {"calf_raise_straight", "calf_raise_bent"}
     assert {e.id for e in lib.search(purpose="control")} == {"dead_bug", "side_plank"}
+    assert [e.id for e in lib.search(purpose="pelvis level")] == ["side_plank"]
+    assert {e.id for e in lib.search(purpose="Strength", region="hips")} == {
+        "glute_bridge",
+        "hip_thrust",
+        "single_leg_bridge",
+        "hip_flexor_march",
+    }
     assert [e.id for e in lib.search(factor="f12")] == ["calf_raise_straight", "calf_raise_bent"]
     assert [e.id for e in lib.search("heel bent", region="feet")] == ["calf_raise_bent"]
     assert lib.search("no such exercise anywhere") == []

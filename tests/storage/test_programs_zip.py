@@ -144,6 +144,21 @@ def test_a_bad_exercise_after_good_ones_imports_nothing(db: Database, tmp_path: 
     assert counts(db) == {"library_exercise": 0, "library_picture": 0, "program_template": 0}
 
 
+def test_an_unknown_compression_method_is_one_line(db: Database, tmp_path: Path) -> None:
+    path = make_zip(tmp_path / "d64.zip", {"library.json": doc(wall_sit())})
+    raw = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as zf:
+        info = zf.infolist()[0]
+    # the method field of the local header (offset 8) and of the central directory entry
+    raw[info.header_offset + 8 : info.header_offset + 10] = (9).to_bytes(2, "little")
+    central = raw.rfind(b"PK\x01\x02")
+    raw[central + 10 : central + 12] = (9).to_bytes(2, "little")  # 9: Deflate64
+    path.write_bytes(bytes(raw))
+    with pytest.raises(StorageError, match="library zip: damaged"):
+        r.import_library(db, path, user="dana")
+    assert counts(db)["library_exercise"] == 0
+
+
 @pytest.mark.parametrize("kind", ["not a zip", "dev zero", "fifo", "folder", "symlink to fifo"])
 def test_files_that_are_not_zips_are_refused(db: Database, tmp_path: Path, kind: str) -> None:
     if kind == "not a zip":

@@ -26,6 +26,7 @@ import json
 import logging
 import re
 import zipfile
+import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -243,7 +244,10 @@ def _pictures_of(s: Session, rows: Iterable[m.LibraryExercise]) -> dict[str, Pic
 
 
 def _exercise(row: m.LibraryExercise, pictures: Mapping[str, Picture]) -> ExerciseDef:
-    return parse_exercise(row.definition, pictures, "clinic", row.version, "stored exercise")
+    try:
+        return parse_exercise(row.definition, pictures, "clinic", row.version, "stored exercise")
+    except LibraryError as err:  # written by a newer release, or damaged outside the app
+        raise StorageError(f"{err.problems[0]} (version {row.version})") from None
 
 
 def clinic_exercises(db: Database) -> list[ExerciseDef]:
@@ -496,7 +500,15 @@ def _unpack(data: bytes) -> tuple[dict[str, Any], dict[str, Picture]]:
                         f"library zip: {info.filename[:80]}: its content does not match its name"
                     )
                 pictures[picture.sha256] = picture
-        except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, RuntimeError) as exc:
+        except (
+            zipfile.BadZipFile,
+            zipfile.LargeZipFile,
+            OSError,
+            EOFError,
+            RuntimeError,
+            NotImplementedError,  # a compression method zipfile does not know
+            zlib.error,
+        ) as exc:
             raise StorageError(f"library zip: damaged ({exc.__class__.__name__})") from None
     try:
         doc = json.loads(doc_bytes.decode("utf-8"))
