@@ -24,6 +24,7 @@ EXAMPLES = ROOT / "examples"
 USER_FALLBACK = "benchmark"
 
 import episode  # noqa: E402  (benchmarks/ is this script's folder: the episode figures' probes)
+import self_entry  # noqa: E402  (the patient's self-entry screen, issue 16)
 
 
 def now_ms() -> float:
@@ -703,6 +704,7 @@ PROBES: dict[str, Callable[..., dict[str, Any]]] = {
     "report_after_warmup": probe_report_after_warmup,
     "report_warm": probe_report_warm,
     **episode.PROBES,
+    **self_entry.PROBES,
 }
 
 

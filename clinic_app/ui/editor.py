@@ -594,11 +594,31 @@ class EvaluationEditor(QWidget):
             if not editor.typed:
                 self._typing_from.pop(key, None)
         row.show_problem(side, problem)
+        if problem is None and item.type is ItemType.QUESTIONNAIRE and item.score_item:
+            new = self._with_score(new, item)  # the answers and their score: one update
         self._findings = new
         if problem is None and item.id in self._carried:
             self._confirm((item.id,))  # touched: re-measured, no longer "carried"
         self._refresh_derived(item.id)
         self.findings_changed.emit(new)
+
+    def _with_score(self, findings: Findings, item: Item) -> Findings:
+        """The response's score written into its score item, shown there at once."""
+        from clinic_app.core.responses import with_score
+
+        new = with_score(self.form, findings, item.id)
+        target = self._rows.get(str(item.score_item))
+        if target is not None:
+            self._invalid.pop((target.item.id, None), None)
+            self._typing_from.pop((target.item.id, None), None)
+            target.show_problem(None, None)
+            ed = target.editors[None]
+            blocker = QSignalBlocker(ed)
+            ed.set_value(new.get(target.item.id))
+            del blocker
+        self._findings = new
+        self._refresh_derived(str(item.score_item))
+        return new
 
     def on_value_finished(self, item: Item, side: Side | None) -> None:
         """Typing in a field is over: a valid value is now the field's starting point."""

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from clinic_app.core.engine import RedFlagResult, assess
 from clinic_app.core.findings import Findings
 from clinic_app.core.form import Form, Item, Section, Side
+from clinic_app.core.responses import score_mismatches
 from clinic_app.core.visit import evaluation_sections
 
 
@@ -27,6 +28,8 @@ class SignCheck:
     red_flags: tuple[RedFlagResult, ...]
     untouched: tuple[str, ...]  # section titles with nothing recorded
     carried: tuple[str, ...]  # item labels still carried forward, not re-confirmed
+    # Score items typed over with a number their questionnaire's answers do not give (both named).
+    scores: tuple[str, ...] = ()
 
     @property
     def refused(self) -> bool:
@@ -57,6 +60,7 @@ def sign_check(
         red_flags=assess(form, assessed if assessed is not None else findings).red_flags,
         untouched=untouched,
         carried=tuple(i.label for i in form.items.values() if i.id in carried_set),
+        scores=tuple(score_mismatches(form, findings.values)),
     )
 
 
@@ -89,6 +93,12 @@ def confirmation_text(
         parts.append(
             f"<b>Red flags are set.</b>{_list(flags)}Signing confirms that each was acted on "
             "(referral given or arranged)."
+        )
+    if check.scores:
+        parts.append(
+            "<b>A score differs from its answers:</b>"
+            + _list([html.escape(s) for s in check.scores])
+            + "Correct the score, or sign if the number you typed is the one meant."
         )
     if check.carried:
         names = [html.escape(n) for n in check.carried[:12]]

@@ -18,7 +18,14 @@ from clinic_app.ui.palette import open_palette
 MainWindow = Any
 
 # What needs an evaluation open on the page, and what needs the patient view with an episode.
-EVALUATION_ACTIONS = ("export_report", "export_handout", "print_handout", "preview", "save_now")
+EVALUATION_ACTIONS = (
+    "export_report",
+    "export_handout",
+    "print_handout",
+    "preview",
+    "save_now",
+    "hand_to_patient",
+)
 EPISODE_ACTIONS = ("edit_episode", "plan_of_care", "goals")  # not for an archived patient
 EPISODE_DOCUMENTS = ("export_progress", "export_discharge")
 
@@ -86,6 +93,7 @@ def build_menus(w: MainWindow) -> None:
     add(episode, "new_episode", "&New episode…", ep.on_new_episode_triggered, "Ctrl+Shift+O")
     add(episode, "edit_episode", "&Edit episode…", ep.on_edit_episode_triggered, "Ctrl+Shift+E")
     add(episode, "new_visit", "New &visit note", ep.on_new_visit_triggered, "Ctrl+Shift+V")
+    add(episode, "hand_to_patient", "&Hand to patient: questionnaires…", lambda: _hand(w))
     episode.addSeparator()
     add(episode, "plan_of_care", "&Plan of care…", ep.on_plan_of_care_triggered, "Ctrl+Shift+P")
     add(episode, "goals", "&Goals…", ep.on_goals_triggered, "Ctrl+Shift+G")
@@ -110,6 +118,13 @@ def build_menus(w: MainWindow) -> None:
     add(w.admin_menu, "accounts", "A&ccounts…", lambda: w._open("accounts_dialog.Accounts"))
     w.context.clinician_changed.connect(lambda _c: update_actions(w))
     update_actions(w)
+
+
+def _hand(w: MainWindow) -> None:
+    """The open record's questionnaire on the patient's full-screen page (ui/self_entry.py)."""
+    from clinic_app.ui.self_entry import choose_and_hand
+
+    choose_and_hand(w)
 
 
 def update_actions(w: MainWindow) -> None:
