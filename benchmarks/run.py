@@ -35,8 +35,8 @@ import clinics  # noqa: E402  (benchmarks/ is not a package)
 import episode  # noqa: E402
 import handout as handout_bench  # noqa: E402
 import interop  # noqa: E402  (issue 20: FHIR/CSV export, patient import)
-import self_entry  # noqa: E402  (issue 16: the patient's self-entry screen)
 import library as library_bench  # noqa: E402  (issue 17: the exercise library)
+import self_entry  # noqa: E402  (issue 16: the patient's self-entry screen)
 
 WORK = clinics.CACHE / "work"
 DEFAULT_SIZES = (1_000, 10_000, 100_000)
@@ -1199,8 +1199,8 @@ def main(argv: list[str] | None = None) -> int:
         ("access", lambda: bench.access_log(working_copies(args.sizes, bench.log))),
         ("reports", lambda: bench.reports(dbs)),
         ("episode", lambda: episode.measure(bench, sys.modules[__name__])),
-        ("self_entry", lambda: self_entry.measure(bench, sys.modules[__name__])),
         ("handout", lambda: handout_bench.measure(bench, sys.modules[__name__])),
+        ("self_entry", lambda: self_entry.measure(bench, sys.modules[__name__])),
         ("interop", lambda: interop.measure(bench, sys.modules[__name__])),
         ("library", lambda: library_bench.measure(bench, sys.modules[__name__])),
     ]
