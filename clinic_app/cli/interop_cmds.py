@@ -210,6 +210,12 @@ def cmd_import_patients(args: argparse.Namespace) -> int:
             plan = pi.plan_import(db, args.file, mapping)
             if args.dry_run:
                 _print_plan(plan)
+                if not plan.ok:  # a failed command says so on stderr, as every other one
+                    print(
+                        f"clinic-app import: {len(plan.refused)} rows would be refused (listed "
+                        "above); nothing was written",
+                        file=sys.stderr,
+                    )
                 return 0 if plan.ok else 1
             if not plan.ok:
                 for refused in plan.refused:
