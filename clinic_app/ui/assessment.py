@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 from clinic_app.core.engine import Assessment, RedFlagResult, RuleResult, RunningGuidance, assess
 from clinic_app.core.findings import Findings
 from clinic_app.core.form import Form, RunLevel, Section, Urgency
+from clinic_app.core.rule_inputs import assessment_inputs, inputs_key
 from clinic_app.ui.editor import EvaluationEditor
 from clinic_app.ui.steady_layout import keep_still
 
@@ -418,9 +419,20 @@ class EvaluationView(QWidget):
         return findings
 
     def _recompute(self, findings: Findings) -> Assessment:
-        assessment = assess(self.form, self.assessed_findings(findings))
+        assessed = self.assessed_findings(findings)
+        # Typing a plan, or any value no rule reads, cannot change the assessment: the one
+        # shown is kept (core/rule_inputs.py), so such a keystroke costs no recompute.
+        inputs = self.__dict__.get("_inputs")
+        if inputs is None:
+            inputs = self.__dict__["_inputs"] = assessment_inputs(self.form)
+        key = inputs_key(assessed.values, inputs)
+        last = self.__dict__.get("_last")
+        if last is not None and last[0] == key:
+            return last[1]  # type: ignore[no-any-return]
+        assessment = assess(self.form, assessed)
         self.banner.show_flags(assessment.red_flags)
         self.panel.show_assessment(assessment)
+        self.__dict__["_last"] = (key, assessment)
         return assessment
 
     def on_editor_findings_changed(self, findings: Findings) -> None:

@@ -194,6 +194,7 @@ class CommandPalette(QDialog):
         self.chosen = entry
         self.accept()
         if entry.item_id is not None and self.editor is not None:
+            self.editor.window().activateWindow()  # the focus goes back to the window
             self.editor.focus_item(entry.item_id)
         elif entry.action is not None:
             # After the palette is gone: an action that opens a dialog gets a clean stack.

@@ -1,0 +1,320 @@
+"""Charting an intake by keyboard only (issue 18): how many keys, and how fast the screen follows.
+
+    python benchmarks/charting.py [--patients 100000] [--repeats 3]
+
+Drives the real main window (offscreen) on a cached synthetic clinic of ``--patients`` patients
+(``clinics.ensure_clinic``, built once into ``benchmarks/.cache/``; a working copy is used): a new
+patient with a date of birth and a sex, a new evaluation opened in the window, then a fixed
+intake typed with QTest key events only (no widget method is called once the evaluation is
+open): the subjective history, the whole red-flag screen, hips, pelvis, core, calves, sciatic
+nerve, hamstring strength, flexibility, tendon tests and a free-text plan reached with the
+command palette (Ctrl+K). Autosave runs as in the app, on the database worker.
+
+Printed:
+
+- **findings**: items answered (a bilateral item with both sides is one finding; how many are
+  bilateral), plus the items the patient record filled (age band, sex: not typed, not counted);
+- **navigation keys**: every key that is not part of a typed value (Enter, the arrows between
+  sides, Ctrl+PgDown, Alt+N, Ctrl+K, the letters typed into the palette); **keys per finding**
+  = navigation keys / findings, target ≤ 1.5;
+- **keystroke → screen updated**: for every key event, from sending it to the event queue being
+  empty again (handlers, the live assessment, layout and paint of the offscreen window): p50,
+  p95 (target ≤ 16 ms) and the slowest;
+- whether the stored draft (read back from the database after the run) holds exactly the values
+  the intake typed: a run that did not chart what it says prints FAILED.
+
+Nothing here asserts a time; the numbers are for the README table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import sys
+import time
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parent))
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+TARGETS = {"keys_per_finding": 1.5, "keystroke_p95_ms": 16.0}
+
+
+@dataclass(frozen=True)
+class Nav:
+    """A key that is not part of a value (counted)."""
+
+    key: str  # a Qt.Key name, e.g. "Key_Return"
+    mods: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Value:
+    """Keys that type a value (not counted): one key event per character."""
+
+    text: str
+
+
+ENTER = Nav("Key_Return")
+RIGHT = Nav("Key_Right")
+NEXT_PAGE = Nav("Key_PageDown", ("ControlModifier",))
+ALL_NO = Nav("Key_N", ("AltModifier",))
+PALETTE = Nav("Key_K", ("ControlModifier",))
+SPACE = Value(" ")  # marks a region on the body chart: that is the answer
+
+
+def one(text: str, then: Nav = ENTER) -> list[Any]:
+    return [Value(text), then]
+
+
+def both(left: str, right: str, then: Nav = ENTER) -> list[Any]:
+    return [Value(left), RIGHT, Value(right), then]
+
+
+# (item, stored value, key events). The evaluation opens with the focus on its first item.
+INTAKE: list[tuple[str, Any, list[Any]]] = [
+    ("involved_side", "right", one("r")),  # Enter passes over age band and sex (from the record)
+    ("onset", "sudden", one("s")),
+    ("onset_mechanism", ["sprinting"], one("1")),
+    ("duration_weeks", 3, one("3")),
+    ("pain_trend", "better", one("g")),
+    ("pain_now", 4, one("4")),
+    ("pain_worst", 7, one("7")),
+    ("pain_location", {"right": ["sit_bone"]}, [RIGHT, SPACE, ENTER]),
+    ("pain_quality", ["pulling"], one("3")),
+    ("aggravating", ["sitting", "sprinting"], one("15")),
+    ("sitting_tolerance_min", 30, one("30")),
+    ("sitting_hours", 8, one("8")),
+    ("previous_strains", 1, one("1")),
+    ("scar_history", "no", one("n", NEXT_PAGE)),
+    # (here the red-flag screen: every question "no" with Alt+N; then on to the hips by itself)
+    ("hip_flexor_mmt", {"left": 5.0, "right": 4.5}, both("5", "4+")),
+    ("hip_flexor_force", {"left": 240, "right": 190}, both("240", "190")),
+    ("hip_ext_mmt", {"left": 5.0, "right": 4.0}, both("5", "4")),
+    ("hip_ext_torque", {"left": 180, "right": 140}, both("180", "140")),
+    ("hip_abd_mmt", {"left": 5.0, "right": 3.75}, both("5", "4-")),
+    ("hip_abd_force", {"left": 210, "right": 180}, both("210", "180")),
+    ("trendelenburg", {"left": "negative", "right": "positive"}, both("n", "p")),
+    ("thomas_deg", {"left": 12, "right": 4}, both("12", "4", NEXT_PAGE)),
+    ("si_cluster_positive", 1, one("1")),
+    ("pelvic_alignment", {"left": "level", "right": "level"}, both("l", "l")),
+    ("lumbar_mobility", "normal", one("n")),
+    ("aslr_difficulty", {"left": 0, "right": 2}, both("0", "2")),
+    ("trunk_flexor_endurance_s", 90, one("90")),
+    ("trunk_extensor_endurance_s", 120, one("120")),
+    ("side_bridge_s", {"left": 60, "right": 45}, both("60", "45")),
+    ("heel_raise_reps", {"left": 25, "right": 18}, both("25", "18")),
+    ("bent_knee_heel_raise_reps", {"left": 20, "right": 15}, both("20", "15")),
+    ("ankle_df_deg", {"left": 40, "right": 38}, both("40", "38", PALETTE)),
+    # Ctrl+K "slump" Enter: the sciatic nerve page, four pages on (keys made in intake()).
+    ("slump", {"left": "negative", "right": "negative"}, []),
+    ("nordic_force", {"left": 310, "right": 225}, []),
+    ("slr_deg", {"left": 85, "right": 70}, []),
+    ("plan", "Nordics 3x6 twice a week; review in 2 weeks", []),
+]
+
+
+def intake(form: Any) -> list[tuple[str, Any, list[Any]]]:
+    """The fixed intake, its red-flag screen taken whole from the form."""
+    red = next(s for s in form.sections if s.all_no)
+    steps: list[tuple[str, Any, list[Any]]] = []
+    for item_id, value, keys in INTAKE:
+        if item_id == "scar_history":
+            steps.append((item_id, value, keys))
+            steps.append((red.items[0].id, "no", [ALL_NO]))
+            steps.extend((i.id, "no", []) for i in red.items[1:])
+            continue
+        if item_id == "slump":
+            palette = [*(Nav(f"Key_{c.upper()}") for c in "slump"), ENTER]
+            steps.append((item_id, value, [*palette, *both("n", "n", NEXT_PAGE)]))
+            continue
+        if item_id == "nordic_force":
+            steps.append((item_id, value, [*both("310", "225")]))
+            steps.append(("sl_bridge_reps", {"left": 22, "right": 12}, both("22", "12")))
+            steps.append(("knee_flex_mmt_90", {"left": 5.0, "right": 4.0}, both("5", "4")))
+            steps.append(("knee_flex_mmt_15", {"left": 5.0, "right": 3.75}, both("5", "4-")))
+            steps.append(("knee_flex_painful", {"left": "no", "right": "yes"}, both("n", "y")))
+            continue
+        if item_id == "slr_deg":
+            steps.append((item_id, value, both("85", "70")))
+            steps.append(
+                ("slr_limited_by", {"left": "tightness", "right": "tightness"}, both("s", "s"))
+            )
+            steps.append(("ake_deg", {"left": 20, "right": 34}, both("20", "34", PALETTE)))
+            continue
+        if item_id == "plan":
+            palette = [*(Nav(f"Key_{c.upper()}") for c in "plan"), ENTER]
+            steps.append((item_id, value, [*palette, Value(str(value))]))
+            continue
+        steps.append((item_id, value, keys))
+    return steps
+
+
+def key_of(name: str) -> Any:
+    from PySide6.QtCore import Qt
+
+    return getattr(Qt.Key, name)
+
+
+def mods_of(names: tuple[str, ...]) -> Any:
+    from PySide6.QtCore import Qt
+
+    out = Qt.KeyboardModifier.NoModifier
+    for n in names:
+        out |= getattr(Qt.KeyboardModifier, n)
+    return out
+
+
+def drive(
+    window: Any, steps: list[tuple[str, Any, list[Any]]]
+) -> tuple[int, list[float], list[float]]:
+    """Send every key of the intake to the focused widget: (navigation keys, wall ms per key,
+    GUI-thread CPU ms per key)."""
+    from PySide6.QtTest import QTest
+    from PySide6.QtWidgets import QApplication
+
+    nav = 0
+    times: list[float] = []
+    cpu: list[float] = []
+    for _item, _value, keys in steps:
+        for k in keys:
+            events = [k] if isinstance(k, Nav) else list(k.text)
+            for event in events:
+                target = QApplication.focusWidget() or window
+                c0 = time.thread_time()
+                t0 = time.perf_counter()
+                if isinstance(event, Nav):
+                    QTest.keyClick(target, key_of(event.key), mods_of(event.mods))
+                else:
+                    QTest.keyClick(target, event)
+                QApplication.processEvents()
+                times.append((time.perf_counter() - t0) * 1000)
+                cpu.append((time.thread_time() - c0) * 1000)
+            nav += isinstance(k, Nav)
+    return nav, times, cpu
+
+
+def pct(values: list[float], q: float) -> float:
+    s = sorted(values)
+    return s[min(len(s) - 1, int(round(q / 100 * (len(s) - 1))))]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--patients", type=int, default=100_000)
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args(argv)
+
+    import clinics
+    import probes
+
+    work = clinics.CACHE / "work" / "charting"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    os.environ["CLINIC_APP_DATA_DIR"] = str(work / "data")
+    os.environ.setdefault("CLINIC_APP_ENCRYPTION", "off")
+    source, built = clinics.ensure_clinic(args.patients)
+    path = clinics.working_copy(source, work / "clinic.db")
+    url = f"sqlite:///{path}"
+
+    probes.qt_app()
+    from PySide6.QtCore import QSettings
+    from PySide6.QtWidgets import QApplication
+
+    # This workstation's memory (the last section shown, the splitter) of its own, made anew:
+    # every run starts where a new user starts.
+    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(work / "ini"))
+
+    from clinic_app.core.findings import validate
+    from clinic_app.storage import records
+
+    db = probes.open_db(url)
+    form = probes.load_form()
+    window, via = probes.main_window(db, form)
+    if window is None:
+        print(f"charting: no main window ({via})")
+        return 1
+    steps = intake(form)
+    answered = [(i, v) for i, v, _ in steps if v is not None]
+    bilateral = sum(1 for i, _ in answered if form.item(i).bilateral)
+    nav_total, all_times, all_cpu, problems = 0, [], [], []
+    derived: list[str] = []
+    for run in range(args.repeats):
+        fields = records.PatientFields(
+            "Intake", f"Bench{run}", f"BENCH-{os.getpid()}-{run}", date(1994, 3, 9), "female"
+        )
+        patient = records.create_patient(db, fields, user="benchmark")
+        clinician = records.list_clinicians(db)[0]
+        evaluation = records.start_evaluation(
+            db, patient.id, form, user="benchmark", clinician_id=clinician.id
+        )
+        # Each intake starts on the first page, as a new user's would (the window otherwise
+        # reopens the page shown last).
+        window.page.layout_settings().setValue("evaluation/last_section", form.sections[0].id)
+        window.open_evaluation(evaluation, patient)
+        for _ in range(3):
+            QApplication.processEvents()
+        nav, times, cpu = drive(window, steps)
+        nav_total += nav
+        all_times.extend(times)
+        all_cpu.extend(cpu)
+        assert window.page.flush()
+        probes.process_events()
+        stored = validate(form, dict(records.get_evaluation(db, evaluation.id).findings)).values
+        derived = [k for k in ("age_group", "sex") if k in stored]
+        for item_id, want in answered:
+            got = stored.get(item_id)
+            got = dict(got) if isinstance(got, dict) or hasattr(got, "keys") else got
+            got = list(got) if isinstance(got, tuple) else got
+            if isinstance(got, dict):
+                got = {s: list(v) if isinstance(v, tuple) else v for s, v in got.items()}
+            if got != want:
+                problems.append(f"run {run}: {item_id} stored {got!r}, typed {want!r}")
+        window.page.close_evaluation()
+    findings = len(answered)
+    nav_per_run = nav_total / args.repeats
+    per_finding = nav_per_run / findings
+    p50 = statistics.median(all_times)
+    p95 = pct(all_times, 95)
+    print(f"clinic: {args.patients:,} patients ({'built now' if built else 'cached'}), {via}")
+    print(
+        f"intake: {findings} findings ({bilateral} bilateral, the whole red-flag screen, a "
+        f"free-text plan); filled from the patient record, not typed: {', '.join(derived)}"
+    )
+    print(f"navigation keys: {nav_per_run:.0f} per intake")
+    ok_keys = per_finding <= TARGETS["keys_per_finding"]
+    print(
+        f"keys per finding: {per_finding:.2f} (target <= {TARGETS['keys_per_finding']}) "
+        f"{'ok' if ok_keys else 'MISSED'}"
+    )
+    ok_p95 = p95 <= TARGETS["keystroke_p95_ms"]
+    print(
+        f"keystroke -> screen updated: p50 {p50:.1f} ms, p95 {p95:.1f} ms (target <= "
+        f"{TARGETS['keystroke_p95_ms']:.0f} ms) {'ok' if ok_p95 else 'MISSED'}, slowest "
+        f"{max(all_times):.1f} ms, {len(all_times)} key events over {args.repeats} intakes"
+    )
+    print(
+        f"  the GUI thread's own CPU time per keystroke (what other processes on the machine do "
+        f"not inflate): p50 {statistics.median(all_cpu):.1f} ms, p95 {pct(all_cpu, 95):.1f} ms; "
+        f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
+    )
+    if problems:
+        print("stored as typed: FAILED")
+        for p in problems[:20]:
+            print("  " + p)
+        return 1
+    print("stored as typed: yes (every finding read back from the database)")
+    db.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
