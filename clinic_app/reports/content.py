@@ -261,8 +261,8 @@ def _times(n: int) -> str:
 
 
 def dose_words(entry: ProgramExercise, default: str = "") -> str:
-    """The dose of a program entry as a sentence ("3 sets of 10. Hold each one for 5 seconds.
-    Once a day."); the library's dose in words when the therapist gave no numbers."""
+    """The dose of a program entry in words ("3 sets of 10, once a day."; "Hold for 45 seconds,
+    5 times."); the library's dose in words (``default``) when the therapist gave no numbers."""
     sets, reps, hold = entry.sets, entry.reps, entry.hold_seconds
     parts: list[str] = []
     if reps is not None:
@@ -275,12 +275,11 @@ def dose_words(entry: ProgramExercise, default: str = "") -> str:
     elif sets is not None:
         parts.append(f"{sets} sets")
     if not parts:
-        text = default
-        if entry.frequency:
-            text = f"{text.rstrip('. ')}. {_sentence(entry.frequency)}" if text else entry.frequency
-        return _sentence(text) if text else ""
+        if not default:
+            return _sentence(entry.frequency)
+        return _sentence(default) + (f" {_sentence(entry.frequency)}" if entry.frequency else "")
     if entry.frequency:
-        parts.append(entry.frequency)
+        parts[-1] += f", {entry.frequency.strip().rstrip('.')}"
     return " ".join(_sentence(p) for p in parts)
 
 
@@ -293,12 +292,17 @@ def _sentence(text: str) -> str:
 
 
 def program_cards(
-    program: Program, library: Library, pictures: Mapping[str, Picture] | None = None
+    program: Program,
+    library: Library,
+    pictures: Mapping[str, Picture] | None = None,
+    suggested: bool = False,
 ) -> list[Card]:
     """The cards of ``program`` in its order: its words from each entry's snapshot (or the
     library's current exercise), its pictures by hash (``pictures``: the stored ones first), its
     dose and the therapist's notes. An entry neither knows is left out and logged (the command
-    line and the editor refuse such programs first)."""
+    line and the editor refuse such programs first). A ``suggested`` program (none stored yet)
+    prints each exercise's dose as the library words it, as the handout did before programs:
+    its default numbers are only where the editor starts."""
     cards: list[Card] = []
     for entry in program.exercises:
         ex = resolve(entry, library, pictures)
@@ -311,7 +315,9 @@ def program_cards(
                 exercise_id=entry.exercise,
                 title=ex.title,
                 purpose=ex.purpose,
-                dose=dose_words(entry, ex.dose_text),
+                dose=_sentence(ex.dose_text)
+                if suggested and ex.dose_text
+                else dose_words(entry, ex.dose_text),
                 steps=ex.steps,
                 safety=ex.safety,
                 side="" if entry.side == "both" else entry.side,

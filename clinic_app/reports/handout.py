@@ -31,6 +31,7 @@ from reportlab.platypus import (
 
 from clinic_app.core.engine import Assessment, RedFlagResult
 from clinic_app.core.library import shipped_library
+from clinic_app.core.program import suggest_program
 from clinic_app.reports import content, fonts, layout, pictures
 from clinic_app.reports.data import ReportData, format_date
 from clinic_app.reports.drawings import TRAFFIC_ORDER, lamp_colour, traffic_light_drawing
@@ -235,8 +236,9 @@ def handout_cards(data: ReportData, a: Assessment | None = None) -> list[content
     if a.emergency:
         return []
     library = data.library if data.library is not None else shipped_library(data.form)
-    program = content.handout_program(data.form, data.findings, a, library)
-    return content.program_cards(program, library, data.pictures)
+    stored = content.stored_program(data.form, data.findings)
+    program = stored if stored is not None else suggest_program(data.form, a, library)
+    return content.program_cards(program, library, data.pictures, suggested=stored is None)
 
 
 def _exercises(

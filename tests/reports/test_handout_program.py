@@ -81,7 +81,7 @@ def test_cli_prints_the_program_in_its_order_with_its_doses(
     assert _titles_in_order(flat, lib) == [lib[e["exercise"]].title for e in PROGRAM["exercises"]]
     for eid in left_out:
         assert lib[eid].title not in flat, eid
-    assert "How much: Hold for 45 seconds, 5 times. Once a day." in flat
+    assert "How much: Hold for 45 seconds, 5 times, once a day." in flat
     assert "Your note: Keep the pain at 3 out of 10 or less while you hold." in flat
     assert "Next step: When this feels easy, try the one-leg bridge." in flat
     assert "2. Side plank (left side only)" in flat
