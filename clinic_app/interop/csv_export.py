@@ -222,7 +222,11 @@ class _Stored:
     kind: str
     status: str
     eval_date: date
+    form_snapshot_id: int
     findings: dict[str, Any]
+
+
+_BATCH = 500  # records read at a time: a 100,000-patient clinic is never in memory at once
 
 
 def _records(db: Database, patient_ids: Sequence[int] | None) -> Iterator[_Stored]:
@@ -240,7 +244,7 @@ def _records(db: Database, patient_ids: Sequence[int] | None) -> Iterator[_Store
             ev.kind,
             ev.status,
             ev.eval_date,
-            ev.findings,
+            ev.form_snapshot_id,
         )
         .join(m.Patient, m.Patient.id == ev.patient_id)
         .order_by(ev.patient_id, ev.eval_date, ev.id)
@@ -248,9 +252,14 @@ def _records(db: Database, patient_ids: Sequence[int] | None) -> Iterator[_Store
     if patient_ids is not None:
         query = query.where(ev.patient_id.in_(list(patient_ids)))
     with db.reading() as s:
-        rows = s.execute(query).all()
-    for row in rows:
-        yield _Stored(*row)
+        keys = s.execute(query).all()
+    for start in range(0, len(keys), _BATCH):
+        batch = keys[start : start + _BATCH]
+        with db.reading() as s:
+            rows = s.execute(select(ev.id, ev.findings).where(ev.id.in_([k[0] for k in batch])))
+            found: dict[int, dict[str, Any]] = {row_id: data for row_id, data in rows}
+        for key in batch:
+            yield _Stored(*key, findings=found[key[0]])
 
 
 def finding_rows(
@@ -261,8 +270,11 @@ def finding_rows(
     """One tuple per finding (FINDINGS_FIELDS), patients and dates in order."""
     from clinic_app.storage.records import evaluation_form
 
+    forms: dict[int, Form] = {}  # by form snapshot: each parsed (and queried) once
     for rec in _records(db, patient_ids):
-        form: Form = evaluation_form(db, rec.id)  # the database's form cache: parsed once
+        form = forms.get(rec.form_snapshot_id)
+        if form is None:
+            form = forms[rec.form_snapshot_id] = evaluation_form(db, rec.id)
         found = findings_mod.validate(form, dict(rec.findings))
         p = pseudonymiser
         patient = p.patient(rec.mrn) if p else rec.mrn
