@@ -49,7 +49,9 @@ LEADING = 1.25
 PICTURE_SHARE = 0.33
 """The part of an exercise card's width given to its pictures (start and end side by side)."""
 PICTURE_H = 40 * mm
-LARGE_PICTURE_H = 42 * mm
+LARGE_PICTURE_H = 36 * mm
+LARGE_PICTURE_SHARE = 0.72
+"""In large print the pictures go above the text, at most this part of the card's width."""
 CARD_GAP = 6.0
 logger = logging.getLogger(__name__)
 SIDE_MARGIN = 15 * mm
@@ -186,7 +188,7 @@ def _exercise_card(card: content.Card, s: Styles, width: float, large: bool) -> 
     steps = [para(step, s["step"], bullet=f"{n}.") for n, step in enumerate(card.steps, start=1)]
     head = para(title, s["card_title"])
     if large:
-        picture = _picture(card, width - 16, LARGE_PICTURE_H)
+        picture = _picture(card, width * LARGE_PICTURE_SHARE, LARGE_PICTURE_H)
         rows: list[list[object]] = [[head], [picture], [about], [steps]]
         widths = [width]
         spans: list[tuple[object, ...]] = [("ALIGN", (0, 1), (0, 1), "CENTER")]
