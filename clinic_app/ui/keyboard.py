@@ -34,6 +34,8 @@ from clinic_app.core.form import SIDES, Item, ItemType, Side
 from clinic_app.ui.fields import ValueEditor, is_whole_item
 
 ALL_NO_KEYS = "Alt+N"
+# The window's keys that must work from inside any field (the palette, "all no", the sections).
+WINDOW_KEYS = ("Ctrl+K", ALL_NO_KEYS, "Ctrl+PgDown", "Ctrl+PgUp", "Alt+Down", "Alt+Up")
 ENTER_KEYS = (Qt.Key.Key_Return, Qt.Key.Key_Enter)
 OWN_KEYS_TYPES = (ItemType.ROWS, ItemType.TEXT)  # Enter is theirs (a table's, a new line)
 NAV_KEYS = (Qt.Key.Key_Tab, Qt.Key.Key_Backtab, *ENTER_KEYS, Qt.Key.Key_Left, Qt.Key.Key_Right)
@@ -224,6 +226,13 @@ class EditorKeys(QObject):
         if watched in self._rings and event.type() in (QEvent.Type.Resize, QEvent.Type.Show):
             ring = self._rings[watched]
             ring.follow(ring.target, ring.area)  # the page was laid out anew: the field moved
+        if event.type() == QEvent.Type.ShortcutOverride and watched in self._where:
+            assert isinstance(event, QKeyEvent)
+            combo = event.keyCombination().toCombined()
+            if any(QKeySequence(k)[0].toCombined() == combo for k in WINDOW_KEYS):
+                # A line edit claims Ctrl+K (delete to the end of the line, on X11) and a
+                # drop-down Alt+Down: here the window's keys win.
+                return True
         if event.type() != QEvent.Type.KeyPress or watched not in self._where:
             return super().eventFilter(watched, event)
         assert isinstance(event, QKeyEvent)

@@ -100,3 +100,23 @@ def test_ctrl_k_in_the_window_lists_the_menu_actions(qtbot, window: MainWindow) 
     assert palette.shown()[0].action is window.actions_["find_patient"]
     qtbot.keyClick(palette.search_box, Qt.Key.Key_Escape)
     qtbot.waitUntil(lambda: not palette.isVisible())
+
+
+def test_ctrl_k_from_inside_a_field_lists_the_items(qtbot, window: MainWindow) -> None:
+    from tests.ui.test_intake_flow import open_new_evaluation
+
+    open_new_evaluation(window, "Ada", "Runner", "MRN-K")
+    editor = window.page.view.editor
+    line = editor.focus_item("hip_flexor_force", "left")
+    qtbot.keyClicks(line, "120")
+    qtbot.keyClick(line, Qt.Key.Key_Home)
+    qtbot.keyClick(line, Qt.Key.Key_K, Qt.KeyboardModifier.ControlModifier)
+    assert line.text() == "120"  # not "delete to the end of the line"
+    palette = window.findChild(CommandPalette)
+    assert palette is not None
+    qtbot.waitUntil(palette.isVisible)
+    assert palette.editor is editor
+    qtbot.keyClicks(palette.search_box, "slr")
+    assert palette.shown()[0].item_id == "slr"
+    qtbot.keyClick(palette.search_box, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is editor.editor("slr", "left").line)
