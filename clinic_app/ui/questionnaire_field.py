@@ -155,14 +155,21 @@ class QuestionnaireEditor(ValueEditor):
         self.answers.setVisible(shown)
         self._show()
 
+    def set_read_only(self, read_only: bool) -> None:
+        """A signed record takes no answers; its answers can still be read."""
+        self.hand_button.setEnabled(not read_only)
+        self.enter_button.setEnabled(not read_only)
+
     def on_hand_button_clicked(self) -> None:
         from clinic_app.ui.self_entry import hand_to_patient
 
         window = self.window()
-        if getattr(window, "page", None) is None or hand_to_patient(window, self.item.id) is None:
+        if getattr(window, "page", None) is None:
             QMessageBox.information(
                 self, "Hand to the patient", "Open the record in the main window first."
             )
+            return
+        hand_to_patient(window, self.item.id)
 
     def on_enter_button_clicked(self) -> None:
         from clinic_app.ui.self_entry import ClinicianEntryDialog

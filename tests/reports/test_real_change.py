@@ -119,12 +119,15 @@ def test_the_shipped_form_gives_an_mdc_only_where_the_brief_has_a_number() -> No
 
 
 @pytest.fixture(scope="module")
-def demo_discharge(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """The demo's discharge summary of Lukasz Nowak's episode, as text (pypdf)."""
+def demo_discharge(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
+    """The demo's discharge summary of Lukasz Nowak's episode, as text (pypdf), and the note
+    text of its discharge evaluation."""
     import os
 
     from pypdf import PdfReader
 
+    from clinic_app.core.note_text import note_text
+    from clinic_app.reports.episode_data import records_of
     from clinic_app.reports.progress_report import write_progress_report
     from clinic_app.storage import demo
     from clinic_app.storage import records as r
@@ -149,14 +152,27 @@ def demo_discharge(tmp_path_factory: pytest.TempPathFactory) -> str:
         )
         out = io.BytesIO()
         write_progress_report(db, episode.id, "discharge", out)
+        recs = records_of(r.episode_records(db, episode.id))
+        note = note_text(FORM, recs[-1], patient="Lukasz Nowak", records=recs)
     finally:
         db.close()
     reader = PdfReader(io.BytesIO(out.getvalue()))
-    return " ".join(" ".join((page.extract_text() or "").split()) for page in reader.pages)
+    pdf = " ".join(" ".join((page.extract_text() or "").split()) for page in reader.pages)
+    return pdf, note
 
 
-def test_the_discharge_summary_prints_the_flags(demo_discharge: str) -> None:
-    text = demo_discharge
+def test_the_discharge_note_text_says_patient_reported_and_real_change(
+    demo_discharge: tuple[str, str],
+) -> None:
+    note = " ".join(demo_discharge[1].split())
+    assert "DISCHARGE" in note
+    assert "LEFS 74/80 (patient-reported) [+18 points; real change]" in note
+    assert "LEFS total" not in note  # the total equals its answers: named once
+    assert "PSLR: L 81° / R 85° [L +13°, R +1°; L real change, R within measurement noise]" in note
+
+
+def test_the_discharge_summary_prints_the_flags(demo_discharge: tuple[str, str]) -> None:
+    text = demo_discharge[0]
     assert "LEFS 56/80 (patient-reported)" in text
     assert "LEFS 74/80 (patient-reported)" in text
     assert "real change (LEFS +18 points: exceeds the MDC of 9 points" in text

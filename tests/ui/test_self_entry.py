@@ -347,3 +347,33 @@ def test_a_control_character_in_an_activity_is_refused_naming_the_item(qtbot, wi
     answer("Discard them")
     sign_back(qtbot, screen, PASSWORD)
     qtbot.waitUntil(lambda: not screen.isVisible())
+
+
+def test_only_the_clinician_who_handed_it_over_signs_back_in(
+    qtbot, db, win, patients, other_account
+):
+    from clinic_app.storage.errors import StorageError
+    from tests.ui.conftest import OTHER_PASSWORD
+
+    open_outcomes(qtbot, win, patients[0])
+    screen = hand_over(qtbot, win, "lefs_answers")
+    qtbot.mouseClick(screen.pager.stop_button, Qt.MouseButton.LeftButton)
+    assert screen.panel.login.isReadOnly()
+    with pytest.raises(StorageError, match="Only Dana Physio"):
+        screen.panel.authenticate("lee", OTHER_PASSWORD)
+    assert screen.isVisible()
+    sign_back(qtbot, screen, PASSWORD)
+    qtbot.waitUntil(lambda: not screen.isVisible())
+
+
+def test_a_signed_records_field_takes_no_answers(qtbot, form):
+    from clinic_app.core.findings import empty
+    from clinic_app.ui.editor import EvaluationEditor
+
+    editor = EvaluationEditor(form, empty(form))
+    qtbot.addWidget(editor)
+    editor.set_current_section("outcomes")
+    editor.set_read_only(True)
+    field = editor.editor("lefs_answers")
+    assert not field.hand_button.isEnabled()
+    assert not field.enter_button.isEnabled()
