@@ -17,7 +17,9 @@ Then, each in a process of its own:
 - **episode: open a visit note** — ``probe_open`` (see ``probes.py``) with visit notes: get +
   ``MainWindow.open_evaluation`` + the events that follow, after the window's warm-up; the first
   open of the process apart; target ≤ 50 ms. The note says whether the visit note's own view
-  (``EvaluationPage.visit``) opened it.
+  (``EvaluationPage.visit``) opened it, and the figure as a multiple of a bare window's repaint
+  measured in the same run (``probe_bare_window``: comparable across a quiet and a loaded
+  machine).
 
 A part of the app that is not there yet gives a row saying "not available" instead of a number,
 so the harness runs while the episode work lands piece by piece.
@@ -266,6 +268,49 @@ def probe_open_visit_via(url: str, visit_id: int) -> dict[str, Any]:
     }
 
 
+def probe_bare_window(repeats: int) -> dict[str, Any]:
+    """The same machine's floor for what an open does on screen, done by bare Qt: a
+    QMainWindow (the app's style sheet, 1280×800, offscreen) with two pages of 20 rows (a label
+    and two line edits each, as a visit note's page of bilateral items); a sample refills the
+    hidden page's fields, shows it, and runs the events that follow (layout, repaint), as
+    ``probe_open`` stops its clock. The open's figure over this one reads alike on a quiet and
+    on a loaded machine (as the start figure's "× bare")."""
+    import probes
+    from PySide6.QtWidgets import QGridLayout, QLabel, QLineEdit, QMainWindow, QStackedWidget
+    from PySide6.QtWidgets import QWidget as Page
+
+    probes.qt_app()
+    window = QMainWindow()
+    stack = QStackedWidget(window)
+    fields: list[list[QLineEdit]] = []
+    for _ in range(2):
+        page = Page(stack)
+        grid = QGridLayout(page)
+        edits = []
+        for row in range(20):
+            grid.addWidget(QLabel(f"Item {row}", page), row, 0)
+            for col in (1, 2):
+                edit = QLineEdit(page)
+                grid.addWidget(edit, row, col)
+                edits.append(edit)
+        stack.addWidget(page)
+        fields.append(edits)
+    window.setCentralWidget(stack)
+    window.resize(1280, 800)
+    window.show()
+    probes.process_events()
+    ms: list[float] = []
+    for n in range(max(repeats, 5)):
+        t0 = now_ms()
+        page_index = (n + 1) % 2
+        for edit in fields[page_index]:
+            edit.setText(str(n))
+        stack.setCurrentIndex(page_index)
+        probes.process_events()
+        ms.append(now_ms() - t0)
+    return {"ms": ms}
+
+
 def probe_charts(repeats: int) -> dict[str, Any]:
     """A 50-visit Nordic chart drawn by both painters, and LEFS scoring (issue 16's figures).
 
@@ -377,6 +422,7 @@ PROBES = {
     "episode_build": probe_episode_build,
     "episode": probe_episode,
     "episode_open_via": probe_open_visit_via,
+    "episode_bare_window": probe_bare_window,
 }
 
 
@@ -507,7 +553,8 @@ def _open_visit(bench: Any, h: ModuleType, url: str, built: dict[str, Any]) -> N
         params = {"url": url, "evaluation_ids": ids, "repeats": bench.args.open_repeats}
         runs[kind] = h.run_probe("open", {**params, "full_id": full})
         runs[kind]["opened"] = len(ids) + 1
-    bench.raw.setdefault("episode", {})["open_visit"] = {**runs, "visit_view": via}
+    bare = h.run_probe("episode_bare_window", {"repeats": 10 * bench.args.open_repeats})["ms"]
+    bench.raw.setdefault("episode", {})["open_visit"] = {**runs, "visit_view": via, "bare": bare}
     how = (
         "the visit note's own view"
         if via["visit_view"]
@@ -527,7 +574,9 @@ def _open_visit(bench: Any, h: ModuleType, url: str, built: dict[str, Any]) -> N
                 p50(both) <= TARGETS["open_visit_ms"],
                 f"{x['via']}, {how}; {x['opened']} {kind} visit note(s) ×"
                 f" {bench.args.open_repeats} after the window's warm-up; CPU p50"
-                f" {p50(x.get('cpu_ms') or [float('nan')]):.0f} ms",
+                f" {p50(x.get('cpu_ms') or [float('nan')]):.0f} ms;"
+                f" {p50(both) / p50(bare):.1f}× bare (bare Qt refilling and showing a page"
+                f" of 20 rows, p50 {p50(bare):.1f} ms this run)",
             )
         )
         if kind == "signed":
@@ -541,6 +590,7 @@ def _open_visit(bench: Any, h: ModuleType, url: str, built: dict[str, Any]) -> N
                     target,
                     x["first_open_ms"] <= TARGETS["open_visit_ms"],
                     f"the process's first open (the signed visit note with the most items);"
-                    f" {h.warm_up_note([x['warm_up']])}",
+                    f" {h.warm_up_note([x['warm_up']])};"
+                    f" {x['first_open_ms'] / p50(bare):.1f}× bare",
                 )
             )
