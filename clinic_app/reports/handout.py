@@ -172,7 +172,7 @@ def _exercise_card(card: content.Card, s: Styles, width: float, large: bool) -> 
     across the card, so the text keeps a readable line length."""
     title = f"{card.number}. {card.title}"
     if card.side:
-        title += f" ({card.side} side only)"
+        title += f" – {card.side} side only"
     about: list[Flowable] = [para(card.purpose, s["card_body"])] if card.purpose else []
     lines = [
         ("How much", card.dose),

@@ -90,5 +90,5 @@ def test_large_print_has_the_same_words_and_keeps_cards_whole(
         page = next(p for p in pages if title in p)
         assert " ".join(card.steps[-1].split()) in page[page.index(title) :], card.title
     assert "Holds only for now." in flat
-    assert "(left side only)" in flat
+    assert "– left side only" in flat
     assert "Your note: Slowly." in flat

@@ -84,7 +84,7 @@ def test_cli_prints_the_program_in_its_order_with_its_doses(
     assert "How much: Hold for 45 seconds, 5 times, once a day." in flat
     assert "Your note: Keep the pain at 3 out of 10 or less while you hold." in flat
     assert "Next step: When this feels easy, try the one-leg bridge." in flat
-    assert "2. Side plank (left side only)" in flat
+    assert "2. Side plank – left side only" in flat
     assert "How much: Hold for 20 seconds, 3 times." in flat
     assert "How much: 4 sets of 12." in flat
     assert "Use: a 5 kg backpack" in flat

@@ -130,7 +130,7 @@ def test_a_clinic_exercise_prints_with_its_imported_picture(
     pdf = _handout(url, ev_id, tmp_path / "h.pdf")
     flat = pdf.flat
     assert "1. Wall sit hold" in flat
-    assert "2. Bridge (right side only)" in flat
+    assert "2. Bridge – right side only" in flat
     assert "Your note: Left leg first." in flat
     assert "Holds only for two weeks." in flat
     assert (123, 77) in _image_sizes(pdf)
