@@ -29,6 +29,7 @@ Nothing here asserts a time; the numbers are for the README table.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import statistics
@@ -210,6 +211,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--patients", type=int, default=100_000)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args(argv)
 
     import clinics
@@ -313,7 +315,64 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     print("stored as typed: yes (every finding read back from the database)")
     db.close()
+    if args.json is not None:
+        figures = {
+            "patients": args.patients,
+            "findings": findings,
+            "bilateral": bilateral,
+            "navigation_keys": nav_per_run,
+            "keys_per_finding": per_finding,
+            "keystroke_ms": all_times,
+            "keystroke_cpu_ms": all_cpu,
+            "load_average": os.getloadavg()[0],
+        }
+        args.json.write_text(json.dumps(figures), encoding="utf-8")
     return 0
+
+
+def measure(bench: Any, h: Any) -> None:
+    """``run.py --only charting``: this script in a process of its own, at the largest size
+    asked for, its figures as two rows of the table (``h``: run.py)."""
+    import subprocess
+
+    size = max(bench.args.sizes)
+    out = h.WORK / "charting.json"
+    out.unlink(missing_ok=True)
+    cmd = [sys.executable, str(Path(__file__)), f"--patients={size}", "--repeats=2"]
+    done = subprocess.run([*cmd, f"--json={out}"], capture_output=True, text=True, check=False)
+    if done.returncode != 0 or not out.exists():
+        last = (done.stdout + done.stderr).strip().splitlines()[-1:] or ["no output"]
+        raise RuntimeError(f"charting.py failed: {last[0][:160]}")
+    r = json.loads(out.read_text(encoding="utf-8"))
+    bench.raw["charting"] = {k: v for k, v in r.items() if not k.startswith("keystroke")}
+    label = f"{size:,} patients"
+    kpf = r["keys_per_finding"]
+    bench.rows.append(
+        h.Row(
+            "charting: navigation keys per finding (keyboard-only intake)",
+            label,
+            kpf,
+            None,
+            "keys",
+            f"≤ {TARGETS['keys_per_finding']}",
+            kpf <= TARGETS["keys_per_finding"],
+            f"{r['navigation_keys']:.0f} keys, {r['findings']} findings "
+            f"({r['bilateral']} bilateral)",
+        )
+    )
+    ms, cpu = r["keystroke_ms"], r["keystroke_cpu_ms"]
+    bench.rows.append(
+        h.Row(
+            "charting: keystroke → screen updated",
+            label,
+            h.p50(ms),
+            h.pct(ms, 95),
+            "ms",
+            f"p95 ≤ {TARGETS['keystroke_p95_ms']:.0f}",
+            h.pct(ms, 95) <= TARGETS["keystroke_p95_ms"],
+            f"GUI-thread CPU p95 {h.pct(cpu, 95):.1f} ms; load average {r['load_average']:.1f}",
+        )
+    )
 
 
 if __name__ == "__main__":

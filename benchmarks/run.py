@@ -31,6 +31,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
+import charting  # noqa: E402  (issue 18: the keyboard-only intake)
 import clinics  # noqa: E402  (benchmarks/ is not a package)
 import episode  # noqa: E402
 import handout as handout_bench  # noqa: E402
@@ -1199,6 +1200,7 @@ def main(argv: list[str] | None = None) -> int:
         ("access", lambda: bench.access_log(working_copies(args.sizes, bench.log))),
         ("reports", lambda: bench.reports(dbs)),
         ("episode", lambda: episode.measure(bench, sys.modules[__name__])),
+        ("charting", lambda: charting.measure(bench, sys.modules[__name__])),
         ("handout", lambda: handout_bench.measure(bench, sys.modules[__name__])),
         ("self_entry", lambda: self_entry.measure(bench, sys.modules[__name__])),
         ("interop", lambda: interop.measure(bench, sys.modules[__name__])),
