@@ -110,7 +110,7 @@ class SectionPage(QScrollArea):
             row = ItemRow(item, body)
             self.rows[item.id] = row
             top = Qt.AlignmentFlag.AlignTop
-            if item.type is not ItemType.ROWS:
+            if item.type not in (ItemType.ROWS, ItemType.PROGRAM):
                 grid.addWidget(row.label, r, 0)
             else:  # a table: the whole width, under its label
                 grid.addWidget(row.label, r, 0, 1, 4)

@@ -18,6 +18,7 @@ from clinic_app.ui.fields import (
     ToggleEditor,
     ValueEditor,
 )
+from clinic_app.ui.program_editor import ProgramEditor
 from clinic_app.ui.questionnaire_field import QuestionnaireEditor
 from clinic_app.ui.rows_editor import RowsEditor
 
@@ -28,6 +29,8 @@ def editor_for(item: Item, parent: QWidget | None = None) -> ValueEditor:
         return NumberEditor(item, parent)
     if item.type is ItemType.ROWS:
         return RowsEditor(item, parent)
+    if item.type is ItemType.PROGRAM:
+        return ProgramEditor(item, parent)
     if item.type is ItemType.QUESTIONNAIRE:
         return QuestionnaireEditor(item, parent)
     if item.type in (ItemType.MMT, ItemType.SCALE, ItemType.CHOICE):
