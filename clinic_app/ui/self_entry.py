@@ -9,8 +9,8 @@ is only this questionnaire:
   no other patient's name is on any widget. Escape and Alt+F4 do nothing; the only way back is
   the clinician's password (the idle lock's own check, ``accounts.check_password`` through the
   runner, with its rate limit): a wrong one keeps it locked.
-- :class:`AnswerPager` shows one item per screen, in the questionnaire's language, with big
-  answer buttons (a tap answers and moves on) and keys: digits and the arrow keys choose, Enter
+- ``ui/answer_pager.AnswerPager`` shows one item per screen, in the questionnaire's language, with
+  big answer buttons (a tap answers and moves on) and keys: digits and the arrow keys choose, Enter
   confirms, Backspace goes back, "item 3 of 20" says where the patient is. A PSFS item asks for
   the activity in the patient's own words first (up to five), then its rating.
 
@@ -29,14 +29,11 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import shiboken6
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QCloseEvent, QFont, QKeyEvent
 from PySide6.QtWidgets import (
     QDialog,
-    QGridLayout,
-    QHBoxLayout,
     QLabel,
-    QLineEdit,
     QMessageBox,
     QPushButton,
     QStackedWidget,
@@ -44,10 +41,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from clinic_app.core.questionnaire import Item as QItem
 from clinic_app.core.questionnaire import Questionnaire
-from clinic_app.core.responses import Response, check_response, reported_now
-from clinic_app.core.scoring import ACTIVITY_MAX, _bad_text
+from clinic_app.core.responses import Response, check_response
+from clinic_app.ui.answer_pager import BUTTON_MIN_HEIGHT, PATIENT_PT, AnswerPager
 from clinic_app.ui.sign_in import SignedIn, SignInPanel
 
 if TYPE_CHECKING:
@@ -56,366 +52,7 @@ if TYPE_CHECKING:
     from clinic_app.storage.values import Clinician
 
 log = logging.getLogger(__name__)
-
-PATIENT_PT = 22  # the patient's type size (the brief: at least 20 pt)
-BUTTON_MIN_HEIGHT = 64  # a finger's tap (about 1 cm and more)
-STYLE = """
-QPushButton[answer="true"] { text-align: left; padding: 6px 18px; }
-QPushButton:checked { background: #1f5fa8; color: white; border: 2px solid #123d6e; }
-"""
-DIGIT_WINDOW_MS = 900  # "1" then "0" within this is 10 (a 0-10 rating)
-
-
-def _text(texts: Mapping[str, str], language: str) -> str:
-    return texts.get(language) or next(iter(texts.values()))
-
-
-class AnswerPager(QWidget):
-    """One item per screen: the question, its answers as big buttons, back and progress.
-
-    Signals: ``finished()`` — the last item was answered (or a PSFS patient named no more
-    activities); ``stopped()`` — the person chose to stop part-way; ``answered(str)`` — an item
-    was answered (its id).
-    """
-
-    finished = Signal()
-    stopped = Signal()
-    answered = Signal(str)
-
-    def __init__(
-        self,
-        questionnaire: Questionnaire,
-        language: str,
-        parent: QWidget | None = None,
-        *,
-        point_size: int = PATIENT_PT,
-        initial: Response | None = None,
-    ) -> None:
-        super().__init__(parent)
-        self.setObjectName("answerPager")
-        self.q = questionnaire
-        self.language = language if language in questionnaire.languages else "en"
-        self.answers: dict[str, int | None] = dict.fromkeys(questionnaire.item_ids)
-        self.activities: dict[str, str] = {}
-        if initial is not None:
-            for key, value in initial.answers.items():
-                if isinstance(value, Mapping):
-                    self.activities[key] = str(value.get("activity", ""))
-                    self.answers[key] = value.get("score")
-                else:
-                    self.answers[key] = value
-        self.index = 0
-        self.chosen: int | None = None  # the highlighted answer of the current item
-        self._digits = ""
-        self._digit_timer = QTimer(self)
-        self._digit_timer.setSingleShot(True)
-        self._digit_timer.setInterval(DIGIT_WINDOW_MS)
-        self._digit_timer.timeout.connect(self._clear_digits)
-        font = QFont(self.font())
-        font.setPointSize(point_size)
-        self.setFont(font)
-        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
-        self.setStyleSheet(STYLE)
-        outer = QVBoxLayout(self)
-        outer.setContentsMargins(40, 24, 40, 24)
-        outer.setSpacing(12)
-        top = QHBoxLayout()
-        self.title = QLabel(questionnaire.title, self)
-        self.title.setObjectName("pagerTitle")
-        self.progress = QLabel("", self)
-        self.progress.setObjectName("pagerProgress")
-        top.addWidget(self.title, 1)
-        top.addWidget(self.progress)
-        outer.addLayout(top)
-        self.instructions = QLabel(_text(questionnaire.instructions, self.language), self)
-        self.instructions.setWordWrap(True)
-        self.instructions.setObjectName("pagerInstructions")
-        small = QFont(font)
-        small.setPointSize(max(point_size - 2, 9))
-        self.instructions.setFont(small)
-        outer.addWidget(self.instructions)
-        self.question = QLabel("", self)
-        self.question.setObjectName("pagerQuestion")
-        self.question.setWordWrap(True)
-        big = QFont(font)
-        big.setPointSize(point_size + 4)
-        big.setBold(True)
-        self.question.setFont(big)
-        outer.addWidget(self.question)
-        self.activity = QLineEdit(self)
-        self.activity.setObjectName("pagerActivity")
-        self.activity.setMaxLength(ACTIVITY_MAX)
-        self.activity.setPlaceholderText("Type the activity in your own words, then press Enter")
-        self.activity.setAccessibleName("Activity")
-        self.activity.installEventFilter(self)  # Enter there names the activity, no more
-        outer.addWidget(self.activity)
-        self.error = QLabel("", self)
-        self.error.setObjectName("pagerError")
-        self.error.setWordWrap(True)
-        self.error.setStyleSheet("color: #b42318;")
-        self.error.hide()
-        outer.addWidget(self.error)
-        self.grid_host = QWidget(self)
-        self.grid = QGridLayout(self.grid_host)
-        self.grid.setSpacing(8)
-        outer.addWidget(self.grid_host)
-        self.anchors = QLabel("", self)
-        self.anchors.setObjectName("pagerAnchors")
-        self.anchors.setWordWrap(True)
-        self.anchors.setFont(small)
-        outer.addWidget(self.anchors)
-        self.buttons: list[QPushButton] = []
-        outer.addStretch(1)
-        nav = QHBoxLayout()
-        self.back_button = QPushButton("← Back", self)
-        self.back_button.setObjectName("pagerBack")
-        self.back_button.setMinimumHeight(BUTTON_MIN_HEIGHT)
-        self.back_button.clicked.connect(self.go_back)
-        self.no_more_button = QPushButton("No more activities", self)
-        self.no_more_button.setObjectName("pagerNoMore")
-        self.no_more_button.setMinimumHeight(BUTTON_MIN_HEIGHT)
-        self.no_more_button.clicked.connect(self.finish)
-        self.stop_button = QPushButton("Stop", self)
-        self.stop_button.setObjectName("pagerStop")
-        self.stop_button.setMinimumHeight(BUTTON_MIN_HEIGHT)
-        self.stop_button.clicked.connect(self.stopped)
-        for b in (self.back_button, self.no_more_button, self.stop_button):
-            b.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # keys belong to the answers
-        nav.addWidget(self.back_button)
-        nav.addStretch(1)
-        nav.addWidget(self.no_more_button)
-        nav.addWidget(self.stop_button)
-        outer.addLayout(nav)
-        self.show_item(0)
-
-    # -- what is shown ------------------------------------------------------------------------
-
-    @property
-    def item(self) -> QItem:
-        return self.q.items[self.index]
-
-    def _options(self, item: QItem) -> list[tuple[int, str]]:
-        """(score, button text) of each answer, in the file's order; a numeric scale's buttons
-        are its numbers (its two anchors are shown under them, :meth:`_anchors`)."""
-        answer = item.answer
-        if answer.options:
-            return [
-                (o.score, f"{o.score}   {_text(o.label, self.language)}") for o in answer.options
-            ]
-        assert answer.min is not None
-        assert answer.max is not None
-        return [(n, str(n)) for n in range(answer.min, answer.max + 1)]
-
-    def _anchors(self, item: QItem) -> str:
-        answer = item.answer
-        parts = []
-        if answer.min_label:
-            parts.append(f"{answer.min} = {_text(answer.min_label, self.language)}")
-        if answer.max_label:
-            parts.append(f"{answer.max} = {_text(answer.max_label, self.language)}")
-        return "      ".join(parts)
-
-    def show_item(self, index: int) -> None:
-        self.index = max(0, min(index, len(self.q.items) - 1))
-        item = self.item
-        self.show_problem(None)
-        self.progress.setText(f"item {self.index + 1} of {len(self.q.items)}")
-        self.instructions.setVisible(self.index == 0)  # room for the answers after the first
-        self.question.setText(_text(item.text, self.language))
-        self.back_button.setEnabled(self.index > 0)
-        # PSFS: the scale needs three activities; after them the patient may stop naming more.
-        rated = sum(1 for i in self.q.item_ids[: self.index] if self.answers.get(i) is not None)
-        self.no_more_button.setVisible(
-            item.patient_activity and rated >= len(self.q.items) - self.q.scoring.max_missing
-        )
-        while self.grid.count():
-            got = self.grid.takeAt(0)
-            w = got.widget() if got is not None else None
-            if w is not None:
-                w.hide()
-                w.setParent(None)
-                w.deleteLater()
-        self.buttons = []
-        options = self._options(item)
-        columns = 1 if item.answer.options else len(options)  # a 0-10 scale: one row
-        self.anchors.setText(self._anchors(item))
-        self.anchors.setVisible(bool(self.anchors.text()))
-        for n, (value, text) in enumerate(options):
-            b = QPushButton(text, self.grid_host)
-            b.setObjectName(f"answer_{value}")
-            b.setMinimumHeight(BUTTON_MIN_HEIGHT)
-            b.setCheckable(True)
-            b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-            b.setProperty("value", value)
-            b.setProperty("answer", bool(item.answer.options))
-            b.setFont(self.font())  # (a style sheet's polish would reset an inherited size)
-            b.clicked.connect(lambda _c=False, v=value: self.on_answer_clicked(v))
-            self.grid.addWidget(b, n // columns, n % columns)
-            b.show()
-            self.buttons.append(b)
-        self.activity.setVisible(item.patient_activity)
-        self.chosen = self.answers.get(item.id)
-        self._mark()
-        if item.patient_activity:
-            self.activity.setText(self.activities.get(item.id, ""))
-            if not self.activity.text():
-                self.activity.setFocus(Qt.FocusReason.OtherFocusReason)
-            else:
-                self.setFocus(Qt.FocusReason.OtherFocusReason)
-        else:
-            self.setFocus(Qt.FocusReason.OtherFocusReason)
-
-    def _mark(self) -> None:
-        for b in self.buttons:
-            b.setChecked(b.property("value") == self.chosen)
-
-    def show_problem(self, text: str | None) -> None:
-        self.error.setText(text or "")
-        self.error.setVisible(bool(text))
-
-    # -- answering ----------------------------------------------------------------------------
-
-    def _activity_ok(self) -> bool:
-        """A PSFS item's activity text checked as the stored answers will be; the problem is
-        shown naming the item."""
-        item = self.item
-        if not item.patient_activity:
-            return True
-        text = self.activity.text()
-        name = _text(item.text, self.language)
-        problem = _bad_text(text)
-        if problem is not None:
-            self.show_problem(f"{name}: the activity {problem}")
-            self.activity.setFocus()
-            return False
-        self.activities[item.id] = " ".join(text.split())
-        return True
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        # QLineEdit passes Enter on to its parent after returnPressed: the pager would take
-        # it as "confirm". Enter in the activity field only names the activity.
-        if (
-            watched is self.activity
-            and event.type() == QEvent.Type.KeyPress
-            and isinstance(event, QKeyEvent)
-            and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
-        ):
-            self.on_activity_return_pressed()
-            return True
-        return super().eventFilter(watched, event)
-
-    def on_activity_return_pressed(self) -> None:
-        item = self.item
-        if not self.activity.text().strip():
-            if self.no_more_button.isVisible():
-                self.finish()  # nothing typed: no more activities
-                return
-            self.show_problem(f"{_text(item.text, self.language)}: type an activity first")
-            return
-        if self._activity_ok():
-            self.show_problem(None)
-            self.setFocus(Qt.FocusReason.OtherFocusReason)  # the digits now rate it
-
-    def on_answer_clicked(self, value: int) -> None:
-        """A tap answers the item and moves on."""
-        self.chosen = value
-        self._mark()
-        self.confirm()
-
-    def confirm(self) -> None:
-        """Keep the highlighted answer and show the next item (the end: ``finished``)."""
-        item = self.item
-        if self.chosen is None:
-            self.show_problem(f"{_text(item.text, self.language)}: choose an answer first")
-            return
-        if not item.answer.accepts(self.chosen):
-            self.show_problem(
-                f"{_text(item.text, self.language)}: {self.chosen} is not an answer "
-                f"({item.answer.describe()})"
-            )
-            return
-        if not self._activity_ok():
-            return
-        self.answers[item.id] = self.chosen
-        self.answered.emit(item.id)
-        if self.index + 1 >= len(self.q.items):
-            self.finish()
-        else:
-            self.show_item(self.index + 1)
-
-    def finish(self) -> None:
-        self.finished.emit()
-
-    def go_back(self) -> None:
-        if self.index > 0:
-            self.show_item(self.index - 1)
-
-    def _step(self, delta: int) -> None:
-        values = [b.property("value") for b in self.buttons]
-        if not values:
-            return
-        at = values.index(self.chosen) if self.chosen in values else (-1 if delta > 0 else 0)
-        self.chosen = values[max(0, min(len(values) - 1, at + delta))]
-        self._mark()
-
-    def _clear_digits(self) -> None:
-        self._digits = ""
-
-    def _digit(self, digit: str) -> None:
-        values = {b.property("value") for b in self.buttons}
-        joined = self._digits + digit
-        if self._digits and int(joined) in values:
-            self.chosen = int(joined)
-            self._digits = ""
-        elif int(digit) in values:
-            self.chosen = int(digit)
-            self._digits = digit
-            self._digit_timer.start()
-        else:
-            self.show_problem(f"{_text(self.item.text, self.language)}: {digit} is not an answer")
-            return
-        self.show_problem(None)
-        self._mark()
-
-    def keyPressEvent(self, event: QKeyEvent) -> None:
-        key = event.key()
-        text = event.text()
-        if text.isdigit() and len(text) == 1:
-            self._digit(text)
-        elif key in (Qt.Key.Key_Right, Qt.Key.Key_Down):
-            self._step(1)
-        elif key in (Qt.Key.Key_Left, Qt.Key.Key_Up):
-            self._step(-1)
-        elif key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
-            self.confirm()
-        elif key == Qt.Key.Key_Backspace:
-            self.go_back()
-        else:
-            super().keyPressEvent(event)
-            return
-        event.accept()
-
-    # -- the result ---------------------------------------------------------------------------
-
-    def answered_count(self) -> int:
-        return sum(1 for v in self.answers.values() if v is not None)
-
-    def raw(self, reported_by: str) -> dict[str, Any]:
-        """The answers in the stored JSON shape (``core.responses``), not yet checked."""
-        answers: dict[str, Any] = {}
-        for key, value in self.answers.items():
-            activity = self.activities.get(key)
-            if activity:
-                answers[key] = {"activity": activity, "score": value}
-            elif value is not None:
-                answers[key] = value
-        return {
-            "questionnaire": self.q.id,
-            "answers": answers,
-            "reported_by": reported_by,
-            "language": self.language,
-            "reported_at": reported_now(),
-        }
+__all__ = ["PATIENT_PT", "AnswerPager", "ClinicianEntryDialog", "SelfEntryWindow"]
 
 
 def checked_response(item: Item, raw: Mapping[str, Any]) -> tuple[Response | None, str | None]:
@@ -601,13 +238,16 @@ def hand_to_patient(window: Any, item_id: str) -> SelfEntryWindow | None:
 
         return window.context.runner.call("Checking the password", check)  # type: ignore[no-any-return]
 
+    language = choose_language(window, q)
+    if language is None:
+        return None
     locker = getattr(window, "locker", None)
     if locker is not None:
         locker.lock(reason="Handed to the patient for a questionnaire.")
     screen = SelfEntryWindow(
         q,
         item,
-        language=q.languages[0],
+        language=language,
         first_name=patient.given_name if patient is not None else "",
         clinician_login=clinician.login or "",
         clinician_name=clinician.name,
@@ -632,6 +272,19 @@ def hand_to_patient(window: Any, item_id: str) -> SelfEntryWindow | None:
     screen.activateWindow()
     screen.pager.setFocus()
     return screen
+
+
+def choose_language(window: Any, q: Questionnaire) -> str | None:
+    """The patient's language, asked of the clinician when the questionnaire ships more than
+    one (its ``languages:``, each a validated translation); None when cancelled."""
+    from PySide6.QtWidgets import QInputDialog
+
+    if len(q.languages) == 1:
+        return q.languages[0]
+    choice, ok = QInputDialog.getItem(
+        window, "The patient's language", f"{q.short} in:", list(q.languages), 0, False
+    )
+    return choice if ok and choice in q.languages else None
 
 
 def choose_and_hand(window: Any) -> SelfEntryWindow | None:

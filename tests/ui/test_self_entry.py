@@ -377,3 +377,54 @@ def test_a_signed_records_field_takes_no_answers(qtbot, form):
     field = editor.editor("lefs_answers")
     assert not field.hand_button.isEnabled()
     assert not field.enter_button.isEnabled()
+
+
+def two_languages() -> Any:
+    """The LEFS file as if it shipped a second (here made-up) translation, ``de``."""
+    from clinic_app.core.questionnaire import parse_questionnaire, questionnaires_dir
+
+    data = yaml.safe_load((questionnaires_dir() / "lefs.yaml").read_text(encoding="utf-8"))
+
+    def add(node: Any) -> None:
+        if isinstance(node, dict):
+            if set(node) == {"en"}:
+                node["de"] = f"DE {node['en']}"
+                return
+            for v in node.values():
+                add(v)
+        elif isinstance(node, list):
+            for v in node:
+                add(v)
+
+    add(data)
+    data["languages"] = ["en", "de"]
+    return parse_questionnaire(data, "lefs (two languages)")
+
+
+def test_the_patients_language_where_the_questionnaire_has_it(
+    qtbot, db, win, patients, monkeypatch
+):
+    from clinic_app.core import responses
+    from tests.ui.helpers import when_modal
+
+    q = two_languages()
+    monkeypatch.setattr(responses, "questionnaire_of", lambda _qid: q)
+    open_outcomes(qtbot, win, patients[0])
+
+    def pick_de(dialog: Any) -> None:
+        dialog.setTextValue("de")
+        dialog.accept()
+
+    when_modal(pick_de)
+    screen = hand_over(qtbot, win, "lefs_answers")
+    assert screen.pager.question.text() == "DE Your usual work, housework or school tasks"
+    assert screen.pager.buttons[4].text().endswith("DE No difficulty")
+    for _ in range(20):
+        QTest.keyClicks(screen.pager, "4")
+        QTest.keyClick(screen.pager, Qt.Key.Key_Return)
+    sign_back(qtbot, screen, PASSWORD)
+    qtbot.waitUntil(lambda: not screen.isVisible())
+    assert win.page.flush()
+    values = stored(db, win)
+    assert values["lefs_answers"]["language"] == "de"
+    assert values["lefs_total"] == 80
