@@ -29,10 +29,13 @@ def render_png(svg: bytes, dpi: float) -> bytes:
     """The SVG drawn on white at ``dpi`` (its width/height attributes are taken as 1/96 inch)."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PySide6.QtCore import QBuffer, QByteArray, QIODevice, Qt
-    from PySide6.QtGui import QGuiApplication, QImage, QPainter
+    from PySide6.QtGui import QImage, QPainter
     from PySide6.QtSvg import QSvgRenderer
+    from PySide6.QtWidgets import QApplication
 
-    _app = QGuiApplication.instance() or QGuiApplication([])
+    # a QApplication (not a bare QGuiApplication): in a test session the widget tests that run
+    # later need the application object to be one
+    _app = QApplication.instance() or QApplication([])
     renderer = QSvgRenderer(QByteArray(svg))
     if not renderer.isValid():
         raise ValueError("not a drawable SVG")

@@ -41,8 +41,9 @@ def _script() -> ModuleType:
     return module
 
 
-@pytest.fixture(scope="module")
-def render():
+@pytest.fixture
+def render(qapp):
+    """Qt's SVG renderer, on pytest-qt's application (one QApplication for the whole session)."""
     return _script().render_png
 
 

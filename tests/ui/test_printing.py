@@ -235,7 +235,9 @@ def test_handout_prints_as_a_native_job(
     for n, page in enumerate(source):
         same = distance(page, paper[n])
         others = [distance(page, p) for m, p in enumerate(paper) if m != n]
-        assert same < 12, f"printed page {n + 1} does not look like the source page"
+        # a page dense with text and drawings differs by about 12 after the 300 dpi round trip
+        # (the handout of issue 17); another page differs by 18 or more
+        assert same < 15, f"printed page {n + 1} does not look like the source page"
         assert same < min(others), f"printed page {n + 1} looks more like another page"
 
 
