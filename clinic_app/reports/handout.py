@@ -183,7 +183,8 @@ def _exercise_card(card: content.Card, s: Styles, width: float, large: bool) -> 
     ]
     for label, value in lines:
         if value:
-            markup = f"<b>{label}:</b> {content_markup(value)}"
+            text = fonts.multiline(value) if label == "Your note" else content_markup(value)
+            markup = f"<b>{label}:</b> {text}"
             about.append(para(markup, s["card_body"], raw=True))
     steps = [para(step, s["step"], bullet=f"{n}.") for n, step in enumerate(card.steps, start=1)]
     head = para(title, s["card_title"])

@@ -317,3 +317,24 @@ def test_a_picture_that_cannot_be_drawn_leaves_the_card(
     pdf = build_pdf(build_handout, replace(make_data(findings), library=library))
     assert "1. Wall sit hold" in pdf.flat
     assert "Lean your back on a wall." in pdf.flat
+
+
+def test_the_therapists_words_print_as_typed(form: Form, example, make_data: MakeData) -> None:
+    """Markup-like text, ampersands, CJK and line breaks in the notes print literally."""
+    program = {
+        "exercises": [
+            {
+                "exercise": "dead_bug",
+                "sets": 2,
+                "reps": 6,
+                "instruction": "Keep <b>slow</b> & steady: 5 < 6.\nSecond line 王芳.",
+                "load": "band <red>",
+            }
+        ],
+        "note": "<script>alert(1)</script> & more",
+    }
+    findings = with_values(form, example("runner_left_proximal"), home_program=program)
+    flat = build_pdf(build_handout, make_data(findings)).flat
+    assert "Your note: Keep <b>slow</b> & steady: 5 < 6. Second line 王芳." in flat
+    assert "Use: band <red>" in flat
+    assert "<script>alert(1)</script> & more" in flat
