@@ -61,30 +61,75 @@ def parse_date(text: str) -> date | None:
     return None
 
 
+# A year or a month of birth: "1991", "1991-04", "1991/04", "04.1991", "04/1991" (issue 18).
+_YEAR = re.compile(r"^(?P<y>[0-9]{4})$")
+_MONTH_FORMATS = (
+    re.compile(r"^(?P<y>[0-9]{4})[-/](?P<m>[0-9]{1,2})$"),
+    re.compile(r"^(?P<m>[0-9]{1,2})[./](?P<y>[0-9]{4})$"),
+)
+# Years a date of birth can have; four digits outside are a word (an MRN's digits, say).
+FIRST_YEAR, LAST_YEAR = 1880, 2200
+
+
+@dataclass(frozen=True)
+class Period:
+    """Born from ``start`` up to (not including) ``end``: a year or a month typed in the search.
+    ``mrn_prefix``: a bare year may also be the start of an MRN ("1991..." finds both)."""
+
+    start: date
+    end: date
+    mrn_prefix: str = ""
+
+
+def parse_period(text: str) -> Period | None:
+    """A year (``1991``) or a month (``1991-04``, ``04.1991``) of birth; None if neither."""
+    text = text.strip()
+    year = _YEAR.match(text)
+    if year is not None:
+        y = int(year["y"])
+        if FIRST_YEAR <= y <= LAST_YEAR:
+            return Period(date(y, 1, 1), date(y + 1, 1, 1), mrn_prefix=text)
+        return None
+    for pattern in _MONTH_FORMATS:
+        match = pattern.match(text)
+        if match is not None:
+            y, mo = int(match["y"]), int(match["m"])
+            if FIRST_YEAR <= y <= LAST_YEAR and 1 <= mo <= 12:
+                end = date(y + 1, 1, 1) if mo == 12 else date(y, mo + 1, 1)
+                return Period(date(y, mo, 1), end)
+    return None
+
+
 @dataclass(frozen=True)
 class Query:
-    """A search box's text split into words (folded) and dates of birth."""
+    """A search box's text split into words (folded), dates of birth and periods of birth."""
 
     raw: str
     words: tuple[str, ...]
     dates: tuple[date, ...]
+    periods: tuple[Period, ...] = ()
 
     @property
     def empty(self) -> bool:
-        return not self.words and not self.dates
+        return not self.words and not self.dates and not self.periods
 
 
 def parse_query(text: str) -> Query:
-    """Split on whitespace; a part that reads as a date is a date of birth, the rest are words."""
+    """Split on whitespace; a part that reads as a date is a date of birth, one that reads as a
+    year or a month is a period of birth, the rest are words."""
     words: list[str] = []
     dates: list[date] = []
+    periods: list[Period] = []
     for part in text.split():
         day = parse_date(part)
+        period = None if day is not None else parse_period(part)
         if day is not None:
             dates.append(day)
+        elif period is not None:
+            periods.append(period)
         else:
             words.extend(_TOKEN.findall(fold(part)))
-    return Query(raw=text, words=tuple(words), dates=tuple(dates))
+    return Query(raw=text, words=tuple(words), dates=tuple(dates), periods=tuple(periods))
 
 
 def fts_match(words: tuple[str, ...]) -> str:
