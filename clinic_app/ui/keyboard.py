@@ -226,7 +226,11 @@ class EditorKeys(QObject):
         if watched in self._rings and event.type() in (QEvent.Type.Resize, QEvent.Type.Show):
             ring = self._rings[watched]
             ring.follow(ring.target, ring.area)  # the page was laid out anew: the field moved
-        if event.type() == QEvent.Type.ShortcutOverride and watched in self._where:
+        if (
+            event.type() == QEvent.Type.ShortcutOverride
+            and watched in self._where
+            and not self._inner(*self._where[watched])
+        ):
             assert isinstance(event, QKeyEvent)
             combo = event.keyCombination().toCombined()
             if any(QKeySequence(k)[0].toCombined() == combo for k in WINDOW_KEYS):
@@ -243,7 +247,7 @@ class EditorKeys(QObject):
         editor = self.editor
         row = editor.row(item_id)
         ed: ValueEditor = row.editors[side]
-        if ed.inner_navigation or row.item.type is ItemType.ROWS:
+        if self._inner(item_id, side):
             return False
         key = event.key()
         if key in ENTER_KEYS and row.item.type not in OWN_KEYS_TYPES and not mods:
@@ -258,6 +262,12 @@ class EditorKeys(QObject):
         if editor.is_read_only():
             return False
         return ed.answer_key(watched, event)
+
+    def _inner(self, item_id: str, side: Side | None) -> bool:
+        """An editor with keys of its own (a table, the home program's list: its Alt+Up/Down
+        move an exercise): Enter, the arrows and the window's keys are left to it."""
+        row = self.editor.row(item_id)
+        return bool(row.editors[side].inner_navigation) or row.item.type is ItemType.ROWS
 
     def _cross(self, row: Any, side: Side, other: Side, watched: QObject) -> None:
         """To the other side's field, at the same choice of a list of check boxes."""

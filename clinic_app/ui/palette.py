@@ -166,8 +166,9 @@ class CommandPalette(QDialog):
     def on_search_box_text_changed(self, text: str) -> None:
         self.results.clear()
         for entry in search(text, self.entries)[:MAX_SHOWN]:
-            kind = "" if entry.item_id is not None else "Action · "
-            line = QListWidgetItem(f"{entry.title}    — {kind}{entry.detail}".rstrip(" —"))
+            kind = "" if entry.item_id is not None else "Action"
+            where = " · ".join(part for part in (kind, entry.detail) if part)
+            line = QListWidgetItem(f"{entry.title}    — {where}" if where else entry.title)
             line.setData(Qt.ItemDataRole.UserRole, entry)
             self.results.addItem(line)
         if self.results.count():
