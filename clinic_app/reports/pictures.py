@@ -69,6 +69,10 @@ _PATH_TOKEN = re.compile(r"[MmLlHhVvCcSsQqTtAaZz]|[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE
 _TRANSFORM = re.compile(r"(matrix|translate|scale|rotate|skewX|skewY)\s*\(([^)]*)\)")
 MAX_ELEMENTS = 20_000
 """An SVG with more shapes than this is drawn no further (a handout picture needs far fewer)."""
+MAX_DEPTH = 40
+"""Groups nested deeper than this are left out (no picture needs it; Python's stack would)."""
+LIMIT = 1e6
+"""Every number of an SVG is held to ±LIMIT."""
 
 
 class PictureDrawError(ValueError):
@@ -93,8 +97,15 @@ def _local(tag: Any) -> str:
     return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
 
 
+def _finite(text: str) -> float:
+    """A number of the file, held to ±:data:`LIMIT` (an "infinite" or huge coordinate would
+    only fail later, inside reportlab, when the handout is half built)."""
+    value = float(text)
+    return max(-LIMIT, min(LIMIT, value)) if math.isfinite(value) else 0.0
+
+
 def _numbers(text: str) -> list[float]:
-    return [float(n) for n in _NUMBER.findall(text)]
+    return [_finite(n) for n in _NUMBER.findall(text)]
 
 
 def _length(text: str | None, default: float = 0.0) -> float:
@@ -104,7 +115,7 @@ def _length(text: str | None, default: float = 0.0) -> float:
     found = _NUMBER.match(text.strip())
     if not found:
         return default
-    value = float(found.group())
+    value = _finite(found.group())
     unit = text.strip()[found.end() :].strip().lower()
     return value * {"pt": 4 / 3, "mm": 96 / 25.4, "cm": 96 / 2.54, "in": 96.0, "pc": 16.0}.get(
         unit, 1.0
@@ -315,7 +326,7 @@ def parse_path(d: str) -> list[Segment]:
         if len(vals) < n or any(v.isalpha() for v in vals):
             return None
         i += n
-        return [float(v) for v in vals]
+        return [_finite(v) for v in vals]
 
     while i < len(tokens):
         if tokens[i].isalpha():
@@ -511,11 +522,13 @@ def _shape(segments: list[Segment], style: _Style, fillable: bool) -> Any:
 
 
 def _walk(
-    el: ET.Element, inherited: Mapping[str, str], opacity: float, budget: list[int]
+    el: ET.Element, inherited: Mapping[str, str], opacity: float, budget: list[int], depth: int = 0
 ) -> Iterator[Any]:
     """reportlab shapes and groups for ``el``'s children (``defs``, text, ``use``... skipped)."""
     from reportlab.graphics.shapes import Group
 
+    if depth > MAX_DEPTH:
+        return
     for child in el:
         name = _local(child.tag)
         budget[0] -= 1
@@ -528,7 +541,7 @@ def _walk(
         alpha = opacity * _opacity(attrs.get("opacity"))
         transform = parse_transform(attrs.get("transform"))
         if name in ("g", "a", "svg", "switch"):
-            group = Group(*_walk(child, style_attrs, alpha, budget))
+            group = Group(*_walk(child, style_attrs, alpha, budget, depth + 1))
             group.transform = transform
             yield group
             continue
@@ -592,10 +605,28 @@ def _parse(svg: bytes) -> tuple[SvgBox, Group]:
         group = Group(
             *_walk(root, _inherit({}, attrs), _opacity(attrs.get("opacity")), [MAX_ELEMENTS])
         )
+        _try_drawing(box, group)
         if len(_parsed) > 256:
             _parsed.clear()
         _parsed[key] = (box, group)
     return _parsed[key]
+
+
+def _try_drawing(box: SvgBox, group: Group) -> None:
+    """Draw the parsed picture once on a throwaway page, so a picture reportlab cannot draw is
+    refused here (and left out of the handout) rather than failing the whole build later."""
+    from reportlab.graphics import renderPDF
+    from reportlab.graphics.shapes import Drawing
+    from reportlab.pdfgen.canvas import Canvas
+
+    d = Drawing(box.width, box.height)
+    d.add(group)
+    try:
+        renderPDF.draw(d, Canvas(io.BytesIO()), 0, 0)
+    except Exception as exc:  # noqa: BLE001 - any failure of a foreign picture: refuse it
+        raise PictureDrawError(f"the SVG picture cannot be drawn ({type(exc).__name__})") from None
+    finally:
+        d.contents.clear()
 
 
 def svg_drawing(svg: bytes, width: float, max_height: float | None = None) -> Drawing:

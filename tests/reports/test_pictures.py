@@ -217,3 +217,38 @@ def test_the_svg_reader_follows_paths_and_transforms() -> None:
     )
     d = pictures.svg_drawing(huge, 50)  # drawn up to the element limit, not for ever
     assert d.width == 50
+
+
+HOSTILE = {
+    "infinite coordinate": b'<path d="M0 0 L1e999 5" stroke="black"/>',
+    "infinite radius": b'<circle cx="5" cy="5" r="1e999"/>',
+    "zero scale": b'<g transform="scale(1e999)"><rect width="5" height="5"/></g>',
+    "deep nesting": b"<g>" * 3000 + b'<rect width="5" height="5"/>' + b"</g>" * 3000,
+    "huge stroke": b'<rect width="5" height="5" stroke="#000" stroke-width="1e999"/>',
+    "broken path": b'<path d="M 1 2 L x y C 1"/><path d="Z Z m"/>',
+}
+
+
+@pytest.mark.parametrize("body", HOSTILE.values(), ids=HOSTILE.keys())
+def test_a_hostile_svg_never_breaks_the_handout(body: bytes, form, example, make_data) -> None:
+    """A picture reportlab cannot draw is refused when read (then left out of the card), never
+    in the middle of building the PDF."""
+    from dataclasses import replace
+
+    from clinic_app.core.library import ExerciseDef, Picture
+    from clinic_app.reports import build_handout
+    from tests.reports.conftest import build_pdf, with_values
+
+    svg = b'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10">' + body + b"</svg>"
+    custom = ExerciseDef(
+        "odd_picture",
+        "Odd picture",
+        "Purpose.",
+        ("Step one.",),
+        pictures=(Picture.of(svg, "image/svg+xml"),),
+    )
+    library = shipped_library(form).merged([custom])
+    program = {"exercises": [{"exercise": "odd_picture", "sets": 2, "reps": 5}]}
+    findings = with_values(form, example("runner_left_proximal"), home_program=program)
+    pdf = build_pdf(build_handout, replace(make_data(findings), library=library))
+    assert "1. Odd picture" in pdf.flat
