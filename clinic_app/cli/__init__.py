@@ -33,6 +33,7 @@ COMMAND_MODULES = (
     "clinic_app.cli.list_cmds",  # list patients/episodes/evaluations/visits (issue 15)
     "clinic_app.cli.note_cmds",  # the note text for the clinic's main record (issue 15)
     "clinic_app.cli.exercise_cmds",  # the exercise library (issue 17)
+    "clinic_app.cli.interop_cmds",  # export fhir/csv, import patients (issue 20)
 )
 
 
