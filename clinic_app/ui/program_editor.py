@@ -73,6 +73,7 @@ from clinic_app.ui.program_parts import (
     Entry,
     ExerciseSearch,
     ListKeys,
+    TemplateButton,
     confirmation,
     now_text,
 )
@@ -148,6 +149,9 @@ class ProgramEditor(ValueEditor):
         self.accept_button.hide()
         top.addWidget(self.accept_button)
         top.addStretch(1)
+        self.templates = TemplateButton(self)
+        self.templates.applied.connect(self.apply_program)
+        top.addWidget(self.templates)
         outer.addLayout(top)
 
         body = QHBoxLayout()
@@ -303,6 +307,7 @@ class ProgramEditor(ValueEditor):
                 self._user = getattr(context, "user", "") or self._user
                 if getattr(context, "ready", False):
                     self._runner = context.runner
+                    self.templates.attach(self._runner, self._user, self.value)
                     self._library = self._read_library(context.runner)
                     self.finder.set_library(self._library, self._form)
             w = w.parentWidget()
@@ -381,38 +386,7 @@ class ProgramEditor(ValueEditor):
         self.problems.clear()
         out: list[dict[str, Any]] = []
         for n, entry in enumerate(self.entries, 1):
-            raw = entry.base.plain()
-            for key in FIELD_LABELS:
-                raw.pop(key, None)
-            title = self.title_of(entry.base)
-            for key, (low, high) in DOSE_LIMITS.items():
-                text = entry.texts.get(key, "").strip()
-                if not text:
-                    continue
-                problem = None
-                try:
-                    number = int(text)
-                except ValueError:
-                    problem = f"“{text[:12]}” is not a whole number"
-                else:
-                    if not low <= number <= high:
-                        problem = f"{number} is outside {low}–{high}"
-                    raw[key] = number
-                if problem:
-                    where = f"{title} (exercise {n}), {FIELD_LABELS[key]}"
-                    self.problems[(n - 1, key)] = f"{where}: {problem}"
-            for key in FIELD_LABELS:
-                if key in DOSE_LIMITS:
-                    continue
-                text = entry.texts.get(key, "").strip()
-                if len(text) > TEXT_LIMITS[key]:
-                    self.problems[(n - 1, key)] = (
-                        f"{title} (exercise {n}), {FIELD_LABELS[key]}: {len(text)} characters, "
-                        f"the limit is {TEXT_LIMITS[key]}"
-                    )
-                elif text:
-                    raw[key] = text
-            out.append(raw)
+            out.append(entry.checked(n, self.title_of(entry.base), self.problems))
         if len(self.note_text.strip()) > NOTE_LIMIT:
             self.problems[(-1, "note")] = (
                 f"Note for the whole program: {len(self.note_text.strip())} characters, the "
@@ -695,5 +669,6 @@ class ProgramEditor(ValueEditor):
             self.instruction,
             *self.finder.focus_widgets(),
             self.note,
+            self.templates,
             self.accept_button,
         ]

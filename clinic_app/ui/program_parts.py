@@ -6,25 +6,29 @@ Apart so that the editor stays one readable module; nothing here stores anything
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QGridLayout,
+    QInputDialog,
     QLabel,
     QLineEdit,
     QListWidget,
     QListWidgetItem,
+    QMenu,
     QPushButton,
     QWidget,
 )
 
 from clinic_app.core.library import KINDS, Library
-from clinic_app.core.program import DOSE_LIMITS, TEXT_LIMITS, ProgramExercise
+from clinic_app.core.program import DOSE_LIMITS, TEXT_LIMITS, Program, ProgramExercise
 
 if TYPE_CHECKING:
     from clinic_app.core.form import Form
@@ -66,6 +70,35 @@ class Entry:
         texts = {k: "" if getattr(ex, k) is None else str(getattr(ex, k)) for k in DOSE_LIMITS}
         texts.update({k: getattr(ex, k) for k in FIELD_LABELS if k not in DOSE_LIMITS})
         return cls(ex, texts)
+
+    def checked(self, n: int, title: str, problems: dict[tuple[int, str], str]) -> dict[str, Any]:
+        """The entry as stored (its plain shape with the fields as typed); what cannot be
+        stored goes into ``problems`` by (row, field), naming the exercise and the field."""
+        raw = self.base.plain()
+        for key in FIELD_LABELS:
+            raw.pop(key, None)
+        for key in FIELD_LABELS:
+            text = self.texts.get(key, "").strip()
+            if not text:
+                continue
+            where = f"{title} (exercise {n}), {FIELD_LABELS[key]}"
+            if key in DOSE_LIMITS:
+                low, high = DOSE_LIMITS[key]
+                try:
+                    number = int(text)
+                except ValueError:
+                    problems[(n - 1, key)] = f"{where}: “{text[:12]}” is not a whole number"
+                    continue
+                if not low <= number <= high:
+                    problems[(n - 1, key)] = f"{where}: {number} is outside {low}–{high}"
+                raw[key] = number
+            elif len(text) > TEXT_LIMITS[key]:
+                problems[(n - 1, key)] = (
+                    f"{where}: {len(text)} characters, the limit is {TEXT_LIMITS[key]}"
+                )
+            else:
+                raw[key] = text
+        return raw
 
     def dose_words(self) -> str:
         """ "3 × 10, hold 30 s, left" for the list."""
@@ -244,3 +277,75 @@ class ExerciseSearch(QWidget):
 
     def focus_widgets(self) -> list[QWidget]:
         return [self.search, self.region, self.purpose, self.factor, self.results, self.add_button]
+
+
+class TemplateButton(QPushButton):
+    """*Templates*: save the program shown under a name, or apply a saved one.
+
+    The saved programs are read when the menu opens; both go through the operation runner.
+
+    Signals: ``applied(object)`` — the ``Program`` of the template chosen.
+    """
+
+    applied = Signal(object)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("&Templates", parent)
+        self.setAccessibleName("Program templates")
+        self.setToolTip("Save this program as a template, or apply a saved one")
+        self.runner: Any = None
+        self.user = ""
+        self.program: Callable[[], Program | None] = lambda: None
+        self.menu_ = QMenu(self)
+        self.menu_.aboutToShow.connect(self.fill)
+        self.setMenu(self.menu_)
+        self.setEnabled(False)
+
+    def attach(self, runner: Any, user: str, program: Callable[[], Program | None]) -> None:
+        self.runner, self.user, self.program = runner, user, program
+        self.setEnabled(runner is not None)
+
+    def fill(self) -> None:
+        self.menu_.clear()
+        save = self.menu_.addAction("Save this program as a template…")
+        save.triggered.connect(self.save)
+        save.setEnabled(self.program() is not None)
+        try:
+            saved = self.runner.call("Reading the saved programs", _templates)
+        except Exception as err:  # the menu says it, the program is untouched
+            self.menu_.addAction(f"Saved programs cannot be read: {err}").setEnabled(False)
+            return
+        if saved:
+            self.menu_.addSeparator()
+        for t in saved:
+            action = self.menu_.addAction(f"Apply “{t.name}” ({len(t.program.exercises)})")
+            action.triggered.connect(functools.partial(self.applied.emit, t.program))
+
+    def save(self) -> None:
+        program = self.program()
+        if program is None:
+            return
+        name, ok = QInputDialog.getText(
+            self, "Save as template", "Name (e.g. proximal tendinopathy, stage 1):"
+        )
+        if not ok or not name.strip():
+            return
+        user = self.user
+
+        def write(db: Any) -> str:
+            from clinic_app.storage import records
+
+            return records.save_template(db, name.strip(), program, user=user).name
+
+        self.runner.run(
+            "Saving the template",
+            write,
+            on_success=lambda saved: self.setToolTip(f"Saved as “{saved}”"),
+            parent=self,
+        )
+
+
+def _templates(db: Any) -> list[Any]:
+    from clinic_app.storage import records
+
+    return records.list_templates(db)

@@ -23,6 +23,7 @@ EVALUATION_ACTIONS = (
     "export_handout",
     "print_handout",
     "preview",
+    "preview_handout",
     "save_now",
     "hand_to_patient",
 )
@@ -70,10 +71,12 @@ def build_menus(w: MainWindow) -> None:
         QKeySequence.StandardKey.Print,
     )
     add(file, "preview", "Pre&view report", w.on_preview_triggered)
+    add(file, "preview_handout", "Previe&w handout", lambda: w.documents.preview("handout"))
     add(file, "export_fhir", "Export &FHIR…", lambda: export_fhir(w))
     file.addSeparator()
     add(file, "backup", "&Backup…", w.on_backup_triggered)
     add(file, "settings", "&Settings…", w.on_settings_triggered)
+    add(file, "library", "Exercise &library…", lambda: w._open("library_dialog.Library"))
     add(
         file,
         "change_password",

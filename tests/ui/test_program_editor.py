@@ -220,6 +220,8 @@ def test_an_impossible_dose_names_exercise_and_field_and_is_not_stored(
     assert ed.list.item(1).text().startswith("⚠ 2.")
     row = window.page.view.editor.row("home_program")
     assert expected in row.error.text()  # the page's error line too
+    if field == "sets" and typed == "0":
+        shot(window, "program_invalid.png")
     invalid = window.page.view.editor.invalid_fields()
     assert [(i.id, reason) for i, _s, reason in invalid] == [("home_program", expected)]
     save(qtbot, window)
@@ -229,8 +231,6 @@ def test_an_impossible_dose_names_exercise_and_field_and_is_not_stored(
     assert not ed.dose_error.isVisible()
     save(qtbot, window)
     assert stored_program(db_url, ev.id)["exercises"][1][field] == 3
-    if field == "sets" and typed == "0":
-        shot(window, "program_invalid.png")
 
 
 def _add_by_search(qtbot: Any, ed: ProgramEditor, text: str, exercise_id: str) -> None:
