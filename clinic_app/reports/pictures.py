@@ -650,12 +650,28 @@ def svg_drawing(svg: bytes, width: float, max_height: float | None = None) -> Dr
     return d
 
 
-def raster_size(data: bytes) -> tuple[int, int]:
-    """Pixel width and height of a PNG or JPEG (reportlab's reader)."""
-    from reportlab.lib.utils import ImageReader
+_raster_sizes: dict[str, tuple[int, int]] = {}
 
-    w, h = ImageReader(io.BytesIO(data)).getSize()
-    return int(w), int(h)
+
+def raster_size(data: bytes) -> tuple[int, int]:
+    """Pixel width and height of a PNG or JPEG, decoded in full once per picture, so a damaged
+    one is refused here (:class:`PictureDrawError`) and not while the PDF is being drawn."""
+    key = hashlib.sha256(data).hexdigest()
+    if key not in _raster_sizes:
+        from PIL import Image
+
+        try:
+            with Image.open(io.BytesIO(data)) as im:
+                im.load()
+                size = im.size
+        except Exception as exc:  # noqa: BLE001 - whatever the decoder says: not drawable
+            raise PictureDrawError(
+                f"the picture cannot be decoded ({type(exc).__name__})"
+            ) from None
+        if len(_raster_sizes) > 256:
+            _raster_sizes.clear()
+        _raster_sizes[key] = (int(size[0]), int(size[1]))
+    return _raster_sizes[key]
 
 
 def picture_flowable(

@@ -338,3 +338,17 @@ def test_the_therapists_words_print_as_typed(form: Form, example, make_data: Mak
     assert "Your note: Keep <b>slow</b> & steady: 5 < 6. Second line 王芳." in flat
     assert "Use: band <red>" in flat
     assert "<script>alert(1)</script> & more" in flat
+
+
+def test_a_damaged_png_is_left_out_not_the_handout(
+    form: Form, example, make_data: MakeData
+) -> None:
+    png = _png((64, 64), (10, 200, 10))
+    damaged = Picture.of(png[: len(png) // 2], "image/png")  # the header says 64 x 64
+    library = shipped_library(form).merged([_custom(damaged)])
+    findings = with_values(
+        form, example("runner_left_proximal"), home_program=_program_with("wall_sit_hold")
+    )
+    pdf = build_pdf(build_handout, replace(make_data(findings), library=library))
+    assert "1. Wall sit hold" in pdf.flat
+    assert (64, 64) not in _image_sizes(pdf)
