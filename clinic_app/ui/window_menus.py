@@ -119,6 +119,11 @@ def build_menus(w: MainWindow) -> None:
     w.admin_menu = bar.addMenu("&Admin")
     add(w.admin_menu, "access_log", "&Access log…", lambda: w._open("access_log.AccessLog"))
     add(w.admin_menu, "accounts", "A&ccounts…", lambda: w._open("accounts_dialog.Accounts"))
+    # Help (ui/help_dialogs.py): the shipped guide in the app, shortcuts read from these menus.
+    help_menu = bar.addMenu("&Help")
+    add(help_menu, "help_guide", "&User guide", lambda: _help(w, "guide"), "F1")
+    add(help_menu, "help_shortcuts", "&Keyboard shortcuts", lambda: _help(w, "shortcuts"))
+    add(help_menu, "help_about", "&About clinic_app", lambda: _help(w, "about"))
     w.context.clinician_changed.connect(lambda _c: update_actions(w))
     update_actions(w)
 
@@ -130,6 +135,12 @@ def _hand(w: MainWindow) -> None:
     choose_and_hand(w)
 
 
+def _help(w: MainWindow, which: str) -> None:
+    from clinic_app.ui.help_dialogs import open_help
+
+    open_help(w, which)
+
+
 def update_actions(w: MainWindow) -> None:
     """Only the list, the search box and Quit work until attached; the rest as the screen
     allows. Every handler runs only from an enabled action or from a panel that exists once
@@ -139,7 +150,7 @@ def update_actions(w: MainWindow) -> None:
         return
     if not w.is_ready:
         for key, action in w.actions_.items():
-            action.setEnabled(key in ("quit", "find_patient"))
+            action.setEnabled(key in ("quit", "find_patient") or key.startswith("help_"))
         return
     for action in w.actions_.values():
         action.setEnabled(True)
@@ -170,6 +181,7 @@ def update_admin_actions(w: MainWindow) -> None:
     w.admin_menu.menuAction().setVisible(admin)
     for key in ("access_log", "accounts"):
         w.actions_[key].setEnabled(admin and w.is_ready)
+
 
 def export_fhir(w: MainWindow, path: str | None = None) -> int:
     """File → Export FHIR…: the shown patient's whole record as a FHIR bundle (issue 20),
