@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from clinic_app.core.kinds import KIND_LABELS
+from clinic_app.ui.program_history import ProgramHistory, ProgramVersion, program_versions
 
 if TYPE_CHECKING:
     from clinic_app.storage.database import Database
@@ -84,6 +85,7 @@ class EpisodeView:
     selected: Episode | None
     rows: tuple[TimelineRow, ...]  # newest first
     due: CareDue | None
+    programs: tuple[ProgramVersion, ...] = ()  # the home program's versions (issue 17)
 
 
 def due_text(due: CareDue | None) -> tuple[str, bool]:
@@ -177,7 +179,10 @@ def read_episode_view(
         rows.append(TimelineRow(entry.on, entry.what, label, record))
     rows.reverse()
     due = records.care_due(db, chosen.id, today)
-    return EpisodeView(episodes, chosen, tuple(rows), due)
+    from clinic_app.storage.records.evaluations import episode_values
+
+    programs = program_versions(episode_values(db, chosen.id)[1])
+    return EpisodeView(episodes, chosen, tuple(rows), due, programs)
 
 
 def main_factors(db: Database, ev: Evaluation) -> str:
@@ -274,6 +279,8 @@ class EpisodePanel(QWidget):
         self.table.itemActivated.connect(self.on_table_item_activated)
         self.table.itemDoubleClicked.connect(self.on_table_item_activated)
         right.addWidget(self.table, 1)
+        self.programs = ProgramHistory(self)
+        right.addWidget(self.programs)
         layout.addLayout(right, 1)
         self.show_view(None)
 
@@ -307,6 +314,7 @@ class EpisodePanel(QWidget):
         self.due.setStyleSheet(DUE_STYLE if warn else PLAIN_STYLE)
         self.due.setProperty("due", warn)
         self._fill_table(() if view is None else view.rows, keep)
+        self.programs.show_versions(() if view is None else view.programs)
 
     def _fill_list(self, view: EpisodeView | None) -> None:
         self.episode_list.clear()

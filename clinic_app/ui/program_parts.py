@@ -105,10 +105,10 @@ class Entry:
         t = self.texts
         out = []
         if t.get("sets"):
-            out.append(f"{t['sets']} × {t.get('reps') or t.get('hold_seconds') or '?'}")
+            out.append(f"{t['sets']} × {t['reps']}" if t.get("reps") else f"{t['sets']} sets")
         elif t.get("reps"):
             out.append(f"{t['reps']} reps")
-        if t.get("hold_seconds") and (t.get("reps") or not t.get("sets")):
+        if t.get("hold_seconds"):
             out.append(f"hold {t['hold_seconds']} s")
         if self.base.side != "both":
             out.append(SIDE_LABELS[self.base.side].lower())

@@ -124,3 +124,77 @@ def test_an_initial_evaluation_does_not_carry_a_program(db, shipped_form: Form) 
     _record(db, shipped_form, p.id, {"home_program": PROGRAM}, eval_date=START)
     again = records.start_evaluation(db, p.id, shipped_form, user="t", eval_date=START)
     assert records.get_evaluation(db, again.id).findings["values"] == {}
+
+
+def test_the_episode_panel_lists_program_versions_with_adherence(
+    qtbot: Any, db: Any, shipped_form: Form
+) -> None:
+    from clinic_app.ui.episode_panel import EpisodePanel, read_episode_view
+
+    p = _patient(db)
+    first = _record(db, shipped_form, p.id, {"home_program": PROGRAM}, eval_date=START)
+    day = START
+    for n, (days, program) in enumerate(
+        [
+            (5, None),  # carried unchanged
+            (3, {"exercises": [*PROGRAM["exercises"][:1], {"exercise": "dead_bug"}]}),
+            (6, None),
+        ],
+        1,
+    ):
+        day = START + timedelta(days=7 * n)
+        visit = records.start_evaluation(
+            db, p.id, shipped_form, user="t", kind="visit", eval_date=day
+        )
+        values = dict(records.get_evaluation(db, visit.id).findings["values"])
+        values["hep_days"] = days
+        if program is not None:
+            values["home_program"] = program
+        records.save_draft(
+            db, visit.id, validate(shipped_form, {"values": values}), visit.version, user="t"
+        )
+    view = read_episode_view(db, p.id, first.episode_id)
+    assert [(v.record, v.exercises) for v in view.programs] == [
+        ("Initial evaluation", 2),
+        ("Visit note 2", 2),
+    ]
+    one, two = view.programs
+    assert one.changes == "started with 2 exercises"
+    # visit 2 changed the program: its adherence (3/7) was about version 1
+    assert one.adherence == (("Visit note 1", 5), ("Visit note 2", 3))
+    assert two.changes == "added dead_bug; removed side_plank; note changed"
+    assert two.adherence == (("Visit note 3", 6),)
+    panel = EpisodePanel()
+    qtbot.addWidget(panel)
+    panel.show_view(view)
+    lines = panel.programs.lines()
+    assert lines[0].startswith("Version 2 · 24 Sep 2026 · Visit note 2 · 2 exercises")
+    assert lines[0].endswith("Adherence: done 6/7 days (Visit note 3)")
+    assert "done 5/7 days (Visit note 1), 3/7 days (Visit note 2)" in lines[1]
+    empty = EpisodePanel()
+    qtbot.addWidget(empty)
+    empty.show_view(None)
+    assert empty.programs.lines() == ["No home program recorded in this episode yet."]
+
+
+def test_program_changes_in_words() -> None:
+    from clinic_app.core.program import parse_program
+    from clinic_app.ui.program_history import changes_between
+
+    a = parse_program(PROGRAM)
+    b = parse_program(
+        {
+            "exercises": [
+                {"exercise": "side_plank", "side": "left", "sets": 2, "hold_seconds": 45},
+                {"exercise": "glute_bridge", "sets": 4, "reps": 12},
+            ],
+            "note": "Isometrics first.",
+        }
+    )
+    assert changes_between(a, b) == (
+        "side_plank 2 sets, hold 30 s, left → 2 sets, hold 45 s, left; "
+        "glute_bridge 3 × 12 → 4 × 12; new order"
+    )
+    assert changes_between(a, a) == "unchanged"
+    c = parse_program({"exercises": PROGRAM["exercises"][::-1], "note": PROGRAM["note"]})
+    assert changes_between(a, c) == "new order"
