@@ -27,6 +27,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QLabel, QStackedWidget, QVBoxLayout, QWidget
 
 from clinic_app.core.changes import previous_values
+from clinic_app.core.engine import Assessment, assess
 from clinic_app.core.findings import Findings
 from clinic_app.core.form import Form, ItemType, Section
 from clinic_app.core.goals import STATUS_LABELS, merged_values
@@ -239,6 +240,17 @@ class VisitView(EvaluationView):
             return findings
         values = merged_values([self._base.values, findings.values])
         return Findings(self.form.id, self.form.version, values)
+
+    def _recompute(self, findings: Findings) -> Assessment:
+        # The banner and the panel are refilled only when the assessment differs from the one
+        # shown: typing a visit's text, or reopening a note, mostly leaves it as it was.
+        assessment = assess(self.form, self.assessed_findings(findings))
+        shown = self.panel.assessment
+        if shown is None or assessment.red_flags != shown.red_flags:
+            self.banner.show_flags(assessment.red_flags)
+        if assessment != shown:
+            self.panel.show_assessment(assessment)
+        return assessment
 
     def goals(self) -> tuple[Any, ...]:
         if self._goals is None:

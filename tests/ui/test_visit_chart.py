@@ -151,10 +151,13 @@ def test_typing_todays_value_redraws_the_chart(
     assert gap is not None
     assert gap.series[0].points[-1] == ch.Point(today, 5.6, "visit")
     # A value refused by the form is not drawn: the value from before that typing stays.
-    qtbot.keyClick(right, Qt.Key.Key_Return)  # that entry is done
+    left.setFocus()  # that entry is done (the field lost the focus)
+    right.setFocus()
+    right.end(False)
     qtbot.keyClicks(right, "x")
     assert right.text() == "270x"
     QApplication.processEvents()
+    assert chart.isVisible()
     assert [v for s, v, on in points(chart.values) if on == today and s == "Right"] == [270.0]
     # Cleared: today's point goes.
     for field in (right, left):

@@ -298,3 +298,29 @@ def test_episode_values_reads_the_episode_oldest_first(db: Any, shipped_form: Fo
     assert episode_values(db, a_visit.episode_id)[1][-1].values["slr_deg"]["left"] == 66
     with pytest.raises(NotFoundError):
         episode_values(db, 987654)
+
+
+def test_the_panel_is_refilled_only_when_the_assessment_changes(
+    qtbot: Any, window: Any, db: Any, shipped_form: Form
+) -> None:
+    _, (ben, b_visit) = two_notes(db, shipped_form)
+    view = open_note(qtbot, window, ben, b_visit)
+    filled: list[Any] = []
+    original = view.panel.show_assessment
+
+    def counted(assessment: Any) -> None:
+        filled.append(assessment)
+        original(assessment)
+
+    view.panel.show_assessment = counted  # type: ignore[method-assign]
+    text = view.editor.editor("visit_report_text").focus_widgets()[0]
+    qtbot.keyClicks(text, "better")  # words only: the assessment stays as it was
+    assert filled == []
+    assert not view.banner.isVisible()
+    view.picker.search.setText("gap")
+    view.picker.pick_current()
+    view.editor.editor("rf_gap").buttons["yes"].click()  # a red flag: banner and panel follow
+    assert view.banner.isVisible()
+    assert "R1" in [f.id for f in view.banner.flags]
+    assert [f.id for f in filled[-1].red_flags] == ["R1"]
+    assert view.panel.assessment is view.assessment
