@@ -18,11 +18,10 @@ from typing import Any
 
 import yaml
 
-from clinic_app.core.engine import Assessment
 from clinic_app.core.findings import Findings
 from clinic_app.core.form import Form, ItemType
 from clinic_app.core.library import Library, Picture
-from clinic_app.core.program import Program, ProgramExercise, resolve, suggest_program
+from clinic_app.core.program import Program, ProgramExercise, resolve
 from clinic_app.paths import resources_dir
 from clinic_app.reports import figures
 
@@ -338,13 +337,3 @@ def stored_program(form: Form, findings: Findings) -> Program | None:
             if isinstance(value, Program) and (value.exercises or value.note):
                 return value
     return None
-
-
-def handout_program(
-    form: Form, findings: Findings, assessment: Assessment, library: Library
-) -> Program:
-    """What the handout prints: the therapist's stored program, else the suggested one (what
-    the factors suggest, as before there were programs). An emergency red flag prints no
-    exercises at all; that is the handout's own check, before this is asked."""
-    stored = stored_program(form, findings)
-    return stored if stored is not None else suggest_program(form, assessment, library)
