@@ -9,6 +9,7 @@ not signed (or does not exist) every page says so.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -36,6 +37,7 @@ from clinic_app.reports.visit_note import (
 )
 
 if TYPE_CHECKING:
+    from clinic_app.core.form import Form
     from clinic_app.storage.database import Database
 
 BODY_PT = 9.5
@@ -111,8 +113,9 @@ def _dated(text: str, on: object, draft: bool) -> str:
 def _measures(data: ProgressData, s: Styles, width: float) -> list[Flowable]:
     form = data.report.form
     out: list[Flowable] = [CondPageBreak(40 * mm), para("Baseline and latest values", s["h1"])]
-    changed = [p for p in data.items if not _unchanged(p)]
-    same = [p for p in data.items if _unchanged(p)]
+    shown = _without_repeated_scores(form, data.items)
+    changed = [p for p in shown if not _unchanged(p)]
+    same = [p for p in shown if _unchanged(p)]
     if not data.items:
         out.append(para("No item was measured more than once in this episode yet.", s["body"]))
     elif not changed:
@@ -157,6 +160,26 @@ def _measures(data: ProgressData, s: Styles, width: float) -> list[Flowable]:
             )
         )
     return out
+
+
+def _without_repeated_scores(form: Form, items: Sequence[ItemProgress]) -> list[ItemProgress]:
+    """The items without a score item whose baseline and latest are exactly what its
+    questionnaire's answers score: the answers' row ("LEFS 56/80 (patient-reported)") says it."""
+    from clinic_app.core.responses import covered_scores
+
+    by_id = {p.item.id: p for p in items}
+    repeated = set()
+    for p in items:
+        target = by_id.get(str(p.item.score_item)) if p.item.score_item else None
+        if target is None:
+            continue
+        pairs = ((p.baseline, target.baseline), (p.latest, target.latest))
+        if all(
+            target.item.id in covered_scores(form, {p.item.id: a, target.item.id: n})
+            for a, n in pairs
+        ):
+            repeated.add(target.item.id)
+    return [p for p in items if p.item.id not in repeated]
 
 
 def _change_cell(p: ItemProgress, s: Styles) -> Flowable:

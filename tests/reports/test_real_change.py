@@ -180,3 +180,4 @@ def test_the_discharge_summary_prints_the_flags(demo_discharge: tuple[str, str])
     assert "L real change (+13°: exceeds the MDC of 7°)" in text
     assert "R within measurement noise (+1°: is below the MDC of 7°)" in text
     assert "“Real change”: the change passes the measure's minimal detectable change" in text
+    assert "LEFS total 56 points (" not in text  # that row would repeat its answers' row
