@@ -179,7 +179,8 @@ def main(argv: list[str]) -> int:
     for key in ("regular", "large"):
         ms = r[key]["ms"]
         print(  # noqa: T201
-            f"handout {key}: p50 {statistics.median(ms):.1f} ms, max {max(ms):.1f} ms,"
+            f"handout {key}: p50 {statistics.median(ms):.1f} ms (CPU"
+            f" {statistics.median(r[key]['cpu_ms']):.1f} ms), max {max(ms):.1f} ms,"
             f" first {r[key]['first_ms']:.0f} ms, {r[key]['pages']} pages"
             + (f" (target ≤ {TARGET_MS:.0f} ms)" if key == "regular" else "")
         )
