@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtGui import QAction, QKeyEvent
 from PySide6.QtWidgets import (
-    QDialog,
+    QApplication,
+    QFrame,
     QLabel,
     QLineEdit,
     QListWidget,
@@ -116,8 +117,13 @@ def search(query: str, entries: Sequence[Entry]) -> list[Entry]:
     return [e for _, _, e in scored]
 
 
-class CommandPalette(QDialog):
+class CommandPalette(QFrame):
     """A search box over the editor's items and the window's actions; Enter jumps or runs.
+
+    A panel inside the window, not a window of its own: the focus moves to it at once, so the
+    first letters typed after Ctrl+K land in the search box (a new window is activated later by
+    the window manager, and a fast typist's first keys would go into the field below). Esc, or
+    the focus going elsewhere, closes it.
 
     Signals: none (a chosen item is focused in ``editor``; a chosen action is triggered after
     the palette closed).
@@ -127,7 +133,10 @@ class CommandPalette(QDialog):
         self, editor: Any | None, actions: Iterable[QAction], parent: QWidget | None = None
     ) -> None:
         super().__init__(parent)
-        self.setWindowTitle("Jump to an item or an action")
+        self.setObjectName("commandPalette")
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.setAutoFillBackground(True)
+        self.setAccessibleName("Jump to an item or an action")
         self.editor = editor  # clinic_app.ui.editor.EvaluationEditor, or None
         self.entries: list[Entry] = []
         if editor is not None:
@@ -156,7 +165,29 @@ class CommandPalette(QDialog):
         self.resize(560, 420)
         self.chosen: Entry | None = None
         self.on_search_box_text_changed("")
-        self.search_box.setFocus()
+        self.hide()
+
+    def open(self) -> None:
+        """Show it over the top of its window's centre, with the focus in the search box."""
+        host = self.parentWidget()
+        if host is not None:
+            width = min(560, max(320, host.width() - 40))
+            height = min(420, max(200, host.height() - 80))
+            self.setGeometry((host.width() - width) // 2, 40, width, height)
+        self.show()
+        self.raise_()
+        self.search_box.setFocus(Qt.FocusReason.PopupFocusReason)
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            app.focusChanged.connect(self.on_app_focus_changed)
+
+    def close_palette(self) -> None:
+        self.hide()
+        self.deleteLater()
+
+    def on_app_focus_changed(self, _old: QWidget | None, now: QWidget | None) -> None:
+        if self.isVisible() and (now is None or not self.isAncestorOf(now)):
+            self.close_palette()  # clicked or tabbed elsewhere
 
     def shown(self) -> list[Entry]:
         return [
@@ -188,14 +219,17 @@ class CommandPalette(QDialog):
                 if current is not None:
                     self.on_results_item_activated(current)
                 return True
+            if key == Qt.Key.Key_Escape:
+                self.close_palette()
+                return True
         return super().eventFilter(watched, event)
 
     def on_results_item_activated(self, line: QListWidgetItem) -> None:
         entry: Entry = line.data(Qt.ItemDataRole.UserRole)
         self.chosen = entry
-        self.accept()
+        self.hide()  # first: the focus going to the item must not close it twice
+        self.deleteLater()
         if entry.item_id is not None and self.editor is not None:
-            self.editor.window().activateWindow()  # the focus goes back to the window
             self.editor.focus_item(entry.item_id)
         elif entry.action is not None:
             # After the palette is gone: an action that opens a dialog gets a clean stack.
@@ -211,6 +245,5 @@ def open_palette(window: Any) -> CommandPalette:
     editor = view.editor if view is not None and showing else None
     actions = [a for key, a in window.actions_.items() if key != "palette"]
     palette = CommandPalette(editor, actions, window)
-    palette.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     palette.open()
     return palette
