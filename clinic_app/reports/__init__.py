@@ -86,5 +86,11 @@ def warm_up(form: Form | None = None) -> None:
         )
         build_clinician_report(data, io.BytesIO())
         build_handout(data, io.BytesIO())
+        from clinic_app.core.library import shipped_library
+        from clinic_app.reports.pictures import picture_flowable
+
+        for ex in shipped_library(form).values():  # every drawing read once (~6 ms each)
+            for pic in ex.pictures:
+                picture_flowable(pic.media_type, pic.data, 100.0)
     except Exception:  # warming is optional: the real build will report any problem
         pass
