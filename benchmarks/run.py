@@ -37,6 +37,7 @@ import episode  # noqa: E402
 import handout as handout_bench  # noqa: E402
 import interop  # noqa: E402  (issue 20: FHIR/CSV export, patient import)
 import library as library_bench  # noqa: E402  (issue 17: the exercise library)
+import program_editor as program_editor_bench  # noqa: E402  (issue 17: the program editor)
 import self_entry  # noqa: E402  (issue 16: the patient's self-entry screen)
 
 WORK = clinics.CACHE / "work"
@@ -1205,6 +1206,7 @@ def main(argv: list[str] | None = None) -> int:
         ("self_entry", lambda: self_entry.measure(bench, sys.modules[__name__])),
         ("interop", lambda: interop.measure(bench, sys.modules[__name__])),
         ("library", lambda: library_bench.measure(bench, sys.modules[__name__])),
+        ("program_editor", lambda: program_editor_bench.measure(bench, sys.modules[__name__])),
     ]
     want = args.only or {name for name, _ in figures}
     for name, measure in figures:

@@ -625,9 +625,10 @@ class ProgramEditor(ValueEditor):
                 line.setText(text)
             line.setEnabled(editable)
             bad = entry is not None and (n, key) in self.problems
-            line.setProperty("invalid", bad)
-            line.style().unpolish(line)
-            line.style().polish(line)
+            if bool(line.property("invalid")) != bad:  # a new style only when it changes
+                line.setProperty("invalid", bad)
+                line.style().unpolish(line)
+                line.style().polish(line)
         self.side.setCurrentIndex(self.side.findData(entry.base.side) if entry else 2)
         self.side.setEnabled(editable)
         if entry is None or self.instruction.toPlainText() != entry.texts.get("instruction", ""):

@@ -171,6 +171,7 @@ class ExerciseSearch(QWidget):
         self.search.returnPressed.connect(self.choose_current)
         self.search.installEventFilter(self)
         find_label.setBuddy(self.search)
+        self._filled = False
         self.region = QComboBox(self)
         self.region.setAccessibleName("Region")
         self.purpose = QComboBox(self)
@@ -222,11 +223,13 @@ class ExerciseSearch(QWidget):
                 shown = f"{v} {names[v]}" if v in names else v
                 combo.addItem(shown[:44], v)
             combo.blockSignals(False)
-        self.refresh()
+        if self.results.count() or self.search.text():
+            self.refresh()  # else filled when the search is first used (opening stays quick)
 
     def refresh(self) -> None:
         if self.library is None:
             return
+        self._filled = True
         text = self.search.text().strip()
         factor = self.factor.currentData()
         if len(text) > 1 and text[0] in "Ff" and text[1:].isdigit():  # "F3": by factor
@@ -262,6 +265,8 @@ class ExerciseSearch(QWidget):
             self.chosen.emit(str(item.data(Qt.ItemDataRole.UserRole)))
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.search and event.type() == QEvent.Type.FocusIn and not self._filled:
+            self.refresh()  # the whole library listed once the search is reached
         if (
             watched is self.search
             and event.type() == QEvent.Type.KeyPress
