@@ -21,6 +21,7 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 from clinic_app.ui.access_log import record_access
 from clinic_app.ui.context import AppContext
+from clinic_app.ui.export_folder import export_folder, remember_export_folder
 from clinic_app.ui.operations import show_failure
 from clinic_app.ui.text import report_file_name
 
@@ -180,11 +181,13 @@ class DocumentActions(QObject):
         if data is None or p is None:
             return None
         default = report_file_name(p, data.evaluation.date, kind)
+        folder = export_folder(self.context.db)  # the last one used for this clinic
         path, _ = QFileDialog.getSaveFileName(
-            self.parent_widget, f"Export {kind}", str(Path.home() / default), "PDF (*.pdf)"
+            self.parent_widget, f"Export {kind}", str(folder / default), "PDF (*.pdf)"
         )
         if not path or not self._build(kind, data, Path(path), what):
             return None
+        remember_export_folder(self.context.db, path)
         self._record("export")
         self.status.emit(f"Exported {path}")
         return Path(path)

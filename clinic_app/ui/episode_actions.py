@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QFileDialog, QWidget
 
 from clinic_app.ui.access_log import record_access
 from clinic_app.ui.context import AppContext
+from clinic_app.ui.export_folder import export_folder, remember_export_folder
 from clinic_app.ui.operations import show_failure
 from clinic_app.ui.text import report_file_name
 
@@ -138,11 +139,13 @@ class EpisodeActions(QObject):
         words = REPORT_WORDS[kind]
         if path is None:
             default = report_file_name(patient, episode.start_date, kind)
+            folder = export_folder(self.context.db)  # the last one used for this clinic
             path, _ = QFileDialog.getSaveFileName(
-                self.parent_widget, f"Export {words}", str(Path.home() / default), "PDF (*.pdf)"
+                self.parent_widget, f"Export {words}", str(folder / default), "PDF (*.pdf)"
             )
             if not path:
                 return 0
+            remember_export_folder(self.context.db, path)
         target, eid = Path(path), episode.id
 
         def op(db: Database) -> Path:
