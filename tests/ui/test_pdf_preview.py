@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
@@ -184,3 +185,46 @@ def test_print_sends_the_pdf_on_the_chosen_paper(
     assert len(printed.pages) == 2
     box = printed.pages[0].mediabox
     assert (round(float(box.width)), round(float(box.height))) == (612, 792)
+
+
+@pytest.mark.parametrize(
+    ("action", "kind"), [("preview", "report"), ("preview_handout", "handout")]
+)
+def test_preview_in_the_window_shows_the_document_in_the_app(
+    qtbot: QtBot, window: Any, action: str, kind: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """*Preview report* (and *Preview handout*) open the in-app preview on the stored record,
+    never the system viewer (which silently did nothing without one)."""
+    from pypdf import PdfReader
+    from PySide6.QtGui import QDesktopServices
+
+    from clinic_app.storage import records
+    from tests.ui.helpers import settle
+
+    opened: list[object] = []
+    monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: opened.append(url) or True)
+    patient = records.create_patient(
+        window.db, records.PatientFields("Pia", "Vate", "PV-1"), user="t"
+    )
+    window.patients.model.reload()
+    window.patients.select_patient(patient.id)
+    window.detail.new_eval_button.click()
+    settle(qtbot, window)
+    assert window.actions_[action].isEnabled()
+    window.actions_[action].trigger()
+    dialog = window.documents.preview_dialog
+    assert dialog is not None
+    assert dialog.isVisible()
+    assert not dialog.isModal()  # the record stays usable beside it
+    pages = len(PdfReader(dialog.path).pages)
+    assert pages >= 1
+    assert dialog.page_count() == pages
+    assert dialog.path.name.endswith(f"{kind}.pdf")
+    assert opened == []
+    if kind == "report":
+        qtbot.wait(800)  # QPdfView renders its pages on a thread
+        folder = Path("/tmp/h8")
+        folder.mkdir(exist_ok=True)
+        dialog.grab().save(str(folder / "preview_report.png"))
+    dialog.close_button.click()
+    assert not dialog.isVisible()
