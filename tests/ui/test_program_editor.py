@@ -392,3 +392,71 @@ def test_the_next_visit_note_starts_from_the_program(
     save(qtbot, window)
     assert stored_program(db_url, visit.id)["exercises"][0]["sets"] == 3
     assert stored_program(db_url, ev.id)["exercises"][0]["sets"] == 5
+
+
+def test_save_a_template_and_apply_it_to_another_record(
+    qtbot: Any, make_window: Any, db: Any, db_url: str, shipped_form: Form
+) -> None:
+    from PySide6.QtWidgets import QInputDialog
+
+    patient, ev = patient_with(db, shipped_form, runner_values())
+    window = make_window()
+    ed = open_program(qtbot, window, db, patient, ev.id)
+    assert ed.templates.isEnabled()
+    ed.accept_button.click()
+    ed.list.setCurrentRow(0)
+    qtbot.keyClick(ed.list, Qt.Key.Key_Delete)
+    kept = ids(ed)
+
+    def name_it(box: Any) -> None:
+        assert isinstance(box, QInputDialog)
+        box.setTextValue("proximal tendinopathy, stage 1")
+        box.accept()
+
+    when_modal(name_it)
+    ed.templates.save()
+    settle(qtbot, window)
+    (saved,) = records.list_templates(db)
+    assert saved.name == "proximal tendinopathy, stage 1"
+    assert [e.exercise for e in saved.program.exercises] == kept
+
+    other_patient, other = patient_with(db, shipped_form, runner_values(), mrn="H-2")
+    assert window.page.close_evaluation()
+    ed2 = open_program(qtbot, window, db, other_patient, other.id)
+    ed2.templates.fill()  # what opening the menu does
+    actions = [a for a in ed2.templates.menu_.actions() if a.text().startswith("Apply")]
+    assert [a.text() for a in actions] == [f"Apply “proximal tendinopathy, stage 1” ({len(kept)})"]
+    actions[0].trigger()
+    assert ids(ed2) == kept
+    assert not ed2.pending
+    save(qtbot, window)
+    assert [e["exercise"] for e in stored_program(db_url, other.id)["exercises"]] == kept
+
+
+def test_a_read_only_record_without_a_program_suggests_nothing(
+    qtbot: Any, shipped_form: Form
+) -> None:
+    from clinic_app.core import engine
+
+    ed = ProgramEditor(shipped_form.items["home_program"])
+    qtbot.addWidget(ed)
+    assessment = engine.assess(shipped_form, validate(shipped_form, {"values": runner_values()}))
+    ed.set_environment(assessment=assessment, form=shipped_form, user="t")
+    ed.set_value(None)
+    assert ed.pending
+    ed.set_read_only(True)
+    assert not ed.pending
+    assert ed.entries == []
+    assert ed.banner.text() == "No home program in this record."
+    assert not ed.finder.isEnabled()
+    assert not ed.add_exercise("glute_bridge")
+    ed.set_value({"exercises": [{"exercise": "glute_bridge", "sets": 3}]})
+    assert [e.base.exercise for e in ed.entries] == ["glute_bridge"]
+    ed.list.setCurrentRow(0)
+    assert not ed.fields["sets"].isEnabled()
+    assert not ed.remove_button.isEnabled()
+    edited: list[Any] = []
+    ed.edited.connect(edited.append)
+    ed.remove_current()
+    ed.move_current(1)
+    assert edited == []  # nothing changes a signed record's program
