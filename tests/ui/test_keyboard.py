@@ -341,3 +341,28 @@ def test_unknown_record_fills_nothing(qtbot, shipped_window: MainWindow, db_url:
     assert "sex" not in values
     assert "age_group" not in values
     assert QPoint  # (imported for the click helpers above)
+
+
+def test_body_chart_space_marks_and_enter_moves_on(qtbot, shipped: Form) -> None:
+    view = shown_view(qtbot, shipped)
+    editor = view.editor
+    chart = editor.focus_item("pain_location")
+    key(qtbot, Qt.Key.Key_Right)  # the chart's own arrows: to the right leg
+    key(qtbot, Qt.Key.Key_Space)
+    first = shipped.item("pain_location").allowed[0]
+    assert list(dict(editor.findings.sides("pain_location"))["right"]) == [first]
+    key(qtbot, Qt.Key.Key_Return)  # moves on; marks nothing more
+    assert focused() is not chart
+    assert focused().accessibleName().startswith("Pain quality")
+    assert len(dict(editor.findings.sides("pain_location"))["right"]) == 1
+
+
+def test_a_section_chosen_by_keyboard_in_the_list(qtbot, shipped: Form) -> None:
+    view = shown_view(qtbot, shipped)
+    editor = view.editor
+    editor.nav.setFocus()
+    index = [s.id for s in editor.sections].index("flexibility")
+    editor.nav.setCurrentItem(editor.nav.topLevelItem(index))
+    assert focused() is editor.nav  # arrowing through the list keeps the focus there
+    qtbot.keyClick(editor.nav, Qt.Key.Key_Return)
+    assert focused().accessibleName() == "Passive straight leg raise, left"
