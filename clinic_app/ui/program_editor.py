@@ -629,7 +629,7 @@ class ProgramEditor(ValueEditor):
                 line.setProperty("invalid", bad)
                 line.style().unpolish(line)
                 line.style().polish(line)
-        self.side.setCurrentIndex(self.side.findData(entry.base.side) if entry else 2)
+        self.side.setCurrentIndex(self.side.findData(entry.base.side) if entry else 0)
         self.side.setEnabled(editable)
         if entry is None or self.instruction.toPlainText() != entry.texts.get("instruction", ""):
             self.instruction.setPlainText(entry.texts.get("instruction", "") if entry else "")

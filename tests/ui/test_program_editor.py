@@ -313,6 +313,7 @@ def test_an_emergency_red_flag_says_the_handout_is_the_emergency_message(
     assert ed.banner.isVisible()
     assert ed.banner.text() == EMERGENCY_TEXT
     assert ed.entries == []  # nothing suggested
+    qtbot.wait(300)  # the page lays out the taller editor
     shot(window, "program_emergency.png")
 
 
