@@ -51,7 +51,12 @@ def _program_of(values: Mapping[str, Any]) -> Program | None:
 
 
 def _name(ex: ProgramExercise) -> str:
-    return ex.snapshot.title if ex.snapshot is not None else ex.exercise
+    if ex.snapshot is not None:
+        return ex.snapshot.title
+    from clinic_app.core.library import shipped_library
+
+    found = shipped_library().get(ex.exercise)
+    return found.title if found is not None else ex.exercise
 
 
 def _dose(ex: ProgramExercise) -> str:

@@ -461,3 +461,22 @@ def test_a_read_only_record_without_a_program_suggests_nothing(
     ed.remove_current()
     ed.move_current(1)
     assert edited == []  # nothing changes a signed record's program
+
+
+def test_the_autosave_stores_a_dose_edit_without_a_flush(
+    qtbot: Any, make_window: Any, db: Any, db_url: str, shipped_form: Form
+) -> None:
+    patient, ev = patient_with(db, shipped_form, runner_values())
+    window = make_window()
+    ed = open_program(qtbot, window, db, patient, ev.id)
+    ed.accept_button.click()
+    ed.list.setCurrentRow(2)
+    reps = ed.fields["reps"]
+    reps.setFocus()
+    reps.selectAll()
+    qtbot.keyClicks(reps, "15")
+    qtbot.keyClick(reps, Qt.Key.Key_Tab)
+    shown = ed.value()
+    assert shown is not None
+    qtbot.waitUntil(lambda: stored_program(db_url, ev.id) == shown.plain(), timeout=10_000)
+    assert stored_program(db_url, ev.id)["exercises"][2]["reps"] == 15

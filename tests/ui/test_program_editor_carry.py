@@ -8,6 +8,7 @@ else of the earlier record comes with it; another episode's program stays in its
 from __future__ import annotations
 
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -162,7 +163,7 @@ def test_the_episode_panel_lists_program_versions_with_adherence(
     assert one.changes == "started with 2 exercises"
     # visit 2 changed the program: its adherence (3/7) was about version 1
     assert one.adherence == (("Visit note 1", 5), ("Visit note 2", 3))
-    assert two.changes == "added dead_bug; removed side_plank; note changed"
+    assert two.changes == "added Dead bug; removed Side plank; note changed"
     assert two.adherence == (("Visit note 3", 6),)
     panel = EpisodePanel()
     qtbot.addWidget(panel)
@@ -171,6 +172,11 @@ def test_the_episode_panel_lists_program_versions_with_adherence(
     assert lines[0].startswith("Version 2 · 24 Sep 2026 · Visit note 2 · 2 exercises")
     assert lines[0].endswith("Adherence: done 6/7 days (Visit note 3)")
     assert "done 5/7 days (Visit note 1), 3/7 days (Visit note 2)" in lines[1]
+    panel.resize(900, 520)
+    panel.show()
+    qtbot.waitExposed(panel)
+    Path("/tmp/h8").mkdir(exist_ok=True)
+    panel.grab().save("/tmp/h8/episode_history.png")
     empty = EpisodePanel()
     qtbot.addWidget(empty)
     empty.show_view(None)
@@ -192,8 +198,8 @@ def test_program_changes_in_words() -> None:
         }
     )
     assert changes_between(a, b) == (
-        "side_plank 2 sets, hold 30 s, left → 2 sets, hold 45 s, left; "
-        "glute_bridge 3 × 12 → 4 × 12; new order"
+        "Side plank 2 sets, hold 30 s, left → 2 sets, hold 45 s, left; "
+        "Bridge 3 × 12 → 4 × 12; new order"
     )
     assert changes_between(a, a) == "unchanged"
     c = parse_program({"exercises": PROGRAM["exercises"][::-1], "note": PROGRAM["note"]})
