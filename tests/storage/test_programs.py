@@ -12,6 +12,7 @@ import io
 import json
 from dataclasses import replace as changed_copy
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -22,8 +23,9 @@ from clinic_app.core.library import Picture, shipped_library
 from clinic_app.core.program import parse_program, resolve, with_snapshots
 from clinic_app.paths import default_form_path
 from clinic_app.storage import records as r
-from clinic_app.storage.database import Database
+from clinic_app.storage.database import Database, open_database
 from clinic_app.storage.errors import StaleRecordError, StorageError
+from tests.storage.test_pg_roles import _as_workstation, clinic  # noqa: F401  (fixture)
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "program_isometrics.json"
 LOCKED = "never changed"
@@ -234,3 +236,21 @@ def test_templates_are_kept_by_name(db: Database) -> None:
     with pytest.raises(StorageError, match="template name"):
         r.save_template(db, "  ", {"exercises": []}, user="dana")
     assert counts(db)["program_template"] == 3
+
+
+@pytest.mark.postgres
+def test_a_workstation_role_can_add_but_not_remove_library_rows(clinic: Any) -> None:  # noqa: F811
+    """As the workstation role (INSERT only on the library's tables): the app's writes work,
+    and DELETE, TRUNCATE, UPDATE are refused by the grants before any trigger."""
+    db = open_database(clinic.workstation_url)
+    try:
+        pic = r.add_picture(db, png("red"), user="ws")
+        r.add_exercise(db, wall_sit(pic.sha256), user="ws")
+        r.update_exercise(db, wall_sit(pic.sha256), user="ws", expected_version=1)
+        r.save_template(db, "Stage 1", {"exercises": [{"exercise": "dead_bug"}]}, user="ws")
+        assert r.load_library(db)["clinic:wall_sit"].version == 2
+    finally:
+        db.close()
+    for table in TABLES:
+        for sql in (f"DELETE FROM {table}", f"TRUNCATE {table}", f"UPDATE {table} SET id = id"):
+            assert "permission denied" in _as_workstation(clinic, sql)
