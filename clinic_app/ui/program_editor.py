@@ -192,6 +192,7 @@ class ProgramEditor(ValueEditor):
         outer.addLayout(body)
         self.finder = ExerciseSearch(self)
         self.finder.chosen.connect(self.add_exercise)
+        self.finder.search.installEventFilter(self)
         outer.addWidget(self.finder)
         note_label = QLabel("&Note for the whole program", self)
         self.note = QPlainTextEdit(self)
@@ -466,6 +467,11 @@ class ProgramEditor(ValueEditor):
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if event.type() == QEvent.Type.FocusOut and watched in (self.note, self.instruction):
             self.finished.emit()
+        runner = self._runner
+        stale = runner is not None and id(runner) not in _LIBRARIES  # the library dialog saved
+        if watched is self.finder.search and event.type() == QEvent.Type.FocusIn and stale:
+            self._library = self._read_library(runner)
+            self.finder.set_library(self._library, self._form)
         return super().eventFilter(watched, event)
 
     def move_current(self, step: int) -> None:

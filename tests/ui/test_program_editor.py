@@ -480,3 +480,42 @@ def test_the_autosave_stores_a_dose_edit_without_a_flush(
     assert shown is not None
     qtbot.waitUntil(lambda: stored_program(db_url, ev.id) == shown.plain(), timeout=10_000)
     assert stored_program(db_url, ev.id)["exercises"][2]["reps"] == 15
+
+
+def test_a_clinic_exercise_with_its_picture_goes_into_the_program(
+    qtbot: Any, make_window: Any, db: Any, db_url: str, shipped_form: Form, tmp_path: Path
+) -> None:
+    """Saved in the library dialog while a record is open: found by the editor's search, added,
+    and stored with a snapshot naming its picture (the handout prints that picture)."""
+    from clinic_app.ui.library_dialog import LibraryDialog
+
+    patient, ev = patient_with(db, shipped_form, runner_values())
+    window = make_window()
+    ed = open_program(qtbot, window, db, patient, ev.id)
+    ed.accept_button.click()
+    library = LibraryDialog(window.context, window)
+    qtbot.addWidget(library)
+    library.title.setText("Wall sit")
+    library.purpose.setText("Strong thighs without moving the knee.")
+    library.steps.setPlainText("Back on a wall.\\nSlide down.\\nHold.")
+    library.kind.setCurrentIndex(library.kind.findData("isometric"))
+    library.hold.setText("30")
+    svg = tmp_path / "wall.svg"
+    svg.write_bytes(
+        b'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10"><circle cx="5" cy="5" '
+        b'r="4"/></svg>'
+    )
+    library.add_picture(svg)
+    qtbot.waitUntil(lambda: len(library.pictures) == 1)
+    sha = library.pictures[0].sha256
+    library.on_save_clicked()
+    qtbot.waitUntil(lambda: library.status.text().startswith("Saved"))
+    library.close()
+    _add_by_search(qtbot, ed, "wall", "clinic:wall_sit")
+    save(qtbot, window)
+    added = stored_program(db_url, ev.id)["exercises"][-1]
+    assert added["exercise"] == "clinic:wall_sit"
+    assert added["hold_seconds"] == 30
+    assert added["snapshot"]["title"] == "Wall sit"
+    assert added["snapshot"]["origin"] == "clinic"
+    assert added["snapshot"]["pictures"] == [sha]
