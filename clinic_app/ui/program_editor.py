@@ -32,6 +32,7 @@ Keys: Alt+Up/Down move the current exercise, Delete removes it, Enter in *Find* 
 from __future__ import annotations
 
 import functools
+import weakref
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -90,7 +91,7 @@ PENDING_TEXT = (
     "Suggested from the contributing factors: not in the record until you accept or change it."
 )
 # The library read per database (one read per runner; the library dialog forgets it on a change).
-_LIBRARIES: dict[int, Library] = {}
+_LIBRARIES: weakref.WeakKeyDictionary[Any, Library] = weakref.WeakKeyDictionary()
 
 
 def forget_library(runner: object | None = None) -> None:
@@ -98,7 +99,7 @@ def forget_library(runner: object | None = None) -> None:
     if runner is None:
         _LIBRARIES.clear()
     else:
-        _LIBRARIES.pop(id(runner), None)
+        _LIBRARIES.pop(runner, None)
 
 
 class ProgramEditor(ValueEditor):
@@ -314,7 +315,7 @@ class ProgramEditor(ValueEditor):
             w = w.parentWidget()
 
     def _read_library(self, runner: Any) -> Library:
-        found = _LIBRARIES.get(id(runner))
+        found = _LIBRARIES.get(runner)
         if found is not None:
             return found
         form = self._form
@@ -328,7 +329,7 @@ class ProgramEditor(ValueEditor):
             library: Library = runner.call("Reading the exercise library", read)
         except Exception:  # shown elsewhere; the shipped exercises still work
             return shipped_library(form)
-        _LIBRARIES[id(runner)] = library
+        _LIBRARIES[runner] = library
         return library
 
     def showEvent(self, event: QShowEvent) -> None:
@@ -468,7 +469,7 @@ class ProgramEditor(ValueEditor):
         if event.type() == QEvent.Type.FocusOut and watched in (self.note, self.instruction):
             self.finished.emit()
         runner = self._runner
-        stale = runner is not None and id(runner) not in _LIBRARIES  # the library dialog saved
+        stale = runner is not None and runner not in _LIBRARIES  # the library dialog saved
         if watched is self.finder.search and event.type() == QEvent.Type.FocusIn and stale:
             self._library = self._read_library(runner)
             self.finder.set_library(self._library, self._form)
