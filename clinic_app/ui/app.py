@@ -132,9 +132,74 @@ def install_dialog_focus(app: QApplication) -> None:
         app.installEventFilter(focus)
 
 
-def apply_style(app: QApplication) -> None:
-    app.setStyle("Fusion")
+# The app's own light colours (calm neutrals, one accent). The style sheet names palette roles
+# only, so a dark or high-contrast system palette is followed as it is (issue 18).
+LIGHT_COLOURS = {
+    "Window": "#f6f7f9",
+    "WindowText": "#1f2933",
+    "Base": "#ffffff",
+    "AlternateBase": "#f7f9fb",
+    "Text": "#1f2933",
+    "Button": "#eef1f4",
+    "ButtonText": "#1f2933",
+    "Mid": "#c4cbd3",
+    "Midlight": "#dde1e6",
+    "Highlight": "#2f6db5",
+    "HighlightedText": "#ffffff",
+    "PlaceholderText": "#5f6b76",
+    "ToolTipBase": "#ffffff",
+    "ToolTipText": "#1f2933",
+}
+
+
+def light_palette() -> Any:
+    """The app's light palette (Fusion's, with the colours above)."""
+    from PySide6.QtGui import QColor, QPalette
+
+    palette = QPalette(QApplication.style().standardPalette())
+    for role, colour in LIGHT_COLOURS.items():
+        palette.setColor(getattr(QPalette.ColorRole, role), QColor(colour))
+    return palette
+
+
+def is_dark(palette: Any) -> bool:
+    """Whether ``palette`` draws light text on a dark window (a dark or high-contrast theme)."""
+    from PySide6.QtGui import QPalette
+
+    window = palette.color(QPalette.ColorRole.Window).lightness()
+    text = palette.color(QPalette.ColorRole.WindowText).lightness()
+    return bool(window < text)
+
+
+def follow_system_palette(app: QApplication, system: Any = None) -> None:
+    """Use the system's palette when it is dark (or high contrast, light on dark), else the
+    app's light one; then lay the style sheet again (its ``palette(...)`` colours are read when
+    it is applied)."""
+    from PySide6.QtGui import QGuiApplication
+
+    system = system if system is not None else QGuiApplication.palette()
+    dark_scheme = app.styleHints().colorScheme() == Qt.ColorScheme.Dark
+    app.setPalette(system if dark_scheme or is_dark(system) else light_palette())
     app.setStyleSheet(style_sheet())
+
+
+def _on_scheme_changed(app: QApplication) -> None:
+    """The system switched dark/light: drop the app's palette to read the system's again."""
+    from PySide6.QtGui import QGuiApplication, QPalette
+
+    app.setPalette(QPalette())
+    follow_system_palette(app, QGuiApplication.palette())
+
+
+def apply_style(app: QApplication) -> None:
+    from PySide6.QtGui import QGuiApplication
+
+    system = QGuiApplication.palette()  # before Fusion's own replaces it
+    app.setStyle("Fusion")
+    follow_system_palette(app, system)
+    if not app.property("followsColourScheme"):
+        app.setProperty("followsColourScheme", True)
+        app.styleHints().colorSchemeChanged.connect(lambda _s: _on_scheme_changed(app))
     add_fallback_font(app)
     install_dialog_focus(app)
 
