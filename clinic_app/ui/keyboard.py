@@ -232,8 +232,9 @@ class EditorKeys(QObject):
             and not self._inner(*self._where[watched])
         ):
             assert isinstance(event, QKeyEvent)
-            combo = event.keyCombination().toCombined()
-            if any(QKeySequence(k)[0].toCombined() == combo for k in WINDOW_KEYS):
+            pressed = QKeySequence(event.keyCombination())
+            exact = QKeySequence.SequenceMatch.ExactMatch
+            if any(pressed.matches(QKeySequence(k)) == exact for k in WINDOW_KEYS):
                 # A line edit claims Ctrl+K (delete to the end of the line, on X11) and a
                 # drop-down Alt+Down: here the window's keys win.
                 return True
