@@ -72,9 +72,11 @@ def test_a_program_round_trips_as_a_signed_sealed_finding(db: Database, shipped:
     ev = r.start_evaluation(db, patient.id, shipped, user="dana", copy_forward=False)
     values = {"involved_side": "left", "pain_now": 3, "home_program": program.plain()}
     saved = r.save_draft(db, ev.id, {"values": values}, ev.version, user="dana")
-    assert r.keep_pictures(db, program, lib, user="dana") == 5
-    assert r.keep_pictures(db, program, lib, user="dana") == 0  # stored once
+    assert counts(db)["library_picture"] == 0
     r.sign_evaluation(db, ev.id, saved.version, user="dana")
+    # signing stored the five shipped drawings the snapshots name, once
+    assert counts(db)["library_picture"] == 5
+    assert r.keep_pictures(db, program, lib, user="dana") == 0
     stored = r.get_evaluation(db, ev.id)
     assert stored.status == "signed"
     back = parse_program(stored.findings["values"]["home_program"])
@@ -254,3 +256,29 @@ def test_a_workstation_role_can_add_but_not_remove_library_rows(clinic: Any) -> 
     for table in TABLES:
         for sql in (f"DELETE FROM {table}", f"TRUNCATE {table}", f"UPDATE {table} SET id = id"):
             assert "permission denied" in _as_workstation(clinic, sql)
+
+
+def test_a_therapist_signature_keeps_the_drawings_too(
+    db: Database, shipped: Form, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from argon2 import PasswordHasher
+
+    from clinic_app.storage import accounts
+    from tests.storage.test_signing import PASSWORD, people
+
+    monkeypatch.setattr(
+        accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    )
+    team = people(db)
+    lib = shipped_library(shipped)
+    program = with_snapshots(parse_program({"exercises": [{"exercise": "dead_bug"}]}), lib)
+    patient = r.create_patient(db, r.PatientFields("Tom", "Signed", mrn="P-2"), user="dana")
+    ev = r.start_evaluation(
+        db, patient.id, shipped, user="dana", copy_forward=False, clinician_id=team.admin.id
+    )
+    values = {"pain_now": 2, "home_program": program.plain()}
+    saved = r.save_draft(db, ev.id, {"values": values}, ev.version, user="dana")
+    r.sign_evaluation(db, ev.id, saved.version, signer_id=team.admin.id, password=PASSWORD)
+    sha = lib["dead_bug"].pictures[0].sha256
+    assert list(r.get_pictures(db, [sha])) == [sha]
+    assert r.verify_database(db) == []

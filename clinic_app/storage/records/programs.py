@@ -195,6 +195,29 @@ def program_pictures(db: Database, program: Program) -> dict[str, Picture]:
     )
 
 
+def keep_signed_pictures(s: Session, findings: Mapping[str, Any], user: str) -> int:
+    """Inside the signing transaction: store the shipped drawings the record's programs name
+    (any value shaped as a program with snapshots), so the signed handout never depends on the
+    files of this release. Returns how many pictures were new; a malformed value is left to
+    the findings checks (it cannot be signed anyway)."""
+    values = findings.get("values") if isinstance(findings, Mapping) else None
+    if not isinstance(values, Mapping):
+        return 0
+    hashes: set[str] = set()
+    for value in values.values():
+        if not isinstance(value, Mapping) or "exercises" not in value:
+            continue
+        try:
+            program = parse_program(value)
+        except ProgramError:
+            continue
+        hashes.update(h for e in program.exercises if e.snapshot for h in e.snapshot.pictures)
+    if not hashes:
+        return 0
+    known = {p.sha256: p for ex in shipped_library().values() for p in ex.pictures}
+    return sum(_store_picture(s, known[h], user) for h in sorted(hashes) if h in known)
+
+
 def keep_pictures(db: Database, program: Program, library: Library, *, user: str) -> int:
     """Store every picture ``program``'s snapshots name that the library holds (the shipped
     drawings live in files a later release may redraw); returns how many were new."""

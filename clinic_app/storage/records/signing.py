@@ -27,6 +27,7 @@ from clinic_app.storage import models as m
 from clinic_app.storage import sealing, signer_seals
 from clinic_app.storage._types import utcnow
 from clinic_app.storage.errors import StorageError
+from clinic_app.storage.records import programs
 from clinic_app.storage.records._common import get_row, require_user, write_audit
 from clinic_app.storage.records.evaluations import _conflict, _content_hash, _locked, _probe
 from clinic_app.storage.records.values import Signed
@@ -174,6 +175,7 @@ def _seal_signed(
         updated_by=who.login,
         updated_at=now,
     )
+    programs.keep_signed_pictures(s, row.findings, who.login)  # the handout's drawings (17)
     return new_hash
 
 
@@ -266,6 +268,7 @@ def _sign_headless(db: Database, evaluation_id: int, expected_version: int, user
             updated_by=user,
             updated_at=now,
         )
+        programs.keep_signed_pictures(s, row.findings, user)  # the handout's drawings (17)
         write_audit(s, user, "evaluation", evaluation_id, "sign", before, new_hash, now)
     logger.info("evaluation %d signed headless (version %d)", evaluation_id, expected_version + 1)
     return Signed(evaluation_id, expected_version + 1, user, now, new_hash)
