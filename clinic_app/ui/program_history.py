@@ -159,13 +159,18 @@ class ProgramHistory(QWidget):
         self.list.setMaximumHeight(140)
         title.setBuddy(self.list)
         layout.addWidget(self.list)
+        self.empty = QLabel("No home program recorded in this episode yet.", self)
+        self.empty.setObjectName("programHistoryEmpty")
+        self.empty.setProperty("role", "secondary")
+        layout.addWidget(self.empty)
         self.versions: tuple[ProgramVersion, ...] = ()
 
     def show_versions(self, versions: Sequence[ProgramVersion]) -> None:
         self.versions = tuple(versions)
         self.list.clear()
+        self.list.setVisible(bool(versions))  # an empty list says so in words, not a fake row
+        self.empty.setVisible(not versions)
         if not versions:
-            self.list.addItem("No home program recorded in this episode yet.")
             return
         for n, v in reversed(list(enumerate(versions, 1))):
             item = QListWidgetItem(
@@ -176,4 +181,6 @@ class ProgramHistory(QWidget):
             self.list.addItem(item)
 
     def lines(self) -> list[str]:
+        if not self.versions:
+            return [self.empty.text()]
         return [self.list.item(n).text() for n in range(self.list.count())]
