@@ -2,9 +2,9 @@
 
 Items are found by their label, the form's ``synonyms`` ("slr", "nordic", "thomas"), a short
 label, the id, or the initials of the label ("pslr" for *Passive straight leg raise*); every word
-typed must match. Actions are the window's own menu actions (enabled ones only), so the palette
-can never do what the menus would not. Nothing here names a clinical measure: the words come
-from the form.
+typed must match; a last word "left"/"right" (or "l"/"r") jumps to that side. Actions are the
+window's own menu actions (enabled ones only), so the palette can never do what the menus would
+not. Nothing here names a clinical measure: the words come from the form.
 """
 
 from __future__ import annotations
@@ -109,6 +109,17 @@ def score(query: str, entry: Entry) -> int | None:
     return None
 
 
+SIDE_WORDS = {"left": "left", "l": "left", "right": "right", "r": "right"}
+
+
+def split_side(query: str) -> tuple[str, str | None]:
+    """ "nordic right" is the Nordic item's right side: (the words before, the side)."""
+    words = query.split()
+    if len(words) > 1 and words[-1].lower() in SIDE_WORDS:
+        return " ".join(words[:-1]), SIDE_WORDS[words[-1].lower()]
+    return query, None
+
+
 def search(query: str, entries: Sequence[Entry]) -> list[Entry]:
     """The matching entries, best first; among equals the shorter title (the closer match),
     then form order, then actions."""
@@ -164,6 +175,7 @@ class CommandPalette(QFrame):
         layout.addWidget(hint)
         self.resize(560, 420)
         self.chosen: Entry | None = None
+        self.side: str | None = None  # "nordic right": jump to that side
         self.on_search_box_text_changed("")
         self.hide()
 
@@ -196,6 +208,7 @@ class CommandPalette(QFrame):
 
     def on_search_box_text_changed(self, text: str) -> None:
         self.results.clear()
+        text, self.side = split_side(text)
         for entry in search(text, self.entries)[:MAX_SHOWN]:
             kind = "" if entry.item_id is not None else "Action"
             where = " · ".join(part for part in (kind, entry.detail) if part)
@@ -230,7 +243,8 @@ class CommandPalette(QFrame):
         self.hide()  # first: the focus going to the item must not close it twice
         self.deleteLater()
         if entry.item_id is not None and self.editor is not None:
-            self.editor.focus_item(entry.item_id)
+            sided = self.side is not None and self.editor.form.item(entry.item_id).bilateral
+            self.editor.focus_item(entry.item_id, self.side if sided else None)
         elif entry.action is not None:
             # After the palette is gone: an action that opens a dialog gets a clean stack.
             QTimer.singleShot(0, entry.action.trigger)

@@ -120,3 +120,23 @@ def test_ctrl_k_from_inside_a_field_lists_the_items(qtbot, window: MainWindow) -
     assert palette.shown()[0].item_id == "slr"
     qtbot.keyClick(palette.search_box, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: QApplication.focusWidget() is editor.editor("slr", "left").line)
+
+
+def test_a_side_word_jumps_to_that_side(qtbot, shipped: Form) -> None:
+    view = EvaluationView(shipped)
+    qtbot.addWidget(view)
+    view.resize(1280, 800)
+    view.show()
+    view.activateWindow()
+    qtbot.waitUntil(view.isActiveWindow)
+    palette = CommandPalette(view.editor, [], view)
+    palette.open()
+    qtbot.keyClicks(palette.search_box, "nordic r")
+    assert palette.shown()[0].item_id == "nordic_force"
+    qtbot.keyClick(palette.search_box, Qt.Key.Key_Return)
+    assert QApplication.focusWidget().accessibleName() == "Nordic hamstring force, right"
+    again = CommandPalette(view.editor, [], view)
+    again.open()
+    qtbot.keyClicks(again.search_box, "pain now right")  # one-sided: its only field
+    qtbot.keyClick(again.search_box, Qt.Key.Key_Return)
+    assert QApplication.focusWidget().accessibleName() == "Pain now (NPRS)"
