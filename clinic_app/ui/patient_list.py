@@ -67,7 +67,7 @@ class PatientListPanel(QWidget):
         layout.addWidget(title)
         self.search = QLineEdit(self)
         self.search.setObjectName("patientSearch")
-        self.search.setPlaceholderText("Search name, MRN or date of birth")
+        self.search.setPlaceholderText("Search name, MRN, date or year of birth")
         self.search.setClearButtonEnabled(True)
         self.search.setAccessibleName("Search patients")
         layout.addWidget(self.search)

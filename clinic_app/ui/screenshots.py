@@ -271,3 +271,74 @@ def application() -> QApplication:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     qInstallMessageHandler(_quiet_offscreen)
     return QApplication([sys.argv[0] if sys.argv else "clinic-app"])
+
+
+# -- the window at 1024x700, at 100 % and 200 % (issue 18; scripts/screenshots) ------------------
+
+WINDOW_SIZE = (1024, 700)
+
+
+def window_shots(out: Path, log: Callable[[str], None] = print) -> list[Path]:
+    """Save the main window at 1024x700 (logical pixels) on a fresh demo database: the patient
+    view, the editor and the red-flag screen, named for this process's scale factor
+    (``window_1024x700*.png`` at 100 %, ``window_200pct*.png`` at ``QT_SCALE_FACTOR=2``);
+    log what :func:`layout_problems` finds in each."""
+    from clinic_app.core.form import load_form
+    from clinic_app.paths import default_form_path
+    from clinic_app.storage.database import open_database
+    from clinic_app.storage.demo import fill_demo
+
+    app = application()
+    QCoreApplication.setOrganizationName("clinic_app")
+    apply_style(app)
+    scale = float(os.environ.get("QT_SCALE_FACTOR", "1") or 1)
+    stem = "window_1024x700" if scale == 1 else f"window_{round(scale * 100)}pct"
+    out.mkdir(parents=True, exist_ok=True)
+    saved: list[Path] = []
+    with tempfile.TemporaryDirectory(prefix="clinic_app_window_") as tmp, private_settings():
+        os.environ["CLINIC_APP_DATA_DIR"] = tmp
+        form = load_form(default_form_path())
+        db = open_database(f"sqlite:///{Path(tmp) / 'demo.db'}", backup=False, new_encrypted=False)
+        try:
+            fill_demo(db, form)
+            reader = OperationRunner(db)
+            try:
+                subjects = reader.call("Reading the demo patients", _read_subjects)
+            finally:
+                reader.stop()
+                reader.deleteLater()
+            window = MainWindow(db, form, subjects.clinician)
+            window.resize(*WINDOW_SIZE)
+            window.show()
+            _settle(app, 10)
+
+            def save(suffix: str) -> None:
+                _settle(app, 10)
+                path = out / f"{stem}{suffix}.png"
+                if not window.grab().save(str(path)):
+                    raise OSError(f"{path}: cannot write the picture")
+                saved.append(path)
+                problems = layout_problems(window)
+                log(f"{path}: {len(problems)} layout problems")
+                for problem in problems:
+                    log(f"  {problem}")
+
+            window.patients.select_patient(subjects.anna.id)
+            save("")
+            window.open_evaluation(subjects.zoe_latest, subjects.zoe)
+            view = window.page.view
+            if view is not None:
+                view.editor.set_current_section("red_flags")
+                save("_red_flags")
+            window.on_page_back_requested()
+            window.close()
+            window.context.stop()
+            window.deleteLater()
+            _settle(app)
+        finally:
+            db.close()
+    return saved
+
+
+if __name__ == "__main__":
+    window_shots(Path(sys.argv[1]) if len(sys.argv) > 1 else Path("docs/img"))
