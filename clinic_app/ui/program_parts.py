@@ -160,7 +160,7 @@ class ExerciseSearch(QWidget):
         self.library: Library | None = None
         grid = QGridLayout(self)
         grid.setContentsMargins(0, 0, 0, 0)
-        find_label = QLabel("&Find exercise:", self)
+        find_label = QLabel("F&ind exercise:", self)
         self.search = QLineEdit(self)
         self.search.setObjectName("programSearch")
         self.search.setAccessibleName("Find an exercise to add")
