@@ -191,3 +191,33 @@ def test_exercises_list_as_a_process(data_dir: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert len(json.loads(done.stdout)) == 12
+
+
+@pytest.mark.parametrize(
+    ("target", "words"),
+    [
+        ("fifo", "is not a regular file"),
+        ("link.zip", "symbolic link"),
+        ("folder", "is not a regular file"),
+        ("/dev/null", "is not a regular file"),
+        ("missing/x.zip", "No such file or directory"),
+    ],
+)
+def test_export_refuses_special_targets(
+    capsys: pytest.CaptureFixture[str], clinic: str, tmp_path: Path, target: str, words: str
+) -> None:
+    real = tmp_path / "real.zip"
+    real.write_text("keep me")
+    path = Path(target) if target.startswith("/") else tmp_path / target
+    if target == "fifo":
+        os.mkfifo(path)
+    elif target == "link.zip":
+        path.symlink_to(real)
+    elif target == "folder":
+        path.mkdir()
+    code, out, err = run(capsys, "--database", clinic, "exercises", "export", "-o", str(path))
+    assert code == 2
+    assert out == ""
+    assert words in err
+    assert len(err.strip().splitlines()) == 1
+    assert real.read_text() == "keep me"
