@@ -23,7 +23,14 @@ from PySide6.QtCore import (
     QtMsgType,
     qInstallMessageHandler,
 )
-from PySide6.QtWidgets import QAbstractScrollArea, QApplication, QLabel, QWidget
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QAbstractScrollArea,
+    QApplication,
+    QLabel,
+    QScrollArea,
+    QWidget,
+)
 
 from clinic_app.core.form import Form
 from clinic_app.storage.database import Database
@@ -80,6 +87,8 @@ def _label_problem(label: QLabel) -> str | None:
         label.textFormat() == Qt.TextFormat.AutoText and "<" not in text
     )
     if plain:
+        if label.buddy() is not None:  # "&Find": the ampersand marks the shortcut, not drawn
+            text = text.replace("&&", "\0").replace("&", "").replace("\0", "&")
         width = max(label.fontMetrics().horizontalAdvance(line) for line in text.splitlines())
     else:  # rich text: what the label itself asks for, less its margins
         width = label.sizeHint().width() - (label.width() - room.width())
@@ -93,7 +102,7 @@ def layout_problems(root: QWidget) -> list[str]:
     parent's visible area, and a label whose text is cut without a tooltip (issue 18)."""
     problems: list[str] = []
     for w in root.findChildren(QWidget):
-        if w.isWindow() or not w.isVisibleTo(root) or _inside_scrolled_area(w):
+        if w.isWindow() or not w.isVisibleTo(root):
             continue
         parent = w.parentWidget()
         if parent is None or isinstance(parent, QAbstractScrollArea):
@@ -102,15 +111,25 @@ def layout_problems(root: QWidget) -> list[str]:
         if isinstance(w, QLabel):
             name += f" {w.text()[:40]!r}"
         box = w.geometry()
-        if not box.isEmpty() and not parent.rect().contains(box):
+        scrolled = _inside_scrolled_area(w)  # larger than the view: scrolling shows the rest
+        if not scrolled and not box.isEmpty() and not parent.rect().contains(box):
             problems.append(
                 f"{name}: {box.getRect()} outside its {type(parent).__name__}'s "
                 f"{parent.rect().getRect()}"
             )
+        inner = w.widget() if isinstance(w, QScrollArea) and w.widgetResizable() else None
+        if inner is not None and inner.width() > w.viewport().width() + 1:
+            # A form wider than its view: cut on the right, or scrolled sideways.
+            wider = inner.width() - w.viewport().width()
+            problems.append(f"{name}: content {wider} px wider than its view")
         if isinstance(w, QLabel):
             why = _label_problem(w)
             if why is not None:
                 problems.append(f"{name}: {why}")
+        elif isinstance(w, QAbstractButton) and w.text() and not w.toolTip():
+            needed = w.sizeHint().width()
+            if w.width() + 1 < needed:
+                problems.append(f"{name} {w.text()[:40]!r}: needs {needed} px, has {w.width()}")
     return problems
 
 
