@@ -117,11 +117,11 @@ def layout_problems(root: QWidget) -> list[str]:
                 f"{name}: {box.getRect()} outside its {type(parent).__name__}'s "
                 f"{parent.rect().getRect()}"
             )
-        inner = w.widget() if isinstance(w, QScrollArea) and w.widgetResizable() else None
-        if inner is not None and inner.width() > w.viewport().width() + 1:
+        if isinstance(w, QScrollArea) and w.widgetResizable() and w.widget() is not None:
             # A form wider than its view: cut on the right, or scrolled sideways.
-            wider = inner.width() - w.viewport().width()
-            problems.append(f"{name}: content {wider} px wider than its view")
+            wider = w.widget().width() - w.viewport().width()
+            if wider > 1:
+                problems.append(f"{name}: content {wider} px wider than its view")
         if isinstance(w, QLabel):
             why = _label_problem(w)
             if why is not None:
