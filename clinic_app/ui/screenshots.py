@@ -117,9 +117,10 @@ def layout_problems(root: QWidget) -> list[str]:
                 f"{name}: {box.getRect()} outside its {type(parent).__name__}'s "
                 f"{parent.rect().getRect()}"
             )
-        if isinstance(w, QScrollArea) and w.widgetResizable() and w.widget() is not None:
+        inner = w.widget() if isinstance(w, QScrollArea) and w.widgetResizable() else None
+        if isinstance(w, QScrollArea) and inner is not None:
             # A form wider than its view: cut on the right, or scrolled sideways.
-            wider = w.widget().width() - w.viewport().width()
+            wider = inner.width() - w.viewport().width()
             if wider > 1:
                 problems.append(f"{name}: content {wider} px wider than its view")
         if isinstance(w, QLabel):
