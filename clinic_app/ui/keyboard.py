@@ -26,6 +26,7 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import QEvent, QObject, QRect, QSignalBlocker, Qt
 from PySide6.QtGui import QKeyEvent, QKeySequence, QPainter, QPaintEvent, QPalette, QPen, QShortcut
 from PySide6.QtWidgets import QApplication, QHBoxLayout, QPushButton, QWidget
@@ -219,7 +220,10 @@ class EditorKeys(QObject):
             row = self.editor._rows.get(where[0])
             if row is not None:
                 area = row.editors[where[1]].focus_area(now)
-        for ring in self._rings.values():
+        for body, ring in list(self._rings.items()):
+            if not shiboken6.isValid(ring):  # its page went first (a window closing)
+                del self._rings[body]
+                continue
             ring.follow(now if where is not None else None, area)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:

@@ -667,7 +667,10 @@ class ProgramEditor(ValueEditor):
         self.list.style().polish(self.list)
 
     def focus_widgets(self) -> list[QWidget]:
+        """In Tab order; *Accept* only while a suggestion waits (it is hidden otherwise)."""
+        accept = [self.accept_button] if self.pending and not self.read_only else []
         return [
+            *accept,
             self.list,
             self.up_button,
             self.down_button,
@@ -678,5 +681,4 @@ class ProgramEditor(ValueEditor):
             *self.finder.focus_widgets(),
             self.note,
             self.templates,
-            self.accept_button,
         ]
