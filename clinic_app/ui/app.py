@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QCoreApplication, QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QApplication,
     QDialog,
@@ -109,19 +109,30 @@ class DialogFocus(QObject):
     """Every dialog opens with the keyboard in its first field (issue 18): Qt gives the focus
     to the first widget made, which in a dialog that makes its buttons first is *Save*, so a
     name typed at once went nowhere. A dialog that chose its focus itself keeps it; one
-    without a field keeps Qt's choice (its default button).
+    without a field keeps Qt's choice (its default button). Each dialog is seen once, when it
+    first gets the focus: coming back to it later leaves the focus where the user left it.
 
-    Installed once on the application (:func:`install_dialog_focus`). Signals: none.
+    Listens to ``focusWindowChanged`` (a few times a minute), not to every event of the
+    application. Installed once (:func:`install_dialog_focus`). Signals: none.
     """
 
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt's name)
-        if event.type() == QEvent.Type.Show and isinstance(watched, QDialog):
-            current = watched.focusWidget()
-            if current is None or current.inherits("QAbstractButton"):
-                field = first_input(watched)
-                if field is not None:
-                    field.setFocus(Qt.FocusReason.TabFocusReason)
-        return False
+    def __init__(self, app: QApplication) -> None:
+        super().__init__(app)
+        app.focusWindowChanged.connect(self.on_app_focus_window_changed)
+
+    def on_app_focus_window_changed(self, window: object) -> None:
+        for widget in QApplication.topLevelWidgets():
+            if (
+                isinstance(widget, QDialog)
+                and widget.windowHandle() is window
+                and not widget.property("firstFieldFocused")
+            ):
+                widget.setProperty("firstFieldFocused", True)
+                current = widget.focusWidget()
+                if current is None or current.inherits("QAbstractButton"):
+                    field = first_input(widget)
+                    if field is not None:
+                        field.setFocus(Qt.FocusReason.TabFocusReason)
 
 
 def install_dialog_focus(app: QApplication) -> None:
@@ -129,7 +140,6 @@ def install_dialog_focus(app: QApplication) -> None:
     if app.findChild(DialogFocus, "dialogFocus") is None:
         focus = DialogFocus(app)
         focus.setObjectName("dialogFocus")
-        app.installEventFilter(focus)
 
 
 # The app's own light colours (calm neutrals, one accent). The style sheet names palette roles
