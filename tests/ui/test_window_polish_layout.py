@@ -224,3 +224,29 @@ def test_nothing_clipped_at_1024x700_at_100_and_200_percent(tmp_path, scale) -> 
     assert out["size"] == [1024, 700]
     assert out["problems"] == []
     assert out["name_column"] >= 90
+
+
+@pytest.mark.parametrize(
+    ("scale", "name", "pixels"),
+    [("1", "window_1024x700", (1024, 700)), ("2", "window_200pct", (2048, 1400))],
+)
+def test_the_screenshot_script_makes_the_pictures(tmp_path, scale, name, pixels) -> None:
+    from PySide6.QtGui import QImage
+
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "QT_SCALE_FACTOR": scale}
+    env.pop("CLINIC_APP_DATA_DIR", None)
+    done = subprocess.run(
+        [sys.executable, "-m", "clinic_app.ui.screenshots", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=180,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    for suffix in ("", "_red_flags"):
+        picture = tmp_path / f"{name}{suffix}.png"
+        image = QImage(str(picture))
+        assert (image.width(), image.height()) == pixels
+        assert f"{picture}: 0 layout problems" in done.stdout
