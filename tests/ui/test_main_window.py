@@ -42,7 +42,8 @@ def test_from_a_first_page_only_the_list_works_until_attached(
     assert window.patients.model.rowCount() == 1
     assert window.findChild(QLabel, "openingLabel") is not None
     enabled = {k for k, a in window.actions_.items() if a.isEnabled()}
-    assert enabled == {"quit", "find_patient"}
+    help_ = {"help_guide", "help_shortcuts", "help_about"}  # the guide needs no database
+    assert enabled == {"quit", "find_patient", *help_}
     with qtbot.waitSignal(window.ready):
         window.attach(db, mini_form)
     assert window.is_ready
