@@ -36,6 +36,7 @@ from clinic_app.storage.search import parse_date
 from clinic_app.storage.values import PATIENT_FIELDS, Clinician
 from clinic_app.ui.operations import Changes, OperationRunner, show_failure
 from clinic_app.ui.path_label import PathLabel
+from clinic_app.ui.scroll_form import scroll_fields
 
 if TYPE_CHECKING:
     from clinic_app.storage.database import Database
@@ -562,6 +563,8 @@ class ClinicDialog(_FormDialog):
                 store.addRow(label, lab)
                 self.storage_labels[key] = lab
         self._finish()
+        # Taller than a 1024x700 screen for an admin: the fields scroll, Save stays in view.
+        self.scroll_area = scroll_fields(self, self.layout_, self.buttons)
 
         def read(db: Database) -> tuple[ClinicInfo | None, Clinician | None, dict[str, Any]]:
             from clinic_app.storage import records

@@ -102,6 +102,7 @@ def test_a_long_data_folder_is_elided_in_the_middle_not_cut(
     dialog.resize(520, 600)
     dialog.show()
     qtbot.waitExposed(dialog)
+    qtbot.wait(20)  # laid out again with the scroll bar
     label = dialog.storage_labels["data_dir"]
     assert label.full_path == str(long)
     assert label.toolTip() == str(long)
@@ -250,3 +251,26 @@ def test_the_screenshot_script_makes_the_pictures(tmp_path, scale, name, pixels)
         image = QImage(str(picture))
         assert (image.width(), image.height()) == pixels
         assert f"{picture}: 0 layout problems" in done.stdout
+
+
+def test_an_admins_settings_fit_a_700_pixel_screen(qtbot, runner, clinician, monkeypatch) -> None:
+    from PySide6.QtCore import QRect
+    from PySide6.QtGui import QScreen
+    from PySide6.QtWidgets import QDialogButtonBox, QScrollArea
+
+    from clinic_app.ui.dialogs import ClinicDialog
+
+    monkeypatch.setattr(QScreen, "availableGeometry", lambda _s: QRect(0, 0, 1024, 668))
+    dialog = ClinicDialog(runner, clinician.id, admin=True)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    assert dialog.height() <= 668 - 30  # with its title bar, on the screen
+    area = dialog.findChild(QScrollArea, "settingsScroll")
+    assert area is not None
+    save = dialog.buttons.button(QDialogButtonBox.StandardButton.Save)
+    assert save.isVisible()
+    assert dialog.rect().contains(save.geometry().translated(dialog.buttons.pos()))
+    area.ensureWidgetVisible(dialog.storage_labels["data_dir"])  # the last rows: scrolled to
+    qtbot.wait(20)  # laid out again with the scroll bar
+    assert layout_problems(dialog) == []
