@@ -26,10 +26,9 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-import shiboken6
 from PySide6.QtCore import QEvent, QObject, QRect, QSignalBlocker, Qt
 from PySide6.QtGui import QKeyEvent, QKeySequence, QPainter, QPaintEvent, QPalette, QPen, QShortcut
-from PySide6.QtWidgets import QApplication, QHBoxLayout, QPushButton, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QPushButton, QWidget
 
 from clinic_app.core.form import SIDES, Item, ItemType, Side
 from clinic_app.ui.fields import ValueEditor, is_whole_item
@@ -71,6 +70,10 @@ def first_unanswered(editor: Editor, index: int) -> tuple[str, Side | None] | No
         if found is not None:
             return found
     return None
+
+
+_ITEM = "clinicItem"  # dynamic properties of a field: its item id and side ("" when one-sided)
+_SIDE = "clinicSide"
 
 
 class FocusRing(QWidget):
@@ -123,7 +126,6 @@ class EditorKeys(QObject):
     def __init__(self, editor: Editor) -> None:
         super().__init__(editor)
         self.editor = editor
-        self._where: dict[QObject, tuple[str, Side | None]] = {}
         self._record: dict[str, Any] = {}  # item id -> the value the patient record gives
         shortcut = QShortcut(QKeySequence(ALL_NO_KEYS), editor)
         shortcut.setContext(Qt.ShortcutContext.WindowShortcut)
@@ -132,17 +134,13 @@ class EditorKeys(QObject):
         editor.nav.itemClicked.connect(self.on_nav_chosen)
         editor.nav.itemActivated.connect(self.on_nav_chosen)
         editor.findings_changed.connect(self.on_editor_findings_changed)
-        self._rings: dict[QObject, FocusRing] = {}  # page body -> its ring
-        app = QApplication.instance()
-        if isinstance(app, QApplication):
-            app.focusChanged.connect(self.on_app_focus_changed)
 
     # -- pages -----------------------------------------------------------------------------------
 
     def attach(self, page: Any) -> None:
         """Watch the fields of a page just built (``SectionPage``)."""
         body = page.widget()
-        self._rings[body] = FocusRing(body)
+        FocusRing(body)
         body.installEventFilter(self)
         if page.section.all_no:
             bar = QWidget()
@@ -162,13 +160,24 @@ class EditorKeys(QObject):
         for item_id, row in page.rows.items():
             for side, ed in row.editors.items():
                 for w in ed.focus_widgets():
-                    self._where[w] = (item_id, side)
+                    # The field's item and side ride on the widget itself: a dict of widget
+                    # wrappers (emptied from ``destroyed``) crashed Python's cyclic GC later.
+                    w.setProperty(_ITEM, item_id)
+                    w.setProperty(_SIDE, side or "")
                     w.installEventFilter(self)
-                    w.destroyed.connect(self._forget)
             self._mark(item_id)
 
-    def _forget(self, obj: QObject) -> None:
-        self._where.pop(obj, None)
+    def _where(self, obj: QObject | None) -> tuple[str, Side | None] | None:
+        """The item and side of a field of this editor (None for any other widget)."""
+        if obj is None:
+            return None
+        item_id = obj.property(_ITEM)
+        if not isinstance(item_id, str) or item_id not in self.editor._rows:
+            return None
+        if not (isinstance(obj, QWidget) and self.editor.isAncestorOf(obj)):
+            return None
+        side = obj.property(_SIDE)
+        return item_id, (side or None)
 
     # -- moving ----------------------------------------------------------------------------------
 
@@ -213,28 +222,35 @@ class EditorKeys(QObject):
 
     # -- keys ------------------------------------------------------------------------------------
 
-    def on_app_focus_changed(self, _old: QWidget | None, now: QWidget | None) -> None:
-        where = self._where.get(now) if now is not None else None
+    def _frame(self, now: QWidget | None) -> None:
+        """Frame the field ``now`` (or hide the rings when the keyboard left the fields).
+
+        Driven by the fields' own focus events, not the application's ``focusChanged``: a
+        connection to that outlived a deleted editor and crashed in a later window."""
+        where = self._where(now)
         area = None
         if now is not None and where is not None:
             row = self.editor._rows.get(where[0])
             if row is not None:
                 area = row.editors[where[1]].focus_area(now)
-        for body, ring in list(self._rings.items()):
-            if not shiboken6.isValid(ring):  # its page went first (a window closing)
-                del self._rings[body]
-                continue
+        for ring in self.editor.findChildren(FocusRing):
             ring.follow(now if where is not None else None, area)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if watched in self._rings and event.type() in (QEvent.Type.Resize, QEvent.Type.Show):
-            ring = self._rings[watched]
-            ring.follow(ring.target, ring.area)  # the page was laid out anew: the field moved
-        if (
-            event.type() == QEvent.Type.ShortcutOverride
-            and watched in self._where
-            and not self._inner(*self._where[watched])
-        ):
+        kind = event.type()
+        if kind == QEvent.Type.FocusIn and isinstance(watched, QWidget):
+            self._frame(watched)
+        elif kind == QEvent.Type.FocusOut:
+            self._frame(None)
+        if kind in (QEvent.Type.Resize, QEvent.Type.Show):
+            direct = Qt.FindChildOption.FindDirectChildrenOnly
+            ring = watched.findChild(FocusRing, "focusRing", direct)
+            if ring is not None:  # the page was laid out anew: the field moved
+                ring.follow(ring.target, ring.area)
+        if kind not in (QEvent.Type.ShortcutOverride, QEvent.Type.KeyPress):
+            return super().eventFilter(watched, event)
+        where = self._where(watched)
+        if kind == QEvent.Type.ShortcutOverride and where is not None and not self._inner(*where):
             assert isinstance(event, QKeyEvent)
             pressed = QKeySequence(event.keyCombination())
             exact = QKeySequence.SequenceMatch.ExactMatch
@@ -242,13 +258,13 @@ class EditorKeys(QObject):
                 # A line edit claims Ctrl+K (delete to the end of the line, on X11) and a
                 # drop-down Alt+Down: here the window's keys win.
                 return True
-        if event.type() != QEvent.Type.KeyPress or watched not in self._where:
+        if kind != QEvent.Type.KeyPress or where is None:
             return super().eventFilter(watched, event)
         assert isinstance(event, QKeyEvent)
         mods = event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier
         if mods & ~Qt.KeyboardModifier.ShiftModifier:
             return False  # Ctrl/Alt combinations are shortcuts
-        item_id, side = self._where[watched]
+        item_id, side = where
         editor = self.editor
         row = editor.row(item_id)
         ed: ValueEditor = row.editors[side]
