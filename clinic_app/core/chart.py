@@ -29,6 +29,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any, Literal
 
+from clinic_app.core.chart_goals import painful_side_targets
 from clinic_app.core.engine import format_value
 from clinic_app.core.form import NUMERIC_TYPES, Form, Item, ItemType, Leaf
 from clinic_app.core.symmetry import compare, lsi
@@ -228,6 +229,9 @@ def measure_chart(
         )
         label = side.capitalize() + (" (painful side)" if involved == side else "")
         series.append(Series(label, side, pts))
+    # A side-to-side goal, as the value the painful side must reach (core/chart_goals.py).
+    targets = painful_side_targets(item, _leaves(goals), records, involved)
+    lines += tuple(GoalLine(v, words) for v, words in targets)
     chart = _chart(item.label, item.unit, tuple(series), (), lines, limits, fmt)
     if item.type is ItemType.MMT:  # whole grades on the axis, 0-5
         chart = replace(chart, y_range=(0.0, 5.25), y_ticks=(0.0, 1.0, 2.0, 3.0, 4.0, 5.0))

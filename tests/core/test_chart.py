@@ -100,8 +100,14 @@ def test_bilateral_description(shipped_form: Form) -> None:
     assert [p.on for p in left.points][-1] == START + timedelta(days=35)
     assert left.points[0].note == "initial"
     assert left.points[1].note == "visit"
-    # only the goal on the item's own scale is a line here (the deficit goal is the gap chart's)
-    assert chart.goals == (ch.GoalLine(256.0, "Goal (involved side): at least 256 N"),)
+    # the goal on the item's own scale, and the deficit goal as what the painful side must reach
+    # against the other side's latest value (282 N x 90%); the gap chart draws it on the gap
+    assert chart.goals == (
+        ch.GoalLine(256.0, "Goal (involved side): at least 256 N"),
+        ch.GoalLine(
+            pytest.approx(253.8), "Goal (left side): 254 N, deficit below 10% of the right's 282 N"
+        ),
+    )
     assert chart.bands == ()
     lo, hi = chart.y_range
     assert lo <= 190
@@ -211,8 +217,8 @@ def test_layout_of_the_episode(shipped_form: Form) -> None:
     )
     assert left[0].tip == "Left (painful side): 190 N\n2 Mar 2026 (initial)"
     goal = [p for p in kinds(prims, ch.Line) if p.colour == ch.GOAL_COLOUR]
-    assert len(goal) == 1
-    assert goal[0].y1 == goal[0].y2
+    assert len(goal) == 2
+    assert all(g.y1 == g.y2 for g in goal)
     assert "Goal (involved side): at least 256 N" in texts(prims)
     assert {"2 Mar", "6 Apr", "Nordic hamstring force", "Left (painful side)", "Right"} <= set(
         texts(prims)
