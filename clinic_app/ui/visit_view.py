@@ -112,10 +112,14 @@ def load_visit_context(db: Database, form: Form, evaluation: Evaluation) -> Visi
 def program_exercises(
     form: Form, earlier: Sequence[Record], involved: str | None
 ) -> tuple[str, ...]:
-    """The exercises of the patient's current program: the ones the handout of the episode's
-    latest values gives (names; none before the first record)."""
+    """The exercises of the patient's current program (names; none before the first record):
+    the latest home program stored in the episode, in its order; without one, the exercises
+    the handout of the episode's latest values gives."""
     if not earlier:
         return ()
+    stored = _stored_program(form, earlier)
+    if stored:
+        return stored
     from clinic_app.core.engine import assess
     from clinic_app.reports.content import ContentError, choose_exercises
 
@@ -125,6 +129,37 @@ def program_exercises(
         return tuple(e.name for e in choose_exercises(a.exercises, a.advice))
     except (ContentError, OSError, ValueError):
         return ()
+
+
+def _stored_program(form: Form, earlier: Sequence[Record]) -> tuple[str, ...]:
+    """The exercise names of the latest stored program item (its snapshot's titles, else the
+    shipped library's, else the id), in the program's order."""
+    from clinic_app.core.form import ItemType
+    from clinic_app.core.library import shipped_library
+    from clinic_app.core.program import ProgramError, parse_program
+
+    ids = [i.id for i in form.items.values() if i.type is ItemType.PROGRAM]
+    for record in reversed(earlier):
+        raw = next((record.values.get(i) for i in ids if record.values.get(i)), None)
+        if raw is None:
+            continue
+        try:
+            program = parse_program(raw)
+        except ProgramError:
+            return ()
+        library = None
+        names: list[str] = []
+        for ex in program.exercises:
+            snapshot = getattr(ex, "snapshot", None)
+            title = getattr(snapshot, "title", "") if snapshot is not None else ""
+            if not title:
+                if library is None:
+                    library = shipped_library(form)
+                known = library.get(ex.exercise)
+                title = known.title if known is not None else ex.exercise.replace("_", " ")
+            names.append(title)
+        return tuple(names)
+    return ()
 
 
 def goal_lines(progress: Sequence[GoalProgress]) -> str:
