@@ -280,13 +280,13 @@ def parse_program(data: Any, where: str = "program") -> Program:
 
 
 def check_program(item: Item, value: Any, where: str) -> tuple[Program | None, str | None]:
-    """A ``program`` item's value for findings; an empty program is no value."""
+    """A ``program`` item's value for findings. An empty program is a value too: the
+    therapist took every exercise out, and the next visit must carry that forward, not the
+    older program an absent value would bring back."""
     try:
         program = parse_program(value.plain() if isinstance(value, Program) else value, where)
     except ProgramError as err:
         return None, err.problems[0]
-    if not program.exercises and not program.note:
-        return None, None
     return program, None
 
 

@@ -204,3 +204,25 @@ def test_program_changes_in_words() -> None:
     assert changes_between(a, a) == "unchanged"
     c = parse_program({"exercises": PROGRAM["exercises"][::-1], "note": PROGRAM["note"]})
     assert changes_between(a, c) == "new order"
+
+
+def test_a_program_emptied_on_purpose_carries_as_empty(db, shipped_form: Form) -> None:
+    """The therapist took every exercise out at a visit: the next visit starts with no
+    exercises, not with the older program an absent value would bring back."""
+    p = _patient(db)
+    _record(db, shipped_form, p.id, {"home_program": PROGRAM}, eval_date=START)
+    emptied = _record(
+        db,
+        shipped_form,
+        p.id,
+        {"home_program": {"exercises": []}},
+        kind="visit",
+        eval_date=START + timedelta(days=7),
+    )
+    assert emptied.findings["values"]["home_program"] == {"exercises": []}
+    nxt = records.start_evaluation(
+        db, p.id, shipped_form, user="t", kind="visit", eval_date=START + timedelta(days=14)
+    )
+    assert records.get_evaluation(db, nxt.id).findings["values"] == {
+        "home_program": {"exercises": []}
+    }
