@@ -181,6 +181,7 @@ MINIMAL = {
     "check-form": [],
     "demo": [],
     "encrypt": [],
+    "exercises": ["list"],
     "export": ["fhir", "1", "-o", "x.json"],
     "grant": ["workstation"],
     "info": [],
