@@ -121,7 +121,11 @@ def test_the_chart_is_built_when_the_page_shows_not_at_opening(
     assert ("Left (painful side)", 210.0, START) in values
     assert ("Right", 282.0, START + timedelta(days=7)) in values
     assert len(values) == 4
-    assert [g.label for g in chart.values.chart().goals] == []  # the goal is on the gap
+    # the deficit goal: on the gap chart, and on the left/right chart as what the painful side
+    # must reach against the other side's latest value
+    assert [g.label for g in chart.values.chart().goals] == [
+        "Goal (left side): 254 N, deficit below 10% of the right's 282 N"
+    ]
     gap = chart.gap.chart()
     assert chart.gap.isVisible()
     assert gap is not None
