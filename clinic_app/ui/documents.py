@@ -194,7 +194,6 @@ class DocumentActions(QObject):
 
     def print_handout(self) -> None:
         """Build the handout PDF, let the user pick the printer, and send that PDF to it."""
-        from PySide6.QtWidgets import QProgressDialog
 
         from clinic_app.ui import printing
 
@@ -208,13 +207,7 @@ class DocumentActions(QObject):
             path = Path(folder) / report_file_name(p, data.evaluation.date, "handout")
             if not self._build("handout", data, path, what):
                 return
-            progress = QProgressDialog("Printing the handout…", "Cancel", 0, 0, parent)
-            progress.setWindowModality(Qt.WindowModality.WindowModal)
-
-            def on_page(done: int, total: int) -> bool:
-                progress.setMaximum(total)
-                progress.setValue(done)
-                return not progress.wasCanceled()
+            progress, on_page = printing.page_progress("Printing the handout…", parent)
 
             try:
                 sent = printing.print_with_dialog(

@@ -23,7 +23,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QMessageBox,
-    QProgressDialog,
     QPushButton,
     QSpinBox,
     QVBoxLayout,
@@ -310,13 +309,7 @@ class PdfPreviewDialog(QDialog):
     def on_print_clicked(self) -> None:
         if self.print_problem() is not None:
             return
-        progress = QProgressDialog("Printing…", "Cancel", 0, 0, self)
-        progress.setWindowModality(Qt.WindowModality.WindowModal)
-
-        def on_page(done: int, total: int) -> bool:
-            progress.setMaximum(total)
-            progress.setValue(done)
-            return not progress.wasCanceled()
+        progress, on_page = printing.page_progress("Printing…", self)
 
         try:
             sent = printing.print_pdf(

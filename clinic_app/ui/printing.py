@@ -18,7 +18,7 @@ from pathlib import Path
 from PySide6.QtCore import QRect, QSize, QSizeF, Qt
 from PySide6.QtGui import QGuiApplication, QPageLayout, QPageSize, QPainter
 from PySide6.QtPrintSupport import QPrintDialog, QPrinter, QPrinterInfo
-from PySide6.QtWidgets import QDialog, QWidget
+from PySide6.QtWidgets import QDialog, QProgressDialog, QWidget
 
 DEFAULT_DPI = 300
 NO_PRINTER = "No printer is available"
@@ -185,3 +185,17 @@ def print_with_dialog(
     if dialog.exec() != QDialog.DialogCode.Accepted:
         return None
     return print_pdf(pdf, printer, job_name=job_name, progress=progress)
+
+
+def page_progress(text: str, parent: QWidget) -> tuple[QProgressDialog, Callable[[int, int], bool]]:
+    """A window-modal progress dialog for printing and the ``progress`` callback that drives it
+    (page done of total; False once the user pressed Cancel)."""
+    dialog = QProgressDialog(text, "Cancel", 0, 0, parent)
+    dialog.setWindowModality(Qt.WindowModality.WindowModal)
+
+    def on_page(done: int, total: int) -> bool:
+        dialog.setMaximum(total)
+        dialog.setValue(done)
+        return not dialog.wasCanceled()
+
+    return dialog, on_page
