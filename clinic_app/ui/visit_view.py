@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QLabel, QStackedWidget, QVBoxLayout, QWidget
+from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtWidgets import QLabel, QStackedWidget, QVBoxLayout, QWidget
 
 from clinic_app.core.changes import previous_values
 from clinic_app.core.engine import Assessment, assess
@@ -45,6 +45,8 @@ if TYPE_CHECKING:
 
 EDITORS_KEPT = 3  # hidden editors of other sets of re-measured items, kept for reopening
 ASSESSMENT_SECTION = "visit_assessment"  # the page the goals are shown on (if the form has it)
+# The dynamic property naming a "Re-measured today" field's item (read by the chart's focus filter).
+CHART_ITEM_PROPERTY = "visitChartItem"
 logger = logging.getLogger(__name__)
 TERM_LABELS = {"short": "Short-term", "long": "Long-term"}
 
@@ -261,9 +263,6 @@ class VisitView(EvaluationView):
         assert isinstance(layout, QVBoxLayout)
         layout.insertWidget(1, self.picker)
         self._wire_editor()
-        app = QApplication.instance()
-        if isinstance(app, QApplication):
-            app.focusChanged.connect(self.on_app_focus_changed)
 
     def is_remeasured(self, item_id: str) -> bool:
         return item_id in self.remeasured
@@ -382,19 +381,34 @@ class VisitView(EvaluationView):
             box.insertWidget(box.count() - 1, self.chart)  # (after the items, before the stretch)
         numbers = [i for i in page.rows if chartable_item(self.form, i)]
         self.chart.reset(numbers[0] if numbers else None)
+        self._watch_focus(page)
 
-    def on_app_focus_changed(self, _old: QWidget | None, new: QWidget | None) -> None:
-        """The keyboard went to another field: chart its item if it is a re-measured one."""
-        chart = self.chart
-        if chart is None or new is None or not chart.isVisible():
-            return
-        page = self.editor.built_page(REMEASURED_SECTION)
-        if page is None or not page.isAncestorOf(new):
-            return
+    def _watch_focus(self, page: SectionPage) -> None:
+        """Hear the page's fields take the keyboard: each field (and what is inside it) carries
+        its item's id as a dynamic property, and this view filters its FocusIn events (not the
+        application's ``focusChanged``, which outlives the widgets it was connected for).
+        Installing the filter again on a widget that has it only moves it to the front."""
         for item_id, row in page.rows.items():
-            if any(ed is new or ed.isAncestorOf(new) for ed in row.editors.values()):
-                chart.set_item(item_id)
-                return
+            for ed in row.editors.values():
+                for w in (ed, *ed.findChildren(QWidget)):
+                    w.setProperty(CHART_ITEM_PROPERTY, item_id)
+                    w.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.FocusIn and isinstance(watched, QWidget):
+            item_id = watched.property(CHART_ITEM_PROPERTY)
+            if isinstance(item_id, str):
+                self._focus_went_to(watched, item_id)
+        return super().eventFilter(watched, event)
+
+    def _focus_went_to(self, field: QWidget, item_id: str) -> None:
+        """The keyboard went to a field of a re-measured item: chart that item."""
+        chart = self.chart
+        if chart is None or not chart.isVisible():
+            return
+        page = self.editor.built_page(REMEASURED_SECTION)  # not a kept editor's page
+        if page is not None and page.isAncestorOf(field) and item_id in page.rows:
+            chart.set_item(item_id)
 
     def set_findings(self, findings: Findings) -> None:
         """Show ``findings`` (e.g. "take theirs"): items they re-measured join the page."""
