@@ -276,6 +276,8 @@ class Section(_Strict):
 
     id: Identifier
     title: str = Field(min_length=1)
+    # What the editor's list of sections shows where the whole title does not fit.
+    short_title: str | None = Field(default=None, min_length=1, max_length=24)
     help: str = ""
     carry_forward: bool = True
     items: tuple[Item, ...] = Field(min_length=1)

@@ -50,6 +50,7 @@ from clinic_app.ui.fields import (
 )
 from clinic_app.ui.item_row import ItemRow, problem_text
 from clinic_app.ui.keyboard import EditorKeys
+from clinic_app.ui.section_nav import SHORT_TITLE_ROLE, SectionNavDelegate
 
 
 class SectionPage(QScrollArea):
@@ -93,7 +94,7 @@ class SectionPage(QScrollArea):
         grid.setColumnStretch(1, 2)
         grid.setColumnStretch(2, 2)
         grid.setColumnStretch(3, 2)
-        grid.setColumnMinimumWidth(0, 140)
+        grid.setColumnMinimumWidth(0, 120)
         r = 0
         self.rows: dict[str, ItemRow] = {}
         previous_bilateral = False
@@ -239,6 +240,7 @@ class EvaluationEditor(QWidget):
         self.nav.header().setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
         self.nav.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Expanding)
         self.nav.setFixedWidth(184)
+        self.nav.setItemDelegate(SectionNavDelegate(self.nav))
         layout.addWidget(self.nav)
 
         # Pages are built when first shown: opening an evaluation builds one section, not all
@@ -253,6 +255,8 @@ class EvaluationEditor(QWidget):
         for n, section in enumerate(self.sections):
             entry = QTreeWidgetItem([section.title, ""])
             entry.setData(0, Qt.ItemDataRole.UserRole, section.id)
+            if section.short_title:  # shown where the whole title does not fit
+                entry.setData(0, SHORT_TITLE_ROLE, section.short_title)
             entry.setToolTip(0, section.title)
             entry.setTextAlignment(1, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             self.nav.addTopLevelItem(entry)

@@ -24,7 +24,6 @@ from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QGridLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -41,6 +40,8 @@ from clinic_app.core.form import (
     ItemType,
     parse_mmt_grade,
 )
+from clinic_app.ui.flow_layout import ColumnFlowLayout
+from clinic_app.ui.wrap_check import WrapCheckBox
 
 EMPTY = "–"  # shown for "not recorded" in drop-downs
 
@@ -411,21 +412,21 @@ class ToggleEditor(ValueEditor):
 
 
 class MultiEditor(ValueEditor):
-    """Check boxes, one per choice, in up to ``columns`` columns."""
+    """Check boxes, one per choice, in as many equal columns as fit (at most ``columns``); in a
+    column narrower than a choice, its label wraps (issue 18: never cut at any width)."""
 
     def __init__(self, item: Item, parent: QWidget | None = None, columns: int = 3) -> None:
         super().__init__(item, parent)
-        layout = QGridLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setHorizontalSpacing(16)
-        layout.setVerticalSpacing(2)
+        layout = ColumnFlowLayout(self, max_columns=columns, spacing=16, row_spacing=2)
         self.boxes: dict[str, QCheckBox] = {}
-        for n, c in enumerate(item.choices):
-            box = QCheckBox(c.label, self)
+        for c in item.choices:
+            box = WrapCheckBox(c.label, self)
             box.toggled.connect(self.on_box_toggled)
-            layout.addWidget(box, n // columns, n % columns)
+            layout.addWidget(box)
             self.boxes[c.id] = box
-        layout.setColumnStretch(columns, 1)
+        policy = self.sizePolicy()
+        policy.setHeightForWidth(True)
+        self.setSizePolicy(policy)
 
     def value(self) -> list[str] | None:
         chosen = [cid for cid, box in self.boxes.items() if box.isChecked()]

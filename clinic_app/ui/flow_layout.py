@@ -100,3 +100,68 @@ class FlowLayout(QLayout):
             x += hint.width() + gap_x
             row_height = max(row_height, hint.height())
         return y + row_height - rect.y() + m.bottom()
+
+
+class ColumnFlowLayout(FlowLayout):
+    """Equal columns, as many as fit (at most ``max_columns``), so choices line up in a grid
+    at any width; one column when even two do not fit, and then an item whose height depends on
+    its width (a :class:`~clinic_app.ui.wrap_check.WrapCheckBox`) wraps its text. Signals: none.
+    """
+
+    def __init__(
+        self,
+        parent: QWidget | None = None,
+        max_columns: int = 3,
+        spacing: int = 16,
+        row_spacing: int = 2,
+    ) -> None:
+        super().__init__(parent, spacing)
+        self._max_columns = max(1, max_columns)
+        self._row_spacing = row_spacing
+
+    def _shown(self) -> list[QLayoutItem]:
+        return [i for i in self._items if not i.isEmpty()]
+
+    def _cell(self) -> int:
+        return max((i.sizeHint().width() for i in self._shown()), default=0)
+
+    def columns_for(self, width: int) -> int:
+        """How many columns the items take at ``width`` (contents margins included)."""
+        m = self.contentsMargins()
+        room = width - m.left() - m.right()
+        shown = len(self._shown())
+        fit = (room + self._spacing) // max(1, self._cell() + self._spacing)
+        return max(1, min(self._max_columns, shown, fit))
+
+    def sizeHint(self) -> QSize:  # noqa: N802
+        """The columns side by side, each as wide as the widest item."""
+        shown = self._shown()
+        cols = max(1, min(self._max_columns, len(shown)))
+        width = cols * self._cell() + (cols - 1) * self._spacing
+        m = self.contentsMargins()
+        height = self._place(QRect(0, 0, width + m.left() + m.right(), 0), move=False)
+        return QSize(width + m.left() + m.right(), height)
+
+    def _place(self, rect: QRect, *, move: bool) -> int:
+        m = self.contentsMargins()
+        area = rect.adjusted(m.left(), m.top(), -m.right(), -m.bottom())
+        shown = self._shown()
+        cols = self.columns_for(rect.width())
+        cell = min(self._cell(), (area.width() - (cols - 1) * self._spacing) // cols)
+        cell = max(1, cell)
+        y = area.y()
+        for start in range(0, len(shown), cols):
+            row = shown[start : start + cols]
+            heights = [
+                i.heightForWidth(cell) if i.hasHeightForWidth() else i.sizeHint().height()
+                for i in row
+            ]
+            height = max(heights, default=0)
+            if move:
+                for n, item in enumerate(row):
+                    x = area.x() + n * (cell + self._spacing)
+                    item.setGeometry(QRect(x, y, cell, heights[n]))
+            y += height + self._row_spacing
+        if shown:
+            y -= self._row_spacing
+        return y - rect.y() + m.bottom()
