@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QColor, QFont
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QFontMetrics
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -47,6 +47,14 @@ STATUS_LABELS = {
 SIDE_WORDS = {"left": "left side", "right": "right side", "both": "both sides"}
 DUE_STYLE = "background: #fff4e5; color: #8a4b00; padding: 6px 10px; border-radius: 4px;"
 PLAIN_STYLE = "padding: 6px 10px;"
+# The longest lines of dates the episodes list shows (``episode_line``): open (in bold), closed.
+EPISODE_DATE_SAMPLES = ("since 30 Sep 2026 · open", "30 Sep 2026 – 30 Sep 2026")
+CLINICIAN_COLUMN = 3
+DETAILS_COLUMN = 4
+# What the details column keeps at least before the clinician's column gives way to it: about
+# three main factors' first words.
+DETAILS_ROOM_SAMPLE = "Weak eccentric hamstrings;"
+CELL_PADDING = 12  # the item's margins (6 px in all styles here) and some air
 
 
 def day_text(day: date) -> str:
@@ -235,8 +243,15 @@ class EpisodePanel(QWidget):
         self.episode_list.setObjectName("episodeList")
         self.episode_list.setAccessibleName("Episodes of care")
         self.episode_list.setWordWrap(True)
-        self.episode_list.setMinimumWidth(160)
-        self.episode_list.setMaximumWidth(220)
+        # As wide as an episode's dates in bold (titles wrap): every pixel more is the
+        # timeline's, which needs them at 1024 px (issue 18).
+        bold = QFont(self.episode_list.font())
+        bold.setBold(True)  # an open episode's line
+        room = 24 + max(
+            QFontMetrics(bold).horizontalAdvance(EPISODE_DATE_SAMPLES[0]),
+            self.episode_list.fontMetrics().horizontalAdvance(EPISODE_DATE_SAMPLES[1]),
+        )
+        self.episode_list.setFixedWidth(max(150, min(room, 220)))
         self.episode_list.setSpacing(2)
         self.episode_list.currentRowChanged.connect(self.on_episode_list_current_row_changed)
         left.addWidget(self.episode_list, 1)
@@ -268,10 +283,16 @@ class EpisodePanel(QWidget):
         self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.table.setAlternatingRowColors(True)
         h = self.table.horizontalHeader()
-        for col in (0, 2, 3):
+        # Date, entry, status and clinician are as wide as their widest text (measured once per
+        # fill); the details take what is left and are elided, the whole line in the tooltip.
+        # When the details would get less than DETAILS_ROOM_SAMPLE (a 1024 px window with the
+        # patient list beside it), the clinician's column goes: the name is in every tooltip.
+        for col in (0, 1, 2, 3):
             h.setSectionResizeMode(col, QHeaderView.ResizeMode.Fixed)
-        for col in (1, 4):  # the entry and its details share what is left
-            h.setSectionResizeMode(col, QHeaderView.ResizeMode.Stretch)
+        h.setSectionResizeMode(DETAILS_COLUMN, QHeaderView.ResizeMode.Stretch)
+        self._widths: dict[int, int] = {}
+        self._viewport = self.table.viewport()  # its width, with or without the scroll bar
+        self._viewport.installEventFilter(self)
         self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         v = self.table.verticalHeader()
         v.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
@@ -367,13 +388,14 @@ class EpisodePanel(QWidget):
                     ]
                 else:
                     cells = [row.on.isoformat(), row.text, "", "", ""]
+                tip = _row_tip(row)
                 for col, text in enumerate(cells):
                     item = QTableWidgetItem(text)
                     item.setData(Qt.ItemDataRole.UserRole, None if rec is None else rec.id)
                     if rec is None:
                         item.setForeground(grey)
-                    if col in (1, 4) and text:
-                        item.setToolTip(text)
+                    if text or rec is not None:
+                        item.setToolTip(tip)
                     self.table.setItem(n, col, item)
                 if rec is None:
                     self.table.setSpan(n, 1, 1, 4)  # a plan or goal line reads across
@@ -383,11 +405,15 @@ class EpisodePanel(QWidget):
             self.table.setUpdatesEnabled(True)
         metrics = self.table.fontMetrics()
         header = self.table.horizontalHeader()
-        for col in (0, 2, 3):  # the widest text of the short columns, measured once
-            texts = [header.model().headerData(col, Qt.Orientation.Horizontal)]
-            texts += [self.table.item(n, col).text() for n in range(len(rows))]  # type: ignore[union-attr]
-            widest = max(metrics.horizontalAdvance(str(t or "")) for t in texts)
-            self.table.setColumnWidth(col, widest + 24)
+        for col in (0, 1, 2, 3):  # the widest text of each short column, measured once
+            texts = [
+                self.table.item(n, col).text()  # type: ignore[union-attr]
+                for n, r in enumerate(rows)
+                if col == 0 or r.record is not None  # a plan or goal line spans 1 to 4
+            ]
+            widest = max((metrics.horizontalAdvance(t) for t in texts), default=0)
+            self._widths[col] = max(widest + CELL_PADDING, header.sectionSizeHint(col))
+        self._fit_columns()
         first = next((n for n, r in enumerate(rows) if r.record is not None), 0 if rows else -1)
         if keep is not None:
             first = next(
@@ -396,6 +422,32 @@ class EpisodePanel(QWidget):
             )
         if first >= 0:
             self.table.selectRow(first)
+
+    def _fit_columns(self) -> None:
+        """Give the short columns their measured widths and the details the rest; drop the
+        clinician's column when the details would get less than their room."""
+        if not self._widths:
+            return
+        header = self.table.horizontalHeader().sectionSizeHint(DETAILS_COLUMN)
+        room = self.table.fontMetrics().horizontalAdvance(DETAILS_ROOM_SAMPLE) + CELL_PADDING
+        width = self.table.viewport().width()
+        drop = width - sum(self._widths.values()) < max(room, header)
+        self.table.setColumnHidden(CLINICIAN_COLUMN, drop)
+        widths = dict(self._widths)
+        if drop:
+            del widths[CLINICIAN_COLUMN]
+            # Still too narrow for the details' header: the entry's column gives up to its
+            # shortest label (elided, the whole line in the tooltip).
+            over = sum(widths.values()) + header - width
+            least = self.table.fontMetrics().horizontalAdvance("Visit note 10") + CELL_PADDING
+            widths[1] -= max(0, min(over, widths[1] - least))
+        for col, w in widths.items():
+            self.table.setColumnWidth(col, w)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Resize and watched is self._viewport:
+            self._fit_columns()
+        return super().eventFilter(watched, event)
 
     def select_record(self, record_id: int) -> bool:
         """Select the timeline's line of evaluation or visit note ``record_id`` (if shown)."""
@@ -425,6 +477,16 @@ class EpisodePanel(QWidget):
         record = item.data(Qt.ItemDataRole.UserRole)
         if isinstance(record, int):
             self.record_opened.emit(record)
+
+
+def _row_tip(row: TimelineRow) -> str:
+    """A timeline line in full (every cell's tooltip: a cell may be elided, a column hidden)."""
+    rec = row.record
+    if rec is None:
+        return row.text
+    status = STATUS_LABELS.get(rec.status, rec.status)
+    head = " · ".join(t for t in (rec.eval_date.isoformat(), rec.label, status, rec.clinician) if t)
+    return f"{head}\n{rec.main_factors}" if rec.main_factors else head
 
 
 def _html(text: str) -> str:
