@@ -20,13 +20,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QByteArray, QSize, Qt, Signal
-from PySide6.QtGui import QPainter, QPixmap
+from PySide6.QtGui import QPainter, QPixmap, QShowEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDialog,
     QFileDialog,
     QFormLayout,
+    QFrame,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -34,6 +35,7 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QPlainTextEdit,
     QPushButton,
+    QScrollArea,
     QSplitter,
     QTabWidget,
     QVBoxLayout,
@@ -48,6 +50,7 @@ if TYPE_CHECKING:
     from clinic_app.storage.database import Database
     from clinic_app.storage.records import ImportResult, Template
 
+SIZE = (920, 640)  # the size it opens at, if the screen has room
 PICTURE_FILTER = "Pictures (*.png *.jpg *.jpeg *.svg)"
 ZIP_FILTER = "Exercise library (*.zip)"
 
@@ -129,13 +132,25 @@ class LibraryDialog(QDialog):
         row.addStretch(1)
         row.addWidget(close)
         layout.addLayout(row)
-        self.resize(920, 640)
+        # A 1024x700 screen has about 668 px below its task bar, less a title bar (issue 18).
+        room = self.screen().availableGeometry()
+        self.resize(min(SIZE[0], room.width() - 40), min(SIZE[1], room.height() - 60))
         self.reload()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        """The exercise form scrolls up and down, never sideways: its area is as wide as the
+        fields once they are styled (their width is known only when shown)."""
+        body = self.form_area.widget()
+        if body is not None:
+            bar = self.form_area.verticalScrollBar().sizeHint().width()
+            self.form_area.setMinimumWidth(body.minimumSizeHint().width() + bar + 2)
+        super().showEvent(event)
 
     # -- building --------------------------------------------------------------------------------
 
     def _build_exercises(self) -> QWidget:
         split = QSplitter(Qt.Orientation.Horizontal, self)
+        split.setChildrenCollapsible(False)
         left = QWidget(split)
         box = QVBoxLayout(left)
         box.setContentsMargins(0, 0, 0, 0)
@@ -148,7 +163,17 @@ class LibraryDialog(QDialog):
         self.new_button.setAccessibleName("New exercise")
         self.new_button.clicked.connect(self.new_exercise)
         box.addWidget(self.new_button)
-        right = QWidget(split)
+        # The form in a scroll area (its twelve rows are taller than a 700 px screen's dialog),
+        # Save below it, always in sight.
+        side = QWidget(split)
+        column = QVBoxLayout(side)
+        column.setContentsMargins(0, 0, 0, 0)
+        self.form_area = QScrollArea(side)
+        self.form_area.setObjectName("exerciseFormScroll")
+        self.form_area.setWidgetResizable(True)
+        self.form_area.setFrameShape(QFrame.Shape.NoFrame)
+        self.form_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        right = QWidget(self.form_area)
         form = QFormLayout(right)
         self.title = QLineEdit(right)
         self.title.setMaxLength(100)
@@ -200,7 +225,8 @@ class LibraryDialog(QDialog):
             form.addRow(f"{label}:", w)
             if label == "Kind":
                 form.addRow("Contraindications:", tag_row)
-        pics = QHBoxLayout()
+        pics = QVBoxLayout()  # what the pictures are above them and their buttons: narrow too
+        pictures_row = QHBoxLayout()
         self.picture_label = QLabel("No pictures", right)
         self.picture_label.setObjectName("pictureList")
         self.picture_label.setWordWrap(True)
@@ -210,7 +236,8 @@ class LibraryDialog(QDialog):
         self.clear_pictures_button = QPushButton("Remove pictures", right)
         self.clear_pictures_button.setAccessibleName("Remove the pictures of this exercise")
         self.clear_pictures_button.clicked.connect(self.clear_pictures)
-        pics.addWidget(self.picture_label, 1)
+        pics.addWidget(self.picture_label)
+        pics.addLayout(pictures_row)
         self.thumbs = [QLabel(right) for _ in range(MAX_PICTURES)]
         for n, thumb in enumerate(self.thumbs):
             thumb.setObjectName(f"picture{n + 1}")
@@ -219,35 +246,38 @@ class LibraryDialog(QDialog):
             thumb.setStyleSheet("border: 1px solid #c8d0d8; background: white;")
             thumb.setAlignment(Qt.AlignmentFlag.AlignCenter)
             thumb.hide()
-            pics.addWidget(thumb)
-        pics.addStretch(1)
-        pics.addWidget(self.add_picture_button)
-        pics.addWidget(self.clear_pictures_button)
+            pictures_row.addWidget(thumb)
+        pictures_row.addStretch(1)
+        pictures_row.addWidget(self.add_picture_button)
+        pictures_row.addWidget(self.clear_pictures_button)
         form.addRow("Pictures:", pics)
         self.picture_problem = QLabel("", right)
         self.picture_problem.setObjectName("pictureProblem")
         self.picture_problem.setProperty("role", "error")
         self.picture_problem.setWordWrap(True)
         form.addRow(self.picture_problem)
-        self.save_button = QPushButton("&Save exercise", right)
+        self.save_button = QPushButton("&Save exercise", side)
         self.save_button.setAccessibleName("Save the exercise")
         self.save_button.clicked.connect(self.on_save_clicked)
-        form.addRow(self.save_button)
+        self.form_area.setWidget(right)
+        column.addWidget(self.form_area, 1)
+        column.addWidget(self.save_button)
         split.addWidget(left)
-        split.addWidget(right)
+        split.addWidget(side)
+        split.setStretchFactor(1, 1)
         split.setSizes([280, 620])
         return split
 
     def _build_templates(self) -> QWidget:
         page = QWidget(self)
         box = QVBoxLayout(page)
-        box.addWidget(
-            QLabel(
-                "Programs saved under a name (e.g. “proximal tendinopathy, stage 1”). Save one "
-                "from the program editor (Templates → Save this program…) and apply it there.",
-                page,
-            )
+        about = QLabel(
+            "Programs saved under a name (e.g. “proximal tendinopathy, stage 1”). Save one "
+            "from the program editor (Templates → Save this program…) and apply it there.",
+            page,
         )
+        about.setWordWrap(True)  # one line of it made the dialog 993 px wide (issue 18)
+        box.addWidget(about)
         self.templates = QListWidget(page)
         self.templates.setObjectName("templates")
         self.templates.setAccessibleName("Saved programs")

@@ -44,7 +44,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QListWidget,
     QListWidgetItem,
     QMessageBox,
     QPlainTextEdit,
@@ -73,7 +72,9 @@ from clinic_app.ui.program_parts import (
     SIDE_LABELS,
     Entry,
     ExerciseSearch,
+    FittingList,
     ListKeys,
+    SideOrStacked,
     TemplateButton,
     confirmation,
     now_text,
@@ -155,9 +156,12 @@ class ProgramEditor(ValueEditor):
         top.addWidget(self.templates)
         outer.addLayout(top)
 
-        body = QHBoxLayout()
-        left = QVBoxLayout()
-        self.list = QListWidget(self)
+        # Side by side when the page is wide, the dose form below the list when not (issue 18).
+        self.body = SideOrStacked()
+        left_box = QWidget(self)
+        left = QVBoxLayout(left_box)
+        left.setContentsMargins(0, 0, 0, 0)
+        self.list = FittingList(self)
         self.list.setObjectName("programList")
         self.list.setAccessibleName("Exercises of the home program")
         self.list.setAccessibleDescription(
@@ -188,9 +192,9 @@ class ProgramEditor(ValueEditor):
             buttons.addWidget(b)
         buttons.addStretch(1)
         left.addLayout(buttons)
-        body.addLayout(left, 3)
-        body.addWidget(self._build_dose(), 2)
-        outer.addLayout(body)
+        self.body.addWidget(left_box)
+        self.body.addWidget(self._build_dose())
+        outer.addLayout(self.body)
         self.finder = ExerciseSearch(self)
         self.finder.chosen.connect(self.add_exercise)
         self.finder.search.installEventFilter(self)
@@ -505,6 +509,7 @@ class ProgramEditor(ValueEditor):
             if entry.base.exercise == exercise_id and entry.base.side == "both":
                 self.list.setCurrentRow(n)
                 self.confirmed_label.setText(f"{ex.title} is in the program already.")
+                self.confirmed_label.show()
                 return False
         confirmed = self.confirm_safety(ex)
         if confirmed is None:
@@ -648,6 +653,7 @@ class ProgramEditor(ValueEditor):
         self.confirmed_label.setText(
             f"Confirmed warning: {entry.base.confirmed}" if entry and entry.base.confirmed else ""
         )
+        self.confirmed_label.setVisible(bool(self.confirmed_label.text()))  # no empty row
         for b in (self.up_button, self.down_button, self.remove_button):
             b.setEnabled(editable)
         self.up_button.setEnabled(editable and n > 0)

@@ -162,6 +162,7 @@ class ProgramHistory(QWidget):
         self.empty = QLabel("No home program recorded in this episode yet.", self)
         self.empty.setObjectName("programHistoryEmpty")
         self.empty.setProperty("role", "secondary")
+        self.empty.setWordWrap(True)  # a narrow episode panel wraps it instead of cutting it
         layout.addWidget(self.empty)
         self.versions: tuple[ProgramVersion, ...] = ()
 

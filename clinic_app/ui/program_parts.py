@@ -1,5 +1,6 @@
 """Pieces of the home-program editor (``ui/program_editor.py``): the exercise search, the list
-keys, one shown exercise, and the wording of a confirmed safety warning.
+keys, one shown exercise, the list-beside-or-above-the-dose layout, and the wording of a
+confirmed safety warning.
 
 Apart so that the editor stays one readable module; nothing here stores anything.
 """
@@ -12,13 +13,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, QRect, QSize, Qt, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QGridLayout,
     QInputDialog,
     QLabel,
+    QLayout,
+    QLayoutItem,
     QLineEdit,
     QListWidget,
     QListWidgetItem,
@@ -29,6 +32,7 @@ from PySide6.QtWidgets import (
 
 from clinic_app.core.library import KINDS, Library
 from clinic_app.core.program import DOSE_LIMITS, TEXT_LIMITS, Program, ProgramExercise
+from clinic_app.ui.flow_layout import FlowLayout
 
 if TYPE_CHECKING:
     from clinic_app.core.form import Form
@@ -44,6 +48,7 @@ FIELD_LABELS = {
 }
 SIDE_LABELS = {"both": "Both sides", "left": "Left", "right": "Right"}
 ALL = "any"
+_ALPHABET = "abcdefghijklmnopqrstuvwxyz"
 
 
 def now_text() -> str:
@@ -113,6 +118,178 @@ class Entry:
         if self.base.side != "both":
             out.append(SIDE_LABELS[self.base.side].lower())
         return ", ".join(out)
+
+
+class SideOrStacked(QLayout):
+    """Two widgets side by side when both have their room, the second below the first when not.
+
+    The home program's exercise list and its dose form sat side by side whatever the width, so
+    at a 1024 px window the section was 258 px wider than its view and scrolled sideways
+    (issue 18). The choice is made from the width the layout is given (``setGeometry``,
+    ``heightForWidth``), not in a resize handler: its minimum width is the stacked one, so a
+    narrow view can always shrink it, and nothing oscillates. Side by side needs ``first_chars``
+    average characters for the first widget and ``second_chars`` (or its minimum) for the
+    second, which takes ``second_share`` of the width beyond that.
+
+    Signals: none.
+    """
+
+    def __init__(
+        self,
+        parent: QWidget | None = None,
+        *,
+        first_chars: int = 52,
+        second_chars: int = 40,
+        second_share: float = 0.4,
+        spacing: int = 8,
+    ) -> None:
+        super().__init__(parent)
+        self._items: list[QLayoutItem] = []
+        self._first_chars = first_chars
+        self._second_chars = second_chars
+        self._share = second_share
+        self._gap = spacing
+        self.setContentsMargins(0, 0, 0, 0)
+
+    # -- QLayout's item list ---------------------------------------------------------------------
+
+    def addItem(self, item: QLayoutItem) -> None:  # noqa: N802 (Qt's name)
+        if len(self._items) >= 2:
+            raise ValueError("SideOrStacked lays out two widgets")
+        self._items.append(item)
+
+    def count(self) -> int:
+        return len(self._items)
+
+    def itemAt(self, index: int) -> QLayoutItem | None:  # noqa: N802
+        return self._items[index] if 0 <= index < len(self._items) else None
+
+    def takeAt(self, index: int) -> QLayoutItem | None:  # noqa: N802
+        return self._items.pop(index) if 0 <= index < len(self._items) else None
+
+    # -- the choice ------------------------------------------------------------------------------
+
+    def _chars(self, n: int) -> int:
+        """The width of ``n`` characters of running text (the font's own average character
+        width counts its widest glyphs: twice a lowercase letter's in DejaVu Sans)."""
+        parent = self.parentWidget()
+        if parent is None:
+            return n * 7
+        return round(n * parent.fontMetrics().horizontalAdvance(_ALPHABET) / len(_ALPHABET))
+
+    def _widths(self, width: int) -> tuple[int, int] | None:
+        """The two widths side by side at ``width`` (inside the margins), None when stacked."""
+        if len(self._items) < 2:
+            return None
+        first, second = self._items
+        need_first = max(first.minimumSize().width(), self._chars(self._first_chars))
+        need_second = max(second.minimumSize().width(), self._chars(self._second_chars))
+        room = width - self._gap
+        if room < need_first + need_second:
+            return None
+        right = max(need_second, int(room * self._share))
+        return room - right, right
+
+    def is_side_by_side(self) -> bool:
+        m = self.contentsMargins()
+        return self._widths(self.geometry().width() - m.left() - m.right()) is not None
+
+    @staticmethod
+    def _height(item: QLayoutItem, width: int) -> int:
+        if item.hasHeightForWidth():
+            return max(item.heightForWidth(width), item.minimumSize().height())
+        return item.sizeHint().height()
+
+    # -- sizes -----------------------------------------------------------------------------------
+
+    def expandingDirections(self) -> Qt.Orientation:  # noqa: N802
+        out = Qt.Orientation(0)
+        for item in self._items:
+            out |= item.expandingDirections()
+        return out
+
+    def hasHeightForWidth(self) -> bool:  # noqa: N802
+        return True
+
+    def heightForWidth(self, width: int) -> int:  # noqa: N802
+        m = self.contentsMargins()
+        inner = width - m.left() - m.right()
+        widths = self._widths(inner)
+        visible = [i for i in self._items if not i.isEmpty()]
+        if widths is not None:
+            h = max(self._height(i, w) for i, w in zip(self._items, widths, strict=True))
+        else:
+            h = sum(self._height(i, inner) for i in visible) + self._gap * max(0, len(visible) - 1)
+        return h + m.top() + m.bottom()
+
+    def sizeHint(self) -> QSize:  # noqa: N802
+        """Side by side (the width it would like)."""
+        hints = [i.sizeHint() for i in self._items]
+        width = sum(h.width() for h in hints) + self._gap * max(0, len(hints) - 1)
+        height = max((h.height() for h in hints), default=0)
+        m = self.contentsMargins()
+        return QSize(width + m.left() + m.right(), height + m.top() + m.bottom())
+
+    def minimumSize(self) -> QSize:  # noqa: N802
+        """Stacked: the wider of the two minimums."""
+        size = QSize()
+        for item in self._items:
+            size = size.expandedTo(item.minimumSize())
+        m = self.contentsMargins()
+        return size + QSize(m.left() + m.right(), m.top() + m.bottom())
+
+    def setGeometry(self, rect: QRect) -> None:  # noqa: N802
+        super().setGeometry(rect)
+        area = self.contentsRect()
+        widths = self._widths(area.width())
+        if widths is not None:
+            (first, second), (lw, rw) = self._items, widths
+            first.setGeometry(QRect(area.x(), area.y(), lw, area.height()))
+            rh = min(area.height(), self._height(second, rw))
+            second.setGeometry(QRect(area.x() + lw + self._gap, area.y(), rw, rh))
+            return
+        visible = [i for i in self._items if not i.isEmpty()]
+        if not visible:
+            return
+        below = [self._height(i, area.width()) for i in visible[1:]]
+        top = area.height() - sum(below) - self._gap * len(below)
+        y = area.y()
+        for item, h in zip(visible, [max(top, 0), *below], strict=True):
+            item.setGeometry(QRect(area.x(), y, area.width(), h))
+            y += h + self._gap
+
+
+class FittingList(QListWidget):
+    """A list as tall as its entries (as wrapped at its width), up to ``max_lines`` lines of
+    text: with the dose form below it on a narrow page, a program of six two-line exercises
+    is seen whole instead of in a box that scrolls inside the scrolling page.
+
+    Signals: those of QListWidget.
+    """
+
+    def __init__(self, parent: QWidget | None = None, *, min_lines: int = 6, max_lines: int = 20):
+        super().__init__(parent)
+        self._lines = (min_lines, max_lines)
+        self._content_height = -1
+
+    def _frame(self) -> int:
+        return 2 * self.frameWidth()
+
+    def sizeHint(self) -> QSize:  # noqa: N802 (Qt's name)
+        hint = super().sizeHint()
+        line = self.fontMetrics().lineSpacing()
+        low, high = (n * line + self._frame() for n in self._lines)
+        content = self.contentsSize().height() + self._frame() + 4
+        return QSize(hint.width(), min(max(content, low), high))
+
+    def updateGeometries(self) -> None:  # noqa: N802
+        """Called by the view whenever its entries are laid out again (added, changed, wrapped
+        at a new width): ask the parent layout for the new height when the content's changed."""
+        super().updateGeometries()
+        height = self.contentsSize().height()
+        if height != self._content_height:
+            self._content_height = height
+            self.updateGeometry()
 
 
 class ListKeys(QObject):
@@ -195,13 +372,16 @@ class ExerciseSearch(QWidget):
         self.add_button = QPushButton("A&dd", self)
         self.add_button.setAccessibleName("Add the exercise found")
         self.add_button.clicked.connect(self.choose_current)
+        # The search line on a row of its own and the three filters wrapping below it: in one
+        # row they made the program editor 808 px wide, too wide for a 1024 px window (issue 18).
+        filters = FlowLayout(spacing=6)
+        for combo in (self.region, self.purpose, self.factor):
+            filters.addWidget(combo)
         grid.addWidget(find_label, 0, 0)
-        grid.addWidget(self.search, 0, 1)
-        grid.addWidget(self.region, 0, 2)
-        grid.addWidget(self.purpose, 0, 3)
-        grid.addWidget(self.factor, 0, 4)
-        grid.addWidget(self.results, 1, 1, 1, 4)
-        grid.addWidget(self.add_button, 1, 5, Qt.AlignmentFlag.AlignTop)
+        grid.addWidget(self.search, 0, 1, 1, 2)
+        grid.addLayout(filters, 1, 0, 1, 3)
+        grid.addWidget(self.results, 2, 0, 1, 2)
+        grid.addWidget(self.add_button, 2, 2, Qt.AlignmentFlag.AlignTop)
         grid.setColumnStretch(1, 1)
 
     def set_library(self, library: Library, form: Form | None = None) -> None:
@@ -244,10 +424,11 @@ class ExerciseSearch(QWidget):
         for ex in found[:50]:
             where = f" · {ex.region}" if ex.region else ""
             own = " · clinic" if ex.origin == "clinic" else ""
-            item = QListWidgetItem(f"{ex.title} · {ex.kind}{where}{own}")
+            text = f"{ex.title} · {ex.kind}{where}{own}"
+            item = QListWidgetItem(text)
             item.setData(Qt.ItemDataRole.UserRole, ex.id)
-            if ex.purpose:
-                item.setToolTip(ex.purpose)
+            # Elided in a narrow list: the tooltip has it whole, with what it is for.
+            item.setToolTip(f"{text}\n{ex.purpose}" if ex.purpose else text)
             self.results.addItem(item)
         if self.results.count():
             self.results.setCurrentRow(0)
