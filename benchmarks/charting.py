@@ -173,33 +173,140 @@ def mods_of(names: tuple[str, ...]) -> Any:
     return out
 
 
+@dataclass
+class Sample:
+    """One key event: its kind (see :func:`kind_of`), wall and CPU milliseconds."""
+
+    kind: str
+    wall_ms: float
+    gui_cpu_ms: float  # the GUI thread's own CPU time (other processes do not inflate it)
+    process_cpu_ms: float  # every thread of this process (the autosave worker too)
+    run: int = 0
+
+
+def kind_of(event: Any, in_palette: bool, page_changed: bool, built: bool) -> str:
+    """What a key event did, for the per-kind breakdown: the key, and whether it moved to
+    another page or built one (a page is built the first time it is shown)."""
+    if isinstance(event, str):
+        kind = "palette letter" if in_palette else "typed character"
+    elif in_palette and event.key == "Key_Return":
+        kind = "palette Enter (jump)"
+    elif in_palette:
+        kind = "palette letter"
+    else:
+        kind = {
+            "Key_Return": "Enter (next item)",
+            "Key_Right": "Right (other side)",
+            "Key_PageDown": "Ctrl+PgDown (next page)",
+            "Key_N": "Alt+N (all no)",
+            "Key_K": "Ctrl+K (palette opens)",
+        }.get(event.key, event.key)
+    if page_changed and "page" not in kind:
+        kind += ", to the next page"
+    if built:
+        kind += " + page built"
+    return kind
+
+
 def drive(
-    window: Any, steps: list[tuple[str, Any, list[Any]]]
-) -> tuple[int, list[float], list[float]]:
-    """Send every key of the intake to the focused widget: (navigation keys, wall ms per key,
-    GUI-thread CPU ms per key)."""
+    window: Any,
+    steps: list[tuple[str, Any, list[Any]]],
+    run: int = 0,
+    profiled: list[Any] | None = None,
+    profile_kind: str = "",
+) -> tuple[int, list[Sample]]:
+    """Send every key of the intake to the focused widget: (navigation keys, one sample per
+    key event). With ``profiled`` (a list), each key event whose kind contains
+    ``profile_kind`` adds its pyinstrument session to it."""
     from PySide6.QtTest import QTest
     from PySide6.QtWidgets import QApplication
 
+    editor = window.page.view.editor
+    built: list[str] = []
+    editor.page_built.connect(built.append)
     nav = 0
-    times: list[float] = []
-    cpu: list[float] = []
-    for _item, _value, keys in steps:
-        for k in keys:
-            events = [k] if isinstance(k, Nav) else list(k.text)
-            for event in events:
-                target = QApplication.focusWidget() or window
-                c0 = time.thread_time()
-                t0 = time.perf_counter()
-                if isinstance(event, Nav):
-                    QTest.keyClick(target, key_of(event.key), mods_of(event.mods))
-                else:
-                    QTest.keyClick(target, event)
-                QApplication.processEvents()
-                times.append((time.perf_counter() - t0) * 1000)
-                cpu.append((time.thread_time() - c0) * 1000)
-            nav += isinstance(k, Nav)
-    return nav, times, cpu
+    samples: list[Sample] = []
+    try:
+        for _item, _value, keys in steps:
+            for k in keys:
+                events = [k] if isinstance(k, Nav) else list(k.text)
+                for event in events:
+                    target = QApplication.focusWidget() or window
+                    in_palette = target.objectName() == "paletteSearch"
+                    section = editor.current_section()
+                    del built[:]
+                    profiler = None
+                    if profiled is not None:
+                        from pyinstrument import Profiler
+
+                        profiler = Profiler(interval=0.0002)
+                        profiler.start()
+                    p0 = time.process_time()
+                    c0 = time.thread_time()
+                    t0 = time.perf_counter()
+                    if isinstance(event, Nav):
+                        QTest.keyClick(target, key_of(event.key), mods_of(event.mods))
+                    else:
+                        QTest.keyClick(target, event)
+                    QApplication.processEvents()
+                    wall = (time.perf_counter() - t0) * 1000
+                    cpu = (time.thread_time() - c0) * 1000
+                    proc = (time.process_time() - p0) * 1000
+                    if profiler is not None:
+                        profiler.stop()
+                    changed = editor.current_section() != section
+                    kind = kind_of(event, in_palette, changed, bool(built))
+                    samples.append(Sample(kind, wall, cpu, proc, run))
+                    if profiler is not None and profiled is not None and profile_kind in kind:
+                        profiled.append(profiler.last_session)
+                nav += isinstance(k, Nav)
+    finally:
+        editor.page_built.disconnect(built.append)
+    return nav, samples
+
+
+def wait_idle_work(window: Any, timeout_s: float = 10.0) -> float:
+    """Let the window finish what it does in idle time after its warm-up (an editor's pages
+    built ahead: ``EvaluationEditor.is_building_ahead``), as a therapist's first look at the
+    patient list would; the milliseconds waited."""
+    from PySide6.QtWidgets import QApplication
+
+    from clinic_app.ui.editor import EvaluationEditor
+
+    t0 = time.perf_counter()
+    while time.perf_counter() - t0 < timeout_s:
+        editors = window.findChildren(EvaluationEditor)
+        if not any(getattr(e, "is_building_ahead", bool)() for e in editors):
+            break
+        QApplication.processEvents()
+        time.sleep(0.002)
+    return (time.perf_counter() - t0) * 1000
+
+
+def breakdown(samples: list[Sample], target_ms: float) -> list[str]:
+    """The per-kind table: which keys make the p95 (and whether the GUI thread's CPU or the
+    machine's load made them slow)."""
+    kinds: dict[str, list[Sample]] = {}
+    for s in samples:
+        kinds.setdefault(s.kind, []).append(s)
+    over_all = sum(1 for s in samples if s.wall_ms > target_ms)
+    head = (
+        f"  {'kind':<52} {'n':>4} {'wall p50':>8} {'p95':>6} {'max':>6} {'cpu p95':>7} "
+        f"{'proc p95':>8} {'>' + format(target_ms, '.0f') + ' ms':>7}"
+    )
+    lines = [head]
+    order = sorted(kinds.items(), key=lambda kv: -sum(s.wall_ms for s in kv[1]))
+    for kind, group in order:
+        wall = [s.wall_ms for s in group]
+        over = sum(1 for s in group if s.wall_ms > target_ms)
+        lines.append(
+            f"  {kind:<52} {len(group):>4} {statistics.median(wall):>8.1f} "
+            f"{pct(wall, 95):>6.1f} {max(wall):>6.1f} "
+            f"{pct([s.gui_cpu_ms for s in group], 95):>7.1f} "
+            f"{pct([s.process_cpu_ms for s in group], 95):>8.1f} {over:>7}"
+        )
+    lines.append(f"  ({over_all} of {len(samples)} key events over {target_ms:.0f} ms wall)")
+    return lines
 
 
 def pct(values: list[float], q: float) -> float:
@@ -212,6 +319,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--patients", type=int, default=100_000)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        help="profile the GUI thread over the key events with pyinstrument (not a requirement: "
+        "pip install pyinstrument) and write its text report to this file",
+    )
+    parser.add_argument(
+        "--profile-kind",
+        default="",
+        help="with --profile: only the key events whose kind (as in the per-kind table) "
+        "contains this text, e.g. 'typed character' or 'Ctrl+PgDown'",
+    )
     args = parser.parse_args(argv)
 
     import clinics
@@ -244,10 +363,13 @@ def main(argv: list[str] | None = None) -> int:
     if window is None:
         print(f"charting: no main window ({via})")
         return 1
+    idle_ms = wait_idle_work(window)
     steps = intake(form)
     answered = [(i, v) for i, v, _ in steps if v is not None]
     bilateral = sum(1 for i, _ in answered if form.item(i).bilateral)
-    nav_total, all_times, all_cpu, problems = 0, [], [], []
+    nav_total, problems = 0, []
+    samples: list[Sample] = []
+    profiled: list[Any] | None = [] if args.profile is not None else None
     derived: list[str] = []
     for run in range(args.repeats):
         fields = records.PatientFields(
@@ -264,10 +386,9 @@ def main(argv: list[str] | None = None) -> int:
         window.open_evaluation(evaluation, patient)
         for _ in range(3):
             QApplication.processEvents()
-        nav, times, cpu = drive(window, steps)
+        nav, run_samples = drive(window, steps, run, profiled, args.profile_kind)
         nav_total += nav
-        all_times.extend(times)
-        all_cpu.extend(cpu)
+        samples.extend(run_samples)
         assert window.page.flush()
         probes.process_events()
         stored = validate(form, dict(records.get_evaluation(db, evaluation.id).findings)).values
@@ -282,6 +403,9 @@ def main(argv: list[str] | None = None) -> int:
                 problems.append(f"run {run}: {item_id} stored {got!r}, typed {want!r}")
         window.page.close_evaluation()
     findings = len(answered)
+    all_times = [s.wall_ms for s in samples]
+    all_cpu = [s.gui_cpu_ms for s in samples]
+    all_proc = [s.process_cpu_ms for s in samples]
     nav_per_run = nav_total / args.repeats
     per_finding = nav_per_run / findings
     p50 = statistics.median(all_times)
@@ -292,6 +416,7 @@ def main(argv: list[str] | None = None) -> int:
         f"free-text plan); filled from the patient record, not typed: {', '.join(derived)}"
     )
     print(f"navigation keys: {nav_per_run:.0f} per intake")
+    print(f"idle-time work after the warm-up (pages built ahead) waited for: {idle_ms:.0f} ms")
     ok_keys = per_finding <= TARGETS["keys_per_finding"]
     print(
         f"keys per finding: {per_finding:.2f} (target <= {TARGETS['keys_per_finding']}) "
@@ -306,8 +431,29 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"  the GUI thread's own CPU time per keystroke (what other processes on the machine do "
         f"not inflate): p50 {statistics.median(all_cpu):.1f} ms, p95 {pct(all_cpu, 95):.1f} ms; "
+        f"the whole process's (the autosave worker too): p95 {pct(all_proc, 95):.1f} ms; "
         f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
     )
+    first = [s.wall_ms for s in samples if s.run == 0]
+    later = [s.wall_ms for s in samples if s.run > 0]
+    if later:
+        print(
+            f"  first intake (its pages built as they are first shown): p95 {pct(first, 95):.1f} "
+            f"ms; later intakes (the same view reused): p95 {pct(later, 95):.1f} ms"
+        )
+    print("per kind of key (wall and CPU in ms, slowest in total first):")
+    for line in breakdown(samples, TARGETS["keystroke_p95_ms"]):
+        print(line)
+    if profiled:
+        from pyinstrument.renderers import ConsoleRenderer
+        from pyinstrument.session import Session
+
+        session = profiled[0]
+        for more in profiled[1:]:
+            session = Session.combine(session, more)
+        text = ConsoleRenderer(unicode=True, show_all=False).render(session)
+        args.profile.write_text(text, encoding="utf-8")
+        print(f"profile of the GUI thread ({len(profiled)} key events): {args.profile}")
     if problems:
         print("stored as typed: FAILED")
         for p in problems[:20]:
@@ -324,6 +470,8 @@ def main(argv: list[str] | None = None) -> int:
             "keys_per_finding": per_finding,
             "keystroke_ms": all_times,
             "keystroke_cpu_ms": all_cpu,
+            "keystroke_process_cpu_ms": all_proc,
+            "keystroke_kinds": [s.kind for s in samples],
             "load_average": os.getloadavg()[0],
         }
         args.json.write_text(json.dumps(figures), encoding="utf-8")

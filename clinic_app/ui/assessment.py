@@ -27,7 +27,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from clinic_app.core.engine import Assessment, RedFlagResult, RuleResult, RunningGuidance, assess
+from clinic_app.core.engine import (
+    Assessment,
+    Evidence,
+    RedFlagResult,
+    RuleResult,
+    RunningGuidance,
+    assess,
+)
 from clinic_app.core.findings import Findings
 from clinic_app.core.form import Form, RunLevel, Section, Urgency
 from clinic_app.core.rule_inputs import assessment_inputs, inputs_key
@@ -124,6 +131,8 @@ class RedFlagBanner(QFrame):
         return self.flags[0].urgency if self.flags else None
 
     def show_flags(self, flags: tuple[RedFlagResult, ...]) -> None:
+        if flags == self.flags:
+            return  # shown already: a new style sheet would re-polish the banner (~1 ms)
         self.flags = flags
         if not flags:
             self.hide()
@@ -216,14 +225,28 @@ class AssessmentPanel(QWidget):
     # -- display ---------------------------------------------------------------------------------
 
     def show_assessment(self, assessment: Assessment) -> None:
-        self.assessment = assessment
+        """Show ``assessment``, changing only what differs from the one shown: most values
+        typed change no suggestion, or only the figures of one evidence line, and rebuilding
+        the tree (its wrapped rows measured again, the panel repainted) cost a few ms a key."""
+        shown, self.assessment = self.assessment, assessment
+        if shown == assessment:
+            return
         s = assessment.summary
-        self.summary.setText(
-            f"<b>{SUMMARY_TITLES.get(s.kind, s.kind)}</b><br>{html.escape(s.text)}"
-        )
-        self.summary.setProperty("kind", s.kind)
-        self._show_running(assessment.running)
-        self._fill_tree(assessment)
+        if shown is None or shown.summary != s:
+            self.summary.setText(
+                f"<b>{SUMMARY_TITLES.get(s.kind, s.kind)}</b><br>{html.escape(s.text)}"
+            )
+            self.summary.setProperty("kind", s.kind)
+        if shown is None or shown.running != assessment.running:
+            self._show_running(assessment.running)
+        if shown is None or (shown.factors, shown.patterns) != (
+            assessment.factors,
+            assessment.patterns,
+        ):
+            if shown is not None and _layout(shown) == _layout(assessment):
+                self._update_tree(assessment)
+            else:
+                self._fill_tree(assessment)
 
     def _show_running(self, run: RunningGuidance | None) -> None:
         if run is None:
@@ -272,6 +295,17 @@ class AssessmentPanel(QWidget):
         self._span_long_rows()
         tree.setUpdatesEnabled(True)
 
+    def _update_tree(self, a: Assessment) -> None:
+        """The same factors and patterns with the same number of evidence lines as shown
+        (``_layout``): their texts set in place (an unchanged text is no change to the view)."""
+        for group, results in (("factors", a.factors), ("patterns", a.patterns)):
+            for item, r in zip(self.result_items(group), results, strict=True):
+                self._set_result(item, r)
+                for n, e in enumerate(r.evidence):
+                    child = item.child(n)
+                    assert child is not None
+                    _set_evidence(child, e)
+
     def _span_long_rows(self) -> None:
         """Group headings and evidence lines use the full width (only factors have a count)."""
         tree = self.tree
@@ -291,16 +325,27 @@ class AssessmentPanel(QWidget):
                     tree.setFirstColumnSpanned(e, child_index, True)
 
     def _result_item(self, r: RuleResult) -> QTreeWidgetItem:
+        item = QTreeWidgetItem()
+        self._set_result(item, r)
+        item.setTextAlignment(1, Qt.AlignmentFlag.AlignCenter)
+        for e in r.evidence:
+            child = QTreeWidgetItem()
+            _set_evidence(child, e)
+            child.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable)
+            item.addChild(child)
+        return item
+
+    def _set_result(self, item: QTreeWidgetItem, r: RuleResult) -> None:
         name = f"{r.id} {r.name}"
         if r.opinion:
             name += "  [opinion]"
         if not r.confirmed:
             name += "  [possible, not confirmed]"
         where = "local" if r.local else r.region
-        item = QTreeWidgetItem([name, f"{r.strength}/{r.indicators}"])
+        item.setText(0, name)
+        item.setText(1, f"{r.strength}/{r.indicators}")
         item.setToolTip(1, f"{r.strength} of {r.indicators} indicators found")
         item.setData(0, Qt.ItemDataRole.UserRole, r.id)
-        item.setTextAlignment(1, Qt.AlignmentFlag.AlignCenter)
         tip = [f"{r.name} ({where}); sources {', '.join(r.sources)}"]
         if r.opinion:
             tip.append("Opinion: one author's claim, labelled as such in the report.")
@@ -309,13 +354,6 @@ class AssessmentPanel(QWidget):
         if r.note:
             tip.append(r.note)
         item.setToolTip(0, "\n".join(tip))
-        for e in r.evidence:
-            child = QTreeWidgetItem([e.text, ""])
-            child.setData(0, ROLE_EVIDENCE, e.item_id)
-            child.setToolTip(0, f"{e.text}\n{e.indicator} (source {e.source})")
-            child.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable)
-            item.addChild(child)
-        return item
 
     def result_items(self, group: str = "factors") -> list[QTreeWidgetItem]:
         """The shown factor (or pattern) rows, in display order."""
@@ -338,6 +376,19 @@ class AssessmentPanel(QWidget):
         rid = item.data(0, Qt.ItemDataRole.UserRole)
         if isinstance(rid, str):
             self._expanded.discard(rid)
+
+
+def _layout(a: Assessment) -> tuple[tuple[tuple[str, int], ...], ...]:
+    """The rows the panel's tree has for ``a``: each factor and pattern with its number of
+    evidence lines (two assessments alike here differ only in texts, updated in place)."""
+    return tuple(tuple((r.id, len(r.evidence)) for r in rs) for rs in (a.factors, a.patterns))
+
+
+def _set_evidence(child: QTreeWidgetItem, e: Evidence) -> None:
+    child.setText(0, e.text)
+    child.setText(1, "")
+    child.setData(0, ROLE_EVIDENCE, e.item_id)
+    child.setToolTip(0, f"{e.text}\n{e.indicator} (source {e.source})")
 
 
 class EvaluationView(QWidget):

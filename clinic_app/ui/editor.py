@@ -14,12 +14,13 @@ the status bar and the sign check) until it is mended.
 
 from __future__ import annotations
 
+import contextlib
 import functools
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date
 from typing import Any
 
-from PySide6.QtCore import QEvent, QObject, QSignalBlocker, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, QSignalBlocker, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QResizeEvent, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -249,6 +250,8 @@ class EvaluationEditor(QWidget):
         layout.addWidget(self.pages, 1)
         self._rows: dict[str, ItemRow] = {}
         self._built: dict[int, SectionPage] = {}
+        self._ahead = False  # build_pages_ahead is at work
+        self._one_change: list[Findings] = []  # inside one_change: its start, then each edit
         self._holders: list[QWidget] = []
         self._page_index: dict[str, int] = {}
         self._section_of_item: dict[str, int] = {}
@@ -316,6 +319,8 @@ class EvaluationEditor(QWidget):
 
     def invalid_fields(self) -> list[tuple[Item, Side | None, str]]:
         """The fields showing text that is not stored (item, side, reason), in form order."""
+        if not self._invalid:
+            return []  # the usual keystroke (the status bar asks on every one)
         out = []
         for item_id, item in self.form.items.items():
             for side in (None, *SIDES):
@@ -463,6 +468,35 @@ class EvaluationEditor(QWidget):
     def built_sections(self) -> list[str]:
         return [self.sections[n].id for n in sorted(self._built)]
 
+    def build_pages_ahead(self) -> None:
+        """Build the pages not shown yet in idle time, one per turn of the event loop (the
+        next ones after the current page first), so that moving to a page later shows a page
+        already built instead of building it (20-50 ms, and the first showing's styling) on the
+        keystroke. Each is the page :meth:`page` would build: the same rows, filled with the
+        findings of that moment, kept up to date by every edit like any page built."""
+        if not self._ahead:
+            self._ahead = True
+            QTimer.singleShot(0, self, self._build_one_ahead)
+
+    def is_building_ahead(self) -> bool:
+        """Whether :meth:`build_pages_ahead` still has pages to build."""
+        return self._ahead
+
+    def _build_one_ahead(self) -> None:
+        count = len(self.sections)
+        here = self.pages.currentIndex()
+        order = ((here + k) % count for k in range(1, count + 1))
+        todo = [i for i in order if i not in self._built]
+        if not todo:
+            self._ahead = False
+            return
+        page = self.page(todo[0])
+        page.ensurePolished()  # styled now, not on its first showing
+        if len(todo) > 1:
+            QTimer.singleShot(0, self, self._build_one_ahead)
+        else:
+            self._ahead = False
+
     def row(self, item_id: str) -> ItemRow:
         if item_id not in self._rows:
             self.page(self._section_of_item[item_id])
@@ -597,14 +631,34 @@ class EvaluationEditor(QWidget):
             self._invalid.pop(key, None)
             if not editor.typed:
                 self._typing_from.pop(key, None)
-        row.show_problem(side, problem)
+        if row.problems.get(side) != problem:  # (re-styling an unchanged field costs ~0.2 ms)
+            row.show_problem(side, problem)
         if problem is None and item.type is ItemType.QUESTIONNAIRE and item.score_item:
             new = self._with_score(new, item)  # the answers and their score: one update
         self._findings = new
         if problem is None and item.id in self._carried:
             self._confirm((item.id,))  # touched: re-measured, no longer "carried"
         self._refresh_derived(item.id)
-        self.findings_changed.emit(new)
+        if self._one_change:
+            self._one_change.append(new)  # announced once, when the last edit of it is made
+        else:
+            self.findings_changed.emit(new)
+
+    @contextlib.contextmanager
+    def one_change(self) -> Iterator[None]:
+        """Edits made inside (e.g. "all no" answering a dozen questions) are one change:
+        ``findings_changed`` is emitted once at the end, with the findings after all of them,
+        so the live assessment and the autosave see one change instead of each step of it."""
+        if self._one_change:  # nested: the outer one announces
+            yield
+            return
+        self._one_change = [self._findings]
+        try:
+            yield
+        finally:
+            made, self._one_change = self._one_change, []
+            if len(made) > 1:
+                self.findings_changed.emit(self._findings)
 
     def _with_score(self, findings: Findings, item: Item) -> Findings:
         """The response's score written into its score item, shown there at once."""

@@ -347,6 +347,9 @@ class EvaluationPage(PageActions):
         view.resize(self.expected_view_size())
         view.grab()
         self._spare = view
+        # Its other pages next, one per turn of the event loop: an intake then moves from page
+        # to page without building one on a keystroke (issue 18).
+        view.editor.build_pages_ahead()
         if form.record_sections("visit"):  # a form with visit notes: one of those too, next
             QTimer.singleShot(0, self, lambda: self.prepare_visit(form))
 

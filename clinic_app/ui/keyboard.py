@@ -127,6 +127,10 @@ class EditorKeys(QObject):
         super().__init__(editor)
         self.editor = editor
         self._record: dict[str, Any] = {}  # item id -> the value the patient record gives
+        # One ring per page built (pages live as long as the editor; never emptied from
+        # ``destroyed``): walking the editor's hundreds of widgets with findChildren on every
+        # focus change cost ~1 ms a key.
+        self._rings: list[FocusRing] = []
         shortcut = QShortcut(QKeySequence(ALL_NO_KEYS), editor)
         shortcut.setContext(Qt.ShortcutContext.WindowShortcut)
         shortcut.activated.connect(self.on_all_no_activated)
@@ -140,7 +144,7 @@ class EditorKeys(QObject):
     def attach(self, page: Any) -> None:
         """Watch the fields of a page just built (``SectionPage``)."""
         body = page.widget()
-        FocusRing(body)
+        self._rings.append(FocusRing(body))
         body.installEventFilter(self)
         if page.section.all_no:
             bar = QWidget()
@@ -233,7 +237,7 @@ class EditorKeys(QObject):
             row = self.editor._rows.get(where[0])
             if row is not None:
                 area = row.editors[where[1]].focus_area(now)
-        for ring in self.editor.findChildren(FocusRing):
+        for ring in self._rings:
             ring.follow(now if where is not None else None, area)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
@@ -312,18 +316,19 @@ class EditorKeys(QObject):
         if section is None or not section.all_no or editor.is_read_only():
             return []
         done = []
-        for item in section.items:
-            if item.type is not ItemType.YESNO:
-                continue
-            row = editor.row(item.id)
-            for side, ed in row.editors.items():
-                if answered(editor, item.id, side):
+        with editor.one_change():  # assessed and saved once, not once per question
+            for item in section.items:
+                if item.type is not ItemType.YESNO:
                     continue
-                blocker = QSignalBlocker(ed)
-                ed.set_value("no")
-                del blocker
-                editor.on_value_edited(item, side, "no")
-                done.append(item.id)
+                row = editor.row(item.id)
+                for side, ed in row.editors.items():
+                    if answered(editor, item.id, side):
+                        continue
+                    blocker = QSignalBlocker(ed)
+                    ed.set_value("no")
+                    del blocker
+                    editor.on_value_edited(item, side, "no")
+                    done.append(item.id)
         first = first_unanswered(editor, editor.pages.currentIndex())
         if done and first is None:  # all answered: on to the next page's first question
             editor.step_section(1)
@@ -343,16 +348,17 @@ class EditorKeys(QObject):
         self._record = {k: v for k, v in values.items() if editor.has_item(k)}
         filled = []
         if fill and not editor.is_read_only():
-            for item_id, value in self._record.items():
-                if answered(editor, item_id, None):
-                    continue
-                item = editor.form.item(item_id)
-                ed = editor.editor(item_id)
-                blocker = QSignalBlocker(ed)
-                ed.set_value(value)
-                del blocker
-                editor.on_value_edited(item, None, value)
-                filled.append(item_id)
+            with editor.one_change():
+                for item_id, value in self._record.items():
+                    if answered(editor, item_id, None):
+                        continue
+                    item = editor.form.item(item_id)
+                    ed = editor.editor(item_id)
+                    blocker = QSignalBlocker(ed)
+                    ed.set_value(value)
+                    del blocker
+                    editor.on_value_edited(item, None, value)
+                    filled.append(item_id)
         for item_id in editor.form.items:
             self._mark(item_id)
         return filled
