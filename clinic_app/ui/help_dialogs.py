@@ -75,7 +75,8 @@ class GuideWindow(_Window):
         self.browser.setAccessibleName("User guide")
         self.layout_.addWidget(self.browser, 1)
         self.finish()
-        self.resize(720, 640)
+        room = self.screen().availableGeometry()  # a 1024x700 screen: under its title bar
+        self.resize(min(720, room.width() - 40), min(640, room.height() - 60))
 
 
 @dataclass(frozen=True)

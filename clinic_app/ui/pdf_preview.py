@@ -118,7 +118,9 @@ class PdfPreviewDialog(QDialog):
             sc = QShortcut(QKeySequence(keys), self)
             sc.activated.connect(slot)
         self._update_print_state()
-        self.resize(760, 900)
+        # A page and a half on a tall screen; on a 1024x700 one, what fits under its title bar.
+        room = self.screen().availableGeometry()
+        self.resize(min(760, room.width() - 40), min(900, room.height() - 60))
         self.view.setFocus()
 
     # -- building ------------------------------------------------------------------------------
