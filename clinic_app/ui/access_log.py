@@ -18,12 +18,14 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import shiboken6
 from PySide6.QtCore import (
     QAbstractTableModel,
     QDate,
     QModelIndex,
     QPersistentModelIndex,
     Qt,
+    QTimer,
 )
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -88,6 +90,10 @@ ALL_EVENTS = "all"
 ACCESS_ONLY = "access"
 
 
+ACCESS_WHAT = "Recording the access in the access log"
+ACCESS_RETRY_MS = 5000  # while the clinic server is away
+
+
 def record_access(
     context: AppContext,
     action: str,
@@ -108,7 +114,23 @@ def record_access(
 
         log_access(db, actor=actor, action=action, entity=entity, entity_id=entity_id)
 
-    return context.runner.run("Recording the access in the access log", op, parent=parent)
+    def failed(err: BaseException) -> None:
+        from clinic_app.storage.errors import ServerUnreachableError
+
+        if isinstance(err, ServerUnreachableError):
+            # The clinic server went away between the read and this write (the status bar says
+            # so): no dialog in the middle of the typing; the view is still logged, by a retry
+            # every few seconds until the server answers (or the app is closed).
+            log.warning("%s event kept for a retry: the clinic server is unreachable", action)
+            QTimer.singleShot(ACCESS_RETRY_MS, context.runner, again)
+            return
+        alive = parent is not None and shiboken6.isValid(parent)
+        show_failure(parent if alive else None, ACCESS_WHAT, err)
+
+    def again() -> None:
+        context.runner.run(ACCESS_WHAT, op, on_failure=failed, parent=parent)
+
+    return context.runner.run(ACCESS_WHAT, op, on_failure=failed, parent=parent)
 
 
 class AccessLogModel(QAbstractTableModel):

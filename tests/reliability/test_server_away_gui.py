@@ -228,3 +228,43 @@ def test_a_save_whose_answer_was_lost_is_not_a_conflict_with_oneself(
         stored = records.get_evaluation(db, ev.id)
     assert stored.findings["values"] == {"pain_now": 3, "notes": "more"}
     assert stored.version == ev.version + 2
+
+
+@pytest.mark.postgres
+@pytest.mark.usefixtures("settings", "asked")
+def test_an_access_event_that_meets_the_server_away_is_written_once_it_is_back(
+    qtbot: Any, own_postgres: Any, db: Database
+) -> None:
+    """An evaluation was opened (read) just before the server went away: its "open" event in
+    the access log cannot be written. No dialog stops the clinician; the event is written by a
+    retry once the server answers again (found by a full run that hung on that dialog)."""
+    from PySide6.QtWidgets import QApplication
+
+    from clinic_app.storage.records.access import access_log
+    from clinic_app.ui import access_log as access_ui
+
+    ev = seed_records(db, small_form())
+    window = _window(qtbot, db)
+    try:
+        qtbot.waitUntil(lambda: window.context.ready, timeout=WITHIN_MS)
+        before = [e for e in access_log(db, actions=["open"]) if e.entity_id == ev.id]
+        own_postgres.crash()
+        failures: list[str] = []
+        window.context.runner.failed.connect(lambda what, _err: failures.append(what))
+        access_ui.record_access(window.context, "open", "evaluation", ev.id, parent=window)
+        qtbot.waitUntil(lambda: failures == [access_ui.ACCESS_WHAT], timeout=WITHIN_MS)
+        qtbot.wait(300)
+        assert QApplication.activeModalWidget() is None  # nothing to answer
+        own_postgres.start()
+
+        def written() -> bool:
+            try:
+                events = access_log(db, actions=["open"])
+            except Exception:  # the pool still reconnecting
+                return False
+            return len([e for e in events if e.entity_id == ev.id]) == len(before) + 1
+
+        qtbot.waitUntil(written, timeout=WITHIN_MS)
+        assert QApplication.activeModalWidget() is None
+    finally:
+        window.close()
