@@ -157,6 +157,8 @@ class LibraryDialog(QDialog):
         self.list = QListWidget(left)
         self.list.setObjectName("clinicExercises")
         self.list.setAccessibleName("The clinic's exercises")
+        self.list.setWordWrap(True)  # a long title wraps: the list never scrolls sideways
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.list.currentRowChanged.connect(self.on_list_current_row_changed)
         box.addWidget(self.list, 1)
         self.new_button = QPushButton("&New exercise", left)
@@ -304,6 +306,7 @@ class LibraryDialog(QDialog):
         for ex in exercises:
             item = QListWidgetItem(f"{ex.title} (v{ex.version})")
             item.setData(Qt.ItemDataRole.UserRole, ex.id)
+            item.setToolTip(ex.purpose or ex.title)
             self.list.addItem(item)
         self.list.blockSignals(False)
         index = next((n for n, e in enumerate(exercises) if e.id == select), 0 if exercises else -1)

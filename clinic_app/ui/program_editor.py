@@ -274,11 +274,11 @@ class ProgramEditor(ValueEditor):
         form: Form | None = None,
     ) -> None:
         """What the editor needs from around it (found by itself when shown in a page)."""
-        if library is not None:
-            self._library = library
-            self.finder.set_library(self._library, self._form)
         if form is not None:
             self._form = form
+        if library is not None:
+            self._library = library
+            self.finder.set_library(self._library, self._form)  # the factors named by the form
         if user is not None:
             self._user = user
         if assessment is not None:

@@ -357,11 +357,13 @@ class ExerciseSearch(QWidget):
         self.factor.setAccessibleName("Factor")
         for combo in (self.region, self.purpose, self.factor):
             combo.currentIndexChanged.connect(self.refresh)
+            # Closed, a long factor name is elided to the combo's width; hovering shows it.
+            combo.currentTextChanged.connect(combo.setToolTip)
             # long factor names must not squeeze the search line
             combo.setSizeAdjustPolicy(
                 QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
             )
-            combo.setMinimumContentsLength(14)
+            combo.setMinimumContentsLength(12)
         self.results = QListWidget(self)
         self.results.setObjectName("programResults")
         self.results.setAccessibleName("Exercises found")
@@ -401,8 +403,9 @@ class ExerciseSearch(QWidget):
             combo.addItem(f"{label}: {ALL}", None)
             for v in values:
                 shown = f"{v} {names[v]}" if v in names else v
-                combo.addItem(shown[:44], v)
+                combo.addItem(shown, v)  # whole: the open list is as wide as its entries
             combo.blockSignals(False)
+            combo.setToolTip(combo.currentText())
         if self.results.count() or self.search.text():
             self.refresh()  # else filled when the search is first used (opening stays quick)
 

@@ -188,6 +188,12 @@ def test_the_editor_fits_any_width_from_480(qtbot: Any, shipped_form: Form, widt
     ed.finder.search.setFocus()  # fills the results
     qtbot.wait(50)
     assert ed.minimumSizeHint().width() <= 480 - 40
+    # The factor filter lists each factor's whole name (elided when closed, whole on hover).
+    factor = ed.finder.factor
+    names = [factor.itemText(n) for n in range(factor.count())]
+    assert "F1 Weak hip flexors on the side opposite the pain" in names
+    factor.setCurrentIndex(names.index("F1 Weak hip flexors on the side opposite the pain"))
+    assert factor.toolTip() == "F1 Weak hip flexors on the side opposite the pain"
     assert layout_problems(area) == [], width
     assert ed.width() <= area.viewport().width()
     entries_fit(ed)
@@ -228,12 +234,50 @@ def test_the_library_dialog_fits_a_1024x700_screen(
     assert dialog.height() <= 668 - 30  # with its title bar, on the screen
     save(dialog, "library_dialog")
     assert layout_problems(dialog) == []
+    assert not dialog.list.horizontalScrollBar().isVisible()  # the long title wraps
     assert dialog.save_button.isVisible()
     assert dialog.rect().contains(dialog.save_button.mapTo(dialog, QPoint(0, 0)))
     dialog.tabs.setCurrentIndex(1)
     qtbot.wait(50)
     save(dialog, "library_dialog_templates")
     assert layout_problems(dialog) == []
+
+
+@pytest.mark.parametrize("width", [220, 420])
+def test_the_program_history_wraps_in_a_narrow_episode_panel(qtbot: Any, width: int) -> None:
+    from datetime import date
+
+    from clinic_app.ui.program_history import ProgramHistory, ProgramVersion
+
+    history = ProgramHistory()
+    qtbot.addWidget(history)
+    history.resize(width, 200)
+    history.show()
+    qtbot.waitExposed(history)
+    # "No home program recorded in this episode yet." wraps: it does not set the panel's width.
+    assert history.minimumSizeHint().width() <= 220
+    assert history.width() == width
+    assert layout_problems(history) == []
+    history.show_versions(
+        [
+            ProgramVersion(date(2026, 9, 10), 1, "Initial evaluation", "started", 3),
+            ProgramVersion(
+                date(2026, 9, 24),
+                2,
+                "Visit note 2",
+                "added Standing knee lift (hip flexor march); Bridge 3 × 10 → 4 × 12",
+                4,
+                (("Visit note 2", 5),),
+            ),
+        ]
+    )
+    qtbot.wait(20)
+    assert layout_problems(history) == []
+    view = history.list
+    for n in range(view.count()):
+        box = view.visualRect(view.model().index(n, 0))
+        assert box.width() <= view.viewport().width(), (n, box)
+    assert not view.horizontalScrollBar().isVisible()
 
 
 CHILD = r"""
