@@ -49,8 +49,7 @@ DUE_STYLE = "background: #fff4e5; color: #8a4b00; padding: 6px 10px; border-radi
 PLAIN_STYLE = "padding: 6px 10px;"
 # The longest lines of dates the episodes list shows (``episode_line``): open (in bold), closed.
 EPISODE_DATE_SAMPLES = ("since 30 Sep 2026 · open", "30 Sep 2026 – 30 Sep 2026")
-CLINICIAN_COLUMN = 3
-DETAILS_COLUMN = 4
+ENTRY_COLUMN, STATUS_COLUMN, CLINICIAN_COLUMN, DETAILS_COLUMN = 1, 2, 3, 4
 # What the details column keeps at least before the clinician's column gives way to it: about
 # three main factors' first words.
 DETAILS_ROOM_SAMPLE = "Weak eccentric hamstrings;"
@@ -436,11 +435,17 @@ class EpisodePanel(QWidget):
         widths = dict(self._widths)
         if drop:
             del widths[CLINICIAN_COLUMN]
-            # Still too narrow for the details' header: the entry's column gives up to its
-            # shortest label (elided, the whole line in the tooltip).
-            over = sum(widths.values()) + header - width
-            least = self.table.fontMetrics().horizontalAdvance("Visit note 10") + CELL_PADDING
-            widths[1] -= max(0, min(over, widths[1] - least))
+            # Still too narrow: a long status ("Draft · awaiting co-signature") gives way to the
+            # details' room, then the entry's column to the details' header (elided down to
+            # their shortest text; the whole line is in the tooltip).
+            metrics = self.table.fontMetrics()
+            heads = self.table.horizontalHeader()
+            for col, least, target in (
+                (STATUS_COLUMN, heads.sectionSizeHint(STATUS_COLUMN), max(room, header)),
+                (ENTRY_COLUMN, metrics.horizontalAdvance("Visit note 10") + CELL_PADDING, header),
+            ):
+                over = sum(widths.values()) + target - width
+                widths[col] -= max(0, min(over, widths[col] - least))
         for col, w in widths.items():
             self.table.setColumnWidth(col, w)
 

@@ -357,3 +357,80 @@ def test_each_dialog_opens_with_nothing_cut_and_fits_the_screen(scale) -> None:
         if size[0] > SCREEN[0] or size[1] > SCREEN[1] - title_bar
     }
     assert too_big == {}
+
+
+def _timeline_rows() -> tuple[Any, ...]:
+    """The longest texts a timeline line can have: a discharge evaluation with a red flag and
+    three factors, a visit awaiting a co-signature, a goal set, by a long-named clinician."""
+    from datetime import date
+
+    from clinic_app.ui.episode_panel import EvaluationRow, TimelineRow
+
+    who = "Dr Maximiliane Okafor-Wolfeschlegel"
+    factors = "⚠ Night pain; Weak eccentric hamstrings; Lumbar stiffness; Training load error"
+    rows = [
+        TimelineRow(date(2026, 11, 30), "goal", "Goal set: Nordic force deficit below 10%"),
+        TimelineRow(
+            date(2026, 11, 28),
+            "evaluation",
+            "Discharge evaluation",
+            EvaluationRow(
+                3, date(2026, 11, 28), "discharge", "signed", who, factors, "Discharge evaluation"
+            ),
+        ),
+        TimelineRow(
+            date(2026, 11, 20),
+            "visit",
+            "Visit note 12",
+            EvaluationRow(
+                2, date(2026, 11, 20), "visit", "awaiting co-signature", who, "", "Visit note 12"
+            ),
+        ),
+    ]
+    return tuple(rows)
+
+
+@pytest.mark.parametrize("width", [510, 605, 1000, 1400])
+def test_the_longest_timeline_lines_fit_or_are_elided_with_their_tooltip(qtbot, width) -> None:
+    """510 px: the patient view at its narrowest (its minimum width less its margins); 605:
+    beside the patient list in a 1024 px window; a wide window shows the clinician's column."""
+    from datetime import UTC, date, datetime
+
+    from clinic_app.storage.records import Episode
+    from clinic_app.ui.episode_panel import EpisodePanel, EpisodeView
+
+    now = datetime(2026, 12, 1, tzinfo=UTC)
+    episode = Episode(
+        1,
+        1,
+        "Right posterior thigh",
+        "right",
+        "",
+        "",
+        None,
+        date(2026, 9, 30),
+        None,
+        1,
+        "t",
+        now,
+        "t",
+        now,
+    )
+    panel = EpisodePanel()
+    qtbot.addWidget(panel)
+    panel.resize(width, 420)
+    panel.show()
+    qtbot.waitExposed(panel)
+    panel.show_view(EpisodeView((episode,), episode, _timeline_rows(), None))
+    qtbot.wait(10)
+    assert cut_cells(panel) == []
+    table = panel.table
+    header = table.horizontalHeader()
+    assert header.sectionSize(4) >= header.sectionSizeHint(4) - 4  # the details keep their title
+    if width in (605, 1400):
+        shown = not table.isColumnHidden(3)
+        assert shown == (width == 1400), [table.columnWidth(c) for c in range(5)]
+    for r in (1, 2):  # every cell of a record's line carries the whole line
+        tip = table.item(r, 0).toolTip()
+        assert "Dr Maximiliane Okafor-Wolfeschlegel" in tip
+        assert all(table.item(r, c).toolTip() == tip for c in range(5))
