@@ -13,8 +13,17 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QEvent, QObject, QRect, QSize, Qt, Signal
-from PySide6.QtGui import QKeyEvent
+from PySide6.QtCore import (
+    QEvent,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    QRect,
+    QSize,
+    Qt,
+    Signal,
+)
+from PySide6.QtGui import QKeyEvent, QPainter, QPalette
 from PySide6.QtWidgets import (
     QComboBox,
     QGridLayout,
@@ -27,6 +36,9 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QMenu,
     QPushButton,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
     QWidget,
 )
 
@@ -259,6 +271,82 @@ class SideOrStacked(QLayout):
             y += h + self._gap
 
 
+INDENT = "    "  # a list entry's second and later lines (its reason) start with it
+_WRAP = Qt.TextFlag.TextWordWrap | Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop
+
+
+class HangingLines(QStyledItemDelegate):
+    """Draws an entry's lines wrapped at the list's width, the lines that start with
+    :data:`INDENT` (the reason under the exercise) wrapped with the indent kept: a reason too
+    long for a narrow list goes on under itself, not at the margin where the next exercise's
+    title begins. Signals: none."""
+
+    def _lines(self, option: QStyleOptionViewItem, width: int) -> list[tuple[int, str, int]]:
+        """(indent, text, height) of each line at ``width``."""
+        metrics = option.fontMetrics
+        out = []
+        # Qt's display text has U+2028 (line separator) where the entry has a newline.
+        for line in option.text.replace("\u2028", "\n").split("\n"):
+            indent = metrics.horizontalAdvance(INDENT) if line.startswith(INDENT) else 0
+            text = line.strip() if indent else line
+            room = QRect(0, 0, max(width - indent, 1), 100_000)
+            out.append((indent, text, metrics.boundingRect(room, int(_WRAP), text).height()))
+        return out
+
+    def _room(self, option: QStyleOptionViewItem) -> int:
+        width = option.rect.width()
+        view = option.widget
+        if width <= 0 and isinstance(view, QListWidget):
+            width = view.viewport().width()
+        return width - 2 * self._margin(option)
+
+    @staticmethod
+    def _margin(option: QStyleOptionViewItem) -> int:
+        style = option.widget.style() if option.widget is not None else None
+        return (style.pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin) if style else 2) + 1
+
+    def sizeHint(  # noqa: N802 (Qt's name)
+        self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
+    ) -> QSize:
+        opt = QStyleOptionViewItem(option)
+        self.initStyleOption(opt, index)
+        hint = super().sizeHint(option, index)
+        height = sum(h for _i, _t, h in self._lines(opt, self._room(opt)))
+        return QSize(hint.width(), max(hint.height(), height + 4))
+
+    def paint(
+        self,
+        painter: QPainter,
+        option: QStyleOptionViewItem,
+        index: QModelIndex | QPersistentModelIndex,
+    ) -> None:
+        opt = QStyleOptionViewItem(option)
+        self.initStyleOption(opt, index)
+        lines = self._lines(opt, self._room(opt))
+        opt.text = ""  # the background, selection and focus as the style draws them
+        style = opt.widget.style() if opt.widget is not None else None
+        if style is None:
+            super().paint(painter, option, index)
+            return
+        style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, opt.widget)
+        selected = bool(opt.state & QStyle.StateFlag.State_Selected)
+        group = (
+            QPalette.ColorGroup.Disabled
+            if not opt.state & QStyle.StateFlag.State_Enabled
+            else QPalette.ColorGroup.Normal
+        )
+        role = QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text
+        painter.save()
+        painter.setFont(opt.font)
+        painter.setPen(opt.palette.color(group, role))
+        margin = self._margin(opt)
+        x, y, width = opt.rect.x() + margin, opt.rect.y() + 2, opt.rect.width() - 2 * margin
+        for indent, text, height in lines:
+            painter.drawText(QRect(x + indent, y, width - indent, height), int(_WRAP), text)
+            y += height
+        painter.restore()
+
+
 class FittingList(QListWidget):
     """A list as tall as its entries (as wrapped at its width), up to ``max_lines`` lines of
     text: with the dose form below it on a narrow page, a program of six two-line exercises
@@ -271,6 +359,8 @@ class FittingList(QListWidget):
         super().__init__(parent)
         self._lines = (min_lines, max_lines)
         self._content_height = -1
+        self.setWordWrap(True)
+        self.setItemDelegate(HangingLines(self))
 
     def _frame(self) -> int:
         return 2 * self.frameWidth()

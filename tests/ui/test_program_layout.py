@@ -11,6 +11,7 @@ a child process with ``QT_SCALE_FACTOR=2`` (a scale factor is fixed when Qt star
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -114,10 +115,18 @@ def save(widget: Any, name: str) -> None:
     widget.grab().save(str(SHOTS / f"{name}.png"))
 
 
-def entries_fit(ed: ProgramEditor) -> None:
+def entries_fit(qtbot: Any, ed: ProgramEditor) -> None:
     """Every exercise of the list is seen whole: wrapped at the list's width, none hidden below
-    a scroll bar inside the scrolling page."""
+    a scroll bar inside the scrolling page (a list wraps again 100 ms after a resize)."""
     view = ed.list
+
+    def whole() -> bool:
+        room = view.viewport().rect()
+        boxes = [view.visualRect(view.model().index(n, 0)) for n in range(view.count())]
+        return all(room.contains(b) for b in boxes) and not view.verticalScrollBar().isVisible()
+
+    with contextlib.suppress(qtbot.TimeoutError):  # the assertions below say what is cut
+        qtbot.waitUntil(whole, timeout=2000)
     room = view.viewport().rect()
     for n in range(view.count()):
         box = view.visualRect(view.model().index(n, 0))
@@ -138,7 +147,7 @@ def test_the_home_program_fits_a_1024_window(qtbot: Any, window: Any) -> None:
     assert not ed.body.is_side_by_side()
     dose = ed.fields["sets"].parentWidget()
     assert dose.mapTo(ed, QPoint(0, 0)).y() >= ed.list.mapTo(ed, QPoint(0, ed.list.height())).y()
-    entries_fit(ed)
+    entries_fit(qtbot, ed)
     # The filters wrap below the search line, inside the editor.
     for combo in (ed.finder.region, ed.finder.purpose, ed.finder.factor):
         right = combo.mapTo(ed, QPoint(combo.width(), 0)).x()
@@ -161,7 +170,7 @@ def test_the_page_squeezed_or_widened_still_fits(
     save(window, f"program_{width}_{sizes[0]}")
     assert layout_problems(window) == [], (sizes, ed.width())
     assert ed.body.is_side_by_side() is side_by_side, ed.width()
-    entries_fit(ed)
+    entries_fit(qtbot, ed)
 
 
 @pytest.mark.parametrize("width", [480, 560, 640, 800, 1100])
@@ -196,7 +205,7 @@ def test_the_editor_fits_any_width_from_480(qtbot: Any, shipped_form: Form, widt
     assert factor.toolTip() == "F1 Weak hip flexors on the side opposite the pain"
     assert layout_problems(area) == [], width
     assert ed.width() <= area.viewport().width()
-    entries_fit(ed)
+    entries_fit(qtbot, ed)
 
 
 def test_the_library_dialog_fits_a_1024x700_screen(
