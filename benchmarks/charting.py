@@ -182,6 +182,8 @@ class Sample:
     gui_cpu_ms: float  # the GUI thread's own CPU time (other processes do not inflate it)
     process_cpu_ms: float  # every thread of this process (the autosave worker too)
     run: int = 0
+    queue_ms: float = 0.0  # of wall_ms, after the key's own handlers: layout, paint, timers
+    what: str = ""  # the intake step's item and the key, e.g. "hip_flexor_force: '4'"
 
 
 def kind_of(event: Any, in_palette: bool, page_changed: bool, built: bool) -> str:
@@ -227,7 +229,7 @@ def drive(
     nav = 0
     samples: list[Sample] = []
     try:
-        for _item, _value, keys in steps:
+        for item_id, _value, keys in steps:
             for k in keys:
                 events = [k] if isinstance(k, Nav) else list(k.text)
                 for event in events:
@@ -248,6 +250,7 @@ def drive(
                         QTest.keyClick(target, key_of(event.key), mods_of(event.mods))
                     else:
                         QTest.keyClick(target, event)
+                    t1 = time.perf_counter()
                     QApplication.processEvents()
                     wall = (time.perf_counter() - t0) * 1000
                     cpu = (time.thread_time() - c0) * 1000
@@ -256,8 +259,18 @@ def drive(
                         profiler.stop()
                     changed = editor.current_section() != section
                     kind = kind_of(event, in_palette, changed, bool(built))
-                    samples.append(Sample(kind, wall, cpu, proc, run))
-                    if profiler is not None and profiled is not None and profile_kind in kind:
+                    queue = (time.perf_counter() - t1) * 1000
+                    name = (
+                        repr(event)
+                        if isinstance(event, str)
+                        else "+".join(
+                            (*(m.replace("Modifier", "") for m in event.mods), event.key[4:])
+                        )
+                    )
+                    what = f"{item_id}: {name}"
+                    samples.append(Sample(kind, wall, cpu, proc, run, queue, what))
+                    chosen = profile_kind in kind or profile_kind in what
+                    if profiler is not None and profiled is not None and chosen:
                         profiled.append(profiler.last_session)
                 nav += isinstance(k, Nav)
     finally:
@@ -292,7 +305,7 @@ def breakdown(samples: list[Sample], target_ms: float) -> list[str]:
     over_all = sum(1 for s in samples if s.wall_ms > target_ms)
     head = (
         f"  {'kind':<52} {'n':>4} {'wall p50':>8} {'p95':>6} {'max':>6} {'cpu p95':>7} "
-        f"{'proc p95':>8} {'>' + format(target_ms, '.0f') + ' ms':>7}"
+        f"{'proc p95':>8} {'queue p50':>9} {'>' + format(target_ms, '.0f') + ' ms':>7}"
     )
     lines = [head]
     order = sorted(kinds.items(), key=lambda kv: -sum(s.wall_ms for s in kv[1]))
@@ -303,9 +316,19 @@ def breakdown(samples: list[Sample], target_ms: float) -> list[str]:
             f"  {kind:<52} {len(group):>4} {statistics.median(wall):>8.1f} "
             f"{pct(wall, 95):>6.1f} {max(wall):>6.1f} "
             f"{pct([s.gui_cpu_ms for s in group], 95):>7.1f} "
-            f"{pct([s.process_cpu_ms for s in group], 95):>8.1f} {over:>7}"
+            f"{pct([s.process_cpu_ms for s in group], 95):>8.1f} "
+            f"{statistics.median(s.queue_ms for s in group):>9.1f} {over:>7}"
         )
-    lines.append(f"  ({over_all} of {len(samples)} key events over {target_ms:.0f} ms wall)")
+    slowest = sorted(samples, key=lambda s: -s.gui_cpu_ms)[:8]
+    lines.append(
+        "  the most CPU: "
+        + "; ".join(f"{s.what} {s.gui_cpu_ms:.1f} ({s.wall_ms:.1f} wall)" for s in slowest)
+    )
+    lines.append(
+        f"  ({over_all} of {len(samples)} key events over {target_ms:.0f} ms wall; cpu: the GUI "
+        "thread's, proc: the process's; queue: the part of the wall time after the key's own "
+        "handlers returned, i.e. layout, paint and timers)"
+    )
     return lines
 
 
@@ -328,8 +351,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--profile-kind",
         default="",
-        help="with --profile: only the key events whose kind (as in the per-kind table) "
-        "contains this text, e.g. 'typed character' or 'Ctrl+PgDown'",
+        help="with --profile: only the key events whose kind (as in the per-kind table) or "
+        "item and key contain this text, e.g. 'typed character', 'Ctrl+PgDown', 'nordic_force'",
     )
     args = parser.parse_args(argv)
 
@@ -438,7 +461,7 @@ def main(argv: list[str] | None = None) -> int:
     later = [s.wall_ms for s in samples if s.run > 0]
     if later:
         print(
-            f"  first intake (its pages built as they are first shown): p95 {pct(first, 95):.1f} "
+            f"  first intake (the prepared view's first use): p95 {pct(first, 95):.1f} "
             f"ms; later intakes (the same view reused): p95 {pct(later, 95):.1f} ms"
         )
     print("per kind of key (wall and CPU in ms, slowest in total first):")
@@ -472,6 +495,8 @@ def main(argv: list[str] | None = None) -> int:
             "keystroke_cpu_ms": all_cpu,
             "keystroke_process_cpu_ms": all_proc,
             "keystroke_kinds": [s.kind for s in samples],
+            "keystroke_what": [s.what for s in samples],
+            "keystroke_queue_ms": [s.queue_ms for s in samples],
             "load_average": os.getloadavg()[0],
         }
         args.json.write_text(json.dumps(figures), encoding="utf-8")

@@ -77,14 +77,16 @@ class WrappingDelegate(QStyledItemDelegate):
     def __init__(self, tree: QTreeWidget) -> None:
         super().__init__(tree)
         self.tree = tree
+        # (text, width, its own font, the tree's font) -> the size: the tree is refilled as
+        # values are typed, mostly with the same lines, each measured again at every layout.
+        self._sizes: dict[tuple[str, int, bool, str], QSize] = {}
 
     def sizeHint(
         self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
     ) -> QSize:
-        base = super().sizeHint(option, index)
         text = index.data(Qt.ItemDataRole.DisplayRole)
         if not isinstance(text, str) or not text or index.column() != 0:
-            return base
+            return super().sizeHint(option, index)
         depth = 0
         parent = index.parent()
         while parent.isValid():
@@ -93,11 +95,21 @@ class WrappingDelegate(QStyledItemDelegate):
         spanned = self.tree.isFirstColumnSpanned(index.row(), index.parent())
         width = self.tree.viewport().width() if spanned else self.tree.header().sectionSize(0)
         width -= self.tree.indentation() * (depth + 1) + 8  # branch area and text margins
-        metrics = QFontMetrics(self.tree.font())
+        font = self.tree.font()
+        key = (text, width, index.data(Qt.ItemDataRole.FontRole) is not None, font.key())
+        known = self._sizes.get(key)
+        if known is not None:
+            return QSize(known)
+        base = super().sizeHint(option, index)
+        metrics = QFontMetrics(font)
         rect = metrics.boundingRect(
             QRect(0, 0, max(width, 40), 100000), Qt.TextFlag.TextWordWrap, text
         )
-        return QSize(base.width(), max(base.height(), rect.height() + 6))
+        size = QSize(base.width(), max(base.height(), rect.height() + 6))
+        if len(self._sizes) > 4000:
+            self._sizes.clear()
+        self._sizes[key] = QSize(size)
+        return size
 
 
 class RedFlagBanner(QFrame):

@@ -26,7 +26,7 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-from PySide6.QtCore import QEvent, QObject, QRect, QSignalBlocker, Qt
+from PySide6.QtCore import QEvent, QObject, QPoint, QRect, QSignalBlocker, Qt
 from PySide6.QtGui import QKeyEvent, QKeySequence, QPainter, QPaintEvent, QPalette, QPen, QShortcut
 from PySide6.QtWidgets import QHBoxLayout, QPushButton, QWidget
 
@@ -70,6 +70,28 @@ def first_unanswered(editor: Editor, index: int) -> tuple[str, Side | None] | No
         if found is not None:
             return found
     return None
+
+
+SIGHT_MARGIN = 50  # px kept in sight around a field the keyboard moved to (as ensureWidgetVisible)
+
+
+def bring_into_view(page: Any, target: QWidget) -> None:
+    """Scroll ``page`` (a ``SectionPage``) so that ``target`` is in sight: a field below the
+    view comes to a third of the way down, with the next ones in sight under it. Scrolling
+    only just enough (``ensureWidgetVisible``) scrolled a row at a time, and every scroll
+    repaints the whole page: with Enter moving down a page, one key in three paid for that."""
+    body = page.widget()
+    bar = page.verticalScrollBar()
+    if body is None or not body.isAncestorOf(target):
+        page.ensureWidgetVisible(target)
+        return
+    top = target.mapTo(body, QPoint(0, 0)).y()
+    bottom = top + target.height()
+    height = page.viewport().height()
+    now = bar.value()
+    if bottom + SIGHT_MARGIN > now + height and target.height() + SIGHT_MARGIN < height // 2:
+        bar.setValue(max(0, top - height // 3))
+    page.ensureWidgetVisible(target, SIGHT_MARGIN, SIGHT_MARGIN)
 
 
 _ITEM = "clinicItem"  # dynamic properties of a field: its item id and side ("" when one-sided)
@@ -194,7 +216,7 @@ class EditorKeys(QObject):
         ed: ValueEditor = row.editors.get(side) or next(iter(row.editors.values()))
         target = ed.tab_widget()
         target.setFocus(Qt.FocusReason.TabFocusReason)
-        editor.current_page().ensureWidgetVisible(target)
+        bring_into_view(editor.current_page(), target)
         return target
 
     def focus_first_unanswered(self) -> None:
