@@ -68,9 +68,10 @@ def demo(tmp_path: Path, demo_file: Path, monkeypatch: pytest.MonkeyPatch) -> It
     db.close()
 
 
-def anna(db: Database) -> tuple[Any, Any]:
-    """Anna Müller and her latest evaluation (its program is the factors' suggestion)."""
-    patient = records.get_patient_by_mrn(db, "DEMO-0001")
+def anna(db: Database, mrn: str = "DEMO-0001") -> tuple[Any, Any]:
+    """Anna Müller (or another demo patient) and her latest evaluation (its program is the
+    factors' suggestion)."""
+    patient = records.get_patient_by_mrn(db, mrn)
     assert patient is not None
     newest = max(records.list_evaluations(db, patient.id), key=lambda s: (s.eval_date, s.id))
     return patient, records.get_evaluation(db, newest.id)
@@ -152,6 +153,21 @@ def test_the_home_program_fits_a_1024_window(qtbot: Any, window: Any) -> None:
     for combo in (ed.finder.region, ed.finder.purpose, ed.finder.factor):
         right = combo.mapTo(ed, QPoint(combo.width(), 0)).x()
         assert right <= ed.width(), combo.accessibleName()
+
+
+def test_a_refused_dose_fits_below_the_form(qtbot: Any, window: Any) -> None:
+    """The error under the dose form wraps in the narrow page; it does not push it wider."""
+    ed = open_program(qtbot, window)
+    ed.list.setCurrentRow(0)
+    sets = ed.fields["sets"]
+    sets.setFocus()
+    sets.selectAll()
+    qtbot.keyClicks(sets, "0")
+    qtbot.waitUntil(ed.dose_error.isVisible)
+    qtbot.wait(50)
+    save(window, "program_refused")
+    assert layout_problems(window) == []
+    assert "not stored until mended" in ed.dose_error.text()
 
 
 @pytest.mark.parametrize(
