@@ -404,6 +404,7 @@ class EpisodePanel(QWidget):
             self.table.setUpdatesEnabled(True)
         metrics = self.table.fontMetrics()
         header = self.table.horizontalHeader()
+        self.table.setColumnHidden(CLINICIAN_COLUMN, False)  # (a hidden section has no hint)
         for col in (0, 1, 2, 3):  # the widest text of each short column, measured once
             texts = [
                 self.table.item(n, col).text()  # type: ignore[union-attr]

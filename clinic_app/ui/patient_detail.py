@@ -11,13 +11,16 @@ import functools
 from datetime import date
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, QSize, Qt, Signal
+from PySide6.QtGui import QAction, QResizeEvent
 from PySide6.QtWidgets import (
+    QApplication,
     QFrame,
     QGridLayout,
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QSizePolicy,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -38,6 +41,50 @@ if TYPE_CHECKING:
 
 
 MIN_WIDTH = 560
+
+
+class FitLabel(QLabel):
+    """One line of a patient's record that fits any width: elided on the right when longer
+    than its room, the whole text then in the tooltip and under *Copy* (right-click). A long
+    name, email or referral ran off the patient view at 1024 px (issue 18). Signals: none."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.full_text = ""
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.setMinimumWidth(self.fontMetrics().horizontalAdvance("MMMMM…"))
+        self.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+        copy = QAction("Copy", self)
+        copy.triggered.connect(self.on_copy_triggered)
+        self.addAction(copy)
+
+    def set_full_text(self, text: str) -> None:
+        self.full_text = text
+        self._fit()
+
+    def sizeHint(self) -> QSize:  # noqa: N802 (Qt's name)
+        hint = super().sizeHint()
+        margins = self.width() - self.contentsRect().width()
+        return QSize(self.fontMetrics().horizontalAdvance(self.full_text) + margins, hint.height())
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        self._fit()
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802
+        super().changeEvent(event)
+        if event.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange):
+            self._fit()  # the style sheet's font arrives when the label is polished
+
+    def _fit(self) -> None:
+        room = max(0, self.contentsRect().width())
+        metrics = self.fontMetrics()
+        shown = metrics.elidedText(self.full_text, Qt.TextElideMode.ElideRight, room)
+        self.setText(shown)
+        self.setToolTip("" if shown == self.full_text else self.full_text)
+
+    def on_copy_triggered(self) -> None:
+        QApplication.clipboard().setText(self.full_text)
 
 
 class PatientDetail(QWidget):
@@ -67,7 +114,8 @@ class PatientDetail(QWidget):
         layout.setContentsMargins(20, 14, 20, 14)
         layout.setSpacing(10)
         top = QHBoxLayout()
-        self.name = QLabel(self)
+        self.name = FitLabel(self)
+        self.name.setObjectName("patientName")
         self.name.setProperty("role", "patientName")
         top.addWidget(self.name, 1)
         self.edit_button = QPushButton("Edit patient…", self)
@@ -84,7 +132,7 @@ class PatientDetail(QWidget):
         self.facts = QGridLayout()
         self.facts.setHorizontalSpacing(18)
         self.facts.setVerticalSpacing(4)
-        self.fact_labels: dict[str, QLabel] = {}
+        self.fact_labels: dict[str, FitLabel] = {}
         for n, (key, label) in enumerate(
             (
                 ("mrn", "MRN"),
@@ -98,7 +146,7 @@ class PatientDetail(QWidget):
         ):
             cap = QLabel(label, self)
             cap.setProperty("role", "secondary")
-            value = QLabel(self)
+            value = FitLabel(self)
             value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             value.setObjectName(f"fact_{key}")
             self.facts.addWidget(cap, n // 2, (n % 2) * 2)
@@ -212,16 +260,16 @@ class PatientDetail(QWidget):
         archived = patient is not None and patient.archived
         self.archive_button.setText("Restore…" if archived else "Archive…")
         if patient is None:
-            self.name.setText("No patient selected")
+            self.name.set_full_text("No patient selected")
             for lab in self.fact_labels.values():
-                lab.setText("")
+                lab.set_full_text("")
             self.episodes.show_view(None)
             self._enable_record_buttons()
             self._record_view(None)
             self.selection_changed.emit()
             return
         suffix = " (archived)" if patient.archived else ""
-        self.name.setText(f"{patient.given_name} {patient.family_name}{suffix}")
+        self.name.set_full_text(f"{patient.given_name} {patient.family_name}{suffix}")
         dob = patient.date_of_birth
         values = {
             "mrn": patient.mrn,
@@ -233,7 +281,7 @@ class PatientDetail(QWidget):
             "referring_provider": patient.referring_provider or "–",
         }
         for key, lab in self.fact_labels.items():
-            lab.setText(values[key])
+            lab.set_full_text(values[key])
         shown = self.selected_episode()
         self.refresh_evaluations(None if changed or shown is None else shown.id)
         self._record_view(patient)  # after the list's read: that read does not wait for it

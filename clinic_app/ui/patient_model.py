@@ -277,7 +277,8 @@ class PatientTableModel(QAbstractTableModel):
             return None
         p = self._rows[index.row()]
         if role == Qt.ItemDataRole.ToolTipRole and index.column() == 0:
-            return f"{p.given_name} {p.family_name} · MRN {p.mrn}"
+            # The name as the list shows it (whole, where the column elides it), then as said.
+            return f"{self._cells(index.row())[0]}\n{p.given_name} {p.family_name} · MRN {p.mrn}"
         if role == self.PatientIdRole:
             return p.id
         if role == self.PatientRole:

@@ -4,10 +4,11 @@ no column cut (issue 18).
 ``screenshots.layout_problems`` does not look inside item views, so :func:`cut_cells` does: a
 header section narrower than its title, a cell whose text needs more than its column without a
 tooltip that shows it whole, columns reaching past the view's right edge. The window runs on the
-demo database in a child process (a scale factor is fixed when Qt starts) on an offscreen screen
-of 1024x700 logical pixels (the default offscreen screen is 800x800 device pixels: at 200 % that
-is 400x400, smaller than any dialog). Every patient, every episode, both tabs of the patient
-view, every page of a visit note and each dialog at its default size are checked.
+demo database (and a patient with a long name, email and referral) in a child process (a scale
+factor is fixed when Qt starts) on an offscreen screen of 1024x700 logical pixels (the default
+offscreen screen is 800x800 device pixels: at 200 % that is 400x400, smaller than any dialog).
+Every patient, every episode, both tabs of the patient view, every page of a visit note and each
+dialog at its default size are checked.
 """
 
 from __future__ import annotations
@@ -126,6 +127,7 @@ def test_the_cell_check_finds_a_cut_cell_a_cut_header_and_columns_past_the_view(
 
 CHILD = r"""
 import json, os, sys, tempfile
+from datetime import date
 from pathlib import Path
 from PySide6.QtCore import QCoreApplication, QSettings
 from PySide6.QtWidgets import QApplication
@@ -151,6 +153,14 @@ form = load_form(default_form_path())
 db = open_database(f"sqlite:///{tmp / 'data' / 'demo.db'}", backup=False, new_encrypted=False)
 fill_demo(db, form)
 reader = OperationRunner(db)
+LONG = records.PatientFields(
+    "María José Guadalupe", "Núñez-Castellanos de la Fuente", "P-LONG-000123",
+    date_of_birth=date(1971, 7, 22), sex="female", phone="+34 600 000 000 ext. 1234",
+    email="maria.jose.guadalupe.nunez-castellanos@example-hospital.org",
+    activity="Trail running (ultra distance), sprint, football and basketball",
+    referring_provider="Dr. Alexandra Montgomery-Wellington (orthopaedic sports medicine)",
+)
+reader.call("Adding", lambda d: records.create_patient(d, LONG, user="t"))
 who = reader.call("Reading", lambda d: records.list_clinicians(d)[0])
 patients = reader.call("Reading", lambda d: records.list_patients(d, include_archived=True))
 reader.stop()
@@ -177,6 +187,7 @@ for p in patients:
     if not w.patients.select_patient(p.id):
         d.show_patient(p)  # (an archived patient: not in the list)
     settle(5)
+    check(w, f"{p.mrn}: patient view")
     for row in range(d.episodes.episode_list.count()):
         d.episodes.episode_list.setCurrentRow(row)
         settle(5)
@@ -330,6 +341,7 @@ def test_the_patient_view_and_a_visit_note_have_nothing_cut_at_1024x700(scale) -
     assert out["size"] == [1024, 700]
     assert out["visit_found"]
     views = out["views"]
+    assert "P-LONG-000123: patient view" in views  # a long name, email, referral
     assert any("timeline" in name for name in views)
     assert any("progress charts" in name for name in views)
     assert any(name.startswith("visit note") for name in views)
@@ -434,3 +446,7 @@ def test_the_longest_timeline_lines_fit_or_are_elided_with_their_tooltip(qtbot, 
         tip = table.item(r, 0).toolTip()
         assert "Dr Maximiliane Okafor-Wolfeschlegel" in tip
         assert all(table.item(r, c).toolTip() == tip for c in range(5))
+    # Filled again (another episode, with no lines yet) while the clinician's column is hidden.
+    panel.show_view(EpisodeView((episode,), episode, (), None))
+    qtbot.wait(10)
+    assert cut_cells(panel) == []
