@@ -218,6 +218,11 @@ view = w.page.view
 for section in view.editor.sections:
     view.editor.set_current_section(section.id)
     check(w, f"visit note: {section.title}")
+    page = view.editor.built_page(section.id)
+    if view.chart is not None and page is not None and page.isAncestorOf(view.chart):
+        page.ensureWidgetVisible(view.chart)  # scrolled down to the chart
+        check(w, f"visit note: {section.title}, its chart")
+out["visit_chart"] = view.chart is not None and view.chart.item_id is not None
 w.on_page_back_requested()
 settle()
 
@@ -345,6 +350,8 @@ def test_the_patient_view_and_a_visit_note_have_nothing_cut_at_1024x700(scale) -
     assert any("timeline" in name for name in views)
     assert any("progress charts" in name for name in views)
     assert any(name.startswith("visit note") for name in views)
+    assert out["visit_chart"]
+    assert any(name.endswith("its chart") for name in views)
     assert {name: p for name, p in views.items() if p} == {}
     # At 1024 the clinician's column gives way to the details (the name is in the tooltip);
     # a wider window shows it.
