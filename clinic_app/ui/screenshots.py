@@ -27,8 +27,12 @@ from PySide6.QtWidgets import (
     QAbstractButton,
     QAbstractScrollArea,
     QApplication,
+    QComboBox,
     QLabel,
     QScrollArea,
+    QStyle,
+    QStyleOptionComboBox,
+    QTreeWidget,
     QWidget,
 )
 
@@ -40,6 +44,8 @@ from clinic_app.ui.app import apply_style
 from clinic_app.ui.dialogs import PatientDialog
 from clinic_app.ui.main_window import MainWindow
 from clinic_app.ui.operations import OperationRunner
+from clinic_app.ui.section_nav import SectionNavDelegate, shown_titles
+from clinic_app.ui.wrap_check import WrapCheckBox
 
 DEFAULT_SIZES: tuple[tuple[int, int], ...] = ((1280, 800), (1024, 700))
 # Window sizes a screenshot may have: from a small laptop's to a 4K screen's. Qt cannot paint a
@@ -97,6 +103,22 @@ def _label_problem(label: QLabel) -> str | None:
     return None
 
 
+def _combo_problem(combo: QComboBox) -> str | None:
+    """Whether a drop-down's chosen text is cut ("Hamstring stretch fe…") without a tooltip."""
+    text = combo.currentText()
+    if not text or combo.toolTip() and text in combo.toolTip() or combo.isEditable():
+        return None
+    option = QStyleOptionComboBox()
+    combo.initStyleOption(option)
+    field = combo.style().subControlRect(
+        QStyle.ComplexControl.CC_ComboBox, option, QStyle.SubControl.SC_ComboBoxEditField, combo
+    )
+    needed = combo.fontMetrics().horizontalAdvance(text)
+    if needed > field.width() + 1:
+        return f"choice {text[:40]!r} needs {needed} px, has {field.width()}"
+    return None
+
+
 def layout_problems(root: QWidget) -> list[str]:
     """What is clipped in ``root`` as laid out now: a visible child reaching outside its
     parent's visible area, and a label whose text is cut without a tooltip (issue 18)."""
@@ -123,10 +145,24 @@ def layout_problems(root: QWidget) -> list[str]:
             wider = inner.width() - w.viewport().width()
             if wider > 1:
                 problems.append(f"{name}: content {wider} px wider than its view")
+        if isinstance(w, QTreeWidget) and isinstance(w.itemDelegate(), SectionNavDelegate):
+            for text, needs, room in shown_titles(w):
+                if needs > room:
+                    problems.append(f"{name}: section {text!r} needs {needs} px, has {room}")
+        if isinstance(w, QComboBox):
+            why = _combo_problem(w)
+            if why is not None:
+                problems.append(f"{name}: {why}")
         if isinstance(w, QLabel):
             why = _label_problem(w)
             if why is not None:
                 problems.append(f"{name}: {why}")
+        elif isinstance(w, WrapCheckBox):  # its label wraps: it needs the height, not the width
+            if w.height() + 1 < w.heightForWidth(w.width()):
+                problems.append(
+                    f"{name} {w.text()[:40]!r}: needs {w.heightForWidth(w.width())} px high, "
+                    f"has {w.height()}"
+                )
         elif isinstance(w, QAbstractButton) and w.text() and not w.toolTip():
             needed = w.sizeHint().width()
             if w.width() + 1 < needed:
@@ -158,6 +194,8 @@ class _Subjects:
     anna_latest: Evaluation
     zoe: Patient
     zoe_latest: Evaluation
+    visit_patient: Patient | None = None  # the first demo patient with a visit note, and it
+    visit: Evaluation | None = None
 
 
 def _read_subjects(db: Database) -> _Subjects:
@@ -181,6 +219,12 @@ def _read_subjects(db: Database) -> _Subjects:
     if not clinicians:
         raise LookupError("the database has no clinician: run 'clinic-app demo' first")
     anna, zoe = patient("DEMO-0001"), patient("DEMO-0002")
+    for who in records.list_patients(db):
+        visits = [s for s in records.list_evaluations(db, who.id) if s.kind == "visit"]
+        if visits:
+            newest = max(visits, key=lambda s: (s.eval_date, s.id))
+            visit = records.get_evaluation(db, newest.id)
+            return _Subjects(clinicians[0], anna, latest(anna), zoe, latest(zoe), who, visit)
     return _Subjects(clinicians[0], anna, latest(anna), zoe, latest(zoe))
 
 
@@ -296,6 +340,13 @@ def application() -> QApplication:
 # -- the window at 1024x700, at 100 % and 200 % (issue 18; scripts/screenshots) ------------------
 
 WINDOW_SIZE = (1024, 700)
+# The editor pages saved as pictures (the others are checked, not saved): the red-flag screen,
+# choices beside a long label, left/right choices, a wide table, and a visit note's pages.
+SHOWN = {
+    "evaluation": ("subjective", "shoulder_girdle", "home_program"),
+    "red_flag": ("red_flags",),
+    "visit": ("visit_subjective", "home_program"),
+}
 
 
 def window_shots(out: Path, log: Callable[[str], None] = print) -> list[Path]:
@@ -338,19 +389,35 @@ def window_shots(out: Path, log: Callable[[str], None] = print) -> list[Path]:
                 if not window.grab().save(str(path)):
                     raise OSError(f"{path}: cannot write the picture")
                 saved.append(path)
+                check(str(path))
+
+            def check(what: str) -> None:
+                _settle(app, 10)
                 problems = layout_problems(window)
-                log(f"{path}: {len(problems)} layout problems")
+                log(f"{what}: {len(problems)} layout problems")
                 for problem in problems:
                     log(f"  {problem}")
 
+            def walk(evaluation: Evaluation, who: Patient, kind: str) -> None:
+                """Every page of the editor checked; the ones in ``SHOWN`` saved as pictures."""
+                window.open_evaluation(evaluation, who)
+                view = window.page.view
+                if view is None:
+                    raise RuntimeError(f"the demo {kind} did not open")
+                for section in view.editor.sections:
+                    view.editor.set_current_section(section.id)
+                    if section.id in SHOWN.get(kind, ()):
+                        save(f"_{kind}_{section.id}" if kind == "visit" else f"_{section.id}")
+                    else:
+                        check(f"{kind} page {section.id}")
+                window.on_page_back_requested()
+
             window.patients.select_patient(subjects.anna.id)
             save("")
-            window.open_evaluation(subjects.zoe_latest, subjects.zoe)
-            view = window.page.view
-            if view is not None:
-                view.editor.set_current_section("red_flags")
-                save("_red_flags")
-            window.on_page_back_requested()
+            walk(subjects.anna_latest, subjects.anna, "evaluation")  # carried values, a program
+            walk(subjects.zoe_latest, subjects.zoe, "red_flag")  # a red flag raised
+            if subjects.visit is not None and subjects.visit_patient is not None:
+                walk(subjects.visit, subjects.visit_patient, "visit")
             window.close()
             window.context.stop()
             window.deleteLater()

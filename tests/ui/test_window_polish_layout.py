@@ -69,6 +69,34 @@ def test_the_checker_finds_a_clipped_label_and_a_child_outside(qtbot) -> None:
     assert layout_problems(box) == []
 
 
+def test_the_checker_finds_a_cut_choice_and_a_cut_section_name(qtbot) -> None:
+    from PySide6.QtWidgets import QComboBox
+
+    from clinic_app.ui.editor import EvaluationEditor
+
+    box = QWidget()
+    qtbot.addWidget(box)
+    combo = QComboBox(box)
+    combo.addItems(["–", "Hamstring stretch felt behind the thigh"])
+    combo.setCurrentIndex(1)
+    combo.setGeometry(0, 0, 90, 26)
+    box.resize(200, 40)
+    box.show()
+    assert any("choice 'Hamstring stretch" in p for p in layout_problems(box))
+    combo.setCurrentIndex(0)
+    assert layout_problems(box) == []
+
+    editor = EvaluationEditor(shipped_form())
+    qtbot.addWidget(editor)
+    editor.resize(700, 600)
+    editor.show()
+    qtbot.waitExposed(editor)
+    assert layout_problems(editor) == []
+    first = editor.nav.topLevelItem(0)
+    first.setData(0, Qt.ItemDataRole.UserRole + 1, "A short title far too long to fit")
+    assert any("section 'A short title" in p for p in layout_problems(editor))
+
+
 def test_list_keeps_its_name_column_and_count_at_1024(qtbot, window) -> None:
     add_people(window.db)
     window.patients.model.reload()
@@ -229,7 +257,12 @@ def test_nothing_clipped_at_1024x700_at_100_and_200_percent(tmp_path, scale) -> 
 
 @pytest.mark.parametrize(
     ("scale", "name", "pixels"),
-    [("1", "window_1024x700", (1024, 700)), ("2", "window_200pct", (2048, 1400))],
+    [
+        ("1", "window_1024x700", (1024, 700)),
+        ("1.25", "window_125pct", (1280, 875)),
+        ("1.5", "window_150pct", (1536, 1050)),
+        ("2", "window_200pct", (2048, 1400)),
+    ],
 )
 def test_the_screenshot_script_makes_the_pictures(tmp_path, scale, name, pixels) -> None:
     from PySide6.QtGui import QImage
@@ -246,11 +279,27 @@ def test_the_screenshot_script_makes_the_pictures(tmp_path, scale, name, pixels)
         check=False,
     )
     assert done.returncode == 0, done.stderr[-2000:]
-    for suffix in ("", "_red_flags"):
+    suffixes = ["", "_red_flags", "_subjective", "_shoulder_girdle", "_home_program"]
+    suffixes += ["_visit_visit_subjective", "_visit_home_program"]
+    for suffix in suffixes:
         picture = tmp_path / f"{name}{suffix}.png"
         image = QImage(str(picture))
         assert (image.width(), image.height()) == pixels
         assert f"{picture}: 0 layout problems" in done.stdout
+    # Every page of an evaluation and of a visit note was laid out and checked, not only the
+    # ones saved: choices wrap, section names fit the list, no page scrolls sideways.
+    lines = done.stdout.strip().splitlines()
+    assert lines
+    assert all(line.endswith(": 0 layout problems") for line in lines), done.stdout
+    form = shipped_form()
+    from clinic_app.core.visit import evaluation_sections, visit_sections
+
+    for section in evaluation_sections(form):
+        assert any(section.id in line for line in lines), section.id
+    for section in visit_sections(form):
+        assert any(
+            f"visit_{section.id}" in line or f"visit page {section.id}" in line for line in lines
+        ), section.id
 
 
 def test_an_admins_settings_fit_a_700_pixel_screen(qtbot, runner, clinician, monkeypatch) -> None:
