@@ -570,7 +570,8 @@ class EvaluationEditor(QWidget):
         for row in rows:
             row.update_asymmetry(self._findings, involved)
             self._show_previous(row)
-        self._refresh_nav()
+        if not self._one_change:  # (inside one_change: once, at its end)
+            self._refresh_nav()
 
     def _refresh_nav(self) -> None:
         """Counters per section: recorded/total, how many are only carried (↻, not re-measured),
@@ -658,6 +659,7 @@ class EvaluationEditor(QWidget):
         finally:
             made, self._one_change = self._one_change, []
             if len(made) > 1:
+                self._refresh_nav()
                 self.findings_changed.emit(self._findings)
 
     def _with_score(self, findings: Findings, item: Item) -> Findings:

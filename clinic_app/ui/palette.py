@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer
+from PySide6.QtCore import QEvent, QObject, QSignalBlocker, Qt, QTimer
 from PySide6.QtGui import QAction, QKeyEvent
 from PySide6.QtWidgets import (
     QApplication,
@@ -134,7 +134,8 @@ class CommandPalette(QFrame):
     A panel inside the window, not a window of its own: the focus moves to it at once, so the
     first letters typed after Ctrl+K land in the search box (a new window is activated later by
     the window manager, and a fast typist's first keys would go into the field below). Esc, or
-    the focus going elsewhere, closes it.
+    the focus going elsewhere, closes it (hides it: :func:`open_palette` opens the same one
+    again, refilled with what is current, instead of building its widgets on every Ctrl+K).
 
     Signals: none (a chosen item is focused in ``editor``; a chosen action is triggered after
     the palette closed).
@@ -148,15 +149,9 @@ class CommandPalette(QFrame):
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self.setAutoFillBackground(True)
         self.setAccessibleName("Jump to an item or an action")
-        self.editor = editor  # clinic_app.ui.editor.EvaluationEditor, or None
+        self.editor: Any | None = None  # clinic_app.ui.editor.EvaluationEditor, or None
         self.entries: list[Entry] = []
-        if editor is not None:
-            for section in editor.sections:
-                for item in section.items:
-                    self.entries.append(item_entry(item, section.title))
-        for action in actions:
-            if action.isEnabled() and action.isVisible() and _plain(action.text()):
-                self.entries.append(action_entry(action))
+        self._item_entries: list[Entry] = []
         layout = QVBoxLayout(self)
         self.search_box = QLineEdit(self)
         self.search_box.setObjectName("paletteSearch")
@@ -169,6 +164,7 @@ class CommandPalette(QFrame):
         self.results.setObjectName("paletteResults")
         self.results.setAccessibleName("Matches")
         self.results.itemActivated.connect(self.on_results_item_activated)
+        self.results.installEventFilter(self)
         layout.addWidget(self.results, 1)
         hint = QLabel("Enter jumps there · Esc closes", self)
         hint.setProperty("role", "secondary")
@@ -176,8 +172,28 @@ class CommandPalette(QFrame):
         self.resize(560, 420)
         self.chosen: Entry | None = None
         self.side: str | None = None  # "nordic right": jump to that side
-        self.on_search_box_text_changed("")
+        self.reset(editor, actions)
         self.hide()
+
+    def reset(self, editor: Any | None, actions: Iterable[QAction]) -> None:
+        """List ``editor``'s items (None: actions only) and the enabled ``actions``, with
+        nothing typed yet: the palette as new, for another opening."""
+        if editor is not self.editor or not self._item_entries:
+            self.editor = editor
+            self._item_entries = [
+                item_entry(item, section.title)
+                for section in (editor.sections if editor is not None else ())
+                for item in section.items
+            ]
+        self.entries = list(self._item_entries)
+        for action in actions:
+            if action.isEnabled() and action.isVisible() and _plain(action.text()):
+                self.entries.append(action_entry(action))
+        self.chosen = None
+        blocker = QSignalBlocker(self.search_box)
+        self.search_box.clear()
+        del blocker
+        self.on_search_box_text_changed("")
 
     def open(self) -> None:
         """Show it over the top of its window's centre, with the focus in the search box."""
@@ -189,15 +205,16 @@ class CommandPalette(QFrame):
         self.show()
         self.raise_()
         self.search_box.setFocus(Qt.FocusReason.PopupFocusReason)
-        app = QApplication.instance()
-        if isinstance(app, QApplication):
-            app.focusChanged.connect(self.on_app_focus_changed)
 
     def close_palette(self) -> None:
         self.hide()
-        self.deleteLater()
 
-    def on_app_focus_changed(self, _old: QWidget | None, now: QWidget | None) -> None:
+    def _check_focus(self) -> None:
+        """After the search box or the list lost the focus: closed if it went elsewhere.
+
+        The palette's own focus events, not the application's ``focusChanged``: a connection
+        to that global signal outlives the palette and calls into deleted objects."""
+        now = QApplication.focusWidget()
         if self.isVisible() and (now is None or not self.isAncestorOf(now)):
             self.close_palette()  # clicked or tabbed elsewhere
 
@@ -219,6 +236,8 @@ class CommandPalette(QFrame):
             self.results.setCurrentRow(0)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.FocusOut and watched in (self.search_box, self.results):
+            QTimer.singleShot(0, self, self._check_focus)  # once the focus has arrived
         if watched is self.search_box and event.type() == QEvent.Type.KeyPress:
             assert isinstance(event, QKeyEvent)
             key = event.key()
@@ -241,7 +260,6 @@ class CommandPalette(QFrame):
         entry: Entry = line.data(Qt.ItemDataRole.UserRole)
         self.chosen = entry
         self.hide()  # first: the focus going to the item must not close it twice
-        self.deleteLater()
         if entry.item_id is not None and self.editor is not None:
             sided = self.side is not None and self.editor.form.item(entry.item_id).bilateral
             self.editor.focus_item(entry.item_id, self.side if sided else None)
@@ -258,6 +276,11 @@ def open_palette(window: Any) -> CommandPalette:
     showing = view is not None and window.stack.currentWidget() is page
     editor = view.editor if view is not None and showing else None
     actions = [a for key, a in window.actions_.items() if key != "palette"]
-    palette = CommandPalette(editor, actions, window)
+    direct = Qt.FindChildOption.FindDirectChildrenOnly
+    palette = window.findChild(CommandPalette, "commandPalette", direct)
+    if palette is None:
+        palette = CommandPalette(editor, actions, window)
+    else:  # the one opened before: its widgets kept, its lists made anew
+        palette.reset(editor, actions)
     palette.open()
     return palette

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QApplication, QTreeWidgetItem, QWidget
 from clinic_app.core.form import Form, ItemType, load_form
 from clinic_app.paths import default_form_path
 from clinic_app.ui.assessment import AssessmentPanel, EvaluationView
+from clinic_app.ui.editor import EvaluationEditor
 from clinic_app.ui.fields import NumberEditor
 from clinic_app.ui.main_window import MainWindow
 from tests.ui.test_keyboard import focused, key, keys, shown_view, start, stored
@@ -121,6 +122,11 @@ def test_all_no_is_one_change(qtbot, shipped: Form) -> None:
     assert len(changes) == 1
     assert changes[0] is editor.findings  # the findings after every answer
     assert len(assessed) == 1
+    # The section list counts them (once, at the end): as a list made for these findings does.
+    fresh = EvaluationEditor(shipped, editor.findings)
+    qtbot.addWidget(fresh)
+    for n in range(len(editor.sections)):
+        assert editor.nav.topLevelItem(n).text(1) == fresh.nav.topLevelItem(n).text(1), n
     # One edit after it is one change of its own, as before.
     editor.focus_item("rf_fever")
     keys(qtbot, "y")
@@ -260,3 +266,33 @@ def test_enter_down_a_long_page_keeps_the_field_in_sight_scrolling_less(
     assert moves > 10
     assert scrolls, "the page scrolled down"
     assert len(scrolls) <= moves // 4, scrolls  # not a row at a time
+
+
+# -- the command palette, opened again -----------------------------------------------------------
+
+
+def test_ctrl_k_opens_the_same_palette_again_with_current_lists(qtbot, window: MainWindow) -> None:
+    from clinic_app.ui.palette import CommandPalette
+
+    window.patients.setFocus()
+    qtbot.keyClick(window, Qt.Key.Key_K, Qt.KeyboardModifier.ControlModifier)
+    first = window.findChild(CommandPalette)
+    assert first is not None
+    qtbot.waitUntil(first.isVisible)
+    qtbot.keyClicks(first.search_box, "find patient")
+    assert first.shown()[0].action is window.actions_["find_patient"]
+    # The focus going elsewhere closes it (its own focus events, no global connection).
+    window.patients.setFocus()
+    qtbot.waitUntil(lambda: not first.isVisible())
+    window.actions_["find_patient"].setEnabled(False)
+    qtbot.keyClick(window, Qt.Key.Key_K, Qt.KeyboardModifier.ControlModifier)
+    again = window.findChild(CommandPalette)
+    assert again is first  # kept, not built anew
+    assert again.isVisible()
+    assert QApplication.focusWidget() is again.search_box
+    assert again.search_box.text() == ""  # nothing typed yet
+    assert window.actions_["find_patient"] not in [e.action for e in again.entries]
+    assert len(again.shown()) == min(len(again.entries), 60)  # everything, nothing typed
+    qtbot.keyClick(again.search_box, Qt.Key.Key_Escape)
+    assert not again.isVisible()
+    assert len(window.findChildren(CommandPalette)) == 1
