@@ -252,6 +252,7 @@ class EvaluationEditor(QWidget):
         self._built: dict[int, SectionPage] = {}
         self._ahead = False  # build_pages_ahead is at work
         self._one_change: list[Findings] = []  # inside one_change: its start, then each edit
+        self._stale: set[int] = set()  # built pages set_findings left to fill when shown
         self._holders: list[QWidget] = []
         self._page_index: dict[str, int] = {}
         self._section_of_item: dict[str, int] = {}
@@ -314,8 +315,24 @@ class EvaluationEditor(QWidget):
         for row in self._rows.values():
             for side in list(row.problems):
                 row.show_problem(side, None)
-        self._load_values(self._rows.values())
+        # The page shown is filled now; the other pages built (all of them, once built ahead)
+        # when they are shown or asked for (_fresh): an open then fills one page, not fifteen.
+        here = self.pages.currentIndex()
+        self._stale = {n for n in self._built if n != here}
+        shown = self._built.get(here)
+        self._load_values(shown.rows.values() if shown is not None else ())
         self._refresh_derived(None)
+
+    def _fresh(self, index: int) -> None:
+        """Fill page ``index`` with the findings if :meth:`set_findings` left it for later."""
+        if index in self._stale:
+            self._stale.discard(index)
+            rows = self._built[index].rows.values()
+            self._load_values(rows)
+            involved = self._involved()
+            for row in rows:
+                row.update_asymmetry(self._findings, involved)
+                self._show_previous(row)
 
     def invalid_fields(self) -> list[tuple[Item, Side | None, str]]:
         """The fields showing text that is not stored (item, side, reason), in form order."""
@@ -428,6 +445,8 @@ class EvaluationEditor(QWidget):
         """The page of section ``index``, built now if it was not shown yet."""
         built = self._built.get(index)
         if built is not None:
+            if self._stale:
+                self._fresh(index)
             return built
         page = SectionPage(self.sections[index], self._holders[index])
         holder_layout = self._holders[index].layout()
@@ -456,7 +475,9 @@ class EvaluationEditor(QWidget):
     def built_page(self, section_id: str) -> SectionPage | None:
         """The page of ``section_id`` if it was built (shown at least once)."""
         index = self._page_index.get(section_id)
-        return None if index is None else self._built.get(index)
+        if index is None or index not in self._built:
+            return None
+        return self.page(index)
 
     def section_of(self, item_id: str) -> str:
         """The id of the page (of those shown) that holds ``item_id``."""
@@ -498,7 +519,7 @@ class EvaluationEditor(QWidget):
             self._ahead = False
 
     def row(self, item_id: str) -> ItemRow:
-        if item_id not in self._rows:
+        if item_id not in self._rows or self._stale:
             self.page(self._section_of_item[item_id])
         return self._rows[item_id]
 
@@ -564,7 +585,8 @@ class EvaluationEditor(QWidget):
     def _refresh_derived(self, item_id: str | None) -> None:
         involved = self._involved()
         if item_id is None or item_id == self.form.involved_side_item:
-            rows = list(self._rows.values())
+            shown = (p for n, p in self._built.items() if n not in self._stale)
+            rows = [r for page in shown for r in page.rows.values()]
         else:
             rows = [self._rows[item_id]] if item_id in self._rows else []
         for row in rows:

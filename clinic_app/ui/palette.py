@@ -277,10 +277,11 @@ def open_palette(window: Any) -> CommandPalette:
     editor = view.editor if view is not None and showing else None
     actions = [a for key, a in window.actions_.items() if key != "palette"]
     direct = Qt.FindChildOption.FindDirectChildrenOnly
-    palette = window.findChild(CommandPalette, "commandPalette", direct)
-    if palette is None:
-        palette = CommandPalette(editor, actions, window)
-    else:  # the one opened before: its widgets kept, its lists made anew
+    kept = window.findChild(CommandPalette, "commandPalette", direct)
+    if isinstance(kept, CommandPalette):  # the one opened before: its lists made anew
+        palette = kept
         palette.reset(editor, actions)
+    else:
+        palette = CommandPalette(editor, actions, window)
     palette.open()
     return palette

@@ -14,6 +14,7 @@ import pytest
 from PySide6.QtCore import QRect, Qt
 from PySide6.QtWidgets import QApplication, QTreeWidgetItem, QWidget
 
+from clinic_app.core.findings import empty
 from clinic_app.core.form import Form, ItemType, load_form
 from clinic_app.paths import default_form_path
 from clinic_app.ui.assessment import AssessmentPanel, EvaluationView
@@ -67,16 +68,43 @@ def test_pages_built_ahead_are_the_pages_then_shown(qtbot, shipped: Form) -> Non
     assert view.assessment.asymmetries  # and the live assessment
 
 
-def test_a_page_built_ahead_shows_findings_set_later(qtbot, shipped: Form) -> None:
+def line_of(page: Any, item_id: str, side: str) -> str:
+    """The text a page's own field shows (read from the page, not through the editor)."""
+    ed = page.rows[item_id].editors[side]
+    assert isinstance(ed, NumberEditor)
+    return str(ed.line.text())
+
+
+def test_pages_built_ahead_show_the_findings_set_later(qtbot, shipped: Form) -> None:
     view = shown_view(qtbot, shipped)
     built_ahead(qtbot, view)
     editor = view.editor
-    findings = editor.findings.with_value(shipped, "nordic_force", 300, "left")
-    view.set_findings(findings)  # e.g. the next evaluation opened in the same view
-    editor.set_current_section(editor.section_of("nordic_force"))
-    ed = editor.editor("nordic_force", "left")
-    assert isinstance(ed, NumberEditor)
-    assert ed.line.text() == "300"
+    pages = {s.id: editor.built_page(s.id) for s in editor.sections}
+    findings = editor.findings
+    for item_id, left, right in (("nordic_force", 300, 200), ("hip_flexor_force", 240, 190)):
+        findings = findings.with_value(shipped, item_id, left, "left")
+        findings = findings.with_value(shipped, item_id, right, "right")
+    # e.g. the next evaluation opened in the same view, then each page shown as the list does
+    view.set_findings(findings)
+    for item_id, left in (("nordic_force", "300"), ("hip_flexor_force", "240")):
+        section = editor.section_of(item_id)
+        ids = [s.id for s in editor.sections]
+        editor.nav.setCurrentItem(editor.nav.topLevelItem(ids.index(section)))
+        page = pages[section]
+        assert line_of(page, item_id, "left") == left  # read from the page as it shows
+        assert page.rows[item_id].asymmetry.text()  # and its side-to-side column
+        assert editor.current_page() is page
+    # Asked for before it is shown (the palette's jump, a test): filled as well.
+    view.set_findings(findings.with_value(shipped, "nordic_force", 310, "left"))
+    assert editor.editor("nordic_force", "left").line.text() == "310"  # type: ignore[attr-defined]
+    # Another evaluation's empty findings: nothing of the last one stays on any page.
+    view.set_findings(empty(shipped))
+    for section_id, page in pages.items():
+        editor.set_current_section(section_id)
+        for item_id in ("nordic_force", "hip_flexor_force"):
+            if item_id in page.rows:
+                assert line_of(page, item_id, "left") == ""
+                assert page.rows[item_id].asymmetry.text() == ""
 
 
 def test_the_window_builds_its_prepared_editor_ahead_and_stores_what_is_typed(
