@@ -251,14 +251,11 @@ class AssessmentPanel(QWidget):
             self.summary.setProperty("kind", s.kind)
         if shown is None or shown.running != assessment.running:
             self._show_running(assessment.running)
-        if shown is None or (shown.factors, shown.patterns) != (
-            assessment.factors,
-            assessment.patterns,
+        rows = (assessment.factors, assessment.patterns)
+        if shown is None or (
+            rows != (shown.factors, shown.patterns) and not self._sync_tree(assessment)
         ):
-            if shown is not None and _layout(shown) == _layout(assessment):
-                self._update_tree(assessment)
-            else:
-                self._fill_tree(assessment)
+            self._fill_tree(assessment)
 
     def _show_running(self, run: RunningGuidance | None) -> None:
         if run is None:
@@ -283,21 +280,15 @@ class AssessmentPanel(QWidget):
         tree.clear()
         bold = QFont(tree.font())
         bold.setBold(True)
-        groups = (
-            ("factors", "Contributing factors (strongest first)", a.factors, "none yet"),
-            ("patterns", "What the pain may be (patterns)", a.patterns, "none yet"),
-        )
-        for key, title, results, none in groups:
+        for key, title, none in GROUPS:
+            results = a.factors if key == "factors" else a.patterns
             group = QTreeWidgetItem([title, ""])
             group.setFont(0, bold)
             group.setFlags(Qt.ItemFlag.ItemIsEnabled)
             group.setData(0, Qt.ItemDataRole.UserRole, key)
             tree.addTopLevelItem(group)
             if not results:
-                empty = QTreeWidgetItem([none, ""])
-                empty.setFlags(Qt.ItemFlag.ItemIsEnabled)
-                empty.setForeground(0, QBrush(QColor("#7a8691")))
-                group.addChild(empty)
+                group.addChild(_placeholder(none))
             children = [self._result_item(r) for r in results]
             group.addChildren(children)
             group.setExpanded(True)
@@ -307,16 +298,63 @@ class AssessmentPanel(QWidget):
         self._span_long_rows()
         tree.setUpdatesEnabled(True)
 
-    def _update_tree(self, a: Assessment) -> None:
-        """The same factors and patterns with the same number of evidence lines as shown
-        (``_layout``): their texts set in place (an unchanged text is no change to the view)."""
-        for group, results in (("factors", a.factors), ("patterns", a.patterns)):
-            for item, r in zip(self.result_items(group), results, strict=True):
-                self._set_result(item, r)
-                for n, e in enumerate(r.evidence):
-                    child = item.child(n)
-                    assert child is not None
-                    _set_evidence(child, e)
+    def _sync_tree(self, a: Assessment) -> bool:
+        """Change the tree shown into ``a``'s in place: rows that stay keep their place and
+        get their new texts (an unchanged text is no change to the view), rows gone are taken
+        out, new rows put in. False, changing nothing, when rows that stay changed places (the
+        caller builds the tree anew). Rebuilding it on every typed digit measured and painted
+        every row again."""
+        tree = self.tree
+        groups = []
+        for g in range(tree.topLevelItemCount()):
+            group = tree.topLevelItem(g)
+            assert group is not None
+            key = group.data(0, Qt.ItemDataRole.UserRole)
+            results = a.factors if key == "factors" else a.patterns
+            new = [r.id for r in results]
+            old = [k.data(0, Qt.ItemDataRole.UserRole) for k in self.result_items(key)]
+            if [i for i in old if i in new] != [i for i in new if i in old]:
+                return False
+            groups.append((group, results, new))
+        none = {key: text for key, _, text in GROUPS}
+        for group, results, new in groups:
+            for n in reversed(range(group.childCount())):
+                child = group.child(n)
+                assert child is not None
+                rid = child.data(0, Qt.ItemDataRole.UserRole)
+                if (rid and rid not in new) or (not rid and results):
+                    group.takeChild(n)  # gone, or the "none yet" line when some came
+            for n, r in enumerate(results):
+                child = group.child(n)
+                if child is not None and child.data(0, Qt.ItemDataRole.UserRole) == r.id:
+                    self._set_result(child, r)
+                    self._sync_evidence(child, r)
+                    continue
+                item = self._result_item(r)
+                group.insertChild(n, item)
+                index = tree.indexFromItem(item)
+                for e in range(item.childCount()):
+                    tree.setFirstColumnSpanned(e, index, True)
+                if r.id in self._expanded:
+                    item.setExpanded(True)
+            if not results and group.childCount() == 0:
+                group.addChild(_placeholder(none[group.data(0, Qt.ItemDataRole.UserRole)]))
+                tree.setFirstColumnSpanned(0, tree.indexFromItem(group), True)
+        return True
+
+    def _sync_evidence(self, item: QTreeWidgetItem, r: RuleResult) -> None:
+        """A row's evidence lines made ``r.evidence``, the lines that stay set in place."""
+        while item.childCount() > len(r.evidence):
+            item.takeChild(item.childCount() - 1)
+        index = self.tree.indexFromItem(item)
+        for n, e in enumerate(r.evidence):
+            child = item.child(n)
+            if child is None:
+                child = _evidence_item(e)
+                item.addChild(child)
+                self.tree.setFirstColumnSpanned(n, index, True)
+            else:
+                _set_evidence(child, e)
 
     def _span_long_rows(self) -> None:
         """Group headings and evidence lines use the full width (only factors have a count)."""
@@ -341,10 +379,7 @@ class AssessmentPanel(QWidget):
         self._set_result(item, r)
         item.setTextAlignment(1, Qt.AlignmentFlag.AlignCenter)
         for e in r.evidence:
-            child = QTreeWidgetItem()
-            _set_evidence(child, e)
-            child.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable)
-            item.addChild(child)
+            item.addChild(_evidence_item(e))
         return item
 
     def _set_result(self, item: QTreeWidgetItem, r: RuleResult) -> None:
@@ -390,10 +425,24 @@ class AssessmentPanel(QWidget):
             self._expanded.discard(rid)
 
 
-def _layout(a: Assessment) -> tuple[tuple[tuple[str, int], ...], ...]:
-    """The rows the panel's tree has for ``a``: each factor and pattern with its number of
-    evidence lines (two assessments alike here differ only in texts, updated in place)."""
-    return tuple(tuple((r.id, len(r.evidence)) for r in rs) for rs in (a.factors, a.patterns))
+GROUPS = (  # the tree's two groups: key, title, the line shown when the group is empty
+    ("factors", "Contributing factors (strongest first)", "none yet"),
+    ("patterns", "What the pain may be (patterns)", "none yet"),
+)
+
+
+def _placeholder(text: str) -> QTreeWidgetItem:
+    empty = QTreeWidgetItem([text, ""])
+    empty.setFlags(Qt.ItemFlag.ItemIsEnabled)
+    empty.setForeground(0, QBrush(QColor("#7a8691")))
+    return empty
+
+
+def _evidence_item(e: Evidence) -> QTreeWidgetItem:
+    child = QTreeWidgetItem()
+    _set_evidence(child, e)
+    child.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable)
+    return child
 
 
 def _set_evidence(child: QTreeWidgetItem, e: Evidence) -> None:

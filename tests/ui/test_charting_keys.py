@@ -243,6 +243,51 @@ def test_the_panel_updated_in_place_shows_what_a_new_panel_would(qtbot, shipped:
     assert rows_before != dump(view.panel)  # the intake did change what the panel shows
 
 
+def test_a_panel_led_through_many_assessments_shows_each_as_a_new_panel_would(
+    qtbot, shipped: Form
+) -> None:
+    """Factors and patterns coming, going, changing places and figures (each typed prefix of
+    a few intakes), shown one after the other in one panel."""
+    from clinic_app.core.engine import assess
+
+    panel = AssessmentPanel()
+    qtbot.addWidget(panel)
+    panel.resize(380, 700)
+    panel.show()
+    findings = empty(shipped).with_value(shipped, "involved_side", "right")
+    steps = [
+        ("nordic_force", "left", 310),
+        ("nordic_force", "right", 2),
+        ("nordic_force", "right", 22),
+        ("nordic_force", "right", 225),
+        ("hip_ext_torque", "left", 180),
+        ("hip_ext_torque", "right", 1),
+        ("hip_ext_torque", "right", 14),
+        ("hip_ext_torque", "right", 140),
+        ("ankle_df_deg", "left", 40),
+        ("ankle_df_deg", "right", 3),
+        ("ankle_df_deg", "right", 38),
+        ("slr_deg", "left", 85),
+        ("slr_deg", "right", 7),
+        ("slr_deg", "right", 70),
+        ("nordic_force", "right", 400),  # the deficit moves to the other side
+        ("involved_side", None, "left"),
+        ("hip_ext_torque", "right", 180),
+        ("nordic_force", "right", 310),
+    ]
+    seen = set()
+    for item_id, side, value in steps:
+        findings = findings.with_value(shipped, item_id, value, side)
+        a = assess(shipped, findings)
+        panel.show_assessment(a)
+        fresh = AssessmentPanel()
+        qtbot.addWidget(fresh)
+        fresh.show_assessment(a)
+        assert dump(panel) == dump(fresh), (item_id, side, value)
+        seen.add(tuple(r.id for r in a.factors))
+    assert len(seen) > 3  # the factors shown did change along the way
+
+
 def test_texts_updated_in_place_keep_the_rows(qtbot, shipped: Form) -> None:
     view = shown_view(qtbot, shipped)
     editor = view.editor
