@@ -224,16 +224,28 @@ class CommandPalette(QFrame):
         ]
 
     def on_search_box_text_changed(self, text: str) -> None:
-        self.results.clear()
+        # The list's lines are given their new texts in place (a line that stays the same is
+        # no change, the rest are taken off the end): each letter typed refilled all 60 lines,
+        # and the list laid out and painted them all again.
         text, self.side = split_side(text)
-        for entry in search(text, self.entries)[:MAX_SHOWN]:
+        found = search(text, self.entries)[:MAX_SHOWN]
+        for n, entry in enumerate(found):
             kind = "" if entry.item_id is not None else "Action"
             where = " · ".join(part for part in (kind, entry.detail) if part)
-            line = QListWidgetItem(f"{entry.title}    — {where}" if where else entry.title)
-            line.setData(Qt.ItemDataRole.UserRole, entry)
-            self.results.addItem(line)
+            title = f"{entry.title}    — {where}" if where else entry.title
+            line = self.results.item(n)
+            if line is None:
+                line = QListWidgetItem(title)
+                self.results.addItem(line)
+            elif line.text() != title:
+                line.setText(title)
+            if line.data(Qt.ItemDataRole.UserRole) is not entry:
+                line.setData(Qt.ItemDataRole.UserRole, entry)
+        while self.results.count() > len(found):
+            self.results.takeItem(self.results.count() - 1)
         if self.results.count():
             self.results.setCurrentRow(0)
+            self.results.scrollToTop()
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if event.type() == QEvent.Type.FocusOut and watched in (self.search_box, self.results):

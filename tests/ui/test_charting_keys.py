@@ -369,3 +369,19 @@ def test_ctrl_k_opens_the_same_palette_again_with_current_lists(qtbot, window: M
     qtbot.keyClick(again.search_box, Qt.Key.Key_Escape)
     assert not again.isVisible()
     assert len(window.findChildren(CommandPalette)) == 1
+
+
+def test_the_palette_list_refilled_in_place_shows_each_search(qtbot, shipped: Form) -> None:
+    from clinic_app.ui.palette import MAX_SHOWN, CommandPalette, search
+
+    view = shown_view(qtbot, shipped)
+    palette = CommandPalette(view.editor, [], view)
+    palette.open()
+    for text in ("s", "sl", "slu", "sl", "", "nordic", "nordic r", "zzz", "p", "plan"):
+        palette.search_box.setText(text)
+        query = text[: -len(" r")] if text.endswith(" r") else text
+        want = search(query, palette.entries)[:MAX_SHOWN]
+        assert palette.shown() == want, text
+        titles = [palette.results.item(n).text() for n in range(palette.results.count())]
+        assert [t.split("    — ")[0] for t in titles] == [e.title for e in want], text
+        assert palette.results.currentRow() == (0 if want else -1), text
