@@ -60,6 +60,7 @@ class FitLabel(QLabel):
 
     def set_full_text(self, text: str) -> None:
         self.full_text = text
+        self.setAccessibleName(text)  # read whole, however it is shown
         self._fit()
 
     def sizeHint(self) -> QSize:  # noqa: N802 (Qt's name)

@@ -33,6 +33,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from clinic_app.ui.screenshots import layout_problems
+
 ROOT = Path(__file__).resolve().parents[2]
 SCREEN = (1024, 700)  # logical pixels, at either scale
 
@@ -457,3 +459,29 @@ def test_the_longest_timeline_lines_fit_or_are_elided_with_their_tooltip(qtbot, 
     panel.show_view(EpisodeView((episode,), episode, (), None))
     qtbot.wait(10)
     assert cut_cells(panel) == []
+
+
+def test_a_long_fact_of_the_patient_is_elided_whole_in_its_tooltip_and_copy(qtbot) -> None:
+    from PySide6.QtWidgets import QApplication, QHBoxLayout
+
+    from clinic_app.ui.patient_detail import FitLabel
+
+    box = QWidget()
+    qtbot.addWidget(box)
+    row = QHBoxLayout(box)
+    label = FitLabel(box)
+    row.addWidget(label)
+    email = "maria.jose.guadalupe.nunez-castellanos@example-hospital.org"
+    label.set_full_text(email)
+    box.resize(160, 40)
+    box.show()
+    qtbot.waitExposed(box)
+    assert label.text().endswith("…")
+    assert label.toolTip() == email
+    assert label.accessibleName() == email
+    assert layout_problems(box) == []
+    label.actions()[0].trigger()
+    assert QApplication.clipboard().text() == email
+    box.resize(label.sizeHint().width() + 40, 40)  # room enough: whole, no tooltip
+    qtbot.waitUntil(lambda: label.text() == email)
+    assert label.toolTip() == ""
