@@ -185,13 +185,16 @@ def _start(url: str, steps: list) -> tuple[int, dict]:
         dialog = QApplication.activeModalWidget()
         if isinstance(dialog, SignInDialog) and dialog.isVisible() and not dialog.panel.busy:
             seen["before"].append(_texts())
-            if dialog.panel.error.text():
+            # Each error noted once, and left on the screen: a test may be watching for it too
+            # (clearing it here raced with such a watcher, which then waited for good).
+            if dialog.panel.error.text() and not seen.get("noted"):
                 seen["errors"].append(dialog.panel.error.text())
-                dialog.panel.error.clear()
+                seen["noted"] = True
             if steps:
                 login, password = steps.pop(0)
                 dialog.panel.login.setText(login)
                 dialog.panel.password.setText(password)
+                seen["noted"] = False  # the next error is a new one
                 QTimer.singleShot(0, dialog.panel.submit)
         if left:
             QTimer.singleShot(20, lambda: poll(left - 1))
