@@ -34,9 +34,10 @@ from clinic_app.core.goals import STATUS_LABELS, merged_values
 from clinic_app.core.progress import GoalProgress, Record, findings_at, goal_progress
 from clinic_app.core.visit import REMEASURED_SECTION, remeasured_in, visit_sections
 from clinic_app.ui.assessment import EvaluationView
-from clinic_app.ui.editor import EvaluationEditor, SectionPage
+from clinic_app.ui.editor import EvaluationEditor
 from clinic_app.ui.episode_charts import ChartData
 from clinic_app.ui.remeasure import RemeasurePicker
+from clinic_app.ui.section_page import SectionPage
 from clinic_app.ui.visit_chart import VisitChart, chartable_item
 
 if TYPE_CHECKING:

@@ -12,10 +12,10 @@ from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from clinic_app.core.form import Form, ItemType, load_form
 from clinic_app.paths import default_form_path
-from clinic_app.ui.editor import SectionPage
 from clinic_app.ui.fields import MultiEditor
 from clinic_app.ui.flow_layout import ColumnFlowLayout
 from clinic_app.ui.screenshots import layout_problems
+from clinic_app.ui.section_page import SectionPage
 from clinic_app.ui.wrap_check import WrapCheckBox
 
 LONG = "Over-rotates or crosses the body when running uphill"
