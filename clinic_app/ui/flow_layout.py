@@ -13,17 +13,13 @@ from PySide6.QtCore import QMargins, QPoint, QRect, QSize, Qt
 from PySide6.QtWidgets import QLayout, QLayoutItem, QSizePolicy, QStyle, QWidget
 
 
-class FlowLayout(QLayout):
-    """Widgets left to right, wrapping at the layout's width; ``heightForWidth`` tells the parent
-    layout how tall the rows become. Signals: none."""
+class ItemListLayout(QLayout):
+    """QLayout's item list kept in a Python list: the four methods every hand-made layout
+    needs (FlowLayout here, SideOrStacked in program_parts). Signals: none."""
 
-    def __init__(self, parent: QWidget | None = None, spacing: int = 6) -> None:
+    def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._items: list[QLayoutItem] = []
-        self._spacing = spacing
-        self.setContentsMargins(QMargins(0, 0, 0, 0))
-
-    # -- QLayout's item list ---------------------------------------------------------------------
 
     def addItem(self, item: QLayoutItem) -> None:  # noqa: N802 (Qt's name)
         self._items.append(item)
@@ -36,6 +32,16 @@ class FlowLayout(QLayout):
 
     def takeAt(self, index: int) -> QLayoutItem | None:  # noqa: N802
         return self._items.pop(index) if 0 <= index < len(self._items) else None
+
+
+class FlowLayout(ItemListLayout):
+    """Widgets left to right, wrapping at the layout's width; ``heightForWidth`` tells the parent
+    layout how tall the rows become. Signals: none."""
+
+    def __init__(self, parent: QWidget | None = None, spacing: int = 6) -> None:
+        super().__init__(parent)
+        self._spacing = spacing
+        self.setContentsMargins(QMargins(0, 0, 0, 0))
 
     # -- sizes -----------------------------------------------------------------------------------
 

@@ -29,7 +29,6 @@ from PySide6.QtWidgets import (
     QGridLayout,
     QInputDialog,
     QLabel,
-    QLayout,
     QLayoutItem,
     QLineEdit,
     QListWidget,
@@ -44,7 +43,7 @@ from PySide6.QtWidgets import (
 
 from clinic_app.core.library import KINDS, Library
 from clinic_app.core.program import DOSE_LIMITS, TEXT_LIMITS, Program, ProgramExercise
-from clinic_app.ui.flow_layout import FlowLayout
+from clinic_app.ui.flow_layout import FlowLayout, ItemListLayout
 
 if TYPE_CHECKING:
     from clinic_app.core.form import Form
@@ -132,7 +131,7 @@ class Entry:
         return ", ".join(out)
 
 
-class SideOrStacked(QLayout):
+class SideOrStacked(ItemListLayout):
     """Two widgets side by side when both have their room, the second below the first when not.
 
     The home program's exercise list and its dose form sat side by side whatever the width, so
@@ -156,7 +155,6 @@ class SideOrStacked(QLayout):
         spacing: int = 8,
     ) -> None:
         super().__init__(parent)
-        self._items: list[QLayoutItem] = []
         self._first_chars = first_chars
         self._second_chars = second_chars
         self._share = second_share
@@ -168,16 +166,7 @@ class SideOrStacked(QLayout):
     def addItem(self, item: QLayoutItem) -> None:  # noqa: N802 (Qt's name)
         if len(self._items) >= 2:
             raise ValueError("SideOrStacked lays out two widgets")
-        self._items.append(item)
-
-    def count(self) -> int:
-        return len(self._items)
-
-    def itemAt(self, index: int) -> QLayoutItem | None:  # noqa: N802
-        return self._items[index] if 0 <= index < len(self._items) else None
-
-    def takeAt(self, index: int) -> QLayoutItem | None:  # noqa: N802
-        return self._items.pop(index) if 0 <= index < len(self._items) else None
+        super().addItem(item)
 
     # -- the choice ------------------------------------------------------------------------------
 
