@@ -183,7 +183,12 @@ def _start(url: str, steps: list) -> tuple[int, dict]:
             shown[0].close()
             return
         dialog = QApplication.activeModalWidget()
-        if isinstance(dialog, SignInDialog) and dialog.isVisible() and not dialog.panel.busy:
+        if (
+            isinstance(dialog, SignInDialog)
+            and dialog.isVisible()
+            and not dialog.panel.busy
+            and not seen.get("submitting")
+        ):
             seen["before"].append(_texts())
             # Each error noted once, and left on the screen: a test may be watching for it too
             # (clearing it here raced with such a watcher, which then waited for good).
@@ -195,9 +200,18 @@ def _start(url: str, steps: list) -> tuple[int, dict]:
                 dialog.panel.login.setText(login)
                 dialog.panel.password.setText(password)
                 seen["noted"] = False  # the next error is a new one
-                QTimer.singleShot(0, dialog.panel.submit)
+                # Nothing more until this submit has run: on a loaded machine the next poll
+                # could come first, see no error yet and type the next step over this one.
+                seen["submitting"] = True
+                QTimer.singleShot(0, lambda: _submit(dialog))
         if left:
             QTimer.singleShot(20, lambda: poll(left - 1))
+
+    def _submit(dialog: SignInDialog) -> None:
+        try:
+            dialog.panel.submit()
+        finally:
+            seen["submitting"] = False
 
     QTimer.singleShot(0, poll)
     guard = QTimer()  # never hang the suite; stopped after, so no later test is closed by it
