@@ -32,7 +32,6 @@ from clinic_app.storage.errors import (
     StorageError,
 )
 from clinic_app.storage.records._common import (
-    canonical,
     checked_text,
     digest,
     get_row,
@@ -40,6 +39,7 @@ from clinic_app.storage.records._common import (
     row_state,
     write_audit,
 )
+from clinic_app.storage.records.draft_changes import changed_findings
 from clinic_app.storage.records.forms import _form_of, _snapshot
 from clinic_app.storage.records.values import (
     Addendum,
@@ -365,17 +365,6 @@ def start_evaluation(
     return started
 
 
-def _findings_dict(form: Form, data: Mapping[str, Any] | findings_mod.Findings) -> dict[str, Any]:
-    raw = data.to_dict() if isinstance(data, findings_mod.Findings) else data
-    validated = findings_mod.validate(form, raw)
-    if validated.form_version != form.version:
-        raise StorageError(
-            f"findings are for version {validated.form_version} of form {form.id}, "
-            f"the evaluation uses version {form.version}"
-        )
-    return validated.to_dict()
-
-
 def _check_in_episode(s: Session, episode_id: int, on: date) -> None:
     """A record's date stays within its episode (a draft's date may be changed)."""
     episode: m.Episode = get_row(s, m.Episode, "episode", episode_id)
@@ -449,16 +438,9 @@ def save_draft(
         if row.status == "signed":
             raise _locked(row)
         form = _form_of(db, s, row.form_snapshot_id)
-        new_findings = _findings_dict(form, findings)
-        old_values: Mapping[str, Any] = row.findings.get("values", {})
+        checked = changed_findings(form, row.findings, findings)
+        new_findings, changed_items = checked.findings, checked.changed_items
         new_values: Mapping[str, Any] = new_findings["values"]
-        changed_items = tuple(
-            sorted(
-                k
-                for k in set(old_values) | set(new_values)
-                if canonical(old_values.get(k)) != canonical(new_values.get(k))
-            )
-        )
         carried = row.carried_forward or {}
         dropped = set(changed_items) | set(confirmed)
         carried_items = [i for i in carried.get("items", []) if i not in dropped]
