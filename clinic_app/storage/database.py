@@ -175,14 +175,21 @@ class Database:
     def _last_state(self, session: Session) -> state_mod.State | None:
         """The newest audit event of this write transaction (SQLite files only; not inside
         someone else's outer transaction, which may still roll back)."""
+        from sqlalchemy import inspect
         from sqlalchemy.engine import Connection
         from sqlalchemy.exc import OperationalError
 
         if self.path is None or isinstance(self.write_sessions.kw.get("bind"), Connection):
             return None
+        event = session.info.get(state_mod.LAST_AUDIT_EVENT)
+        if event is None:
+            return None  # no audit event: the last committed state stays what it was
         try:
             session.flush()  # the audit event of this transaction is still pending
-            return state_mod.current(session.connection())
+            if inspect(event).persistent and event.id is not None and event.hash:
+                # Written by this transaction, which holds SQLite's write lock: the newest.
+                return state_mod.State(int(event.id), str(event.hash))
+            return state_mod.current(session.connection())  # e.g. rolled back to a savepoint
         except OperationalError:  # a schema older than 0004 (no chain hash yet)
             return None
 

@@ -37,6 +37,11 @@ _written: dict[Path, State] = {}
 _written_lock = threading.Lock()
 
 
+# Session.info key: the newest audit event a write transaction added (records.write_audit), so
+# the state to mirror is known without reading it back.
+LAST_AUDIT_EVENT = "clinic_app.last_audit_event"
+
+
 @dataclass(frozen=True)
 class State:
     last_audit_id: int
@@ -48,6 +53,26 @@ def state_file(database: Path) -> Path:
 
     key = hashlib.sha256(str(database.resolve()).encode("utf-8")).hexdigest()[:32]
     return data_dir() / "state" / f"{key}.json"
+
+
+_places: dict[Path, tuple[Path, str, Path]] = {}  # database -> (state file, resolved, data dir)
+
+
+def _where(database: Path) -> tuple[Path, str, bool]:
+    """The state file of ``database``, its resolved path, and whether this is the first ask;
+    kept, as autosave asks every few seconds (resolving a path costs a system call per
+    folder), while the data folder stays the same."""
+    from clinic_app.paths import data_dir
+
+    folder = data_dir()
+    with _written_lock:
+        known = _places.get(database)
+    if known is not None and known[2] == folder:
+        return known[0], known[1], False
+    known = (state_file(database), str(database.resolve()), folder)
+    with _written_lock:
+        _places[database] = known
+    return known[0], known[1], True
 
 
 def recorded(database: Path) -> State | None:
@@ -72,20 +97,23 @@ def remember(database: Path, state: State | None) -> None:
     with _written_lock:
         if _written.get(database) == state:
             return
-    path = state_file(database)
+    path, resolved, first = _where(database)
     temporary = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    data = json.dumps(
+        {
+            "database": resolved,
+            "last_audit_id": state.last_audit_id,
+            "last_audit_hash": state.last_audit_hash,
+        }
+    ).encode("utf-8")
     try:
-        private.make_folder(path.parent)
-        private.write_bytes(
-            temporary,
-            json.dumps(
-                {
-                    "database": str(database.resolve()),
-                    "last_audit_id": state.last_audit_id,
-                    "last_audit_hash": state.last_audit_hash,
-                }
-            ).encode("utf-8"),
-        )
+        if first:
+            private.make_folder(path.parent)  # made, or tightened to 0700, once a process
+        try:
+            private.write_bytes(temporary, data)
+        except FileNotFoundError:  # the folder was removed while the app ran
+            private.make_folder(path.parent)
+            private.write_bytes(temporary, data)
         os.replace(temporary, path)
         with _written_lock:
             _written[database] = state

@@ -13,6 +13,7 @@ from sqlalchemy import String
 from clinic_app.storage import models as m
 from clinic_app.storage._types import utcnow
 from clinic_app.storage.errors import NotFoundError, StorageError
+from clinic_app.storage.state import LAST_AUDIT_EVENT
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -61,6 +62,7 @@ def write_audit(
     )
     chain_audit(session, event)  # each event carries the hash of the one before (issue 13)
     session.add(event)
+    session.info[LAST_AUDIT_EVENT] = event  # the state to mirror once committed (Database.writing)
 
 
 def checked_text(column: Any, label: str, value: str, *, multiline: bool = False) -> str:
