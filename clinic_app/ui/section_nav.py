@@ -5,22 +5,33 @@ screen (issue 18). The whole title is always the entry's tooltip and the page's 
 
 from __future__ import annotations
 
+import math
+
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
-from PySide6.QtGui import QFontMetrics
+from PySide6.QtGui import QFont, QFontMetricsF
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem, QTreeWidget
 
 SHORT_TITLE_ROLE = Qt.ItemDataRole.UserRole + 1
 
 
 def text_room(option: QStyleOptionViewItem, view: QTreeWidget) -> int:
-    """How many pixels of text the cell ``option`` shows (the style's margins taken off)."""
-    margin = view.style().pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin, None, view) + 1
-    return option.rect.width() - 2 * margin
+    """How many pixels of text the cell ``option`` shows: the text rectangle the style paints in
+    (the style sheet's item padding taken off) less the margin the text is drawn inside."""
+    style = view.style()
+    rect = style.subElementRect(QStyle.SubElement.SE_ItemViewItemText, option, view)
+    margin = style.pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin, None, view) + 1
+    return rect.width() - 2 * margin
 
 
-def shown_title(metrics: QFontMetrics, room: int, title: str, short: str | None) -> str:
+def text_width(font: QFont, text: str) -> int:
+    """Whole pixels ``text`` needs in ``font``: its exact advance rounded up (Qt elides a line
+    whose exact width is over the room; the rounded integer advance can be under it)."""
+    return math.ceil(QFontMetricsF(font).horizontalAdvance(text))
+
+
+def shown_title(font: QFont, room: int, title: str, short: str | None) -> str:
     """``title`` if it fits in ``room`` pixels, else ``short`` (when the form gives one)."""
-    if short and metrics.horizontalAdvance(title) > room:
+    if short and text_width(font, title) > room:
         return short
     return title
 
@@ -41,7 +52,7 @@ class SectionNavDelegate(QStyledItemDelegate):
         short = index.data(SHORT_TITLE_ROLE)
         if isinstance(short, str):
             option.text = shown_title(
-                option.fontMetrics,
+                option.font,
                 text_room(option, self._view),
                 option.text,
                 short,
@@ -52,16 +63,18 @@ def shown_titles(view: QTreeWidget) -> list[tuple[str, int, int]]:
     """What each top-level entry of ``view`` shows in its first column as laid out now, with the
     pixels the text needs and has: for tests and the layout check."""
     out = []
-    metrics = view.fontMetrics()
+    font = view.font()
     for row in range(view.topLevelItemCount()):
         entry = view.topLevelItem(row)
         if entry is None:
             continue
         option = QStyleOptionViewItem()
-        option.rect = view.visualItemRect(entry)
-        option.rect.setWidth(view.columnWidth(0))
+        option.rect = view.visualRect(view.indexFromItem(entry, 0))
+        option.font = font
+        option.text = entry.text(0)
+        option.features = QStyleOptionViewItem.ViewItemFeature.HasDisplay
         room = text_room(option, view)
         short = entry.data(0, SHORT_TITLE_ROLE)
-        text = shown_title(metrics, room, entry.text(0), short if isinstance(short, str) else None)
-        out.append((text, metrics.horizontalAdvance(text), room))
+        text = shown_title(font, room, entry.text(0), short if isinstance(short, str) else None)
+        out.append((text, text_width(font, text), room))
     return out
