@@ -79,7 +79,7 @@ class WrappingDelegate(QStyledItemDelegate):
         self.tree = tree
         # (text, width, its own font, the tree's font) -> the size: the tree is refilled as
         # values are typed, mostly with the same lines, each measured again at every layout.
-        self._sizes: dict[tuple[str, int, bool, str], QSize] = {}
+        self._sizes: dict[tuple[str, int, str], QSize] = {}
 
     def sizeHint(
         self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
@@ -95,8 +95,9 @@ class WrappingDelegate(QStyledItemDelegate):
         spanned = self.tree.isFirstColumnSpanned(index.row(), index.parent())
         width = self.tree.viewport().width() if spanned else self.tree.header().sectionSize(0)
         width -= self.tree.indentation() * (depth + 1) + 8  # branch area and text margins
-        font = self.tree.font()
-        key = (text, width, index.data(Qt.ItemDataRole.FontRole) is not None, font.key())
+        own = index.data(Qt.ItemDataRole.FontRole)  # the group rows are bold: wider text
+        font = own if isinstance(own, QFont) else self.tree.font()
+        key = (text, width, font.key())
         known = self._sizes.get(key)
         if known is not None:
             return QSize(known)

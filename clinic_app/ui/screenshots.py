@@ -18,11 +18,13 @@ from pathlib import Path
 from PySide6.QtCore import (
     QCoreApplication,
     QMessageLogContext,
+    QRect,
     QSettings,
     Qt,
     QtMsgType,
     qInstallMessageHandler,
 )
+from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import (
     QAbstractButton,
     QAbstractScrollArea,
@@ -31,7 +33,10 @@ from PySide6.QtWidgets import (
     QLabel,
     QScrollArea,
     QStyle,
+    QStyledItemDelegate,
     QStyleOptionComboBox,
+    QStyleOptionViewItem,
+    QTreeView,
     QTreeWidget,
     QWidget,
 )
@@ -119,6 +124,43 @@ def _combo_problem(combo: QComboBox) -> str | None:
     return None
 
 
+def _wrapped_rows_problems(view: QTreeView) -> list[str]:
+    """Rows of a word-wrapping tree too low for their wrapped text (Qt then cuts the last line
+    it can show with "…"): each visible row measured in its own font, in the rectangle the style
+    paints its text in."""
+    model = view.model()
+    delegate = view.itemDelegate()
+    if model is None or not isinstance(delegate, QStyledItemDelegate):
+        return []
+    style = view.style()
+    margin = style.pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin, None, view) + 1
+    problems: list[str] = []
+    pending = [model.index(r, 0) for r in range(model.rowCount())]
+    while pending:
+        index = pending.pop()
+        if view.isExpanded(index):
+            pending.extend(model.index(r, 0, index) for r in range(model.rowCount(index)))
+        rect = view.visualRect(index)
+        if rect.isEmpty() or not rect.intersects(view.viewport().rect()):
+            continue
+        option = QStyleOptionViewItem()
+        option.initFrom(view)
+        option.rect = rect
+        delegate.initStyleOption(option, index)
+        if not option.text:
+            continue
+        room = style.subElementRect(QStyle.SubElement.SE_ItemViewItemText, option, view)
+        width = room.width() - 2 * margin
+        needed = (
+            QFontMetrics(option.font)
+            .boundingRect(QRect(0, 0, max(width, 1), 100000), Qt.TextFlag.TextWordWrap, option.text)
+            .height()
+        )
+        if needed > room.height() + 1:
+            problems.append(f"row {option.text[:40]!r} needs {needed} px high, has {room.height()}")
+    return problems
+
+
 def layout_problems(root: QWidget) -> list[str]:
     """What is clipped in ``root`` as laid out now: a visible child reaching outside its
     parent's visible area, and a label whose text is cut without a tooltip (issue 18)."""
@@ -149,6 +191,8 @@ def layout_problems(root: QWidget) -> list[str]:
             for text, needs, room in shown_titles(w):
                 if needs > room:
                     problems.append(f"{name}: section {text!r} needs {needs} px, has {room}")
+        if isinstance(w, QTreeView) and w.wordWrap():
+            problems.extend(f"{name}: {why}" for why in _wrapped_rows_problems(w))
         if isinstance(w, QComboBox):
             why = _combo_problem(w)
             if why is not None:

@@ -97,6 +97,51 @@ def test_the_checker_finds_a_cut_choice_and_a_cut_section_name(qtbot) -> None:
     assert any("section 'A short title" in p for p in layout_problems(editor))
 
 
+def test_the_checker_finds_a_wrapped_row_too_low_for_its_bold_text(qtbot) -> None:
+    """The assessment tree's group rows are bold: measured in the tree's regular font, the
+    second line of "What the pain may be (patterns)" was cut to "…" at 1024 px."""
+    from PySide6.QtGui import QFont
+    from PySide6.QtWidgets import QTreeWidget, QTreeWidgetItem
+
+    from clinic_app.ui.assessment import WrappingDelegate
+
+    box = QWidget()
+    qtbot.addWidget(box)
+    tree = QTreeWidget(box)
+    QVBoxLayout(box).addWidget(tree)
+    tree.setObjectName("factorTree")
+    tree.setHeaderHidden(True)
+    tree.setWordWrap(True)
+    tree.setUniformRowHeights(False)
+    tree.setItemDelegate(WrappingDelegate(tree))
+    title = "What the pain may be (patterns)"
+    row = QTreeWidgetItem([title])
+    bold = QFont(tree.font())
+    bold.setBold(True)
+    bold.setPointSizeF(bold.pointSizeF() * 1.6)  # much wider than the tree's own font
+    tree.addTopLevelItem(row)
+    row.setFirstColumnSpanned(True)
+    plain = tree.fontMetrics().horizontalAdvance(title)
+    box.resize(plain + tree.indentation() + 40, 200)  # one line in the plain font, not in bold
+    box.show()
+    qtbot.waitExposed(box)
+    row.setFont(0, bold)
+    qtbot.wait(20)
+    assert tree.visualItemRect(row).height() > 2 * tree.fontMetrics().height()  # two lines
+    assert layout_problems(box) == []  # the delegate measures the row in its own font
+
+    class PlainDelegate(WrappingDelegate):  # what it did before: the tree's font for every row
+        def sizeHint(self, option, index):  # noqa: N802 (Qt's name)
+            from PySide6.QtCore import QSize
+
+            return QSize(10, tree.fontMetrics().height() + 4)
+
+    tree.setItemDelegate(PlainDelegate(tree))
+    tree.doItemsLayout()
+    qtbot.wait(20)
+    assert any("row 'What the pain may be" in p for p in layout_problems(box))
+
+
 def test_list_keeps_its_name_column_and_count_at_1024(qtbot, window) -> None:
     add_people(window.db)
     window.patients.model.reload()
