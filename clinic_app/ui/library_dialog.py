@@ -42,9 +42,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from clinic_app.core.library import KINDS, MAX_PICTURES, TAGS, ExerciseDef, Picture
+from clinic_app.core.library import (
+    KINDS,
+    MAX_PICTURES,
+    TAGS,
+    ExerciseDef,
+    Picture,
+    shipped_library,
+)
 from clinic_app.ui.context import AppContext
 from clinic_app.ui.program_editor import forget_library
+from clinic_app.ui.program_parts import entry_title
 
 if TYPE_CHECKING:
     from clinic_app.storage.database import Database
@@ -301,6 +309,8 @@ class LibraryDialog(QDialog):
             self.say(f"The library could not be read: {one_line(err)}")
             return
         self.exercises = exercises
+        # The library the program editor uses (``records.load_library``): shipped + the clinic's.
+        library = shipped_library(self.context.form).merged(exercises)
         self.list.blockSignals(True)
         self.list.clear()
         for ex in exercises:
@@ -317,12 +327,11 @@ class LibraryDialog(QDialog):
             self.new_exercise()
         self.templates.clear()
         for t in templates:
-            names = ", ".join(
-                e.snapshot.title if e.snapshot else e.exercise for e in t.program.exercises
-            )
+            names = ", ".join(entry_title(e, library) for e in t.program.exercises)
+            n = len(t.program.exercises)
             self.templates.addItem(
-                f"{t.name} — {len(t.program.exercises)} exercises: {names} "
-                f"(saved by {t.created_by}, {t.created_at:%Y-%m-%d})"
+                f"{t.name} — {n} exercise{'' if n == 1 else 's'}: {names}; "
+                f"saved by {t.created_by}, {t.created_at:%Y-%m-%d}"
             )
 
     def on_list_current_row_changed(self, row: int) -> None:

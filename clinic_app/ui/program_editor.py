@@ -64,6 +64,7 @@ from clinic_app.core.program import (
     entry_for,
     parse_program,
     safety_warnings,
+    snapshot_of,
     suggest_program,
 )
 from clinic_app.ui.fields import Invalid, ValueEditor
@@ -77,6 +78,7 @@ from clinic_app.ui.program_parts import (
     SideOrStacked,
     TemplateButton,
     confirmation,
+    entry_title,
     now_text,
 )
 
@@ -429,10 +431,7 @@ class ProgramEditor(ValueEditor):
     # -- editing ---------------------------------------------------------------------------------
 
     def title_of(self, ex: ProgramExercise) -> str:
-        if ex.snapshot is not None:
-            return ex.snapshot.title
-        found = self.library().get(ex.exercise)
-        return found.title if found is not None else ex.exercise
+        return entry_title(ex, self.library()) if ex.snapshot is None else ex.snapshot.title
 
     def current(self) -> int:
         return self.list.currentRow()
@@ -558,6 +557,7 @@ class ProgramEditor(ValueEditor):
                 if answer is None:
                     continue
                 confirmed = answer or confirmed
+                ex = replace(ex, snapshot=ex.snapshot or snapshot_of(found))  # as when added
             kept.append(Entry.of(replace(ex, confirmed=confirmed)))
         self.entries = kept
         if program.note and replace_all:

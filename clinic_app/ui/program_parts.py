@@ -62,6 +62,15 @@ ALL = "any"
 _ALPHABET = "abcdefghijklmnopqrstuvwxyz"
 
 
+def entry_title(ex: ProgramExercise, library: Library) -> str:
+    """What a program entry is called: its snapshot's title, else the library's; an id no
+    library knows stays visible, marked (never shown as if it were a name)."""
+    if ex.snapshot is not None:
+        return ex.snapshot.title
+    found = library.get(ex.exercise)
+    return found.title if found is not None else f"{ex.exercise} (not in the library)"
+
+
 def now_text() -> str:
     return datetime.now().strftime("%Y-%m-%d %H:%M")
 

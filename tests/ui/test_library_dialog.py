@@ -213,7 +213,7 @@ def test_saved_programs_are_listed(qtbot: Any, context: AppContext, db: Any) -> 
     assert (
         d.templates.item(0)
         .text()
-        .startswith("proximal tendinopathy, stage 1 — 1 exercises: glute_bridge (saved by Dana")
+        .startswith("proximal tendinopathy, stage 1 — 1 exercise: Bridge; saved by Dana")
     )
 
 
