@@ -12,7 +12,7 @@ suggest (``core.program.suggest_program``, each with its reason) under a banner 
 not in the record yet. They become the value only when the therapist accepts them (the button)
 or changes them (any edit): an untouched suggestion never becomes a finding on its own, so an
 evaluation saved without a look at the program has none. A read-only record without a program
-shows none.
+shows none: one line says so in place of the empty list and the dose form.
 
 **Safety.** Adding an exercise :func:`core.program.safety_warnings` warns about (a stretch while
 a nerve or tendon is irritated, loading while a red flag stops exercise, anything under an
@@ -79,6 +79,7 @@ from clinic_app.ui.program_parts import (
     TemplateButton,
     confirmation,
     entry_title,
+    no_program_text,
     now_text,
 )
 
@@ -195,7 +196,7 @@ class ProgramEditor(ValueEditor):
         buttons.addStretch(1)
         left.addLayout(buttons)
         self.body.addWidget(left_box)
-        self.body.addWidget(self._build_dose())
+        self.body.addWidget(dose := self._build_dose())
         outer.addLayout(self.body)
         self.finder = ExerciseSearch(self)
         self.finder.chosen.connect(self.add_exercise)
@@ -212,6 +213,9 @@ class ProgramEditor(ValueEditor):
         note_label.setBuddy(self.note)
         outer.addWidget(note_label)
         outer.addWidget(self.note)
+        # Hidden while a read-only record holds no exercises (the banner says so instead); the
+        # note's label and box (last) stay while it has a note.
+        self.editing = (left_box, dose, self.finder, self.templates, note_label, self.note)
 
     def _build_dose(self) -> QWidget:
         box = QWidget(self)
@@ -579,9 +583,14 @@ class ProgramEditor(ValueEditor):
             self.banner.setText(PENDING_TEXT)
             self.banner.setStyleSheet("background:#fff4d6; color:#5a4300; padding:6px;")
         elif self.read_only and not self.entries:
-            self.banner.setText("No home program in this record.")
+            self.banner.setText(no_program_text(self.note_text, self._host, self.item.id))
             self.banner.setStyleSheet("")
-        self.banner.setVisible(emergency or self.pending or (self.read_only and not self.entries))
+        bare = self.read_only and not self.entries
+        for n, w in enumerate(self.editing):
+            hide = bare and (n < 4 or not self.note_text.strip())
+            if w.isHidden() != hide:
+                w.setVisible(not hide)
+        self.banner.setVisible(emergency or self.pending or bare)
         self.accept_button.setVisible(self.pending and not self.read_only)
         row = self.current()
         self._loading = True
@@ -665,6 +674,7 @@ class ProgramEditor(ValueEditor):
         self.note.setReadOnly(read_only)
         if read_only and self.pending:
             self.entries, self.pending = [], False
+        self._suggest()  # a reused editor: set_value ran while the last record was read-only
         self._show()
 
     def set_invalid(self, invalid: bool) -> None:

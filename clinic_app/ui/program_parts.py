@@ -41,6 +41,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from clinic_app.core.kinds import kind_label
 from clinic_app.core.library import KINDS, Library
 from clinic_app.core.program import DOSE_LIMITS, TEXT_LIMITS, Program, ProgramExercise
 from clinic_app.ui.flow_layout import FlowLayout, ItemListLayout
@@ -58,6 +59,7 @@ FIELD_LABELS = {
     "instruction": "Personal instruction",
 }
 SIDE_LABELS = {"both": "Both sides", "left": "Left", "right": "Right"}
+NONE_TEXT = "No home program was given at this visit."
 ALL = "any"
 _ALPHABET = "abcdefghijklmnopqrstuvwxyz"
 
@@ -69,6 +71,25 @@ def entry_title(ex: ProgramExercise, library: Library) -> str:
         return ex.snapshot.title
     found = library.get(ex.exercise)
     return found.title if found is not None else f"{ex.exercise} (not in the library)"
+
+
+def no_program_text(note: str, host: Any, item_id: str) -> str:
+    """The line a read-only record without exercises shows in place of the empty editor.
+
+    Without a note either, it names the earlier record of the episode holding the latest
+    program ("… The episode's previous program is in the visit note of 2026-09-17.") when the
+    view around the editor has read it already (a visit note's ``context.earlier``)."""
+    if note.strip():
+        return "No exercises were given at this visit, only the note below."
+    earlier = getattr(getattr(host, "context", None), "earlier", None) or ()
+    for record in reversed(earlier):
+        if record.values.get(item_id):
+            kind = "visit note" if record.kind == "visit" else kind_label(record.kind).lower()
+            return (
+                f"{NONE_TEXT} The episode's previous program is in the {kind} of "
+                f"{record.on:%Y-%m-%d}."
+            )
+    return NONE_TEXT
 
 
 def now_text() -> str:

@@ -449,7 +449,7 @@ def test_a_read_only_record_without_a_program_suggests_nothing(
     ed.set_read_only(True)
     assert not ed.pending
     assert ed.entries == []
-    assert ed.banner.text() == "No home program in this record."
+    assert ed.banner.text() == "No home program was given at this visit."
     assert not ed.finder.isEnabled()
     assert not ed.add_exercise("glute_bridge")
     ed.set_value({"exercises": [{"exercise": "glute_bridge", "sets": 3}]})
