@@ -172,15 +172,29 @@ def response_text(value: Response) -> str:
 
 
 def program_text(value: Program) -> str:
-    """A home program on one line: each exercise with its dose."""
+    """A home program on one line: each exercise by its title with its dose."""
     parts = []
     for ex in value.exercises:
         dose = "×".join(str(n) for n in (ex.sets, ex.reps) if n is not None)
         if ex.hold_seconds is not None:
             dose = f"{dose} {ex.hold_seconds} s hold".strip()
         side = "" if ex.side == "both" else f" {ex.side}"
-        parts.append(f"{ex.exercise}{side} {dose}".strip())
+        parts.append(f"{_exercise_title(ex.exercise, ex.snapshot)}{side} {dose}".strip())
     return "; ".join(parts) or "no exercises"
+
+
+def _exercise_title(exercise: str, snapshot: Any) -> str:
+    """The words the program kept for the exercise, else the shipped library's title, else
+    its id (a clinic's own exercise saved without its words)."""
+    if snapshot is not None and snapshot.title:
+        return str(snapshot.title)
+    from clinic_app.core.library import LibraryError, shipped_library
+
+    try:
+        found = shipped_library().get(exercise)
+    except LibraryError:
+        found = None
+    return found.title if found is not None else exercise
 
 
 def rows_text(item: Item, value: Rows) -> str:
