@@ -4,7 +4,9 @@
 and of the clinician's item-by-item entry: the question in the questionnaire's language, its
 answers as big buttons (a tap answers and moves on), digits and the arrow keys to choose, Enter
 to confirm, Backspace to go back, "item 3 of 20". A PSFS item asks for the activity in the
-patient's own words first (checked as the stored answers are), then its rating.
+patient's own words first (checked as the stored answers are), then its rating. A later PSFS of
+an episode starts from the baseline's activities (``core.psfs_carry``): each is put in, marked
+as carried, with no score; the patient rates it, rewords it, or drops it ("Not this one").
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from clinic_app.core.psfs_carry import Carried, kept_answer
 from clinic_app.core.questionnaire import Item as QItem
 from clinic_app.core.questionnaire import Questionnaire
 from clinic_app.core.responses import Response, reported_now
@@ -47,7 +50,8 @@ class AnswerPager(QWidget):
 
     Signals: ``finished()`` — the last item was answered (or a PSFS patient named no more
     activities); ``stopped()`` — the person chose to stop part-way; ``answered(str)`` — an item
-    was answered (its id).
+    was answered (its id). ``carried`` (PSFS, no ``initial``): the earlier activities put in,
+    unrated; one left unrated is not part of :meth:`raw`.
     """
 
     finished = Signal()
@@ -62,6 +66,7 @@ class AnswerPager(QWidget):
         *,
         point_size: int = PATIENT_PT,
         initial: Response | None = None,
+        carried: Carried | None = None,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("answerPager")
@@ -76,6 +81,12 @@ class AnswerPager(QWidget):
                     self.answers[key] = value.get("score")
                 else:
                     self.answers[key] = value
+        # What an earlier visit named is only a starting point: rated, it becomes an answer.
+        self.carried = carried if initial is None else None
+        if self.carried is not None:
+            self.activities.update(
+                {k: v for k, v in self.carried.activities.items() if k in self.answers}
+            )
         self.index = 0
         self.chosen: int | None = None  # the highlighted answer of the current item
         self._digits = ""
@@ -121,6 +132,14 @@ class AnswerPager(QWidget):
         self.activity.setAccessibleName("Activity")
         self.activity.installEventFilter(self)  # Enter there names the activity, no more
         outer.addWidget(self.activity)
+        self.activity.textChanged.connect(self._show_carried)
+        self.carried_note = QLabel("", self)
+        self.carried_note.setObjectName("pagerCarried")
+        self.carried_note.setWordWrap(True)
+        self.carried_note.setFont(small)
+        self.carried_note.setProperty("role", "secondary")
+        self.carried_note.hide()
+        outer.addWidget(self.carried_note)
         self.error = QLabel("", self)
         self.error.setObjectName("pagerError")
         self.error.setWordWrap(True)
@@ -147,14 +166,20 @@ class AnswerPager(QWidget):
         self.no_more_button.setObjectName("pagerNoMore")
         self.no_more_button.setMinimumHeight(BUTTON_MIN_HEIGHT)
         self.no_more_button.clicked.connect(self.finish)
+        self.drop_button = QPushButton("Not this one", self)
+        self.drop_button.setObjectName("pagerDrop")
+        self.drop_button.setMinimumHeight(BUTTON_MIN_HEIGHT)
+        self.drop_button.setToolTip("Leave this earlier activity out today")
+        self.drop_button.clicked.connect(self.on_drop_button_clicked)
         self.stop_button = QPushButton("Stop", self)
         self.stop_button.setObjectName("pagerStop")
         self.stop_button.setMinimumHeight(BUTTON_MIN_HEIGHT)
         self.stop_button.clicked.connect(self.stopped)
-        for b in (self.back_button, self.no_more_button, self.stop_button):
+        for b in (self.back_button, self.drop_button, self.no_more_button, self.stop_button):
             b.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # keys belong to the answers
         nav.addWidget(self.back_button)
         nav.addStretch(1)
+        nav.addWidget(self.drop_button)
         nav.addWidget(self.no_more_button)
         nav.addWidget(self.stop_button)
         outer.addLayout(nav)
@@ -236,6 +261,42 @@ class AnswerPager(QWidget):
                 self.setFocus(Qt.FocusReason.OtherFocusReason)
         else:
             self.setFocus(Qt.FocusReason.OtherFocusReason)
+        self._show_carried()
+
+    def _carried_text(self, item_id: str) -> str | None:
+        return None if self.carried is None else self.carried.activities.get(item_id)
+
+    def _show_carried(self, *_args: object) -> None:
+        """Say where a carried activity comes from while its text is the earlier one."""
+        item = self.item
+        earlier = self._carried_text(item.id) if item.patient_activity else None
+        same = earlier is not None and " ".join(self.activity.text().split()) == earlier
+        self.drop_button.setVisible(earlier is not None)
+        lost = (
+            self.carried is not None
+            and item.id in self.carried.skipped
+            and not self.activity.text().strip()
+        )
+        if same and self.carried is not None:
+            self.carried_note.setText(f"Carried over: {self.carried.label()}.")
+            self.carried_note.setToolTip("Rate it again, change the words, or leave it out")
+        elif lost and self.carried is not None:
+            self.carried_note.setText(
+                f"Not carried over: the text {self.carried.label()} is not accepted. "
+                "Type it again if it still applies."
+            )
+            self.carried_note.setToolTip("")
+        self.carried_note.setVisible(same or lost)
+
+    def on_drop_button_clicked(self) -> None:
+        """Leave a carried activity out today: its slot stays empty, the next item shows."""
+        item = self.item
+        self.activities.pop(item.id, None)
+        self.answers[item.id] = None
+        if self.index + 1 >= len(self.q.items):
+            self.finish()
+        else:
+            self.show_item(self.index + 1)
 
     def _mark(self) -> None:
         for b in self.buttons:
@@ -376,7 +437,9 @@ class AnswerPager(QWidget):
         """The answers in the stored JSON shape (``core.responses``), not yet checked."""
         answers: dict[str, Any] = {}
         for key, value in self.answers.items():
-            activity = self.activities.get(key)
+            activity = self.activities.get(key, "")
+            if not kept_answer(self.carried, key, activity, value):
+                continue
             if activity:
                 answers[key] = {"activity": activity, "score": value}
             elif value is not None:

@@ -6,7 +6,8 @@ patient…* (the full-screen self-entry of ``ui/self_entry.py``, ``reported_by: 
 *Enter answers…* (the clinician, item by item). Either way the answers arrive through
 :meth:`QuestionnaireEditor.land`, which emits ``edited`` like any editor, so the evaluation
 editor checks them with the form's rules and stores the response together with its score in
-the item's ``score_item`` (one findings update, one autosave).
+the item's ``score_item`` (one findings update, one autosave). A PSFS with no answers yet
+starts from the episode's first PSFS activities, unrated (``self_entry.earlier_activities``).
 """
 
 from __future__ import annotations
@@ -172,8 +173,14 @@ class QuestionnaireEditor(ValueEditor):
         hand_to_patient(window, self.item.id)
 
     def on_enter_button_clicked(self) -> None:
-        from clinic_app.ui.self_entry import ClinicianEntryDialog
+        from clinic_app.ui.self_entry import ClinicianEntryDialog, earlier_activities
 
-        dialog = ClinicianEntryDialog(self.item, self.value, self)
+        window = self.window()
+        page = getattr(window, "page", None)
+        evaluation = getattr(page, "evaluation", None)
+        carried = None
+        if self.value is None and evaluation is not None:
+            carried = earlier_activities(window.context.runner, evaluation.id, self.item)  # type: ignore[attr-defined]
+        dialog = ClinicianEntryDialog(self.item, self.value, self, carried=carried)
         if dialog.exec() and dialog.response is not None:
             self.land(dialog.response)

@@ -20,6 +20,10 @@ path (validation, the score item, autosave). Stopping part-way keeps nothing unl
 then chooses to keep the partial answers (the score then says incomplete).
 :class:`ClinicianEntryDialog` is the same pager in a normal dialog, for answers the clinician
 enters item by item (``reported_by: clinician``).
+
+Both start a PSFS that has no answers yet from the activities of the episode's first PSFS
+(:func:`earlier_activities`, read through the runner; ``core.psfs_carry`` chooses them), each
+unrated and marked as carried: nothing of them is stored until one is rated.
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from clinic_app.core.psfs_carry import Carried, carried_activities
 from clinic_app.core.questionnaire import Questionnaire
 from clinic_app.core.responses import Response, check_response
 from clinic_app.ui.answer_pager import BUTTON_MIN_HEIGHT, PATIENT_PT, AnswerPager
@@ -80,6 +85,7 @@ class SelfEntryWindow(QWidget):
         clinician_login: str,
         clinician_name: str,
         authenticate: Callable[[str, str], SignedIn],
+        carried: Carried | None = None,
     ) -> None:
         super().__init__(None, Qt.WindowType.Window)
         self.setObjectName("selfEntryWindow")
@@ -95,7 +101,7 @@ class SelfEntryWindow(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.stack)
         greeting = f"Hello {first_name}. " if first_name else ""
-        self.pager = AnswerPager(questionnaire, language, self.stack)
+        self.pager = AnswerPager(questionnaire, language, self.stack, carried=carried)
         self.pager.instructions.setText(greeting + self.pager.instructions.text())
         self.pager.finished.connect(self.on_pager_finished)
         self.pager.stopped.connect(self.on_pager_stopped)
@@ -192,6 +198,28 @@ def _field(window: Any, item_id: str) -> Any:
     return None if view is None else view.editor.editor(item_id)
 
 
+def earlier_activities(runner: Any, evaluation_id: int, item: Item) -> Carried | None:
+    """The activities a new answer of ``item`` starts from (PSFS: the episode's first ones,
+    ``core.psfs_carry``), read on the worker; None for a questionnaire without activities, a
+    first PSFS, or when the read fails (the pager then starts empty, as it always could)."""
+    from clinic_app.core.responses import questionnaire_of
+
+    q = questionnaire_of(str(item.questionnaire))
+    if not any(i.patient_activity for i in q.items):
+        return None
+
+    def read(db: Database) -> Carried | None:
+        from clinic_app.storage.records.evaluations import earlier_in_episode
+
+        return carried_activities(q, item.id, earlier_in_episode(db, evaluation_id))
+
+    try:
+        return runner.call(f"Reading the earlier {q.short} activities", read)  # type: ignore[no-any-return]
+    except Exception:  # noqa: BLE001 - a help to the patient, not the record
+        log.warning("earlier %s activities of evaluation %d not read", q.id, evaluation_id)
+        return None
+
+
 def questionnaire_items(window: Any) -> list[Item]:
     """The questionnaire items of the record open in ``window`` (its pages, form order)."""
     view = getattr(getattr(window, "page", None), "view", None)
@@ -241,6 +269,11 @@ def hand_to_patient(window: Any, item_id: str) -> SelfEntryWindow | None:
     language = choose_language(window, q)
     if language is None:
         return None
+    carried = (
+        earlier_activities(window.context.runner, page.evaluation.id, item)
+        if field.value is None
+        else None
+    )
     locker = getattr(window, "locker", None)
     if locker is not None:
         locker.lock(reason="Handed to the patient for a questionnaire.")
@@ -252,6 +285,7 @@ def hand_to_patient(window: Any, item_id: str) -> SelfEntryWindow | None:
         clinician_login=clinician.login or "",
         clinician_name=clinician.name,
         authenticate=authenticate,
+        carried=carried,
     )
     window.self_entry = screen  # kept alive while it shows
 
@@ -316,7 +350,14 @@ class ClinicianEntryDialog(QDialog):
     ``response`` holds the checked answers once accepted. Signals: those of QDialog.
     """
 
-    def __init__(self, item: Item, initial: Response | None, parent: QWidget | None = None):
+    def __init__(
+        self,
+        item: Item,
+        initial: Response | None,
+        parent: QWidget | None = None,
+        *,
+        carried: Carried | None = None,
+    ):
         super().__init__(parent)
         from clinic_app.core.responses import questionnaire_of
 
@@ -328,7 +369,7 @@ class ClinicianEntryDialog(QDialog):
         self.response: Response | None = None
         layout = QVBoxLayout(self)
         language = initial.language if initial is not None else q.languages[0]
-        self.pager = AnswerPager(q, language, self, point_size=12, initial=initial)
+        self.pager = AnswerPager(q, language, self, point_size=12, initial=initial, carried=carried)
         self.pager.stop_button.setText("Done")
         layout.addWidget(self.pager)
         self.pager.finished.connect(self.on_pager_finished)

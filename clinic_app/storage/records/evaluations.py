@@ -656,3 +656,29 @@ def episode_values(db: Database, episode_id: int) -> tuple[str | None, list[Reco
         for r in rows
     ]
     return side, out
+
+
+def earlier_in_episode(db: Database, evaluation_id: int) -> list[Record]:
+    """The records of the same patient's episode before ``evaluation_id`` (by date, then id),
+    oldest first: what a new questionnaire of that record may start from (PSFS activities).
+    The patient is matched as well as the episode, so no other patient's answers come back."""
+    with db.reading() as s:
+        row: m.Evaluation = get_row(s, m.Evaluation, "evaluation", evaluation_id)
+        here = (row.eval_date, row.id)
+        rows = s.execute(
+            select(
+                m.Evaluation.id,
+                m.Evaluation.kind,
+                m.Evaluation.eval_date,
+                m.Evaluation.status,
+                m.Evaluation.findings,
+            )
+            .where(m.Evaluation.episode_id == row.episode_id)
+            .where(m.Evaluation.patient_id == row.patient_id)
+            .order_by(m.Evaluation.eval_date, m.Evaluation.id)
+        ).all()
+    return [
+        Record(r.id, r.kind, r.eval_date, (r.findings or {}).get("values", {}), r.status)
+        for r in rows
+        if (r.eval_date, r.id) < here
+    ]
