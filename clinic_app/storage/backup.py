@@ -454,9 +454,8 @@ def _remember_state(target: Path, key: str | None = None) -> None:
 
     with files.open_readonly(target, key) as conn:
         row = conn.execute("SELECT id, hash FROM audit_event ORDER BY id DESC LIMIT 1").fetchone()
-    if row is None:
-        state.forget(target)
-    else:
+    state.forget(target)  # both slots: the restored state may be older than the one recorded
+    if row is not None:
         state.remember(target, state.State(int(row[0]), str(row[1] or "")))
 
 

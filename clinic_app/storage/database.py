@@ -208,6 +208,8 @@ class Database:
         if not self._closed[0]:
             self._closed[0] = True
             self.engine.dispose()
+            if self.path is not None:
+                state_mod.release(self.path)
             log.info("database closed: %s", safe(self.where))
 
     def __enter__(self) -> Database:

@@ -10,6 +10,12 @@ At start it compares:
   afresh on purpose;
 - the database lacks the recorded audit event (a lost or corrupted ``-wal`` after a crash, an
   older copy put in its place): it opens, with a notice saying how far behind it is.
+
+The file holds two fixed-size slots, written in turn in place (one ``pwrite`` on a descriptor
+kept open: creating and renaming a file per save cost more than the rest of an autosave). Each
+slot carries a checksum; reading takes the valid slot with the newest audit event, so a write
+torn by a power cut leaves the state before it, as a rename would. A file of the older
+one-object shape is still read.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ import hashlib
 import json
 import logging
 import os
+import stat
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,7 +41,7 @@ log = logging.getLogger(__name__)
 # What this process last wrote for each database: a write transaction that added no audit event
 # (an autosave with nothing new) leaves the mirror as it is, without touching the disk.
 _written: dict[Path, State] = {}
-_written_lock = threading.Lock()
+_written_lock = threading.RLock()  # also guards the open state files below
 
 
 # Session.info key: the newest audit event a write transaction added (records.write_audit), so
@@ -75,12 +82,145 @@ def _where(database: Path) -> tuple[Path, str, bool]:
     return known[0], known[1], True
 
 
-def recorded(database: Path) -> State | None:
+SLOT = 4096  # bytes a slot takes; the state is ~150 bytes, the rest is padding
+_READ_LIMIT = 2 * SLOT + 1
+
+
+def _encode(resolved: str, state: State) -> bytes:
+    body = {
+        "database": resolved[:2048],  # for a person reading the folder; not compared
+        "last_audit_id": state.last_audit_id,
+        "last_audit_hash": state.last_audit_hash,
+    }
+    check = hashlib.sha256(json.dumps(body, sort_keys=True).encode("utf-8")).hexdigest()[:16]
+    data = json.dumps({**body, "check": check}, ensure_ascii=True).encode("ascii")
+    return data.ljust(SLOT - 1, b" ") + b"\n"
+
+
+def _decode(raw: bytes) -> State | None:
+    """The state in one slot, or None when it is torn, empty or not ours."""
     try:
-        raw = json.loads(state_file(database).read_text(encoding="utf-8"))
-        return State(int(raw["last_audit_id"]), str(raw["last_audit_hash"]))
-    except (OSError, ValueError, KeyError, TypeError):
+        data = json.loads(raw.decode("ascii"))
+        check = data.pop("check")
+        if hashlib.sha256(json.dumps(data, sort_keys=True).encode("utf-8")).hexdigest()[:16] != (
+            check
+        ):
+            return None
+        return State(int(data["last_audit_id"]), str(data["last_audit_hash"]))
+    except (ValueError, KeyError, TypeError, AttributeError):
         return None
+
+
+def _read(path: Path) -> tuple[State | None, State | None, State | None]:
+    """The two slots of a state file and its older one-object content (each None if absent).
+
+    Never follows a symlink, never blocks on a FIFO, reads at most two slots' worth."""
+    try:
+        fd = os.open(
+            path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+        )
+    except OSError:
+        return None, None, None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None, None, None
+        raw = os.read(fd, _READ_LIMIT)
+    except OSError:
+        return None, None, None
+    finally:
+        os.close(fd)
+    older = None
+    if len(raw) < SLOT:
+        with contextlib.suppress(ValueError, KeyError, TypeError, UnicodeDecodeError):
+            data = json.loads(raw.decode("utf-8"))
+            older = State(int(data["last_audit_id"]), str(data["last_audit_hash"]))
+    return _decode(raw[:SLOT]), _decode(raw[SLOT : 2 * SLOT]), older
+
+
+def recorded(database: Path) -> State | None:
+    first, second, older = _read(state_file(database))
+    found = [s for s in (first, second) if s is not None]
+    if found:
+        return max(found, key=lambda s: s.last_audit_id)
+    return older
+
+
+@dataclass
+class _Open:
+    """A state file this process writes: its descriptor, inode, and the slot to write next."""
+
+    fd: int
+    inode: int
+    slot: int
+
+
+_open: dict[Path, _Open] = {}  # state file -> its open descriptor (a few: see _KEEP_OPEN)
+_KEEP_OPEN = 8
+
+
+def _descriptor(path: Path, first: bool) -> _Open:
+    """The open state file at ``path`` (opened again when it was removed or replaced)."""
+    known = _open.get(path)
+    if known is not None:
+        try:
+            same = os.stat(path, follow_symlinks=False).st_ino == known.inode
+        except OSError:
+            same = False
+        if same:
+            return known
+        _close(path)
+    if first or not path.parent.is_dir():
+        private.make_folder(path.parent)  # made, or tightened to 0700, once a process
+    if os.path.islink(path):
+        raise OSError(40, "is a symbolic link; not followed", str(path))
+    fd = os.open(
+        path,
+        os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0),
+        0o600,
+    )
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise OSError(21, "is not a regular file", str(path))
+        if os.name != "nt":
+            os.fchmod(fd, 0o600)
+    except BaseException:
+        os.close(fd)
+        raise
+    one, two, _older = _read(path)
+    # Overwrite the older (or unreadable) slot first: the newer one stays until this write is done.
+    slot = 1 if one is not None and (two is None or two.last_audit_id < one.last_audit_id) else 0
+    while len(_open) >= _KEEP_OPEN:
+        _close(next(iter(_open)))
+    opened = _open[path] = _Open(fd, info.st_ino, slot)
+    return opened
+
+
+def _close(path: Path) -> None:
+    known = _open.pop(path, None)
+    if known is not None:
+        with contextlib.suppress(OSError):
+            os.close(known.fd)
+
+
+def _write_at(fd: int, data: bytes, offset: int) -> None:
+    pwrite = getattr(os, "pwrite", None)
+    if pwrite is not None:
+        written = pwrite(fd, data, offset)
+    else:  # Windows: no pwrite; the caller holds the lock
+        os.lseek(fd, offset, os.SEEK_SET)
+        written = os.write(fd, data)
+    if written != len(data):
+        raise OSError(28, f"wrote {written} of {len(data)} bytes")
+
+
+def release(database: Path) -> None:
+    """Close the state file of ``database`` if this process holds it open (the database is
+    closed: the next write opens it again)."""
+    with _written_lock:
+        known = _places.get(database)
+        if known is not None:
+            _close(known[0])
 
 
 def current(conn: Connection) -> State | None:
@@ -91,43 +231,33 @@ def current(conn: Connection) -> State | None:
 
 
 def remember(database: Path, state: State | None) -> None:
-    """Mirror ``state`` (atomically; a failure is logged, never raised: the save succeeded)."""
+    """Mirror ``state`` (one slot written in place; a failure is logged, never raised: the save
+    succeeded)."""
     if state is None:
         return
     with _written_lock:
         if _written.get(database) == state:
             return
     path, resolved, first = _where(database)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.partial")
-    data = json.dumps(
-        {
-            "database": resolved,
-            "last_audit_id": state.last_audit_id,
-            "last_audit_hash": state.last_audit_hash,
-        }
-    ).encode("utf-8")
-    try:
-        if first:
-            private.make_folder(path.parent)  # made, or tightened to 0700, once a process
+    data = _encode(resolved, state)
+    with _written_lock:
         try:
-            private.write_bytes(temporary, data)
-        except FileNotFoundError:  # the folder was removed while the app ran
-            private.make_folder(path.parent)
-            private.write_bytes(temporary, data)
-        os.replace(temporary, path)
-        with _written_lock:
+            opened = _descriptor(path, first)
+            _write_at(opened.fd, data, opened.slot * SLOT)
+            opened.slot = 1 - opened.slot
             _written[database] = state
-    except OSError as exc:
-        log.warning("last committed state not recorded in %s: %s", path.parent, exc)
-        with contextlib.suppress(OSError):
-            temporary.unlink(missing_ok=True)
+        except OSError as exc:
+            _close(path)
+            log.warning("last committed state not recorded in %s: %s", path.parent, exc)
 
 
 def forget(database: Path) -> None:
+    path = state_file(database)
     with _written_lock:
         _written.pop(database, None)
-    with contextlib.suppress(OSError):
-        state_file(database).unlink(missing_ok=True)
+        _close(path)
+        with contextlib.suppress(OSError):
+            path.unlink(missing_ok=True)
 
 
 def behind(conn: Connection, database: Path) -> str | None:
