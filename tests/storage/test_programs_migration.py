@@ -81,7 +81,7 @@ def test_upgrade_keeps_every_row_and_adds_empty_locked_tables(any_0006: str) -> 
     assert len(before["evaluation"]) == 10  # the 0005 sample's nine and a signed visit note
     db = open_database(any_0006, backup=False)
     try:
-        assert db.schema_revision() == migrate.HEAD == "0007"
+        assert db.schema_revision() == migrate.HEAD
         assert _rows(db) == before
         assert set(sa.inspect(db.engine).get_table_names()) >= NEW_TABLES
         assert r.verify_database(db) == []
@@ -109,7 +109,8 @@ def test_downgrade_while_empty_and_refused_with_an_exercise(any_0006: str) -> No
         r.add_exercise(db, wall_sit(), user="dana")
         with pytest.raises(RuntimeError, match="library_exercise holds 1 row; revision 0006"):
             _downgrade(db)
-        assert db.schema_revision() == "0007"
+        # 0008's own downgrade (triggers only) stays done on SQLite, where DDL is not rolled back
+        assert db.schema_revision() in ("0007", migrate.HEAD)
         assert "clinic:wall_sit" in r.load_library(db)
     finally:
         db.close()
