@@ -8,8 +8,9 @@ locked table back: the stored rows must be exactly as they were, whatever error 
 raised. Routes: UPDATE of each column (the primary key too), DELETE, INSERT OR REPLACE and
 REPLACE INTO over the id and over any other unique key, INSERT ... ON CONFLICT DO UPDATE,
 deleting or renumbering the parent row, moving an episode to another patient, a row inserted
-already signed. Dropping a lock cannot be refused by SQLite: ``verify`` must name it. The same
-routes run on the real PostgreSQL server where the test infrastructure has one.
+already signed. Dropping a lock cannot be refused by SQLite: ``verify`` must name it, and
+episode-of-care rows changed behind a lock dropped and re-created must disagree with their audit
+events. The same routes run on the real PostgreSQL server where the test infrastructure has one.
 """
 
 from __future__ import annotations
@@ -472,31 +473,73 @@ def test_cli_verify_fails_on_a_dropped_plan_lock_and_a_changed_plan(
     assert "plan_of_care_no_update" in capsys.readouterr().out
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="plan_of_care, goal_status, goal and episode rows have no seal or hash chain: with a "
-    "lock trigger dropped, the row changed and the trigger re-created with its exact SQL, "
-    "verify finds nothing (their audit events' after_digest is not compared)",
-)
-def test_a_changed_plan_behind_a_restored_trigger_is_reported(
-    template: Clinic, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+BEHIND_A_RESTORED_LOCK = {
+    "plan changed": (
+        "plan_of_care_no_update",
+        ["UPDATE plan_of_care SET visits_per_week = 7"],
+        "plan_of_care 1 was changed outside the app",
+    ),
+    "plan forged": (
+        None,  # appending is what the table allows: the audit trail must vouch for each row
+        [
+            "INSERT INTO plan_of_care SELECT 2, episode_id, start_date, 5, duration_weeks, "
+            "planned_visits, 'Rest', progress_every_visits, progress_every_days, recert_days, "
+            "created_by, created_at FROM plan_of_care WHERE id = 1"
+        ],
+        "plan_of_care 2 is not in the audit trail",
+    ),
+    "goal status removed": (
+        "goal_status_no_delete",
+        ["DELETE FROM goal_status"],
+        "goal 1: 0 statuses kept, the audit trail records 1",
+    ),
+    "goal status forged": (
+        None,
+        [
+            "INSERT INTO goal_status (goal_id, status, suggested, note, set_by, set_at) "
+            "SELECT goal_id, 'met', NULL, '', set_by, set_at FROM goal_status"
+        ],
+        "goal 1: 2 statuses kept, the audit trail records 1",
+    ),
+    "goal met without a status": (
+        None,
+        ["UPDATE goal SET status = 'met'"],
+        "goal 1 was changed outside the app",
+    ),
+    "episode retitled": (
+        None,
+        ["UPDATE episode SET title = 'Low back' WHERE id = 1"],
+        "episode 1 was changed outside the app",
+    ),
+}
+
+
+@pytest.mark.parametrize("attack", sorted(BEHIND_A_RESTORED_LOCK))
+def test_episode_rows_changed_behind_a_restored_lock_are_reported(
+    template: Clinic, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, attack: str
 ) -> None:
+    """Episode-of-care rows have no seal: what their audit events recorded is compared."""
+    trigger, statements, problem = BEHIND_A_RESTORED_LOCK[attack]
     monkeypatch.setenv("CLINIC_APP_DATA_DIR", str(template.data))
     path = tmp_path / "clinic.db"
     shutil.copy(template.path, path)
     conn = sqlite3.connect(path, isolation_level=None)
-    (sql,) = conn.execute(
-        "SELECT sql FROM sqlite_master WHERE name = 'plan_of_care_no_update'"
-    ).fetchone()
-    conn.execute("DROP TRIGGER plan_of_care_no_update")
-    conn.execute("UPDATE plan_of_care SET visits_per_week = 7")
-    conn.execute(sql)
+    sql = None
+    if trigger is not None:
+        (sql,) = conn.execute("SELECT sql FROM sqlite_master WHERE name = ?", (trigger,)).fetchone()
+        conn.execute(f"DROP TRIGGER {trigger}")
+    for statement in statements:
+        conn.execute(statement)
+    if sql is not None:
+        conn.execute(sql)
     conn.close()
     db = open_database(f"sqlite:///{path}", migrate=False, backup=False)
     try:
-        assert r.verify_database(db) != []
+        lines = [b.line() for b in r.verify_database(db)]
     finally:
         db.close()
+    assert problem in lines
+    assert not any(line.startswith("schema") for line in lines)  # the lock looks untouched
 
 
 # ---------------------------------------------------------------------------------- PostgreSQL
@@ -687,3 +730,11 @@ def test_the_app_still_edits_episodes_goals_and_patients(db: Database) -> None:
     with pytest.raises(StorageError):
         r.create_patient(db, r.PatientFields("Di", "Dup", mrn="LK-1"), user="a")
     assert r.verify_database(db) == []
+
+
+def test_episodes_made_in_bulk_or_by_the_upgrade_are_not_reported(sqlite_db: Database) -> None:
+    """Synthetic episodes (and the 0006 upgrade's) have no audit event of their own."""
+    from clinic_app.storage.synthetic import generate
+
+    generate(sqlite_db, patients=3, evaluations_per_patient=1)
+    assert r.verify_database(sqlite_db) == []
