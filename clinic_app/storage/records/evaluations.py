@@ -631,23 +631,28 @@ def episode_records(db: Database, episode_id: int) -> list[Evaluation]:
         return [_evaluation(r, with_seal=False) for r in rows]
 
 
+def _records_where(*where: Any) -> Any:
+    """The columns progress needs of the records matching ``where``, oldest first."""
+    return (
+        select(
+            m.Evaluation.id,
+            m.Evaluation.kind,
+            m.Evaluation.eval_date,
+            m.Evaluation.status,
+            m.Evaluation.findings,
+        )
+        .where(*where)
+        .order_by(m.Evaluation.eval_date, m.Evaluation.id)
+    )
+
+
 def episode_values(db: Database, episode_id: int) -> tuple[str | None, list[Record]]:
     """An episode's painful side and its records' values, oldest first: what a visit note's
     page reads from the rest of its episode when it opens. Only the columns progress needs (no
     addenda, seal or metadata: a thirtieth visit opens as quickly as the first), in one session.
     """
     with db.reading() as s:
-        rows = s.execute(
-            select(
-                m.Evaluation.id,
-                m.Evaluation.kind,
-                m.Evaluation.eval_date,
-                m.Evaluation.status,
-                m.Evaluation.findings,
-            )
-            .where(m.Evaluation.episode_id == episode_id)
-            .order_by(m.Evaluation.eval_date, m.Evaluation.id)
-        ).all()
+        rows = s.execute(_records_where(m.Evaluation.episode_id == episode_id)).all()
         episode: m.Episode = get_row(s, m.Episode, "episode", episode_id)
         side = episode.involved_side
     # the JSON column is decoded afresh for each query: these dicts are this caller's own
@@ -666,16 +671,10 @@ def earlier_in_episode(db: Database, evaluation_id: int) -> list[Record]:
         row: m.Evaluation = get_row(s, m.Evaluation, "evaluation", evaluation_id)
         here = (row.eval_date, row.id)
         rows = s.execute(
-            select(
-                m.Evaluation.id,
-                m.Evaluation.kind,
-                m.Evaluation.eval_date,
-                m.Evaluation.status,
-                m.Evaluation.findings,
+            _records_where(
+                m.Evaluation.episode_id == row.episode_id,
+                m.Evaluation.patient_id == row.patient_id,
             )
-            .where(m.Evaluation.episode_id == row.episode_id)
-            .where(m.Evaluation.patient_id == row.patient_id)
-            .order_by(m.Evaluation.eval_date, m.Evaluation.id)
         ).all()
     return [
         Record(r.id, r.kind, r.eval_date, (r.findings or {}).get("values", {}), r.status)
