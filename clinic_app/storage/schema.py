@@ -92,7 +92,7 @@ def difference_of_file(path: Path) -> str | None:
         return difference(conn, revision)
 
 
-# The lock triggers of revision 0004 on PostgreSQL: each must exist and be enabled (the owner
+# The lock triggers on PostgreSQL at head: each must exist and be enabled (the owner
 # can ``ALTER TABLE … DISABLE TRIGGER``; workstations cannot, see ``storage.roles``).
 PG_LOCKS = {
     "evaluation": (
@@ -102,10 +102,19 @@ PG_LOCKS = {
         "evaluation_no_truncate",
         "evaluation_prepared_locked",  # 0005: a draft awaiting co-signature
         "evaluation_prepared_no_delete",
+        "evaluation_episode_patient",  # 0006: a record stays in its own patient's episode
     ),
     "addendum": ("addendum_append_only", "addendum_only_to_signed", "addendum_no_truncate"),
     "audit_event": ("audit_event_append_only", "audit_event_no_truncate"),
     "form_snapshot": ("form_snapshot_append_only", "form_snapshot_no_truncate"),
+    # 0006: episodes of care, plans and goals; 0007: the clinic's library; 0008: kept parents
+    "episode": ("episode_kept_no_move",),
+    "goal": ("goal_kept_no_move", "goal_no_delete", "goal_no_truncate"),
+    "goal_status": ("goal_status_append_only", "goal_status_no_truncate"),
+    "plan_of_care": ("plan_of_care_append_only", "plan_of_care_no_truncate"),
+    "library_exercise": ("library_exercise_append_only", "library_exercise_no_truncate"),
+    "library_picture": ("library_picture_append_only", "library_picture_no_truncate"),
+    "program_template": ("program_template_append_only", "program_template_no_truncate"),
 }
 
 

@@ -202,3 +202,53 @@ def test_grant_command_and_a_password_never_printed(
     captured = capsys.readouterr()
     assert "S3cr3tPw" not in captured.out + captured.err
     assert "***" in captured.out + captured.err
+
+
+@pytest.mark.postgres
+def test_every_trigger_of_the_schema_is_a_lock_verify_checks(postgres_migrated_url: str) -> None:
+    """A trigger a migration adds on PostgreSQL is listed in schema.PG_LOCKS, so disabling it
+    is reported; a name listed there exists."""
+    import sqlalchemy as sa
+
+    from clinic_app.storage.schema import PG_LOCKS
+
+    db = open_database(postgres_migrated_url)
+    try:
+        with db.engine.connect() as c:
+            rows = c.execute(
+                sa.text(
+                    "SELECT c.relname, t.tgname FROM pg_trigger t "
+                    "JOIN pg_class c ON c.oid = t.tgrelid WHERE NOT t.tgisinternal"
+                )
+            ).all()
+    finally:
+        db.close()
+    found = {(str(t), str(n)) for t, n in rows}
+    listed = {(t, n) for t, names in PG_LOCKS.items() for n in names}
+    assert found == listed
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(
+    ("table", "trigger"),
+    [
+        ("plan_of_care", "plan_of_care_append_only"),
+        ("goal_status", "goal_status_append_only"),
+        ("goal", "goal_kept_no_move"),
+        ("episode", "episode_kept_no_move"),
+        ("library_picture", "library_picture_append_only"),
+    ],
+)
+def test_verify_reports_an_episode_or_library_lock_the_owner_disabled(
+    clinic: Clinic, table: str, trigger: str
+) -> None:
+    import sqlalchemy as sa
+
+    db = open_database(clinic.owner_url)
+    try:
+        with db.engine.begin() as c:
+            c.execute(sa.text(f"ALTER TABLE {table} DISABLE TRIGGER {trigger}"))
+        lines = [b.line() for b in r.verify_database(db)]
+    finally:
+        db.close()
+    assert f"schema: trigger {trigger} (on {table}) is disabled" in lines
