@@ -22,6 +22,7 @@ imports this one).
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
 from datetime import date
 from typing import Any
@@ -117,10 +118,21 @@ class FocusRing(QWidget):
         self.hide()
 
     def follow(self, target: QWidget | None, area: QRect | None = None) -> None:
-        """Frame ``area`` of ``target`` (its coordinates; all of it by default), or hide."""
+        """Frame ``area`` of ``target`` (its coordinates; all of it by default), or hide.
+
+        The ring hides with its target: a field hidden while it had the keyboard (the program
+        editor's list when a signed record shows its one line instead) left a frame around
+        nothing."""
+        if self.target is not None and self.target is not target:
+            with contextlib.suppress(RuntimeError):  # the old target may be gone already
+                self.target.removeEventFilter(self)
         self.target = target
         body = self.parentWidget()
         if target is None or body is None or not body.isAncestorOf(target):
+            self.hide()
+            return
+        target.installEventFilter(self)
+        if not target.isVisibleTo(body):
             self.hide()
             return
         self.area = area if area is not None else target.rect()
@@ -129,6 +141,11 @@ class FocusRing(QWidget):
         self.setGeometry(QRect(top_left, self.area.size()).adjusted(-m, -m, m, m))
         self.raise_()
         self.show()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.target and event.type() == QEvent.Type.Hide:
+            self.hide()
+        return False
 
     def paintEvent(self, event: QPaintEvent) -> None:
         p = QPainter(self)

@@ -366,3 +366,32 @@ def test_a_section_chosen_by_keyboard_in_the_list(qtbot, shipped: Form) -> None:
     assert focused() is editor.nav  # arrowing through the list keeps the focus there
     qtbot.keyClick(editor.nav, Qt.Key.Key_Return)
     assert focused().accessibleName() == "Passive straight leg raise, left"
+
+
+def test_the_focus_ring_hides_with_the_field_it_frames(qtbot) -> None:
+    """A field hidden while it has the keyboard (the program list of a signed record with no
+    program) must not leave its frame drawn around nothing (seen in docs/img)."""
+    from PySide6.QtWidgets import QVBoxLayout
+
+    from clinic_app.ui.keyboard import FocusRing
+
+    body = QWidget()
+    qtbot.addWidget(body)
+    first, second = QLineEdit(body), QLineEdit(body)
+    box = QVBoxLayout(body)
+    box.addWidget(first)
+    box.addWidget(second)
+    ring = FocusRing(body)
+    body.show()
+    qtbot.waitExposed(body)
+    ring.follow(first)
+    assert ring.isVisible()
+    first.hide()
+    assert not ring.isVisible()
+    ring.follow(second)  # the next field framed as usual; the hidden one no longer watched
+    assert ring.isVisible()
+    first.show()
+    first.hide()
+    assert ring.isVisible()
+    ring.follow(first)  # following a hidden field shows nothing
+    assert not ring.isVisible()
