@@ -32,7 +32,8 @@ from clinic_app.core.form import (
     Urgency,
     mmt_grade,
 )
-from clinic_app.core.program import Program
+from clinic_app.core.library import LibraryError, shipped_library
+from clinic_app.core.program import Program, ProgramExercise, title_in
 from clinic_app.core.responses import Response, summary_text
 from clinic_app.core.symmetry import DEFICIT_FORMULA, Asymmetry, compare, grades_text, lsi, other
 
@@ -179,22 +180,18 @@ def program_text(value: Program) -> str:
         if ex.hold_seconds is not None:
             dose = f"{dose} {ex.hold_seconds} s hold".strip()
         side = "" if ex.side == "both" else f" {ex.side}"
-        parts.append(f"{_exercise_title(ex.exercise, ex.snapshot)}{side} {dose}".strip())
+        parts.append(f"{_exercise_title(ex)}{side} {dose}".strip())
     return "; ".join(parts) or "no exercises"
 
 
-def _exercise_title(exercise: str, snapshot: Any) -> str:
-    """The words the program kept for the exercise, else the shipped library's title, else
-    its id (a clinic's own exercise saved without its words)."""
-    if snapshot is not None and snapshot.title:
-        return str(snapshot.title)
-    from clinic_app.core.library import LibraryError, shipped_library
-
+def _exercise_title(entry: ProgramExercise) -> str:
+    """The words kept with the entry, else the shipped library's title, else its id (a
+    clinic's own exercise saved without its words)."""
     try:
-        found = shipped_library().get(exercise)
+        library = shipped_library()
     except LibraryError:
-        found = None
-    return found.title if found is not None else exercise
+        return entry.snapshot.title if entry.snapshot and entry.snapshot.title else entry.exercise
+    return title_in(entry, library) or entry.exercise
 
 
 def rows_text(item: Item, value: Rows) -> str:

@@ -430,6 +430,15 @@ def suggest_program(form: Form | None, assessment: Assessment, library: Library)
     )
 
 
+def title_in(entry: ProgramExercise, library: Library) -> str | None:
+    """What a program entry is called: the words kept with it, else ``library``'s title; None
+    for an id ``library`` does not know (the caller says so its own way)."""
+    if entry.snapshot is not None and entry.snapshot.title:
+        return entry.snapshot.title
+    found = library.get(entry.exercise)
+    return found.title if found is not None else None
+
+
 def check_against(program: Program, library: Library) -> list[str]:
     """Problems of a well-formed program against the library: an exercise that is not in it
     (each message names the exercise and its place)."""

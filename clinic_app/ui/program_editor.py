@@ -79,6 +79,7 @@ from clinic_app.ui.program_parts import (
     TemplateButton,
     confirmation,
     entry_title,
+    hide_all,
     no_program_text,
     now_text,
 )
@@ -214,8 +215,9 @@ class ProgramEditor(ValueEditor):
         outer.addWidget(note_label)
         outer.addWidget(self.note)
         # Hidden while a read-only record holds no exercises (the banner says so instead); the
-        # note's label and box (last) stay while it has a note.
-        self.editing = (left_box, dose, self.finder, self.templates, note_label, self.note)
+        # note's label and box stay while it has a note.
+        self.editing = (left_box, dose, self.finder, self.templates)
+        self.note_parts = (note_label, self.note)
 
     def _build_dose(self) -> QWidget:
         box = QWidget(self)
@@ -435,7 +437,7 @@ class ProgramEditor(ValueEditor):
     # -- editing ---------------------------------------------------------------------------------
 
     def title_of(self, ex: ProgramExercise) -> str:
-        return entry_title(ex, self.library()) if ex.snapshot is None else ex.snapshot.title
+        return entry_title(ex, self.library())
 
     def current(self) -> int:
         return self.list.currentRow()
@@ -586,10 +588,8 @@ class ProgramEditor(ValueEditor):
             self.banner.setText(no_program_text(self.note_text, self._host, self.item.id))
             self.banner.setStyleSheet("")
         bare = self.read_only and not self.entries
-        for n, w in enumerate(self.editing):
-            hide = bare and (n < 4 or not self.note_text.strip())
-            if w.isHidden() != hide:
-                w.setVisible(not hide)
+        hide_all(self.editing, bare)
+        hide_all(self.note_parts, bare and not self.note_text.strip())
         self.banner.setVisible(emergency or self.pending or bare)
         self.accept_button.setVisible(self.pending and not self.read_only)
         row = self.current()

@@ -8,7 +8,7 @@ Apart so that the editor stays one readable module; nothing here stores anything
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -43,7 +43,13 @@ from PySide6.QtWidgets import (
 
 from clinic_app.core.kinds import kind_label
 from clinic_app.core.library import KINDS, Library
-from clinic_app.core.program import DOSE_LIMITS, TEXT_LIMITS, Program, ProgramExercise
+from clinic_app.core.program import (
+    DOSE_LIMITS,
+    TEXT_LIMITS,
+    Program,
+    ProgramExercise,
+    title_in,
+)
 from clinic_app.ui.flow_layout import FlowLayout, ItemListLayout
 
 if TYPE_CHECKING:
@@ -67,10 +73,14 @@ _ALPHABET = "abcdefghijklmnopqrstuvwxyz"
 def entry_title(ex: ProgramExercise, library: Library) -> str:
     """What a program entry is called: its snapshot's title, else the library's; an id no
     library knows stays visible, marked (never shown as if it were a name)."""
-    if ex.snapshot is not None:
-        return ex.snapshot.title
-    found = library.get(ex.exercise)
-    return found.title if found is not None else f"{ex.exercise} (not in the library)"
+    return title_in(ex, library) or f"{ex.exercise} (not in the library)"
+
+
+def hide_all(widgets: Sequence[QWidget], hidden: bool) -> None:
+    """Hide or show ``widgets``, touching only those that change (a show relays out)."""
+    for w in widgets:
+        if w.isHidden() != hidden:
+            w.setVisible(not hidden)
 
 
 def no_program_text(note: str, host: Any, item_id: str) -> str:
