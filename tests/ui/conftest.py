@@ -113,6 +113,27 @@ def window(qtbot: Any, db: Database, mini_form: Form, clinician: Clinician) -> M
     return w
 
 
+@pytest.fixture(scope="session")
+def shipped_form() -> Form:
+    """The form the app ships (forms/hamstring_whole_body.yaml)."""
+    from clinic_app.core.form import load_form
+    from clinic_app.paths import default_form_path
+
+    return load_form(default_form_path())
+
+
+@pytest.fixture
+def shipped_window(qtbot: Any, db: Database, shipped_form: Form, clinician: Clinician) -> Any:
+    """The main window on the test database and the shipped form, shown."""
+    from clinic_app.ui.main_window import MainWindow
+
+    w = MainWindow(db, shipped_form, clinician)
+    qtbot.addWidget(w)
+    w.resize(1280, 800)
+    w.show()
+    return w
+
+
 # -- accounts (issue 14) -------------------------------------------------------------------------
 
 PASSWORD = "correct horse 42"

@@ -10,34 +10,16 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-import pytest
 from PySide6.QtWidgets import QApplication
 
 from clinic_app.core.findings import validate
-from clinic_app.core.form import Form, load_form
-from clinic_app.paths import default_form_path
+from clinic_app.core.form import Form
 from clinic_app.storage import records
 from clinic_app.ui.program_editor import ProgramEditor
 from clinic_app.ui.screenshots import layout_problems
 
 START = date(2026, 9, 10)
 PROGRAM = {"exercises": [{"exercise": "glute_bridge", "side": "both", "sets": 3, "reps": 12}]}
-
-
-@pytest.fixture(scope="module")
-def shipped_form() -> Form:
-    return load_form(default_form_path())
-
-
-@pytest.fixture
-def window(qtbot: Any, db: Any, shipped_form: Form, clinician: Any) -> Any:
-    from clinic_app.ui.main_window import MainWindow
-
-    w = MainWindow(db, shipped_form, clinician)
-    qtbot.addWidget(w)
-    w.resize(1280, 800)
-    w.show()
-    return w
 
 
 def visit_note(
@@ -67,10 +49,12 @@ def visit_note(
     return patient, stored
 
 
-def program_page(qtbot: Any, window: Any, patient: Any, visit: Any) -> ProgramEditor:
-    window.open_evaluation(records.get_evaluation(window.db, visit.id), patient)
-    qtbot.waitUntil(lambda: window.page.view is not None and window.page.view.isVisible())
-    editor = window.page.view.editor
+def program_page(qtbot: Any, shipped_window: Any, patient: Any, visit: Any) -> ProgramEditor:
+    shipped_window.open_evaluation(records.get_evaluation(shipped_window.db, visit.id), patient)
+    qtbot.waitUntil(
+        lambda: shipped_window.page.view is not None and shipped_window.page.view.isVisible()
+    )
+    editor = shipped_window.page.view.editor
     editor.set_current_section("home_program")
     ed = editor.editor("home_program")
     assert isinstance(ed, ProgramEditor)
@@ -80,10 +64,10 @@ def program_page(qtbot: Any, window: Any, patient: Any, visit: Any) -> ProgramEd
 
 
 def test_a_signed_visit_without_a_program_says_so_and_names_the_earlier_one(
-    qtbot: Any, window: Any, db: Any, shipped_form: Form
+    qtbot: Any, shipped_window: Any, db: Any, shipped_form: Form
 ) -> None:
     patient, visit = visit_note(db, shipped_form, {"home_program": PROGRAM}, sign=True)
-    ed = program_page(qtbot, window, patient, visit)
+    ed = program_page(qtbot, shipped_window, patient, visit)
     assert ed.read_only
     assert ed.banner.isVisible()
     text = ed.banner.text()
@@ -92,46 +76,44 @@ def test_a_signed_visit_without_a_program_says_so_and_names_the_earlier_one(
     for hidden in (ed.list, ed.fields["sets"], ed.side, ed.instruction, ed.finder, ed.note):
         assert not hidden.isVisible()
     assert not ed.templates.isVisible()
-    page = window.page.view.editor.built_page("home_program")
-    ed.window().grab().save("/tmp/helperA_none_signed.png")
+    page = shipped_window.page.view.editor.built_page("home_program")
     assert layout_problems(page) == []
 
 
 def test_a_signed_visit_without_any_program_in_the_episode_says_just_that(
-    qtbot: Any, window: Any, db: Any, shipped_form: Form
+    qtbot: Any, shipped_window: Any, db: Any, shipped_form: Form
 ) -> None:
     patient, visit = visit_note(db, shipped_form, {"pain_now": 5}, sign=True)
-    ed = program_page(qtbot, window, patient, visit)
+    ed = program_page(qtbot, shipped_window, patient, visit)
     assert ed.banner.isVisible()
     assert ed.banner.text() == "No home program was given at this visit."
     assert not ed.list.isVisible()
 
 
 def test_a_signed_program_with_only_a_note_shows_the_note_without_the_empty_list(
-    qtbot: Any, window: Any, db: Any, shipped_form: Form
+    qtbot: Any, shipped_window: Any, db: Any, shipped_form: Form
 ) -> None:
     only_note = {"home_program": {"exercises": [], "note": "Walk 20 minutes a day."}}
     patient, visit = visit_note(db, shipped_form, {}, sign=True, today=only_note)
-    ed = program_page(qtbot, window, patient, visit)
+    ed = program_page(qtbot, shipped_window, patient, visit)
     assert ed.banner.text() == "No exercises were given at this visit, only the note below."
     assert ed.note.isVisible()
     assert ed.note.toPlainText() == "Walk 20 minutes a day."
     assert not ed.list.isVisible()
     assert not ed.fields["sets"].isVisible()
-    ed.window().grab().save("/tmp/helperA_note_only.png")
-    assert layout_problems(window.page.view.editor.built_page("home_program")) == []
+    assert layout_problems(shipped_window.page.view.editor.built_page("home_program")) == []
 
 
 def test_a_draft_without_a_program_keeps_the_editor(
-    qtbot: Any, window: Any, db: Any, shipped_form: Form
+    qtbot: Any, shipped_window: Any, db: Any, shipped_form: Form
 ) -> None:
     signed_patient, signed = visit_note(db, shipped_form, {}, sign=True, mrn="P-0")
-    ed = program_page(qtbot, window, signed_patient, signed)
+    ed = program_page(qtbot, shipped_window, signed_patient, signed)
     assert not ed.list.isVisible()
-    assert window.page.close_evaluation()
+    assert shipped_window.page.close_evaluation()
     # the same window (and the visit view it keeps) opens a draft next
     patient, visit = visit_note(db, shipped_form, {"home_program": PROGRAM}, sign=False)
-    ed = program_page(qtbot, window, patient, visit)
+    ed = program_page(qtbot, shipped_window, patient, visit)
     assert not ed.read_only
     assert ed.pending  # the factors' suggestion, as in a window that opened the draft first
     assert ed.list.count() > 0
@@ -139,5 +121,4 @@ def test_a_draft_without_a_program_keeps_the_editor(
         assert shown.isVisible()
     assert "No home program" not in ed.banner.text() or not ed.banner.isVisible()
     QApplication.processEvents()
-    ed.window().grab().save("/tmp/helperA_none_draft.png")
-    assert layout_problems(window.page.view.editor.built_page("home_program")) == []
+    assert layout_problems(shipped_window.page.view.editor.built_page("home_program")) == []

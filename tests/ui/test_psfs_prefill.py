@@ -28,7 +28,6 @@ from tests.ui.test_self_entry import outcomes_form, sign_back
 
 BASELINE_ON = date(2026, 11, 2)
 FOLLOW_ON = date(2026, 11, 16)
-SHOT = "/tmp/helperB_psfs_{}.png"
 
 
 @pytest.fixture
@@ -134,7 +133,6 @@ def test_clinician_entry_carries_the_baseline_and_stores_only_the_rated_one(
         assert pager.answers["a1"] is None  # the score is empty
         assert pager.carried_note.isVisible()
         seen["note"] = pager.carried_note.text()
-        dialog.grab().save(SHOT.format("clinician_first"))
         rate(pager, 4)
         assert pager.activity.text() == "Sitting through a film"
         assert pager.carried_note.isVisible()
@@ -228,7 +226,6 @@ def test_a_hostile_earlier_text_is_not_carried(qtbot, db, form, win, patients, h
         seen.append(
             (pager.activity.text(), pager.carried_note.isVisible(), pager.carried_note.text())
         )
-        dialog.grab().save(SHOT.format("hostile"))
         pager.activity.setText("Hills")
         QTest.keyClick(pager.activity, Qt.Key.Key_Return)
         rate(pager, 6)
@@ -289,7 +286,6 @@ def test_a_signed_record_takes_no_answers_and_is_not_changed(qtbot, db, form, wi
     field = open_record(qtbot, win, db, later, ada)
     assert not field.enter_button.isEnabled()
     assert not field.hand_button.isEnabled()
-    field.grab().save(SHOT.format("signed_field"))
     from clinic_app.ui.self_entry import hand_to_patient
 
     when_modal(lambda box: box.accept())  # "A signed record cannot take answers."
@@ -314,7 +310,6 @@ def test_the_patient_rates_one_drops_one_and_stops(qtbot, db, form, win, patient
     assert pager.activity.text() == "Sprinting"
     assert pager.carried_note.isVisible()
     assert pager.drop_button.isVisible()
-    screen.grab().save(SHOT.format("self_entry"))
     rate(pager, 7)
     assert pager.activity.text() == "Sitting through a film"
     qtbot.mouseClick(pager.drop_button, Qt.MouseButton.LeftButton)  # not this one today
