@@ -57,13 +57,15 @@ class EvaluationEditor(QWidget):
     :meth:`invalid_fields`); ``section_changed(str)`` — the visible section's id;
     ``confirmed(tuple)`` — carried-forward item ids the clinician confirmed (touched, or a whole
     section with its button or Ctrl+Return); ``page_built(str)`` — a section's page was built
-    (they are built when first shown; :meth:`built_page`).
+    (they are built when first shown; :meth:`built_page`); ``built_ahead()`` — the pages
+    :meth:`build_pages_ahead` set out to build are all built.
     """
 
     findings_changed = Signal(object)
     section_changed = Signal(str)
     confirmed = Signal(object)
     page_built = Signal(str)
+    built_ahead = Signal()
 
     def __init__(
         self,
@@ -378,15 +380,14 @@ class EvaluationEditor(QWidget):
         here = self.pages.currentIndex()
         order = ((here + k) % count for k in range(1, count + 1))
         todo = [i for i in order if i not in self._built]
-        if not todo:
-            self._ahead = False
-            return
-        page = self.page(todo[0])
-        page.ensurePolished()  # styled now, not on its first showing
+        if todo:
+            page = self.page(todo[0])
+            page.ensurePolished()  # styled now, not on its first showing
         if len(todo) > 1:
             QTimer.singleShot(0, self, self._build_one_ahead)
         else:
             self._ahead = False
+            self.built_ahead.emit()
 
     def row(self, item_id: str) -> ItemRow:
         if item_id not in self._rows or self._stale:

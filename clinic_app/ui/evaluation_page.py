@@ -37,6 +37,8 @@ from clinic_app.ui.page_actions import PageActions, record_word
 from clinic_app.ui.text import KIND_LABELS, local_datetime, local_time
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from clinic_app.core.findings import Findings
     from clinic_app.core.form import Form, Item, Side
     from clinic_app.storage.database import Database
@@ -58,13 +60,15 @@ class EvaluationPage(PageActions):
 
     Signals: ``back_requested()`` — return to the patient; ``signed(int)`` — evaluation signed;
     ``status_changed(str)`` — text for the window's status bar ("Saved 10:42:13");
-    ``opened(int)`` — an evaluation is showing in the editor (its id).
+    ``opened(int)`` — an evaluation is showing in the editor (its id); ``prepared()`` — what
+    :meth:`prepare` builds in idle time is all built (:meth:`is_preparing`).
     """
 
     back_requested = Signal()
     signed = Signal(int)
     status_changed = Signal(str)
     opened = Signal(int)
+    prepared = Signal()
 
     def __init__(self, context: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -79,6 +83,7 @@ class EvaluationPage(PageActions):
         self._spare: EvaluationView | None = None  # the closed view, kept for the same form
         self.visit: VisitContext | None = None  # the open visit note's episode (else None)
         self._spare_visit: VisitView | None = None  # the closed visit note's view, kept
+        self._preparing = False  # prepare() still has pages to build in idle time
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
@@ -335,9 +340,14 @@ class EvaluationPage(PageActions):
             self.context.runner.run(
                 "Preparing to open records", warm_open_reads, on_failure=_not_warmed
             )
+        from clinic_app.core import derived  # noqa: F401 - the first open's patient record
         from clinic_app.core.findings import empty
+        from clinic_app.core.responses import questionnaire_of
         from clinic_app.ui.assessment import EvaluationView
 
+        for item in form.items.values():  # parsed now, not by the first open's check (~8 ms)
+            if item.questionnaire is not None:
+                questionnaire_of(item.questionnaire)
         view = EvaluationView(form, empty(form), self, initial_section=self.last_section())
         view.hide()
         self.body.addWidget(view)
@@ -348,10 +358,45 @@ class EvaluationPage(PageActions):
         view.grab()
         self._spare = view
         # Its other pages next, one per turn of the event loop: an intake then moves from page
-        # to page without building one on a keystroke (issue 18).
+        # to page without building one on a keystroke (issue 18). Then, for a form with visit
+        # notes, a visit note's view.
+        self._preparing = True
+        view.editor.built_ahead.connect(lambda: self._on_spare_built_ahead(form))
         view.editor.build_pages_ahead()
-        if form.record_sections("visit"):  # a form with visit notes: one of those too, next
-            QTimer.singleShot(0, self, lambda: self.prepare_visit(form))
+
+    def _on_spare_built_ahead(self, form: Form) -> None:
+        if not self._preparing:
+            return
+        if form.record_sections("visit"):
+            QTimer.singleShot(0, self, lambda: self._finish_preparing(form))
+        else:
+            self._finish_preparing(None)
+
+    def _finish_preparing(self, visit_form: Form | None) -> None:
+        if visit_form is not None:
+            self.prepare_visit(visit_form)
+        self._preparing = False
+        self.prepared.emit()
+
+    def is_preparing(self) -> bool:
+        """Whether what :meth:`prepare` set out to build is still being built."""
+        return self._preparing
+
+    def rehearse_first_showing(self, show_page: Callable[[bool], None]) -> None:
+        """Show this page with its prepared view once and hide both again, with no event
+        handled in between, so nothing is painted: Qt's first showing of the page and of the
+        view's widgets (~15 ms) then happens here, in idle time, and not in the first open.
+        ``show_page(True)`` makes this page the window's current screen, ``show_page(False)``
+        puts back the one before."""
+        spare = self._spare
+        if spare is None or self.view is not None or self.isVisible():
+            return
+        spare.show()
+        try:
+            show_page(True)
+            show_page(False)
+        finally:
+            spare.hide()
 
     def prepare_visit(self, form: Form) -> None:
         """Build a visit note's view for ``form`` ahead of time, hidden (as :meth:`prepare`)."""

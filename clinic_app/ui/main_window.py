@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent
 from PySide6.QtWidgets import (
+    QApplication,
     QLabel,
     QMainWindow,
     QMenu,
@@ -98,6 +99,8 @@ class MainWindow(QMainWindow):
         # The SQLite file the first page came from (None when built with a database).
         self.first_page_path = None if first_page is None else first_page.path
         self.is_warm = False
+        self._warming: set[str] = set()  # warm_up's parts still at work: "editor", "pdf"
+        self._before_rehearsal: tuple[QWidget | None, QWidget | None] = (None, None)
         self.locker: WindowLock | None = None  # from attach(): the idle lock (ui/idle_lock.py)
         self._idle_lock_ms = idle_lock_ms
         self.setWindowTitle("clinic_app — posterior thigh evaluation")
@@ -268,11 +271,15 @@ class MainWindow(QMainWindow):
 
     def warm_up(self) -> None:
         """Prepare, while the therapist looks at the list, what the first evaluation and the
-        first PDF would otherwise build on demand (~100 ms and ~150 ms; benchmarks/)."""
+        first PDF would otherwise build on demand (~100 ms and ~150 ms; benchmarks/). Warm
+        (``warmed``) once both the editor's pages and the PDF libraries are ready."""
         if self.is_warm or not self.is_ready:
             return
         form = self.form
+        self.page.prepared.connect(self.on_page_prepared)
         self.page.prepare(form)
+        self.page.rehearse_first_showing(self._show_page_once)
+        self._warming = {"pdf"} | ({"editor"} if self.page.is_preparing() else set())
 
         def load_pdf_libraries(_db: Database) -> None:
             from clinic_app.reports import warm_up
@@ -286,7 +293,29 @@ class MainWindow(QMainWindow):
             on_failure=lambda _err: self.on_pdf_warmed(None),  # the first PDF is just slower
         )
 
+    def _show_page_once(self, show: bool) -> None:
+        """The evaluation page as the current screen, or the screen before it back (for
+        ``EvaluationPage.rehearse_first_showing``); the keyboard focus stays where it was."""
+        if show:
+            self._before_rehearsal = (self.stack.currentWidget(), QApplication.focusWidget())
+            self.stack.setCurrentWidget(self.page)
+            return
+        screen, focus = self._before_rehearsal
+        if screen is not None:
+            self.stack.setCurrentWidget(screen)
+        if focus is not None and QApplication.focusWidget() is not focus:
+            focus.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def on_page_prepared(self) -> None:
+        self._warmed("editor")
+
     def on_pdf_warmed(self, _result: object) -> None:
+        self._warmed("pdf")
+
+    def _warmed(self, part: str) -> None:
+        self._warming.discard(part)
+        if self._warming or self.is_warm:
+            return
         # Everything loaded so far lives as long as the app: keep it out of the cyclic garbage
         # collector's full passes, which otherwise walk it all (5-15 ms pauses while typing).
         gc.freeze()
