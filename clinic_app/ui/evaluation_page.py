@@ -352,8 +352,11 @@ class EvaluationPage(PageActions):
         view.hide()
         self.body.addWidget(view)
         view.findings_changed.connect(self.on_view_findings_changed)
-        # Style, lay out and paint it once, off screen, at the size it will have: the first
-        # showing of hundreds of new widgets otherwise adds ~25 ms to the first open.
+        # Style, lay out and paint it once, off screen, at the size it will have (with the
+        # editor and assessment split as the clinician left them): the first showing of
+        # hundreds of new widgets otherwise adds ~25 ms to the first open, and a new split
+        # lays every row of the page out again (~12 ms).
+        self._restore_layout(view)
         view.resize(self.expected_view_size())
         view.grab()
         self._spare = view

@@ -298,11 +298,15 @@ class MainWindow(QMainWindow):
         ``EvaluationPage.rehearse_first_showing``); the keyboard focus stays where it was."""
         if show:
             self._before_rehearsal = (self.stack.currentWidget(), QApplication.focusWidget())
+            self.patients.hide()  # as open_evaluation does: the page at its width when open
+            self.splitter.refresh()
             self.stack.setCurrentWidget(self.page)
             return
         screen, focus = self._before_rehearsal
         if screen is not None:
             self.stack.setCurrentWidget(screen)
+        self.patients.show()
+        self.splitter.refresh()
         if focus is not None and QApplication.focusWidget() is not focus:
             focus.setFocus(Qt.FocusReason.OtherFocusReason)
 
@@ -523,9 +527,12 @@ class MainWindow(QMainWindow):
         self.page.open(evaluation, patient)
         if self.page.view is None:
             return  # could not be opened; the page said why
-        self.stack.setCurrentWidget(self.page)
         # The evaluation gets the whole width; "← Patient" brings the patient list back.
+        # (Hidden first, and the splitter told at once: showing the page lays it out there and
+        # then, at the width it finds; laying it out twice costs ~12 ms.)
         self.patients.hide()
+        self.splitter.refresh()
+        self.stack.setCurrentWidget(self.page)
         self._update_actions()
         # Sex and age band from the record, filled into a new draft (ui/keyboard.py, issue 18).
         self.page.view.editor.keys.use_patient_record(

@@ -90,3 +90,50 @@ def test_the_first_open_uses_the_prepared_view_and_its_questionnaires(
     assert window.page.view is spare
     assert spare.isVisible()
     assert questionnaire_of.cache_info().misses == misses  # nothing parsed by the open
+
+
+def _open(window: MainWindow, db: Any, clinician: Any, mrn: str) -> Any:
+    patient = records.create_patient(db, records.PatientFields("Ann", "Lee", mrn), user="t")
+    evaluation = records.start_evaluation(
+        db, patient.id, window.form, user="t", clinician_id=clinician.id
+    )
+    window.open_evaluation(evaluation, patient)
+    return evaluation
+
+
+def test_the_prepared_view_has_the_size_and_split_it_will_have_when_open(
+    qtbot: Any, db: Any, shipped_form: Any, clinician: Any
+) -> None:
+    """A view laid out at another width or split is laid out again by the first open (~12 ms
+    for the page's rows): the warm-up leaves it as the open will show it, with the split the
+    clinician left last time, and the patient list as it was."""
+    first = MainWindow(db, shipped_form, clinician)
+    qtbot.addWidget(first)
+    first.resize(1280, 800)
+    first.show()
+    _warm(qtbot, first)
+    _open(first, db, clinician, "W-2")
+    view = first.page.view
+    assert view is not None
+    total = sum(view.splitter.sizes())
+    view.splitter.setSizes([total - 300, 300])  # the clinician widens the assessment
+    split = view.splitter.saveState()
+    assert first.page.close_evaluation()
+    first.close()
+
+    window = MainWindow(db, shipped_form, clinician)
+    qtbot.addWidget(window)
+    window.resize(1280, 800)
+    window.show()
+    list_sizes = window.splitter.sizes()
+    _warm(qtbot, window)
+    assert window.splitter.sizes() == list_sizes
+    assert window.patients.isVisible()
+    spare = window.page._spare
+    assert spare is not None
+    prepared = (spare.size(), spare.splitter.saveState())
+    assert prepared[1] == split
+    _open(window, db, clinician, "W-3")
+    QApplication.processEvents()
+    assert window.page.view is spare
+    assert (spare.size(), spare.splitter.saveState()) == prepared
