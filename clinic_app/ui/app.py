@@ -14,6 +14,7 @@ imports only Qt and light modules at the top.
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import threading
 import time
@@ -324,13 +325,17 @@ class Opening(QObject):
     was checked: the main window is built only after that.
 
     Signals: ``sign_in_shown()`` — the sign-in window has just been shown (before the loader
-    starts; benchmarks and tests take their measure here). :meth:`run` returns the exit code.
+    starts; benchmarks and tests take their measure here); ``noticed(str)`` — something to tell
+    in the window (an encrypted clinic's daily backup failed). :meth:`run` returns the exit
+    code.
     """
 
     sign_in_shown = Signal()
+    noticed = Signal(str)
 
     def __init__(self, app: QApplication, url: str, parent: QObject | None = None) -> None:
         super().__init__(parent)
+        self.noticed.connect(self.on_loader_noticed, Qt.ConnectionType.QueuedConnection)
         from clinic_app.storage import encryption
         from clinic_app.storage.first_page import sqlite_path
 
@@ -342,6 +347,9 @@ class Opening(QObject):
         self.failure: tuple[str, str] | None = None
         self.notices: list[str] = []
         self.loader: StartupLoader | None = None
+        self.preloader: threading.Thread | None = None  # an encrypted clinic's (see run)
+        self.preloaded: list[Form] = []  # the form the preloader loaded
+        self.backup_thread: threading.Thread | None = None  # an encrypted clinic's daily backup
         self.runner: OperationRunner | None = None  # the sign-in's own, until the window
         self.dialog: Any = None
         self.window: MainWindow | None = None
@@ -385,6 +393,9 @@ class Opening(QObject):
             self.loader.failed.connect(self.on_loader_failed, queued)
             self.loader.noticed.connect(self.on_loader_noticed, queued)
             self.loader.start()
+        elif self.mode == "encrypted":  # opened with the password; its modules load meanwhile
+            self.preloader = threading.Thread(target=self._preload, name="clinic_app preload")
+            self.preloader.start()
         result = self.dialog.exec()
         if result == FAILED or self.failure is not None:
             return 1
@@ -452,6 +463,11 @@ class Opening(QObject):
         # A session ending (logout, shutdown) may quit without closing the window: save anyway.
         self.app.aboutToQuit.connect(window.flush)
         window.show()
+        if self.mode == "encrypted":  # the first sign-in of the day: the backup after the window
+            self.backup_thread = threading.Thread(
+                target=self._daily_backup, args=(self.db,), name="clinic_app daily backup"
+            )
+            self.backup_thread.start()
         code = int(self.app.exec())
         window.flush()
         window.page.close_evaluation()  # saves anything left
@@ -460,6 +476,9 @@ class Opening(QObject):
 
     def close(self) -> None:
         self._stop_runner()
+        for thread in (self.preloader, self.backup_thread):
+            if thread is not None:
+                thread.join()
         db = self.loader.wait() if self.loader is not None else None
         for opened in {id(d): d for d in (db, self.db) if d is not None}.values():
             opened.close()
@@ -569,17 +588,23 @@ class Opening(QObject):
                     "yet, and the clinic passphrase was not given"
                 ) from None
             typed = True
-        if not self._load_form():
-            raise StorageError("the evaluation form cannot be used")
         if self.dialog is not None:
             self.dialog.panel.set_busy(True, "Opening the clinic…")
-        # The integrity check and the daily backup take seconds on a big clinic: on a thread,
-        # the sign-in window stays responsive meanwhile.
+        if self.preloader is not None:
+            while self.preloader.is_alive():
+                self.app.processEvents()
+                self.preloader.join(0.005)
+            if self.form is None and self.preloaded:
+                self.form = self.preloaded[0]
+        if not self._load_form():
+            raise StorageError("the evaluation form cannot be used")
+        # The integrity check takes seconds on a big clinic: on a thread, the sign-in window
+        # stays responsive meanwhile. The daily backup comes after the window (_main_window).
         box: dict[str, Any] = {}
 
         def work() -> None:
             try:
-                box["db"] = open_database(self.url, passphrase=passphrase)
+                box["db"] = open_database(self.url, passphrase=passphrase, backup=False)
             except BaseException as err:  # handed back to the sign-in window
                 box["error"] = err
 
@@ -594,6 +619,28 @@ class Opening(QObject):
         for notice in self.db.notices:
             self.notices.append(notice)
         return typed
+
+    def _preload(self) -> None:
+        """While the clinician types (an encrypted clinic): load the form and import what
+        opening the clinic and the window need next. Touches no file of the clinic."""
+        from clinic_app.core.form import FormError, load_form
+        from clinic_app.paths import default_form_path
+
+        with contextlib.suppress(FormError):  # loaded again on the GUI thread, which says why
+            self.preloaded.append(load_form(default_form_path()))
+        import clinic_app.core.engine  # noqa: F401
+        import clinic_app.storage.database  # noqa: F401
+        import clinic_app.storage.records  # noqa: F401
+
+    def _daily_backup(self, db: Database | None) -> None:
+        from clinic_app.storage.database import daily_backup
+
+        if db is None:
+            return
+        before = len(db.notices)
+        daily_backup(db)
+        for notice in db.notices[before:]:  # a failed backup: told in the window
+            self.noticed.emit(notice)
 
     def ask_passphrase(self) -> str | None:
         """The clinic passphrase, asked once (None if cancelled)."""

@@ -275,6 +275,44 @@ def test_the_start_unlocks_an_encrypted_clinic_with_the_password(
     assert encryption.is_encrypted(path)
 
 
+def test_an_encrypted_clinic_is_backed_up_after_the_window_not_before(
+    qtbot, db_url, cheap_hashing, monkeypatch
+) -> None:
+    """The first sign-in of the day on an encrypted clinic: the window does not wait for the
+    daily copy (seconds on a big clinic); the copy is made behind it, encrypted too. The
+    form and modules were loaded while the password was typed, and the file untouched."""
+    from clinic_app.storage import backup as backup_mod
+
+    path, _ = _encrypted_clinic(db_url)
+    before = path.read_bytes()
+    at_window: list[list[Path]] = []
+    untouched: list[bool] = []
+    original = app_mod.Opening._main_window
+    original_preload = app_mod.Opening._preload
+
+    def preload(opening) -> None:
+        original_preload(opening)
+        untouched.append(path.read_bytes() == before)
+
+    def main_window(opening, clinician):
+        assert opening.preloaded
+        assert opening.form is opening.preloaded[0]
+        at_window.append([p for p, _ in backup_mod.list_backups()])
+        return original(opening, clinician)
+
+    monkeypatch.setattr(app_mod.Opening, "_preload", preload)
+    monkeypatch.setattr(app_mod.Opening, "_main_window", main_window)
+    code, seen = _start(db_url, [("dana", PASSWORD)])
+    assert code == 0
+    assert seen["clinician"].login == "dana"
+    assert at_window == [[]]  # no backup yet when the window was built
+    assert untouched == [True]
+    daily = [p for p, reason in backup_mod.list_backups() if reason == "daily"]
+    assert len(daily) == 1  # made by the time the app ended
+    assert encryption.is_encrypted(daily[0])
+    assert b"Lovelace" not in daily[0].read_bytes()
+
+
 def test_a_login_without_a_key_here_gives_the_passphrase_once(qtbot, db_url, cheap_hashing) -> None:
     path, lee_id = _encrypted_clinic(db_url)
     with pytest.raises(encryption.NoKeyForLoginError):
