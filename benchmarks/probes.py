@@ -693,8 +693,27 @@ def probe_report_warm(vignette: str, repeats: int) -> dict[str, Any]:
     return {"ms": out, "pages": pages}
 
 
+def probe_password_check(repeats: int) -> dict[str, Any]:
+    """One sign-in's password check with the app's argon2id parameters (issue 14), the part
+    of a sign-in the clinician waits for on top of the window: ms per check."""
+    try:
+        from clinic_app.storage import accounts
+    except ImportError:
+        return {"ms": [], "why": "no accounts in this tree"}
+    # the module's own hasher (private names: the harness measures, it does not sign anyone in)
+    stored = accounts._hash("correct horse battery staple")
+    out = []
+    for _ in range(repeats):
+        t0 = now_ms()
+        assert accounts._verify_hash(stored, "correct horse battery staple")
+        out.append(now_ms() - t0)
+    h = accounts._hasher
+    return {"ms": out, "params": [h.time_cost, h.memory_cost, h.parallelism]}
+
+
 PROBES: dict[str, Callable[..., dict[str, Any]]] = {
     "search": probe_search,
+    "password_check": probe_password_check,
     "prepare_full": probe_prepare_full,
     "open": probe_open,
     "autosave": probe_autosave,

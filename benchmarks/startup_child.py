@@ -238,7 +238,9 @@ elif mode == "app":
         # A start with a sign-in window (issue 14): answered as soon as the clinic is open, as
         # the first clinician, with no password typed or checked (argon2id costs a clinician's
         # keystrokes, not the app's start). READY is then the window with rows after an instant
-        # sign-in; SIGNIN the sign-in window shown (the first paint of such a start).
+        # sign-in; SIGNIN the sign-in window shown (the first paint of such a start); ACCEPTED
+        # the moment the sign-in was answered (READY - ACCEPTED: what a clinician waits for
+        # after the password was checked).
         from PySide6.QtCore import QTimer
         from PySide6.QtWidgets import QDialog
 
@@ -253,6 +255,7 @@ elif mode == "app":
                 from clinic_app.storage import records
 
                 opening.dialog.clinician = records.list_clinicians(opening.db)[0]
+                print(f"ACCEPTED {time.clock_gettime_ns(CLOCK)}", flush=True)
                 opening.dialog.done(QDialog.DialogCode.Accepted)
 
         def shown(opening):
