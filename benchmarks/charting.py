@@ -420,6 +420,7 @@ def main(argv: list[str] | None = None) -> int:
         window.open_evaluation(evaluation, patient)
         for _ in range(3):
             QApplication.processEvents()
+        probes.let_idle(window)  # the open's access event, as the idle app writes it
         nav, run_samples = drive(window, steps, run, profiled, args.profile_kind)
         nav_total += nav
         samples.extend(run_samples)

@@ -100,12 +100,19 @@ def record_access(
     entity: str,
     entity_id: int,
     parent: QWidget | None = None,
+    *,
+    when_idle: bool = False,
 ) -> int:
     """Write that the signed-in clinician (their login) did ``action`` to ``entity``
     ``entity_id``, in the background; returns the runner's job number (0 before the database
-    is open)."""
+    is open, and with ``when_idle``: then queued once what is being shown has been laid out
+    and painted, see ``AppContext.when_idle``)."""
     if not context.ready:
         return 0
+    if when_idle:
+        context.when_idle(lambda: record_access(context, action, entity, entity_id, parent))
+        return 0
+    context.run_idle()  # the trail keeps the order of the accesses
     # The login (unique; two clinicians may share a name), as the sign-in and lock events do.
     actor = context.clinician.login or context.user
 

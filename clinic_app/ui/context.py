@@ -9,16 +9,23 @@ and the screens that need them are disabled.
 
 from __future__ import annotations
 
+import contextlib
+import logging
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, QSettings, Signal
+from PySide6.QtCore import QAbstractEventDispatcher, QObject, QSettings, Signal
 
 from clinic_app.storage.values import Clinician
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from clinic_app.core.form import Form
     from clinic_app.storage.database import Database
     from clinic_app.ui.operations import OperationRunner
+
+
+log = logging.getLogger(__name__)
 
 
 class AppContext(QObject):
@@ -37,6 +44,8 @@ class AppContext(QObject):
         self._db: Database | None = None
         self._form: Form | None = None
         self._runner: OperationRunner | None = None
+        self._idle: list[Callable[[], object]] = []  # when_idle's, not called yet
+        self._idle_connected: QAbstractEventDispatcher | None = None  # its aboutToBlock
 
     def attach(self, db: Database, form: Form) -> None:
         """Start the operation runner on ``db``; emits ``attached``."""
@@ -87,7 +96,47 @@ class AppContext(QObject):
         the database (``records.settings``)."""
         return QSettings()
 
+    def when_idle(self, start: Callable[[], object]) -> None:
+        """Call ``start`` once the GUI thread is about to wait for input again, i.e. after the
+        layout and first paint of what is being shown now. For background writes started by
+        showing something (the access log): run during that layout, the worker's Python holds
+        the interpreter lock between Qt's calls into the screen's Python (+15-25 ms to an
+        evaluation's first open). :meth:`stop` calls what is still waiting."""
+        # (aboutToBlock: emitted by the event loop just before it sleeps; a processEvents()
+        # loop that never sleeps never emits it, see run_idle and is_idle_waiting.)
+        self._idle.append(start)
+        if len(self._idle) > 1:
+            return
+        dispatcher = QAbstractEventDispatcher.instance()
+        if dispatcher is None:  # no event loop (a script): at once
+            self.run_idle()
+        else:
+            dispatcher.aboutToBlock.connect(self.run_idle)
+            self._idle_connected = dispatcher
+
+    def run_idle(self) -> None:
+        """Call now what :meth:`when_idle` holds (an event that must come after them, such as
+        a lock, or a test that wants them written)."""
+        dispatcher, self._idle_connected = self._idle_connected, None
+        if dispatcher is not None:
+            with contextlib.suppress(RuntimeError, TypeError):  # (its thread is ending)
+                dispatcher.aboutToBlock.disconnect(self.run_idle)
+        waiting, self._idle = self._idle, []
+        for start in waiting:
+            start()
+
+    def is_idle_waiting(self) -> bool:
+        """Whether :meth:`when_idle` holds something not started yet."""
+        return bool(self._idle)
+
     def stop(self) -> None:
-        """End the worker thread after the operation running (the window is closing)."""
+        """End the worker thread after the operations started (the window is closing)."""
+        if self._idle:
+            self.run_idle()
+            if self._runner is not None:
+                try:  # waits after what was just queued: nothing left unwritten
+                    self._runner.call("Writing the last access events", lambda _db: None)
+                except Exception as err:  # the app is closing: logged, not shown
+                    log.warning("the last access events: %s", type(err).__name__)
         if self._runner is not None:
             self._runner.stop()

@@ -239,7 +239,7 @@ class EvaluationPage(PageActions):
         self._attach_saver(evaluation)
         self._show_state()
         self._restore_layout(self.view)
-        record_access(self.context, "open", "evaluation", evaluation.id, parent=self)
+        record_access(self.context, "open", "evaluation", evaluation.id, self, when_idle=True)
         self.opened.emit(evaluation.id)
 
     def _open_visit(

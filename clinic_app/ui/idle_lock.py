@@ -423,6 +423,7 @@ class WindowLock(QObject):
             return
         actor = clinician.login or clinician.name
         cid = clinician.id
+        w.context.run_idle()  # an access not written yet comes before this event
 
         def op(db: Database) -> None:
             from clinic_app.storage import records

@@ -294,7 +294,7 @@ class PatientDetail(QWidget):
         if pid is not None and pid != self._viewed_id:
             if not self.context.ready:
                 return
-            record_access(self.context, "view", "patient", pid, parent=self)
+            record_access(self.context, "view", "patient", pid, self, when_idle=True)
         self._viewed_id = pid
 
     def on_runner_changed(self, changes: Changes) -> None:

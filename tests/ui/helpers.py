@@ -43,8 +43,12 @@ def answer(text: str) -> None:
 
 def settle(qtbot: Any, window: Any, timeout: int = 5000) -> None:
     """Wait until the window's background operations have all come back (their handlers ran)."""
-    runner = window.context.runner
-    qtbot.waitUntil(lambda: runner.pending() == 0, timeout=timeout)
+    context = window.context
+    runner = context.runner
+    # (and what waits for the GUI to go idle first: an access event, AppContext.when_idle)
+    qtbot.waitUntil(
+        lambda: runner.pending() == 0 and not context.is_idle_waiting(), timeout=timeout
+    )
 
 
 def wait_idle(window: Any, timeout_s: float = 5.0) -> None:
@@ -52,6 +56,7 @@ def wait_idle(window: Any, timeout_s: float = 5.0) -> None:
     import time
 
     runner = window.context.runner
+    window.context.run_idle()  # (processEvents never lets the event loop go idle)
     deadline = time.monotonic() + timeout_s
     while runner.pending():
         if time.monotonic() > deadline:

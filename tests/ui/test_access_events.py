@@ -97,3 +97,49 @@ def test_nothing_is_recorded_before_the_database_is_open(qtbot, db, clinician) -
 
     context = AppContext(clinician)
     assert record_access(context, "view", "patient", 1) == 0
+
+
+def _open_at_once(window: MainWindow, db, mini_form, mrn: str):
+    """Open a new evaluation of a new patient, with no event handled after it."""
+    patient = records.create_patient(db, records.PatientFields("Eva", "Berg", mrn), user="t")
+    ev = records.start_evaluation(db, patient.id, mini_form, user="t")
+    window.open_evaluation(ev, patient)
+    return ev
+
+
+def test_an_open_is_written_once_the_window_is_idle_and_before_what_follows(
+    qtbot, window: MainWindow, db, mini_form, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The open's event is written after its layout and paint (the worker would otherwise hold
+    the interpreter lock against them), yet the trail keeps the order of what was done."""
+    settle(qtbot, window)
+    before = len(access(db))
+    ev = _open_at_once(window, db, mini_form, "I-1")
+    assert window.context.is_idle_waiting()
+    assert window.context.runner.pending() == 0  # nothing queued against the first paint
+    # An export at once (no event handled in between) still comes after the open.
+    out = tmp_path / "r.pdf"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *_a: (str(out), "PDF (*.pdf)"))
+    window.actions_["export_report"].trigger()
+    settle(qtbot, window)
+    me = window.clinician.login
+    assert access(db)[before:] == [
+        (me, "open", "evaluation", ev.id),
+        (me, "export", "evaluation", ev.id),
+    ]
+    # And alone: written as soon as the event loop would wait.
+    ev2 = _open_at_once(window, db, mini_form, "I-2")
+    qtbot.wait(50)
+    qtbot.waitUntil(lambda: window.context.runner.pending() == 0)
+    assert access(db)[-1] == (me, "open", "evaluation", ev2.id)
+
+
+def test_an_open_not_written_yet_is_written_when_the_window_stops(
+    qtbot, window: MainWindow, db, mini_form
+) -> None:
+    settle(qtbot, window)
+    ev = _open_at_once(window, db, mini_form, "I-3")
+    assert window.context.is_idle_waiting()
+    window.context.stop()  # closing at once: the event is not lost
+    assert not window.context.is_idle_waiting()
+    assert access(db)[-1] == (window.clinician.login, "open", "evaluation", ev.id)
