@@ -33,6 +33,7 @@ from PySide6.QtWidgets import QHBoxLayout, QPushButton, QWidget
 
 from clinic_app.core.form import SIDES, Item, ItemType, Side
 from clinic_app.ui.fields import ValueEditor, is_whole_item
+from clinic_app.ui.section_page import BODY_NAME
 
 ALL_NO_KEYS = "Alt+N"
 # The window's keys that must work from inside any field (the palette, "all no", the sections).
@@ -285,7 +286,8 @@ class EditorKeys(QObject):
             self._frame(watched)
         elif kind == QEvent.Type.FocusOut:
             self._frame(None)
-        if kind in (QEvent.Type.Resize, QEvent.Type.Show):
+        # (a page's body holds its ring; its hundreds of fields, watched too, hold none)
+        if kind in (QEvent.Type.Resize, QEvent.Type.Show) and watched.objectName() == BODY_NAME:
             direct = Qt.FindChildOption.FindDirectChildrenOnly
             ring = watched.findChild(FocusRing, "focusRing", direct)
             if ring is not None:  # the page was laid out anew: the field moved

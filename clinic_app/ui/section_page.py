@@ -20,6 +20,8 @@ from clinic_app.core.form import ItemType, Section
 from clinic_app.ui.fields import is_whole_item
 from clinic_app.ui.item_row import ItemRow
 
+BODY_NAME = "sectionBody"  # the scrolled body of a page (the style sheet and ui/keyboard.py)
+
 
 class SectionPage(QScrollArea):
     """One section of the form: a title, its help and a grid of item rows.
@@ -33,7 +35,7 @@ class SectionPage(QScrollArea):
         self.setWidgetResizable(True)
         self.setFrameShape(QFrame.Shape.NoFrame)
         body = QWidget(self)
-        body.setObjectName("sectionBody")
+        body.setObjectName(BODY_NAME)
         outer = QVBoxLayout(body)
         outer.setContentsMargins(18, 14, 14, 16)
         outer.setSpacing(6)
