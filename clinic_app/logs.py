@@ -119,6 +119,7 @@ _SAFE_OURS = frozenset(
         "DatabaseTooNewError",
         "NotOurDatabaseError",
         "DatabaseAccessError",
+        "DatabaseBusyError",
         "NotFoundError",
         "NotSignedError",
     )

@@ -29,6 +29,7 @@ from clinic_app.storage import encryption, files, migrate
 from clinic_app.storage import state as state_mod
 from clinic_app.storage.errors import (
     DatabaseAccessError,
+    DatabaseBusyError,
     DatabaseFileError,
     DatabaseTooNewError,
     MigrationError,
@@ -261,6 +262,8 @@ def _access_errors(where: str) -> Iterator[None]:
     except OperationalError as exc:
         if unreachable(exc):
             raise ServerUnreachableError(where, describe_db_error(exc)) from exc
+        if "locked" in str(getattr(exc, "orig", None) or exc).lower():  # (SQLite's busy)
+            raise DatabaseBusyError(where, describe_db_error(exc)) from exc
         raise DatabaseAccessError(where, describe_db_error(exc)) from exc
     except DBAPIError as exc:  # psycopg's InterfaceError on a connection closed under it
         if not unreachable(exc):

@@ -161,6 +161,11 @@ class ServerUnreachableError(DatabaseAccessError):
     (the pool checks every connection before use), so trying again later is the remedy."""
 
 
+class DatabaseBusyError(DatabaseAccessError):
+    """Another connection (a workstation, a backup, a program) held the database longer than
+    the busy timeout. Nothing of the operation was kept; trying again later is the remedy."""
+
+
 class MigrationError(StorageError):
     """A schema upgrade failed; its transaction was rolled back, the old schema is intact."""
 

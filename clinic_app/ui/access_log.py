@@ -91,7 +91,7 @@ ACCESS_ONLY = "access"
 
 
 ACCESS_WHAT = "Recording the access in the access log"
-ACCESS_RETRY_MS = 5000  # while the clinic server is away
+ACCESS_RETRY_MS = 5000  # while the clinic server is away or the file is held by another
 
 
 def record_access(
@@ -122,13 +122,14 @@ def record_access(
         log_access(db, actor=actor, action=action, entity=entity, entity_id=entity_id)
 
     def failed(err: BaseException) -> None:
-        from clinic_app.storage.errors import ServerUnreachableError
+        from clinic_app.storage.errors import DatabaseBusyError, ServerUnreachableError
 
-        if isinstance(err, ServerUnreachableError):
-            # The clinic server went away between the read and this write (the status bar says
-            # so): no dialog in the middle of the typing; the view is still logged, by a retry
-            # every few seconds until the server answers (or the app is closed).
-            log.warning("%s event kept for a retry: the clinic server is unreachable", action)
+        if isinstance(err, ServerUnreachableError | DatabaseBusyError):
+            # The clinic server went away, or another workstation holds the file, between the
+            # read and this write (autosave's status says so): no dialog in the middle of the
+            # typing; the access is still logged, by a retry every few seconds until the
+            # database answers (or the app is closed).
+            log.warning("%s event kept for a retry: %s", action, type(err).__name__)
             QTimer.singleShot(ACCESS_RETRY_MS, context.runner, again)
             return
         alive = parent is not None and shiboken6.isValid(parent)

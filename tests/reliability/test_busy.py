@@ -18,7 +18,7 @@ import pytest
 from clinic_app.core.findings import validate
 from clinic_app.storage import records
 from clinic_app.storage.database import Database, open_database
-from clinic_app.storage.errors import StorageError
+from clinic_app.storage.errors import DatabaseBusyError, StorageError
 from tests.reliability.helpers import (
     USER,
     autosaver,
@@ -27,6 +27,7 @@ from tests.reliability.helpers import (
     small_form,
     sqlite_lock,
 )
+from tests.ui.helpers import settle
 
 # The app waits up to 10 s (SQLite busy timeout) for a lock; the long locks here are held until
 # the save has given up, and the autosave test waits this long for the failure to be reported.
@@ -80,6 +81,7 @@ def test_a_long_lock_ends_in_a_clear_error_and_nothing_is_written(
     message = str(caught.value)
     assert str(db_file) in message, message
     assert "\n" not in message, message
+    assert isinstance(caught.value, DatabaseBusyError)  # what a caller may retry later
     stored = records.get_evaluation(db, ev.id)
     assert stored.version == ev.version
     assert stored.findings["values"] == {}
@@ -143,6 +145,7 @@ def test_main_window_under_a_long_lock_says_not_saved_then_saves(
     try:
         window.open_evaluation(ev, records.get_patient(db, ev.patient_id))
         assert window.page.view is not None
+        settle(qtbot, window)  # the open's access event written, as a moment later in use
         field = window.page.view.editor.editor("nordic_force", "left").focus_widgets()[0]
         assert isinstance(field, QLineEdit)
         with sqlite_lock(db_file, "EXCLUSIVE"):
@@ -160,3 +163,39 @@ def test_main_window_under_a_long_lock_says_not_saved_then_saves(
         assert stored == {"nordic_force": {"left": 312}}
     finally:
         window.close()
+
+
+def test_an_access_event_that_meets_a_long_lock_is_retried_without_a_dialog(
+    qtbot, db_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An open's access event is written once the window is idle; if another workstation
+    holds the file then, the clinician gets no dialog in the middle of the typing, and the
+    event is written by a retry once the file is free."""
+    from PySide6.QtWidgets import QApplication
+
+    from clinic_app.ui import access_log
+    from clinic_app.ui.main_window import MainWindow
+
+    monkeypatch.setattr(access_log, "ACCESS_RETRY_MS", 300)
+    db = open_database(f"sqlite:///{db_file}", backup=False, busy_timeout=0.2)
+    form = small_form()
+    clinician = records.save_clinician(db, records.ClinicianInfo(name=USER), user=USER)
+    ev = seed_records(db, form)
+    window = MainWindow(db, form, clinician)
+    qtbot.addWidget(window)
+    window.show()
+
+    def opened() -> list[int]:
+        return [e.entity_id for e in records.access_log(db, actions=["open"])]
+
+    try:
+        with sqlite_lock(db_file, "EXCLUSIVE"):
+            window.open_evaluation(ev, records.get_patient(db, ev.patient_id))
+            assert window.context.is_idle_waiting()
+            qtbot.waitUntil(lambda: not window.context.is_idle_waiting())  # the write started
+            qtbot.wait(1500)  # it failed (0.2 s busy timeout) and was retried, more than once
+            assert QApplication.activeModalWidget() is None
+        qtbot.waitUntil(lambda: opened() == [ev.id], timeout=5000)
+    finally:
+        window.close()
+        db.close()
