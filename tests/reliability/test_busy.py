@@ -122,6 +122,19 @@ def test_autosave_under_a_long_lock_tells_the_user_and_keeps_the_text(
 
 @pytest.mark.slow
 @pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")
+def _window_with_a_draft(qtbot, db: Database):
+    """The real main window on ``db`` and a draft of the small form (not opened yet)."""
+    from clinic_app.ui.main_window import MainWindow
+
+    form = small_form()
+    clinician = records.save_clinician(db, records.ClinicianInfo(name=USER), user=USER)
+    ev = seed_records(db, form)
+    window = MainWindow(db, form, clinician)
+    qtbot.addWidget(window)
+    window.show()
+    return window, ev
+
+
 def test_main_window_under_a_long_lock_says_not_saved_then_saves(
     qtbot, db: Database, db_file: Path, tmp_path: Path
 ) -> None:
@@ -129,19 +142,12 @@ def test_main_window_under_a_long_lock_says_not_saved_then_saves(
     from PySide6.QtCore import QCoreApplication, QSettings
     from PySide6.QtWidgets import QLineEdit
 
-    from clinic_app.ui.main_window import MainWindow
-
     QCoreApplication.setOrganizationName("clinic_app")
     QCoreApplication.setApplicationName("clinic_app_reliability")
     QSettings.setDefaultFormat(QSettings.Format.IniFormat)
     for scope in (QSettings.Scope.UserScope, QSettings.Scope.SystemScope):
         QSettings.setPath(QSettings.Format.IniFormat, scope, str(tmp_path / "settings"))
-    form = small_form()
-    clinician = records.save_clinician(db, records.ClinicianInfo(name=USER), user=USER)
-    ev = seed_records(db, form)
-    window = MainWindow(db, form, clinician)
-    qtbot.addWidget(window)
-    window.show()
+    window, ev = _window_with_a_draft(qtbot, db)
     try:
         window.open_evaluation(ev, records.get_patient(db, ev.patient_id))
         assert window.page.view is not None
@@ -174,16 +180,10 @@ def test_an_access_event_that_meets_a_long_lock_is_retried_without_a_dialog(
     from PySide6.QtWidgets import QApplication
 
     from clinic_app.ui import access_log
-    from clinic_app.ui.main_window import MainWindow
 
     monkeypatch.setattr(access_log, "ACCESS_RETRY_MS", 300)
     db = open_database(f"sqlite:///{db_file}", backup=False, busy_timeout=0.2)
-    form = small_form()
-    clinician = records.save_clinician(db, records.ClinicianInfo(name=USER), user=USER)
-    ev = seed_records(db, form)
-    window = MainWindow(db, form, clinician)
-    qtbot.addWidget(window)
-    window.show()
+    window, ev = _window_with_a_draft(qtbot, db)
 
     def opened() -> list[int]:
         return [e.entity_id for e in records.access_log(db, actions=["open"])]
