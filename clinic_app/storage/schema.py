@@ -30,10 +30,19 @@ def _normal(sql: str | None) -> str:
     return re.sub(r"\s+", " ", sql or "").strip()
 
 
+# ANALYZE's query-planner statistics (sqlite_stat1, sqlite_stat4): made by SQLite itself, never by
+# anyone's CREATE (a name starting "sqlite_" is refused), and no record is kept in them.
+_SQLITE_STATISTICS = re.compile(r"sqlite_stat[1-4]")
+
+
 def objects(conn: sqlite3.Connection) -> dict[str, tuple[str, str, str]]:
     """name -> (type, table, normalised SQL) of every schema object."""
     rows = conn.execute("SELECT type, name, tbl_name, sql FROM sqlite_master").fetchall()
-    return {str(name): (str(kind), str(table), _normal(sql)) for kind, name, table, sql in rows}
+    return {
+        str(name): (str(kind), str(table), _normal(sql))
+        for kind, name, table, sql in rows
+        if not _SQLITE_STATISTICS.fullmatch(str(name))
+    }
 
 
 def expected(revision: str) -> dict[str, tuple[str, str, str]]:
