@@ -109,15 +109,9 @@ def register(sub: Any) -> None:
 
 def _exported(db: Database, patient_ids: Sequence[int]) -> None:
     """The access log: each patient's record was exported by the command line (one commit)."""
-    from clinic_app.interop.patient_import import one_transaction
-    from clinic_app.storage.records import log_access
+    from clinic_app.storage.records import log_accesses
 
-    if not patient_ids:
-        return
-    actor = _actor()
-    with one_transaction(db) as tx:
-        for patient_id in dict.fromkeys(patient_ids):
-            log_access(tx, actor=actor, action="export", entity="patient", entity_id=patient_id)
+    log_accesses(db, actor=_actor(), action="export", entity="patient", entity_ids=patient_ids)
 
 
 def _check_revision(db: Database) -> None:

@@ -191,12 +191,10 @@ def _actor() -> str:
 
 
 def _viewed(db: Database, patient_ids: Sequence[int]) -> None:
-    """The access log: each listed patient's record was read by the command line."""
-    from clinic_app.storage.records import log_access
+    """The access log: each listed patient's record was read by the command line (one commit)."""
+    from clinic_app.storage.records import log_accesses
 
-    actor = _actor()
-    for patient_id in dict.fromkeys(patient_ids):
-        log_access(db, actor=actor, action="view", entity="patient", entity_id=patient_id)
+    log_accesses(db, actor=_actor(), action="view", entity="patient", entity_ids=patient_ids)
 
 
 def _patients(db: Database, args: argparse.Namespace) -> tuple[list[dict[str, Any]], list[int]]:

@@ -347,8 +347,9 @@ def audit_hash(event: m.AuditEvent, prev: str) -> str:
     )
 
 
-def chain_audit(session: Session, event: m.AuditEvent) -> None:
-    """Link a new audit event to the last one (call inside its write transaction)."""
+def chain_audit(session: Session, *events: m.AuditEvent) -> None:
+    """Link new audit events, in the order given, to the last one and to each other (call
+    inside their write transaction, then add them in the same order)."""
     # Row locks first (flush the transaction's pending changes), the chain's lock last: a writer
     # holding the chain lock never waits for a row another writer holds (no deadlock).
     session.flush()
@@ -356,8 +357,9 @@ def chain_audit(session: Session, event: m.AuditEvent) -> None:
     if bind.dialect.name == "postgresql":
         session.execute(text(f"SELECT pg_advisory_xact_lock({_AUDIT_LOCK})"))
     prev = session.scalar(select(m.AuditEvent.hash).order_by(m.AuditEvent.id.desc()).limit(1))
-    event.prev_hash = prev or GENESIS
-    event.hash = audit_hash(event, event.prev_hash)
+    for event in events:
+        event.prev_hash = prev or GENESIS
+        event.hash = prev = audit_hash(event, event.prev_hash)
 
 
 # -------------------------------------------------------------------------------- verification

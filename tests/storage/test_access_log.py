@@ -287,3 +287,46 @@ def test_every_action_the_records_write_can_be_filtered_on() -> None:
     written.discard("")
     assert written
     assert written - set(ACCESS_ACTIONS) - set(CHANGE_ACTIONS) == set()
+
+
+def _patient_events(db: Database) -> list[tuple[str, str, int]]:
+    entries = reversed(r.access_log(db, actions=r.ACCESS_ACTIONS))
+    return [(e.actor, e.action, e.entity_id) for e in entries]
+
+
+def test_many_accesses_are_one_event_each_in_order_and_chained(
+    db: Database, clinic: dict[str, int]
+) -> None:
+    extra = [_patient(db, "P", f"N{n}", f"M-{n}").id for n in range(1200)]  # > one id chunk
+    ids = [clinic["wang"], *extra, clinic["eva"], clinic["wang"]]  # a repeat counts once
+    count = r.log_accesses(db, actor="bob", action="export", entity="patient", entity_ids=ids)
+    assert count == len(extra) + 2
+    assert _patient_events(db) == [("bob", "export", i) for i in dict.fromkeys(ids)]
+    assert r.verify_database(db) == []  # the chain runs through every new event
+    with db.engine.connect() as conn:
+        rows = conn.execute(
+            sa.text("SELECT prev_hash, hash FROM audit_event ORDER BY id DESC LIMIT 1202")
+        ).all()
+    assert all(newer.prev_hash == older.hash for newer, older in zip(rows, rows[1:], strict=False))
+    assert len({row.hash for row in rows}) == len(rows)
+
+
+def test_many_accesses_with_one_missing_record_write_nothing(
+    db: Database, clinic: dict[str, int]
+) -> None:
+    before = r.access_log(db)
+    with pytest.raises(NotFoundError, match="patient 424242 does not exist"):
+        r.log_accesses(
+            db,
+            actor="bob",
+            action="export",
+            entity="patient",
+            entity_ids=[clinic["eva"], 424242, clinic["wang"]],
+        )
+    with pytest.raises(StorageError, match="access entity id: -1"):
+        r.log_accesses(
+            db, actor="bob", action="view", entity="patient", entity_ids=[clinic["eva"], -1]
+        )
+    assert r.access_log(db) == before
+    assert r.log_accesses(db, actor="bob", action="view", entity="patient", entity_ids=[]) == 0
+    assert r.access_log(db) == before

@@ -29,6 +29,7 @@ from clinic_app.storage.records.access import (
     AccessEntry,
     access_log,
     log_access,
+    log_accesses,
     write_access_csv,
 )
 from clinic_app.storage.records.audit import audit_events
@@ -150,6 +151,7 @@ __all__ = [
     "AccessEntry",
     "access_log",
     "log_access",
+    "log_accesses",
     "write_access_csv",
     "Addendum",
     "AuditEntry",

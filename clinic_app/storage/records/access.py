@@ -1,7 +1,7 @@
 """The access log: who looked at, opened, exported, printed or previewed which record, and who
 signed in, out, locked or unlocked (issue 14).
 
-Every access is an ``audit_event`` row written by ``_common.write_audit``: append-only (the
+Every access is an ``audit_event`` row written by ``_common.write_audits``: append-only (the
 triggers of 0001/0004 refuse UPDATE and DELETE) and in the one hash chain ``verify`` checks, so a
 removed or altered access shows as a broken chain. Access events carry no digests (nothing
 changed). :func:`access_log` reads them back together with the change events (create, update,
@@ -25,8 +25,8 @@ from sqlalchemy.orm import aliased
 
 from clinic_app import private
 from clinic_app.storage import models as m
-from clinic_app.storage.errors import StorageError
-from clinic_app.storage.records._common import get_row, require_user, write_audit
+from clinic_app.storage.errors import NotFoundError, StorageError
+from clinic_app.storage.records._common import require_user, write_audits
 
 if TYPE_CHECKING:
     from clinic_app.storage.database import Database
@@ -82,6 +82,23 @@ def log_access(db: Database, *, actor: str, action: str, entity: str, entity_id:
     Raises StorageError naming an unknown action or entity, an action that does not fit the
     entity (a patient is viewed, a clinician signs in), or a record that does not exist.
     """
+    log_accesses(db, actor=actor, action=action, entity=entity, entity_ids=(entity_id,))
+
+
+# ids checked for existence per query: well under SQLite's oldest limit of 999 parameters
+_ID_CHUNK = 500
+
+
+def log_accesses(
+    db: Database, *, actor: str, action: str, entity: str, entity_ids: Sequence[int]
+) -> int:
+    """Record that ``actor`` did ``action`` to each record of ``entity_ids`` (an export or a
+    listing of many patients): one event per distinct record, in the order given, all in one
+    transaction, so either every event is written or none. Returns the number written.
+
+    Raises StorageError as :func:`log_access` does; one record that does not exist names it,
+    and then nothing is written.
+    """
     actor = require_user(actor)
     if action not in ACCESS_ACTIONS:
         raise StorageError(f"access action: {action!r} is not one of {', '.join(ACCESS_ACTIONS)}")
@@ -91,15 +108,27 @@ def log_access(db: Database, *, actor: str, action: str, entity: str, entity_id:
     if session_action != (entity == "clinician"):
         expected = "clinician" if session_action else "patient or evaluation"
         raise StorageError(f"access action {action!r} is about a {expected}, not a {entity}")
-    if isinstance(entity_id, bool) or not isinstance(entity_id, int) or entity_id < 0:
-        raise StorageError(f"access entity id: {entity_id!r} is not a record number")
+    for entity_id in entity_ids:
+        if isinstance(entity_id, bool) or not isinstance(entity_id, int) or entity_id < 0:
+            raise StorageError(f"access entity id: {entity_id!r} is not a record number")
+    ids = list(dict.fromkeys(entity_ids))
+    if not ids:
+        return 0
     model: Any = {"patient": m.Patient, "evaluation": m.Evaluation, "clinician": m.Clinician}[
         entity
     ]
+    # a failed sign-in under a name no clinician has is recorded against id 0
+    wanted = [i for i in ids if not (i == 0 and action == "sign_in_failed")]
     with db.writing() as s:
-        if not (entity_id == 0 and action == "sign_in_failed"):
-            get_row(s, model, entity, entity_id)
-        write_audit(s, actor, entity, entity_id, action, None, None)
+        found: set[int] = set()
+        for start in range(0, len(wanted), _ID_CHUNK):
+            chunk = wanted[start : start + _ID_CHUNK]
+            found.update(s.scalars(select(model.id).where(model.id.in_(chunk))))
+        missing = next((i for i in wanted if i not in found), None)
+        if missing is not None:
+            raise NotFoundError(entity, missing)
+        write_audits(s, actor, entity, ids, action)
+    return len(ids)
 
 
 def _day_start(day: date) -> datetime:
