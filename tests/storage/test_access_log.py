@@ -158,6 +158,8 @@ def test_a_login_finds_the_events_recorded_under_the_clinicians_name(
         ({"action": "sign_in"}, "about a clinician, not a patient"),
         ({"entity_id": -1}, "access entity id: -1 is not a record number"),
         ({"entity_id": True}, "access entity id: True"),
+        ({"entity_id": 2**31}, "access entity id: 2147483648 is not a record number"),
+        ({"entity_id": 2**70}, "access entity id: 1180591620717411303424"),
         ({"actor": "  "}, "a user name is needed"),
         ({"actor": "bob\x00"}, "control character"),
     ],

@@ -85,6 +85,9 @@ def log_access(db: Database, *, actor: str, action: str, entity: str, entity_id:
     log_accesses(db, actor=actor, action=action, entity=entity, entity_ids=(entity_id,))
 
 
+# the ids are INTEGER columns: 32 bits on PostgreSQL (a larger number is no record, and SQLite
+# would raise OverflowError past 64 bits)
+_LARGEST_ID = 2**31 - 1
 # ids checked for existence per query: well under SQLite's oldest limit of 999 parameters
 _ID_CHUNK = 500
 
@@ -109,7 +112,11 @@ def log_accesses(
         expected = "clinician" if session_action else "patient or evaluation"
         raise StorageError(f"access action {action!r} is about a {expected}, not a {entity}")
     for entity_id in entity_ids:
-        if isinstance(entity_id, bool) or not isinstance(entity_id, int) or entity_id < 0:
+        if (
+            isinstance(entity_id, bool)
+            or not isinstance(entity_id, int)
+            or not 0 <= entity_id <= _LARGEST_ID
+        ):
             raise StorageError(f"access entity id: {entity_id!r} is not a record number")
     ids = list(dict.fromkeys(entity_ids))
     if not ids:
