@@ -581,6 +581,7 @@ def _decor(data: ReportData) -> layout.PageDecor:
         header_left=data.clinic.name,
         header_right=f"Clinician report · {p.name}",
         watermark=None if _state(data) == "signed" else _state(data),
+        keep=(_state(data),),
     )
 
 

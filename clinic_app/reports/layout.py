@@ -198,22 +198,152 @@ def letterhead(clinic: ClinicInfo, styles: Styles, width: float) -> Table:
 
 @dataclass(frozen=True)
 class PageDecor:
-    """What every page carries: footer text, the watermark, a running header after page 1."""
+    """What every page carries: footer text, the watermark, a running header after page 1.
+
+    ``footer_left`` and ``header_right`` are parts joined by " · ": a line breaks between parts.
+    """
 
     footer_left: str
     header_right: str
     watermark: str | None = None
     header_left: str = ""
+    keep: tuple[str, ...] = ()
+    """Parts never shortened (the status): only a name too long for the lines is cut."""
     side_margin: float = MARGIN
     """Left and right margin: the header and footer rules span the text width."""
     header_at: float = MARGIN - 6 * mm
     """From the top edge down to the running header's baseline (pages 2 on)."""
     footer_at: float = MARGIN - 9 * mm
-    """From the bottom edge up to the footer's baseline; its rule is 4 mm higher."""
+    """From the bottom edge up to the footer's baseline; its rule is 4 mm higher. Two lines of
+    header or footer sit half a line either side of these baselines."""
+
+
+SEP = " · "
+MAX_LINES = 2
+"""Lines the header or the footer may take: two fit between the page edge and the body."""
+GAP = 12.0
+FOOT_SIZE = 7.5
+HEAD_SIZE = 8.0
+Line = tuple[str, str]
+"""One line of page furniture: the text at its left edge and the text at its right edge."""
+
+
+def _parts(text: str) -> list[str]:
+    return [p for p in text.split(SEP) if p]
+
+
+def _width(parts: list[str], font: str, size: float) -> float:
+    return fonts.string_width(SEP.join(parts), font, size) if parts else 0.0
+
+
+def _splits(n: int, lines: int) -> list[list[int]]:
+    """Every way to cut ``n`` parts into ``lines`` runs in order (as the cut positions)."""
+    if lines == 1:
+        return [[]]
+    return [[i, *(i + c for c in rest)] for i in range(1, n) for rest in _splits(n - i, lines - 1)]
+
+
+def _flow(parts: list[str], font: str, size: float, rooms: list[float]) -> list[list[str]] | None:
+    """``parts`` on ``len(rooms)`` lines (line i at most ``rooms[i]`` wide), the longest line
+    as short as it can be; None when they do not fit. Few parts: every break is tried."""
+    best: tuple[float, list[list[str]]] | None = None
+    for cuts in _splits(len(parts), len(rooms)) if len(parts) >= len(rooms) else []:
+        bounds = [0, *cuts, len(parts)]
+        runs = [parts[a:b] for a, b in zip(bounds, bounds[1:], strict=False)]
+        widths = [_width(run, font, size) for run in runs]
+        fits = all(w <= room for w, room in zip(widths, rooms, strict=True))
+        if fits and (best is None or max(widths) < best[0]):
+            best = (max(widths), runs)
+    return best[1] if best is not None else None
+
+
+def _shorten(
+    parts: list[str], keep: tuple[str, ...], faces: list[str], size: float, room: float
+) -> bool:
+    """Cut the widest part not in ``keep`` (part i in font ``faces[i]``): first to ``room``, then
+    by a sixth of its width at a time. False when nothing is left to cut."""
+    cuttable = [i for i, p in enumerate(parts) if p not in keep and p.rstrip(CUT)]
+    if not cuttable:
+        return False
+    i = max(cuttable, key=lambda j: fonts.string_width(parts[j], faces[j], size))
+    wide = fonts.string_width(parts[i], faces[i], size)
+    parts[i] = fit_text(parts[i], faces[i], size, min(room, wide * 5 / 6))
+    return True
+
+
+def footer_lines(
+    parts: tuple[str, ...] | list[str],
+    label: str,
+    width: float,
+    *,
+    keep: tuple[str, ...] = (),
+    size: float = FOOT_SIZE,
+) -> list[Line]:
+    """The footer: ``parts`` on one line, else on up to ``MAX_LINES``, ``label`` (the page
+    number) at the right of the last; a part is cut with "…" only when they cannot fit, the
+    widest first and the ones in ``keep`` last."""
+    font = fonts.SANS
+    parts = list(parts)
+    faces = [font] * len(parts)
+    label_room = width - fonts.string_width(label, font, size) - GAP
+    while True:
+        for n in range(1, MAX_LINES + 1):
+            runs = _flow(parts, font, size, [width] * (n - 1) + [label_room])
+            if runs is not None:
+                return [(SEP.join(run), "") for run in runs[:-1]] + [(SEP.join(runs[-1]), label)]
+        if not _shorten(parts, keep, faces, size, width) and not _shorten(
+            parts, (), faces, size, width
+        ):
+            return [(SEP.join(parts), label)]
+
+
+def _header_fit(left: str, parts: list[str], width: float, size: float) -> list[Line] | None:
+    """``left`` and ``parts`` on one line, else on two: ``left`` and the first parts that fit
+    beside it, the rest below at the right, the longer line as short as it can be."""
+    font = fonts.SANS
+    left_w = fonts.string_width(left, fonts.SANS_BOLD, size)
+
+    def beside(k: int) -> float:
+        return left_w + (GAP if left else 0.0) + _width(parts[:k], font, size) if k else left_w
+
+    if beside(len(parts)) <= width:
+        return [(left, SEP.join(parts))]
+    options = [
+        (max(beside(k), _width(parts[k:], font, size)), k)
+        for k in range(len(parts))
+        if beside(k) <= width and _width(parts[k:], font, size) <= width
+    ]
+    if not options:
+        return None
+    k = min(options)[1]
+    return [(left, SEP.join(parts[:k])), ("", SEP.join(parts[k:]))]
+
+
+def header_lines(
+    left: str,
+    parts: tuple[str, ...] | list[str],
+    width: float,
+    *,
+    keep: tuple[str, ...] = (),
+    size: float = HEAD_SIZE,
+) -> list[Line]:
+    """The running header: ``left`` (the clinic, bold) and ``parts`` (the document, whose it is,
+    its status) at the right, on one line or two; cut as in :func:`footer_lines`."""
+    items = [left, *parts]
+    faces = [fonts.SANS_BOLD] + [fonts.SANS] * len(parts)
+    while True:
+        lines = _header_fit(items[0], items[1:], width, size)
+        if lines is not None:
+            return lines
+        if not _shorten(items, keep, faces, size, width) and not _shorten(
+            items, (), faces, size, width
+        ):
+            return [(items[0], SEP.join(items[1:]))]
 
 
 def canvas_maker(decor: PageDecor) -> Callable[..., Canvas]:
     """A Canvas class that defers page decoration to the end, so the total page count is known."""
+    lines: dict[tuple[float, int], tuple[list[Line], list[Line]]] = {}
 
     class DecoratedCanvas(Canvas):  # type: ignore[misc]
         def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -236,26 +366,40 @@ def canvas_maker(decor: PageDecor) -> Callable[..., Canvas]:
             w, h = self._pagesize
             side = decor.side_margin
             usable = w - 2 * side
+            if (usable, total) not in lines:  # laid out once, with room for the widest number
+                widest = f"Page {total} of {total}"
+                lines[usable, total] = (
+                    footer_lines(_parts(decor.footer_left), widest, usable, keep=decor.keep),
+                    header_lines(
+                        decor.header_left, _parts(decor.header_right), usable, keep=decor.keep
+                    ),
+                )
+            foot, head = lines[usable, total]
+            foot = [*foot[:-1], (foot[-1][0], f"Page {number} of {total}")]
             self.saveState()
             self.setStrokeColor(RULE)
             self.setLineWidth(0.6)
-            foot = decor.footer_at
-            self.line(side, foot + 4 * mm, w - side, foot + 4 * mm)
             self.setFillColor(MUTED)
-            label = f"Page {number} of {total}"
-            self.setFont(fonts.SANS, 7.5)
-            self.drawRightString(w - side, foot, label)
-            room = usable - fonts.string_width(label, fonts.SANS, 7.5) - 12
-            footer = fit_text(decor.footer_left, fonts.SANS, 7.5, room)
-            fonts.draw_string(self, side, foot, footer, fonts.SANS, 7.5)
+            # two lines sit half a line lower and higher than one, the rule closer above them
+            lead = FOOT_SIZE * 1.2
+            y = decor.footer_at - (len(foot) - 1) * lead / 2
+            top = y + (len(foot) - 1) * lead
+            rise = 4 * mm if len(foot) == 1 else 3.5 * mm
+            self.line(side, top + rise, w - side, top + rise)
+            for i, (left, right) in enumerate(foot):
+                at = top - i * lead
+                fonts.draw_string(self, side, at, left, fonts.SANS, FOOT_SIZE)
+                right_w = fonts.string_width(right, fonts.SANS, FOOT_SIZE)
+                fonts.draw_string(self, w - side - right_w, at, right, fonts.SANS, FOOT_SIZE)
             if number > 1:
-                y = h - decor.header_at
-                left = fit_text(decor.header_left, fonts.SANS_BOLD, 8, usable * 0.45)
-                fonts.draw_string(self, side, y, left, fonts.SANS_BOLD, 8)
-                right = fit_text(decor.header_right, fonts.SANS, 8, usable * 0.5)
-                right_w = fonts.string_width(right, fonts.SANS, 8)
-                fonts.draw_string(self, w - side - right_w, y, right, fonts.SANS, 8)
-                self.line(side, y - 2 * mm, w - side, y - 2 * mm)
+                lead = HEAD_SIZE * 1.2
+                y = h - decor.header_at + (len(head) - 1) * lead / 2
+                for left, right in head:
+                    fonts.draw_string(self, side, y, left, fonts.SANS_BOLD, HEAD_SIZE)
+                    right_w = fonts.string_width(right, fonts.SANS, HEAD_SIZE)
+                    fonts.draw_string(self, w - side - right_w, y, right, fonts.SANS, HEAD_SIZE)
+                    y -= lead
+                self.line(side, y + lead - 2 * mm, w - side, y + lead - 2 * mm)
             self.restoreState()
 
     return DecoratedCanvas
@@ -265,9 +409,14 @@ def fit_text(text: str, font: str, size: float, width: float) -> str:
     """``text`` shortened with an ellipsis so it fits ``width`` points on one line."""
     if fonts.string_width(text, font, size) <= width:
         return text
-    while text and fonts.string_width(text + "…", font, size) > width:
-        text = text[:-1]
-    return text.rstrip() + "…"
+    low, high = 0, len(text)  # the longest start that fits with the mark: a binary search
+    while low < high:
+        mid = (low + high + 1) // 2
+        if fonts.string_width(text[:mid] + "…", font, size) <= width:
+            low = mid
+        else:
+            high = mid - 1
+    return text[:low].rstrip() + "…"
 
 
 def draw_watermark(canvas: Canvas, text: str) -> None:

@@ -356,6 +356,7 @@ def decor(rd: ReportData, title: str, extra: str | None = None) -> layout.PageDe
         header_left=rd.clinic.name,
         header_right=f"{title} · {p.name}" + (f" · {extra}" if extra else ""),
         watermark=None if state == "signed" else state,
+        keep=(extra, state) if extra else (state,),
     )
 
 
