@@ -48,6 +48,7 @@ from sqlalchemy import func, select, text
 from clinic_app import private
 from clinic_app.storage import models as m
 from clinic_app.storage.errors import StorageError
+from clinic_app.storage.kept_rows import BY_0006, kept_row_problems
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -463,64 +464,6 @@ def audit_problems(session: Session) -> list[str]:
     return problems
 
 
-# Episode-of-care rows carry no seal: the audit trail (hash-chained) vouches for them instead.
-# Every write of one left an event whose after_digest is the row as written; a goal's status
-# history has one row per "status" event. Episodes are checked only where the app wrote them:
-# made in bulk (storage.synthetic) they have no event; made by the 0006 upgrade they may share
-# an id with the events of episodes a downgrade to 0005 removed (tests/data/clinic-0005.db). An
-# episode with records cannot be deleted or renumbered (0008). A row missing is not reported:
-# downgrading below 0006 removes plans and goals and leaves their events.
-_AUDITED = ("episode", "plan_of_care", "goal")
-BY_0006 = "migration 0006"
-
-
-def kept_row_problems(session: Session, limit: int = 10) -> list[str]:
-    """Episodes, plans of care, goals and goal statuses that no longer match the audit trail:
-    changed or added outside the app (behind a dropped lock, say)."""
-    from clinic_app.storage.records._common import digest, row_state
-
-    last: dict[tuple[str, int], str | None] = {}
-    statuses: dict[int, int] = {}
-    events = session.execute(
-        select(m.AuditEvent.entity, m.AuditEvent.entity_id, m.AuditEvent.action)
-        .add_columns(m.AuditEvent.after_digest)
-        .where(m.AuditEvent.entity.in_(_AUDITED))
-        .order_by(m.AuditEvent.id)
-    )
-    for entity, entity_id, action, after in events:
-        last[(entity, entity_id)] = after
-        if entity == "goal" and action == "create":  # an id a downgrade freed may be reused
-            statuses[entity_id] = 0
-        elif entity == "goal" and action == "status":
-            statuses[entity_id] = statuses.get(entity_id, 0) + 1
-    problems: list[str] = []
-    rows: list[m.Episode | m.PlanOfCare | m.Goal] = [
-        *session.scalars(select(m.Episode).order_by(m.Episode.id)),
-        *session.scalars(select(m.PlanOfCare).order_by(m.PlanOfCare.id)),
-        *session.scalars(select(m.Goal).order_by(m.Goal.id)),
-    ]
-    for row in rows:
-        table = row.__tablename__
-        expected = last.pop((table, row.id), None)
-        if isinstance(row, m.Episode) and (expected is None or row.created_by == BY_0006):
-            continue
-        if expected is None:
-            problems.append(f"{table} {row.id} is not in the audit trail")
-        elif digest(row_state(row)) != expected:
-            problems.append(f"{table} {row.id} was changed outside the app")
-    counted = session.execute(
-        select(m.GoalStatus.goal_id, func.count()).group_by(m.GoalStatus.goal_id)
-    ).all()
-    history = {int(goal_id): int(count) for goal_id, count in counted}
-    for goal_id in sorted(set(history) | set(statuses)):
-        if history.get(goal_id, 0) != statuses.get(goal_id, 0):
-            problems.append(
-                f"goal {goal_id}: {history.get(goal_id, 0)} statuses kept, "
-                f"the audit trail records {statuses.get(goal_id, 0)}"
-            )
-    return problems[:limit]
-
-
 def last_audit(session: Session) -> tuple[int, str]:
     """(number of audit events, hash of the last one): the state mirrored outside the file."""
     count = session.scalar(select(func.count()).select_from(m.AuditEvent)) or 0
@@ -633,9 +576,11 @@ def verify_file(path: Path) -> list[Broken]:
 
 
 __all__ = [
+    "BY_0006",
     "Broken",
     "installation_key",
     "installation_public_key",
+    "kept_row_problems",
     "seal_problems",
     "trusted_keys",
     "verify_database",
