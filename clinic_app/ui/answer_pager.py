@@ -7,6 +7,11 @@ to confirm, Backspace to go back, "item 3 of 20". A PSFS item asks for the activ
 patient's own words first (checked as the stored answers are), then its rating. A later PSFS of
 an episode starts from the baseline's activities (``core.psfs_carry``): each is put in, marked
 as carried, with no score; the patient rates it, rewords it, or drops it ("Not this one").
+
+On a short window (a small laptop at 150 %, a tablet: about 500 px high) the title row and the
+buttons stay put and the instructions, question and answers scroll between them, so no word is
+ever cut and the buttons are always in reach; where the roomy spacing and 64 px buttons do not
+fit, tighter spacing and 48 px buttons are tried first, so that scrolling is rarely needed.
 """
 
 from __future__ import annotations
@@ -14,14 +19,18 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QFont, QKeyEvent
+from PySide6.QtGui import QFont, QKeyEvent, QResizeEvent
 from PySide6.QtWidgets import (
+    QFrame,
     QGridLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
+    QScrollArea,
+    QStyle,
     QVBoxLayout,
     QWidget,
 )
@@ -34,15 +43,30 @@ from clinic_app.core.scoring import ACTIVITY_MAX, _bad_text
 
 PATIENT_PT = 22  # the patient's type size (the brief: at least 20 pt)
 BUTTON_MIN_HEIGHT = 64  # a finger's tap (about 1 cm and more)
+COMPACT_BUTTON_HEIGHT = 48  # still more than 1 cm at 96 dpi, on a short window
 STYLE = """
 QPushButton[answer="true"] { text-align: left; padding: 6px 18px; }
+QPushButton[scale="true"] { padding: 6px 4px; }
 QPushButton:checked { background: #1f5fa8; color: white; border: 2px solid #123d6e; }
 """
+HINTS = (  # the activity field's hint, the longest that fits the field's width
+    "Type the activity in your own words, then press Enter",
+    "Type the activity in your own words",
+    "Type the activity",
+)
 DIGIT_WINDOW_MS = 900  # "1" then "0" within this is 10 (a 0-10 rating)
 
 
 def _text(texts: Mapping[str, str], language: str) -> str:
     return texts.get(language) or next(iter(texts.values()))
+
+
+class _QuestionArea(QScrollArea):
+    """The scrolling part of the pager: it scrolls with the wheel, a finger or its bar, and
+    leaves the keys (arrows, Page Up/Down) to the pager, whose keys choose the answers."""
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        event.ignore()
 
 
 class AnswerPager(QWidget):
@@ -99,10 +123,12 @@ class AnswerPager(QWidget):
         self.setFont(font)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setStyleSheet(STYLE)
+        self._base_pt = point_size
+        self.compact = False
         outer = QVBoxLayout(self)
-        outer.setContentsMargins(40, 24, 40, 24)
-        outer.setSpacing(12)
+        self._outer = outer
         top = QHBoxLayout()
+        self._top = top
         self.title = QLabel(questionnaire.title, self)
         self.title.setObjectName("pagerTitle")
         self.progress = QLabel("", self)
@@ -110,54 +136,67 @@ class AnswerPager(QWidget):
         top.addWidget(self.title, 1)
         top.addWidget(self.progress)
         outer.addLayout(top)
-        self.instructions = QLabel(_text(questionnaire.instructions, self.language), self)
+        self.area = _QuestionArea(self)
+        self.area.setObjectName("pagerArea")
+        self.area.setFrameShape(QFrame.Shape.NoFrame)
+        self.area.setWidgetResizable(True)
+        self.area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.area.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.body = QWidget(self.area)
+        self.body.setObjectName("pagerBody")
+        self.area.setWidget(self.body)
+        body = QVBoxLayout(self.body)
+        body.setContentsMargins(0, 0, 0, 0)
+        self._body = body
+        self.instructions = QLabel(_text(questionnaire.instructions, self.language), self.body)
         self.instructions.setWordWrap(True)
         self.instructions.setObjectName("pagerInstructions")
         small = QFont(font)
         small.setPointSize(max(point_size - 2, 9))
         self.instructions.setFont(small)
-        outer.addWidget(self.instructions)
-        self.question = QLabel("", self)
+        body.addWidget(self.instructions)
+        self.question = QLabel("", self.body)
         self.question.setObjectName("pagerQuestion")
         self.question.setWordWrap(True)
-        big = QFont(font)
-        big.setPointSize(point_size + 4)
-        big.setBold(True)
-        self.question.setFont(big)
-        outer.addWidget(self.question)
-        self.activity = QLineEdit(self)
+        self.question.setFont(self._question_font(compact=False))
+        body.addWidget(self.question)
+        self.activity = QLineEdit(self.body)
         self.activity.setObjectName("pagerActivity")
+        self.activity.setFont(font)  # (in the area, a style sheet's polish resets what it inherits)
         self.activity.setMaxLength(ACTIVITY_MAX)
-        self.activity.setPlaceholderText("Type the activity in your own words, then press Enter")
+        self.activity.setPlaceholderText(HINTS[0])
         self.activity.setAccessibleName("Activity")
-        self.activity.installEventFilter(self)  # Enter there names the activity, no more
-        outer.addWidget(self.activity)
+        self.activity.installEventFilter(self)  # Enter names the activity; resized: its hint
+        body.addWidget(self.activity)
         self.activity.textChanged.connect(self._show_carried)
-        self.carried_note = QLabel("", self)
+        self.carried_note = QLabel("", self.body)
         self.carried_note.setObjectName("pagerCarried")
         self.carried_note.setWordWrap(True)
         self.carried_note.setFont(small)
         self.carried_note.setProperty("role", "secondary")
         self.carried_note.hide()
-        outer.addWidget(self.carried_note)
-        self.error = QLabel("", self)
+        body.addWidget(self.carried_note)
+        self.error = QLabel("", self.body)
         self.error.setObjectName("pagerError")
+        self.error.setFont(font)
         self.error.setWordWrap(True)
         self.error.setStyleSheet("color: #b42318;")
         self.error.hide()
-        outer.addWidget(self.error)
-        self.grid_host = QWidget(self)
+        body.addWidget(self.error)
+        self.grid_host = QWidget(self.body)
         self.grid = QGridLayout(self.grid_host)
-        self.grid.setSpacing(8)
-        outer.addWidget(self.grid_host)
-        self.anchors = QLabel("", self)
+        self.grid.setContentsMargins(0, 0, 0, 0)
+        body.addWidget(self.grid_host)
+        self.anchors = QLabel("", self.body)
         self.anchors.setObjectName("pagerAnchors")
         self.anchors.setWordWrap(True)
         self.anchors.setFont(small)
-        outer.addWidget(self.anchors)
+        body.addWidget(self.anchors)
         self.buttons: list[QPushButton] = []
-        outer.addStretch(1)
+        body.addStretch(1)
+        outer.addWidget(self.area, 1)
         nav = QHBoxLayout()
+        self._nav = nav
         self.back_button = QPushButton("← Back", self)
         self.back_button.setObjectName("pagerBack")
         self.back_button.setMinimumHeight(BUTTON_MIN_HEIGHT)
@@ -183,7 +222,62 @@ class AnswerPager(QWidget):
         nav.addWidget(self.no_more_button)
         nav.addWidget(self.stop_button)
         outer.addLayout(nav)
+        self._set_density(compact=False)
         self.show_item(0)
+
+    # -- a short window -----------------------------------------------------------------------
+
+    def _button_height(self) -> int:
+        return COMPACT_BUTTON_HEIGHT if self.compact else BUTTON_MIN_HEIGHT
+
+    def _question_font(self, *, compact: bool) -> QFont:
+        big = QFont(self.font())
+        big.setPointSize(self._base_pt + (1 if compact else 4))
+        big.setBold(True)
+        return big
+
+    def _set_density(self, *, compact: bool) -> None:
+        """Roomy spacing, 64 px buttons and the question 4 pt larger than the answers, or, on a
+        short window, tighter ones (the question then set apart by its weight)."""
+        self.compact = compact
+        self.question.setFont(self._question_font(compact=compact))
+        self._outer.setContentsMargins(*((24, 8, 24, 8) if compact else (40, 24, 40, 24)))
+        self._outer.setSpacing(6 if compact else 12)
+        self._body.setSpacing(6 if compact else 12)
+        self.grid.setSpacing(4 if compact else 8)
+        height = self._button_height()
+        nav = (self.back_button, self.drop_button, self.no_more_button, self.stop_button)
+        for b in (*nav, *self.buttons):
+            b.setMinimumHeight(height)
+
+    def _roomy_height(self, width: int) -> int:
+        """The height the current item needs at ``width`` with the roomy spacing."""
+        was = self.compact
+        if was:
+            self._set_density(compact=False)
+        m = self._outer.contentsMargins()
+        inner = width - m.left() - m.right()
+        body = self._body
+        needed = body.heightForWidth(inner) if body.hasHeightForWidth() else -1
+        parts = (self._top.sizeHint().height(), needed, self._nav.sizeHint().height())
+        total = m.top() + m.bottom() + sum(parts) + 2 * self._outer.spacing()
+        if was:
+            self._set_density(compact=True)
+        return total
+
+    def _fit_density(self, width: int, height: int) -> None:
+        compact = self._roomy_height(width) > height
+        if compact != self.compact:
+            self._set_density(compact=compact)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        self._fit_density(event.size().width(), event.size().height())
+        super().resizeEvent(event)
+
+    def _fit_width(self) -> None:
+        """The area does not scroll sideways: it is as wide as its widest line needs."""
+        bar = self.area.verticalScrollBar().sizeHint().width()
+        self.area.setMinimumWidth(self.body.minimumSizeHint().width() + bar)
 
     # -- what is shown ------------------------------------------------------------------------
 
@@ -240,17 +334,21 @@ class AnswerPager(QWidget):
         for n, (value, text) in enumerate(options):
             b = QPushButton(text, self.grid_host)
             b.setObjectName(f"answer_{value}")
-            b.setMinimumHeight(BUTTON_MIN_HEIGHT)
+            b.setMinimumHeight(self._button_height())
             b.setCheckable(True)
             b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
             b.setProperty("value", value)
             b.setProperty("answer", bool(item.answer.options))
+            b.setProperty("scale", not item.answer.options)  # narrow numbers: 0-10 on one row
             b.setFont(self.font())  # (a style sheet's polish would reset an inherited size)
             b.clicked.connect(lambda _c=False, v=value: self.on_answer_clicked(v))
             self.grid.addWidget(b, n // columns, n % columns)
             b.show()
             self.buttons.append(b)
         self.activity.setVisible(item.patient_activity)
+        self._fit_width()
+        self._fit_density(self.width(), self.height())
+        self.area.verticalScrollBar().setValue(0)  # each item starts at its instructions
         self.chosen = self.answers.get(item.id)
         self._mark()
         if item.patient_activity:
@@ -301,10 +399,23 @@ class AnswerPager(QWidget):
     def _mark(self) -> None:
         for b in self.buttons:
             b.setChecked(b.property("value") == self.chosen)
+            if b.isChecked():
+                self._reveal(b)
+
+    def _reveal(self, w: QWidget) -> None:
+        """Scroll the area, once laid out, so that ``w`` (an answer, the problem) shows."""
+
+        def now() -> None:
+            if shiboken6.isValid(w) and w.isVisible():
+                self.area.ensureWidgetVisible(w)
+
+        QTimer.singleShot(0, self, now)
 
     def show_problem(self, text: str | None) -> None:
         self.error.setText(text or "")
         self.error.setVisible(bool(text))
+        if text:
+            self._reveal(self.error)
 
     # -- answering ----------------------------------------------------------------------------
 
@@ -324,7 +435,18 @@ class AnswerPager(QWidget):
         self.activities[item.id] = " ".join(text.split())
         return True
 
+    def _fit_hint(self) -> None:
+        """The longest hint that the field shows whole (a narrow window would cut it)."""
+        frame = self.activity.style().pixelMetric(QStyle.PixelMetric.PM_DefaultFrameWidth)
+        room = self.activity.contentsRect().width() - 2 * frame - 4  # (Qt's 2 px each side)
+        metrics = self.activity.fontMetrics()
+        fits = [h for h in HINTS if metrics.horizontalAdvance(h) <= room]
+        self.activity.setPlaceholderText(fits[0] if fits else "")
+        self.activity.setToolTip("" if fits and fits[0] == HINTS[0] else HINTS[0])
+
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.activity and event.type() == QEvent.Type.Resize:
+            self._fit_hint()
         # QLineEdit passes Enter on to its parent after returnPressed: the pager would take
         # it as "confirm". Enter in the activity field only names the activity.
         if (

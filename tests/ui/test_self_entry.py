@@ -127,6 +127,8 @@ def hand_over(qtbot, w: MainWindow, item_id: str) -> SelfEntryWindow:
     screen = w.self_entry
     assert isinstance(screen, SelfEntryWindow)
     qtbot.waitUntil(screen.isVisible)
+    # Full screen comes a moment later; until then the pager lays out for the smaller window.
+    qtbot.waitUntil(lambda: screen.geometry() == screen.screen().geometry())
     return screen
 
 
