@@ -10,10 +10,6 @@ all of it lies inside the window, or inside a scroll area whose range reaches al
 from __future__ import annotations
 
 import functools
-import json
-import os
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
@@ -32,6 +28,7 @@ from clinic_app.core.form import load_form
 from clinic_app.core.responses import questionnaire_of
 from clinic_app.ui.screenshots import layout_problems
 from clinic_app.ui.self_entry import SelfEntryWindow
+from tests.ui.scaled import run_scaled
 
 ROOT = Path(__file__).resolve().parents[2]
 SIZES = [(800, 533), (1024, 533), (800, 500), (1024, 500)]
@@ -185,27 +182,7 @@ print(json.dumps(out))
 def _at_200() -> dict[str, object]:
     with tempfile.TemporaryDirectory(prefix="clinic_pager_") as folder:
         tmp = Path(folder)
-        screen = {"name": "s", "x": 0, "y": 0, "width": 2400, "height": 1600}
-        screen |= {"logicalDpi": 96, "logicalBaseDpi": 96, "dpr": 1}
-        (tmp / "screen.json").write_text(json.dumps({"screens": [screen]}))
-        env = {
-            **os.environ,
-            "QT_QPA_PLATFORM": f"offscreen:configfile={tmp / 'screen.json'}",
-            "QT_SCALE_FACTOR": "2",
-            "PYTHONPATH": str(ROOT),
-        }
-        done = subprocess.run(
-            [sys.executable, "-c", CHILD, str(tmp)],
-            capture_output=True,
-            text=True,
-            env=env,
-            cwd=ROOT,
-            timeout=240,
-            check=False,
-        )
-    assert done.returncode == 0, done.stderr[-3000:]
-    out: dict[str, object] = json.loads(done.stdout.strip().splitlines()[-1])
-    return out
+        return run_scaled(CHILD, [tmp], scale="2", folder=tmp, screen=(1200, 800))
 
 
 def test_nothing_is_cut_or_out_of_reach_at_200_percent() -> None:

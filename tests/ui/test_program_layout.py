@@ -12,11 +12,8 @@ a child process with ``QT_SCALE_FACTOR=2`` (a scale factor is fixed when Qt star
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import shutil
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -33,6 +30,7 @@ from clinic_app.storage import records
 from clinic_app.storage.database import Database, open_database
 from clinic_app.ui.program_editor import ProgramEditor
 from clinic_app.ui.screenshots import layout_problems
+from tests.ui.scaled import run_scaled
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = Path(os.environ.get("CLINIC_APP_TEST_SHOTS", "/tmp/program_layout"))
@@ -350,30 +348,14 @@ def test_the_home_program_fits_at_200_percent(tmp_path: Path, demo_file: Path) -
     data.mkdir()
     shutil.copyfile(demo_file, data / "demo.db")
     SHOTS.mkdir(parents=True, exist_ok=True)
-    env = {
-        **os.environ,
-        "QT_SCALE_FACTOR": "2",
-        "CLINIC_APP_DATA_DIR": str(data),
-        "PYTHONPATH": str(ROOT),
-    }
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            CHILD,
-            str(data / "demo.db"),
-            str(tmp_path),
-            str(SHOTS / "program_200pct.png"),
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=ROOT,
+    out = run_scaled(
+        CHILD,
+        [data / "demo.db", tmp_path, SHOTS / "program_200pct.png"],
+        scale="2",
+        folder=tmp_path,
+        env={"CLINIC_APP_DATA_DIR": str(data)},
         timeout=180,
-        check=False,
     )
-    assert done.returncode == 0, done.stderr[-2000:]
-    out = json.loads(done.stdout.strip().splitlines()[-1])
     assert out["ratio"] == 2.0
     assert out["editor"] < 600
     assert out["problems"] == []

@@ -14,10 +14,6 @@ dialog at its default size are checked.
 from __future__ import annotations
 
 import functools
-import json
-import os
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -34,6 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from clinic_app.ui.screenshots import layout_problems
+from tests.ui.scaled import run_scaled
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREEN = (1024, 700)  # logical pixels, at either scale
@@ -315,28 +312,8 @@ def _child(scale: str) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="clinic_layout_") as folder:
         tmp = Path(folder)
         (tmp / "data").mkdir()
-        factor = int(scale)
-        screen = {"x": 0, "y": 0, "logicalDpi": 96, "logicalBaseDpi": 96, "dpr": 1}
-        screen |= {"name": "s", "width": SCREEN[0] * factor, "height": SCREEN[1] * factor}
-        (tmp / "screen.json").write_text(json.dumps({"screens": [screen]}))
-        env = {
-            **os.environ,
-            "QT_QPA_PLATFORM": f"offscreen:configfile={tmp / 'screen.json'}",
-            "QT_SCALE_FACTOR": scale,
-            "CLINIC_APP_DATA_DIR": str(tmp / "data"),
-            "PYTHONPATH": str(ROOT),
-        }
-        done = subprocess.run(
-            [sys.executable, "-c", CHILD, str(tmp)],
-            capture_output=True,
-            text=True,
-            env=env,
-            cwd=ROOT,
-            timeout=240,
-            check=False,
-        )
-    assert done.returncode == 0, done.stderr[-3000:]
-    out: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+        env = {"CLINIC_APP_DATA_DIR": str(tmp / "data")}
+        out = run_scaled(CHILD, [tmp], scale=scale, folder=tmp, screen=SCREEN, env=env)
     assert out["ratio"] == float(scale)
     assert out["screen"] == list(SCREEN)
     return out

@@ -26,6 +26,7 @@ from clinic_app.paths import default_form_path
 from clinic_app.storage import records
 from clinic_app.ui.patient_list import NAME_SAMPLE
 from clinic_app.ui.screenshots import layout_problems
+from tests.ui.scaled import run_scaled
 
 ROOT = Path(__file__).resolve().parents[2]
 PEOPLE = (
@@ -270,30 +271,14 @@ db.close()
 @pytest.mark.parametrize("scale", ["1", "2"])
 def test_nothing_clipped_at_1024x700_at_100_and_200_percent(tmp_path, scale) -> None:
     (tmp_path / "data").mkdir()
-    env = {
-        **os.environ,
-        "QT_SCALE_FACTOR": scale,
-        "CLINIC_APP_DATA_DIR": str(tmp_path / "data"),
-        "PYTHONPATH": str(ROOT),
-    }
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            CHILD,
-            str(tmp_path / "data" / "clinic.db"),
-            str(tmp_path),
-            json.dumps(PEOPLE),
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=ROOT,
+    out = run_scaled(
+        CHILD,
+        [tmp_path / "data" / "clinic.db", tmp_path, json.dumps(PEOPLE)],
+        scale=scale,
+        folder=tmp_path,
+        env={"CLINIC_APP_DATA_DIR": str(tmp_path / "data")},
         timeout=120,
-        check=False,
     )
-    assert done.returncode == 0, done.stderr[-2000:]
-    out = json.loads(done.stdout.strip().splitlines()[-1])
     assert out["ratio"] == float(scale)
     assert out["size"] == [1024, 700]
     assert out["problems"] == []
