@@ -351,10 +351,21 @@ def ensure_clinic(patients: int, log: Any = print) -> tuple[Path, float | None]:
     log(f"  building {path.name} ({patients:,} patients x {EVALUATIONS_PER_PATIENT} evaluations)")
     started = time.perf_counter()
     found = None if os.environ.get("CLINIC_BENCH_GENERATOR") == "fallback" else _storage_generator()
-    if found is not None:
-        _build_with_storage(found[0], tmp, patients)
-    else:
-        _build_fallback(tmp, patients)
+    # A cached clinic is a plain SQLite file whatever the caller's environment says: every
+    # benchmark (and an older tree's harness) reads it with sqlite3, and an encrypted clinic's
+    # own cost is timed by benchmarks/encrypted_start.py.
+    before = os.environ.get("CLINIC_APP_ENCRYPTION")
+    os.environ["CLINIC_APP_ENCRYPTION"] = "off"
+    try:
+        if found is not None:
+            _build_with_storage(found[0], tmp, patients)
+        else:
+            _build_fallback(tmp, patients)
+    finally:
+        if before is None:
+            os.environ.pop("CLINIC_APP_ENCRYPTION", None)
+        else:
+            os.environ["CLINIC_APP_ENCRYPTION"] = before
     _checkpoint(tmp)
     tmp.replace(path)
     return path, time.perf_counter() - started
