@@ -27,7 +27,13 @@ from clinic_app.core.form import NUMERIC_TYPES, SIDES, Form, Item, ItemType, Sid
 from clinic_app.core.symmetry import DEFICIT_FORMULA, Asymmetry, grades_text
 from clinic_app.reports import layout
 from clinic_app.reports.data import ReportData, format_date, format_datetime
-from clinic_app.reports.drawings import BarRow, body_chart_drawing, side_to_side_drawing
+from clinic_app.reports.drawings import (
+    ROW_MIN,
+    BarRow,
+    bar_row_height,
+    body_chart_drawing,
+    side_to_side_drawing,
+)
 from clinic_app.reports.fonts import markup, multiline
 from clinic_app.reports.layout import Styles, para
 from clinic_app.reports.layout_types import Target
@@ -345,10 +351,18 @@ def _chart(form: Form, a: Assessment, s: Styles, width: float) -> list[Flowable]
             s["small"],
         ),
     ]
-    chunk = 18
-    for start in range(0, len(rows), chunk):
-        out.append(side_to_side_drawing(rows[start : start + chunk], width))
-        out.append(Spacer(1, 6))
+    # chunks by height, no taller than 18 one-line rows were (a drawing never splits)
+    room = 18 * ROW_MIN
+    chunk: list[BarRow] = []
+    used = 0.0
+    for row in rows:
+        h = bar_row_height(row, width)
+        if chunk and used + h > room:
+            out += [side_to_side_drawing(chunk, width), Spacer(1, 6)]
+            chunk, used = [], 0.0
+        chunk.append(row)
+        used += h
+    out += [side_to_side_drawing(chunk, width), Spacer(1, 6)]
     return out
 
 

@@ -10,7 +10,7 @@ from reportlab.lib import colors
 
 from clinic_app.core.body_chart import BodyChart, Point, Side, load_body_chart
 from clinic_app.reports import fonts
-from clinic_app.reports.layout import fit_text
+from clinic_app.reports.bar_rows import wrap
 
 SKIN = colors.HexColor("#f7f1ea")
 OUTLINE = colors.HexColor("#3d4854")
@@ -86,15 +86,51 @@ class BarRow:
     note: str
 
 
+LABEL_SIZE, LABEL_LEAD, LABEL_LINES = 8.0, 9.5, 3
+NOTE_SIZE, NOTE_LEAD, NOTE_LINES = 6.5, 7.5, 2
+ROW_MIN = 30.0
+CHART_TOP = 22.0
+CHART_BOTTOM = 4.0
+
+
+def label_width(width: float) -> float:
+    """The text column of the side-to-side chart: labels and notes, the "▲" at its right edge."""
+    return width * 0.34 - 14
+
+
+def _row_lines(row: BarRow, width: float) -> tuple[list[str], list[str]]:
+    col = label_width(width)
+    label = wrap(row.label, fonts.SANS, LABEL_SIZE, col, LABEL_LINES)
+    note = wrap(row.note, fonts.SANS, NOTE_SIZE, col, NOTE_LINES) if row.note else []
+    return label, note
+
+
+def _text_height(label: Sequence[str], note: Sequence[str]) -> float:
+    return LABEL_LEAD * len(label) + (1 + NOTE_LEAD * len(note) if note else 0)
+
+
+def bar_row_height(row: BarRow, width: float) -> float:
+    """A row's height: at least 30 points, more when the label or note wraps."""
+    return max(ROW_MIN, _text_height(*_row_lines(row, width)) + 10)
+
+
+def side_to_side_height(rows: Sequence[BarRow], width: float) -> float:
+    return CHART_TOP + sum(bar_row_height(r, width) for r in rows) + CHART_BOTTOM
+
+
 def side_to_side_drawing(rows: Sequence[BarRow], width: float) -> Drawing:
-    """A left/right bar pair per bilateral measure, each pair scaled to its larger value."""
+    """A left/right bar pair per bilateral measure, each pair scaled to its larger value.
+
+    Labels wrap over up to three lines and notes over two; a row grows to hold them, its bars
+    centred in it."""
     fonts.register_fonts()
-    row_h = 30.0
-    top = 22.0
+    top = CHART_TOP
     label_w = width * 0.34
     value_w = 46.0
     bar_w = width - label_w - value_w - 8
-    height = top + row_h * len(rows) + 4
+    laid = [_row_lines(row, width) for row in rows]
+    heights = [max(ROW_MIN, _text_height(label, note) + 10) for label, note in laid]
+    height = top + sum(heights) + CHART_BOTTOM
     d = Drawing(width, height)
     d.initialFontName = fonts.SANS  # else reportlab adds an unembedded Helvetica
     # legend
@@ -113,25 +149,31 @@ def side_to_side_drawing(rows: Sequence[BarRow], width: float) -> Drawing:
             fillColor=FLAG,
         )
     )
-    for n, row in enumerate(rows):
-        base = height - top - (n + 1) * row_h
+    row_top = height - top
+    for n, (row, (label, note), row_h) in enumerate(zip(rows, laid, heights, strict=True)):
+        base = row_top - row_h
+        mid = base + row_h / 2
         if n % 2 == 0:
             d.add(
                 Rect(0, base, width, row_h, fillColor=colors.HexColor("#f3f6f9"), strokeColor=None)
             )
-        label = fit_text(row.label, fonts.SANS, 8, label_w - 14)
-        d.add(
-            String(4, base + row_h / 2 + 1, label, fontName=fonts.SANS, fontSize=8, fillColor=TEXT)
-        )
-        if row.note:
-            note = fit_text(row.note, fonts.SANS, 6.5, label_w - 14)
+        # the text block centred in the row; a baseline sits a little above its line's bottom
+        y = row_top - (row_h - _text_height(label, note)) / 2
+        for line in label:
+            y -= LABEL_LEAD
+            d.add(
+                String(4, y + 2.35, line, fontName=fonts.SANS, fontSize=LABEL_SIZE, fillColor=TEXT)
+            )
+        y -= 1
+        for line in note:
+            y -= NOTE_LEAD
             d.add(
                 String(
                     4,
-                    base + row_h / 2 - 8,
-                    note,
+                    y + 1.8,
+                    line,
                     fontName=fonts.SANS,
-                    fontSize=6.5,
+                    fontSize=NOTE_SIZE,
                     fillColor=FLAG if row.flagged else MUTED,
                 )
             )
@@ -139,7 +181,7 @@ def side_to_side_drawing(rows: Sequence[BarRow], width: float) -> Drawing:
             d.add(
                 String(
                     label_w - 10,
-                    base + row_h / 2 - 3,
+                    mid - 3,
                     "▲",
                     fontName=fonts.SANS,
                     fontSize=9,
@@ -150,7 +192,7 @@ def side_to_side_drawing(rows: Sequence[BarRow], width: float) -> Drawing:
         for k, (value, text, colour) in enumerate(
             ((row.left, row.left_text, LEFT_COLOUR), (row.right, row.right_text, RIGHT_COLOUR))
         ):
-            bar_y = base + row_h - 13 - k * 11
+            bar_y = mid + 1 - k * 11
             length = max(0.5, bar_w * abs(value) / peak)
             d.add(Rect(label_w, bar_y, length, 9, fillColor=colour, strokeColor=None))
             d.add(
@@ -163,6 +205,7 @@ def side_to_side_drawing(rows: Sequence[BarRow], width: float) -> Drawing:
                     fillColor=TEXT,
                 )
             )
+        row_top = base
     d.add(Line(label_w, height - top + 2, label_w, 2, strokeColor=MUTED, strokeWidth=0.6))
     return d
 
