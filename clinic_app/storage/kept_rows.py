@@ -22,7 +22,11 @@ if TYPE_CHECKING:
 # an id with the events of episodes a downgrade to 0005 removed (tests/data/clinic-0005.db). An
 # episode with records cannot be deleted or renumbered (0008). A row missing is not reported:
 # downgrading below 0006 removes plans and goals and leaves their events.
-_AUDITED = ("episode", "plan_of_care", "goal")
+# A status row kept since session 11 also has an event of its own ("goal_status", written right
+# after its goal's "status" event): the row is compared with it, and reported deleted if gone
+# while its goal (the same goal: not one an id freed by a downgrade went to) is still there.
+# Older rows have none and only the count vouches for them.
+_AUDITED = ("episode", "plan_of_care", "goal", "goal_status")
 BY_0006 = "migration 0006"
 
 
@@ -33,6 +37,8 @@ def kept_row_problems(session: Session, limit: int = 10) -> list[str]:
 
     last: dict[tuple[str, int], str | None] = {}
     statuses: dict[int, int] = {}
+    kept: dict[int, dict[int, str | None]] = {}  # goal id -> its status rows' events
+    previous: tuple[str, int, str] | None = None
     events = session.execute(
         select(m.AuditEvent.entity, m.AuditEvent.entity_id, m.AuditEvent.action)
         .add_columns(m.AuditEvent.after_digest)
@@ -40,17 +46,24 @@ def kept_row_problems(session: Session, limit: int = 10) -> list[str]:
         .order_by(m.AuditEvent.id)
     )
     for entity, entity_id, action, after in events:
-        last[(entity, entity_id)] = after
+        if entity == "goal_status":
+            if previous is not None and previous[0] == "goal" and previous[2] == "status":
+                kept.setdefault(previous[1], {})[entity_id] = after
+        else:
+            last[(entity, entity_id)] = after
         if entity == "goal" and action == "create":  # an id a downgrade freed may be reused
             statuses[entity_id] = 0
+            kept.pop(entity_id, None)
         elif entity == "goal" and action == "status":
             statuses[entity_id] = statuses.get(entity_id, 0) + 1
+        previous = (entity, entity_id, action)
     problems: list[str] = []
     rows: list[m.Episode | m.PlanOfCare | m.Goal] = [
         *session.scalars(select(m.Episode).order_by(m.Episode.id)),
         *session.scalars(select(m.PlanOfCare).order_by(m.PlanOfCare.id)),
         *session.scalars(select(m.Goal).order_by(m.Goal.id)),
     ]
+    goals = {row.id for row in rows if isinstance(row, m.Goal)}
     for row in rows:
         table = row.__tablename__
         expected = last.pop((table, row.id), None)
@@ -60,6 +73,22 @@ def kept_row_problems(session: Session, limit: int = 10) -> list[str]:
             problems.append(f"{table} {row.id} is not in the audit trail")
         elif digest(row_state(row)) != expected:
             problems.append(f"{table} {row.id} was changed outside the app")
+    expected_status = {
+        status_id: after
+        for goal_id, events_of in kept.items()
+        if goal_id in goals
+        for status_id, after in events_of.items()
+    }
+    if expected_status:
+        found = session.scalars(
+            select(m.GoalStatus)
+            .where(m.GoalStatus.id.in_(sorted(expected_status)))
+            .order_by(m.GoalStatus.id)
+        )
+        for status_row in found:
+            if digest(row_state(status_row)) != expected_status.pop(status_row.id):
+                problems.append(f"goal_status {status_row.id} was changed outside the app")
+        problems.extend(f"goal_status {i} was deleted outside the app" for i in expected_status)
     counted = session.execute(
         select(m.GoalStatus.goal_id, func.count()).group_by(m.GoalStatus.goal_id)
     ).all()

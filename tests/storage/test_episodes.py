@@ -389,19 +389,20 @@ def test_every_mutation_writes_an_audit_event(db: Database, form: Form) -> None:
     plan = r.save_plan(db, ep.id, r.PlanInfo(start_date=D0), user="cat")
     goal = r.add_goal(db, ep.id, r.GoalInfo("long", "Run 5 km"), user="dan")
     goal = r.update_goal(db, goal.id, r.GoalInfo("long", "Run 10 km"), goal.version, user="eve")
-    r.set_goal_status(db, goal.id, "met", goal.version, user="fay")
+    goal = r.set_goal_status(db, goal.id, "met", goal.version, user="fay")
     ev = r.start_evaluation(db, pid, form, user="gus", kind="visit", eval_date=D0, episode_id=ep.id)
     saved = r.save_draft(db, ev.id, {"values": {"pain_now": 3}}, ev.version, user="hal")
     r.sign_evaluation(db, ev.id, saved.version, user="ida")
     r.add_addendum(db, ev.id, "called back", user="joe")
     trail = [(e.entity, e.entity_id, e.action, e.actor) for e in reversed(r.audit_events(db))]
-    assert trail[-11:] == [
+    assert trail[-12:] == [
         ("episode", ep.id, "create", "ann"),
         ("episode", ep.id, "update", "ben"),
         ("plan_of_care", plan.id, "create", "cat"),
         ("goal", goal.id, "create", "dan"),
         ("goal", goal.id, "update", "eve"),
         ("goal", goal.id, "status", "fay"),
+        ("goal_status", goal.history[0].id, "create", "fay"),  # the kept status row's own
         ("evaluation", ev.id, "create", "gus"),
         ("evaluation", ev.id, "save_draft", "hal"),
         ("evaluation", ev.id, "sign", "ida"),

@@ -251,18 +251,19 @@ def set_goal_status(
         row.version += 1
         row.updated_by = user
         row.updated_at = now
-        s.add(
-            m.GoalStatus(
-                goal_id=goal_id,
-                status=status,
-                suggested=suggested,
-                note=note,
-                set_by=user,
-                set_at=decided,
-            )
+        kept = m.GoalStatus(
+            goal_id=goal_id,
+            status=status,
+            suggested=suggested,
+            note=note,
+            set_by=user,
+            set_at=decided,
         )
+        s.add(kept)
         s.flush()
         _audit(s, user, row, "status", before)
+        # The kept row's own event, right after the goal's: verify compares the row with it.
+        write_audit(s, user, "goal_status", kept.id, "create", None, digest(row_state(kept)))
         logger.info("goal %d: status %s (suggested %s)", goal_id, status, suggested)
         return _goal(row, _history(s, goal_id))
 
