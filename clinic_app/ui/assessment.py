@@ -12,12 +12,13 @@ import html
 from collections.abc import Sequence
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QFont, QFontMetrics
+from PySide6.QtGui import QBrush, QColor, QFont, QFontMetrics, QResizeEvent
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QScrollArea,
     QSplitter,
     QStyledItemDelegate,
     QStyleOptionViewItem,
@@ -66,6 +67,47 @@ SUMMARY_TITLES = {
     "undetermined": "Not yet determined",
 }
 ROLE_EVIDENCE = Qt.ItemDataRole.UserRole + 1
+# With a red flag the banner above the page already gives the referral text: the running card
+# only points at it (its full text is in the card's tooltip), leaving the factors their room.
+RED_FLAG_RUNNING = "no running until the red flag above has been checked."
+TREE_MIN_ROWS = 4  # the factor tree always shows at least this many whole rows
+
+
+class FactorTree(QTreeWidget):
+    """The factor tree, whose minimum height fits its first :data:`TREE_MIN_ROWS` rows as
+    wrapped at its width (measured by its delegate, so at any font or scale): the panel around
+    it gives way (it scrolls) rather than squeeze it to a row and a half.
+
+    Signals: those of QTreeWidget.
+    """
+
+    def minimumSizeHint(self) -> QSize:
+        hint = super().minimumSizeHint()
+        frame = 2 * self.frameWidth()
+        return QSize(hint.width(), max(hint.height(), self.rows_height(TREE_MIN_ROWS) + frame))
+
+    def rows_height(self, count: int) -> int:
+        """The height of the first ``count`` shown rows (one text line each while empty)."""
+        line = self.fontMetrics().lineSpacing() + 6
+        model = self.model()
+        index = model.index(0, 0) if model.rowCount() else QModelIndex()
+        delegate = self.itemDelegate()
+        option = QStyleOptionViewItem()
+        option.initFrom(self)
+        option.font = self.font()
+        total = 0
+        for _ in range(count):
+            if not index.isValid():
+                total += line
+                continue
+            total += max(line, delegate.sizeHint(option, index).height())
+            index = self.indexBelow(index)
+        return total
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if event.size().width() != event.oldSize().width():
+            self.updateGeometry()  # rows wrap into more or fewer lines
 
 
 class WrappingDelegate(QStyledItemDelegate):
@@ -184,7 +226,21 @@ class AssessmentPanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("assessmentPanel")
-        layout = QVBoxLayout(self)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        # When the window is too low for all of it, the panel scrolls as one (nothing hidden).
+        self.scroll_area = QScrollArea(self)
+        self.scroll_area.setObjectName("assessmentScroll")
+        self.scroll_area.setWidgetResizable(True)
+        self.scroll_area.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroll_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.scroll_area.viewport().setAutoFillBackground(False)
+        outer.addWidget(self.scroll_area)
+        body = QWidget(self.scroll_area)
+        body.setObjectName("assessmentBody")
+        body.setAutoFillBackground(False)
+        self.scroll_area.setWidget(body)
+        layout = QVBoxLayout(body)
         layout.setContentsMargins(12, 12, 12, 8)
         layout.setSpacing(8)
         heading = QLabel("Assessment", self)
@@ -203,7 +259,7 @@ class AssessmentPanel(QWidget):
         self.running.setTextFormat(Qt.TextFormat.RichText)
         layout.addWidget(self.running)
 
-        self.tree = QTreeWidget(self)
+        self.tree = FactorTree(self)
         self.tree.setObjectName("factorTree")
         self.tree.setColumnCount(2)
         self.tree.setHeaderLabels(["Suggested factor / pattern", "Found"])
@@ -257,6 +313,8 @@ class AssessmentPanel(QWidget):
             rows != (shown.factors, shown.patterns) and not self._sync_tree(assessment)
         ):
             self._fill_tree(assessment)
+        if shown is None or rows != (shown.factors, shown.patterns):
+            self.tree.updateGeometry()  # its first rows, and so its minimum height, changed
 
     def _show_running(self, run: RunningGuidance | None) -> None:
         if run is None:
@@ -268,10 +326,17 @@ class AssessmentPanel(QWidget):
             " padding: 6px 8px; }"
         )
         evidence = "; ".join(e.text for e in run.evidence)
-        self.running.setText(
-            f"<b>{RUN_TITLES[run.level]}</b> — {html.escape(run.message)}"
-            f"<br><small>{html.escape(evidence)}</small>"
-        )
+        full = f"{RUN_TITLES[run.level]} — {run.message}\n{evidence}"
+        if run.level is RunLevel.RED_FLAG:
+            self.running.setText(f"<b>{RUN_TITLES[run.level]}</b>: {RED_FLAG_RUNNING}")
+            self.running.setToolTip(full)
+        else:
+            self.running.setText(
+                f"<b>{RUN_TITLES[run.level]}</b> — {html.escape(run.message)}"
+                f"<br><small>{html.escape(evidence)}</small>"
+            )
+            self.running.setToolTip("")
+        self.running.setAccessibleDescription(full)
         self.running.setProperty("level", run.level.value)
         self.running.show()
 

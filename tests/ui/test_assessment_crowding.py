@@ -1,0 +1,175 @@
+"""The assessment panel at 1024x700 with a red flag raised: the factor tree keeps its room.
+
+The red-flag banner above the page gives the referral text in full; the running card only points
+at it (the full text in its tooltip), and the factor tree shows at least four whole rows. Built as
+``clinic_app.ui.screenshots`` builds its red-flag window: the demo database, Zoë's evaluation, the
+real form and factor engine.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+from pathlib import Path
+from typing import Any
+
+from clinic_app.ui.screenshots import (
+    WINDOW_SIZE,
+    _read_subjects,
+    _settle,
+    application,
+    layout_problems,
+    private_settings,
+)
+from tests.ui.scaled import run_scaled
+
+ROWS = 4
+
+
+def red_flag_report(
+    tmp: Path,
+    who: str = "zoe",
+    section: str = "red_flags",
+    size: tuple[int, int] = WINDOW_SIZE,
+    shot: Path | None = None,
+) -> dict[str, Any]:
+    """Open a demo evaluation (Zoë's has the red flag) at ``size`` on ``section`` and measure
+    the panel."""
+    from PySide6.QtCore import QCoreApplication
+
+    from clinic_app.core.form import load_form
+    from clinic_app.paths import default_form_path
+    from clinic_app.storage.database import open_database
+    from clinic_app.storage.demo import fill_demo
+    from clinic_app.ui.app import apply_style
+    from clinic_app.ui.main_window import MainWindow
+    from clinic_app.ui.operations import OperationRunner
+
+    app = application()
+    QCoreApplication.setOrganizationName("clinic_app")
+    apply_style(app)
+    os.environ["CLINIC_APP_DATA_DIR"] = str(tmp)
+    form = load_form(default_form_path())
+    db = open_database(f"sqlite:///{tmp / 'demo.db'}", backup=False, new_encrypted=False)
+    try:
+        fill_demo(db, form)
+        reader = OperationRunner(db)
+        try:
+            subjects = reader.call("Reading the demo patients", _read_subjects)
+        finally:
+            reader.stop()
+            reader.deleteLater()
+        window = MainWindow(db, form, subjects.clinician)
+        window.resize(*size)
+        window.show()
+        _settle(app, 10)
+        if who == "zoe":
+            window.open_evaluation(subjects.zoe_latest, subjects.zoe)
+        else:
+            window.open_evaluation(subjects.anna_latest, subjects.anna)
+        view = window.page.view
+        assert view is not None
+        view.editor.set_current_section(section)
+        # The panel at its narrowest, as the screenshot walk leaves it (its texts wrap most).
+        view.splitter.setSizes([size[0], view.panel.minimumWidth()])
+        _settle(app, 10)
+        if shot is not None:  # to look at
+            window.grab().save(str(shot))
+        panel, banner, tree = view.panel, view.banner, view.panel.tree
+        run = view.assessment.running
+        flags = view.assessment.red_flags
+        rows = [tree.visualRect(i).getRect() for i in _first(tree, ROWS)]
+        port = tree.viewport().rect()
+        whole = [port.contains(tree.visualRect(i)) for i in _first(tree, ROWS)]
+        report = {
+            "banner_visible": banner.isVisible(),
+            "banner_text": banner.text.text(),
+            "flag_message": flags[0].message if flags else "",
+            "run_level": run.level.value if run is not None else None,
+            "run_message": run.message if run is not None else "",
+            "running_text": panel.running.text(),
+            "running_tip": panel.running.toolTip(),
+            "running_description": panel.running.accessibleDescription(),
+            "rows": rows,
+            "whole": whole,
+            "viewport": port.getRect(),
+            "problems": layout_problems(window),
+            "tree_height": tree.height(),
+            "line": tree.fontMetrics().lineSpacing(),
+        }
+        window.close()
+        window.context.stop()
+        window.deleteLater()
+        _settle(app)
+        return report
+    finally:
+        db.close()
+
+
+def _first(tree: Any, count: int) -> list[Any]:
+    out = []
+    index = tree.model().index(0, 0)
+    while index.isValid() and len(out) < count:
+        out.append(index)
+        index = tree.indexBelow(index)
+    return out
+
+
+def _check_tree(report: dict[str, Any]) -> None:
+    assert len(report["whole"]) == ROWS, report["rows"]
+    assert all(report["whole"]), (report["rows"], report["viewport"])
+    assert report["problems"] == []
+
+
+def _check(report: dict[str, Any]) -> None:
+    _check_tree(report)
+    assert report["banner_visible"]
+    assert report["flag_message"]
+    assert html.escape(report["flag_message"]) in report["banner_text"]  # in full, first
+    assert report["run_level"] == "red_flag"
+    # The card says it briefly; the full guidance stays readable in its tooltip and for a reader.
+    assert len(report["running_text"]) < 200, report["running_text"]
+    assert "red flag" in report["running_text"]
+    assert report["run_message"] in report["running_tip"]
+    assert report["run_message"] in report["running_description"]
+    assert report["run_message"] not in report["running_text"]
+
+
+def test_red_flag_leaves_the_factor_tree_four_rows(tmp_path: Path, qapp: object) -> None:
+    with private_settings():
+        _check(red_flag_report(tmp_path))
+
+
+def test_a_low_window_scrolls_the_panel_rather_than_squeeze_the_tree(
+    tmp_path: Path, qapp: object
+) -> None:
+    """No red flag, a long summary and a green running card, 1024x560: the panel scrolls."""
+    with private_settings():
+        report = red_flag_report(tmp_path, "anna", "home_program", (1024, 560))
+    assert not report["banner_visible"]
+    assert report["run_level"] == "green"
+    assert report["run_message"] in report["running_text"]  # no red flag: the card in full
+    _check_tree(report)
+
+
+CHILD = """
+import json, sys
+from pathlib import Path
+from clinic_app.ui.screenshots import application, private_settings
+application()
+from tests.ui.test_assessment_crowding import red_flag_report
+with private_settings():
+    print(json.dumps(red_flag_report(Path(sys.argv[1]))))
+"""
+
+
+def test_red_flag_leaves_the_factor_tree_four_rows_at_200pct(tmp_path: Path) -> None:
+    report = run_scaled(
+        CHILD,
+        [tmp_path],
+        scale="2",
+        folder=tmp_path,
+        screen=(1280, 800),
+        env={"QT_QPA_PLATFORM": "offscreen", "CLINIC_APP_ENCRYPTION": "off"},
+    )
+    _check(report)
