@@ -13,6 +13,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from clinic_app.ui.screenshots import (
     WINDOW_SIZE,
     _read_subjects,
@@ -135,15 +137,19 @@ def _check(report: dict[str, Any]) -> None:
     assert report["run_message"] not in report["running_text"]
 
 
-def test_red_flag_leaves_the_factor_tree_four_rows(tmp_path: Path, qapp: object) -> None:
+def test_red_flag_leaves_the_factor_tree_four_rows(
+    tmp_path: Path, qapp: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CLINIC_APP_DATA_DIR", str(tmp_path))  # put back after the test
     with private_settings():
         _check(red_flag_report(tmp_path))
 
 
 def test_a_low_window_scrolls_the_panel_rather_than_squeeze_the_tree(
-    tmp_path: Path, qapp: object
+    tmp_path: Path, qapp: object, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """No red flag, a long summary and a green running card, 1024x560: the panel scrolls."""
+    monkeypatch.setenv("CLINIC_APP_DATA_DIR", str(tmp_path))  # put back after the test
     with private_settings():
         report = red_flag_report(tmp_path, "anna", "home_program", (1024, 560))
     assert not report["banner_visible"]
