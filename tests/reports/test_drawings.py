@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from reportlab.graphics.shapes import Drawing, Rect, String
 
 from clinic_app.core.form import Form
@@ -140,3 +141,36 @@ def test_the_demo_report_chart_cuts_no_label(form: Form, make_data: MakeData) ->
         "Single-leg hamstring bridge (heel on 60 cm box)",
     ):
         assert label in flat, label
+
+
+def test_a_long_chart_of_tall_rows_is_split_into_drawings_that_fit_a_page(
+    form: Form, make_data: MakeData, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Forty rows of three label lines and two note lines: the report still builds (a drawing
+    taller than the page's frame would stop reportlab), every drawing is at most as tall as 18
+    one-line rows were, and every row is printed once, in order."""
+    from clinic_app.reports import clinician
+
+    rows = [
+        _row(f"Measure {n:02d} " + "with a long descriptive name " * 4, "right weaker " * 12)
+        for n in range(40)
+    ]
+    monkeypatch.setattr(clinician, "_bar_rows", lambda _form, _a: rows)
+    drawn: list[Drawing] = []
+    real = clinician.side_to_side_drawing
+
+    def keep(chunk: list[BarRow], width: float) -> Drawing:
+        d = real(chunk, width)
+        drawn.append(d)
+        return d
+
+    monkeypatch.setattr(clinician, "side_to_side_drawing", keep)
+    findings = demo.demo_findings(form, demo.PATIENTS[0].visits[0][2])
+    pdf = build_pdf(build_clinician_report, make_data(findings))
+    assert len(drawn) > 2
+    assert all(d.height <= TOP + 18 * 30.0 + BOTTOM for d in drawn), [d.height for d in drawn]
+    labels = [s.text for d in drawn for s in _texts(d, 8) if s.text.startswith("Measure")]
+    assert [label.split()[1] for label in labels] == [f"{n:02d}" for n in range(40)]
+    flat = re.sub(r"\s+", " ", pdf.text)
+    for n in (0, 17, 39):
+        assert f"Measure {n:02d}" in flat
