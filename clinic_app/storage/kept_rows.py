@@ -19,15 +19,19 @@ if TYPE_CHECKING:
 # Every write of one left an event whose after_digest is the row as written; a goal's status
 # history has one row per "status" event. Episodes are checked only where the app wrote them:
 # made in bulk (storage.synthetic) they have no event; made by the 0006 upgrade they may share
-# an id with the events of episodes a downgrade to 0005 removed (tests/data/clinic-0005.db). An
-# episode with records cannot be deleted or renumbered (0008). A row missing is not reported:
-# downgrading below 0006 removes plans and goals and leaves their events.
+# an id with the events of episodes a downgrade to 0005 removed (tests/data/clinic-0005.db).
+# Rows are never deleted by the app (and locked against it), so a row an event names and that
+# is gone was deleted outside the app, unless it went with its table: a downgrade below 0006
+# drops these tables and leaves their events, and the upgrade that makes them again chains
+# :data:`TABLES_REMADE` (migration 0006), so only the events after the last such mark count.
+# (A clinic taken below 0006 and back before that mark existed can name rows it lost so.)
 # A status row kept since session 11 also has an event of its own ("goal_status", written right
 # after its goal's "status" event): the row is compared with it, and reported deleted if gone
 # while its goal (the same goal: not one an id freed by a downgrade went to) is still there.
 # Older rows have none and only the count vouches for them.
 _AUDITED = ("episode", "plan_of_care", "goal", "goal_status")
 BY_0006 = "migration 0006"
+TABLES_REMADE = ("schema", 6, "episode tables made")  # entity, entity_id, action; as 0006 writes
 
 
 def kept_row_problems(session: Session, limit: int = 10) -> list[str]:
@@ -39,10 +43,19 @@ def kept_row_problems(session: Session, limit: int = 10) -> list[str]:
     statuses: dict[int, int] = {}
     kept: dict[int, dict[int, str | None]] = {}  # goal id -> its status rows' events
     previous: tuple[str, int, str] | None = None
+    mark_entity, mark_id, mark_action = TABLES_REMADE
+    remade = session.scalar(
+        select(func.max(m.AuditEvent.id)).where(
+            m.AuditEvent.entity == mark_entity,
+            m.AuditEvent.entity_id == mark_id,
+            m.AuditEvent.action == mark_action,
+            m.AuditEvent.actor == BY_0006,
+        )
+    )
     events = session.execute(
         select(m.AuditEvent.entity, m.AuditEvent.entity_id, m.AuditEvent.action)
         .add_columns(m.AuditEvent.after_digest)
-        .where(m.AuditEvent.entity.in_(_AUDITED))
+        .where(m.AuditEvent.entity.in_(_AUDITED), m.AuditEvent.id > (remade or 0))
         .order_by(m.AuditEvent.id)
     )
     for entity, entity_id, action, after in events:
@@ -73,6 +86,9 @@ def kept_row_problems(session: Session, limit: int = 10) -> list[str]:
             problems.append(f"{table} {row.id} is not in the audit trail")
         elif digest(row_state(row)) != expected:
             problems.append(f"{table} {row.id} was changed outside the app")
+    problems.extend(
+        f"{table} {row_id} was deleted outside the app" for table, row_id in sorted(last)
+    )
     expected_status = {
         status_id: after
         for goal_id, events_of in kept.items()
@@ -94,9 +110,10 @@ def kept_row_problems(session: Session, limit: int = 10) -> list[str]:
     ).all()
     history = {int(goal_id): int(count) for goal_id, count in counted}
     for goal_id in sorted(set(history) | set(statuses)):
-        if history.get(goal_id, 0) != statuses.get(goal_id, 0):
+        have, recorded = history.get(goal_id, 0), statuses.get(goal_id, 0)
+        if have != recorded:
             problems.append(
-                f"goal {goal_id}: {history.get(goal_id, 0)} statuses kept, "
-                f"the audit trail records {statuses.get(goal_id, 0)}"
+                f"goal {goal_id}: {have} status{'' if have == 1 else 'es'} kept, "
+                f"the audit trail records {recorded}"
             )
     return problems[:limit]

@@ -131,19 +131,7 @@ def _backfill() -> None:
         bind.execute(
             addendum.update().where(addendum.c.id == row.id).values(prev_hash=prev, hash=value)
         )
-    audit = sa.table(
-        "audit_event",
-        sa.column("id", sa.Integer),
-        sa.column("at", UTCDateTime()),
-        sa.column("actor", sa.String),
-        sa.column("entity", sa.String),
-        sa.column("entity_id", sa.Integer),
-        sa.column("action", sa.String),
-        sa.column("before_digest", sa.String),
-        sa.column("after_digest", sa.String),
-        sa.column("prev_hash", sa.String),
-        sa.column("hash", sa.String),
-    )
+    audit = audit_table()
     prev = GENESIS
     for row in bind.execute(sa.select(audit).order_by(audit.c.id)).all():
         value = audit_hash(
@@ -169,6 +157,23 @@ def addendum_hash(evaluation_id: int, author: str, created_at: Any, text: str, p
             "text": text,
             "prev": prev,
         }
+    )
+
+
+def audit_table() -> sa.TableClause:
+    """The audit events' columns as of 0004 (later revisions chain events with it too)."""
+    return sa.table(
+        "audit_event",
+        sa.column("id", sa.Integer),
+        sa.column("at", UTCDateTime()),
+        sa.column("actor", sa.String),
+        sa.column("entity", sa.String),
+        sa.column("entity_id", sa.Integer),
+        sa.column("action", sa.String),
+        sa.column("before_digest", sa.String),
+        sa.column("after_digest", sa.String),
+        sa.column("prev_hash", sa.String),
+        sa.column("hash", sa.String),
     )
 
 

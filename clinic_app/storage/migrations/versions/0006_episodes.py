@@ -7,6 +7,11 @@
 - ``goal`` (+ ``goal_status``, its append-only history) and ``plan_of_care`` (append-only: the
   latest row is the plan in force).
 
+When the audit trail already holds events of episodes, plans, goals or goal statuses (their
+tables were dropped by a downgrade to 0005 and are made again now), one event marks the moment:
+``verify`` reads the events before it as those of rows that went with their tables, and reports
+a row named by a later event and missing as deleted outside the app.
+
 Existing evaluations are placed in one episode per patient: it starts on the first evaluation,
 takes the involved side of the first evaluation that records one and the patient's referring
 provider, and ends on a discharge when a signed discharge is the patient's last evaluation.
@@ -53,6 +58,10 @@ APPEND_ONLY = {
 }
 NO_GOAL_DELETE = "goals are never deleted: discontinue the goal instead"
 BY = "migration 0006"
+# The event that marks the tables made again (clinic_app.storage.kept_rows reads it).
+REMADE = ("schema", 6, "episode tables made")  # entity, entity_id, action
+_RECORD_ENTITIES = ("episode", "plan_of_care", "goal", "goal_status")
+_AUDIT_LOCK = 1_300_013  # clinic_app.storage.sealing's: serialises writers of the chain
 
 
 def _tables() -> None:
@@ -429,9 +438,39 @@ def _pg_downgrade(bind: sa.Connection) -> None:
     op.drop_column("evaluation", "episode_id")
 
 
+def _mark_tables_remade(bind: Any) -> None:
+    """Chain the :data:`REMADE` event if older events name rows of these (new, empty) tables."""
+    audit = _v4.audit_table()
+    older = bind.execute(
+        sa.select(audit.c.id).where(audit.c.entity.in_(_RECORD_ENTITIES)).limit(1)
+    ).first()
+    if older is None:
+        return
+    if bind.dialect.name == "postgresql":
+        bind.execute(sa.text(f"SELECT pg_advisory_xact_lock({_AUDIT_LOCK})"))
+    prev = bind.execute(sa.select(audit.c.hash).order_by(audit.c.id.desc()).limit(1)).scalar()
+    prev = prev or _v4.GENESIS
+    at = utcnow()
+    entity, entity_id, action = REMADE
+    bind.execute(
+        audit.insert().values(
+            at=at,
+            actor=BY,
+            entity=entity,
+            entity_id=entity_id,
+            action=action,
+            before_digest=None,
+            after_digest=None,
+            prev_hash=prev,
+            hash=_v4.audit_hash(at, BY, entity, entity_id, action, None, None, prev),
+        )
+    )
+
+
 def upgrade() -> None:
     _tables()
     bind = op.get_bind()
+    _mark_tables_remade(bind)
     if bind.dialect.name == "sqlite":
         _sqlite_upgrade(bind)
     else:
