@@ -184,6 +184,42 @@ def test_an_empty_episode_deleted_outside_the_app_is_named(db: Database) -> None
     assert _problems(db) == [f"episode {ids['empty_episode']} was deleted outside the app"]
 
 
+PG_ROUTES = {
+    # ordinary triggers do not fire for a replica session (superuser only)
+    "replica": ("SET LOCAL session_replication_role = replica", None),
+    "disabled": (
+        "ALTER TABLE {table} DISABLE TRIGGER ALL",
+        "ALTER TABLE {table} ENABLE TRIGGER ALL",
+    ),
+}
+
+
+@pytest.mark.parametrize("route", list(PG_ROUTES))
+@pytest.mark.parametrize("table", ["goal", "plan_of_care"])
+def test_a_row_deleted_past_its_lock_on_a_clinic_server_is_named(
+    postgres_migrated_url: str, table: str, route: str
+) -> None:
+    """As the server's superuser, past the lock triggers, then the locks put back."""
+    db = open_database(postgres_migrated_url)
+    try:
+        ids = _care(db)
+        before, after = PG_ROUTES[route]
+        tables = ["goal_status", "goal"] if table == "goal" else [table]  # statuses go first
+        with db.engine.begin() as conn:
+            for name in tables:
+                conn.execute(sa.text(before.format(table=name)))
+            for name in tables:
+                key = "goal_id" if name == "goal_status" else "id"
+                conn.execute(sa.text(f"DELETE FROM {name} WHERE {key} = :id"), {"id": ids[table]})
+            for name in tables if after else ():
+                conn.execute(sa.text(str(after).format(table=name)))
+        lines = [b.line() for b in r.verify_database(db)]
+    finally:
+        db.close()
+    assert f"{table} {ids[table]} was deleted outside the app" in lines
+    assert not [line for line in lines if line.startswith("schema:")]  # the locks are back
+
+
 def test_rows_that_went_with_their_tables_are_not_reported_and_later_ones_are(
     db: Database,
 ) -> None:
