@@ -17,6 +17,7 @@ from pathlib import Path
 
 from PySide6.QtCore import (
     QCoreApplication,
+    QEvent,
     QMessageLogContext,
     QRect,
     QSettings,
@@ -272,6 +273,17 @@ def _read_subjects(db: Database) -> _Subjects:
     return _Subjects(clinicians[0], anna, latest(anna), zoe, latest(zoe))
 
 
+def read_subjects(db: Database) -> _Subjects:
+    """What the screenshots show, read from ``db`` on a worker thread of its own (stopped after),
+    as the app reads."""
+    reader = OperationRunner(db)
+    try:
+        return reader.call("Reading the demo patients", _read_subjects)
+    finally:
+        reader.stop()
+        reader.deleteLater()
+
+
 def render(
     db: Database,
     form: Form,
@@ -290,12 +302,7 @@ def render(
     QCoreApplication.setOrganizationName("clinic_app")
     apply_style(app)
     out.mkdir(parents=True, exist_ok=True)
-    reader = OperationRunner(db)
-    try:
-        subjects = reader.call("Reading the demo patients", _read_subjects)
-    finally:
-        reader.stop()
-        reader.deleteLater()
+    subjects = read_subjects(db)
     anna, zoe = subjects.anna, subjects.zoe
     saved: list[Path] = []
 
@@ -393,11 +400,22 @@ SHOWN = {
 }
 
 
-def window_shots(out: Path, log: Callable[[str], None] = print) -> list[Path]:
-    """Save the main window at 1024x700 (logical pixels) on a fresh demo database: the patient
-    view, the editor and the red-flag screen, named for this process's scale factor
-    (``window_1024x700*.png`` at 100 %, ``window_200pct*.png`` at ``QT_SCALE_FACTOR=2``);
-    log what :func:`layout_problems` finds in each."""
+@dataclass(frozen=True)
+class DemoWindow:
+    """The main window on a fresh demo database, and what it was opened with."""
+
+    window: MainWindow
+    db: Database
+    form: Form
+    subjects: _Subjects
+
+
+@contextmanager
+def demo_window(size: tuple[int, int] = WINDOW_SIZE) -> Iterator[DemoWindow]:
+    """The main window shown at ``size`` on a demo database made in a temporary folder (the
+    data folder ``CLINIC_APP_DATA_DIR`` meanwhile), with private settings. Afterwards the
+    window is closed and deleted, its worker stopped, the database closed, the folder removed
+    and ``CLINIC_APP_DATA_DIR`` put back as it was."""
     from clinic_app.core.form import load_form
     from clinic_app.paths import default_form_path
     from clinic_app.storage.database import open_database
@@ -406,68 +424,85 @@ def window_shots(out: Path, log: Callable[[str], None] = print) -> list[Path]:
     app = application()
     QCoreApplication.setOrganizationName("clinic_app")
     apply_style(app)
+    before = os.environ.get("CLINIC_APP_DATA_DIR")
+    try:
+        with tempfile.TemporaryDirectory(prefix="clinic_app_window_") as tmp, private_settings():
+            os.environ["CLINIC_APP_DATA_DIR"] = tmp
+            form = load_form(default_form_path())
+            where = f"sqlite:///{Path(tmp) / 'demo.db'}"
+            db = open_database(where, backup=False, new_encrypted=False)
+            try:
+                fill_demo(db, form)
+                subjects = read_subjects(db)
+                window = MainWindow(db, form, subjects.clinician)
+                try:
+                    window.resize(*size)
+                    window.show()
+                    _settle(app, 10)
+                    yield DemoWindow(window, db, form, subjects)
+                finally:
+                    window.close()
+                    window.context.stop()
+                    window.deleteLater()
+                    _settle(app)
+                    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+            finally:
+                db.close()
+    finally:
+        if before is None:
+            os.environ.pop("CLINIC_APP_DATA_DIR", None)
+        else:
+            os.environ["CLINIC_APP_DATA_DIR"] = before
+
+
+def window_shots(out: Path, log: Callable[[str], None] = print) -> list[Path]:
+    """Save the main window at 1024x700 (logical pixels) on a fresh demo database: the patient
+    view, the editor and the red-flag screen, named for this process's scale factor
+    (``window_1024x700*.png`` at 100 %, ``window_200pct*.png`` at ``QT_SCALE_FACTOR=2``);
+    log what :func:`layout_problems` finds in each."""
+    app = application()
     scale = float(os.environ.get("QT_SCALE_FACTOR", "1") or 1)
     stem = "window_1024x700" if scale == 1 else f"window_{round(scale * 100)}pct"
     out.mkdir(parents=True, exist_ok=True)
     saved: list[Path] = []
-    with tempfile.TemporaryDirectory(prefix="clinic_app_window_") as tmp, private_settings():
-        os.environ["CLINIC_APP_DATA_DIR"] = tmp
-        form = load_form(default_form_path())
-        db = open_database(f"sqlite:///{Path(tmp) / 'demo.db'}", backup=False, new_encrypted=False)
-        try:
-            fill_demo(db, form)
-            reader = OperationRunner(db)
-            try:
-                subjects = reader.call("Reading the demo patients", _read_subjects)
-            finally:
-                reader.stop()
-                reader.deleteLater()
-            window = MainWindow(db, form, subjects.clinician)
-            window.resize(*WINDOW_SIZE)
-            window.show()
+    with demo_window() as demo:
+        window, subjects = demo.window, demo.subjects
+
+        def save(suffix: str) -> None:
             _settle(app, 10)
+            path = out / f"{stem}{suffix}.png"
+            if not window.grab().save(str(path)):
+                raise OSError(f"{path}: cannot write the picture")
+            saved.append(path)
+            check(str(path))
 
-            def save(suffix: str) -> None:
-                _settle(app, 10)
-                path = out / f"{stem}{suffix}.png"
-                if not window.grab().save(str(path)):
-                    raise OSError(f"{path}: cannot write the picture")
-                saved.append(path)
-                check(str(path))
+        def check(what: str) -> None:
+            _settle(app, 10)
+            problems = layout_problems(window)
+            log(f"{what}: {len(problems)} layout problems")
+            for problem in problems:
+                log(f"  {problem}")
 
-            def check(what: str) -> None:
-                _settle(app, 10)
-                problems = layout_problems(window)
-                log(f"{what}: {len(problems)} layout problems")
-                for problem in problems:
-                    log(f"  {problem}")
+        def walk(evaluation: Evaluation, who: Patient, kind: str) -> None:
+            """Every page of the editor checked; the ones in ``SHOWN`` saved as pictures."""
+            window.open_evaluation(evaluation, who)
+            view = window.page.view
+            if view is None:
+                raise RuntimeError(f"the demo {kind} did not open")
+            for section in view.editor.sections:
+                view.editor.set_current_section(section.id)
+                if section.id in SHOWN.get(kind, ()):
+                    save(f"_{kind}_{section.id}" if kind == "visit" else f"_{section.id}")
+                else:
+                    check(f"{kind} page {section.id}")
+            window.on_page_back_requested()
 
-            def walk(evaluation: Evaluation, who: Patient, kind: str) -> None:
-                """Every page of the editor checked; the ones in ``SHOWN`` saved as pictures."""
-                window.open_evaluation(evaluation, who)
-                view = window.page.view
-                if view is None:
-                    raise RuntimeError(f"the demo {kind} did not open")
-                for section in view.editor.sections:
-                    view.editor.set_current_section(section.id)
-                    if section.id in SHOWN.get(kind, ()):
-                        save(f"_{kind}_{section.id}" if kind == "visit" else f"_{section.id}")
-                    else:
-                        check(f"{kind} page {section.id}")
-                window.on_page_back_requested()
-
-            window.patients.select_patient(subjects.anna.id)
-            save("")
-            walk(subjects.anna_latest, subjects.anna, "evaluation")  # carried values, a program
-            walk(subjects.zoe_latest, subjects.zoe, "red_flag")  # a red flag raised
-            if subjects.visit is not None and subjects.visit_patient is not None:
-                walk(subjects.visit, subjects.visit_patient, "visit")
-            window.close()
-            window.context.stop()
-            window.deleteLater()
-            _settle(app)
-        finally:
-            db.close()
+        window.patients.select_patient(subjects.anna.id)
+        save("")
+        walk(subjects.anna_latest, subjects.anna, "evaluation")  # carried values, a program
+        walk(subjects.zoe_latest, subjects.zoe, "red_flag")  # a red flag raised
+        if subjects.visit is not None and subjects.visit_patient is not None:
+            walk(subjects.visit, subjects.visit_patient, "visit")
     return saved
 
 

@@ -9,19 +9,15 @@ real form and factor engine.
 from __future__ import annotations
 
 import html
-import os
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from clinic_app.ui.screenshots import (
     WINDOW_SIZE,
-    _read_subjects,
     _settle,
     application,
+    demo_window,
     layout_problems,
-    private_settings,
 )
 from tests.ui.scaled import run_scaled
 
@@ -29,7 +25,6 @@ ROWS = 4
 
 
 def red_flag_report(
-    tmp: Path,
     who: str = "zoe",
     section: str = "red_flags",
     size: tuple[int, int] = WINDOW_SIZE,
@@ -37,34 +32,9 @@ def red_flag_report(
 ) -> dict[str, Any]:
     """Open a demo evaluation (Zoë's has the red flag) at ``size`` on ``section`` and measure
     the panel."""
-    from PySide6.QtCore import QCoreApplication
-
-    from clinic_app.core.form import load_form
-    from clinic_app.paths import default_form_path
-    from clinic_app.storage.database import open_database
-    from clinic_app.storage.demo import fill_demo
-    from clinic_app.ui.app import apply_style
-    from clinic_app.ui.main_window import MainWindow
-    from clinic_app.ui.operations import OperationRunner
-
     app = application()
-    QCoreApplication.setOrganizationName("clinic_app")
-    apply_style(app)
-    os.environ["CLINIC_APP_DATA_DIR"] = str(tmp)
-    form = load_form(default_form_path())
-    db = open_database(f"sqlite:///{tmp / 'demo.db'}", backup=False, new_encrypted=False)
-    try:
-        fill_demo(db, form)
-        reader = OperationRunner(db)
-        try:
-            subjects = reader.call("Reading the demo patients", _read_subjects)
-        finally:
-            reader.stop()
-            reader.deleteLater()
-        window = MainWindow(db, form, subjects.clinician)
-        window.resize(*size)
-        window.show()
-        _settle(app, 10)
+    with demo_window(size) as demo:
+        window, subjects = demo.window, demo.subjects
         if who == "zoe":
             window.open_evaluation(subjects.zoe_latest, subjects.zoe)
         else:
@@ -83,7 +53,7 @@ def red_flag_report(
         rows = [tree.visualRect(i).getRect() for i in _first(tree, ROWS)]
         port = tree.viewport().rect()
         whole = [port.contains(tree.visualRect(i)) for i in _first(tree, ROWS)]
-        report = {
+        return {
             "banner_visible": banner.isVisible(),
             "banner_text": banner.text.text(),
             "flag_message": flags[0].message if flags else "",
@@ -99,13 +69,6 @@ def red_flag_report(
             "tree_height": tree.height(),
             "line": tree.fontMetrics().lineSpacing(),
         }
-        window.close()
-        window.context.stop()
-        window.deleteLater()
-        _settle(app)
-        return report
-    finally:
-        db.close()
 
 
 def _first(tree: Any, count: int) -> list[Any]:
@@ -137,21 +100,13 @@ def _check(report: dict[str, Any]) -> None:
     assert report["run_message"] not in report["running_text"]
 
 
-def test_red_flag_leaves_the_factor_tree_four_rows(
-    tmp_path: Path, qapp: object, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("CLINIC_APP_DATA_DIR", str(tmp_path))  # put back after the test
-    with private_settings():
-        _check(red_flag_report(tmp_path))
+def test_red_flag_leaves_the_factor_tree_four_rows(qapp: object) -> None:
+    _check(red_flag_report())
 
 
-def test_a_low_window_scrolls_the_panel_rather_than_squeeze_the_tree(
-    tmp_path: Path, qapp: object, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_low_window_scrolls_the_panel_rather_than_squeeze_the_tree(qapp: object) -> None:
     """No red flag, a long summary and a green running card, 1024x560: the panel scrolls."""
-    monkeypatch.setenv("CLINIC_APP_DATA_DIR", str(tmp_path))  # put back after the test
-    with private_settings():
-        report = red_flag_report(tmp_path, "anna", "home_program", (1024, 560))
+    report = red_flag_report("anna", "home_program", (1024, 560))
     assert not report["banner_visible"]
     assert report["run_level"] == "green"
     assert report["run_message"] in report["running_text"]  # no red flag: the card in full
@@ -159,20 +114,17 @@ def test_a_low_window_scrolls_the_panel_rather_than_squeeze_the_tree(
 
 
 CHILD = """
-import json, sys
-from pathlib import Path
-from clinic_app.ui.screenshots import application, private_settings
+import json
+from clinic_app.ui.screenshots import application
 application()
 from tests.ui.test_assessment_crowding import red_flag_report
-with private_settings():
-    print(json.dumps(red_flag_report(Path(sys.argv[1]))))
+print(json.dumps(red_flag_report()))
 """
 
 
 def test_red_flag_leaves_the_factor_tree_four_rows_at_200pct(tmp_path: Path) -> None:
     report = run_scaled(
         CHILD,
-        [tmp_path],
         scale="2",
         folder=tmp_path,
         screen=(1280, 800),
