@@ -70,13 +70,16 @@ ROLE_EVIDENCE = Qt.ItemDataRole.UserRole + 1
 # With a red flag the banner above the page already gives the referral text: the running card
 # only points at it (its full text is in the card's tooltip), leaving the factors their room.
 RED_FLAG_RUNNING = "no running until the red flag above has been checked."
-TREE_MIN_ROWS = 4  # the factor tree always shows at least this many whole rows
+# The factor tree always shows at least this many whole rows below its group headings (factors,
+# patterns, their evidence, "none yet"): the headings above them are shown too, not counted.
+TREE_MIN_ROWS = 4
 
 
 class FactorTree(QTreeWidget):
-    """The factor tree, whose minimum height fits its first :data:`TREE_MIN_ROWS` rows as
-    wrapped at its width (measured by its delegate, so at any font or scale): the panel around
-    it gives way (it scrolls) rather than squeeze it to a row and a half.
+    """The factor tree, whose minimum height fits its first :data:`TREE_MIN_ROWS` rows below
+    a group heading (and the headings above them) as wrapped at its width (measured by its
+    delegate, so at any font or scale): the panel around it gives way (it scrolls) rather than
+    squeeze it to a row and a half.
 
     Signals: those of QTreeWidget.
     """
@@ -87,7 +90,8 @@ class FactorTree(QTreeWidget):
         return QSize(hint.width(), max(hint.height(), self.rows_height(TREE_MIN_ROWS) + frame))
 
     def rows_height(self, count: int) -> int:
-        """The height of the first ``count`` shown rows (one text line each while empty)."""
+        """The height of the shown rows down to the ``count``-th one below a group heading,
+        the headings included but not counted (one text line a missing row)."""
         line = self.fontMetrics().lineSpacing() + 6
         model = self.model()
         index = model.index(0, 0) if model.rowCount() else QModelIndex()
@@ -95,12 +99,14 @@ class FactorTree(QTreeWidget):
         option = QStyleOptionViewItem()
         option.initFrom(self)
         option.font = self.font()
-        total = 0
-        for _ in range(count):
+        total = counted = 0
+        while counted < count:
             if not index.isValid():
                 total += line
+                counted += 1
                 continue
             total += max(line, delegate.sizeHint(option, index).height())
+            counted += index.parent().isValid()  # a heading is a top-level row
             index = self.indexBelow(index)
         return total
 
@@ -276,7 +282,9 @@ class AssessmentPanel(QWidget):
         header = self.tree.header()
         header.setStretchLastSection(False)
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        # As wide as its counts ("3/6"), set as the rows change: ResizeToContents would also fit
+        # the hidden header's "Found", taking the factor names twice that room.
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Fixed)
         header.sectionResized.connect(self.on_header_section_resized)
         self.tree.itemExpanded.connect(self.on_tree_item_expanded)
         self.tree.itemCollapsed.connect(self.on_tree_item_collapsed)
@@ -314,6 +322,7 @@ class AssessmentPanel(QWidget):
         ):
             self._fill_tree(assessment)
         if shown is None or rows != (shown.factors, shown.patterns):
+            self.tree.resizeColumnToContents(1)  # the header hidden: the counts alone
             self.tree.updateGeometry()  # its first rows, and so its minimum height, changed
 
     def _show_running(self, run: RunningGuidance | None) -> None:

@@ -1,7 +1,8 @@
 """The assessment panel at 1024x700 with a red flag raised: the factor tree keeps its room.
 
 The red-flag banner above the page gives the referral text in full; the running card only points
-at it (the full text in its tooltip), and the factor tree shows at least four whole rows. Built as
+at it (the full text in its tooltip), and the factor tree shows at least four whole rows below
+its group heading (the heading is not counted), on the home-program page too. Built as
 ``clinic_app.ui.screenshots`` builds its red-flag window: the demo database, Zoë's evaluation, the
 real form and factor engine.
 """
@@ -11,6 +12,8 @@ from __future__ import annotations
 import html
 from pathlib import Path
 from typing import Any
+
+from PySide6.QtCore import QRect
 
 from clinic_app.ui.screenshots import (
     WINDOW_SIZE,
@@ -50,9 +53,23 @@ def red_flag_report(
         panel, banner, tree = view.panel, view.banner, view.panel.tree
         run = view.assessment.running
         flags = view.assessment.red_flags
-        rows = [tree.visualRect(i).getRect() for i in _first(tree, ROWS)]
+        first = _first(tree, ROWS)
+        rows = [tree.visualRect(i).getRect() for i in first]
         port = tree.viewport().rect()
-        whole = [port.contains(tree.visualRect(i)) for i in _first(tree, ROWS)]
+        whole = [port.contains(tree.visualRect(i)) for i in first]
+        # Seen in the window, not only in the tree: the panel may have scrolled the tree away.
+        seen = panel.scroll_area.viewport()
+        on_screen = [
+            seen.rect().contains(
+                QRect(tree.viewport().mapTo(seen, tree.visualRect(i).topLeft()), rect.size())
+            )
+            for i, rect in ((i, tree.visualRect(i)) for i in first)
+        ]
+        cut = [  # rows the tree's bottom edge (or top) cuts through
+            i.data()
+            for i in _first(tree, 10**6)
+            if tree.visualRect(i).intersects(port) and not port.contains(tree.visualRect(i))
+        ]
         return {
             "banner_visible": banner.isVisible(),
             "banner_text": banner.text.text(),
@@ -63,7 +80,11 @@ def red_flag_report(
             "running_tip": panel.running.toolTip(),
             "running_description": panel.running.accessibleDescription(),
             "rows": rows,
+            "texts": [i.data() for i in first],
+            "content_rows": len(_first(tree, 10**6)),
             "whole": whole,
+            "on_screen": on_screen,
+            "cut": cut,
             "viewport": port.getRect(),
             "problems": layout_problems(window),
             "tree_height": tree.height(),
@@ -72,18 +93,27 @@ def red_flag_report(
 
 
 def _first(tree: Any, count: int) -> list[Any]:
+    """The first ``count`` shown rows below a group heading (factors, patterns, their evidence,
+    "none yet"): what the therapist reads, the headings not counted."""
     out = []
     index = tree.model().index(0, 0)
     while index.isValid() and len(out) < count:
-        out.append(index)
+        if index.parent().isValid():
+            out.append(index)
         index = tree.indexBelow(index)
     return out
 
 
 def _check_tree(report: dict[str, Any]) -> None:
-    assert len(report["whole"]) == ROWS, report["rows"]
-    assert all(report["whole"]), (report["rows"], report["viewport"])
+    assert len(report["whole"]) == min(ROWS, report["content_rows"]), report["texts"]
+    assert all(report["whole"]), (report["texts"], report["rows"], report["viewport"])
     assert report["problems"] == []
+
+
+def _check_seen(report: dict[str, Any]) -> None:
+    """The window is high enough: the rows are on screen, and no row is cut off."""
+    assert all(report["on_screen"]), (report["texts"], report["rows"])
+    assert report["cut"] == []
 
 
 def _check(report: dict[str, Any]) -> None:
@@ -101,7 +131,19 @@ def _check(report: dict[str, Any]) -> None:
 
 
 def test_red_flag_leaves_the_factor_tree_four_rows(qapp: object) -> None:
-    _check(red_flag_report())
+    report = red_flag_report()
+    _check(report)
+    _check_seen(report)
+
+
+def test_the_home_program_page_shows_four_whole_factors(qapp: object) -> None:
+    """Anna's home program at 1024x700, the panel at its narrowest: four whole factor rows
+    under their heading (the heading is no factor) on screen, none cut by the tree's edge."""
+    report = red_flag_report("anna", "home_program")
+    assert report["content_rows"] > ROWS  # more factors than the minimum: the tree scrolls
+    assert [t.split()[0] for t in report["texts"]] == ["F3", "F4", "F11", "F1"]
+    _check_tree(report)
+    _check_seen(report)
 
 
 def test_a_low_window_scrolls_the_panel_rather_than_squeeze_the_tree(qapp: object) -> None:
