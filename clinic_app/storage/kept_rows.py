@@ -6,13 +6,15 @@ that module short; ``verify`` reports what this returns, one line a problem.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import func, select
 
 from clinic_app.storage import models as m
 
 if TYPE_CHECKING:
+    from sqlalchemy import Table
     from sqlalchemy.orm import Session
 
 # Episode-of-care rows carry no seal: the audit trail (hash-chained) vouches for them instead.
@@ -34,10 +36,15 @@ BY_0006 = "migration 0006"
 TABLES_REMADE = ("schema", 6, "episode tables made")  # entity, entity_id, action; as 0006 writes
 
 
+def _chunks(ids: Sequence[int], size: int = 500) -> Iterator[list[int]]:
+    for start in range(0, len(ids), size):
+        yield list(ids[start : start + size])
+
+
 def kept_row_problems(session: Session, limit: int = 10) -> list[str]:
     """Episodes, plans of care, goals and goal statuses that no longer match the audit trail:
     changed or added outside the app (behind a dropped lock, say)."""
-    from clinic_app.storage.records._common import digest, row_state
+    from clinic_app.storage.records._common import digest, mapping_state
 
     last: dict[tuple[str, int], str | None] = {}
     statuses: dict[int, int] = {}
@@ -71,21 +78,31 @@ def kept_row_problems(session: Session, limit: int = 10) -> list[str]:
             statuses[entity_id] = statuses.get(entity_id, 0) + 1
         previous = (entity, entity_id, action)
     problems: list[str] = []
-    rows: list[m.Episode | m.PlanOfCare | m.Goal] = [
-        *session.scalars(select(m.Episode).order_by(m.Episode.id)),
-        *session.scalars(select(m.PlanOfCare).order_by(m.PlanOfCare.id)),
-        *session.scalars(select(m.Goal).order_by(m.Goal.id)),
-    ]
-    goals = {row.id for row in rows if isinstance(row, m.Goal)}
-    for row in rows:
-        table = row.__tablename__
-        expected = last.pop((table, row.id), None)
-        if isinstance(row, m.Episode) and (expected is None or row.created_by == BY_0006):
-            continue
-        if expected is None:
-            problems.append(f"{table} {row.id} is not in the audit trail")
-        elif digest(row_state(row)) != expected:
-            problems.append(f"{table} {row.id} was changed outside the app")
+    # Core rows, not ORM objects (ten times faster; a clinic has an episode a patient). Only the
+    # episodes an event names and the 0006 upgrade did not make are read whole.
+    episodes = cast("Table", m.Episode.__table__)
+    wanted: list[int] = []
+    for i, by in session.execute(
+        select(episodes.c.id, episodes.c.created_by).order_by(episodes.c.id)
+    ):
+        if by == BY_0006:
+            last.pop(("episode", i), None)
+        elif ("episode", i) in last:
+            wanted.append(i)
+    tables: list[tuple[Table, Any]] = [(episodes, episodes.c.id.in_(c)) for c in _chunks(wanted)]
+    tables += [(cast("Table", t.__table__), None) for t in (m.PlanOfCare, m.Goal)]
+    goals: set[int] = set()
+    for table, where in tables:
+        query = select(table).order_by(table.c.id)
+        for values in session.execute(query if where is None else query.where(where)).mappings():
+            row_id = int(values[table.c.id])
+            if table.name == "goal":
+                goals.add(row_id)
+            expected = last.pop((table.name, row_id), None)
+            if expected is None:
+                problems.append(f"{table.name} {row_id} is not in the audit trail")
+            elif digest(mapping_state(table, values)) != expected:
+                problems.append(f"{table.name} {row_id} was changed outside the app")
     problems.extend(
         f"{table} {row_id} was deleted outside the app" for table, row_id in sorted(last)
     )
@@ -95,15 +112,14 @@ def kept_row_problems(session: Session, limit: int = 10) -> list[str]:
         if goal_id in goals
         for status_id, after in events_of.items()
     }
+    kept_table = cast("Table", m.GoalStatus.__table__)
+    for chunk in _chunks(sorted(expected_status)):
+        query = select(kept_table).where(kept_table.c.id.in_(chunk)).order_by(kept_table.c.id)
+        for values in session.execute(query).mappings():
+            status_id = int(values[kept_table.c.id])
+            if digest(mapping_state(kept_table, values)) != expected_status.pop(status_id):
+                problems.append(f"goal_status {status_id} was changed outside the app")
     if expected_status:
-        found = session.scalars(
-            select(m.GoalStatus)
-            .where(m.GoalStatus.id.in_(sorted(expected_status)))
-            .order_by(m.GoalStatus.id)
-        )
-        for status_row in found:
-            if digest(row_state(status_row)) != expected_status.pop(status_row.id):
-                problems.append(f"goal_status {status_row.id} was changed outside the app")
         problems.extend(f"goal_status {i} was deleted outside the app" for i in expected_status)
     counted = session.execute(
         select(m.GoalStatus.goal_id, func.count()).group_by(m.GoalStatus.goal_id)

@@ -16,8 +16,9 @@ from clinic_app.storage.errors import NotFoundError, StorageError
 from clinic_app.storage.state import LAST_AUDIT_EVENT
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Mapping, Sequence
 
+    from sqlalchemy import Table
     from sqlalchemy.orm import Session
 
 
@@ -29,16 +30,23 @@ def digest(obj: Any) -> str:
     return hashlib.sha256(canonical(obj).encode("utf-8")).hexdigest()
 
 
+def _plain(value: Any) -> Any:
+    if isinstance(value, bytes):
+        return "sha256:" + hashlib.sha256(value).hexdigest()
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    return value
+
+
 def row_state(row: m.Base) -> dict[str, Any]:
-    state: dict[str, Any] = {}
-    for col in row.__table__.columns:
-        value = getattr(row, col.key)
-        if isinstance(value, bytes):
-            value = "sha256:" + hashlib.sha256(value).hexdigest()
-        elif isinstance(value, date | datetime):
-            value = value.isoformat()
-        state[col.key] = value
-    return state
+    """A row's columns as its audit events digest them."""
+    return {col.key: _plain(getattr(row, col.key)) for col in row.__table__.columns}
+
+
+def mapping_state(table: Table, values: Mapping[Any, Any]) -> dict[str, Any]:
+    """:func:`row_state` of a row read with Core (``select(table)``), keyed by its columns:
+    without an ORM object per row, ``verify`` reads 100,000 episodes many times faster."""
+    return {col.key: _plain(values[col]) for col in table.columns}
 
 
 def write_audit(
