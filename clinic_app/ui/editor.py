@@ -20,7 +20,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date
 from typing import Any
 
-from PySide6.QtCore import QSignalBlocker, Qt, QTimer, Signal
+from PySide6.QtCore import QSignalBlocker, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QResizeEvent, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -47,6 +47,27 @@ from clinic_app.ui.item_row import ItemRow, problem_text
 from clinic_app.ui.keyboard import EditorKeys
 from clinic_app.ui.section_nav import SHORT_TITLE_ROLE, SectionNavDelegate
 from clinic_app.ui.section_page import SectionPage
+
+
+class PageStack(QStackedWidget):
+    """The editor's pages, as small as the page shown. A plain stack is as wide as its widest
+    page once that page has been laid out: after the Flexibility page (594 px) it kept the
+    assessment panel at its 240 px minimum on every later page of a 1024 px window."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.currentChanged.connect(self.on_current_changed)
+
+    def minimumSizeHint(self) -> QSize:
+        page = self.currentWidget()
+        return super().minimumSizeHint() if page is None else page.minimumSizeHint()
+
+    def sizeHint(self) -> QSize:
+        page = self.currentWidget()
+        return super().sizeHint() if page is None else page.sizeHint()
+
+    def on_current_changed(self, _index: int) -> None:
+        self.updateGeometry()
 
 
 class EvaluationEditor(QWidget):
@@ -118,7 +139,7 @@ class EvaluationEditor(QWidget):
 
         # Pages are built when first shown: opening an evaluation builds one section, not all
         # of them (a hundred items with their widgets take a few hundred milliseconds).
-        self.pages = QStackedWidget(self)
+        self.pages = PageStack(self)
         layout.addWidget(self.pages, 1)
         self._rows: dict[str, ItemRow] = {}
         self._built: dict[int, SectionPage] = {}

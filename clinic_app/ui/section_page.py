@@ -145,4 +145,10 @@ class SectionPage(QScrollArea):
         body = getattr(self, "_body", None)  # QScrollArea filters its widget before it is kept
         if body is not None and watched is body and event.type() == QEvent.Type.LayoutRequest:
             self._fit_body()
+            # The page's minimum follows its body's (see minimumSizeHint): tell the layouts
+            # above, or the editor's stack may squeeze the page below what its rows need.
+            width = self._body.minimumSizeHint().width()
+            if width != getattr(self, "_body_min", None):
+                self._body_min = width
+                self.updateGeometry()
         return super().eventFilter(watched, event)
