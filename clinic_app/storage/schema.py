@@ -143,6 +143,14 @@ def pg_lock_difference(conn: Connection) -> str | None:
             state = found.get((table, name))
             if state is None:
                 return f"trigger {name} (on {table}) is missing"
+            # pg_trigger.tgenabled: O fires (the default), A fires always, D never, and R only
+            # in a replica session (ENABLE REPLICA TRIGGER): an ordinary session, the app's or
+            # anyone's, is then not held by it, so R is as good as disabled.
             if state == "D":
                 return f"trigger {name} (on {table}) is disabled"
+            if state != "O" and state != "A":
+                return (
+                    f"trigger {name} (on {table}) fires only in replica sessions "
+                    "(ENABLE REPLICA TRIGGER): it locks nothing"
+                )
     return None

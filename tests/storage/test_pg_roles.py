@@ -239,16 +239,53 @@ def test_every_trigger_of_the_schema_is_a_lock_verify_checks(postgres_migrated_u
         ("library_picture", "library_picture_append_only"),
     ],
 )
+@pytest.mark.parametrize(
+    ("how", "said"),
+    [
+        ("DISABLE", "is disabled"),
+        # Lasting, and no ordinary session fires it (found by session 12's attack tests).
+        (
+            "ENABLE REPLICA",
+            "fires only in replica sessions (ENABLE REPLICA TRIGGER): it locks nothing",
+        ),
+    ],
+)
 def test_verify_reports_an_episode_or_library_lock_the_owner_disabled(
-    clinic: Clinic, table: str, trigger: str
+    clinic: Clinic, table: str, trigger: str, how: str, said: str
 ) -> None:
     import sqlalchemy as sa
 
     db = open_database(clinic.owner_url)
     try:
+        assert r.verify_database(db) == []
         with db.engine.begin() as c:
-            c.execute(sa.text(f"ALTER TABLE {table} DISABLE TRIGGER {trigger}"))
+            c.execute(sa.text(f"ALTER TABLE {table} {how} TRIGGER {trigger}"))
         lines = [b.line() for b in r.verify_database(db)]
     finally:
         db.close()
-    assert f"schema: trigger {trigger} (on {table}) is disabled" in lines
+    assert f"schema: trigger {trigger} (on {table}) {said}" in lines
+
+
+@pytest.mark.postgres
+def test_a_lock_left_to_replica_sessions_lets_an_ordinary_update_through(clinic: Clinic) -> None:
+    """Why "R" counts as disabled: with the signed-evaluation lock so, the owner's plain UPDATE
+    of a signed row goes through (verify then names the lock, and the seal the change)."""
+    import sqlalchemy as sa
+
+    db = open_database(clinic.owner_url)
+    try:
+        with db.engine.begin() as c:
+            c.execute(
+                sa.text("ALTER TABLE evaluation ENABLE REPLICA TRIGGER evaluation_signed_locked")
+            )
+            changed = c.execute(
+                sa.text("UPDATE evaluation SET involved_side = 'left' WHERE status = 'signed'")
+            ).rowcount
+        lines = [b.line() for b in r.verify_database(db)]
+    finally:
+        db.close()
+    assert changed > 0
+    assert lines[0] == (
+        "schema: trigger evaluation_signed_locked (on evaluation) fires only in replica "
+        "sessions (ENABLE REPLICA TRIGGER): it locks nothing"
+    )
