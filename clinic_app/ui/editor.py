@@ -67,6 +67,17 @@ class PageStack(QStackedWidget):
         return super().sizeHint() if page is None else page.sizeHint()
 
     def on_current_changed(self, _index: int) -> None:
+        # The page shown now may have been built and laid out hidden: the sizes its holder's
+        # layout keeps for it are from then, and showing it posts no event that renews them.
+        # Renew them here, at once, so the splitter never squeezes it meanwhile.
+        page = self.currentWidget()
+        if page is not None:
+            for child in page.findChildren(
+                QWidget, options=Qt.FindChildOption.FindDirectChildrenOnly
+            ):
+                child.updateGeometry()
+            if (layout := page.layout()) is not None:
+                layout.activate()
         self.updateGeometry()
 
 
