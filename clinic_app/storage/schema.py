@@ -148,7 +148,7 @@ def pg_lock_difference(conn: Connection) -> str | None:
             # anyone's, is then not held by it, so R is as good as disabled.
             if state == "D":
                 return f"trigger {name} (on {table}) is disabled"
-            if state != "O" and state != "A":
+            if state not in ("O", "A"):
                 return (
                     f"trigger {name} (on {table}) fires only in replica sessions "
                     "(ENABLE REPLICA TRIGGER): it locks nothing"

@@ -109,6 +109,14 @@ def _behind_a_lock(path: Path, trigger: str, *sql: str) -> None:
         conn.close()
 
 
+def _problems_of(path: Path) -> list[str]:
+    db = open_database(f"sqlite:///{path}")
+    try:
+        return _problems(db)
+    finally:
+        db.close()
+
+
 def _verify_cli(path: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "CLINIC_APP_ENCRYPTION": "off"}
     return subprocess.run(
@@ -130,11 +138,7 @@ def test_a_row_deleted_behind_its_lock_is_named_by_verify(
     row = ids[table]
     line = f"{table} {row} was deleted outside the app"
     _behind_a_lock(path, f"{table}_no_delete", f"DELETE FROM {table} WHERE id = {row}")
-    db = open_database(f"sqlite:///{path}")
-    try:
-        assert _problems(db) == [line]
-    finally:
-        db.close()
+    assert _problems_of(path) == [line]
     done = _verify_cli(path)
     assert done.returncode == 1, done.stdout + done.stderr
     assert line in done.stdout.splitlines()
@@ -146,28 +150,9 @@ def test_a_goal_and_its_statuses_deleted_together_are_named(
 ) -> None:
     path, ids = clinic
     goal = ids["goal"]
-    conn = sqlite3.connect(path)
-    try:
-        names = [
-            n
-            for (n,) in conn.execute(
-                "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'goal_status'"
-            )
-        ]
-    finally:
-        conn.close()
-    assert "goal_status_no_delete" in names
-    _behind_a_lock(
-        path,
-        "goal_status_no_delete",
-        f"DELETE FROM goal_status WHERE goal_id = {goal}",
-    )
+    _behind_a_lock(path, "goal_status_no_delete", f"DELETE FROM goal_status WHERE goal_id = {goal}")
     _behind_a_lock(path, "goal_no_delete", f"DELETE FROM goal WHERE id = {goal}")
-    db = open_database(f"sqlite:///{path}")
-    try:
-        problems = _problems(db)
-    finally:
-        db.close()
+    problems = _problems_of(path)
     assert problems == [
         f"goal {goal} was deleted outside the app",
         f"goal {goal}: 0 statuses kept, the audit trail records 1",
