@@ -24,7 +24,8 @@ from alembic import command
 from clinic_app.storage import migrate, sealing
 from clinic_app.storage import records as r
 from clinic_app.storage.database import Database, open_database
-from clinic_app.storage.kept_rows import TABLES_REMADE, kept_row_problems
+from clinic_app.storage.kept_rows import TABLES_REMADE
+from tests.storage.test_kept_rows import _problems, _problems_of
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 MIGRATION_0006 = "clinic_app.storage.migrations.versions.0006_episodes"
@@ -45,11 +46,6 @@ def _care(db: Database, mrn: str = "K-1") -> dict[str, int]:
         db, other, r.EpisodeInfo("Left calf", start_date=date(2026, 5, 6)), user="dana"
     ).id
     return {"episode": ep, "plan_of_care": plan, "goal": goal.id, "empty_episode": empty}
-
-
-def _problems(db: Database) -> list[str]:
-    with db.reading() as s:
-        return kept_row_problems(s)
 
 
 def _marks(db: Database) -> int:
@@ -107,14 +103,6 @@ def _behind_a_lock(path: Path, trigger: str, *sql: str) -> None:
         conn.commit()
     finally:
         conn.close()
-
-
-def _problems_of(path: Path) -> list[str]:
-    db = open_database(f"sqlite:///{path}")
-    try:
-        return _problems(db)
-    finally:
-        db.close()
 
 
 def _verify_cli(path: Path) -> subprocess.CompletedProcess[str]:
