@@ -8,6 +8,7 @@ field; nothing is stored here: the goals dialog stores what these dialogs return
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
 from typing import Any
@@ -30,7 +31,9 @@ from PySide6.QtWidgets import (
 
 from clinic_app.core.form import NUMERIC_TYPES, Form, Leaf
 from clinic_app.core.goals import GoalDraft, target_text
-from clinic_app.storage.records import Episode, GoalInfo
+from clinic_app.storage import models
+from clinic_app.storage.errors import StorageError
+from clinic_app.storage.records import Episode, GoalInfo, checked_text
 from clinic_app.storage.search import parse_date
 
 MEASURES = (
@@ -62,6 +65,27 @@ def check_target(form: Form, target: Mapping[str, Any]) -> str | None:
         return f"Target: {leaf.item} is not in this form"
     if leaf.measure != "value" and not item.bilateral:
         return f"Measure: {item.label} is measured on one side only: use its value"
+    return None
+
+
+def read_threshold(text: str) -> float | str:
+    """The threshold typed (a decimal comma is read), or the text itself when it is not a finite
+    number: float() also reads "nan" and "inf", which no measure can be compared with."""
+    text = text.strip().replace(",", ".")
+    try:
+        value = float(text)
+    except ValueError:
+        return text
+    return value if math.isfinite(value) else text
+
+
+def words_problem(label: str, text: str) -> str | None:
+    """Why the goal's words cannot be stored (too long, a control character), naming the field:
+    the records API's own check, made before the dialog closes with the words in it."""
+    try:
+        checked_text(models.Goal.__table__.c.text, label, text)
+    except StorageError as err:
+        return str(err)
     return None
 
 
@@ -176,11 +200,8 @@ class GoalEditDialog(QDialog):
             "measure": self.measure.currentData(),
             "op": self.op.currentData(),
         }
-        text = self.threshold.text().strip().replace(",", ".")
-        try:
-            out["threshold"] = float(text)
-        except ValueError:
-            out["threshold"] = text  # reported by check_target / the threshold check
+        # (text when not a number: reported by check_target / the threshold check)
+        out["threshold"] = read_threshold(self.threshold.text())
         if self.side.currentData():
             out["side"] = self.side.currentData()
         return out
@@ -190,7 +211,12 @@ class GoalEditDialog(QDialog):
         for w in (self.item, self.measure, self.op, self.threshold, self.side):
             w.setEnabled(measurable)
         target = self.target()
-        if target is None or check_target(self.form, target) is not None:
+        # (a text threshold is incomplete: pydantic would read "nan" or "1e999" as a float)
+        if (
+            target is None
+            or not isinstance(target["threshold"], float)
+            or check_target(self.form, target) is not None
+        ):
             self.preview.setText("" if target is None else "Target: (complete the fields)")
             return
         self.preview.setText(f"Target: {target_text(self.form, Leaf.model_validate(target))}")
@@ -203,6 +229,11 @@ class GoalEditDialog(QDialog):
         text = self.text.text().strip()
         if not text:
             self.show_problem("Goal: enter what the patient will be able to do")
+            self.text.setFocus()
+            return
+        problem = words_problem("Goal", text)
+        if problem is not None:
+            self.show_problem(problem)
             self.text.setFocus()
             return
         target = self.target()
@@ -342,12 +373,13 @@ class SuggestedGoalsDialog(QDialog):
             text = self.cell(row, 2).text().strip()
             if not text:
                 return f"Goal (row {n}): enter the words of the goal"
+            problem = words_problem(f"Goal (row {n})", text)
+            if problem is not None:
+                return problem
             target = None if d.target is None else dict(d.target)
             if target is not None and "threshold" in target:
-                raw = self.cell(row, 4).text().strip().replace(",", ".")
-                try:
-                    target["threshold"] = float(raw)
-                except ValueError:
+                target["threshold"] = read_threshold(self.cell(row, 4).text())
+                if not isinstance(target["threshold"], float):
                     return f"Threshold (row {n}): enter a number"
                 problem = check_target(self.form, target)
                 if problem is not None:
