@@ -191,6 +191,11 @@ class GoalsDialog(QDialog):
         buttons.addStretch(1)
         buttons.addWidget(close)
         layout.addLayout(buttons)
+        # No button is pressed by Enter elsewhere: a dialog's first button (Set status) would
+        # take Enter on a goal's row and store the status shown, the app's suggestion, as the
+        # clinician's decision. Enter in the note sets it; Space presses the focused button.
+        for button in (self.set_button, self.add_button, self.suggested_button, close):
+            button.setAutoDefault(False)
         self.resize(920, 520)
         self.reload()
 
