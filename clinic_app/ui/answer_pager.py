@@ -535,8 +535,10 @@ class AnswerPager(QWidget):
     def keyPressEvent(self, event: QKeyEvent) -> None:
         key = event.key()
         text = event.text()
-        if text.isdigit() and len(text) == 1:
+        if text.isdecimal() and len(text) == 1:
             self._digit(text)
+        elif text.isdigit() and len(text) == 1:  # "²" (AltGr+2), "①": no int() reads them
+            self.show_problem(f"{_text(self.item.text, self.language)}: {text} is not an answer")
         elif key in (Qt.Key.Key_Right, Qt.Key.Key_Down):
             self._step(1)
         elif key in (Qt.Key.Key_Left, Qt.Key.Key_Up):

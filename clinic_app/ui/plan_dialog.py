@@ -177,7 +177,8 @@ class PlanDialog(_FormDialog):
                     self.problem(key, f"{label}: enter a whole number from {low} to {high}")
                     ok = False
                 continue
-            value = int(text) if text.isdigit() else None
+            # isdecimal, not isdigit: "²" and "①" are digits int() cannot read.
+            value = int(text) if text.isdecimal() else None
             if value is None or not low <= value <= high:
                 self.problem(key, f"{label}: enter a whole number from {low} to {high}")
                 ok = False
