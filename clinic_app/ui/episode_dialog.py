@@ -87,7 +87,8 @@ class EpisodeDialog(_FormDialog):
         self._add(referral, "referral_reason", "Reason", reason)
         self._add(referral, "referral_date", "Referral date", QLineEdit(self), "YYYY-MM-DD")
         dates = self._form("Episode")
-        self._add(dates, "start_date", "Start", QLineEdit(self), "YYYY-MM-DD (blank: today)")
+        start_hint = "YYYY-MM-DD (blank: today)" if episode is None else "YYYY-MM-DD"
+        self._add(dates, "start_date", "Start", QLineEdit(self), start_hint)
         self._add(dates, "end_date", "End", QLineEdit(self), "YYYY-MM-DD: closes the episode")
         self._finish()
         if episode is not None:
@@ -117,6 +118,12 @@ class EpisodeDialog(_FormDialog):
                 self.problem(key, problem)
                 ok = False
         start, end = days["start_date"], days["end_date"]
+        if start is None and self.episode is not None and "start_date" not in self.problems():
+            # Blank starts a new episode today; an episode's start is never cleared (the records
+            # API would keep the stored one while the screen showed none).
+            was = self.episode.start_date.isoformat()
+            self.problem("start_date", f"Start: enter the date the episode started (it was {was})")
+            ok = False
         if ok and end is not None and end < (start or date.today()):
             self.problem("end_date", "End: before the episode's start")
             ok = False
@@ -129,7 +136,7 @@ class EpisodeDialog(_FormDialog):
             referral_source=self.text("referral_source"),
             referral_reason=self.text("referral_reason"),
             referral_date=days["referral_date"],
-            start_date=start if start is not None or self.episode is None else None,
+            start_date=start,
             end_date=end,
         )
 
