@@ -76,6 +76,13 @@ def entry_title(ex: ProgramExercise, library: Library) -> str:
     return title_in(ex, library) or f"{ex.exercise} (not in the library)"
 
 
+def whole_number(text: str) -> int | None:
+    """A dose typed as a whole number ("4", " 12 ", "+3", "-0"), else None. int() alone also
+    reads "1_0" as 10, which the field would keep showing as typed."""
+    digits = text.strip().removeprefix("+").removeprefix("-")
+    return int(text) if digits.isdecimal() else None
+
+
 def hide_all(widgets: Sequence[QWidget], hidden: bool) -> None:
     """Hide or show ``widgets``, touching only those that change (a show relays out)."""
     for w in widgets:
@@ -140,9 +147,8 @@ class Entry:
             where = f"{title} (exercise {n}), {FIELD_LABELS[key]}"
             if key in DOSE_LIMITS:
                 low, high = DOSE_LIMITS[key]
-                try:
-                    number = int(text)
-                except ValueError:
+                number = whole_number(text)
+                if number is None:
                     problems[(n - 1, key)] = f"{where}: “{text[:12]}” is not a whole number"
                     continue
                 if not low <= number <= high:
@@ -157,8 +163,12 @@ class Entry:
         return raw
 
     def dose_words(self) -> str:
-        """ "3 × 10, hold 30 s, left" for the list."""
-        t = self.texts
+        """ "3 × 10, hold 30 s, left" for the list: a dose as it is stored ("+3" is 3)."""
+        t = {k: (v or "").strip() for k, v in self.texts.items()}
+        for key in DOSE_LIMITS:
+            number = whole_number(t.get(key, ""))
+            if number is not None:
+                t[key] = str(number)
         out = []
         if t.get("sets"):
             out.append(f"{t['sets']} × {t['reps']}" if t.get("reps") else f"{t['sets']} sets")

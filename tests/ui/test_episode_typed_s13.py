@@ -411,3 +411,49 @@ def test_a_superscript_digit_key_is_not_an_answer_and_does_not_raise(qtbot, text
     key_with_text(pager, Qt.Key.Key_twosuperior, text)
     assert pager.chosen == 3  # the digit typed before stays chosen
     assert pager.error.text().endswith(f"{text} is not an answer")
+
+
+# -- the home program's dose -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored", "listed", "says"),
+    [
+        ("1_0", 2, "", "Sets: “1_0” is not a whole number"),
+        ("1_000", 2, "", "Sets: “1_000” is not a whole number"),
+        ("3.0", 2, "", "Sets: “3.0” is not a whole number"),
+        ("1e1", 2, "", "Sets: “1e1” is not a whole number"),
+        ("-0", 2, "", "Sets: 0 is outside 1–10"),
+        ("+3", 3, "(3 × 4)", ""),
+        (" 4 ", 4, "(4 × 4)", ""),
+        ("١٠", 10, "(10 × 4)", ""),
+    ],
+)
+def test_a_dose_is_listed_as_stored_and_int_quirks_are_refused(
+    qtbot, full_window: MainWindow, db, db_url: str, typed, stored, listed, says
+) -> None:
+    """int() reads "1_0" as 10: the dose was stored as 10 while field and list showed "1_0";
+    the list showed " 4 " and "+3" as typed while 4 and 3 were stored."""
+    from tests.ui import test_program_editor as tpe
+
+    patient, ev = tpe.patient_with(db, shipped_form(), tpe.runner_values())
+    ed = tpe.open_program(qtbot, full_window, db, patient, ev.id)
+    ed.accept_button.click()
+    tpe.save(qtbot, full_window)
+    before = tpe.stored_program(db_url, ev.id)
+    assert before["exercises"][0]["sets"] == 2
+    ed.list.setCurrentRow(0)
+    title = ed.title_of(ed.entries[0].base)
+    line = ed.fields["sets"]
+    line.setFocus()
+    line.selectAll()
+    line.insert(typed)  # (an edit, as typing or pasting is)
+    tpe.save(qtbot, full_window)
+    after = tpe.stored_program(db_url, ev.id)
+    assert after["exercises"][0]["sets"] == stored
+    if says:
+        assert ed.dose_error.text().startswith(f"{title} (exercise 1), {says}")
+        assert after == before  # nothing of the bad dose stored
+    else:
+        assert not ed.dose_error.isVisible()
+        assert ed.list.item(0).text().splitlines()[0].endswith(listed)
