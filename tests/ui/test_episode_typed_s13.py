@@ -197,6 +197,66 @@ def test_goal_words_with_bidi_marks_and_emoji_are_stored_as_shown(
     dialog.reject()
 
 
+def test_suggested_goals_edited_wrong_are_refused_naming_the_row(
+    qtbot, full_window: MainWindow
+) -> None:
+    """The suggested goals' cells take the same checks: a NaN threshold went through, and words
+    the database refuses closed the dialog before the records API said no."""
+    from clinic_app.core.goals import GoalDraft
+    from clinic_app.ui.goal_edit import SuggestedGoalsDialog
+
+    ep = an_episode(full_window)
+    target = {"item": "nordic_force", "measure": "deficit", "op": "<", "threshold": 10}
+    drafts = [
+        GoalDraft(
+            "F6",
+            "Weak eccentric hamstrings",
+            "short",
+            "Nordic deficit below 10%",
+            target,
+            ep.start_date + timedelta(weeks=4),
+            "form",
+        ),
+        GoalDraft(
+            "F6",
+            "Weak eccentric hamstrings",
+            "long",
+            "Sprint again",
+            None,
+            ep.start_date + timedelta(weeks=8),
+            "form",
+        ),
+    ]
+    dialog = SuggestedGoalsDialog(shipped_form(), ep, drafts, "initial evaluation", full_window)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.tick(0)
+    dialog.tick(1)
+    cases = [
+        ((0, 4, "nan"), "Threshold (row 1): enter a number"),
+        ((0, 4, "inf"), "Threshold (row 1): enter a number"),
+        ((0, 4, "7,5"), None),
+        ((1, 2, "s" * 501), "Goal (row 2): 501 characters is too long (at most 500)"),
+        ((1, 2, "Sprint\x00"), "Goal (row 2): contains a control character (U+0000)"),
+        ((1, 2, ODD_WORDS), None),
+        ((1, 5, "2026-02-30"), "Target date (row 2): not a date, use YYYY-MM-DD (or DD.MM.YYYY)"),
+        ((1, 5, ""), None),
+    ]
+    for (row, col, text), says in cases:
+        dialog.cell(row, col).setText(text)
+        if says is None:
+            continue
+        dialog.on_buttons_accepted()
+        assert (dialog.error.text(), dialog.isVisible()) == (says, True), text
+        assert dialog.accepted_goals == []
+    dialog.on_buttons_accepted()
+    assert not dialog.isVisible()
+    first, second = dialog.accepted_goals
+    assert first.target is not None
+    assert first.target["threshold"] == 7.5
+    assert (second.text, second.target_date) == (ODD_WORDS, None)
+
+
 # -- Goals… keys -----------------------------------------------------------------------------
 
 
