@@ -151,7 +151,9 @@ def draft_box(text: str, s: Styles, width: float) -> Flowable:
 
 
 def text_block(label: str, text: str, s: Styles) -> list[Flowable]:
-    out: list[Flowable] = [para(label, s["h2"])]
+    # Room for the label and two lines, or a new page: the label never ends a page alone.
+    room = s["h2"].spaceBefore + s["h2"].leading + 2 * s["body"].leading + s["h2"].spaceAfter
+    out: list[Flowable] = [CondPageBreak(room), para(label, s["h2"])]
     out += [Paragraph(multiline(chunk), s["body"]) for chunk in clinician._paragraphs(text)]
     return out
 
