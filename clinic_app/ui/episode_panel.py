@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
 
+from PySide6 import QtGui
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QFontMetrics
 from PySide6.QtWidgets import (
@@ -343,7 +344,7 @@ class EpisodePanel(QWidget):
         for episode in view.episodes:
             item = QListWidgetItem(episode_line(episode))
             item.setData(Qt.ItemDataRole.UserRole, episode.id)
-            item.setToolTip(episode.referral_reason or episode.title)
+            item.setToolTip(plain_tip(episode.referral_reason or episode.title))
             if episode.is_open:
                 font = QFont(item.font())
                 font.setBold(True)
@@ -394,7 +395,7 @@ class EpisodePanel(QWidget):
                     if rec is None:
                         item.setForeground(grey)
                     if text or rec is not None:
-                        item.setToolTip(tip)
+                        item.setToolTip(plain_tip(tip))
                     self.table.setItem(n, col, item)
                 if rec is None:
                     self.table.setSpan(n, 1, 1, 4)  # a plan or goal line reads across
@@ -493,6 +494,12 @@ def _row_tip(row: TimelineRow) -> str:
     status = STATUS_LABELS.get(rec.status, rec.status)
     head = " · ".join(t for t in (rec.eval_date.isoformat(), rec.label, status, rec.clinician) if t)
     return f"{head}\n{rec.main_factors}" if rec.main_factors else head
+
+
+def plain_tip(text: str) -> str:
+    """``text`` as a tooltip shows it: Qt reads a tooltip that looks like markup (a goal
+    "<b>Run</b> 5 km", a referral "pain &lt; 3") as rich text; that one is escaped."""
+    return QtGui.Qt.convertFromPlainText(text) if QtGui.Qt.mightBeRichText(text) else text
 
 
 def _html(text: str) -> str:

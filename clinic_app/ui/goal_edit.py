@@ -35,6 +35,7 @@ from clinic_app.storage import models
 from clinic_app.storage.errors import StorageError
 from clinic_app.storage.records import Episode, GoalInfo, checked_text
 from clinic_app.storage.search import parse_date
+from clinic_app.ui.episode_panel import plain_tip
 
 MEASURES = (
     ("value", "value"),
@@ -329,7 +330,7 @@ class SuggestedGoalsDialog(QDialog):
             ]
             for col, (text, editable) in enumerate(cells, start=1):
                 item = QTableWidgetItem(text)
-                item.setToolTip(text)
+                item.setToolTip(plain_tip(text))
                 item.setFlags(fixed | Qt.ItemFlag.ItemIsEditable if editable else fixed)
                 self.table.setItem(row, col, item)
         self.table.setCurrentCell(0, 0)

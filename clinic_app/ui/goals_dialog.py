@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
 from clinic_app.core.goals import STATUS_LABELS, GoalDraft
 from clinic_app.storage.records import Episode, Goal, GoalInfo
 from clinic_app.ui.context import AppContext
+from clinic_app.ui.episode_panel import plain_tip
 from clinic_app.ui.operations import Changes, show_failure
 from clinic_app.ui.text import local_datetime
 
@@ -231,7 +232,7 @@ class GoalsDialog(QDialog):
             ]
             for col, text in enumerate(cells):
                 item = QTableWidgetItem(text)
-                item.setToolTip(text)
+                item.setToolTip(plain_tip(text))
                 item.setData(Qt.ItemDataRole.UserRole, goal.id)
                 self.table.setItem(row, col, item)
             if goal.id == keep:

@@ -28,6 +28,7 @@ from clinic_app.storage.records import Episode, PlanInfo, PlanOfCare
 from clinic_app.ui.context import AppContext
 from clinic_app.ui.dialogs import _FormDialog
 from clinic_app.ui.episode_dialog import read_date
+from clinic_app.ui.episode_panel import plain_tip
 from clinic_app.ui.operations import Changes, show_failure
 from clinic_app.ui.text import local_datetime
 
@@ -151,7 +152,7 @@ class PlanDialog(_FormDialog):
             ]
             for col, text in enumerate(cells):
                 item = QTableWidgetItem(text)
-                item.setToolTip(text)
+                item.setToolTip(plain_tip(text))
                 self.history.setItem(row, col, item)
         self.history_label.setVisible(bool(plans))
         self.history.setVisible(bool(plans))

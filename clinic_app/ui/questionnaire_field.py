@@ -106,6 +106,8 @@ class QuestionnaireEditor(ValueEditor):
         layout.addLayout(row)
         self.answers = QLabel("", self)
         self.answers.setObjectName(f"{item.id}.answerList")
+        # A PSFS activity in the patient's own words: never read as markup.
+        self.answers.setTextFormat(Qt.TextFormat.PlainText)
         self.answers.setWordWrap(True)
         self.answers.setProperty("role", "secondary")
         self.answers.hide()

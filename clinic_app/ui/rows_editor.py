@@ -48,6 +48,7 @@ from PySide6.QtWidgets import (
 from clinic_app.core.findings import FindingsError, Rows, check_value
 from clinic_app.core.form import Item
 from clinic_app.core.form_schema import Column
+from clinic_app.ui.episode_panel import plain_tip
 from clinic_app.ui.fields import Invalid, ValueEditor, format_number, parse_number
 
 ROLE_VALUE = Qt.ItemDataRole.UserRole  # a choice cell's id
@@ -374,7 +375,7 @@ class RowsEditor(ValueEditor):
                     continue
                 problem = self.problems.get((r, n))
                 cell.setBackground(INVALID_BRUSH if problem else QBrush())
-                cell.setToolTip(f"Not accepted: {problem}" if problem else "")
+                cell.setToolTip(plain_tip(f"Not accepted: {problem}") if problem else "")
         self.table.blockSignals(False)
 
     def _emit(self) -> None:

@@ -585,3 +585,82 @@ def test_another_patient_chosen_with_a_refused_value_asks_first(qtbot, db, clini
     settle(qtbot, window)
     qtbot.wait(100)
     assert asked
+
+
+# -- markup typed is shown as typed, tooltips and the answer list too ------------------------
+
+MARKUP = "<b>Run</b> 5 km & pain &lt; 3"
+
+
+def shown_text(text: str, fmt: Qt.TextFormat = Qt.TextFormat.AutoText) -> str:
+    """What Qt draws for ``text`` in a tooltip (AutoText) or a label of format ``fmt``: rich text
+    when it might be markup."""
+    from PySide6 import QtGui
+
+    rich = fmt == Qt.TextFormat.RichText or (
+        fmt == Qt.TextFormat.AutoText and QtGui.Qt.mightBeRichText(text)
+    )
+    if not rich:
+        return text
+    doc = QtGui.QTextDocument()
+    doc.setHtml(text)
+    return doc.toPlainText().replace("\u2028", "\n")
+
+
+def test_markup_typed_into_goals_plans_and_episodes_shows_as_typed_in_tooltips(
+    qtbot, full_window: MainWindow
+) -> None:
+    """A tooltip that looks like markup is drawn as rich text: "<b>Run</b> 5 km" showed a bold
+    "Run 5 km", "&lt;" a "<"."""
+    patient = show_patient(full_window)
+    db = full_window.db
+    ep = records.create_episode(
+        db, patient.id, EpisodeInfo("Left thigh", referral_reason=MARKUP), user="t"
+    )
+    records.add_goal(db, ep.id, GoalInfo("short", MARKUP), user="t")
+    records.save_plan(db, ep.id, PlanInfo(visits_per_week=2, interventions=MARKUP), user="t")
+    full_window.detail.refresh_evaluations(ep.id)
+    settle(qtbot, full_window)
+    panel = full_window.detail.episodes
+    assert shown_text(panel.episode_list.item(0).toolTip()) == MARKUP
+    tips = [shown_text(panel.table.item(r, 1).toolTip()) for r in range(panel.table.rowCount())]
+    assert any(MARKUP in t for t in tips), tips
+    goals = GoalsDialog(full_window.context, ep, parent=full_window)
+    qtbot.addWidget(goals)
+    assert goals.table.item(0, 1).text() == MARKUP
+    assert shown_text(goals.table.item(0, 1).toolTip()) == MARKUP
+    plan = PlanDialog(full_window.context, ep, parent=full_window)
+    qtbot.addWidget(plan)
+    assert shown_text(plan.history.item(0, 2).toolTip()) == MARKUP
+    assert shown_text(plan.history.item(0, 0).toolTip()) == date.today().isoformat()  # as was
+
+
+def test_a_refused_cell_with_markup_is_named_as_typed(qtbot) -> None:
+    from clinic_app.ui.rows_editor import RowsEditor
+
+    rows = RowsEditor(shipped_form().items["interventions"])
+    qtbot.addWidget(rows)
+    rows.add_row({"kind": "exercise", "name": "Bridge"})
+    rows.table.item(0, 2).setText("<b>3</b>")
+    tip = rows.table.item(0, 2).toolTip()
+    assert shown_text(tip) == "Not accepted: “<b>3</b>” is not a number"
+
+
+def test_a_psfs_activity_with_markup_is_listed_as_the_patient_typed_it(qtbot) -> None:
+    from clinic_app.core.responses import check_response
+    from clinic_app.ui.questionnaire_field import QuestionnaireEditor
+
+    item = shipped_form().items["psfs_answers"]
+    raw = {
+        "questionnaire": "psfs",
+        "answers": {"a1": {"activity": "<b>Sprint</b> &amp; jump", "score": 4}},
+        "reported_by": "patient",
+        "language": "en",
+    }
+    response, problem = check_response(item, raw, item.label)
+    assert problem is None
+    field = QuestionnaireEditor(item)
+    qtbot.addWidget(field)
+    field.set_value(response)
+    lines = shown_text(field.answers.text(), field.answers.textFormat()).splitlines()
+    assert lines[0] == "Activity 1: <b>Sprint</b> &amp; jump: 4"
