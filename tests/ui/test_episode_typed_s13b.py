@@ -1,0 +1,217 @@
+"""The episode-of-care screens typed at by a fast, careless therapist, part 2 (session 13).
+
+The home program's dose, another patient chosen in the middle of a visit note, and markup typed
+into goals, referrals, plans, cells and a patient's own words: each shown as typed and stored as
+shown (read back through ``clinic_app.storage.records``). Part 1 is test_episode_typed_s13.py.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from PySide6.QtCore import Qt
+
+from clinic_app.storage import records
+from clinic_app.storage.records import EpisodeInfo, GoalInfo, PlanInfo
+from clinic_app.ui.goals_dialog import GoalsDialog
+from clinic_app.ui.main_window import MainWindow
+from clinic_app.ui.plan_dialog import PlanDialog
+from tests.ui.helpers import settle, when_modal
+from tests.ui.test_episode_typed_s13 import ODD_WORDS
+from tests.ui.test_episodes_ui import full_window, shipped_form, show_patient
+
+__all__ = ["full_window"]  # the fixture, imported for these tests
+
+
+# -- the home program's dose -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored", "listed", "says"),
+    [
+        ("1_0", 2, "", "Sets: “1_0” is not a whole number"),
+        ("1_000", 2, "", "Sets: “1_000” is not a whole number"),
+        ("3.0", 2, "", "Sets: “3.0” is not a whole number"),
+        ("1e1", 2, "", "Sets: “1e1” is not a whole number"),
+        ("-0", 2, "", "Sets: 0 is outside 1–10"),
+        ("+3", 3, "(3 × 4)", ""),
+        (" 4 ", 4, "(4 × 4)", ""),
+        ("١٠", 10, "(10 × 4)", ""),
+    ],
+)
+def test_a_dose_is_listed_as_stored_and_int_quirks_are_refused(
+    qtbot, full_window: MainWindow, db, db_url: str, typed, stored, listed, says
+) -> None:
+    """int() reads "1_0" as 10: the dose was stored as 10 while field and list showed "1_0";
+    the list showed " 4 " and "+3" as typed while 4 and 3 were stored."""
+    from tests.ui import test_program_editor as tpe
+
+    patient, ev = tpe.patient_with(db, shipped_form(), tpe.runner_values())
+    ed = tpe.open_program(qtbot, full_window, db, patient, ev.id)
+    ed.accept_button.click()
+    tpe.save(qtbot, full_window)
+    before = tpe.stored_program(db_url, ev.id)
+    assert before["exercises"][0]["sets"] == 2
+    ed.list.setCurrentRow(0)
+    title = ed.title_of(ed.entries[0].base)
+    line = ed.fields["sets"]
+    line.setFocus()
+    line.selectAll()
+    line.insert(typed)  # (an edit, as typing or pasting is)
+    tpe.save(qtbot, full_window)
+    after = tpe.stored_program(db_url, ev.id)
+    assert after["exercises"][0]["sets"] == stored
+    if says:
+        assert ed.dose_error.text().startswith(f"{title} (exercise 1), {says}")
+        assert after == before  # nothing of the bad dose stored
+    else:
+        assert not ed.dose_error.isVisible()
+        assert ed.list.item(0).text().splitlines()[0].endswith(listed)
+
+
+# -- the visit note: another patient chosen mid-typing ---------------------------------------
+
+
+def visit_open_mid_typing(qtbot, db, clinician, typed: str):
+    """A second visit note open (the Nordic re-measured at the first), the visit's report text
+    pasted with odd characters, ``typed`` keyed into the left Nordic without Tab or Enter."""
+    from tests.ui import test_visit_note as tvn
+
+    form = shipped_form()
+    patient, visit = tvn.episode_with_visit(
+        db, form, first=tvn.FIRST, visits=({"nordic_force": {"left": 230}},)
+    )
+    other = records.create_patient(db, records.PatientFields("Other", "Person", "O-1"), user="t")
+    window = MainWindow(db, form, clinician)
+    qtbot.addWidget(window)
+    window.resize(1280, 800)
+    window.show()
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)
+    window.patients.model.reload()
+    assert window.patients.select_patient(patient.id)
+    window.open_evaluation(records.get_evaluation(db, visit.id), patient)
+    qtbot.waitUntil(lambda: window.page.view is not None and window.page.view.isVisible())
+    editor = window.page.view.editor
+    editor.set_current_section("visit_subjective")
+    report = editor.editor("visit_report_text").focus_widgets()[0]
+    report.setFocus()
+    report.insertPlainText(ODD_WORDS)
+    editor.set_current_section("remeasured")
+    left = editor.editor("nordic_force", "left").focus_widgets()[0]
+    left.setFocus()
+    qtbot.keyClicks(left, typed)
+    return window, visit, other
+
+
+@pytest.mark.parametrize("typed", ["25", "150"])
+def test_another_patient_chosen_mid_typing_stores_what_the_visit_showed(
+    qtbot, db, db_url: str, clinician, typed: str
+) -> None:
+    from tests.ui import test_visit_note as tvn
+
+    window, visit, other = visit_open_mid_typing(qtbot, db, clinician, typed)
+    assert window.patients.select_patient(other.id)
+    settle(qtbot, window)
+    assert window.page.evaluation is None
+    assert window.detail.patient is not None
+    assert window.detail.patient.id == other.id
+    assert tvn.stored(db_url, visit.id) == (
+        "draft",
+        {"visit_report_text": ODD_WORDS, "nordic_force": {"left": int(typed)}},
+    )
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="evaluation_page.close_evaluation (and MainWindow.closeEvent) close a note with a "
+    "refused field without a word: the typing is dropped (outside this area, reported)",
+)
+def test_another_patient_chosen_with_a_refused_value_asks_first(qtbot, db, clinician) -> None:
+    window, _visit, other = visit_open_mid_typing(qtbot, db, clinician, "24x")
+    asked: list[str] = []
+    when_modal(lambda box: (asked.append(box.windowTitle()), box.reject()))
+    window.patients.select_patient(other.id)
+    settle(qtbot, window)
+    qtbot.wait(100)
+    assert asked
+
+
+# -- markup typed is shown as typed, tooltips and the answer list too ------------------------
+
+MARKUP = "<b>Run</b> 5 km & pain &lt; 3"
+
+
+def shown_text(text: str, fmt: Qt.TextFormat = Qt.TextFormat.AutoText) -> str:
+    """What Qt draws for ``text`` in a tooltip (AutoText) or a label of format ``fmt``: rich text
+    when it might be markup."""
+    from PySide6 import QtGui
+
+    rich = fmt == Qt.TextFormat.RichText or (
+        fmt == Qt.TextFormat.AutoText and QtGui.Qt.mightBeRichText(text)
+    )
+    if not rich:
+        return text
+    doc = QtGui.QTextDocument()
+    doc.setHtml(text)
+    return doc.toPlainText().replace("\u2028", "\n")
+
+
+def test_markup_typed_into_goals_plans_and_episodes_shows_as_typed_in_tooltips(
+    qtbot, full_window: MainWindow
+) -> None:
+    """A tooltip that looks like markup is drawn as rich text: "<b>Run</b> 5 km" showed a bold
+    "Run 5 km", "&lt;" a "<"."""
+    patient = show_patient(full_window)
+    db = full_window.db
+    ep = records.create_episode(
+        db, patient.id, EpisodeInfo("Left thigh", referral_reason=MARKUP), user="t"
+    )
+    records.add_goal(db, ep.id, GoalInfo("short", MARKUP), user="t")
+    records.save_plan(db, ep.id, PlanInfo(visits_per_week=2, interventions=MARKUP), user="t")
+    full_window.detail.refresh_evaluations(ep.id)
+    settle(qtbot, full_window)
+    panel = full_window.detail.episodes
+    assert shown_text(panel.episode_list.item(0).toolTip()) == MARKUP
+    tips = [shown_text(panel.table.item(r, 1).toolTip()) for r in range(panel.table.rowCount())]
+    assert any(MARKUP in t for t in tips), tips
+    goals = GoalsDialog(full_window.context, ep, parent=full_window)
+    qtbot.addWidget(goals)
+    assert goals.table.item(0, 1).text() == MARKUP
+    assert shown_text(goals.table.item(0, 1).toolTip()) == MARKUP
+    plan = PlanDialog(full_window.context, ep, parent=full_window)
+    qtbot.addWidget(plan)
+    assert shown_text(plan.history.item(0, 2).toolTip()) == MARKUP
+    assert shown_text(plan.history.item(0, 0).toolTip()) == date.today().isoformat()  # as was
+
+
+def test_a_refused_cell_with_markup_is_named_as_typed(qtbot) -> None:
+    from clinic_app.ui.rows_editor import RowsEditor
+
+    rows = RowsEditor(shipped_form().items["interventions"])
+    qtbot.addWidget(rows)
+    rows.add_row({"kind": "exercise", "name": "Bridge"})
+    rows.table.item(0, 2).setText("<b>3</b>")
+    tip = rows.table.item(0, 2).toolTip()
+    assert shown_text(tip) == "Not accepted: “<b>3</b>” is not a number"
+
+
+def test_a_psfs_activity_with_markup_is_listed_as_the_patient_typed_it(qtbot) -> None:
+    from clinic_app.core.responses import check_response
+    from clinic_app.ui.questionnaire_field import QuestionnaireEditor
+
+    item = shipped_form().items["psfs_answers"]
+    raw = {
+        "questionnaire": "psfs",
+        "answers": {"a1": {"activity": "<b>Sprint</b> &amp; jump", "score": 4}},
+        "reported_by": "patient",
+        "language": "en",
+    }
+    response, problem = check_response(item, raw, item.label)
+    assert problem is None
+    field = QuestionnaireEditor(item)
+    qtbot.addWidget(field)
+    field.set_value(response)
+    lines = shown_text(field.answers.text(), field.answers.textFormat()).splitlines()
+    assert lines[0] == "Activity 1: <b>Sprint</b> &amp; jump: 4"
