@@ -365,7 +365,9 @@ class EpisodePanel(QWidget):
         if episode.referral_date is not None:
             referral.append(f"on {day_text(episode.referral_date)}")
         if episode.referral_reason:
-            referral.append(f"({_html(episode.referral_reason)})")
+            # (its lines kept: the header is rich text, where a line break is a space)
+            reason = "<br>".join(_html(line) for line in episode.referral_reason.splitlines())
+            referral.append(f"({reason})")
         line = " ".join(referral)
         self.header.setText(title + (f"<br>{line[0].upper()}{line[1:]}" if line else ""))
 

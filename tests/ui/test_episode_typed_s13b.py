@@ -215,3 +215,20 @@ def test_a_psfs_activity_with_markup_is_listed_as_the_patient_typed_it(qtbot) ->
     field.set_value(response)
     lines = shown_text(field.answers.text(), field.answers.textFormat()).splitlines()
     assert lines[0] == "Activity 1: <b>Sprint</b> &amp; jump: 4"
+
+
+def test_a_referral_reason_of_several_lines_shows_its_lines(qtbot, full_window: MainWindow) -> None:
+    """The header is rich text: the reason's line breaks were drawn as spaces."""
+    patient = show_patient(full_window)
+    reason = "Sprint injury, week 2\n<i>MRI</i>: grade 1 & no tendon"
+    ep = records.create_episode(
+        full_window.db, patient.id, EpisodeInfo("Left", referral_reason=reason), user="t"
+    )
+    full_window.detail.refresh_evaluations(ep.id)
+    settle(qtbot, full_window)
+    header = full_window.detail.episodes.header
+    assert shown_text(header.text(), header.textFormat()).splitlines() == [
+        "Left",
+        "(Sprint injury, week 2",
+        "<i>MRI</i>: grade 1 & no tendon)",
+    ]
