@@ -82,6 +82,7 @@ from clinic_app.ui.program_parts import (
     hide_all,
     no_program_text,
     now_text,
+    text_problem,
 )
 
 if TYPE_CHECKING:
@@ -401,11 +402,9 @@ class ProgramEditor(ValueEditor):
         out: list[dict[str, Any]] = []
         for n, entry in enumerate(self.entries, 1):
             out.append(entry.checked(n, self.title_of(entry.base), self.problems))
-        if len(self.note_text.strip()) > NOTE_LIMIT:
-            self.problems[(-1, "note")] = (
-                f"Note for the whole program: {len(self.note_text.strip())} characters, the "
-                f"limit is {NOTE_LIMIT}"
-            )
+        note = text_problem("Note for the whole program", self.note_text, NOTE_LIMIT, lines=True)
+        if note is not None:
+            self.problems[(-1, "note")] = note
         if self.problems:
             first = min(self.problems)
             return Invalid(str(first), self.problems[first])

@@ -83,6 +83,20 @@ def whole_number(text: str) -> int | None:
     return int(text) if digits.isdecimal() else None
 
 
+def text_problem(where: str, text: str, limit: int, *, lines: bool = False) -> str | None:
+    """Why ``text`` (stripped) cannot be stored, as ``core.program`` checks it (a control
+    character, line breaks only where ``lines``, the length), naming ``where``: shown beside
+    its field, not only as the program's one-line refusal naming the exercise's id."""
+    text = text.strip()
+    allowed = "\n\r\t" if lines else ""
+    bad = next((c for c in text if (ord(c) < 0x20 or ord(c) == 0x7F) and c not in allowed), None)
+    if bad is not None:
+        return f"{where}: contains a control character (U+{ord(bad):04X})"
+    if len(text) > limit:
+        return f"{where}: {len(text)} characters, the limit is {limit}"
+    return None
+
+
 def hide_all(widgets: Sequence[QWidget], hidden: bool) -> None:
     """Hide or show ``widgets``, touching only those that change (a show relays out)."""
     for w in widgets:
@@ -154,12 +168,12 @@ class Entry:
                 if not low <= number <= high:
                     problems[(n - 1, key)] = f"{where}: {number} is outside {low}–{high}"
                 raw[key] = number
-            elif len(text) > TEXT_LIMITS[key]:
-                problems[(n - 1, key)] = (
-                    f"{where}: {len(text)} characters, the limit is {TEXT_LIMITS[key]}"
-                )
             else:
-                raw[key] = text
+                problem = text_problem(where, text, TEXT_LIMITS[key], lines=key == "instruction")
+                if problem is not None:
+                    problems[(n - 1, key)] = problem
+                else:
+                    raw[key] = text
         return raw
 
     def dose_words(self) -> str:

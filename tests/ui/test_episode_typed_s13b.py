@@ -70,6 +70,51 @@ def test_a_dose_is_listed_as_stored_and_int_quirks_are_refused(
         assert ed.list.item(0).text().splitlines()[0].endswith(listed)
 
 
+@pytest.mark.parametrize(
+    ("where", "typed", "says"),
+    [
+        ("note", "a\x00b", "Note for the whole program: contains a control character (U+0000)"),
+        ("note", "n" * 100_000, "Note for the whole program: 100000 characters, the limit is 2000"),
+        (
+            "instruction",
+            "Slow\x07",
+            "{title} (exercise 1), Personal instruction: contains a control character (U+0007)",
+        ),
+        ("load", "a\x00b", "{title} (exercise 1), Load: contains a control character (U+0000)"),
+    ],
+)
+def test_program_text_the_database_refuses_is_named_beside_its_field(
+    qtbot, full_window: MainWindow, db, db_url: str, where: str, typed: str, says: str
+) -> None:
+    """A control character was refused by core.program only, as the program's one line naming
+    the exercise's id and the field's key ("program exercise 1 (nordic_curl) load: …"), and the
+    editor's own error line stayed empty."""
+    from tests.ui import test_program_editor as tpe
+
+    patient, ev = tpe.patient_with(db, shipped_form(), tpe.runner_values())
+    ed = tpe.open_program(qtbot, full_window, db, patient, ev.id)
+    ed.accept_button.click()
+    tpe.save(qtbot, full_window)
+    before = tpe.stored_program(db_url, ev.id)
+    ed.list.setCurrentRow(0)
+    title = ed.title_of(ed.entries[0].base)
+    if where == "note":
+        ed.note.setPlainText(typed)
+    elif where == "instruction":
+        ed.instruction.setPlainText(typed)
+    else:
+        line = ed.fields[where]
+        line.setFocus()
+        line.selectAll()
+        line.insert(typed)
+        assert line.property("invalid") is True
+    tpe.save(qtbot, full_window)
+    expected = says.format(title=title)
+    assert ed.dose_error.text().startswith(expected)
+    assert [r for *_, r in full_window.page.view.editor.invalid_fields()] == [expected]
+    assert tpe.stored_program(db_url, ev.id) == before
+
+
 # -- the visit note: another patient chosen mid-typing ---------------------------------------
 
 
