@@ -8,6 +8,7 @@ with everything typed kept.
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import date
 from typing import TYPE_CHECKING
 
@@ -41,6 +42,12 @@ API_FIELDS = {
     "end date": "end_date",
 }
 DATE_LABELS = {"referral_date": "Referral date", "start_date": "Start", "end_date": "End"}
+
+
+def has_visible(text: str) -> bool:
+    """Whether ``text`` shows anything: a pasted right-to-left mark or zero-width space is no
+    title (strip() keeps them; the list would show an empty line)."""
+    return any(unicodedata.category(c)[0] not in "CZ" for c in text)
 
 
 def read_date(label: str, text: str) -> tuple[date | None, str | None]:
@@ -108,7 +115,7 @@ class EpisodeDialog(_FormDialog):
             self.problem(key, None)
         ok = True
         title = self.text("title")
-        if not title:
+        if not has_visible(title):
             self.problem("title", "Title: enter what the episode is about (e.g. Left hamstring)")
             ok = False
         days: dict[str, date | None] = {}

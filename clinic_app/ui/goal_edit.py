@@ -35,6 +35,7 @@ from clinic_app.storage import models
 from clinic_app.storage.errors import StorageError
 from clinic_app.storage.records import Episode, GoalInfo, checked_text
 from clinic_app.storage.search import parse_date
+from clinic_app.ui.episode_dialog import has_visible
 from clinic_app.ui.episode_panel import plain_tip
 
 MEASURES = (
@@ -228,7 +229,7 @@ class GoalEditDialog(QDialog):
 
     def on_buttons_accepted(self) -> None:
         text = self.text.text().strip()
-        if not text:
+        if not has_visible(text):
             self.show_problem("Goal: enter what the patient will be able to do")
             self.text.setFocus()
             return
@@ -372,7 +373,7 @@ class SuggestedGoalsDialog(QDialog):
                 continue
             n = row + 1
             text = self.cell(row, 2).text().strip()
-            if not text:
+            if not has_visible(text):
                 return f"Goal (row {n}): enter the words of the goal"
             problem = words_problem(f"Goal (row {n})", text)
             if problem is not None:

@@ -472,3 +472,48 @@ def test_a_superscript_digit_key_is_not_an_answer_and_does_not_raise(qtbot, text
     key_with_text(pager, Qt.Key.Key_twosuperior, text)
     assert pager.chosen == 3  # the digit typed before stays chosen
     assert pager.error.text().endswith(f"{text} is not an answer")
+
+
+# -- invisible words -------------------------------------------------------------------------
+
+INVISIBLE = ["\u200f", "\u200b\u200e", "\ufeff \u2060", "\u00ad\u3000"]
+
+
+@pytest.mark.parametrize("typed", INVISIBLE)
+def test_an_episode_title_of_invisible_marks_is_no_title(
+    qtbot, full_window: MainWindow, typed: str
+) -> None:
+    """strip() keeps a right-to-left mark or a zero-width space: the episode was stored with a
+    title the list shows as an empty line."""
+    patient = show_patient(full_window)
+    dialog = episode_dialog(qtbot, full_window, patient_id=patient.id)
+    dialog.fields["title"].widget.setText(typed)
+    dialog.buttons.accepted.emit()
+    settle(qtbot, full_window)
+    assert dialog.problems() == {
+        "title": "Title: enter what the episode is about (e.g. Left hamstring)"
+    }
+    assert records.list_episodes(full_window.db, patient.id) == []
+
+
+@pytest.mark.parametrize("typed", INVISIBLE)
+def test_goal_words_of_invisible_marks_are_no_words(
+    qtbot, full_window: MainWindow, typed: str
+) -> None:
+    from clinic_app.core.goals import GoalDraft
+    from clinic_app.ui.goal_edit import SuggestedGoalsDialog
+
+    ep = an_episode(full_window)
+    dialog = goal_dialog(qtbot, ep)
+    dialog.text.setText(typed)
+    qtbot.keyClick(dialog.text, Qt.Key.Key_Return)
+    assert dialog.error.text() == "Goal: enter what the patient will be able to do"
+    assert dialog.info is None
+    draft = GoalDraft("F6", "Weak", "short", "Sprint", None, ep.start_date, "form")
+    suggested = SuggestedGoalsDialog(shipped_form(), ep, [draft], "initial evaluation")
+    qtbot.addWidget(suggested)
+    suggested.tick(0)
+    suggested.cell(0, 2).setText(typed)
+    suggested.on_buttons_accepted()
+    assert suggested.error.text() == "Goal (row 1): enter the words of the goal"
+    assert suggested.accepted_goals == []
