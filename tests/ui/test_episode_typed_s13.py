@@ -517,3 +517,72 @@ def test_goal_words_of_invisible_marks_are_no_words(
     suggested.on_buttons_accepted()
     assert suggested.error.text() == "Goal (row 1): enter the words of the goal"
     assert suggested.accepted_goals == []
+
+
+# -- keys through the goal dialogs -------------------------------------------------------------
+
+
+def test_tab_goes_through_a_measurable_goal_in_order_and_esc_stores_nothing(
+    qtbot, full_window: MainWindow
+) -> None:
+    ep = an_episode(full_window)
+    dialog = GoalsDialog(full_window.context, ep, parent=full_window)
+    qtbot.addWidget(dialog)
+    seen: list[str] = []
+
+    def walk(edit) -> None:
+        edit.activateWindow()
+        qtbot.waitUntil(edit.isActiveWindow)
+        edit.kind.setCurrentIndex(edit.kind.findData("measurable"))
+        edit.term.setFocus()
+        for _ in range(9):
+            seen.append(QApplication.focusWidget().objectName())
+            qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab)
+        edit.text.setFocus()
+        qtbot.keyClicks(edit.text, "Half-typed goal")
+        edit.threshold.setText("1")
+        qtbot.keyClick(edit.text, Qt.Key.Key_Escape)
+
+    when_modal(walk)
+    dialog.add_button.click()
+    settle(qtbot, full_window)
+    assert seen == [
+        "goalTerm",
+        "goalText",
+        "goalKind",
+        "goalItem",
+        "goalMeasure",
+        "goalOp",
+        "goalThreshold",
+        "goalSide",
+        "goalDate",
+    ]
+    assert records.list_goals(full_window.db, ep.id) == []
+    assert dialog.table.rowCount() == 0
+    dialog.reject()
+
+
+@pytest.mark.parametrize(
+    ("note", "says"),
+    [("n" * 600, "status note: 600 characters is too long"), ("ok\x00", "control character")],
+)
+def test_a_status_note_the_database_refuses_is_named_and_kept(
+    qtbot, full_window: MainWindow, note: str, says: str
+) -> None:
+    ep = an_episode(full_window)
+    db = full_window.db
+    records.add_goal(db, ep.id, GoalInfo("short", "Walk 5 km"), user="t")
+    [before] = records.list_goals(db, ep.id)
+    dialog = GoalsDialog(full_window.context, ep, parent=full_window)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    failures: list[str] = []
+    when_modal(lambda box: (failures.append(box.text()), box.close()))
+    dialog.note.setText(note)
+    qtbot.keyClick(dialog.note, Qt.Key.Key_Return)
+    settle(qtbot, full_window)
+    qtbot.waitUntil(lambda: bool(failures))
+    assert says in failures[0]
+    assert dialog.note.text() == note  # kept, to be mended
+    assert records.list_goals(db, ep.id) == [before]
+    dialog.reject()

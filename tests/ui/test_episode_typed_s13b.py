@@ -277,3 +277,16 @@ def test_a_referral_reason_of_several_lines_shows_its_lines(qtbot, full_window: 
         "(Sprint injury, week 2",
         "<i>MRI</i>: grade 1 & no tendon)",
     ]
+
+
+def test_closing_the_window_mid_typing_stores_what_the_visit_showed(
+    qtbot, db, db_url: str, clinician
+) -> None:
+    from tests.ui import test_visit_note as tvn
+
+    window, visit, _other = visit_open_mid_typing(qtbot, db, clinician, "31")
+    assert window.close()
+    assert tvn.stored(db_url, visit.id) == (
+        "draft",
+        {"visit_report_text": ODD_WORDS, "nordic_force": {"left": 31}},
+    )
