@@ -35,7 +35,7 @@ from clinic_app.reports.drawings import (
     side_to_side_drawing,
 )
 from clinic_app.reports.fonts import markup, multiline
-from clinic_app.reports.layout import Styles, para
+from clinic_app.reports.layout import Styles, heading_room, para
 from clinic_app.reports.layout_types import Target
 
 DECISION_LINE = (
@@ -120,7 +120,7 @@ def _identity(data: ReportData, s: Styles, width: float) -> Table:
 
 
 def _red_flags(a: Assessment, s: Styles, width: float) -> list[Flowable]:
-    out: list[Flowable] = [para("Red flags", s["h1"])]
+    out: list[Flowable] = [heading_room(s, "h1"), para("Red flags", s["h1"])]
     if not a.red_flags:
         out.append(para("No red flag was triggered by the recorded findings.", s["body"]))
         return out
@@ -165,21 +165,30 @@ def _rule_block(r: RuleResult, s: Styles) -> list[Flowable]:
     return out
 
 
+def _rules(title: str, rules: Sequence[RuleResult], none: str, s: Styles) -> list[Flowable]:
+    """A heading and its factors or patterns, each kept whole; the heading goes with the first."""
+    heading = para(title, s["h1"])
+    if not rules:
+        return [KeepTogether([heading, para(none, s["body"])])]
+    blocks = [_rule_block(r, s) for r in rules]
+    return [KeepTogether([heading, *blocks[0]]), *(KeepTogether(b) for b in blocks[1:])]
+
+
 def _factors(a: Assessment, s: Styles) -> list[Flowable]:
-    out: list[Flowable] = [para("Contributing factors (strongest first)", s["h1"])]
-    if not a.factors:
-        out.append(
-            para("No contributing factor was suggested by the recorded findings.", s["body"])
-        )
-    for r in a.factors:
-        out.append(KeepTogether(_rule_block(r, s)))
-    out.append(para("Patterns (what the pain may be)", s["h1"]))
-    if not a.patterns:
-        out.append(para("No pattern was suggested by the recorded findings.", s["body"]))
-    for r in a.patterns:
-        out.append(KeepTogether(_rule_block(r, s)))
+    out = _rules(
+        "Contributing factors (strongest first)",
+        a.factors,
+        "No contributing factor was suggested by the recorded findings.",
+        s,
+    )
+    out += _rules(
+        "Patterns (what the pain may be)",
+        a.patterns,
+        "No pattern was suggested by the recorded findings.",
+        s,
+    )
     if a.running is not None:
-        out.append(para("Running guidance", s["h1"]))
+        out += [heading_room(s, "h1"), para("Running guidance", s["h1"])]
         out.append(para(f"{a.running.label}: {a.running.message}", s["body"]))
         out += [para(e.text, s["evidence"], bullet="•") for e in a.running.evidence]
     return out
@@ -411,7 +420,7 @@ def _body_chart(data: ReportData, a: Assessment, s: Styles, width: float) -> lis
 
 
 def _plan(data: ReportData, s: Styles) -> list[Flowable]:
-    out: list[Flowable] = [para("Assessment and plan", s["h1"])]
+    out: list[Flowable] = [heading_room(s, "h1", "h2"), para("Assessment and plan", s["h1"])]
     plan = data.form.plan_section
     section = next((x for x in data.form.sections if x.id == plan), None) if plan else None
     found = False
@@ -421,7 +430,7 @@ def _plan(data: ReportData, s: Styles) -> list[Flowable]:
             if value is None or value == "":
                 continue
             found = True
-            out.append(para(item.label, s["h2"]))
+            out += [heading_room(s, "h2"), para(item.label, s["h2"])]
             text = format_value(item, value) if not isinstance(value, str) else value
             out += [para(chunk, s["body"]) for chunk in _paragraphs(text)]
     if not found:
@@ -439,7 +448,7 @@ def _addenda(data: ReportData, s: Styles) -> list[Flowable]:
     addenda = data.evaluation.addenda_list()
     if not addenda:
         return []
-    out: list[Flowable] = [para("Addenda", s["h1"])]
+    out: list[Flowable] = [heading_room(s, "h1", "h2"), para("Addenda", s["h1"])]
     for ad in addenda:
         out.append(para(f"{format_datetime(ad.time)}, {ad.author}", s["h2"]))
         for chunk in _paragraphs(ad.text):
@@ -563,7 +572,7 @@ def story(data: ReportData, width: float) -> list[Flowable]:
         _box([para(DECISION_LINE, s["small"])], width, layout.RULE, colors.white),
     ]
     out += _red_flags(a, s, width)
-    out.append(para("Source or victim?", s["h1"]))
+    out += [heading_room(s, "h1"), para("Source or victim?", s["h1"])]
     out.append(para(a.summary.text, s["body"]))
     out += _factors(a, s)
     out += _sources_legend(data.form, a, s)

@@ -16,7 +16,7 @@ from reportlab.lib.pagesizes import A4, LETTER
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
-from reportlab.platypus import Image, Paragraph, Table, TableStyle
+from reportlab.platypus import CondPageBreak, Image, Paragraph, Table, TableStyle
 from reportlab.platypus.flowables import Flowable
 
 from clinic_app.reports import fonts
@@ -129,6 +129,14 @@ def make_styles(base: float, leading: float = 1.35) -> Styles:
 def table_style(commands: list[tuple[Any, ...]]) -> TableStyle:
     """A TableStyle whose default cell font is the embedded one (reportlab's is Helvetica)."""
     return TableStyle([("FONTNAME", (0, 0), (-1, -1), fonts.SANS), *commands])
+
+
+def heading_room(s: Styles, *styles: str, lines: int = 2) -> CondPageBreak:
+    """A page break unless there is room for headings of ``styles`` and ``lines`` lines of body
+    text under them: a heading never ends a page with its text on the next. (Styles made
+    ``keepWithNext`` instead moved whole tables after their heading to the next page.)"""
+    room = sum(s[n].spaceBefore + s[n].leading + s[n].spaceAfter for n in styles)
+    return CondPageBreak(room + lines * s["body"].leading)
 
 
 def para(

@@ -25,7 +25,7 @@ from clinic_app.reports import clinician, layout
 from clinic_app.reports.data import ReportData, format_date
 from clinic_app.reports.episode_data import VisitNoteData, visit_note_data
 from clinic_app.reports.fonts import multiline
-from clinic_app.reports.layout import Styles, para
+from clinic_app.reports.layout import Styles, heading_room, para
 from clinic_app.reports.layout_types import Target
 
 if TYPE_CHECKING:
@@ -151,9 +151,7 @@ def draft_box(text: str, s: Styles, width: float) -> Flowable:
 
 
 def text_block(label: str, text: str, s: Styles) -> list[Flowable]:
-    # Room for the label and two lines, or a new page: the label never ends a page alone.
-    room = s["h2"].spaceBefore + s["h2"].leading + 2 * s["body"].leading + s["h2"].spaceAfter
-    out: list[Flowable] = [CondPageBreak(room), para(label, s["h2"])]
+    out: list[Flowable] = [heading_room(s, "h2"), para(label, s["h2"])]
     out += [Paragraph(multiline(chunk), s["body"]) for chunk in clinician._paragraphs(text)]
     return out
 
