@@ -30,7 +30,9 @@ if TYPE_CHECKING:
 # A status row kept since session 11 also has an event of its own ("goal_status", written right
 # after its goal's "status" event): the row is compared with it, and reported deleted if gone
 # while its goal (the same goal: not one an id freed by a downgrade went to) is still there.
-# Older rows have none and only the count vouches for them.
+# Older rows have none and only the count vouches for them; but once one status event is followed
+# by its row's own, every later one must be: one that is not (its row's event deleted as the
+# newest, which leaves the hash chain whole) names its row as not in the audit trail.
 _AUDITED = ("episode", "plan_of_care", "goal", "goal_status")
 BY_0006 = "migration 0006"
 TABLES_REMADE = ("schema", 6, "episode tables made")  # entity, entity_id, action; as 0006 writes
@@ -50,6 +52,9 @@ def kept_row_problems(session: Session, limit: int = 10) -> list[str]:
     statuses: dict[int, int] = {}
     kept: dict[int, dict[int, str | None]] = {}  # goal id -> its status rows' events
     previous: tuple[str, int, str] | None = None
+    pending: tuple[int, int] | None = None  # (goal id, its nth status) awaiting the row's event
+    unpaired: list[tuple[int, int]] = []
+    paired = False
     mark_entity, mark_id, mark_action = TABLES_REMADE
     remade = session.scalar(
         select(func.max(m.AuditEvent.id)).where(
@@ -69,14 +74,23 @@ def kept_row_problems(session: Session, limit: int = 10) -> list[str]:
         if entity == "goal_status":
             if previous is not None and previous[0] == "goal" and previous[2] == "status":
                 kept.setdefault(previous[1], {})[entity_id] = after
+                paired, pending = True, None
         else:
             last[(entity, entity_id)] = after
+        if pending is not None and entity != "goal_status":
+            if paired:  # rows kept before the app wrote their own events are not asked for one
+                unpaired.append(pending)
+            pending = None
         if entity == "goal" and action == "create":  # an id a downgrade freed may be reused
             statuses[entity_id] = 0
             kept.pop(entity_id, None)
+            unpaired = [u for u in unpaired if u[0] != entity_id]
         elif entity == "goal" and action == "status":
             statuses[entity_id] = statuses.get(entity_id, 0) + 1
+            pending = (entity_id, statuses[entity_id])
         previous = (entity, entity_id, action)
+    if pending is not None and paired:
+        unpaired.append(pending)
     problems: list[str] = []
     # Core rows, not ORM objects (ten times faster; a clinic has an episode a patient). Only the
     # episodes an event names and the 0006 upgrade did not make are read whole.
@@ -113,6 +127,16 @@ def kept_row_problems(session: Session, limit: int = 10) -> list[str]:
         for status_id, after in events_of.items()
     }
     kept_table = cast("Table", m.GoalStatus.__table__)
+    for goal_id, nth in unpaired:
+        if goal_id in goals:
+            rows = session.scalars(
+                select(kept_table.c.id)
+                .where(kept_table.c.goal_id == goal_id)
+                .order_by(kept_table.c.id)
+                .offset(nth - 1)
+                .limit(1)
+            ).all()
+            problems.extend(f"goal_status {i} is not in the audit trail" for i in rows)
     for chunk in _chunks(sorted(expected_status)):
         query = select(kept_table).where(kept_table.c.id.in_(chunk)).order_by(kept_table.c.id)
         for values in session.execute(query).mappings():
