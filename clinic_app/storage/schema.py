@@ -127,22 +127,177 @@ PG_LOCKS = {
 }
 
 
+def _append_only(table: str, message: str) -> str:
+    return (
+        f"BEFORE DELETE OR UPDATE ON {table} FOR EACH ROW "
+        f"EXECUTE FUNCTION clinic_refuse_change('{message}')"
+    )
+
+
+def _no_truncate(table: str) -> str:
+    return (
+        f"BEFORE TRUNCATE ON {table} FOR EACH STATEMENT "
+        f"EXECUTE FUNCTION clinic_refuse_write('{table} cannot be emptied')"
+    )
+
+
+_DRAFT_PREPARED = "(old.prepared_by IS NOT NULL) AND ((old.status)::text = 'draft'::text)"
+_PREPARED_FIELDS = " OR ".join(
+    f"({a}new.{c}{b} IS DISTINCT FROM {a}old.{c}{b})"
+    for c, (a, b) in {
+        "findings": ("", ""),
+        "carried_forward": ("", ""),
+        "eval_date": ("", ""),
+        "kind": ("(", ")::text"),
+        "clinician_id": ("", ""),
+        "patient_id": ("", ""),
+        "involved_side": ("(", ")::text"),
+        "form_snapshot_id": ("", ""),
+        "form_id": ("(", ")::text"),
+        "form_version": ("", ""),
+    }.items()
+)
+_PREPARED = (
+    "an evaluation awaiting co-signature cannot be changed: a therapist returns it for changes"
+)
+# What PostgreSQL's pg_get_triggerdef says of each lock, after "CREATE TRIGGER <name> " and with
+# the table's schema left out: a lock made again to fire on less (WHEN (false), INSERT only) or
+# to call another function differs. tests/storage/test_pg_owner.py checks this against a fresh
+# migration, so a migration that changes a lock fails there until this follows it.
+PG_LOCK_DEFINITIONS = {
+    "evaluation_signed_locked": "BEFORE DELETE OR UPDATE ON evaluation FOR EACH ROW WHEN "
+    "(((old.status)::text = 'signed'::text)) EXECUTE FUNCTION "
+    "clinic_refuse_change('evaluation is signed and locked: only addenda may follow')",
+    "evaluation_no_insert_signed": "BEFORE INSERT ON evaluation FOR EACH ROW WHEN "
+    "(((new.status)::text = 'signed'::text)) EXECUTE FUNCTION "
+    "clinic_refuse_write('an evaluation is signed only by signing its draft')",
+    "evaluation_sign_needs_seal": "BEFORE UPDATE ON evaluation FOR EACH ROW WHEN "
+    "((((new.status)::text = 'signed'::text) AND ((new.seal IS NULL) OR (new.signature IS NULL))))"
+    " EXECUTE FUNCTION clinic_refuse_write('an evaluation is signed only with its seal and "
+    "signature')",
+    "evaluation_prepared_locked": f"BEFORE UPDATE ON evaluation FOR EACH ROW WHEN "
+    f"(({_DRAFT_PREPARED} AND ({_PREPARED_FIELDS}))) "
+    f"EXECUTE FUNCTION clinic_refuse_write('{_PREPARED}')",
+    "evaluation_prepared_no_delete": f"BEFORE DELETE ON evaluation FOR EACH ROW WHEN "
+    f"(({_DRAFT_PREPARED})) EXECUTE FUNCTION clinic_refuse_write('{_PREPARED}')",
+    "evaluation_episode_patient": "BEFORE INSERT OR UPDATE OF episode_id, patient_id ON "
+    "evaluation FOR EACH ROW EXECUTE FUNCTION "
+    "clinic_same_patient_episode('an evaluation belongs to an episode of its own patient')",
+    "addendum_append_only": _append_only("addendum", "addenda cannot be changed"),
+    "addendum_only_to_signed": "BEFORE INSERT ON addendum FOR EACH ROW EXECUTE FUNCTION "
+    "clinic_addendum_to_signed('addenda follow signed evaluations only')",
+    "audit_event_append_only": _append_only("audit_event", "audit events are permanent"),
+    "form_snapshot_append_only": _append_only("form_snapshot", "form snapshots are permanent"),
+    "episode_kept_no_move": "BEFORE UPDATE OF id, patient_id ON episode FOR EACH ROW WHEN "
+    "(((new.id IS DISTINCT FROM old.id) OR (new.patient_id IS DISTINCT FROM old.patient_id))) "
+    "EXECUTE FUNCTION clinic_episode_kept('an episode with records is never deleted, renumbered "
+    "or moved to another patient')",
+    "goal_kept_no_move": "BEFORE UPDATE OF id, episode_id ON goal FOR EACH ROW WHEN "
+    "(((new.id IS DISTINCT FROM old.id) OR (new.episode_id IS DISTINCT FROM old.episode_id))) "
+    "EXECUTE FUNCTION clinic_refuse_write('a goal keeps its number and its episode')",
+    "goal_no_delete": "BEFORE DELETE ON goal FOR EACH ROW EXECUTE FUNCTION "
+    "clinic_refuse_write('goals are never deleted: discontinue the goal instead')",
+    "goal_status_append_only": _append_only("goal_status", "goal status history is append-only"),
+    "plan_of_care_append_only": _append_only(
+        "plan_of_care", "a plan of care is never changed: save a new version"
+    ),
+    "library_exercise_append_only": _append_only(
+        "library_exercise", "a library exercise is never changed: save a new version"
+    ),
+    "library_picture_append_only": _append_only(
+        "library_picture", "a stored picture is never changed or deleted"
+    ),
+    "program_template_append_only": _append_only(
+        "program_template", "a saved program is never changed: save it again under its name"
+    ),
+}
+PG_LOCK_DEFINITIONS.update(
+    {
+        f"{t}_no_truncate": _no_truncate(t)
+        for t, names in PG_LOCKS.items()
+        if f"{t}_no_truncate" in names
+    }
+)
+_RAISE = "RAISE EXCEPTION '%', TG_ARGV[0] USING ERRCODE = 'integrity_constraint_violation';"
+# The lock functions' bodies (pg_proc.prosrc), exactly as the migrations write them.
+PG_LOCK_FUNCTIONS = {
+    "clinic_refuse_change": " BEGIN RAISE EXCEPTION '% (% %)', TG_ARGV[0], TG_TABLE_NAME, "
+    "OLD.id USING ERRCODE = 'integrity_constraint_violation'; END ",
+    "clinic_refuse_write": " BEGIN RAISE EXCEPTION '% (%)', TG_ARGV[0], TG_TABLE_NAME "
+    "USING ERRCODE = 'integrity_constraint_violation'; END ",
+    "clinic_addendum_to_signed": " BEGIN IF NOT EXISTS (SELECT 1 FROM evaluation WHERE id = "
+    f"NEW.evaluation_id AND status = 'signed') THEN {_RAISE} END IF; RETURN NEW; END ",
+    "clinic_same_patient_episode": " BEGIN IF NOT EXISTS (SELECT 1 FROM episode WHERE id = "
+    f"NEW.episode_id AND patient_id = NEW.patient_id) THEN {_RAISE} END IF; RETURN NEW; END ",
+    "clinic_episode_kept": " BEGIN IF EXISTS (SELECT 1 FROM evaluation WHERE episode_id = OLD.id)"
+    " OR EXISTS (SELECT 1 FROM goal WHERE episode_id = OLD.id) OR EXISTS (SELECT 1 FROM "
+    f"plan_of_care WHERE episode_id = OLD.id) THEN {_RAISE} END IF; RETURN NEW; END ",
+}
+
+
+_PG_SCHEMAS = (
+    "SELECT current_schema(), (SELECT n.nspname FROM pg_class c JOIN pg_namespace n "
+    "ON n.oid = c.relnamespace WHERE c.oid = to_regclass('alembic_version')), "
+    "current_setting('search_path')"
+)
+_PG_TRIGGERS = """
+SELECT c.relname, t.tgname, t.tgenabled, pg_get_triggerdef(t.oid), quote_ident(n.nspname),
+       p.proname, p.pronamespace = c.relnamespace, p.prosrc, l.lanname, p.prosecdef,
+       p.proconfig IS NULL
+FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_proc p ON p.oid = t.tgfoid
+JOIN pg_language l ON l.oid = p.prolang
+WHERE NOT t.tgisinternal AND n.nspname = current_schema()
+"""
+# Tables, views and the like in the app's schema that no extension made (pg_trgm's functions and,
+# on a managed server, pg_stat_statements' views live there too), with row-level security.
+_PG_RELATIONS = """
+SELECT c.relname, c.relkind, c.relrowsecurity OR c.relforcerowsecurity FROM pg_class c
+WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
+AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass
+                AND d.objid = c.oid AND d.deptype = 'e')
+"""
+_PG_KINDS = {"p": "partitioned table", "v": "view", "m": "materialized view", "f": "foreign table"}
+_PG_OTHERS = (
+    (
+        "rule {1} (on {0}) is not made by the migrations",
+        "SELECT tablename, rulename FROM pg_rules WHERE schemaname = current_schema()",
+    ),
+    (
+        "policy {1} (on {0}) is not made by the migrations",
+        "SELECT tablename, policyname FROM pg_policies WHERE schemaname = current_schema()",
+    ),
+    (
+        "table {1} inherits from {0}: not made by the migrations",
+        "SELECT p.relname, c.relname FROM pg_inherits i JOIN pg_class p ON p.oid = i.inhparent "
+        "JOIN pg_class c ON c.oid = i.inhrelid "
+        "WHERE p.relnamespace = current_schema()::regnamespace",
+    ),
+)
+
+
 def pg_lock_difference(conn: Connection) -> str | None:
-    """The first lock trigger missing or disabled on a PostgreSQL database at head."""
+    """The first way the locks of a PostgreSQL database at head differ from what the migrations
+    make: a lock trigger missing, disabled, made again to do less or calling a function changed
+    (``CREATE OR REPLACE FUNCTION``, ``ALTER FUNCTION … SET search_path``); or anything else that
+    changes what a write or a read does: another trigger, a rule, a row-level security policy, a
+    table or view the migrations do not make (a locked table swapped by ``RENAME``), a child table
+    (``INHERITS``); a search_path that puts another schema before the app's."""
     from sqlalchemy import text
 
-    rows = conn.execute(
-        text(
-            "SELECT c.relname, t.tgname, t.tgenabled FROM pg_trigger t "
-            "JOIN pg_class c ON c.oid = t.tgrelid WHERE NOT t.tgisinternal"
-        )
-    ).all()
-    found = {(str(table), str(name)): str(state) for table, name, state in rows}
+    from clinic_app.storage import models
+
+    current, app, path = conn.execute(text(_PG_SCHEMAS)).one()
+    if current != app:  # ALTER DATABASE/ROLE … SET search_path: every unqualified name goes there
+        return f"the search_path ({path}) puts schema {current} before the app's tables (in {app})"
+    found = {(str(row[0]), str(row[1])): row[2:] for row in conn.execute(text(_PG_TRIGGERS))}
     for table, names in PG_LOCKS.items():
         for name in names:
-            state = found.get((table, name))
-            if state is None:
+            row = found.pop((table, name), None)
+            if row is None:
                 return f"trigger {name} (on {table}) is missing"
+            state, definition, schema, function, same_schema, body, language, *flags = row
+            secure, plain = bool(flags[0]), bool(flags[1])  # SECURITY DEFINER; no SET …
             # pg_trigger.tgenabled: O fires (the default), A fires always, D never, and R only
             # in a replica session (ENABLE REPLICA TRIGGER): an ordinary session, the app's or
             # anyone's, is then not held by it, so R is as good as disabled.
@@ -153,4 +308,27 @@ def pg_lock_difference(conn: Connection) -> str | None:
                     f"trigger {name} (on {table}) fires only in replica sessions "
                     "(ENABLE REPLICA TRIGGER): it locks nothing"
                 )
+            made = f"CREATE TRIGGER {name} {PG_LOCK_DEFINITIONS[name]}"
+            have = _normal(str(definition)).replace(f" ON {schema}.{table} ", f" ON {table} ")
+            if have != made or not same_schema:
+                return f"trigger {name} (on {table}) differs from what the migrations make"
+            wanted = (PG_LOCK_FUNCTIONS.get(str(function)), "plpgsql", False, True)
+            if (body, language, secure, plain) != wanted:
+                return (
+                    f"function {function} (of trigger {name}) differs from what the migrations make"
+                )
+    for table, name in sorted(found):
+        return f"trigger {name} (on {table}) is not made by the migrations"
+    tables = {*models.Base.metadata.tables, _VERSION_TABLE}
+    for name, kind, secured in sorted(conn.execute(text(_PG_RELATIONS)).all()):
+        if name not in tables:
+            what = _PG_KINDS.get(str(kind), "table")
+            return f"{what} {name} is not made by the migrations"
+        if kind != "r":
+            return f"{name} is a {_PG_KINDS[str(kind)]}, not the table the migrations make"
+        if secured:
+            return f"row-level security is on for {name}: not made by the migrations"
+    for message, query in _PG_OTHERS:
+        for names in sorted(conn.execute(text(query)).all()):
+            return message.format(*names)
     return None
