@@ -351,8 +351,10 @@ class GoalsDialog(QDialog):
         from clinic_app.ui.goal_edit import GoalEditDialog
 
         dialog = GoalEditDialog(self.context.form, self.episode, parent=self)
-        if dialog.exec() == QDialog.DialogCode.Accepted and dialog.info is not None:
-            self.add_goals([dialog.info])
+        dialog.accepted.connect(
+            lambda: self.add_goals([] if dialog.info is None else [dialog.info])
+        )
+        self._run(dialog)
 
     def on_suggested_button_clicked(self) -> None:
         from clinic_app.ui.goal_edit import SuggestedGoalsDialog
@@ -362,5 +364,13 @@ class GoalsDialog(QDialog):
         dialog = SuggestedGoalsDialog(
             self.context.form, self.episode, self.state.drafts, self.state.drafts_from, self
         )
-        if dialog.exec() == QDialog.DialogCode.Accepted:
-            self.add_goals(dialog.accepted_goals)
+        dialog.accepted.connect(lambda: self.add_goals(dialog.accepted_goals))
+        self._run(dialog)
+
+    @staticmethod
+    def _run(dialog: QDialog) -> None:
+        """Show ``dialog`` modal; what it holds is stored when it is accepted, not when exec()
+        returns: the idle lock hides it (exec() returns "rejected" then) and shows it again
+        after the password, with what was typed, to be finished and added."""
+        dialog.finished.connect(dialog.deleteLater)
+        dialog.exec()

@@ -184,5 +184,10 @@ class QuestionnaireEditor(ValueEditor):
         if self.value is None and evaluation is not None:
             carried = earlier_activities(window.context.runner, evaluation.id, self.item)  # type: ignore[attr-defined]
         dialog = ClinicianEntryDialog(self.item, self.value, self, carried=carried)
-        if dialog.exec() and dialog.response is not None:
-            self.land(dialog.response)
+        # Landed when accepted, not when exec() returns: the idle lock hides the dialog (exec()
+        # returns "rejected") and shows it again after the password, the answers entered kept.
+        dialog.accepted.connect(
+            lambda: self.land(dialog.response) if dialog.response is not None else None
+        )
+        dialog.finished.connect(dialog.deleteLater)
+        dialog.exec()
