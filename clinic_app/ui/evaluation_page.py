@@ -433,6 +433,37 @@ class EvaluationPage(PageActions):
             if view is not None:
                 view.hide()
 
+    def may_close(self) -> bool:
+        """Before the clinician leaves the open record (another patient, back, a new record,
+        quitting): fields showing text the editor did not accept would lose it without a word,
+        so ask. "Go back" (the default, and Esc) shows the first such field."""
+        view = self.view
+        if view is None or self.evaluation is None or view.editor.is_read_only():
+            return True
+        invalid = view.editor.invalid_fields()
+        if not invalid:
+            return True
+        from clinic_app.ui.questions import ask
+        from clinic_app.ui.sign_check import leaving_text
+
+        what = record_word(self.evaluation.kind)
+        answer = ask(
+            self,
+            "Values not stored",
+            leaving_text(invalid, what),
+            QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
+            {
+                QMessageBox.StandardButton.Discard: "Close and lose them",
+                QMessageBox.StandardButton.Cancel: "Go back",
+            },
+        )
+        if answer == QMessageBox.StandardButton.Discard:
+            return True
+        item, side, _reason = invalid[0]
+        self.window().activateWindow()  # back from the question, to the field it named
+        view.editor.focus_item(item.id, side)
+        return False
+
     def close_evaluation(self, hide: bool = True) -> bool:
         """Flush and drop the open evaluation. False if a conflict is still unresolved.
 

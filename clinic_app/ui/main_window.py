@@ -376,7 +376,11 @@ class MainWindow(QMainWindow):
                 and patient.id == self.page.patient.id
             ):
                 return
-            if not self.page.close_evaluation():
+            if not self.page.may_close() or not self.page.close_evaluation():
+                if self.page.patient is not None:  # the list shows whose record is open again
+                    # (once the list has finished moving to the row clicked)
+                    open_id = self.page.patient.id
+                    QTimer.singleShot(0, lambda: self.patients.select_patient(open_id))
                 return
         self.detail.show_patient(patient)
         self.stack.setCurrentWidget(self.detail)
@@ -473,7 +477,7 @@ class MainWindow(QMainWindow):
         patient = self.detail.patient or self.page.patient
         if patient is None:
             return
-        if not self.page.close_evaluation():
+        if not self.page.may_close() or not self.page.close_evaluation():
             return
         form, user, clinician_id = self.form, self.user, self.clinician.id
         # Into the episode selected on the patient view (when open); else the patient's open
@@ -553,7 +557,7 @@ class MainWindow(QMainWindow):
                 screen.setSizePolicy(policy, policy)
 
     def on_page_back_requested(self) -> None:
-        if not self.page.close_evaluation():
+        if not self.page.may_close() or not self.page.close_evaluation():
             return
         self.detail.show_patient(self.page.patient)
         self.stack.setCurrentWidget(self.detail)
@@ -646,9 +650,24 @@ class MainWindow(QMainWindow):
 
     # -- closing ---------------------------------------------------------------------------------
 
+    def may_quit(self) -> bool:
+        """Fields showing refused values: ask first (not over the idle lock: no field shows)."""
+        locked = self.locker is not None and self.locker.is_locked
+        return not self.is_ready or locked or self.page.may_close()
+
+    def quit(self) -> None:
+        """File ▸ Quit: as the close button."""
+        if self.may_quit():
+            self.close()
+
     def closeEvent(self, event: QCloseEvent) -> None:
         # nothing to flush before attach, or with no draft open; a server that is away: the
         # unsaved changes go to the data folder and are saved at the next start
+        # The window's own close button asks about refused values (Quit asks in quit()); a
+        # close from code (the app ending, a test) does not wait for an answer.
+        if event.spontaneous() and not self.may_quit():
+            event.ignore()
+            return
         if not self.page.flush() and self.page.keep_on_this_computer() is None:
             answer = ask(
                 self,

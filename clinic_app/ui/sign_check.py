@@ -80,6 +80,18 @@ def refusal_text(check: SignCheck) -> str:
     )
 
 
+def leaving_text(invalid: Sequence[tuple[Item, Side | None, str]], what: str) -> str:
+    """The question before closing a record whose fields show text that is not stored."""
+    lines = [
+        f"<b>{html.escape(item.label)}{f' ({side})' if side else ''}</b>: {html.escape(reason)}"
+        for item, side, reason in invalid
+    ]
+    return (
+        f"These fields of the {html.escape(what)} show a value that is not accepted, so it is "
+        f"not stored:{_list(lines)}Go back to correct them, or close and lose what they show?"
+    )
+
+
 def confirmation_text(
     check: SignCheck, who: str, *, cosign: bool = False, what: str = "evaluation"
 ) -> str:

@@ -87,7 +87,7 @@ def build_menus(w: MainWindow) -> None:
     add(file, "lock", "&Lock now", w.on_lock_triggered, "Ctrl+L")
     add(file, "sign_out", "Sign &out", w.on_sign_out_triggered)
     file.addSeparator()
-    add(file, "quit", "&Quit", w.close, QKeySequence.StandardKey.Quit)
+    add(file, "quit", "&Quit", w.quit, QKeySequence.StandardKey.Quit)
 
     ep = w.episodes  # clinic_app.ui.episode_actions.EpisodeActions
     # Ctrl+Shift, never Ctrl+Alt: Ctrl+Alt is AltGr on Windows (AltGr+E is €, AltGr+N is ń on a
