@@ -243,7 +243,7 @@ _PG_SCHEMAS = (
 _PG_TRIGGERS = """
 SELECT c.relname, t.tgname, t.tgenabled, pg_get_triggerdef(t.oid), quote_ident(n.nspname),
        p.proname, p.pronamespace = c.relnamespace, p.prosrc, l.lanname, p.prosecdef,
-       p.proconfig IS NULL
+       p.proconfig
 FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_proc p ON p.oid = t.tgfoid
 JOIN pg_language l ON l.oid = p.prolang
@@ -297,7 +297,9 @@ def pg_lock_difference(conn: Connection) -> str | None:
             if row is None:
                 return f"trigger {name} (on {table}) is missing"
             state, definition, schema, function, same_schema, body, language, *flags = row
-            secure, plain = bool(flags[0]), bool(flags[1])  # SECURITY DEFINER; no SET …
+            secure, config = bool(flags[0]), flags[1]  # SECURITY DEFINER; its SET …
+            # 0009: its own schema's tables, never a session's temporary ones of those names
+            setting = [f"search_path={schema}, pg_temp"]
             # pg_trigger.tgenabled: O fires (the default), A fires always, D never, and R only
             # in a replica session (ENABLE REPLICA TRIGGER): an ordinary session, the app's or
             # anyone's, is then not held by it, so R is as good as disabled.
@@ -312,8 +314,8 @@ def pg_lock_difference(conn: Connection) -> str | None:
             have = _normal(str(definition)).replace(f" ON {schema}.{table} ", f" ON {table} ")
             if have != made or not same_schema:
                 return f"trigger {name} (on {table}) differs from what the migrations make"
-            wanted = (PG_LOCK_FUNCTIONS.get(str(function)), "plpgsql", False, True)
-            if (body, language, secure, plain) != wanted:
+            wanted = (PG_LOCK_FUNCTIONS.get(str(function)), "plpgsql", False, setting)
+            if (body, language, secure, list(config or [])) != wanted:
                 return (
                     f"function {function} (of trigger {name}) differs from what the migrations make"
                 )

@@ -709,6 +709,9 @@ def test_0008_downgrades_to_0007_exactly_and_upgrades_again(db: Database, tmp_pa
         db.engine.begin() as c,
     ):
         c.exec_driver_sql(move)
+    from clinic_app.storage import migrate
+
+    _migrate(db, migrate.HEAD, down=False)  # verify checks a database at head
     assert r.verify_database(db) == []
 
 

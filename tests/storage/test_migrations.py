@@ -53,7 +53,17 @@ EXTRA = {
 
 def test_head_constant_matches_alembic() -> None:
     assert migrate.script_head() == migrate.HEAD
-    assert migrate.REVISIONS == ("0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008")
+    assert migrate.REVISIONS == (
+        "0001",
+        "0002",
+        "0003",
+        "0004",
+        "0005",
+        "0006",
+        "0007",
+        "0008",
+        "0009",
+    )
 
 
 def test_models_match_migrated_schema(database_url: str) -> None:

@@ -119,6 +119,14 @@ ATTACKS = {
     ),
     "edit a form snapshot": ("UPDATE form_snapshot SET content = '{}'::jsonb", "permission denied"),
     "alter a table": ("ALTER TABLE patient ADD COLUMN planted text", "must be owner"),
+    # Before 0009 the lock read the session's empty temporary tables of these names (PUBLIC may
+    # make them), and only the foreign key stopped this move to a patient who does not exist.
+    "temporary tables shadow what the lock reads": (
+        "CREATE TEMP TABLE evaluation (episode_id int); CREATE TEMP TABLE goal (episode_id int); "
+        "CREATE TEMP TABLE plan_of_care (episode_id int); UPDATE public.episode SET patient_id "
+        "= patient_id + 1000 WHERE id = (SELECT episode_id FROM public.evaluation LIMIT 1)",
+        "moved to another patient",
+    ),
 }
 
 
