@@ -456,6 +456,7 @@ class EvaluationPage(PageActions):
                 QMessageBox.StandardButton.Discard: "Close and lose them",
                 QMessageBox.StandardButton.Cancel: "Go back",
             },
+            default=QMessageBox.StandardButton.Cancel,  # Enter, typed on, loses nothing
         )
         if answer == QMessageBox.StandardButton.Discard:
             return True

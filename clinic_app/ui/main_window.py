@@ -674,6 +674,7 @@ class MainWindow(QMainWindow):
                 "Unsaved changes",
                 "The open evaluation could not be saved. Close anyway and lose the last changes?",
                 QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
+                default=QMessageBox.StandardButton.Cancel,  # Enter loses nothing
             )
             if answer != QMessageBox.StandardButton.Discard:
                 event.ignore()

@@ -148,3 +148,23 @@ def test_quit_asks_and_going_back_keeps_the_window(qtbot: Any, window: MainWindo
     window.actions_["quit"].trigger()
     qtbot.waitUntil(lambda: not window.isVisible())
     assert len(asked) == 2
+
+
+def test_enter_in_the_question_goes_back(qtbot: Any, window: MainWindow) -> None:
+    """A therapist typing on presses Enter: that must not throw the values away."""
+    _anna, ben, line = _open_with(qtbot, window, "24x")
+    ev = window.page.evaluation
+    seen: list[str] = []
+
+    def enter(box: QWidget) -> None:
+        assert isinstance(box, QMessageBox)
+        default = box.defaultButton()
+        seen.append(default.text() if default is not None else "")
+        qtbot.keyClick(box, Qt.Key.Key_Return)
+
+    when_modal(enter)
+    window.patients.select_patient(ben.id)
+    settle(qtbot, window)
+    assert seen == ["Go back"]
+    assert window.page.evaluation is ev
+    assert line.line.text() == "24x"
