@@ -93,9 +93,14 @@ class _Delegate(QStyledItemDelegate):
         line = QLineEdit(parent)
         line.setMaxLength(column.max_length if column.type == "text" else 12)
         line.setAccessibleName(column.label)
+        # Each key goes to the table at once, as every field's does: a cell still being typed
+        # in when the window is closed (or the record left by a menu) is not lost.
+        line.textEdited.connect(lambda _text: self.commitData.emit(line))
         return line
 
     def setEditorData(self, editor: QWidget, index: QModelIndex | QPersistentModelIndex) -> None:
+        if isinstance(editor, QLineEdit) and editor.text() == index.data(Qt.ItemDataRole.EditRole):
+            return  # (the key just committed: setting the same text would move the cursor)
         if isinstance(editor, QComboBox):
             found = editor.findData(index.data(ROLE_VALUE))
             editor.setCurrentIndex(max(found, 0))
@@ -132,11 +137,13 @@ class _Table(QTableWidget):
     """The table: Tab leaves it after its last cell (and Shift+Tab before its first) instead of
     going round; Ctrl+Enter adds a row, Ctrl+Delete removes one.
 
-    Signals: ``add_row_requested()``, ``remove_row_requested()``.
+    Signals: ``add_row_requested()``, ``remove_row_requested()``, ``cell_closed()`` — a cell's
+    editor closed (its typing is over).
     """
 
     add_row_requested = Signal()
     remove_row_requested = Signal()
+    cell_closed = Signal()
 
     def _at_edge(self, forward: bool) -> bool:
         index = self.currentIndex()
@@ -180,8 +187,9 @@ class _Table(QTableWidget):
         if (forward or backward) and self._at_edge(forward):
             super().closeEditor(editor, QAbstractItemDelegate.EndEditHint.NoHint)
             self._leave(forward)
-            return
-        super().closeEditor(editor, hint)
+        else:
+            super().closeEditor(editor, hint)
+        self.cell_closed.emit()
 
 
 class RowsEditor(ValueEditor):
@@ -191,6 +199,8 @@ class RowsEditor(ValueEditor):
     Signals: ``edited(object)`` (from ValueEditor) after each committed cell, added or removed
     row: a list of rows (column id to typed value), None when empty, or Invalid.
     """
+
+    typed = True  # a cell is typed key by key: "2" then "25" (refused) never stores the "2"
 
     def __init__(self, item: Item, parent: QWidget | None = None) -> None:
         super().__init__(item, parent)
@@ -240,6 +250,7 @@ class RowsEditor(ValueEditor):
         self.table.add_row_requested.connect(self.add_row)
         self.table.remove_row_requested.connect(self.remove_current_row)
         self.table.itemChanged.connect(self.on_table_item_changed)
+        self.table.cell_closed.connect(self.finished)
         layout.addWidget(self.table)
         buttons = QHBoxLayout()
         buttons.setSpacing(6)
@@ -380,6 +391,8 @@ class RowsEditor(ValueEditor):
 
     def _emit(self) -> None:
         self.edited.emit(self.raw_value())
+        if self.table.state() != QAbstractItemView.State.EditingState:
+            self.finished.emit()  # a row added or removed, a cell set: a change in one step
 
     # -- editing -------------------------------------------------------------------------------
 

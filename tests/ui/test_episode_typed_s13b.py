@@ -379,3 +379,97 @@ def test_answers_half_entered_when_the_window_locks_land_when_done_after(
     _status, values = tvn.stored(db_url, ev.id)
     assert values["psfs_answers"]["answers"] == {"a1": {"activity": "Sprinting", "score": 4}}
     assert field.value is not None
+
+
+# -- a visit's interventions: a cell still being typed in --------------------------------------
+
+
+def visit_with_a_row(qtbot, db, clinician):
+    """A visit note open on its treatment page, one row (Bridge, no dose), its Sets cell being
+    edited (the cell's line has the keyboard)."""
+    from PySide6.QtWidgets import QApplication, QLineEdit
+
+    from tests.ui import test_visit_note as tvn
+
+    form = shipped_form()
+    patient, visit = tvn.episode_with_visit(db, form, first=tvn.FIRST)
+    other = records.create_patient(db, records.PatientFields("Other", "Person", "O-1"), user="t")
+    window = MainWindow(db, form, clinician)
+    qtbot.addWidget(window)
+    window.resize(1280, 800)
+    window.show()
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)
+    window.patients.model.reload()
+    assert window.patients.select_patient(patient.id)
+    window.open_evaluation(records.get_evaluation(db, visit.id), patient)
+    qtbot.waitUntil(lambda: window.page.view is not None and window.page.view.isVisible())
+    editor = window.page.view.editor
+    editor.set_current_section("visit_treatment")
+    rows = editor.editor("interventions")
+    rows.add_row({"kind": "exercise", "name": "Bridge"})
+    table = rows.table
+    table.setFocus()
+    table.setCurrentCell(0, 2)
+    table.editItem(table.item(0, 2))
+    qtbot.waitUntil(lambda: isinstance(QApplication.focusWidget(), QLineEdit))
+    return window, visit, other, rows, QApplication.focusWidget()
+
+
+BRIDGE = {"kind": "exercise", "name": "Bridge"}
+
+
+@pytest.mark.parametrize("leave", ["close", "patient"])
+def test_a_cell_still_being_typed_in_is_stored_when_the_note_is_left(
+    qtbot, db, db_url: str, clinician, leave: str
+) -> None:
+    """The cell's line gave its text to the table only on Enter, Tab or a click elsewhere: the
+    window's close button (no focus moves) left "5" showing in the cell and stored nothing."""
+    from tests.ui import test_visit_note as tvn
+
+    window, visit, other, _rows, line = visit_with_a_row(qtbot, db, clinician)
+    qtbot.keyClicks(line, "5")
+    if leave == "close":
+        assert window.close()
+    else:
+        assert window.patients.select_patient(other.id)
+        settle(qtbot, window)
+    assert tvn.stored(db_url, visit.id)[1]["interventions"] == [{**BRIDGE, "sets": 5}]
+
+
+def test_a_cell_typed_past_its_range_never_stores_its_prefix(
+    qtbot, db, db_url: str, clinician
+) -> None:
+    """Sets are 1-20: "2" then "25" is refused, and the "2" typed on the way is not stored."""
+    from tests.ui import test_visit_note as tvn
+
+    window, visit, _other, rows, line = visit_with_a_row(qtbot, db, clinician)
+    qtbot.keyClicks(line, "25")
+    assert window.page.flush()
+    settle(qtbot, window)
+    assert tvn.stored(db_url, visit.id)[1]["interventions"] == [BRIDGE]
+    qtbot.keyClick(line, Qt.Key.Key_Return)  # the typing is over, still refused
+    assert "outside" in shown_text(rows.table.item(0, 2).toolTip())
+    assert window.page.flush()
+    settle(qtbot, window)
+    assert tvn.stored(db_url, visit.id)[1]["interventions"] == [BRIDGE]
+    rows.table.item(0, 2).setText("4")  # mended
+    assert window.page.flush()
+    settle(qtbot, window)
+    assert tvn.stored(db_url, visit.id)[1]["interventions"] == [{**BRIDGE, "sets": 4}]
+
+
+def test_typing_inside_a_cell_keeps_the_cursor_where_it_is(qtbot, db, clinician) -> None:
+    window, _visit, _other, rows, line = visit_with_a_row(qtbot, db, clinician)
+    qtbot.keyClick(line, Qt.Key.Key_Escape)
+    table = rows.table
+    table.setCurrentCell(0, 1)
+    table.editItem(table.item(0, 1))
+    from PySide6.QtWidgets import QApplication
+
+    name = QApplication.focusWidget()
+    name.setCursorPosition(0)
+    qtbot.keyClicks(name, "Glute ")
+    assert name.text() == "Glute Bridge"
+    assert table.item(0, 1).text() == "Glute Bridge"
+    window.close()
