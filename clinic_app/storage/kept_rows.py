@@ -6,7 +6,6 @@ that module short; ``verify`` reports what this returns, one line a problem.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import func, select
@@ -38,15 +37,10 @@ BY_0006 = "migration 0006"
 TABLES_REMADE = ("schema", 6, "episode tables made")  # entity, entity_id, action; as 0006 writes
 
 
-def _chunks(ids: Sequence[int], size: int = 500) -> Iterator[list[int]]:
-    for start in range(0, len(ids), size):
-        yield list(ids[start : start + size])
-
-
 def kept_row_problems(session: Session, limit: int = 10) -> list[str]:
     """Episodes, plans of care, goals and goal statuses that no longer match the audit trail:
     changed or added outside the app (behind a dropped lock, say)."""
-    from clinic_app.storage.records._common import digest, mapping_state
+    from clinic_app.storage.records._common import digest, id_chunks, mapping_state
 
     last: dict[tuple[str, int], str | None] = {}
     statuses: dict[int, int] = {}
@@ -103,7 +97,7 @@ def kept_row_problems(session: Session, limit: int = 10) -> list[str]:
             last.pop(("episode", i), None)
         elif ("episode", i) in last:
             wanted.append(i)
-    tables: list[tuple[Table, Any]] = [(episodes, episodes.c.id.in_(c)) for c in _chunks(wanted)]
+    tables: list[tuple[Table, Any]] = [(episodes, episodes.c.id.in_(c)) for c in id_chunks(wanted)]
     tables += [(cast("Table", t.__table__), None) for t in (m.PlanOfCare, m.Goal)]
     goals: set[int] = set()
     for table, where in tables:
@@ -137,7 +131,7 @@ def kept_row_problems(session: Session, limit: int = 10) -> list[str]:
                 .limit(1)
             ).all()
             problems.extend(f"goal_status {i} is not in the audit trail" for i in rows)
-    for chunk in _chunks(sorted(expected_status)):
+    for chunk in id_chunks(sorted(expected_status)):
         query = select(kept_table).where(kept_table.c.id.in_(chunk)).order_by(kept_table.c.id)
         for values in session.execute(query).mappings():
             status_id = int(values[kept_table.c.id])

@@ -16,10 +16,20 @@ from clinic_app.storage.errors import NotFoundError, StorageError
 from clinic_app.storage.state import LAST_AUDIT_EVENT
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Iterator, Mapping, Sequence
 
     from sqlalchemy import Table
     from sqlalchemy.orm import Session
+
+
+ID_CHUNK = 500
+"""Ids bound in one ``IN (…)``: well under SQLite's oldest limit of 999 parameters."""
+
+
+def id_chunks(ids: Sequence[int], size: int = ID_CHUNK) -> Iterator[list[int]]:
+    """``ids`` in lists of at most ``size``, in order, for ``column.in_(chunk)`` queries."""
+    for start in range(0, len(ids), size):
+        yield list(ids[start : start + size])
 
 
 def canonical(obj: Any) -> str:

@@ -26,7 +26,7 @@ from sqlalchemy.orm import aliased
 from clinic_app import private
 from clinic_app.storage import models as m
 from clinic_app.storage.errors import NotFoundError, StorageError
-from clinic_app.storage.records._common import require_user, write_audits
+from clinic_app.storage.records._common import id_chunks, require_user, write_audits
 
 if TYPE_CHECKING:
     from clinic_app.storage.database import Database
@@ -88,8 +88,6 @@ def log_access(db: Database, *, actor: str, action: str, entity: str, entity_id:
 # the ids are INTEGER columns: 32 bits on PostgreSQL (a larger number is no record, and SQLite
 # would raise OverflowError past 64 bits)
 _LARGEST_ID = 2**31 - 1
-# ids checked for existence per query: well under SQLite's oldest limit of 999 parameters
-_ID_CHUNK = 500
 
 
 def log_accesses(
@@ -128,8 +126,7 @@ def log_accesses(
     wanted = [i for i in ids if not (i == 0 and action == "sign_in_failed")]
     with db.writing() as s:
         found: set[int] = set()
-        for start in range(0, len(wanted), _ID_CHUNK):
-            chunk = wanted[start : start + _ID_CHUNK]
+        for chunk in id_chunks(wanted):
             found.update(s.scalars(select(model.id).where(model.id.in_(chunk))))
         missing = next((i for i in wanted if i not in found), None)
         if missing is not None:
