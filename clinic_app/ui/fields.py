@@ -16,6 +16,8 @@ focus (a table): then Enter and the arrows are left to it.
 
 from __future__ import annotations
 
+import math
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -58,15 +60,21 @@ def format_number(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else f"{value:g}"
 
 
+# Digits (any script's decimal digits: "١٠" is 10), a sign, one decimal point. Not what Python's
+# float() also takes and a person does not mean: "1_0" (read as 10), "1e3", "nan", "inf".
+_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
+
+
 def parse_number(text: str) -> float | int | None | Invalid:
     """A number typed by a person: blank is "not recorded", a decimal comma is accepted."""
     t = text.strip().replace(",", ".")
     if not t:
         return None
-    try:
-        v = float(t)
-    except ValueError:
+    if _NUMBER.fullmatch(t) is None:
         return Invalid(text, f"“{text.strip()}” is not a number")
+    v = float(t)
+    if not math.isfinite(v):  # 400 digits are more than a float holds
+        return Invalid(text, f"“{text.strip()[:20]}…” is too large a number")
     return int(v) if v.is_integer() else v
 
 

@@ -39,18 +39,41 @@ def _item(form: Form, item_id: str) -> Item:
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("", None), ("  ", None), ("12", 12), ("12.5", 12.5), ("12,5", 12.5), (" 7 ", 7)],
+    [
+        ("", None),
+        ("  ", None),
+        ("12", 12),
+        ("12.5", 12.5),
+        ("12,5", 12.5),
+        (" 7 ", 7),
+        ("150", 150),
+        ("+3", 3),
+        ("-0", 0),
+        (".5", 0.5),
+        ("١٠", 10),  # Arabic-Indic digits: ten, as typed
+    ],
 )
 def test_parse_number_reads_what_a_person_types(text: str, expected: object) -> None:
     assert parse_number(text) == expected
 
 
-@pytest.mark.parametrize("text", ["7o", "1e", "--1", "½", "1 2"])
+@pytest.mark.parametrize(
+    "text",
+    # Python's float() reads the second row as 10, 1000, NaN, infinity, 10 and 100: the field
+    # would have shown one thing and stored another.
+    ["7o", "1e", "--1", "½", "1 2", "1.2.3", "²", "1_0", "1e3", "nan", "inf", "1e1", "1_0_0"],
+)
 def test_parse_number_refuses_text_that_is_no_number(text: str) -> None:
     result = parse_number(text)
     assert isinstance(result, Invalid)
     assert result.text == text
     assert "is not a number" in result.reason
+
+
+def test_parse_number_refuses_more_digits_than_a_number_holds() -> None:
+    result = parse_number("9" * 400)
+    assert isinstance(result, Invalid)
+    assert "too large" in result.reason
 
 
 def test_format_and_range_text(mini_form: Form) -> None:
