@@ -29,7 +29,11 @@ class FormError(Exception):
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+    # allow_inf_nan: a threshold, range or score of NaN or infinity compares false with every
+    # value (a NaN goal threshold was stored as null and read back as the form's default)
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, str_strip_whitespace=True, allow_inf_nan=False
+    )
 
 
 class ItemType(enum.StrEnum):

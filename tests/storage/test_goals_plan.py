@@ -332,3 +332,18 @@ def test_goals_are_never_deleted_and_statuses_never_rewritten(db: Database) -> N
     _refused_routes(db, "goal_status", status_id, "status = 'met'", "append-only")
     assert r.get_goal(db, goal.id) == goal
     assert r.verify_database(db) == []
+
+
+@pytest.mark.parametrize("threshold", [float("nan"), float("inf"), float("-inf")])
+def test_a_target_that_is_no_number_is_refused_and_nothing_stored(
+    db: Database, shipped: Form, threshold: float
+) -> None:
+    """A NaN threshold used to be stored as null, which reads back as the form's default
+    threshold: the goal then said something the clinician never set."""
+    ep = episode(db)
+    before = audit_count(db)
+    target = {**ASLR, "threshold": threshold}
+    with pytest.raises(StorageError, match="goal target: threshold: .*finite number"):
+        r.add_goal(db, ep, r.GoalInfo("short", "ASLR", target=target), user="dana", form=shipped)
+    assert r.list_goals(db, ep) == []
+    assert audit_count(db) == before
