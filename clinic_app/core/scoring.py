@@ -18,6 +18,7 @@ from typing import Any
 
 from clinic_app.core.form_checks import cited_sources
 from clinic_app.core.questionnaire import Questionnaire, Threshold
+from clinic_app.core.words import has_visible
 
 ACTIVITY_MAX = 200  # characters of a patient's own activity text
 MAX_JSON_DEPTH = 16
@@ -136,7 +137,7 @@ def _depth(data: Any) -> int:
 
 
 def _bad_text(text: str) -> str | None:
-    if not text.strip():
+    if not has_visible(text):  # also only right-to-left marks or zero-width spaces
         return "is empty"
     if len(text) > ACTIVITY_MAX:
         return f"is {len(text)} characters long (at most {ACTIVITY_MAX})"

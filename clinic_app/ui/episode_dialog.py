@@ -8,13 +8,13 @@ with everything typed kept.
 
 from __future__ import annotations
 
-import unicodedata
 from datetime import date
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QComboBox, QDialogButtonBox, QLineEdit, QPlainTextEdit, QWidget
 
+from clinic_app.core.words import has_visible
 from clinic_app.storage.errors import StaleRecordError, StorageError
 from clinic_app.storage.records import Episode, EpisodeInfo
 from clinic_app.storage.search import parse_date
@@ -42,12 +42,6 @@ API_FIELDS = {
     "end date": "end_date",
 }
 DATE_LABELS = {"referral_date": "Referral date", "start_date": "Start", "end_date": "End"}
-
-
-def has_visible(text: str) -> bool:
-    """Whether ``text`` shows anything: a pasted right-to-left mark or zero-width space is no
-    title (strip() keeps them; the list would show an empty line)."""
-    return any(unicodedata.category(c)[0] not in "CZ" for c in text)
 
 
 def read_date(label: str, text: str) -> tuple[date | None, str | None]:

@@ -31,11 +31,11 @@ from PySide6.QtWidgets import (
 
 from clinic_app.core.form import NUMERIC_TYPES, Form, Leaf
 from clinic_app.core.goals import GoalDraft, target_text
+from clinic_app.core.words import has_visible
 from clinic_app.storage import models
 from clinic_app.storage.errors import StorageError
 from clinic_app.storage.records import Episode, GoalInfo, checked_text
 from clinic_app.storage.search import parse_date
-from clinic_app.ui.episode_dialog import has_visible
 from clinic_app.ui.episode_panel import plain_tip
 
 MEASURES = (

@@ -86,6 +86,7 @@ def test_ten_thousand_activities_are_one_line_naming_the_first_and_counting_the_
         ("Run\x1bning", "contains a control character (U+001B)"),
         ("x" * 201, "is 201 characters long (at most 200)"),
         ("   ", "is empty"),
+        ("\u200f\u00ad", "is empty"),  # a right-to-left mark and a soft hyphen show nothing
     ],
 )
 def test_a_hostile_activity_text_is_refused_naming_the_item(activity: str, named: str) -> None:

@@ -338,6 +338,8 @@ PSFS_BAD = [
     ({"a1": 4}, 'a1: expected {"activity": text, "score": number}, got 4'),
     ({"a1": {"score": 4}}, "a1.activity: the patient's activity text is missing"),
     ({"a1": {"activity": "  ", "score": 4}}, "a1.activity: is empty"),
+    # right-to-left marks and zero-width spaces only: strip() keeps them, nothing shows
+    ({"a1": {"activity": "\u200f\u200b\u2060", "score": 4}}, "a1.activity: is empty"),
     ({"a1": {"activity": "x" * 201, "score": 4}}, "a1.activity: is 201 characters long"),
     ({"a1": {"activity": "a\x00b", "score": 4}}, "a1.activity: contains a control character"),
     ({"a1": {"activity": "Run", "score": 11}}, "a1.score: 11 is out of range"),
