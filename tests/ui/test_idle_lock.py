@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import (
     QAbstractButton,
     QAbstractItemView,
@@ -15,6 +16,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QPlainTextEdit,
     QTextEdit,
     QWidget,
@@ -273,6 +275,27 @@ def test_a_dialog_of_patient_data_is_hidden_and_comes_back(
     assert dialog.isVisible()
     assert dialog.findChild(QLineEdit, "activity").text() == "sabre"
     dialog.reject()
+    window.close()
+
+
+def test_a_question_in_exec_is_answered_cancel_and_not_shown_again(
+    qtbot, db, locking_window: MainWindow
+) -> None:
+    """A question the code waits for in exec() (the program editor's safety question) returns
+    "cancel" when the lock hides it, and is not shown again after the password (its buttons
+    would do nothing: the code that asked has moved on)."""
+    window = locking_window
+    box = QMessageBox(QMessageBox.Icon.Warning, "Add this exercise?", "Confirm?", parent=window)
+    add = box.addButton("Add it anyway", QMessageBox.ButtonRole.AcceptRole)
+    box.addButton(QMessageBox.StandardButton.Cancel)
+    QTimer.singleShot(0, window.locker.lock)
+    box.exec()
+    assert window.locker.is_locked
+    assert box.clickedButton() is not add
+    sign_in(window, "dana", PASSWORD)
+    assert not window.locker.is_locked
+    settle(qtbot, window)
+    assert not box.isVisible()
     window.close()
 
 
