@@ -15,7 +15,6 @@ from reportlab.platypus import (
     CondPageBreak,
     Flowable,
     KeepTogether,
-    Paragraph,
     Spacer,
     Table,
 )
@@ -34,7 +33,8 @@ from clinic_app.reports.drawings import (
     body_chart_drawing,
     side_to_side_drawing,
 )
-from clinic_app.reports.fonts import markup, multiline
+from clinic_app.reports.fonts import markup
+from clinic_app.reports.free_text import text_paragraphs
 from clinic_app.reports.layout import Styles, heading_room, para
 from clinic_app.reports.layout_types import Target
 
@@ -432,16 +432,10 @@ def _plan(data: ReportData, s: Styles) -> list[Flowable]:
             found = True
             out += [heading_room(s, "h2"), para(item.label, s["h2"])]
             text = format_value(item, value) if not isinstance(value, str) else value
-            out += [para(chunk, s["body"]) for chunk in _paragraphs(text)]
+            out += text_paragraphs(text, s["body"])
     if not found:
         out.append(para("No assessment or plan was recorded.", s["body"]))
     return out
-
-
-def _paragraphs(text: str) -> list[str]:
-    """Free text split at blank lines; single line breaks are kept inside a paragraph."""
-    blocks = [b.strip("\n") for b in text.replace("\r\n", "\n").split("\n\n")]
-    return [b for b in blocks if b.strip()] or [text]
 
 
 def _addenda(data: ReportData, s: Styles) -> list[Flowable]:
@@ -451,8 +445,7 @@ def _addenda(data: ReportData, s: Styles) -> list[Flowable]:
     out: list[Flowable] = [heading_room(s, "h1", "h2"), para("Addenda", s["h1"])]
     for ad in addenda:
         out.append(para(f"{format_datetime(ad.time)}, {ad.author}", s["h2"]))
-        for chunk in _paragraphs(ad.text):
-            out.append(Paragraph(multiline(chunk), s["body"]))
+        out += text_paragraphs(ad.text, s["body"])
     return out
 
 

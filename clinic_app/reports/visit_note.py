@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from reportlab.lib import colors
 from reportlab.lib.units import mm
-from reportlab.platypus import CondPageBreak, Flowable, KeepTogether, Paragraph, Spacer
+from reportlab.platypus import CondPageBreak, Flowable, KeepTogether, Spacer
 
 from clinic_app.core.engine import Assessment, format_value
 from clinic_app.core.findings import Findings, Rows
@@ -24,7 +24,7 @@ from clinic_app.core.visit import visit_sections
 from clinic_app.reports import clinician, layout
 from clinic_app.reports.data import ReportData, format_date
 from clinic_app.reports.episode_data import VisitNoteData, visit_note_data
-from clinic_app.reports.fonts import multiline
+from clinic_app.reports.free_text import text_paragraphs
 from clinic_app.reports.layout import Styles, heading_room, para
 from clinic_app.reports.layout_types import Target
 
@@ -152,7 +152,7 @@ def draft_box(text: str, s: Styles, width: float) -> Flowable:
 
 def text_block(label: str, text: str, s: Styles) -> list[Flowable]:
     out: list[Flowable] = [heading_room(s, "h2"), para(label, s["h2"])]
-    out += [Paragraph(multiline(chunk), s["body"]) for chunk in clinician._paragraphs(text)]
+    out += text_paragraphs(text, s["body"])
     return out
 
 
