@@ -71,21 +71,37 @@ class _LazyFallback(frozenset[int]):
         return cp in _fallback_face()
 
 
-def _needs_fallback(ch: str, main: frozenset[int], fallback: frozenset[int]) -> bool:
-    cp = ord(ch)
-    return cp not in main and cp in fallback
+MISSING = "\ufffd"
+"""Printed for a character no embedded face has (an emoji, Korean syllables, Devanagari...):
+visible, and read back as U+FFFD REPLACEMENT CHARACTER, where reportlab would draw an empty box
+that copies out of the PDF as a NUL byte."""
+
+
+def _face(cp: int, main: frozenset[int], fallback: frozenset[int]) -> bool | None:
+    """False: the main face has it; True: the fallback face has it; None: neither."""
+    if cp <= 0x24F or cp in main:
+        return False
+    return True if cp in fallback else None
 
 
 def runs(text: str) -> list[tuple[str, bool]]:
-    """Split text into (run, uses_fallback) pieces; adjacent characters share a run."""
+    """Split text into (run, uses_fallback) pieces; adjacent characters share a run. A character
+    no face has is replaced by :data:`MISSING`."""
     main, fallback = register_fonts()
     out: list[tuple[str, bool]] = []
+    run: list[str] = []
+    current = False
     for ch in text:
-        fb = _needs_fallback(ch, main, fallback) if ord(ch) > 0x24F else False
-        if out and out[-1][1] == fb:
-            out[-1] = (out[-1][0] + ch, fb)
-        else:
-            out.append((ch, fb))
+        fb = _face(ord(ch), main, fallback)
+        if fb is None:
+            ch, fb = MISSING, False
+        if fb != current and run:
+            out.append(("".join(run), current))
+            run = []
+        current = fb
+        run.append(ch)
+    if run:
+        out.append(("".join(run), current))
     return out
 
 
