@@ -276,6 +276,17 @@ def _latest_plan(
     return [], ""
 
 
+def _care_due(db: Database, episode_id: int, on: date) -> CareDue | None:
+    """When the next progress report and recertification are due; None when that is past the
+    calendar's last day (an episode dated in 9999), so the report is still made without it."""
+    from clinic_app.storage import records as r
+
+    try:
+        return r.care_due(db, episode_id, on)
+    except OverflowError:
+        return None
+
+
 def progress_data(
     db: Database, episode_id: int, kind: str, *, today: date | None = None
 ) -> ProgressData:
@@ -374,7 +385,7 @@ def progress_data(
         visits_signed=sum(1 for e in visits if e.status == "signed"),
         evaluations=evaluations,
         plan=_plan_on(r.plan_history(db, episode_id), on),
-        due=r.care_due(db, episode_id, on),
+        due=_care_due(db, episode_id, on),
         exercises=exercises,
         program_from=program_from,
         program_changes=changes,
