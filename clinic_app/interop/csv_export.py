@@ -113,8 +113,13 @@ class Pseudonymiser:
         raw = int.from_bytes(self._mac("shift", mrn)[:4], "big")
         return raw % (2 * SHIFT_DAYS + 1) - SHIFT_DAYS
 
-    def day(self, mrn: str, on: date) -> date:
-        return on + timedelta(days=self.shift(mrn))
+    def day(self, mrn: str, on: date) -> date | None:
+        """``on`` moved by the patient's shift; None when that would leave the calendar (a date
+        typed within half a year of 0001-01-01 or 9999-12-31): the cell is then left empty."""
+        try:
+            return on + timedelta(days=self.shift(mrn))
+        except OverflowError:
+            return None
 
 
 def key_path() -> Path:
@@ -280,7 +285,8 @@ def finding_rows(
         patient = p.patient(rec.mrn) if p else rec.mrn
         episode = p.number("episode", rec.mrn, rec.episode_id) if p else str(rec.episode_id or "")
         record = p.number("record", rec.mrn, rec.id) if p else str(rec.id)
-        day = (p.day(rec.mrn, rec.eval_date) if p else rec.eval_date).isoformat()
+        shifted = p.day(rec.mrn, rec.eval_date) if p else rec.eval_date
+        day = shifted.isoformat() if shifted is not None else ""
         for item in form.items.values():
             raw = found.values.get(item.id)
             if raw is None or raw == "" or (p is not None and item.type in FREE_TEXT):
