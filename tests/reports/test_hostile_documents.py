@@ -32,12 +32,13 @@ from typing import Any
 import pytest
 
 from clinic_app.cli import main
-from clinic_app.core.form import Form
-from clinic_app.reports import handout, layout
+from clinic_app.core import findings as findings_mod
+from clinic_app.core.form import NUMERIC_TYPES, Form, ItemType
+from clinic_app.reports import build_clinician_report, build_handout, handout, layout
 from clinic_app.storage import records as r
 from clinic_app.storage.database import Database, open_database
 from tests.reliability.helpers import REPO, child_env
-from tests.reports.conftest import Pdf, need_tool
+from tests.reports.conftest import MakeData, Pdf, build_pdf, need_tool
 
 RTL = "مرحبا بالعالم שלום עולם"
 COMBINING = "Zoë Z\u0308o\u0301e\u0301\u0323 a\u0301\u0300\u0302\u0303"
@@ -293,6 +294,31 @@ def test_an_episode_at_the_end_of_the_calendar(tmp_path: Path, form: Form) -> No
     out = tmp_path / "visit.pdf"
     assert main(["--database", url, "report", str(visit), "-o", str(out)]) == 0
     assert "Date of birth 31 Dec 9999" in Pdf(out.read_bytes()).flat
+
+
+@pytest.mark.parametrize("extreme", ["min", "max", "min | max"])
+def test_numbers_at_the_ends_of_their_ranges(form: Form, make_data: MakeData, extreme: str) -> None:
+    """Every numeric item at the lowest or highest value the form accepts (bilateral ones also
+    lowest on the left and highest on the right: a 100% deficit, or 0 against 0)."""
+    values: dict[str, Any] = {}
+    for item in form.items.values():
+        if item.type not in NUMERIC_TYPES:
+            continue
+        low, high = (
+            (item.range.min, item.range.max)
+            if item.range
+            else (0, 5 if item.type is ItemType.MMT else 10)
+        )
+        one = {"min": low, "max": high, "min | max": high}[extreme]
+        two = (
+            {"left": low, "right": high} if extreme == "min | max" else {"left": one, "right": one}
+        )
+        values[item.id] = two if item.bilateral else one
+    data = make_data(findings_mod.validate(form, {"values": values}))
+    for builder in (build_clinician_report, build_handout):
+        pdf = build_pdf(builder, data)
+        assert 1 <= len(pdf.pages) <= 8
+        assert "nan" not in pdf.flat.lower().split()
 
 
 # ---------------------------------------------------------------------------------------------
