@@ -142,6 +142,17 @@ class Database:
         return self.engine.dialect.name
 
     @property
+    def mirror(self) -> state_mod.Place | None:
+        """Where its last committed state is remembered outside it (``storage.state``): the
+        SQLite file, or the clinic server's place (not for another kind of database)."""
+        if self.path is not None:
+            return self.path
+        if self.dialect != "postgresql":
+            return None
+        url = self.url
+        return state_mod.server_place(self.dialect, url.host, url.port, url.database)
+
+    @property
     def where(self) -> str:
         """The file (SQLite) or the URL without password: what messages name."""
         return str(self.path) if self.path is not None else self.display_url
@@ -170,17 +181,18 @@ class Database:
             with self.write_sessions.begin() as session:
                 yield session
                 last = self._last_state(session)
-            if last is not None and self.path is not None:
-                state_mod.remember(self.path, last)  # committed: mirror it outside the file
+            if last is not None and self.mirror is not None:
+                state_mod.remember(self.mirror, last)  # committed: mirror it outside the file
 
     def _last_state(self, session: Session) -> state_mod.State | None:
-        """The newest audit event of this write transaction (SQLite files only; not inside
-        someone else's outer transaction, which may still roll back)."""
+        """The newest audit event of this write transaction (not inside someone else's outer
+        transaction, which may still roll back). On a clinic server too: chain writers hold
+        the chain's lock until they commit, so it is the newest when this one commits."""
         from sqlalchemy import inspect
         from sqlalchemy.engine import Connection
         from sqlalchemy.exc import OperationalError
 
-        if self.path is None or isinstance(self.write_sessions.kw.get("bind"), Connection):
+        if self.mirror is None or isinstance(self.write_sessions.kw.get("bind"), Connection):
             return None
         event = session.info.get(state_mod.LAST_AUDIT_EVENT)
         if event is None:
@@ -209,8 +221,8 @@ class Database:
         if not self._closed[0]:
             self._closed[0] = True
             self.engine.dispose()
-            if self.path is not None:
-                state_mod.release(self.path)
+            if self.mirror is not None:
+                state_mod.release(self.mirror)
             log.info("database closed: %s", safe(self.where))
 
     def __enter__(self) -> Database:
@@ -561,6 +573,8 @@ def open_database(
                 _migrate(db, saved=saved)
             if path is not None and has_data:
                 _check_state(db, path)
+            elif path is None and db.mirror is not None:
+                _check_state(db, db.mirror)
             if backup and has_data and path is not None:
                 _daily_backup(db, path, keep)
     except BaseException as exc:
@@ -619,16 +633,16 @@ def readonly_database(path: Path, passphrase: str | None = None) -> Database:
     )
 
 
-def _check_state(db: Database, path: Path) -> None:
-    """Warn when the file lacks the last committed state recorded outside it."""
-    from sqlalchemy.exc import OperationalError
+def _check_state(db: Database, path: state_mod.Place) -> None:
+    """Warn when the database lacks the last committed state recorded outside it."""
+    from sqlalchemy.exc import OperationalError, ProgrammingError
 
     try:
         with db.engine.connect() as conn:
             notice = state_mod.behind(conn, path)
             if notice is None and state_mod.recorded(path) is None:
                 state_mod.remember(path, state_mod.current(conn))
-    except OperationalError:  # an older schema (opened without migrating): nothing to compare
+    except (OperationalError, ProgrammingError):  # an older schema (opened without migrating)
         return
     if notice:
         log.warning("database is behind its last committed state: %s", path)

@@ -520,6 +520,13 @@ def verify_database(db: Database, *, schema: bool = True) -> list[Broken]:
             difference = schema_mod.pg_lock_difference(conn)
         if difference:
             found.append(Broken(None, None, f"schema: {difference}"))
+    if db.path is None and db.mirror is not None:  # a clinic server's newest events, deleted
+        from clinic_app.storage import state
+
+        with db.connection() as conn:
+            gone = state.behind(conn, db.mirror)
+        if gone:
+            found.append(Broken(None, None, gone))
     with db.reading() as s:
         addenda: dict[int, list[m.Addendum]] = {}
         for addendum in s.scalars(select(m.Addendum).order_by(m.Addendum.id)):

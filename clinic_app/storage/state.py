@@ -11,6 +11,11 @@ At start it compares:
 - the database lacks the recorded audit event (a lost or corrupted ``-wal`` after a crash, an
   older copy put in its place): it opens, with a notice saying how far behind it is.
 
+A clinic server (PostgreSQL) is mirrored the same way, under :func:`server_place`: each
+workstation remembers the event it wrote last, and opening or ``verify`` names it when the server
+no longer has it (the newest events deleted with the rows they name, which no lock stops the
+tables' owner doing). As for a file, the workstation's next write records the new state.
+
 The file holds two fixed-size slots, written in turn in place (one ``pwrite`` on a descriptor
 kept open: creating and renaming a file per save cost more than the rest of an autosave). Each
 slot carries a checksum; reading takes the valid slot with the newest audit event, so a write
@@ -38,9 +43,19 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+Place = Path | str
+"""A SQLite file, or a clinic server's :func:`server_place` (its events can be deleted by the
+server's owner; what this workstation wrote last is remembered the same way)."""
+
+
+def server_place(dialect: str, host: str | None, port: int | None, database: str | None) -> str:
+    """The name a server database's state is kept under: where it is, not who signs in."""
+    return f"{dialect}://{host or ''}:{port or ''}/{database or ''}"
+
+
 # What this process last wrote for each database: a write transaction that added no audit event
 # (an autosave with nothing new) leaves the mirror as it is, without touching the disk.
-_written: dict[Path, State] = {}
+_written: dict[Place, State] = {}
 _written_lock = threading.RLock()  # also guards the open state files below
 
 
@@ -55,17 +70,21 @@ class State:
     last_audit_hash: str
 
 
-def state_file(database: Path) -> Path:
+def _name(database: Place) -> str:
+    return str(database.resolve()) if isinstance(database, Path) else database
+
+
+def state_file(database: Place) -> Path:
     from clinic_app.paths import data_dir
 
-    key = hashlib.sha256(str(database.resolve()).encode("utf-8")).hexdigest()[:32]
+    key = hashlib.sha256(_name(database).encode("utf-8")).hexdigest()[:32]
     return data_dir() / "state" / f"{key}.json"
 
 
-_places: dict[Path, tuple[Path, str, Path]] = {}  # database -> (state file, resolved, data dir)
+_places: dict[Place, tuple[Path, str, Path]] = {}  # database -> (state file, name, data dir)
 
 
-def _where(database: Path) -> tuple[Path, str, bool]:
+def _where(database: Place) -> tuple[Path, str, bool]:
     """The state file of ``database``, its resolved path, and whether this is the first ask;
     kept, as autosave asks every few seconds (resolving a path costs a system call per
     folder), while the data folder stays the same."""
@@ -76,7 +95,7 @@ def _where(database: Path) -> tuple[Path, str, bool]:
         known = _places.get(database)
     if known is not None and known[2] == folder:
         return known[0], known[1], False
-    known = (state_file(database), str(database.resolve()), folder)
+    known = (state_file(database), _name(database), folder)
     with _written_lock:
         _places[database] = known
     return known[0], known[1], True
@@ -137,7 +156,7 @@ def _read(path: Path) -> tuple[State | None, State | None, State | None]:
     return _decode(raw[:SLOT]), _decode(raw[SLOT : 2 * SLOT]), older
 
 
-def recorded(database: Path) -> State | None:
+def recorded(database: Place) -> State | None:
     first, second, older = _read(state_file(database))
     found = [s for s in (first, second) if s is not None]
     if found:
@@ -214,7 +233,7 @@ def _write_at(fd: int, data: bytes, offset: int) -> None:
         raise OSError(28, f"wrote {written} of {len(data)} bytes")
 
 
-def release(database: Path) -> None:
+def release(database: Place) -> None:
     """Close the state file of ``database`` if this process holds it open (the database is
     closed: the next write opens it again)."""
     with _written_lock:
@@ -230,7 +249,7 @@ def current(conn: Connection) -> State | None:
     return None if row is None else State(int(row[0]), str(row[1] or ""))
 
 
-def remember(database: Path, state: State | None) -> None:
+def remember(database: Place, state: State | None) -> None:
     """Mirror ``state`` (one slot written in place; a failure is logged, never raised: the save
     succeeded)."""
     if state is None:
@@ -251,7 +270,7 @@ def remember(database: Path, state: State | None) -> None:
             log.warning("last committed state not recorded in %s: %s", path.parent, exc)
 
 
-def forget(database: Path) -> None:
+def forget(database: Place) -> None:
     path = state_file(database)
     with _written_lock:
         _written.pop(database, None)
@@ -260,8 +279,10 @@ def forget(database: Path) -> None:
             path.unlink(missing_ok=True)
 
 
-def behind(conn: Connection, database: Path) -> str | None:
+def behind(conn: Connection, database: Place) -> str | None:
     """A notice when the database lacks the last committed state recorded for it."""
+    if isinstance(database, str):
+        return _server_behind(conn, database)
     from sqlalchemy import text
 
     known = recorded(database)
@@ -284,4 +305,27 @@ def behind(conn: Connection, database: Path) -> str | None:
     return (
         f"{database} is not the database last saved here (audit event {known.last_audit_id} "
         "differs); if you did not restore or replace it, check it with clinic-app verify"
+    )
+
+
+def _server_behind(conn: Connection, place: str) -> str | None:
+    """On a clinic server other workstations add events after this one's: only the event this
+    workstation wrote last is looked for. Gone or changed, the newest events were deleted or
+    replaced on the server (by its owner: the workstation role cannot), or the server was put
+    back to an older backup."""
+    from sqlalchemy import text
+
+    known = recorded(place)
+    if known is None:
+        return None
+    row = conn.execute(
+        text("SELECT hash FROM audit_event WHERE id = :id"), {"id": known.last_audit_id}
+    ).first()
+    if row is not None and str(row[0] or "") == known.last_audit_hash:
+        return None
+    what = "is missing" if row is None else "differs"
+    return (
+        f"audit event {known.last_audit_id}, the last this workstation saved, {what} on the "
+        "clinic server: its newest events were deleted or replaced outside the app, or the "
+        "server was restored from an older backup"
     )

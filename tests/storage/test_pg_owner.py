@@ -526,8 +526,16 @@ def test_a_status_whose_own_event_was_deleted_is_named(
     finally:
         db.close()
     assert _verify(clinic, capsys) == (0, [])
+    with _connect(clinic) as conn:
+        (event,) = conn.execute("SELECT max(id) FROM audit_event").fetchone()
     assert _as_owner(clinic, BEHIND_THE_TAIL) == []
-    assert _verify(clinic, capsys) == (1, [f"goal_status {latest} is not in the audit trail"])
+    gone = (
+        f"audit event {event}, the last this workstation saved, is missing on the clinic server: "
+        "its newest events were deleted or replaced outside the app, or the server was restored "
+        "from an older backup"
+    )
+    status = f"goal_status {latest} is not in the audit trail"
+    assert _verify(clinic, capsys) == (1, [gone, status])
 
 
 def test_routes_that_go_through_but_leave_the_lock_working(
@@ -633,3 +641,62 @@ def test_0009_down_lets_temporary_tables_through_and_up_closes_it_again(
     errors = _as_owner(clinic, [*shadow, move.replace("{patient}", "{other_patient}")])
     assert any("moved to another patient" in e for e in errors), errors
     assert _verify(clinic, capsys) == (0, [])  # the episode was moved back at 0008
+
+
+def test_the_newest_addendum_deleted_with_its_event_is_named(
+    clinic: Clinic, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The owner deletes the last addendum and its audit event together (the chain then ends
+    one event earlier, unbroken): the workstation that wrote it remembers that event
+    (``storage.state``), so opening the clinic and ``verify`` name it."""
+    db = open_database(clinic.url)
+    try:
+        latest = r.add_addendum(db, clinic.ids["evaluation"], "Called again.", user="alice").id
+    finally:
+        db.close()
+    assert _verify(clinic, capsys) == (0, [])
+    with _connect(clinic) as conn:
+        (event,) = conn.execute("SELECT max(id) FROM audit_event").fetchone()
+    statements = [
+        "ALTER TABLE audit_event DISABLE TRIGGER USER",
+        "ALTER TABLE addendum DISABLE TRIGGER USER",
+        f"DELETE FROM addendum WHERE id = {latest}",
+        f"DELETE FROM audit_event WHERE id = {event}",
+        "ALTER TABLE audit_event ENABLE TRIGGER USER",
+        "ALTER TABLE addendum ENABLE TRIGGER USER",
+    ]
+    assert _as_owner(clinic, statements) == []
+    line = (
+        f"audit event {event}, the last this workstation saved, is missing on the clinic server: "
+        "its newest events were deleted or replaced outside the app, or the server was restored "
+        "from an older backup"
+    )
+    assert _verify(clinic, capsys) == (1, [line])
+    db = open_database(clinic.url)
+    try:
+        assert db.notices == [line]
+    finally:
+        db.close()
+
+
+def test_two_workstations_writing_in_turn_are_never_behind(
+    clinic: Clinic,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Each workstation remembers its own last event; the other's later ones are no gap."""
+    folders = [tmp_path / "ws1", tmp_path / "ws2"]
+    for turn in range(4):
+        monkeypatch.setenv("CLINIC_APP_DATA_DIR", str(folders[turn % 2]))
+        db = open_database(clinic.url)
+        try:
+            assert db.notices == []
+            r.add_addendum(db, clinic.ids["evaluation"], f"Call {turn}.", user="alice")
+        finally:
+            db.close()
+    for folder in folders:
+        monkeypatch.setenv("CLINIC_APP_DATA_DIR", str(folder))
+        # (each one's addenda are signed by the other's key, untrusted here: other lines)
+        _code, lines = _verify(clinic, capsys)
+        assert not [line for line in lines if "the last this workstation saved" in line]
