@@ -334,3 +334,66 @@ def pg_lock_difference(conn: Connection) -> str | None:
         for names in sorted(conn.execute(text(query)).all()):
             return message.format(*names)
     return None
+
+
+_PG_COLUMNS = (
+    "SELECT table_name, column_name, is_nullable = 'YES' FROM information_schema.columns "
+    "WHERE table_schema = current_schema()"
+)
+_PG_CONSTRAINTS = (
+    "SELECT conrelid::regclass::text, conname, contype FROM pg_constraint "
+    "WHERE connamespace = current_schema()::regnamespace AND contype IN ('p', 'f', 'u', 'c')"
+)
+
+
+def pg_table_difference(conn: Connection) -> str | None:
+    """The first way the app's tables on a PostgreSQL server differ from the models the
+    migrations make: a column added, dropped or no longer NOT NULL (or newly so); a primary
+    key, foreign key or unique constraint gone or added; fewer or more CHECK constraints (their
+    names differ from the models' by the migrations' naming, so they are counted)."""
+    from sqlalchemy import text
+    from sqlalchemy.sql.schema import CheckConstraint
+
+    from clinic_app.storage import models
+
+    tables = models.Base.metadata.tables
+    want = {(t.name, c.name): bool(c.nullable) for t in tables.values() for c in t.columns}
+    have = {
+        (str(t), str(c)): bool(n) for t, c, n in conn.execute(text(_PG_COLUMNS)) if str(t) in tables
+    }
+    for key in sorted(want.keys() - have.keys()):
+        return f"column {key[0]}.{key[1]} is missing"
+    for key in sorted(have.keys() - want.keys()):
+        return f"column {key[0]}.{key[1]} is not made by the migrations"
+    for key in sorted(k for k in want if want[k] != have[k]):
+        if have[key]:
+            return f"column {key[0]}.{key[1]} accepts NULL: the migrations make it NOT NULL"
+        return f"column {key[0]}.{key[1]} is NOT NULL: the migrations make it nullable"
+    named: set[tuple[str, str]] = set()
+    checks: dict[str, int] = {}
+    for t in tables.values():
+        for con in t.constraints:
+            if isinstance(con, CheckConstraint):
+                checks[t.name] = checks.get(t.name, 0) + 1
+            else:
+                named.add((t.name, str(con.name)))
+    found: set[tuple[str, str]] = set()
+    counted: dict[str, int] = {}
+    for table, name, kind in conn.execute(text(_PG_CONSTRAINTS)):
+        if str(table) not in tables:
+            continue
+        if kind == "c":
+            counted[str(table)] = counted.get(str(table), 0) + 1
+        else:
+            found.add((str(table), str(name)))
+    for table, name in sorted(named - found):
+        return f"constraint {name} (on {table}) is missing"
+    for table, name in sorted(found - named):
+        return f"constraint {name} (on {table}) is not made by the migrations"
+    for table in sorted(checks.keys() | counted.keys()):
+        if checks.get(table, 0) != counted.get(table, 0):
+            return (
+                f"table {table} has {counted.get(table, 0)} CHECK constraints, "
+                f"the migrations make {checks.get(table, 0)}"
+            )
+    return None

@@ -517,7 +517,7 @@ def verify_database(db: Database, *, schema: bool = True) -> list[Broken]:
         from clinic_app.storage import schema as schema_mod
 
         with db.connection() as conn:
-            difference = schema_mod.pg_lock_difference(conn)
+            difference = schema_mod.pg_lock_difference(conn) or schema_mod.pg_table_difference(conn)
         if difference:
             found.append(Broken(None, None, f"schema: {difference}"))
     if db.path is None and db.mirror is not None:  # a clinic server's newest events, deleted

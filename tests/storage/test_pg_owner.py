@@ -449,6 +449,27 @@ ROUTES: dict[str, tuple[list[str], list[str]]] = {
             "tables (in public)"
         ],
     ),
+    # Columns and constraints (before session 13 verify compared none on a server)
+    "a column added": (
+        ["ALTER TABLE patient ADD COLUMN planted text"],
+        ["schema: column patient.planted is not made by the migrations"],
+    ),
+    "NOT NULL dropped": (
+        ["ALTER TABLE evaluation ALTER COLUMN created_by DROP NOT NULL"],
+        ["schema: column evaluation.created_by accepts NULL: the migrations make it NOT NULL"],
+    ),
+    "a foreign key dropped": (
+        ["ALTER TABLE addendum DROP CONSTRAINT fk_addendum_evaluation_id_evaluation"],
+        ["schema: constraint fk_addendum_evaluation_id_evaluation (on addendum) is missing"],
+    ),
+    "a CHECK constraint dropped": (
+        ["ALTER TABLE evaluation DROP CONSTRAINT ck_evaluation_ck_evaluation_status"],
+        ["schema: table evaluation has 3 CHECK constraints, the migrations make 4"],
+    ),
+    "a unique constraint added": (
+        ["ALTER TABLE patient ADD CONSTRAINT planted UNIQUE (id, mrn)"],
+        ["schema: constraint planted (on patient) is not made by the migrations"],
+    ),
 }
 
 
