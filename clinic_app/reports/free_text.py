@@ -29,16 +29,26 @@ def blocks(text: str) -> list[str]:
     return [b for b in found if b.strip()]
 
 
-def _cut(line: str) -> list[str]:
-    """A typed line in parts of at most LINE_CHARS characters, each cut after a space where the
+def cut_line(line: str, limit: int = LINE_CHARS) -> list[str]:
+    """A typed line in parts of at most ``limit`` characters, each cut after a space where the
     second half of the part has one (the space stays, so the text reads back whole)."""
     parts = []
-    while len(line) > LINE_CHARS:
-        at = line.rfind(" ", LINE_CHARS // 2, LINE_CHARS)
-        at = at + 1 if at > 0 else LINE_CHARS
+    while len(line) > limit:
+        at = line.rfind(" ", limit // 2, limit)
+        at = at + 1 if at > 0 else limit
         parts.append(line[:at])
         line = line[at:]
     return [*parts, line]
+
+
+def few_breaks(text: str, most: int) -> str:
+    """``text`` with its first ``most`` line breaks kept and the later lines run on after " / ":
+    for text inside a box that cannot split across pages (a handout card), so 250 one-word lines
+    do not make it taller than a page (reportlab's LayoutError: no handout at all)."""
+    lines = text.splitlines()
+    if len(lines) <= most + 1:
+        return text
+    return "\n".join([*lines[:most], " / ".join(x.strip() for x in lines[most:] if x.strip())])
 
 
 def pieces(block: str) -> list[str]:
@@ -48,7 +58,7 @@ def pieces(block: str) -> list[str]:
     group: list[str] = []
     size = 0
     for line in block.split("\n"):
-        parts = _cut(line)
+        parts = cut_line(line)
         for n, part in enumerate(parts):
             if group and (len(group) >= LINES or size + len(part) > LINE_CHARS):
                 out.append("".join(group).removesuffix("<br/>"))

@@ -35,6 +35,7 @@ from clinic_app.core.program import suggest_program
 from clinic_app.reports import content, fonts, layout, pictures
 from clinic_app.reports.data import ReportData, format_date
 from clinic_app.reports.drawings import TRAFFIC_ORDER, lamp_colour, traffic_light_drawing
+from clinic_app.reports.free_text import cut_line, few_breaks
 from clinic_app.reports.layout import Styles, para
 from clinic_app.reports.layout_types import Target
 
@@ -53,6 +54,10 @@ LARGE_PICTURE_H = 36 * mm
 LARGE_PICTURE_SHARE = 0.72
 """In large print the pictures go above the text, at most this part of the card's width."""
 CARD_GAP = 6.0
+NOTE_BREAKS = 10
+"""Line breaks of the therapist's note kept on a card (which cannot split across pages)."""
+NOTE_ROW = 500
+"""Characters of the program's note in one row of its box (a row cannot split either)."""
 logger = logging.getLogger(__name__)
 SIDE_MARGIN = 15 * mm
 TOP_MARGIN = 15 * mm
@@ -77,6 +82,31 @@ def _box(
                 ("RIGHTPADDING", (0, 0), (-1, -1), 10),
                 ("TOPPADDING", (0, 0), (-1, -1), pad),
                 ("BOTTOMPADDING", (0, 0), (-1, -1), pad),
+            ]
+        )
+    )
+    return t
+
+
+def _note_box(title: Flowable, note: str, s: Styles, width: float) -> Table:
+    """The program's note in a box of one row per typed line (a longer line over rows of at most
+    NOTE_ROW characters), so the box splits between pages: in one cell, a note of 1,000 short
+    lines (the limit is 2,000 characters) was taller than a page and stopped the handout."""
+    rows: list[list[Flowable]] = [[title]]
+    for line in note.splitlines():
+        rows += [[para(part, s["box_last"])] for part in cut_line(line, NOTE_ROW) if part.strip()]
+    t = Table(rows, colWidths=[width])
+    t.setStyle(
+        layout.table_style(
+            [
+                ("BOX", (0, 0), (-1, -1), 1.2, layout.ACCENT),
+                ("BACKGROUND", (0, 0), (-1, -1), layout.SHADE),
+                ("LEFTPADDING", (0, 0), (-1, -1), 10),
+                ("RIGHTPADDING", (0, 0), (-1, -1), 10),
+                ("TOPPADDING", (0, 0), (-1, -1), 0),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 0),
+                ("TOPPADDING", (0, 0), (-1, 0), 6),
+                ("BOTTOMPADDING", (0, -1), (-1, -1), 6),
             ]
         )
     )
@@ -183,7 +213,10 @@ def _exercise_card(card: content.Card, s: Styles, width: float, large: bool) -> 
     ]
     for label, value in lines:
         if value:
-            text = fonts.multiline(value) if label == "Your note" else content_markup(value)
+            note = label == "Your note"
+            text = (
+                fonts.multiline(few_breaks(value, NOTE_BREAKS)) if note else content_markup(value)
+            )
             markup = f"<b>{label}:</b> {text}"
             about.append(para(markup, s["card_body"], raw=True))
     steps = [para(step, s["step"], bullet=f"{n}.") for n, step in enumerate(card.steps, start=1)]
@@ -257,9 +290,8 @@ def _exercises(
     if a.red_flags:
         head.append(para(text.text("exercises_wait"), s["bold"]))
     if program is not None and program.note:
-        note = [para(text.text("program_note_heading"), s["card_title"])]
-        note += [para(p, s["box_last"]) for p in program.note.splitlines() if p.strip()]
-        head += [_box(note, width, layout.ACCENT, layout.SHADE, pad=6), Spacer(1, 6)]
+        title = para(text.text("program_note_heading"), s["card_title"])
+        head += [_note_box(title, program.note, s, width), Spacer(1, 6)]
     if not cards:
         return [KeepTogether(head)]
     out: list[Flowable] = []
@@ -530,7 +562,9 @@ class _WrapOnce(Paragraph):  # type: ignore[misc]  # reportlab has no type hints
     """
 
     def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:
-        if getattr(self, "_wrapped_at", None) != availWidth:
+        # split() drops the breaks (blPara) when it refuses to leave one line alone at a page's
+        # foot; the next wrap at the same width must make them again, or drawing fails on them.
+        if getattr(self, "_wrapped_at", None) != availWidth or not hasattr(self, "blPara"):
             super().wrap(availWidth, availHeight)
             self._wrapped_at = availWidth
         return float(self.width), float(self.height)

@@ -18,6 +18,7 @@ without a bidi library) and Korean syllables are not in the bundled CJK face.
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import stat
@@ -38,7 +39,7 @@ from clinic_app.reports import build_clinician_report, build_handout, handout, l
 from clinic_app.storage import records as r
 from clinic_app.storage.database import Database, open_database
 from tests.reliability.helpers import REPO, child_env
-from tests.reports.conftest import MakeData, Pdf, build_pdf, need_tool
+from tests.reports.conftest import MakeData, Pdf, build_pdf, need_tool, with_values
 
 RTL = "مرحبا بالعالم שלום עולם"
 COMBINING = "Zoë Z\u0308o\u0301e\u0301\u0323 a\u0301\u0300\u0302\u0303"
@@ -62,6 +63,7 @@ class Clinic:
     initial_id: int
     visit_id: int
     episode_id: int
+    discharge_id: int
     built: dict[tuple[str, ...], tuple[Path, Pdf]] = field(default_factory=dict)
     seconds: dict[tuple[str, ...], float] = field(default_factory=dict)
 
@@ -148,11 +150,10 @@ def clinic(tmp_path_factory: pytest.TempPathFactory, form: Form) -> Clinic:
         values = _visit_values(n)
         visits.append(_record(db, form, patient.id, episode, "visit", on, values, sign=n % 2 == 0))
     later = {"plan": PLAN, "nordic_force": {"left": 1000, "right": 0}, "pain_now": 0}
-    _record(
-        db, form, patient.id, episode, "discharge", START + timedelta(days=70), later, sign=True
-    )
+    end = START + timedelta(days=70)
+    discharge = _record(db, form, patient.id, episode, "discharge", end, later, sign=True)
     db.close()
-    return Clinic(url, folder, ev.id, visits[0], episode)
+    return Clinic(url, folder, ev.id, visits[0], episode, discharge)
 
 
 def _report(clinic: Clinic, *args: str) -> tuple[Path, Pdf]:
@@ -319,6 +320,58 @@ def test_numbers_at_the_ends_of_their_ranges(form: Form, make_data: MakeData, ex
         pdf = build_pdf(builder, data)
         assert 1 <= len(pdf.pages) <= 8
         assert "nan" not in pdf.flat.lower().split()
+
+
+def _program(lines: int) -> dict[str, Any]:
+    """A stored home program whose note and instructions are many short lines (a list typed by
+    the therapist), each at its length limit (2,000 and 500 characters)."""
+    exercises = ["dead_bug", "glute_bridge", "side_plank", "single_leg_bridge"]
+    return {
+        "exercises": [
+            {"exercise": e, "sets": 3, "reps": 8, "instruction": ("- step\n" * lines)[:500]}
+            for e in exercises
+        ],
+        "note": "".join(f"{n}. <b>x</b> &\n" for n in range(lines * 4))[:2000],
+    }
+
+
+@pytest.mark.parametrize("large", [False, True], ids=["handout", "large print"])
+@pytest.mark.parametrize("lines", [40, 250])
+def test_a_program_note_and_instructions_of_many_lines_print(
+    form: Form, example: Any, make_data: MakeData, large: bool, lines: int
+) -> None:
+    """A card or a boxed note is a table cell, which cannot split across pages: a note of 160
+    short lines or an instruction of 40 stopped the handout with reportlab's LayoutError."""
+    findings = with_values(form, example("runner_left_proximal"), home_program=_program(lines))
+    stream = io.BytesIO()
+    build_handout(make_data(findings), stream, large_print=large)
+    pdf = Pdf(stream.getvalue())
+    assert len(pdf.pages) <= 40
+    note_lines = [int(n) for n in re.findall(r"^\s*(\d+)\. <b>x</b> &", pdf.text, re.MULTILINE)]
+    assert note_lines == list(range(len(note_lines)))
+    assert len(note_lines) > 100
+    assert pdf.flat.count("Your note: - step") == 4
+
+
+def test_a_handout_paragraph_that_refused_to_split_still_draws(clinic: Clinic) -> None:
+    """reportlab drops a paragraph's line breaks (blPara) when it refuses to split it, one line
+    being left alone at a page's foot; the handout's wrap-once paragraphs kept their width and
+    did not wrap again, so drawing failed (AttributeError 'blPara': a traceback, no handout).
+    It took a hostile clinic's large-print handout to land a paragraph there; the mechanism is
+    reproduced here on a real canvas, then both large-print handouts of the clinic are made."""
+    from reportlab.pdfgen.canvas import Canvas
+    from reportlab.platypus import Paragraph
+
+    style = layout.make_styles(handout.LARGE_BODY_PT)["body"]
+    paragraph = Paragraph("Keep the knee soft and lower slowly. " * 8, style)
+    paragraph.__class__ = handout._WrapOnce
+    paragraph.wrap(300, 1000)
+    assert paragraph.split(300, style.leading * 1.5) == []  # one line alone: refused
+    paragraph.wrap(300, 1000)
+    paragraph.drawOn(Canvas(io.BytesIO()), 0, 0)
+    for record in (clinic.initial_id, clinic.discharge_id):
+        _out, pdf = _report(clinic, str(record), "--kind", "handout", "--large-print")
+        assert 2 <= len(pdf.pages) <= 12
 
 
 # ---------------------------------------------------------------------------------------------
