@@ -11,8 +11,10 @@ out.pdf``). reportlab and SQLAlchemy are imported only when the command runs.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
+import stat
 import tempfile
 from dataclasses import replace
 from datetime import date
@@ -189,6 +191,10 @@ def _output_folder(out: Path) -> Path:
             raise UserError(f"{out}: cannot write the PDF there ({out.parent}: {what})")
         if out.is_dir():
             raise UserError(f"{out}: is a folder; give a file name for the PDF")
+        with contextlib.suppress(FileNotFoundError):
+            mode = os.lstat(out).st_mode
+            if not (stat.S_ISREG(mode) or stat.S_ISLNK(mode)):  # a FIFO, a device: not replaced
+                raise UserError(f"{out}: is not a regular file; give a file name for the PDF")
     except OSError as err:
         raise UserError(f"{out}: cannot write the PDF there ({err.strerror or err})") from None
     return folder

@@ -445,14 +445,6 @@ def test_a_folder_is_refused_in_one_line(
     assert folder.is_dir()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "cli/report_cmds.py renames its temporary PDF over whatever has the name: a FIFO or a "
-        "device node (as root, mknod) becomes a regular file, where export fhir refuses it "
-        "(interop.files.check_output). A fix belongs in report_cmds._output_folder."
-    ),
-)
 @pytest.mark.parametrize("kind", ["fifo", "device"])
 def test_a_fifo_or_device_is_refused_not_replaced(
     small: tuple[str, int], tmp_path: Path, capsys: pytest.CaptureFixture[str], kind: str
