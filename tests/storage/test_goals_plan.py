@@ -347,3 +347,19 @@ def test_a_target_that_is_no_number_is_refused_and_nothing_stored(
         r.add_goal(db, ep, r.GoalInfo("short", "ASLR", target=target), user="dana", form=shipped)
     assert r.list_goals(db, ep) == []
     assert audit_count(db) == before
+
+
+def test_an_episode_at_the_end_of_the_calendar_has_its_due_dates(db: Database) -> None:
+    """Dates the date fields take, up to 9999-12-31: the referral check, the plan's
+    recertification and the next progress report raised OverflowError (a traceback in the
+    window, the progress report and the discharge summary); they now stop at the last date."""
+    last = date.max
+    pid = r.create_patient(db, r.PatientFields("Jon", "Late", mrn="G-9"), user="dana").id
+    start = last - timedelta(days=5)
+    info = r.EpisodeInfo("Right posterior thigh", start_date=start, referral_date=last)
+    ep = r.create_episode(db, pid, info, user="dana").id
+    r.save_plan(db, ep, r.PlanInfo(start_date=start, visits_per_week=2), user="dana")
+    due = r.care_due(db, ep, today=last)
+    assert due.progress_due_on == last
+    assert due.recert_due_on == last
+    assert r.access_log(db, until=last) is not None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import unicodedata
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import String
@@ -30,6 +30,15 @@ def id_chunks(ids: Sequence[int], size: int = ID_CHUNK) -> Iterator[list[int]]:
     """``ids`` in lists of at most ``size``, in order, for ``column.in_(chunk)`` queries."""
     for start in range(0, len(ids), size):
         yield list(ids[start : start + size])
+
+
+def days_after(day: date, days: int) -> date:
+    """``day`` plus ``days``, or the last date there is (a typed 9999-12-31 plus a plan's 90
+    days raised OverflowError: a traceback for the user, in the window and in every report)."""
+    try:
+        return day + timedelta(days=days)
+    except OverflowError:
+        return date.max if days > 0 else date.min
 
 
 def canonical(obj: Any) -> str:

@@ -16,7 +16,7 @@ import re
 import stat
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,7 +26,7 @@ from sqlalchemy.orm import aliased
 from clinic_app import private
 from clinic_app.storage import models as m
 from clinic_app.storage.errors import NotFoundError, StorageError
-from clinic_app.storage.records._common import id_chunks, require_user, write_audits
+from clinic_app.storage.records._common import days_after, id_chunks, require_user, write_audits
 
 if TYPE_CHECKING:
     from clinic_app.storage.database import Database
@@ -216,7 +216,7 @@ def access_log(
     if since is not None:
         query = query.where(ae.at >= _day_start(since))
     if until is not None:
-        query = query.where(ae.at < _day_start(until + timedelta(days=1)))
+        query = query.where(ae.at < _day_start(days_after(until, 1)))
     if actions is not None:
         query = query.where(ae.action.in_(list(actions)))
     with db.reading() as s:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import fields
-from datetime import date, timedelta
+from datetime import date
 from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import func, select
@@ -21,6 +21,7 @@ from clinic_app.storage._types import utcnow
 from clinic_app.storage.errors import StaleRecordError, StorageError
 from clinic_app.storage.records._common import (
     checked_text,
+    days_after,
     digest,
     get_row,
     require_user,
@@ -104,7 +105,7 @@ def _checked(info: EpisodeInfo, start: date) -> dict[str, Any]:
     end = info.end_date
     if end is not None and end < start:
         raise StorageError(f"end date: {end.isoformat()} is before the start {start.isoformat()}")
-    if info.referral_date is not None and info.referral_date > start + timedelta(days=366):
+    if info.referral_date is not None and info.referral_date > days_after(start, 366):
         raise StorageError("referral date: more than a year after the episode starts")
     return {
         "title": title,
@@ -346,7 +347,7 @@ def care_due(db: Database, episode_id: int, today: date | None = None) -> CareDu
             last_id, last_date, visits = record.id, record.eval_date, 0
         elif record.kind == "visit":
             visits += 1
-    recert_on = plan.start_date + timedelta(days=plan.recert_days) if plan is not None else None
+    recert_on = days_after(plan.start_date, plan.recert_days) if plan is not None else None
     return CareDue(
         episode_id=episode_id,
         today=today,
@@ -355,7 +356,7 @@ def care_due(db: Database, episode_id: int, today: date | None = None) -> CareDu
         visits_since_progress=visits,
         every_visits=every_visits,
         every_days=every_days,
-        progress_due_on=last_date + timedelta(days=every_days),
+        progress_due_on=days_after(last_date, every_days),
         recert_due_on=recert_on,
         plan_id=plan.id if plan is not None else None,
         closed=closed,
