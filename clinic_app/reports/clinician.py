@@ -504,7 +504,7 @@ def _signature(data: ReportData, s: Styles, width: float) -> list[Flowable]:
         ),
     ]
     if ev.seal_problem:
-        lines.insert(0, para(_seal_broken_text(ev.seal_problem), s["alert_title"]))
+        lines.insert(0, para(_seal_broken_text(ev.seal_problem)[0], s["alert_title"]))
     elif ev.sealed:
         lines.append(
             para("Seal: the Ed25519 signature over this content was verified.", s["small"])
@@ -517,9 +517,13 @@ def _signature(data: ReportData, s: Styles, width: float) -> list[Flowable]:
 SEAL_BROKEN = "SEAL BROKEN"
 
 
-def _seal_broken_text(problem: str) -> str:
+def _seal_broken_text(problem: str) -> tuple[str, str]:
+    """The red box's title and its advice (a key not trusted here is not a changed record)."""
+    from clinic_app.storage.signer_seals import seal_headline
+
+    heading, advice = seal_headline([problem])
     what = problem.replace("changed after signing: ", "")  # the heading says it already
-    return f"This record was changed after it was signed: {what}"
+    return f"{heading}: {what}", advice
 
 
 def _seal_warning(data: ReportData, s: Styles, width: float) -> list[Flowable]:
@@ -527,13 +531,11 @@ def _seal_warning(data: ReportData, s: Styles, width: float) -> list[Flowable]:
     problem = data.evaluation.seal_problem if data.evaluation.is_signed else None
     if not problem:
         return []
+    title, advice = _seal_broken_text(problem)
     return [
         Spacer(1, 6),
         _box(
-            [
-                para(_seal_broken_text(problem), s["alert_title"]),
-                para("Do not rely on this report; the stored record was altered.", s["body"]),
-            ],
+            [para(title, s["alert_title"]), para(advice, s["body"])],
             width,
             layout.ALERT,
             layout.ALERT_BG,

@@ -11,7 +11,7 @@ so nobody but the key's holder can change it; a test checks the audit trail name
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -92,6 +92,26 @@ def make_preparation(
     return part, signature
 
 
+UNTRUSTED = "this installation does not trust"
+"""In every problem that says only that the seal cannot be checked here, not that it changed."""
+
+
+def seal_headline(problems: Sequence[str]) -> tuple[str, str]:
+    """The heading and the advice a window or report puts above a signed record's problems:
+    a seal made or certified elsewhere (a key not in ``trusted-keys``) is not a changed record."""
+    if problems and all(UNTRUSTED in p for p in problems):
+        return (
+            "This record's seal cannot be checked on this computer",
+            "Its key is not one this installation trusts: if the record was signed on another "
+            "workstation of the clinic, add that workstation's public key (clinic-app info "
+            "prints it there) to trusted-keys in the data folder.",
+        )
+    return (
+        "This record was changed after it was signed",
+        "Do not rely on this report; the stored record was altered.",
+    )
+
+
 def signed_problem(
     seal: Mapping[str, Any], signature: str | None, trusted: frozenset[str]
 ) -> str | None:
@@ -103,14 +123,14 @@ def signed_problem(
     key = seal.get("key")
     if isinstance(key, str):
         if key not in trusted:
-            return "its seal was made with a key this installation does not trust"
+            return f"its seal was made with a key {UNTRUSTED}"
         public = key
     elif isinstance(key, Mapping):
         certifier = str(key.get("certified_by", ""))
         public = str(key.get("public_key", ""))
         signer = seal.get("signer")
         if certifier not in trusted:
-            return "its signer's key was certified by a key this installation does not trust"
+            return f"its signer's key was certified by a key {UNTRUSTED}"
         if not isinstance(signer, Mapping) or not _signature_ok(
             certifier,
             str(key.get("certificate", "")),

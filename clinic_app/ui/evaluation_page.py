@@ -11,6 +11,7 @@ what it stores goes through the operation runner, whose ``changed`` signal tells
 from __future__ import annotations
 
 import contextlib
+import html
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -537,9 +538,15 @@ class EvaluationPage(PageActions):
         broken = signed and bool(self.seal_problems)
         self.seal_banner.setVisible(broken)
         if broken:
+            from clinic_app.storage.signer_seals import seal_headline
+
+            heading, _advice = seal_headline(self.seal_problems)
             self.seal_banner.setText(
-                "<b>This record was changed after it was signed:</b> "
-                + "; ".join(p.replace("changed after signing: ", "") for p in self.seal_problems)
+                f"<b>{heading}:</b> "
+                + "; ".join(
+                    html.escape(p.replace("changed after signing: ", ""))
+                    for p in self.seal_problems
+                )
             )
         if signed:
             self.status.setText(f"Signed by {ev.signed_by} · {local_datetime(ev.signed_at)}")

@@ -319,6 +319,34 @@ def test_an_untrusted_key_is_reported(clinic: Clinic, private_data_dir: Path) ->
     assert any("does not trust" in p for p in problems(clinic))
 
 
+def test_a_seal_made_elsewhere_is_not_called_a_changed_record(
+    clinic: Clinic, private_data_dir: Path, tmp_path: Path
+) -> None:
+    """Opened where its key is not trusted, the record is unchanged: the report says its seal
+    cannot be checked here and how to trust the key, not that the record was altered."""
+    from pypdf import PdfReader
+
+    from clinic_app.reports.clinician import build_clinician_report
+    from clinic_app.reports.records import report_data_for_evaluation
+
+    (private_data_dir / sealing.KEY_FILE).unlink()
+    sealing._keys.clear()
+    db = open_database(f"sqlite:///{clinic.path}", backup=False)
+    try:
+        data = report_data_for_evaluation(db, clinic.signed)
+    finally:
+        db.close()
+    assert data.evaluation.seal_problem is not None
+    assert "does not trust" in data.evaluation.seal_problem
+    out = tmp_path / "report.pdf"
+    build_clinician_report(data, out)
+    text = " ".join(" ".join(p.extract_text() for p in PdfReader(out).pages).split())
+    assert "This record's seal cannot be checked on this computer: its seal was made" in text
+    assert "add that workstation's public key" in text
+    assert "changed after it was signed" not in text
+    assert "the stored record was altered" not in text
+
+
 def test_the_report_prints_the_clinician_and_clinic_as_sealed(clinic: Clinic) -> None:
     from clinic_app.reports.records import report_data_for_evaluation
 

@@ -44,3 +44,21 @@ def test_changed_signed_evaluation_is_shown_plainly(window: MainWindow, mini_for
     assert "This record was changed after it was signed" in banner.text()
     assert "signed:</b> findings" in banner.text()
     assert window.page.status.property("state") == "broken"
+
+
+def test_a_seal_made_elsewhere_says_it_cannot_be_checked_here(
+    window: MainWindow, mini_form: Any
+) -> None:
+    """The record is unchanged; only its key is not trusted on this computer (a new signing
+    key here, as on another workstation): the banner must not say it was changed."""
+    from clinic_app.paths import data_dir
+    from clinic_app.storage import sealing
+
+    patient, ev = _signed(window, mini_form)
+    (data_dir() / sealing.KEY_FILE).unlink()
+    sealing._keys.clear()
+    window.page.open(ev, patient)
+    banner = window.page.seal_banner
+    assert not banner.isHidden()
+    assert "This record's seal cannot be checked on this computer" in banner.text()
+    assert "changed after it was signed" not in banner.text()
