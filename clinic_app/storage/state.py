@@ -280,9 +280,12 @@ def forget(database: Place) -> None:
 
 
 def behind(conn: Connection, database: Place) -> str | None:
-    """A notice when the database lacks the last committed state recorded for it."""
-    if isinstance(database, str):
-        return _server_behind(conn, database)
+    """A notice when the database lacks the last committed state recorded for it.
+
+    On a clinic server other workstations add events after this one's: only the event this
+    workstation wrote last is looked for. Gone or changed, the newest events were deleted or
+    replaced on the server (by its owner: the workstation role cannot), or the server was put
+    back to an older backup."""
     from sqlalchemy import text
 
     known = recorded(database)
@@ -293,6 +296,13 @@ def behind(conn: Connection, database: Place) -> str | None:
     ).first()
     if row is not None and str(row[0] or "") == known.last_audit_hash:
         return None
+    if isinstance(database, str):
+        what = "is missing" if row is None else "differs"
+        return (
+            f"audit event {known.last_audit_id}, the last this workstation saved, {what} on the "
+            "clinic server: its newest events were deleted or replaced outside the app, or the "
+            "server was restored from an older backup"
+        )
     now = current(conn)
     have = now.last_audit_id if now else 0
     if row is None and have < known.last_audit_id:
@@ -305,27 +315,4 @@ def behind(conn: Connection, database: Place) -> str | None:
     return (
         f"{database} is not the database last saved here (audit event {known.last_audit_id} "
         "differs); if you did not restore or replace it, check it with clinic-app verify"
-    )
-
-
-def _server_behind(conn: Connection, place: str) -> str | None:
-    """On a clinic server other workstations add events after this one's: only the event this
-    workstation wrote last is looked for. Gone or changed, the newest events were deleted or
-    replaced on the server (by its owner: the workstation role cannot), or the server was put
-    back to an older backup."""
-    from sqlalchemy import text
-
-    known = recorded(place)
-    if known is None:
-        return None
-    row = conn.execute(
-        text("SELECT hash FROM audit_event WHERE id = :id"), {"id": known.last_audit_id}
-    ).first()
-    if row is not None and str(row[0] or "") == known.last_audit_hash:
-        return None
-    what = "is missing" if row is None else "differs"
-    return (
-        f"audit event {known.last_audit_id}, the last this workstation saved, {what} on the "
-        "clinic server: its newest events were deleted or replaced outside the app, or the "
-        "server was restored from an older backup"
     )
