@@ -281,10 +281,10 @@ def _care_due(db: Database, episode_id: int, on: date) -> CareDue | None:
     calendar's last day (an episode dated in 9999), so the report is still made without it."""
     from clinic_app.storage import records as r
 
-    try:
-        return r.care_due(db, episode_id, on)
-    except OverflowError:
-        return None
+    due = r.care_due(db, episode_id, on)  # stops at 9999-12-31 (records._common.days_after)
+    if date.max in (due.progress_due_on, due.recert_due_on):
+        return None  # it would fall in the year 10000: not printed as a date it is not
+    return due
 
 
 def progress_data(
