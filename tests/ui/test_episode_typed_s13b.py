@@ -118,15 +118,13 @@ def test_program_text_the_database_refuses_is_named_beside_its_field(
 # -- the visit note: another patient chosen mid-typing ---------------------------------------
 
 
-def visit_open_mid_typing(qtbot, db, clinician, typed: str):
-    """A second visit note open (the Nordic re-measured at the first), the visit's report text
-    pasted with odd characters, ``typed`` keyed into the left Nordic without Tab or Enter."""
+def visit_window(qtbot, db, clinician, visits: tuple[dict, ...] = ()):
+    """The main window with a visit note open (after ``visits``), and another patient in the
+    list: (window, visit, other patient, the note's editor)."""
     from tests.ui import test_visit_note as tvn
 
     form = shipped_form()
-    patient, visit = tvn.episode_with_visit(
-        db, form, first=tvn.FIRST, visits=({"nordic_force": {"left": 230}},)
-    )
+    patient, visit = tvn.episode_with_visit(db, form, first=tvn.FIRST, visits=visits)
     other = records.create_patient(db, records.PatientFields("Other", "Person", "O-1"), user="t")
     window = MainWindow(db, form, clinician)
     qtbot.addWidget(window)
@@ -138,7 +136,15 @@ def visit_open_mid_typing(qtbot, db, clinician, typed: str):
     assert window.patients.select_patient(patient.id)
     window.open_evaluation(records.get_evaluation(db, visit.id), patient)
     qtbot.waitUntil(lambda: window.page.view is not None and window.page.view.isVisible())
-    editor = window.page.view.editor
+    return window, visit, other, window.page.view.editor
+
+
+def visit_open_mid_typing(qtbot, db, clinician, typed: str):
+    """A second visit note open (the Nordic re-measured at the first), the visit's report text
+    pasted with odd characters, ``typed`` keyed into the left Nordic without Tab or Enter."""
+    window, visit, other, editor = visit_window(
+        qtbot, db, clinician, visits=({"nordic_force": {"left": 230}},)
+    )
     editor.set_current_section("visit_subjective")
     report = editor.editor("visit_report_text").focus_widgets()[0]
     report.setFocus()
@@ -389,22 +395,7 @@ def visit_with_a_row(qtbot, db, clinician):
     edited (the cell's line has the keyboard)."""
     from PySide6.QtWidgets import QApplication, QLineEdit
 
-    from tests.ui import test_visit_note as tvn
-
-    form = shipped_form()
-    patient, visit = tvn.episode_with_visit(db, form, first=tvn.FIRST)
-    other = records.create_patient(db, records.PatientFields("Other", "Person", "O-1"), user="t")
-    window = MainWindow(db, form, clinician)
-    qtbot.addWidget(window)
-    window.resize(1280, 800)
-    window.show()
-    window.activateWindow()
-    qtbot.waitUntil(window.isActiveWindow)
-    window.patients.model.reload()
-    assert window.patients.select_patient(patient.id)
-    window.open_evaluation(records.get_evaluation(db, visit.id), patient)
-    qtbot.waitUntil(lambda: window.page.view is not None and window.page.view.isVisible())
-    editor = window.page.view.editor
+    window, visit, other, editor = visit_window(qtbot, db, clinician)
     editor.set_current_section("visit_treatment")
     rows = editor.editor("interventions")
     rows.add_row({"kind": "exercise", "name": "Bridge"})
