@@ -19,7 +19,6 @@ import json
 import time
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 from pypdf import PdfReader
 
@@ -29,6 +28,7 @@ from clinic_app.interop import csv_export as ce
 from clinic_app.interop.fhir import build_bundle
 from clinic_app.storage import records as r
 from clinic_app.storage.database import Database
+from tests.reports.test_hostile_documents import _record
 
 NAME = (
     "مرحبا שלום Zoë Z\u0308o\u0301 👨\u200d👩\u200d👧 김민수 王芳 <b>&amp;</b> <font size=200>",
@@ -37,28 +37,11 @@ NAME = (
 NOTE = "Plan: 1. <b>load</b> & rest\n2. =cmd|' /C calc'!A0\n3. 👍🏽 김민수 מתקדם"
 
 
-def _record(
-    db: Database,
-    form: Form,
-    patient: int,
-    episode: int,
-    kind: Any,
-    on: date,
-    values: dict[str, Any],
-) -> int:
-    ev = r.start_evaluation(
-        db, patient, form, user="dana", kind=kind, eval_date=on, episode_id=episode
-    )
-    saved = r.save_draft(db, ev.id, {"values": values}, ev.version, user="dana")
-    r.sign_evaluation(db, ev.id, saved.version, user="dana")
-    return ev.id
-
-
 def _patient_at(db: Database, form: Form, mrn: str, start: date, last: date) -> None:
     p = r.create_patient(db, r.PatientFields("Edge", "Kim", mrn), user="a")
     ep = r.create_episode(db, p.id, r.EpisodeInfo("Left", "left", start_date=start), user="a")
-    _record(db, form, p.id, ep.id, "initial", start, {"pain_now": 3})
-    _record(db, form, p.id, ep.id, "visit", last, {"pain_now": 2})
+    _record(db, form, p.id, ep.id, "initial", start, {"pain_now": 3}, sign=True)
+    _record(db, form, p.id, ep.id, "visit", last, {"pain_now": 2}, sign=True)
 
 
 def _key(late: str, early: str) -> bytes:
@@ -112,7 +95,7 @@ def _hostile_patient(db: Database, form: Form) -> tuple[int, int]:
     ep = r.create_episode(
         db, p.id, r.EpisodeInfo("<b>Left</b> & 王", "left", start_date=date(2026, 1, 1)), user="a"
     )
-    ev = _record(db, form, p.id, ep.id, "initial", date(2026, 1, 1), {"plan": NOTE})
+    ev = _record(db, form, p.id, ep.id, "initial", date(2026, 1, 1), {"plan": NOTE}, sign=True)
     r.add_addendum(db, ev, "\n".join(f"row {n} <para>&amp;" for n in range(5000)), user="dana")
     return p.id, ev
 

@@ -20,6 +20,7 @@ from clinic_app.storage import records
 from clinic_app.ui.fields import NumberEditor
 from clinic_app.ui.main_window import MainWindow
 from tests.ui.helpers import press, settle, when_modal
+from tests.ui.test_idle_lock import open_draft
 
 
 def _patient(db: Any, given: str, mrn: str) -> records.Patient:
@@ -29,17 +30,7 @@ def _patient(db: Any, given: str, mrn: str) -> records.Patient:
 def _open_with(qtbot: Any, window: MainWindow, typed: str) -> tuple[Any, Any, NumberEditor]:
     """Anna's new evaluation with left SLR 45 entered, then ``typed`` keyed over it (no Tab)."""
     anna, ben = _patient(window.db, "Anna", "L-1"), _patient(window.db, "Ben", "L-2")
-    window.patients.model.reload()
-    assert window.patients.select_patient(anna.id)
-    window.detail.new_eval_button.click()
-    settle(qtbot, window)
-    view = window.page.view
-    assert view is not None
-    view.editor.set_current_section("flexibility")
-    line = view.editor.editor("slr", "left")
-    assert isinstance(line, NumberEditor)
-    line.line.setFocus()
-    qtbot.waitUntil(line.line.hasFocus)
+    line = open_draft(qtbot, window, anna)
     qtbot.keyClicks(line.line, "45")
     qtbot.keyClick(line.line, Qt.Key.Key_Tab)  # 45 is entered
     assert window.page.flush()
