@@ -5,6 +5,9 @@ signing (a digest of each printed field, the digest of the form snapshot's conte
 clinician's name, credentials and licence number, the clinic header) and the public key that
 signed it; ``signature`` is an Ed25519 signature over the seal's canonical JSON. A forger who
 can write the database can recompute a SHA-256 but not this signature without the private key.
+Since session 14 a seal also covers the row's bookkeeping (``ROW_FIELDS``: its episode, version,
+who created and last updated it and when, its preparation), so a signed record cannot be moved
+to another episode or credited to someone else behind the lock either.
 
 **Keys.** Each installation has one key: ``signing-key.pem`` in the data folder, 0600, made on
 first use. It certifies the clinicians' own keys (issue 14, ``storage.accounts``: each
@@ -82,6 +85,20 @@ SEALED_FIELDS = (
     "status",
     "signed_by",
     "signed_at",
+)
+# The row's bookkeeping as it is once signed: no report prints it, but it says which episode the
+# record belongs to, who made it and when, and who prepared it. Seals made before session 14 do
+# not carry it (``seal["row"]`` absent): for them these columns are covered by the lock only.
+ROW_FIELDS = (
+    "episode_id",
+    "version",
+    "created_by",
+    "created_at",
+    "updated_by",
+    "updated_at",
+    "prepared_by_id",
+    "prepared_by",
+    "prepared_at",
 )
 # What an assistant or student vouches for when they sign their part (all but the signature).
 PREPARED_FIELDS = tuple(k for k in SEALED_FIELDS if k not in ("status", "signed_by", "signed_at"))
@@ -272,6 +289,7 @@ def make_seal(
         "v": SEAL_VERSION if signer else INSTALLATION_SEAL_VERSION,
         "evaluation_id": row.id,
         "fields": field_digests(values),
+        "row": {key: field_digest(getattr(row, key)) for key in ROW_FIELDS},
         "form": _form_part(session, row),
         "clinician": clinician_part(session, row),
         "clinic": clinic_part(session),
@@ -398,6 +416,9 @@ def evaluation_problems(
             now = field_digests({key: getattr(row, key) for key in SEALED_FIELDS})
             sealed = seal.get("fields", {})
             changed = [key for key in SEALED_FIELDS if sealed.get(key) != now[key]]
+            kept = seal.get("row")
+            if isinstance(kept, dict):  # absent from seals made before session 14
+                changed += [k for k in ROW_FIELDS if kept.get(k) != field_digest(getattr(row, k))]
             if changed:
                 problems.append("changed after signing: " + ", ".join(changed))
             form = seal.get("form", {})
@@ -552,6 +573,9 @@ def verify_database(db: Database, *, schema: bool = True) -> list[Broken]:
                 )
         found.extend(Broken(None, None, p) for p in audit_problems(s))
         found.extend(Broken(None, None, p) for p in kept_row_problems(s))
+        from clinic_app.storage.records.settings import setting_problems  # records import us
+
+        found.extend(Broken(None, None, p) for p in setting_problems(s))
     log.info("verified %d signed evaluations: %d problems", len(signed), len(found))
     return found
 

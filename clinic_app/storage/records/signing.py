@@ -159,24 +159,26 @@ def _seal_signed(
 ) -> str:
     """Seal the draft as signed by ``who`` (a co-signature carries the ``prepared`` part) and
     write it with the guarded UPDATE; the new content hash."""
-    probe = _probe(row, status="signed", signed_by=who.name, signed_at=now)
+    signed = _signed_values(who.name, who.login, now)
+    probe = _probe(row, version=expected_version + 1, **signed)
     new_hash = _content_hash(probe)
     seal, signature = sealing.make_seal(s, probe, key, role=who.role, prepared=prepared)
     _write(
-        s,
-        row,
-        expected_version,
-        status="signed",
-        signed_by=who.name,
-        signed_at=now,
-        seal=seal,
-        signature=signature,
-        content_hash=new_hash,
-        updated_by=who.login,
-        updated_at=now,
+        s, row, expected_version, seal=seal, signature=signature, content_hash=new_hash, **signed
     )
     programs.keep_signed_pictures(s, row.findings, who.login)  # the handout's drawings (17)
     return new_hash
+
+
+def _signed_values(name: str, login: str, now: datetime) -> dict[str, Any]:
+    """The columns signing sets besides the seal: the seal covers them as they will be."""
+    return {
+        "status": "signed",
+        "signed_by": name,
+        "signed_at": now,
+        "updated_by": login,
+        "updated_at": now,
+    }
 
 
 def _awaiting(row: m.Evaluation) -> StorageError:
@@ -252,21 +254,18 @@ def _sign_headless(db: Database, evaluation_id: int, expected_version: int, user
             raise _awaiting(row)
         now = utcnow()
         before = row.content_hash
-        probe = _probe(row, status="signed", signed_by=user, signed_at=now)
+        signed = _signed_values(user, user, now)
+        probe = _probe(row, version=expected_version + 1, **signed)
         new_hash = _content_hash(probe)
         seal, signature = sealing.make_seal(s, probe)  # the installation key; the seal says so
         _write(
             s,
             row,
             expected_version,
-            status="signed",
-            signed_by=user,
-            signed_at=now,
             seal=seal,
             signature=signature,
             content_hash=new_hash,
-            updated_by=user,
-            updated_at=now,
+            **signed,
         )
         programs.keep_signed_pictures(s, row.findings, user)  # the handout's drawings (17)
         write_audit(s, user, "evaluation", evaluation_id, "sign", before, new_hash, now)
