@@ -117,13 +117,18 @@ PG_LOCKS = {
     "audit_event": ("audit_event_append_only", "audit_event_no_truncate"),
     "form_snapshot": ("form_snapshot_append_only", "form_snapshot_no_truncate"),
     # 0006: episodes of care, plans and goals; 0007: the clinic's library; 0008: kept parents
-    "episode": ("episode_kept_no_move",),
+    "episode": ("episode_kept_no_move", "episode_no_truncate"),  # 0010: no truncate
     "goal": ("goal_kept_no_move", "goal_no_delete", "goal_no_truncate"),
     "goal_status": ("goal_status_append_only", "goal_status_no_truncate"),
     "plan_of_care": ("plan_of_care_append_only", "plan_of_care_no_truncate"),
     "library_exercise": ("library_exercise_append_only", "library_exercise_no_truncate"),
     "library_picture": ("library_picture_append_only", "library_picture_no_truncate"),
     "program_template": ("program_template_append_only", "program_template_no_truncate"),
+    # 0010: the tables the app never empties (or, but for patients and episodes, deletes from)
+    "clinic": ("clinic_no_delete", "clinic_no_truncate"),
+    "clinician": ("clinician_no_delete", "clinician_no_truncate"),
+    "patient": ("patient_no_truncate",),
+    "setting": ("setting_no_delete", "setting_no_truncate"),
 }
 
 
@@ -131,6 +136,12 @@ def _append_only(table: str, message: str) -> str:
     return (
         f"BEFORE DELETE OR UPDATE ON {table} FOR EACH ROW "
         f"EXECUTE FUNCTION clinic_refuse_change('{message}')"
+    )
+
+
+def _no_delete(table: str, message: str) -> str:
+    return (
+        f"BEFORE DELETE ON {table} FOR EACH ROW EXECUTE FUNCTION clinic_refuse_write('{message}')"
     )
 
 
@@ -209,6 +220,15 @@ PG_LOCK_DEFINITIONS = {
     ),
     "program_template_append_only": _append_only(
         "program_template", "a saved program is never changed: save it again under its name"
+    ),
+    "clinic_no_delete": _no_delete(
+        "clinic", "the clinic details are never deleted: edit them instead"
+    ),
+    "clinician_no_delete": _no_delete(
+        "clinician", "clinicians are never deleted: disable the account instead"
+    ),
+    "setting_no_delete": _no_delete(
+        "setting", "clinic settings are never deleted: save the setting instead"
     ),
 }
 PG_LOCK_DEFINITIONS.update(

@@ -63,6 +63,7 @@ def test_head_constant_matches_alembic() -> None:
         "0007",
         "0008",
         "0009",
+        "0010",
     )
 
 

@@ -22,6 +22,8 @@ from clinic_app.storage.errors import StorageError
 from clinic_app.storage.records._common import digest, require_user, write_audit
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
     from clinic_app.storage.database import Database
 
 logger = logging.getLogger(__name__)
@@ -85,6 +87,11 @@ def _spec(key: str) -> SettingSpec:
         raise StorageError(f"unknown setting: {key!r}") from None
 
 
+def _position(key: str) -> int:
+    """The audit events' ``entity_id`` of a setting (settings have no integer id)."""
+    return list(SETTINGS).index(key) + 1
+
+
 def get_setting(db: Database, key: str) -> Any:
     """The stored value of ``key``, or its default when unset or not acceptable."""
     spec = _spec(key)
@@ -121,15 +128,43 @@ def save_setting(db: Database, key: str, value: Any, *, user: str) -> Any:
         row.updated_by = user
         row.updated_at = utcnow()
         s.flush()
-        # Settings have no integer id: the audit event names the setting by its position.
         write_audit(
             s,
             user,
             "setting",
-            list(SETTINGS).index(key) + 1,
+            _position(key),
             "create" if before is None else "update",
             before,
             digest({"key": key, "value": value}),
         )
     logger.info("setting %s changed", key)
     return value
+
+
+def setting_problems(session: Session) -> list[str]:
+    """Settings that no longer match the audit trail (``verify``, one line each): every save is
+    an event whose after digest is the setting as saved, so a value changed, deleted or written
+    behind the app's back (a plain UPDATE, DELETE or INSERT by the owner) is named. Keys this app
+    does not declare are never read (:func:`get_setting`) and are left alone."""
+    from sqlalchemy import select
+
+    saved: dict[int, str | None] = {}
+    events = session.execute(
+        select(m.AuditEvent.entity_id, m.AuditEvent.after_digest)
+        .where(m.AuditEvent.entity == "setting")
+        .order_by(m.AuditEvent.id)
+    )
+    for position, after in events:
+        saved[int(position)] = after
+    stored = {str(k): v for k, v in session.execute(select(m.Setting.key, m.Setting.value))}
+    problems = []
+    for key in SETTINGS:
+        expected = saved.get(_position(key))
+        if key not in stored:
+            if expected is not None:
+                problems.append(f"setting {key} was deleted outside the app")
+        elif expected is None:
+            problems.append(f"setting {key} is not in the audit trail")
+        elif digest({"key": key, "value": stored[key]}) != expected:
+            problems.append(f"setting {key} was changed outside the app")
+    return problems
