@@ -2,8 +2,9 @@
 
 The columns come from the form (``Item.columns``): a choice column is edited with a drop-down, a
 number or text column with a line. Keyboard only: Tab and Shift+Tab move through the cells (and
-out of the table after the last one), typing starts editing a cell, Enter commits it,
-Ctrl+Enter adds a row, Ctrl+Delete removes the current one.
+out of the table after the last one), typing starts editing a cell, Enter commits it, Esc puts
+back what the cell held before (and takes away a row with nothing in it), Ctrl+Enter adds a row,
+Ctrl+Delete removes the current one.
 
 Like every editor it only reads what is typed: each committed cell emits the whole table as a
 list of rows (blank rows left out), or :class:`~clinic_app.ui.fields.Invalid` when a cell is not
@@ -75,6 +76,9 @@ class _Delegate(QStyledItemDelegate):
     def __init__(self, columns: Sequence[Column], parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.columns = tuple(columns)
+        # Each open editor's cell and what it held before (text, choice id): keys commit as
+        # they are typed, so Esc puts this back instead of the model's (already typed) text.
+        self._before: dict[QWidget, tuple[QPersistentModelIndex, Any, Any]] = {}
 
     def createEditor(
         self,
@@ -83,20 +87,44 @@ class _Delegate(QStyledItemDelegate):
         index: QModelIndex | QPersistentModelIndex,
     ) -> QWidget:
         column = self.columns[index.column()]
+        editor: QWidget
         if column.type == "choice":
             combo = QComboBox(parent)
             combo.addItem("–", None)
             for c in column.choices:
                 combo.addItem(c.label, c.id)
             combo.setAccessibleName(column.label)
-            return combo
-        line = QLineEdit(parent)
-        line.setMaxLength(column.max_length if column.type == "text" else 12)
-        line.setAccessibleName(column.label)
-        # Each key goes to the table at once, as every field's does: a cell still being typed
-        # in when the window is closed (or the record left by a menu) is not lost.
-        line.textEdited.connect(lambda _text: self.commitData.emit(line))
-        return line
+            # A choice picked goes to the table at once too: "Manual therapy" showing in the
+            # cell when Save is pressed or the window closed was stored as the choice before.
+            combo.activated.connect(lambda _index: self.commitData.emit(combo))
+            editor = combo
+        else:
+            line = QLineEdit(parent)
+            line.setMaxLength(column.max_length if column.type == "text" else 12)
+            line.setAccessibleName(column.label)
+            # Each key goes to the table at once, as every field's does: a cell still being
+            # typed in when the window is closed (or the record left by a menu) is not lost.
+            line.textEdited.connect(lambda _text: self.commitData.emit(line))
+            editor = line
+        before = (index.data(Qt.ItemDataRole.EditRole), index.data(ROLE_VALUE))
+        self._before[editor] = (QPersistentModelIndex(index), *before)
+        return editor
+
+    def destroyEditor(self, editor: QWidget, index: QModelIndex | QPersistentModelIndex) -> None:
+        self._before.pop(editor, None)
+        super().destroyEditor(editor, index)
+
+    def revert(self, editor: QWidget) -> int | None:
+        """Esc: the cell shows what it held when its editor opened (the row, or None)."""
+        index, text, value = self._before.pop(editor, (None, None, None))
+        if index is None or not index.isValid():
+            return None
+        model = index.model()
+        if index.data(ROLE_VALUE) != value:
+            model.setData(index, value, ROLE_VALUE)
+        if index.data(Qt.ItemDataRole.EditRole) != text:
+            model.setData(index, text, Qt.ItemDataRole.EditRole)
+        return index.row()
 
     def setEditorData(self, editor: QWidget, index: QModelIndex | QPersistentModelIndex) -> None:
         if isinstance(editor, QLineEdit) and editor.text() == index.data(Qt.ItemDataRole.EditRole):
@@ -138,12 +166,13 @@ class _Table(QTableWidget):
     going round; Ctrl+Enter adds a row, Ctrl+Delete removes one.
 
     Signals: ``add_row_requested()``, ``remove_row_requested()``, ``cell_closed()`` — a cell's
-    editor closed (its typing is over).
+    editor closed (its typing is over), ``cell_reverted(int)`` — Esc put a cell of that row back.
     """
 
     add_row_requested = Signal()
     remove_row_requested = Signal()
     cell_closed = Signal()
+    cell_reverted = Signal(int)
 
     def _at_edge(self, forward: bool) -> bool:
         index = self.currentIndex()
@@ -182,6 +211,16 @@ class _Table(QTableWidget):
         QWidget.focusNextPrevChild(self, forward)
 
     def closeEditor(self, editor: QWidget, hint: QAbstractItemDelegate.EndEditHint) -> None:
+        delegate = self.itemDelegate()
+        if hint == QAbstractItemDelegate.EndEditHint.RevertModelCache and isinstance(
+            delegate, _Delegate
+        ):  # Esc
+            row = delegate.revert(editor)
+            super().closeEditor(editor, hint)
+            self.cell_closed.emit()
+            if row is not None:
+                self.cell_reverted.emit(row)
+            return
         forward = hint == QAbstractItemDelegate.EndEditHint.EditNextItem
         backward = hint == QAbstractItemDelegate.EndEditHint.EditPreviousItem
         if (forward or backward) and self._at_edge(forward):
@@ -251,6 +290,7 @@ class RowsEditor(ValueEditor):
         self.table.remove_row_requested.connect(self.remove_current_row)
         self.table.itemChanged.connect(self.on_table_item_changed)
         self.table.cell_closed.connect(self.finished)
+        self.table.cell_reverted.connect(self.on_table_cell_reverted)
         layout.addWidget(self.table)
         buttons = QHBoxLayout()
         buttons.setSpacing(6)
@@ -316,11 +356,15 @@ class RowsEditor(ValueEditor):
             flags |= Qt.ItemFlag.ItemIsEditable
         cell.setFlags(flags)
 
+    def _cell_text(self, r: int, n: int) -> str:
+        cell = self.table.item(r, n)
+        return cell.text().strip() if cell is not None else ""
+
     def _cell(self, r: int, n: int) -> tuple[Any, str | None]:
         """The typed value of a cell (None when blank) and why it is not even a value."""
         c = self.columns[n]
         cell = self.table.item(r, n)
-        text = cell.text().strip() if cell is not None else ""
+        text = self._cell_text(r, n)
         if not text:
             return None, None
         if c.type == "choice":
@@ -352,7 +396,7 @@ class RowsEditor(ValueEditor):
             for n, c in enumerate(self.columns):
                 value, problem = self._cell(r, n)
                 if problem is None and value is not None:
-                    problem = self._refused(c, value)
+                    problem = self._refused(c, value, self._cell_text(r, n))
                 if problem is not None:
                     self.problems[(r, n)] = problem
                     if first is None:
@@ -366,15 +410,19 @@ class RowsEditor(ValueEditor):
             return first
         return rows or None
 
-    def _refused(self, column: Column, value: Any) -> str | None:
-        """Why the form refuses this one cell (range, whole number, length), else None."""
+    def _refused(self, column: Column, value: Any, typed: str) -> str | None:
+        """Why the form refuses this one cell (range, whole number, length), else None; a
+        number named as typed ("99999999", not the message's rounded "1e+08")."""
         try:
             check_value(self.item, [{column.id: value}])
         except FindingsError as err:
             text = str(err)
             marker = f"({column.label}): "
             if marker in text:
-                return text.split(marker, 1)[1]
+                problem = text.split(marker, 1)[1]
+                if column.type == "number" and problem.startswith(f"{value:g} "):
+                    problem = typed + problem[len(f"{value:g}") :]
+                return problem
         return None
 
     def _mark(self) -> None:
@@ -398,6 +446,15 @@ class RowsEditor(ValueEditor):
 
     def on_table_item_changed(self, _cell: QTableWidgetItem) -> None:
         if not self._loading:
+            self._emit()
+
+    def on_table_cell_reverted(self, r: int) -> None:
+        """Esc in a row with nothing in it (one just added): the row goes, as it came."""
+        if self._read_only or r >= self.table.rowCount():
+            return
+        if all(self._cell_text(r, n) == "" for n in range(len(self.columns))):
+            self.table.removeRow(r)
+            self._fit_height()
             self._emit()
 
     def add_row(self, row: Mapping[str, Any] | None = None) -> None:
