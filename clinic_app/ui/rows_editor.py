@@ -54,6 +54,7 @@ from clinic_app.ui.fields import Invalid, ValueEditor, format_number, parse_numb
 
 ROLE_VALUE = Qt.ItemDataRole.UserRole  # a choice cell's id
 INVALID_BRUSH = QBrush(QColor("#fbe0de"))
+REQUIRED = "required, fill it in or remove the row"
 
 
 def _is_ctrl_enter(event: QEvent) -> bool:
@@ -387,24 +388,33 @@ class RowsEditor(ValueEditor):
         return text, None
 
     def raw_value(self) -> list[dict[str, Any]] | None | Invalid:
-        """What the table shows: its non-blank rows, or the first cell that is not a value."""
+        """What the table shows: its non-blank rows, or the first cell that is not a value (a
+        required cell left blank in a row begun is one: "row 2, What: required…")."""
         self.problems.clear()
         rows: list[dict[str, Any]] = []
         first: Invalid | None = None
         for r in range(self.table.rowCount()):
             row: dict[str, Any] = {}
+            found: dict[int, str] = {}
             for n, c in enumerate(self.columns):
                 value, problem = self._cell(r, n)
                 if problem is None and value is not None:
                     problem = self._refused(c, value, self._cell_text(r, n))
                 if problem is not None:
-                    self.problems[(r, n)] = problem
-                    if first is None:
-                        first = Invalid(str(value), f"row {r + 1}, {c.label}: {problem}")
+                    found[n] = problem
                 elif value is not None:
                     row[c.id] = value
-            if row or any(k[0] == r for k in self.problems):
-                rows.append(row)
+            if not row and not found:
+                continue  # a blank row: left out
+            for n, c in enumerate(self.columns):
+                if c.required and c.id not in row and n not in found:
+                    found[n] = REQUIRED
+            rows.append(row)
+            for n in sorted(found):
+                self.problems[(r, n)] = found[n]
+                if first is None:
+                    where = f"row {r + 1}, {self.columns[n].label}"
+                    first = Invalid(self._cell_text(r, n), f"{where}: {found[n]}")
         self._mark()
         if first is not None:
             return first

@@ -214,6 +214,30 @@ def test_a_new_row_typed_by_tab_and_shift_tab_then_esc_keeps_what_was_committed(
     assert read_back() == [BEFORE, {"kind": "manual", "name": "Soft tissue", "reps": 12}]
 
 
+def test_a_required_cell_left_blank_is_named_with_its_row(qtbot, note) -> None:
+    """Core's "interventions row 2: What is required" lost its row beside the table ("What is
+    required", with several rows), and the blank cell was not marked."""
+    window, rows, read_back = note
+    rows.table.setCurrentCell(0, MINUTES)
+    key(qtbot, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    typed(qtbot, "m")  # Manual therapy, and no What yet
+    key(qtbot, Qt.Key.Key_Tab)
+    says = "row 2, What: required, fill it in or remove the row"
+    assert problems(window) == [says]
+    assert rows.table.item(1, WHAT).toolTip() == "Not accepted: " + says.split(": ", 1)[1]
+    assert read_back() == [BEFORE]
+    typed(qtbot, "Massage")
+    assert problems(window) == []
+    assert read_back() == [BEFORE, {"kind": "manual", "name": "Massage"}]
+    rows.table.setCurrentCell(0, WHAT)
+    key(qtbot, Qt.Key.Key_F2)
+    key(qtbot, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    key(qtbot, Qt.Key.Key_Backspace)  # the first row's What cleared
+    key(qtbot, Qt.Key.Key_Return)
+    assert problems(window) == ["row 1, What: required, fill it in or remove the row"]
+    assert read_back() == [BEFORE, {"kind": "manual", "name": "Massage"}]
+
+
 # -- the other tables typed into ----------------------------------------------------------------
 
 
