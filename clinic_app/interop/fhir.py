@@ -33,6 +33,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from itertools import accumulate
 from typing import TYPE_CHECKING, Any, Literal
 
 from clinic_app.core import engine
@@ -44,6 +45,7 @@ from clinic_app.storage.errors import StorageError
 
 if TYPE_CHECKING:
     from clinic_app.core.form import Form
+    from clinic_app.reports.episode_data import VisitNoteData
     from clinic_app.storage.database import Database
     from clinic_app.storage.records import Episode, Evaluation, Goal, PlanOfCare
     from clinic_app.storage.values import Patient
@@ -157,8 +159,9 @@ class _Export:
         self.patient_url = self.b.add(f"patient/{patient_id}", _patient_resource(self.patient))
         self.practitioners: dict[str, str] = {}
         self.encounters: dict[int, str] = {}
-        self.conditions: dict[tuple[int, str], str] = {}
+        self.conditions: dict[str, str] = {}  # rule id -> the latest record's Condition
         self.signature: dict[int, str | None] = {}
+        self.visit_notes: dict[int, _VisitNotes] = {}  # episode id -> its shared parts
 
     # -- practitioners ---------------------------------------------------------------------
 
@@ -310,10 +313,8 @@ class _Export:
             target["dueDate"] = _day(g.target_date)
         if target:
             resource["target"] = [target]
-        if g.from_factor:
-            addresses = [url for (_, rid), url in self.conditions.items() if rid == g.from_factor]
-            if addresses:
-                resource["addresses"] = [{"reference": addresses[-1]}]
+        if g.from_factor and g.from_factor in self.conditions:
+            resource["addresses"] = [{"reference": self.conditions[g.from_factor]}]
         return self.b.add(f"goal/{g.id}", resource)
 
     # -- records -----------------------------------------------------------------------------
@@ -443,11 +444,11 @@ class _Export:
         if lines:
             resource["evidence"] = lines
         url = self.b.add(f"record/{ev.id}/{kind}/{rule_id}", resource)
-        self.conditions[(ev.id, rule_id)] = url
+        self.conditions[rule_id] = url
         return url
 
     def document(self, ev: Evaluation, enc_url: str, signer: str | None) -> str:
-        data, title = signed_pdf(self.db, ev)
+        data, title = signed_pdf(self.db, ev, self.visit_notes)
         attachment: dict[str, Any] = {
             "contentType": "application/pdf",
             "data": base64.b64encode(data).decode("ascii"),
@@ -535,14 +536,73 @@ def _agent(role: str, who: str) -> dict[str, Any]:
     }
 
 
-def signed_pdf(db: Database, ev: Evaluation) -> tuple[bytes, str]:
-    """The signed record's PDF, made in memory by the same writer as ``clinic-app report``."""
+class _VisitNotes:
+    """What the visit notes of one episode print from the whole episode (its records, goals and
+    plan), read once per episode, not once per note (a 200-visit, 60-goal episode read 200 ×
+    221 records and 200 × 60 goals). Each note's data is ``visit_note_data``'s, from these rows."""
+
+    def __init__(self, db: Database, episode_id: int) -> None:
+        from clinic_app.reports.episode_data import _planned, records_of
+        from clinic_app.storage import records
+
+        self.episode = records.get_episode(db, episode_id)
+        self.rows = records.episode_records(db, episode_id)
+        self.records = records_of(self.rows)
+        self.at = {e.id: n for n, e in enumerate(self.rows)}  # record id -> its place
+        self.number = list(accumulate(int(e.kind == "visit") for e in self.rows))
+        self.goals = records.list_goals(db, episode_id)
+        plans = records.plan_history(db, episode_id)
+        self.planned = _planned(plans[-1] if plans else None)
+
+    def data(self, db: Database, ev: Evaluation) -> VisitNoteData:
+        from dataclasses import replace
+
+        from clinic_app.core.progress import goal_progress, item_progress
+        from clinic_app.core.visit import remeasured_in
+        from clinic_app.reports.episode_data import (
+            Remeasure,
+            VisitNoteData,
+            goals_on,
+            latest_assessment,
+        )
+        from clinic_app.reports.records import report_data_for_evaluation
+
+        report = report_data_for_evaluation(db, ev.id)
+        report = replace(report, evaluation=replace(report.evaluation, kind="Visit note"))
+        upto = self.at[ev.id]
+        recs, form, involved = self.records[: upto + 1], report.form, self.episode.involved_side
+        last = {p.item.id: p for p in item_progress(form, recs[:-1])}
+        today = recs[-1].values
+        remeasured = []
+        for item_id in remeasured_in(form, today):
+            was = last.get(item_id)
+            on = was.latest_on if was else None
+            remeasured.append(
+                Remeasure(form.item(item_id), was.latest if was else None, on, today[item_id])
+            )
+        goals = goals_on(self.goals, ev.eval_date)
+        return VisitNoteData(
+            report=report,
+            episode_title=self.episode.title,
+            visit_number=self.number[upto],
+            planned_visits=self.planned,
+            latest=latest_assessment(form, recs, involved),
+            remeasured=tuple(remeasured),
+            goals=tuple(goal_progress(form, goals, recs, involved=involved, today=ev.eval_date)),
+        )
+
+
+def signed_pdf(db: Database, ev: Evaluation, notes: dict[int, _VisitNotes]) -> tuple[bytes, str]:
+    """The signed record's PDF, made in memory by the same writer as ``clinic-app report``; a
+    visit note from its episode's ``notes`` (episode id -> its shared parts, made when missing)."""
     stream = io.BytesIO()
     if ev.is_visit:
-        from clinic_app.reports.episode_data import visit_note_data
         from clinic_app.reports.visit_note import build_visit_note
 
-        build_visit_note(visit_note_data(db, ev.id), stream)
+        assert ev.episode_id is not None  # every stored row has its episode (0006)
+        if ev.episode_id not in notes:
+            notes[ev.episode_id] = _VisitNotes(db, ev.episode_id)
+        build_visit_note(notes[ev.episode_id].data(db, ev), stream)
         title = f"Visit note of {_day(ev.eval_date)}"
     else:
         from clinic_app.reports import build_clinician_report
@@ -612,15 +672,14 @@ def build_bundle(
     entries = export.b.entries
     if kind == "document":
         sections = [(export.patient.display_name, [export.patient_url])]
+        of_encounter: dict[str, list[str]] = {}  # one pass, not one pass per record
+        for e in entries:
+            if (ref := e["resource"].get("encounter", {}).get("reference")) is not None:
+                of_encounter.setdefault(ref, []).append(e["fullUrl"])
         for ev in evaluations:
-            refs = [
-                e["fullUrl"]
-                for e in entries
-                if e["resource"].get("encounter", {}).get("reference") == export.encounters[ev.id]
-            ]
-            sections.append(
-                (f"{kind_label(ev.kind)} {_day(ev.eval_date)}", [export.encounters[ev.id], *refs])
-            )
+            enc = export.encounters[ev.id]
+            refs = [enc, *of_encounter.get(enc, [])]
+            sections.append((f"{kind_label(ev.kind)} {_day(ev.eval_date)}", refs))
         composition = _composition(export, sections, stamp)
         entries = [
             {"fullUrl": export.b.url(f"patient/{patient_id}/composition"), "resource": composition},
