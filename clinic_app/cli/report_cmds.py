@@ -77,7 +77,7 @@ def register(sub: Any) -> None:
     p.add_argument("--patient-name", default="", help="patient name printed (with --findings)")
     p.add_argument(
         "--patient-dob",
-        type=_iso_date,
+        type=_birth_date,
         metavar="YYYY-MM-DD",
         help="patient date of birth (with --findings)",
     )
@@ -146,9 +146,21 @@ def _evaluation_id(text: str) -> int:
 
 def _iso_date(text: str) -> date:
     try:
-        return date.fromisoformat(text)
+        return date.fromisoformat(text.strip())
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-11-21") from None
+        shown = text if len(text) <= 40 else text[:40] + "…"
+        raise argparse.ArgumentTypeError(f"{shown!r} is not a date like 2026-11-21") from None
+
+
+def _birth_date(text: str) -> date:
+    """``--patient-dob``: refused as a stored patient's would be (``core.patient_checks``)."""
+    from clinic_app.core.patient_checks import date_of_birth_problem
+
+    born = _iso_date(text)
+    problem = date_of_birth_problem(born, date.today())
+    if problem:
+        raise argparse.ArgumentTypeError(problem)
+    return born
 
 
 def _from_findings(args: argparse.Namespace) -> Any:

@@ -4,10 +4,11 @@
 bytes), maps its columns to patient fields (a header equal to a field name maps itself;
 ``column=field`` pairs map the others; other columns are ignored and named) and checks every row
 the way the patient screen does (``storage.records.patients``: the same trimming, control
-characters, column lengths, a name and an MRN required) plus what only a file can get wrong: a
-date of birth that is not ``YYYY-MM-DD`` or lies in the future or before 1900, an unknown sex, a
-row with more or fewer cells than the header, an MRN twice in the file or already in the
-database. The plan lists what would be created and what is refused, with every reason.
+characters, column lengths, a name and an MRN required, a date of birth neither in the future nor
+more than ``core.patient_checks.MAX_AGE_YEARS`` years ago) plus what only a file can get wrong: a
+date of birth that is not ``YYYY-MM-DD``, an unknown sex, a row with more or fewer cells than the
+header, an MRN twice in the file or already in the database. The plan lists what would be
+created and what is refused, with every reason.
 
 :func:`run_import` creates the planned patients in one transaction, all or nothing: a plan with
 any refused row is not run, and a failure half-way (the database refusing a row another
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -25,6 +27,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from clinic_app.core.patient_checks import date_of_birth_problem
 from clinic_app.storage.errors import StorageError
 from clinic_app.storage.input_files import MIB, InputFileError, read_limited_text
 from clinic_app.storage.values import PATIENT_FIELDS, PatientFields
@@ -34,8 +37,8 @@ if TYPE_CHECKING:
     from clinic_app.storage.values import Patient
 
 IMPORT_LIMIT = 32 * MIB  # about 200,000 patients of a dozen columns
-EARLIEST_BIRTH = date(1900, 1, 1)
 SEXES = ("female", "male", "other", "unknown")
+_ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _SEX_WORDS = {"f": "female", "m": "male", "o": "other", "u": "unknown", "": "unknown"}
 
 
@@ -152,17 +155,14 @@ def _birth(text: str, today: date) -> tuple[date | None, str | None]:
     if not text:
         return None, None
     try:
-        born = date.fromisoformat(text) if len(text) == 10 else None
+        born = date.fromisoformat(text) if _ISO_DAY.fullmatch(text) else None  # not 2026-W01-1
     except ValueError:
         born = None
     if born is None:
         shown = text if len(text) <= 40 else text[:40] + "…"
-        return None, f"date of birth: {shown!r} is not a date like 1983-05-14"
-    if born > today:
-        return None, f"date of birth: {text} is in the future"
-    if born < EARLIEST_BIRTH:
-        return None, f"date of birth: {text} is before {EARLIEST_BIRTH.year}"
-    return born, None
+        return None, f"Date of birth: {shown!r} is not a date like 1983-05-14"
+    problem = date_of_birth_problem(born, today)
+    return (None, problem) if problem else (born, None)
 
 
 def _row(

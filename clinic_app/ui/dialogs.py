@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from clinic_app.core.patient_checks import date_of_birth_problem
 from clinic_app.storage.errors import DuplicateMRNError, PatientConflictError
 from clinic_app.storage.records import ClinicianInfo, ClinicInfo, Patient, PatientFields
 from clinic_app.storage.search import parse_date
@@ -41,7 +42,6 @@ from clinic_app.ui.scroll_form import scroll_fields
 if TYPE_CHECKING:
     from clinic_app.storage.database import Database
 
-MAX_AGE_YEARS = 120
 # The clinic-wide settings an admin edits in Settings: key, label, hint, range (records.settings
 # checks the same ranges when saving).
 ADMIN_SETTINGS = (
@@ -71,19 +71,19 @@ ADMIN_SETTINGS = (
 SEXES = (("unknown", "Not recorded"), ("female", "Female"), ("male", "Male"), ("other", "Other"))
 
 
-def check_date_of_birth(text: str, today: date | None = None) -> tuple[date | None, str | None]:
-    """The date typed in the DOB field, or the reason it is refused. Blank is allowed."""
+def check_date_of_birth(
+    text: str, today: date | None = None, kept: date | None = None
+) -> tuple[date | None, str | None]:
+    """The date typed in the DOB field, or the reason it is refused. Blank is allowed, and so is
+    ``kept``, the date the record already holds (an old record's other fields stay editable)."""
     today = today or date.today()
     if not text.strip():
         return None, None
     born = parse_date(text)
     if born is None:
         return None, "Not a date: use YYYY-MM-DD (or DD.MM.YYYY)"
-    if born > today:
-        return None, "The date of birth is in the future"
-    if today.year - born.year - ((today.month, today.day) < (born.month, born.day)) > MAX_AGE_YEARS:
-        return None, f"That is over {MAX_AGE_YEARS} years ago: check the year"
-    return born, None
+    problem = None if born == kept else date_of_birth_problem(born, today)
+    return (None, problem) if problem else (born, None)
 
 
 class FieldError(QLabel):
@@ -309,7 +309,8 @@ class PatientDialog(_FormDialog):
         else:
             self.problem("mrn", f"MRN {mrn} is already used by {taken_by}" if taken_by else None)
         ok = ok and bool(mrn) and taken_by is None
-        born, why = check_date_of_birth(self.text("date_of_birth"), self.today)
+        kept = self.original.date_of_birth if self.original else None
+        born, why = check_date_of_birth(self.text("date_of_birth"), self.today, kept)
         self.problem("date_of_birth", why)
         ok = ok and why is None
         email = self.text("email")

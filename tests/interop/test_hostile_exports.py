@@ -29,6 +29,7 @@ from clinic_app.interop.fhir import build_bundle
 from clinic_app.storage import records as r
 from clinic_app.storage.database import Database
 from tests.reports.test_hostile_documents import _record
+from tests.storage.test_dob_routes import plant_date_of_birth
 
 NAME = (
     "مرحبا שלום Zoë Z\u0308o\u0301 👨\u200d👩\u200d👧 김민수 王芳 <b>&amp;</b> <font size=200>",
@@ -89,9 +90,8 @@ def test_pseudonymised_dates_at_the_ends_of_the_calendar(
 
 
 def _hostile_patient(db: Database, form: Form) -> tuple[int, int]:
-    p = r.create_patient(
-        db, r.PatientFields(*NAME, mrn="H-1", date_of_birth=date(1, 1, 1)), user="a"
-    )
+    p = r.create_patient(db, r.PatientFields(*NAME, mrn="H-1"), user="a")
+    plant_date_of_birth(db, p.id, date(1, 1, 1))  # an old record's: new ones are refused
     ep = r.create_episode(
         db, p.id, r.EpisodeInfo("<b>Left</b> & 王", "left", start_date=date(2026, 1, 1)), user="a"
     )

@@ -40,7 +40,7 @@ def test_every_bad_row_is_refused_and_nothing_is_written(db: Database, tmp_path:
         "A-1,Müller,Anna,1983-05-14,f,AOK",  # 2: fine
         "A-2,Nowak,Łukasz,14/05/1983,m,",  # 3: date in another format
         "A-3,Lee,Kim,2031-01-01,female,",  # 4: born in the future
-        "A-4,Old,Timer,1850-01-01,male,",  # 5: before 1900
+        "A-4,Old,Timer,1850-01-01,male,",  # 5: more than 120 years ago
         "A-5,X,Y,1990-02-30,male,",  # 6: no such day
         "A-1,Dup,Licate,1990-01-01,female,",  # 7: MRN twice in the file
         "TAKEN-1,Taken,Already,,unknown,",  # 8: MRN in the database
@@ -65,7 +65,7 @@ def test_every_bad_row_is_refused_and_nothing_is_written(db: Database, tmp_path:
     assert sorted(reasons) == list(range(3, 15))
     assert "is not a date like" in reasons[3]
     assert "in the future" in reasons[4]
-    assert "before 1900" in reasons[5]
+    assert "more than 120 years ago" in reasons[5]
     assert "is not a date like" in reasons[6]
     assert "already on row 2" in reasons[7]
     assert "already belongs to a patient in the database" in reasons[8]

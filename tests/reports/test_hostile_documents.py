@@ -40,6 +40,7 @@ from clinic_app.storage import records as r
 from clinic_app.storage.database import Database, open_database
 from tests.reliability.helpers import REPO, child_env
 from tests.reports.conftest import MakeData, Pdf, build_pdf, need_tool, with_values
+from tests.storage.test_dob_routes import plant_date_of_birth
 
 RTL = "مرحبا بالعالم שלום עולם"
 COMBINING = "Zoë Z\u0308o\u0301e\u0301\u0323 a\u0301\u0300\u0302\u0303"
@@ -112,9 +113,8 @@ def clinic(tmp_path_factory: pytest.TempPathFactory, form: Form) -> Clinic:
     who = r.save_clinician(db, r.ClinicianInfo(("Dr " + COMBINING + JOINED)[:200], "PT"), user="a")
     given = (RTL + COMBINING + "<b>" * 10 + "y" * 100)[:100]
     family = (CJK + JOINED + "&amp;" * 5 + "z" * 100)[:100]
-    patient = r.create_patient(
-        db, r.PatientFields(given, family, "M<b>&amp;" + "9" * 50, date(1, 1, 1)), user="a"
-    )
+    patient = r.create_patient(db, r.PatientFields(given, family, "M<b>&amp;" + "9" * 50), user="a")
+    plant_date_of_birth(db, patient.id, date(1, 1, 1))  # an old record's: new ones are refused
     info = r.EpisodeInfo(
         (MARKUP + RTL + WORD)[:200],
         "left",
@@ -272,9 +272,8 @@ def test_an_episode_at_the_end_of_the_calendar(tmp_path: Path, form: Form) -> No
     db = open_database(url, backup=False)
     try:
         start = date(9999, 12, 1)
-        p = r.create_patient(
-            db, r.PatientFields("Late", "Kim", "L-1", date(9999, 12, 31)), user="a"
-        )
+        p = r.create_patient(db, r.PatientFields("Late", "Kim", "L-1"), user="a")
+        plant_date_of_birth(db, p.id, date(9999, 12, 31))  # an old record's: new ones are refused
         ep = r.create_episode(db, p.id, r.EpisodeInfo("Left", "left", start_date=start), user="a")
         r.save_plan(db, ep.id, r.PlanInfo(start, 7, 52, 364, "Load"), user="a")
         goal = r.GoalInfo("short", "Deficit below 10%", NORDIC_GOAL, date(9999, 12, 31))

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+from datetime import date
 from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from clinic_app.core.patient_checks import date_of_birth_problem
 from clinic_app.storage import models as m
 from clinic_app.storage import search as search_mod
 from clinic_app.storage._types import utcnow
@@ -78,7 +80,18 @@ def _clean_fields(data: PatientFields) -> dict[str, Any]:
         raise StorageError("a patient needs a medical record number (MRN)")
     if values["sex"] not in m.SEXES:
         raise StorageError(f"sex must be one of {', '.join(m.SEXES)}")
+    born = values["date_of_birth"]
+    if born is not None and type(born) is not date:  # a datetime or a text is no day of birth
+        raise StorageError(f"Date of birth: expected a date, not a {type(born).__name__}")
     return values
+
+
+def _check_birth(born: date | None) -> None:
+    """Refuse a date of birth no patient can have (``core.patient_checks``)."""
+    problem = None if born is None else date_of_birth_problem(born, date.today())
+    if problem:
+        logger.info("patient not saved: implausible date of birth")  # never the date itself
+        raise StorageError(problem)
 
 
 def _mrn_taken(session: Session, mrn: str, except_id: int | None = None) -> bool:
@@ -108,9 +121,11 @@ def _duplicate_mrn(mrn: str, exc: IntegrityError) -> StorageError:
 
 
 def create_patient(db: Database, data: PatientFields, *, user: str) -> Patient:
-    """Add a patient. Raises DuplicateMRNError if the MRN is taken."""
+    """Add a patient. Raises DuplicateMRNError if the MRN is taken, StorageError for a date of
+    birth in the future or more than ``core.patient_checks.MAX_AGE_YEARS`` years ago."""
     user = require_user(user)
     values = _clean_fields(data)
+    _check_birth(values["date_of_birth"])
     now = utcnow()
     try:
         with db.writing() as s:
@@ -148,6 +163,8 @@ def update_patient(
     patient). Only the fields that differ from it are written, so someone else's change to
     another field is kept; a field both changed, to different values, raises
     PatientConflictError and writes nothing. Without ``expected`` every field is replaced.
+    A date of birth changed to one ``core.patient_checks`` refuses raises StorageError; the one
+    the record already holds may stay, so an old record's other fields can still be corrected.
     """
     user = require_user(user)
     values = _clean_fields(data)
@@ -174,6 +191,8 @@ def update_patient(
             changed = tuple(k for k, v in values.items() if getattr(row, k) != v)
             if not changed:
                 return PatientChange(_patient(row), ())
+            if "date_of_birth" in changed:  # a date the record already holds may stay
+                _check_birth(values["date_of_birth"])
             if "mrn" in changed and _mrn_taken(s, values["mrn"], patient_id):
                 raise _mrn_belongs_to_another(values["mrn"])
             before = digest(row_state(row))
