@@ -8,6 +8,11 @@ the import of a patient list.
   (the demo's 10-record episode), with the signed PDFs (one report build per signed record) and
   without them (``--no-pdf``), validation by ``fhir.resources`` included; the first build of the
   process apart (imports, fonts); the JSON size.
+- **interop: export fhir of a long episode** — ``build_bundle`` of a patient with one episode of
+  200 visit notes and 60 goals (``tests/interop/big_patient.py``: built through the records API,
+  every record signed), with the PDFs (each visit note prints the episode's goals) and without,
+  one build each, and the same for a 20-visit, 6-goal patient: the ratios show how the export
+  grows with ten times the visits and ten times the goals (``--quick``: 100/30 against 10/3).
 - **interop: export csv** — ``export_csv(findings)``, plain and pseudonymised.
 - **interop: import patients** — ``plan_import`` + ``run_import`` of a 2,000-row patient list.
 - **interop: access events of an export** — ``records.log_accesses`` for every patient then in
@@ -31,13 +36,36 @@ from types import ModuleType
 from typing import Any
 
 IMPORT_ROWS = 2000
+LONG = ((20, 6), (200, 60))  # (visits, goals) of the small and the long episode
+LONG_QUICK = ((10, 3), (100, 30))
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def _ms(start: float) -> float:
     return (time.perf_counter() - start) * 1000
 
 
-def figures(repeats: int = 5) -> dict[str, Any]:
+def _long_episode(db: Any, form: Any, sizes: tuple[tuple[int, int], ...]) -> dict[str, Any]:
+    """One build of each patient of ``sizes`` (visits, goals), with and without PDFs."""
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))  # the patient builder lives with the tests that use it
+    from clinic_app.interop.fhir import build_bundle
+    from tests.interop.big_patient import build_patient
+
+    out: dict[str, Any] = {"sizes": [list(x) for x in sizes], "resources": []}
+    for n, (visits, goals) in enumerate(sizes):
+        built = build_patient(db, form, visits, goals, mrn=f"BENCH-LONG-{n}")
+        for key, pdf in (("pdf", True), ("no_pdf", False)):
+            start, cpu = time.perf_counter(), time.process_time()
+            bundle = build_bundle(db, built.patient_id, include_pdf=pdf)
+            out.setdefault(f"{key}_ms", []).append(_ms(start))
+            out.setdefault(f"{key}_cpu_ms", []).append((time.process_time() - cpu) * 1000)
+            if pdf:
+                out["resources"].append(len(bundle["entry"]))
+    return out
+
+
+def figures(repeats: int = 5, long_sizes: tuple[tuple[int, int], ...] = LONG) -> dict[str, Any]:
     """Build the demo in a temporary data folder and time the exports and the import."""
     folder = Path(tempfile.mkdtemp(prefix="interop-bench-"))
     before = {k: os.environ.get(k) for k in ("CLINIC_APP_DATA_DIR", "CLINIC_APP_ENCRYPTION")}
@@ -54,7 +82,8 @@ def figures(repeats: int = 5) -> dict[str, Any]:
 
         db = open_database(f"sqlite:///{folder / 'clinic.db'}", backup=False)
         try:
-            fill_demo(db, load_form(default_form_path()))
+            form = load_form(default_form_path())
+            fill_demo(db, form)
             patients = r.list_patients(db, include_archived=True)
             largest = max(patients, key=lambda p: len(r.list_evaluations(db, p.id)))
             records = len(r.list_evaluations(db, largest.id))
@@ -100,6 +129,7 @@ def figures(repeats: int = 5) -> dict[str, Any]:
                 db, actor="benchmark", action="export", entity="patient", entity_ids=everyone
             )
             access_ms = _ms(start)
+            long = _long_episode(db, form, long_sizes)
         finally:
             db.close()
         return {
@@ -118,6 +148,7 @@ def figures(repeats: int = 5) -> dict[str, Any]:
             "import_run_ms": run_ms,
             "access_patients": len(everyone),
             "access_ms": access_ms,
+            "long": long,
         }
     finally:
         for key, value in before.items():
@@ -131,7 +162,8 @@ def figures(repeats: int = 5) -> dict[str, Any]:
 def measure(bench: Any, h: ModuleType) -> None:
     """Add the interop rows to ``bench`` (``h``: run.py)."""
     Row, p50, pct = h.Row, h.p50, h.pct
-    f = figures(3 if bench.args.quick else 5)
+    quick = bench.args.quick
+    f = figures(3 if quick else 5, LONG_QUICK if quick else LONG)
     bench.raw["interop"] = f
     size = f"{f['patient_records']} records"
     bench.rows.append(
@@ -159,6 +191,24 @@ def measure(bench: Any, h: ModuleType) -> None:
             f"{f['bytes_no_pdf'] / 1e6:.2f} MB JSON; validation by fhir.resources included",
         )
     )
+    long = f["long"]
+    (v0, g0), (v1, g1) = long["sizes"]
+    for key, what in (("pdf", "signed PDFs included"), ("no_pdf", "--no-pdf")):
+        small, big = long[f"{key}_ms"]
+        cpu_small, cpu_big = long[f"{key}_cpu_ms"]
+        bench.rows.append(
+            Row(
+                f"interop: export fhir of a long episode, {what}",
+                f"{v1} visits, {g1} goals",
+                big,
+                None,
+                "ms",
+                "",
+                None,
+                f"{big / small:.1f}× the {v0}-visit, {g0}-goal patient ({small:,.0f} ms), CPU "
+                f"{cpu_big / cpu_small:.1f}×; {long['resources'][1]} resources; one build each",
+            )
+        )
     bench.rows.append(
         Row(
             "interop: export csv findings (plain / pseudonymised)",
@@ -221,6 +271,20 @@ def main() -> int:
         f"run {f['import_run_ms']:.0f} ms"
     )
     print(f"access events of an export ({f['access_patients']} patients): {f['access_ms']:.0f} ms")
+    long = f["long"]
+    for n, (visits, goals) in enumerate(long["sizes"]):
+        print(
+            f"export fhir, {visits} visits and {goals} goals in one episode "
+            f"({long['resources'][n]} resources): with PDFs {long['pdf_ms'][n]:.0f} ms "
+            f"(CPU {long['pdf_cpu_ms'][n]:.0f}), without {long['no_pdf_ms'][n]:.0f} ms "
+            f"(CPU {long['no_pdf_cpu_ms'][n]:.0f})"
+        )
+    for key in ("pdf", "no_pdf"):
+        wall, cpu = long[f"{key}_ms"], long[f"{key}_cpu_ms"]
+        print(
+            f"  growth ({key.replace('_', ' ')}), the long episode against the short: "
+            f"{wall[1] / wall[0]:.1f}× (CPU {cpu[1] / cpu[0]:.1f}×)"
+        )
     return 0
 
 
