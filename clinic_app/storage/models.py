@@ -366,9 +366,11 @@ class AuditEvent(Base):
     action: Mapped[str] = mapped_column(String(30))
     before_digest: Mapped[str | None] = mapped_column(String(64))
     after_digest: Mapped[str | None] = mapped_column(String(64))
-    # One hash chain over every event, in id order (0004; ``storage.sealing``).
+    # One hash chain over every event, in id order (0004; ``storage.sealing``); the last event
+    # of each write carries the installation key's signature of its hash (0011).
     prev_hash: Mapped[str | None] = mapped_column(String(64))
     hash: Mapped[str | None] = mapped_column(String(64))
+    signature: Mapped[str | None] = mapped_column(String(128))
 
 
 class LibraryExercise(Base):

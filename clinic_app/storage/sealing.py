@@ -379,6 +379,9 @@ def chain_audit(session: Session, *events: m.AuditEvent) -> None:
     for event in events:
         event.prev_hash = prev or GENESIS
         event.hash = prev = audit_hash(event, event.prev_hash)
+    if events and prev:
+        # The newest event vouches for the whole chain behind it (0011): one signature a write.
+        events[-1].signature = _sign(prev)[1]
 
 
 # -------------------------------------------------------------------------------- verification
@@ -470,19 +473,39 @@ def _addenda_problems(
     return problems
 
 
-def audit_problems(session: Session) -> list[str]:
-    """Breaks in the audit events' hash chain (the first few)."""
+def audit_problems(session: Session, trusted: frozenset[str] | None = None) -> list[str]:
+    """Breaks in the audit events' hash chain (the first few), and a newest event that is not
+    signed by a ``trusted`` key (this installation's and trusted-keys' by default)."""
     problems: list[str] = []
     prev = GENESIS
-    for event in session.scalars(select(m.AuditEvent).order_by(m.AuditEvent.id)):
-        if event.prev_hash != prev:
-            problems.append(f"audit event {event.id}: the event before it is missing or changed")
-        elif event.hash != audit_hash(event, prev):
-            problems.append(f"audit event {event.id} was changed")
-        prev = event.hash or ""
+    newest: m.AuditEvent | None = None
+    for newest in session.scalars(select(m.AuditEvent).order_by(m.AuditEvent.id)):
+        if newest.prev_hash != prev:
+            problems.append(f"audit event {newest.id}: the event before it is missing or changed")
+        elif newest.hash != audit_hash(newest, prev):
+            problems.append(f"audit event {newest.id} was changed")
+        prev = newest.hash or ""
         if len(problems) >= 5:
-            break
+            return problems
+    if newest is not None:
+        problem = _newest_problem(newest, trusted_keys() if trusted is None else trusted)
+        if problem:
+            problems.append(problem)
     return problems
+
+
+def _newest_problem(newest: m.AuditEvent, trusted: frozenset[str]) -> str | None:
+    """The newest event's signature covers the chain behind it (0011): rechaining the trail, or
+    adding an event, outside the app leaves it unsigned or signed over another hash."""
+    where = f"audit event {newest.id}, the newest,"
+    if not newest.signature:
+        return f"{where} is not signed: the audit trail was changed outside the app"
+    if any(_signature_ok(key, newest.signature, newest.hash or "") for key in sorted(trusted)):
+        return None
+    return (
+        f"{where} is not signed by a key this installation trusts: the audit trail was changed "
+        "outside the app, or a workstation whose key is not in trusted-keys wrote it"
+    )
 
 
 def last_audit(session: Session) -> tuple[int, str]:
@@ -571,7 +594,7 @@ def verify_database(db: Database, *, schema: bool = True) -> list[Broken]:
                         f"{len(orphans)} addenda belong to an evaluation that is not signed",
                     )
                 )
-        found.extend(Broken(None, None, p) for p in audit_problems(s))
+        found.extend(Broken(None, None, p) for p in audit_problems(s, trusted))
         found.extend(Broken(None, None, p) for p in kept_row_problems(s))
         from clinic_app.storage.records.settings import setting_problems  # records import us
 

@@ -64,6 +64,7 @@ def test_head_constant_matches_alembic() -> None:
         "0008",
         "0009",
         "0010",
+        "0011",
     )
 
 

@@ -41,11 +41,17 @@ def sample_key(private_data_dir: Path) -> str:
 
 
 def _rows(db: Database) -> dict[str, list[tuple[Any, ...]]]:
+    """Each old table's rows, without the audit events' signature column (0011)."""
+    out: dict[str, list[tuple[Any, ...]]] = {}
     with db.engine.connect() as conn:
-        return {
-            t: [tuple(row) for row in conn.exec_driver_sql(f"SELECT * FROM {t} ORDER BY id")]
-            for t in OLD_TABLES
-        }
+        for table in OLD_TABLES:
+            result = conn.exec_driver_sql(f"SELECT * FROM {table} ORDER BY id")
+            keep = [i for i, name in enumerate(result.keys()) if (table, name) != LATER]
+            out[table] = [tuple(row[i] for i in keep) for row in result]
+    return out
+
+
+LATER = ("audit_event", "signature")
 
 
 def _downgrade(db: Database, target: str = "0006") -> None:
