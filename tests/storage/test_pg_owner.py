@@ -50,7 +50,9 @@ def owner(postgres_server: PgServer, tmp_path_factory: pytest.TempPathFactory) -
     """A plain LOGIN role that owns a database migrated to head by itself (once per module)."""
     import psycopg
 
-    role, template = f"clinic_dba_{os.getpid()}", f"clinic_owner_{os.getpid()}"
+    # one owner a module that uses this fixture (test_truncate_locks imports it too)
+    n = next(_copies)
+    role, template = f"clinic_dba_{os.getpid()}_{n}", f"clinic_owner_{os.getpid()}_{n}"
     with postgres_server.admin() as conn:
         conn.execute(f'CREATE ROLE "{role}" LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE')
         conn.execute(f'CREATE DATABASE "{template}" OWNER "{role}"')
