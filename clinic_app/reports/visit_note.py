@@ -4,6 +4,9 @@ A visit note is an evaluation row of kind "visit", so its header, seal check, ad
 signature block are the clinician report's own (:mod:`clinic_app.reports.clinician`); this module
 adds what a visit note has of its own: the visit's pages from the form, the re-measured items
 with their last value, the interventions table and the goals read from the latest values.
+
+Each page goes under the SOAP letter the note text gives it (the form's ``soap``, else its place),
+each letter headed once, in S, O, A, P order; the goals print once, at the end of A.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from clinic_app.core.engine import Assessment, format_value
 from clinic_app.core.findings import Findings, Rows
 from clinic_app.core.form import Form, Item, ItemType, Section
 from clinic_app.core.goals import STATUS_LABELS
+from clinic_app.core.note_text import _soap_of as soap_letters
 from clinic_app.core.progress import GoalProgress, change_between, value_text
 from clinic_app.core.visit import visit_sections
 from clinic_app.reports import clinician, layout
@@ -160,17 +164,8 @@ def text_block(label: str, text: str, s: Styles) -> list[Flowable]:
 # the visit's own pages
 
 
-def _letter(n: int, total: int, section: Section) -> str:
-    """S, O, A, P from the visit pages' order: the first is what the patient says, the one with
-    the session's rows what was done, the last the plan, the ones between the assessment."""
-    if any(i.type is ItemType.ROWS for i in section.items):
-        return "O"
-    if n == 0:
-        return "S"
-    return "P" if n == total - 1 else "A"
-
-
 SOAP_WORDS = {"S": "Subjective", "O": "Objective", "A": "Assessment", "P": "Plan"}
+GOAL_ROOM = 200.0  # points: at most this much room is asked for the first goal under its heading
 
 
 def _title(section: Section) -> str:
@@ -290,6 +285,50 @@ def _remeasured(data: VisitNoteData, s: Styles, width: float) -> list[Flowable]:
     return out + texts
 
 
+def _goals(data: VisitNoteData, s: Styles, width: float) -> tuple[float, list[Flowable]]:
+    """The goals with their progress, and the room their heading needs at a page's foot: the
+    heading, the table's header row and its first goal (a heading never ends a page alone)."""
+    form, goals = data.report.form, data.goals
+    first = goals_table(form, goals[:1], s, width)[0]
+    h2 = s["h2"]
+    room = h2.spaceBefore + h2.leading + h2.spaceAfter + min(first.wrap(width, 1e6)[1], GOAL_ROOM)
+    return room, [para("Progress toward the goals", s["h2"]), *goals_table(form, goals, s, width)]
+
+
+def _soap_part(
+    letter: str, pages: Sequence[Section], data: VisitNoteData, s: Styles, width: float
+) -> list[Flowable]:
+    """One letter of the note, headed once: each of its pages that holds something, in form
+    order (a page after the first under its own title), the re-measured items opening O and the
+    goals closing A; "Nothing recorded." when none of it holds anything."""
+    word = SOAP_WORDS[letter]
+    parts: list[tuple[str, list[Flowable]]] = []
+    for section in pages:
+        body, found = _section(section, data.report.findings, s, width, word)
+        if found:
+            parts.append((_title(section), body))
+    if letter == "O":
+        first = parts.pop(0)[1] if parts else []
+        parts.insert(0, ("", _remeasured(data, s, width) + first))
+    room = 30 * mm
+    if letter == "A":
+        goals_room, goals = _goals(data, s, width)
+        if parts:
+            parts[-1][1].extend([CondPageBreak(goals_room), *goals])
+        else:
+            h1 = s["h1"]
+            room = max(room, h1.spaceBefore + h1.leading + h1.spaceAfter + goals_room)
+            parts.append(("", goals))
+    if not parts:
+        parts.append(("", [para("Nothing recorded.", s["body"])]))
+    out: list[Flowable] = []
+    for n, (title, body) in enumerate(parts):
+        out.append(CondPageBreak(room if n == 0 else 30 * mm))
+        out.append(KeepTogether([para(title if n else f"{letter}: {word}", s["h1"]), *body[:1]]))
+        out += body[1:]
+    return out
+
+
 def story(data: VisitNoteData, width: float) -> list[Flowable]:
     s = layout.make_styles(BODY_PT)
     rd = data.report
@@ -315,26 +354,9 @@ def story(data: VisitNoteData, width: float) -> list[Flowable]:
     ]
     out += red_flag_banner(data.latest, s, width)
     pages = visit_sections(rd.form, ())
-    done: set[str] = set()
-    for n, section in enumerate(pages):
-        letter = _letter(n, len(pages), section)
-        word = SOAP_WORDS[letter]
-        body, found = _section(section, rd.findings, s, width, word)
-        if letter == "O":
-            body = _remeasured(data, s, width) + body
-            found = True
-        if letter == "A":
-            body += [para("Progress toward the goals", s["h2"])]
-            body += goals_table(rd.form, data.goals, s, width)
-            found = True
-        if not found:
-            body = [para("Nothing recorded.", s["body"])]
-        # a second page of the same letter keeps its own title
-        title = f"{letter}: {word}" if letter not in done else _title(section)
-        done.add(letter)
-        out.append(CondPageBreak(30 * mm))
-        out.append(KeepTogether([para(title, s["h1"]), *body[:1]]))
-        out += body[1:]
+    letters = soap_letters(pages, pages)  # the note text's letters
+    for letter in SOAP_WORDS:
+        out += _soap_part(letter, [p for p in pages if letters[p.id] == letter], data, s, width)
     out += clinician._addenda(rd, s)
     out += clinician._signature(rd, s, width)
     return out
