@@ -15,6 +15,7 @@ import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -129,11 +130,25 @@ class Findings:
 _REFUSED_CONTROLS = frozenset(chr(c) for c in (*range(0x20), 0x7F)) - {"\n", "\r", "\t"}
 
 
-def _show_number(value: float) -> str:
-    """A number for a message; one too large for a float is described, not converted."""
-    if isinstance(value, int) and value.bit_length() > 64:
+# A number with more digits than this before its decimal point is described in a message, not
+# written out (and ``ui.fields.parse_number`` refuses it as typed).
+SHOWN_DIGITS = 30
+
+
+def shown_number(value: float) -> str:
+    """A number for a message as it was entered: an integer in full ("99999999", not ``:g``'s
+    "1e+08"), a decimal in its shortest form without exponent or float noise ("2.5", "0.1",
+    0.1 + 0.2 as "0.3"). One too large to write out sensibly is described."""
+    if abs(value) >= 10**SHOWN_DIGITS:  # exact for ints of any size, never converted
         return "a number far too large"
-    return f"{value:g}"
+    if isinstance(value, int):
+        return str(value)
+    if not math.isfinite(value):
+        return repr(value)
+    text = format(Decimal(format(value, ".15g")).normalize(), "f")
+    if len(text) > SHOWN_DIGITS + 2:  # 1e-40: zeros no one could count
+        return "a number very close to 0"
+    return "0" if text == "-0" else text
 
 
 def _check_cell(column: Column, value: Any, where: str) -> tuple[Scalar | None, str | None]:
@@ -149,10 +164,10 @@ def _check_cell(column: Column, value: Any, where: str) -> tuple[Scalar | None, 
         assert rng is not None
         unit = f" {column.unit}" if column.unit else ""
         if not rng.min <= value <= rng.max:
-            shown = _show_number(value)
-            return None, f"{where}: {shown}{unit} is outside {rng.min:g}-{rng.max:g}{unit}"
+            shown, low, high = shown_number(value), shown_number(rng.min), shown_number(rng.max)
+            return None, f"{where}: {shown}{unit} is outside {low}-{high}{unit}"
         if column.integer and value != int(value):
-            return None, f"{where}: {value:g} must be a whole number"
+            return None, f"{where}: {shown_number(value)} must be a whole number"
         return (int(value) if column.integer else value), None
     if not isinstance(value, str):
         return None, f"{where}: {value!r} is not text"
@@ -222,13 +237,13 @@ def _check_scalar(item: Item, value: Any, where: str) -> tuple[Value | None, str
         assert rng is not None
         unit = f" {item.unit}" if item.unit and item.unit != "°" else item.unit
         if not rng.min <= value <= rng.max:  # exact for ints of any size
-            shown = _show_number(value)
-            return None, f"{where}: {shown}{unit} is outside {rng.min:g}-{rng.max:g}{unit}"
+            shown, low, high = shown_number(value), shown_number(rng.min), shown_number(rng.max)
+            return None, f"{where}: {shown}{unit} is outside {low}-{high}{unit}"
         whole = item.integer or item.type is ItemType.SCALE
         if whole and value != int(value):
-            return None, f"{where}: {value:g} must be a whole number"
+            return None, f"{where}: {shown_number(value)} must be a whole number"
         if item.type is ItemType.MMT and value not in MMT_VALUES:
-            return None, f"{where}: {value:g} is not an MMT grade (0-5 with − and +)"
+            return None, f"{where}: {shown_number(value)} is not an MMT grade (0-5 with − and +)"
         return (int(value) if whole else value), None
     if item.type in SET_TYPES:
         if isinstance(value, str) or not isinstance(value, list | tuple):

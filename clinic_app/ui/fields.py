@@ -16,9 +16,9 @@ focus (a table): then Enter and the arrows are left to it.
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, QRect, Qt, Signal
@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from clinic_app.core.findings import SHOWN_DIGITS, shown_number
 from clinic_app.core.form import (
     CATEGORICAL_VALUES,
     MMT_GRADES,
@@ -57,25 +58,41 @@ class Invalid:
 
 
 def format_number(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else f"{value:g}"
+    """A number as a field shows it: 15.0 as "15", never with an exponent ("99999999")."""
+    return shown_number(value)
 
 
 # Digits (any script's decimal digits: "١٠" is 10), a sign, one decimal point. Not what Python's
 # float() also takes and a person does not mean: "1_0" (read as 10), "1e3", "nan", "inf".
 _NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
+# Significant digits a decimal keeps as stored (a float): more would be stored rounded.
+_DECIMAL_DIGITS = 15
 
 
 def parse_number(text: str) -> float | int | None | Invalid:
-    """A number typed by a person: blank is "not recorded", a decimal comma is accepted."""
+    """A number typed by a person: blank is "not recorded", a decimal comma is accepted. A
+    whole number is read exactly ("1234567890123", not a float's 1.23457e+12); one with more
+    than ``SHOWN_DIGITS`` digits, or a decimal with more digits than can be stored, is refused
+    rather than stored as some other number."""
     t = text.strip().replace(",", ".")
     if not t:
         return None
     if _NUMBER.fullmatch(t) is None:
         return Invalid(text, f"“{text.strip()}” is not a number")
-    v = float(t)
-    if not math.isfinite(v):  # 400 digits are more than a float holds
-        return Invalid(text, f"“{text.strip()[:20]}…” is too large a number")
-    return int(v) if v.is_integer() else v
+    number = Decimal(t)  # exact; reads any script's digits, as the pattern does
+    if number and number.adjusted() >= SHOWN_DIGITS:
+        digits = sum(c.isdigit() for c in t)
+        return Invalid(text, f"“{text.strip()[:20]}…” ({digits} digits) is too large a number")
+    if number == number.to_integral_value():
+        return int(number)  # "12.0" is 12, "-0" is 0
+    value = float(number)
+    if Decimal(format(value, f".{_DECIMAL_DIGITS}g")) != number:
+        return Invalid(
+            text,
+            f"“{text.strip()[:40]}” has more digits than can be stored "
+            f"(at most {_DECIMAL_DIGITS} significant digits)",
+        )
+    return value
 
 
 def range_text(item: Item) -> str:
@@ -174,7 +191,6 @@ class NumberEditor(ValueEditor):
         layout.setSpacing(4)
         self.line = QLineEdit(self)
         self.line.setPlaceholderText(range_text(item))
-        self.line.setMaxLength(12)
         self.line.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         self.line.setMinimumWidth(60)
         self.line.setMaximumWidth(96)
@@ -238,7 +254,6 @@ class ComboEditor(ValueEditor):
             self.combo.setCompleter(None)  # type: ignore[arg-type]
             line = self.combo.lineEdit()
             assert line is not None
-            line.setMaxLength(8)
             line.setPlaceholderText("0–5" if item.type is ItemType.MMT else "0–10")
             line.textEdited.connect(self.on_line_text_edited)
             line.editingFinished.connect(self.on_line_editing_finished)

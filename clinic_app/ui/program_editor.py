@@ -242,8 +242,7 @@ class ProgramEditor(ValueEditor):
             line.setAccessibleName(label)
             if key in DOSE_LIMITS:
                 low, high = DOSE_LIMITS[key]
-                line.setPlaceholderText(f"{low}–{high}")
-                line.setMaxLength(12)
+                line.setPlaceholderText(f"{low}–{high}")  # no length cap: kept, then refused
                 line.setMaximumWidth(90)
             else:
                 line.setMaxLength(TEXT_LIMITS[key])

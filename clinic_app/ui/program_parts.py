@@ -11,6 +11,7 @@ import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import (
@@ -41,6 +42,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from clinic_app.core.findings import shown_number
 from clinic_app.core.kinds import kind_label
 from clinic_app.core.library import KINDS, Library
 from clinic_app.core.program import (
@@ -78,9 +80,10 @@ def entry_title(ex: ProgramExercise, library: Library) -> str:
 
 def whole_number(text: str) -> int | None:
     """A dose typed as a whole number ("4", " 12 ", "+3", "-0"), else None. int() alone also
-    reads "1_0" as 10, which the field would keep showing as typed."""
+    reads "1_0" as 10, which the field would keep showing as typed; Decimal reads 10,000 digits
+    (pasted) where int() raises."""
     digits = text.strip().removeprefix("+").removeprefix("-")
-    return int(text) if digits.isdecimal() else None
+    return int(Decimal(text.strip())) if digits.isdecimal() else None
 
 
 def text_problem(where: str, text: str, limit: int, *, lines: bool = False) -> str | None:
@@ -166,7 +169,9 @@ class Entry:
                     problems[(n - 1, key)] = f"{where}: “{text[:12]}” is not a whole number"
                     continue
                 if not low <= number <= high:
-                    problems[(n - 1, key)] = f"{where}: {number} is outside {low}–{high}"
+                    problems[(n - 1, key)] = (
+                        f"{where}: {shown_number(number)} is outside {low}–{high}"
+                    )
                 raw[key] = number
             else:
                 problem = text_problem(where, text, TEXT_LIMITS[key], lines=key == "instruction")
@@ -182,7 +187,7 @@ class Entry:
         for key in DOSE_LIMITS:
             number = whole_number(t.get(key, ""))
             if number is not None:
-                t[key] = str(number)
+                t[key] = shown_number(number)
         out = []
         if t.get("sets"):
             out.append(f"{t['sets']} × {t['reps']}" if t.get("reps") else f"{t['sets']} sets")

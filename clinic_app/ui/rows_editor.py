@@ -46,7 +46,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from clinic_app.core.findings import FindingsError, Rows, check_value
+from clinic_app.core.findings import FindingsError, Rows, check_value, shown_number
 from clinic_app.core.form import Item
 from clinic_app.core.form_schema import Column
 from clinic_app.ui.episode_panel import plain_tip
@@ -101,7 +101,8 @@ class _Delegate(QStyledItemDelegate):
             editor = combo
         else:
             line = QLineEdit(parent)
-            line.setMaxLength(column.max_length if column.type == "text" else 12)
+            if column.type == "text":  # a number is not cut short: too long a one is refused
+                line.setMaxLength(column.max_length)
             line.setAccessibleName(column.label)
             # Each key goes to the table at once, as every field's does: a cell still being
             # typed in when the window is closed (or the record left by a menu) is not lost.
@@ -430,8 +431,9 @@ class RowsEditor(ValueEditor):
             marker = f"({column.label}): "
             if marker in text:
                 problem = text.split(marker, 1)[1]
-                if column.type == "number" and problem.startswith(f"{value:g} "):
-                    problem = typed + problem[len(f"{value:g}") :]
+                shown = shown_number(value) if column.type == "number" else ""
+                if shown and problem.startswith(f"{shown} "):
+                    problem = typed + problem[len(shown) :]
                 return problem
         return None
 

@@ -231,7 +231,7 @@ BAD_ROWS: list[tuple[Any, str]] = [
     ([_row(name="a\x00b")], "row 1 (What): contains a control character (U+0000)"),
     ([_row(name="n" * 121)], "row 1 (What): text is 121 characters, the limit is 120"),
     ([_row(reps=10**40)], "row 1 (Reps): a number far too large is outside 1-200"),
-    ([_row(minutes=1e308)], "row 1 (Minutes): 1e+308 min is outside 1-180 min"),
+    ([_row(minutes=1e308)], "row 1 (Minutes): a number far too large min is outside 1-180 min"),
     ([_row(minutes=float("nan"))], "row 1 (Minutes): nan is not a finite number"),
     ([{"name": "Nordic"}], "row 1: Type is required"),
     ([{"kind": "surgery", "name": "x"}], "row 1 (Type): 'surgery' is not one of"),
