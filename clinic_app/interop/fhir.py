@@ -33,7 +33,6 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from itertools import accumulate
 from typing import TYPE_CHECKING, Any, Literal
 
 from clinic_app.core import engine
@@ -45,7 +44,7 @@ from clinic_app.storage.errors import StorageError
 
 if TYPE_CHECKING:
     from clinic_app.core.form import Form
-    from clinic_app.reports.episode_data import VisitNoteData
+    from clinic_app.reports.episode_data import EpisodeNotes
     from clinic_app.storage.database import Database
     from clinic_app.storage.records import Episode, Evaluation, Goal, PlanOfCare
     from clinic_app.storage.values import Patient
@@ -161,7 +160,7 @@ class _Export:
         self.encounters: dict[int, str] = {}
         self.conditions: dict[str, str] = {}  # rule id -> the latest record's Condition
         self.signature: dict[int, str | None] = {}
-        self.visit_notes: dict[int, _VisitNotes] = {}  # episode id -> its shared parts
+        self.visit_notes: dict[int, EpisodeNotes] = {}  # episode id -> its shared parts
 
     # -- practitioners ---------------------------------------------------------------------
 
@@ -536,63 +535,7 @@ def _agent(role: str, who: str) -> dict[str, Any]:
     }
 
 
-class _VisitNotes:
-    """What the visit notes of one episode print from the whole episode (its records, goals and
-    plan), read once per episode, not once per note (a 200-visit, 60-goal episode read 200 ×
-    221 records and 200 × 60 goals). Each note's data is ``visit_note_data``'s, from these rows."""
-
-    def __init__(self, db: Database, episode_id: int) -> None:
-        from clinic_app.reports.episode_data import _planned, records_of
-        from clinic_app.storage import records
-
-        self.episode = records.get_episode(db, episode_id)
-        self.rows = records.episode_records(db, episode_id)
-        self.records = records_of(self.rows)
-        self.at = {e.id: n for n, e in enumerate(self.rows)}  # record id -> its place
-        self.number = list(accumulate(int(e.kind == "visit") for e in self.rows))
-        self.goals = records.list_goals(db, episode_id)
-        plans = records.plan_history(db, episode_id)
-        self.planned = _planned(plans[-1] if plans else None)
-
-    def data(self, db: Database, ev: Evaluation) -> VisitNoteData:
-        from dataclasses import replace
-
-        from clinic_app.core.progress import goal_progress, item_progress
-        from clinic_app.core.visit import remeasured_in
-        from clinic_app.reports.episode_data import (
-            Remeasure,
-            VisitNoteData,
-            goals_on,
-            latest_assessment,
-        )
-        from clinic_app.reports.records import report_data_for_evaluation
-
-        report = report_data_for_evaluation(db, ev.id)
-        report = replace(report, evaluation=replace(report.evaluation, kind="Visit note"))
-        upto = self.at[ev.id]
-        recs, form, involved = self.records[: upto + 1], report.form, self.episode.involved_side
-        last = {p.item.id: p for p in item_progress(form, recs[:-1])}
-        today = recs[-1].values
-        remeasured = []
-        for item_id in remeasured_in(form, today):
-            was = last.get(item_id)
-            on = was.latest_on if was else None
-            remeasured.append(
-                Remeasure(form.item(item_id), was.latest if was else None, on, today[item_id])
-            )
-        goals = goals_on(self.goals, ev.eval_date)
-        return VisitNoteData(
-            report=report,
-            episode_title=self.episode.title,
-            visit_number=self.number[upto],
-            planned_visits=self.planned,
-            latest=latest_assessment(form, recs, involved),
-            remeasured=tuple(remeasured),
-            goals=tuple(goal_progress(form, goals, recs, involved=involved, today=ev.eval_date)),
-        )
-
-
-def signed_pdf(db: Database, ev: Evaluation, notes: dict[int, _VisitNotes]) -> tuple[bytes, str]:
+def signed_pdf(db: Database, ev: Evaluation, notes: dict[int, EpisodeNotes]) -> tuple[bytes, str]:
     """The signed record's PDF, made in memory by the same writer as ``clinic-app report``; a
     visit note from its episode's ``notes`` (episode id -> its shared parts, made when missing)."""
     stream = io.BytesIO()
@@ -601,7 +544,9 @@ def signed_pdf(db: Database, ev: Evaluation, notes: dict[int, _VisitNotes]) -> t
 
         assert ev.episode_id is not None  # every stored row has its episode (0006)
         if ev.episode_id not in notes:
-            notes[ev.episode_id] = _VisitNotes(db, ev.episode_id)
+            from clinic_app.reports.episode_data import EpisodeNotes
+
+            notes[ev.episode_id] = EpisodeNotes(db, ev.episode_id)
         build_visit_note(notes[ev.episode_id].data(db, ev), stream)
         title = f"Visit note of {_day(ev.eval_date)}"
     else:
