@@ -406,7 +406,7 @@ def _rule_lines(note: _Note, result: RuleResult) -> list[str]:
 # --- Visit note ----------------------------------------------------------------------------------
 
 
-def _soap_of(pages: Sequence[Section], own: Sequence[Section]) -> dict[str, str]:
+def soap_letters(pages: Sequence[Section], own: Sequence[Section]) -> dict[str, str]:
     """Each page's SOAP letter: its ``soap`` when the form says, else by its place among the
     visit's own pages (first S, last P, the one before it A, the rest and re-measured items O)."""
     unplaced = [p for p in own if p.soap is None]
@@ -426,7 +426,7 @@ def _visit(note: _Note, goals: Sequence[Any], goal_kw: Mapping[str, Any]) -> lis
     pages = list(visit_sections(form, remeasured))
     own_ids = {s.id for s in form.sections}
     own = [p for p in pages if p.id in own_ids]
-    letter = _soap_of(pages, own)
+    letter = soap_letters(pages, own)
 
     def block(wanted: str) -> list[str]:
         out: list[str] = []

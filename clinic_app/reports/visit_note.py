@@ -22,7 +22,7 @@ from clinic_app.core.engine import Assessment, format_value
 from clinic_app.core.findings import Findings, Rows
 from clinic_app.core.form import Form, Item, ItemType, Section
 from clinic_app.core.goals import STATUS_LABELS
-from clinic_app.core.note_text import _soap_of as soap_letters
+from clinic_app.core.note_text import soap_letters
 from clinic_app.core.progress import GoalProgress, change_between, value_text
 from clinic_app.core.visit import visit_sections
 from clinic_app.reports import clinician, layout
