@@ -274,7 +274,7 @@ class PatientDetail(QWidget):
         dob = patient.date_of_birth
         values = {
             "mrn": patient.mrn,
-            "date_of_birth": f"{dob:%Y-%m-%d} (age {age_on(dob, date.today())})" if dob else "–",
+            "date_of_birth": f"{dob.isoformat()} (age {age_on(dob, date.today())})" if dob else "–",
             "sex": SEX_LABELS.get(patient.sex, patient.sex),
             "activity": patient.activity or "–",
             "phone": patient.phone or "–",

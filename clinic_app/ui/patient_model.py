@@ -260,7 +260,7 @@ class PatientTableModel(QAbstractTableModel):
             cells = (
                 f"{p.display_name} (archived)" if p.archived else p.display_name,
                 p.mrn,
-                "" if born is None else f"{born:%Y-%m-%d} ({age_on(born, self._today)})",
+                "" if born is None else f"{born.isoformat()} ({age_on(born, self._today)})",
                 SEX_LABELS.get(p.sex, p.sex),
                 p.activity,
             )

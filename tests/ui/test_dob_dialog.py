@@ -81,7 +81,8 @@ def test_an_old_record_opens_lists_and_its_phone_can_be_corrected(qtbot, db, run
     plant_date_of_birth(db, p.id, date(1, 1, 1))
     model = PatientTableModel(runner)
     qtbot.waitUntil(lambda: model.rowCount() == 1)
-    assert "01-01" in model.index(0, 2).data()  # the Born column shows it, nothing fails
+    # the Born column shows it as the dialog does (strftime's %Y would print "1-01-01")
+    assert model.index(0, 2).data().startswith("0001-01-01 (")
     old = records.get_patient(db, p.id)
     dialog = PatientDialog(runner, "Dana", old)
     qtbot.addWidget(dialog)
@@ -97,3 +98,12 @@ def test_an_old_record_opens_lists_and_its_phone_can_be_corrected(qtbot, db, run
         _save(dialog)
     stored = records.get_patient(db, p.id)
     assert (stored.date_of_birth, stored.phone) == (date(1, 1, 1), "555-0199")
+
+
+def test_an_old_records_year_is_shown_with_four_digits(qtbot, db, window) -> None:
+    """strftime's %Y writes year 1 as "1": the detail pane shows 0001-01-01, as stored."""
+    p = records.create_patient(db, records.PatientFields("Ada", "Old", "L-2"), user="t")
+    plant_date_of_birth(db, p.id, date(1, 1, 1))
+    window.detail.show_patient(records.get_patient(db, p.id))
+    shown = window.detail.fact_labels["date_of_birth"].full_text
+    assert shown.startswith("0001-01-01 (age ")
