@@ -131,13 +131,14 @@ class ReportData:
 
 def format_date(value: date | None) -> str:
     """Dates as "21 Nov 2026": unambiguous for readers on both sides of the Atlantic."""
-    return value.strftime("%d %b %Y").lstrip("0") if value else "not recorded"
+    # The year in four digits (strftime's %Y writes year 1 of an old record as "1").
+    return f"{value.day} {value:%b} {value.year:04d}" if value else "not recorded"
 
 
 def format_datetime(value: datetime | None) -> str:
     if value is None:
         return "not recorded"
-    text = value.strftime("%d %b %Y %H:%M").lstrip("0")
+    text = f"{value.day} {value:%b} {value.year:04d} {value:%H:%M}"
     if value.tzinfo is not None:
         offset = value.strftime("%z")
         text += " UTC" if offset in ("+0000", "-0000") else f" UTC{offset[:3]}:{offset[3:]}"
