@@ -504,7 +504,8 @@ def _newest_problem(newest: m.AuditEvent, trusted: frozenset[str]) -> str | None
         return None
     return (
         f"{where} is not signed by a key this installation trusts: the audit trail was changed "
-        "outside the app, or a workstation whose key is not in trusted-keys wrote it"
+        "outside the app, or it was written on a computer whose key is not in trusted-keys "
+        "(another workstation of the clinic server, the one a backup came from)"
     )
 
 

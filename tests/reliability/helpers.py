@@ -246,3 +246,26 @@ def autosaver(
         saver.detach()
         runner.stop()
         runner.deleteLater()
+
+
+@contextmanager
+def another_installation(folder: Path) -> Iterator[Path]:
+    """Records made inside are made as another installation would make them: its own data
+    folder, so its own installation key signs their audit events (migration 0011)."""
+    import pytest
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("CLINIC_APP_DATA_DIR", str(folder))
+        yield folder
+
+
+def trust(maker: Path, data: Path) -> None:
+    """The installation of data folder ``data`` trusts the key of the one of ``maker``, as a
+    clinic lists the machine a backup came from in ``trusted-keys``."""
+    from clinic_app.storage import sealing
+
+    key = sealing.installation_public_key(maker)
+    assert key, f"no installation key in {maker}"
+    data.mkdir(parents=True, exist_ok=True)
+    with (data / sealing.TRUSTED_FILE).open("a", encoding="utf-8") as out:
+        out.write(f"{key}\n")

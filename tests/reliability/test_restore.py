@@ -19,7 +19,13 @@ import pytest
 from clinic_app.cli import main as cli_main
 from clinic_app.storage import backup
 from clinic_app.storage.errors import StorageError
-from tests.reliability.helpers import assert_user_message, make_database, snapshot
+from tests.reliability.helpers import (
+    another_installation,
+    assert_user_message,
+    make_database,
+    snapshot,
+    trust,
+)
 
 PAGE = 4096
 
@@ -74,9 +80,28 @@ def _rows(path: Path) -> dict[str, list[tuple[object, ...]]]:
 
 @pytest.fixture(scope="module")
 def good_backup(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A backup made on another machine (its own key signed its audit trail)."""
     folder = tmp_path_factory.mktemp("good")
-    make_database(folder / "source.db", patients=30)
+    with another_installation(folder / "maker"):
+        make_database(folder / "source.db", patients=30)
     return backup.copy_database(folder / "source.db", folder / "good-backup.db")
+
+
+@pytest.fixture(autouse=True)
+def backup_machine_trusted(good_backup: Path, private_data_dir: Path) -> None:
+    """This installation lists the machine the good backup came from in trusted-keys."""
+    trust(good_backup.parent / "maker", private_data_dir)
+
+
+def test_a_backup_from_a_machine_not_trusted_is_refused(
+    good_backup: Path, live: Path, private_data_dir: Path
+) -> None:
+    """Its audit trail is signed by a key this installation does not know: refused, named."""
+    (private_data_dir / "trusted-keys").unlink()
+    before = live.read_bytes()
+    with pytest.raises(StorageError, match="not signed by a key this installation trusts"):
+        backup.restore(good_backup, live)
+    assert live.read_bytes() == before
 
 
 @pytest.fixture

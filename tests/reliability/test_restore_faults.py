@@ -30,7 +30,15 @@ from clinic_app.storage import backup, records
 from clinic_app.storage.database import open_database
 from tests.reliability import report
 from tests.reliability.crash_harness import seed_setting
-from tests.reliability.helpers import REPO, USER, child_env, make_database, probe
+from tests.reliability.helpers import (
+    REPO,
+    USER,
+    another_installation,
+    child_env,
+    make_database,
+    probe,
+    trust,
+)
 
 RESTORER = """
 import json, sys, time
@@ -61,9 +69,10 @@ def _state(path: Path) -> str:
 def big_backup(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("big")
     source = folder / "source.db"
-    make_database(source, patients=5)
-    with open_database(f"sqlite:///{source}", backup=False) as db:
-        records.save_clinic(db, records.ClinicInfo(name="Big Clinic"), user=USER)
+    with another_installation(folder / "maker"):  # its key signs the trail; the restorer trusts it
+        make_database(source, patients=5)
+        with open_database(f"sqlite:///{source}", backup=False) as db:
+            records.save_clinic(db, records.ClinicInfo(name="Big Clinic"), user=USER)
     # 24 MB of random bytes in the logo column, written past save_clinic (which refuses a logo
     # that is no image): only the size matters here
     conn = sqlite3.connect(source)
@@ -81,6 +90,7 @@ def _live(folder: Path) -> Path:
 
 
 def _restore_process(candidate: Path, target: Path, data: Path) -> subprocess.Popen[str]:
+    trust(candidate.parent / "maker", data)
     return subprocess.Popen(
         [sys.executable, "-c", RESTORER, str(candidate), str(target)],
         cwd=REPO,

@@ -34,7 +34,8 @@ UNSIGNED = (
 )
 UNTRUSTED = (
     "audit event {id}, the newest, is not signed by a key this installation trusts: the audit "
-    "trail was changed outside the app, or a workstation whose key is not in trusted-keys wrote it"
+    "trail was changed outside the app, or it was written on a computer whose key is not in "
+    "trusted-keys (another workstation of the clinic server, the one a backup came from)"
 )
 COLUMNS = ("at", "actor", "entity", "entity_id", "action", "before_digest", "after_digest")
 

@@ -235,8 +235,13 @@ def test_damage_found_behind_the_first_page_is_refused_untouched(
     assert seen
     assert str(path) in seen[0]
     assert hashlib.sha256(path.read_bytes()).hexdigest() == before
-    # state/ is the last committed state the writes of _fill recorded (storage.state)
-    assert sorted(p.name for p in path.parent.iterdir()) == ["clinic.db", "state"]
+    # state/ is the last committed state the writes of _fill recorded (storage.state), and
+    # the installation key signed their audit events (migration 0011)
+    assert sorted(p.name for p in path.parent.iterdir()) == [
+        "clinic.db",
+        "signing-key.pem",
+        "state",
+    ]
 
 
 def test_daily_backup_after_start_reports_a_failure_and_keeps_the_app(qtbot, db_url: str) -> None:
