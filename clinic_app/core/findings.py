@@ -15,7 +15,6 @@ import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +31,7 @@ from clinic_app.core.form import (
 )
 from clinic_app.core.program import Program, check_program
 from clinic_app.core.responses import Response, check_response
+from clinic_app.core.words import shown_number
 
 Scalar = float | int | str
 
@@ -128,27 +128,6 @@ class Findings:
 # Control characters a note cannot sensibly hold (NUL cannot even be stored on PostgreSQL);
 # line breaks and tabs are normal in free text.
 _REFUSED_CONTROLS = frozenset(chr(c) for c in (*range(0x20), 0x7F)) - {"\n", "\r", "\t"}
-
-
-# A number with more digits than this before its decimal point is described in a message, not
-# written out (and ``ui.fields.parse_number`` refuses it as typed).
-SHOWN_DIGITS = 30
-
-
-def shown_number(value: float) -> str:
-    """A number for a message as it was entered: an integer in full ("99999999", not ``:g``'s
-    "1e+08"), a decimal in its shortest form without exponent or float noise ("2.5", "0.1",
-    0.1 + 0.2 as "0.3"). One too large to write out sensibly is described."""
-    if abs(value) >= 10**SHOWN_DIGITS:  # exact for ints of any size, never converted
-        return "a number far too large"
-    if isinstance(value, int):
-        return str(value)
-    if not math.isfinite(value):
-        return repr(value)
-    text = format(Decimal(format(value, ".15g")).normalize(), "f")
-    if len(text) > SHOWN_DIGITS + 2:  # 1e-40: zeros no one could count
-        return "a number very close to 0"
-    return "0" if text == "-0" else text
 
 
 def _check_cell(column: Column, value: Any, where: str) -> tuple[Scalar | None, str | None]:

@@ -21,6 +21,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Literal
 
 from clinic_app.core.library import Dose, ExerciseDef, Library, Picture, no_stretch_advice
+from clinic_app.core.words import shown_number
 
 if TYPE_CHECKING:
     from clinic_app.core.engine import Assessment, RedFlagResult, RuleResult
@@ -228,8 +229,7 @@ def _exercise(raw: Any, where: str) -> tuple[ProgramExercise | None, str | None]
         if isinstance(value, float) and (not math.isfinite(value) or value != int(value)):
             return None, f"{at} {key}: {value!r} must be a whole number"
         if not low <= value <= high:
-            shown = "a number far too large" if abs(value) > 10**9 else f"{value:g}"
-            return None, f"{at} {key}: {shown} is outside {low}-{high}"
+            return None, f"{at} {key}: {shown_number(value)} is outside {low}-{high}"
         fields[key] = int(value)
     for key, limit in TEXT_LIMITS.items():
         text, problem = _text(raw.get(key), f"{at} {key}", limit, lines=key == "instruction")

@@ -35,7 +35,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from clinic_app.core.findings import SHOWN_DIGITS, shown_number
 from clinic_app.core.form import (
     CATEGORICAL_VALUES,
     MMT_GRADES,
@@ -43,6 +42,7 @@ from clinic_app.core.form import (
     ItemType,
     parse_mmt_grade,
 )
+from clinic_app.core.words import SHOWN_DIGITS, shown_number
 from clinic_app.ui.flow_layout import ColumnFlowLayout
 from clinic_app.ui.wrap_check import WrapCheckBox
 

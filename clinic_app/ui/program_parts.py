@@ -42,7 +42,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from clinic_app.core.findings import shown_number
 from clinic_app.core.kinds import kind_label
 from clinic_app.core.library import KINDS, Library
 from clinic_app.core.program import (
@@ -52,6 +51,7 @@ from clinic_app.core.program import (
     ProgramExercise,
     title_in,
 )
+from clinic_app.core.words import shown_number
 from clinic_app.ui.flow_layout import FlowLayout, ItemListLayout
 
 if TYPE_CHECKING:

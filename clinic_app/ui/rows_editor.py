@@ -46,9 +46,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from clinic_app.core.findings import FindingsError, Rows, check_value, shown_number
+from clinic_app.core.findings import FindingsError, Rows, check_value
 from clinic_app.core.form import Item
 from clinic_app.core.form_schema import Column
+from clinic_app.core.words import shown_number
 from clinic_app.ui.episode_panel import plain_tip
 from clinic_app.ui.fields import Invalid, ValueEditor, format_number, parse_number
 

@@ -45,7 +45,7 @@ def _refusal(form: Form, item_id: str, value: Any) -> str:
     ],
 )
 def test_shown_number_writes_the_number_entered(value: float, shown: str) -> None:
-    from clinic_app.core.findings import shown_number  # (new: the test fails, not the file)
+    from clinic_app.core.words import shown_number  # (new: the test fails, not the file)
 
     assert shown_number(value) == shown
     assert "e+" not in shown

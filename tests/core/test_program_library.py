@@ -132,6 +132,10 @@ def test_unknown_exercise_is_named(lib: Library) -> None:
         ({"sets": 0}, "program exercise 1 (glute_bridge) sets: 0 is outside 1-10"),
         ({"reps": 10_000}, "program exercise 1 (glute_bridge) reps: 10000 is outside 1-100"),
         ({"hold_seconds": -5}, "hold_seconds: -5 is outside"),
+        # named as written, not as :g's "1e+08" (an imported or scripted program)
+        ({"sets": 99_999_999}, "sets: 99999999 is outside 1-10"),
+        ({"reps": 123_456_789_012}, "reps: 123456789012 is outside 1-100"),
+        ({"sets": 10**40}, "sets: a number far too large is outside 1-10"),
         ({"reps": 2.5}, "reps: 2.5 must be a whole number"),
         ({"sets": "three"}, "sets: 'three' is not a number"),
     ],
