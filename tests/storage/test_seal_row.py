@@ -75,6 +75,22 @@ def _problems(path: Path, evaluation_id: int) -> tuple[list[str], list[str]]:
     )
 
 
+def _behind_the_lock(path: Path, evaluation: int, assignments: str, column: str = "id") -> object:
+    """Another tool on the file drops the signed row's lock (if still there) and runs
+    ``UPDATE evaluation SET <assignments>`` on the signed row (none when empty); ``column``'s
+    value before."""
+    raw = sqlite3.connect(path, isolation_level=None)
+    try:
+        raw.execute("DROP TRIGGER IF EXISTS evaluation_signed_no_update")
+        where = (evaluation,)
+        (old,) = raw.execute(f"SELECT {column} FROM evaluation WHERE id = ?", where).fetchone()
+        if assignments:
+            raw.execute(f"UPDATE evaluation SET {assignments} WHERE id = ?", where)
+    finally:
+        raw.close()
+    return old
+
+
 @pytest.mark.parametrize("which", ["own key", "co-signed", "installation key"])
 def test_the_seal_carries_the_row_as_it_is_once_signed(
     which: str, tmp_path: Path, form: Form
@@ -103,19 +119,8 @@ def test_a_bookkeeping_column_changed_behind_the_lock_is_named(
         r.create_episode(db, patient, r.EpisodeInfo("Right calf"), user="x")
     finally:
         db.close()
-    raw = sqlite3.connect(path, isolation_level=None)
-    try:
-        raw.execute("DROP TRIGGER evaluation_signed_no_update")
-        before = raw.execute(f"SELECT {column} FROM evaluation WHERE id = ?", (evaluation,))
-        (old,) = before.fetchone()
-        raw.execute(
-            f"UPDATE evaluation SET {column} = {FORGED[column]} WHERE id = ?", (evaluation,)
-        )
-        (new,) = raw.execute(
-            f"SELECT {column} FROM evaluation WHERE id = ?", (evaluation,)
-        ).fetchone()
-    finally:
-        raw.close()
+    old = _behind_the_lock(path, evaluation, f"{column} = {FORGED[column]}", column)
+    new = _behind_the_lock(path, evaluation, "", column)
     assert new != old  # the attack changed something
     mine, others = _problems(path, evaluation)
     assert mine == [f"changed after signing: {column}"]
@@ -124,31 +129,14 @@ def test_a_bookkeeping_column_changed_behind_the_lock_is_named(
 
 def test_two_columns_changed_are_named_in_the_seals_order(tmp_path: Path, form: Form) -> None:
     path, evaluation = _clinic("own key", tmp_path, form)
-    raw = sqlite3.connect(path, isolation_level=None)
-    try:
-        raw.execute("DROP TRIGGER evaluation_signed_no_update")
-        raw.execute(
-            "UPDATE evaluation SET created_by = 'mallory', kind = 'discharge' WHERE id = ?",
-            (evaluation,),
-        )
-    finally:
-        raw.close()
+    _behind_the_lock(path, evaluation, "created_by = 'mallory', kind = 'discharge'")
     assert _problems(path, evaluation)[0] == ["changed after signing: kind, created_by"]
 
 
 def test_the_row_part_cannot_be_stripped_from_the_seal(tmp_path: Path, form: Form) -> None:
     """Removing ``row`` to pass the seal off as an older one breaks the signature instead."""
     path, evaluation = _clinic("own key", tmp_path, form)
-    raw = sqlite3.connect(path, isolation_level=None)
-    try:
-        raw.execute("DROP TRIGGER evaluation_signed_no_update")
-        raw.execute(
-            "UPDATE evaluation SET seal = json_remove(seal, '$.row'), created_by = 'mallory' "
-            "WHERE id = ?",
-            (evaluation,),
-        )
-    finally:
-        raw.close()
+    _behind_the_lock(path, evaluation, "seal = json_remove(seal, '$.row'), created_by = 'mallory'")
     mine, _ = _problems(path, evaluation)
     assert mine == ["its seal or signature was altered (the signature does not match)"]
 
